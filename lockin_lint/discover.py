@@ -1,0 +1,94 @@
+"""Walk the paths a user named and decide which files each analyzer gets.
+
+Directory symlinks are never followed (that is what makes symlink loops harmless); file symlinks
+are, and a broken or looping one becomes an error entry rather than a silently dropped file.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .model import FileError
+
+PYTHON_SUFFIXES = frozenset({".py", ".pyi"})
+
+#: Directories that never hold a project's own source (VCS data, caches, virtualenvs).
+DEFAULT_EXCLUDES = frozenset(
+    {".git", ".hg", ".svn", ".bzr", "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache",
+     ".tox", ".nox", ".venv", "venv", ".eggs", "node_modules", ".direnv", "__pypackages__"}
+)
+
+
+@dataclass
+class Discovery:
+    files: list[tuple[str, Path]] = field(default_factory=list)
+    errors: list[FileError] = field(default_factory=list)
+
+
+def display_path(path: Path, cwd: Path) -> str:
+    """Relative, ``/``-separated path as shown in every output (stable across machines)."""
+    try:
+        return path.relative_to(cwd).as_posix()
+    except ValueError:
+        return Path(os.path.relpath(path, cwd)).as_posix() if path.is_absolute() else path.as_posix()
+
+
+def is_python(name: str) -> bool:
+    return os.path.splitext(name)[1] in PYTHON_SUFFIXES
+
+
+def discover(paths: list[str], cwd: Path | None = None) -> Discovery:
+    base = cwd or Path.cwd()
+    found = Discovery()
+    seen: set[str] = set()
+
+    def add(path: Path) -> None:
+        shown = display_path(path, base)
+        if shown not in seen:
+            seen.add(shown)
+            found.files.append((shown, path))
+
+    for raw in paths:
+        path = Path(raw)
+        absolute = path if path.is_absolute() else base / path
+        shown = display_path(absolute, base)
+        if path.is_symlink() and not path.exists():
+            found.errors.append(FileError(shown, "broken symlink or symlink loop"))
+        elif not os.path.lexists(absolute):
+            found.errors.append(FileError(shown, "no such file or directory"))
+        elif absolute.is_dir():
+            _walk(absolute, base, add, found.errors)
+        elif absolute.is_file():
+            add(absolute)  # named explicitly: checked whatever its suffix, as Ruff does
+        else:
+            found.errors.append(FileError(shown, "not a regular file"))
+    found.files.sort(key=lambda item: item[0])
+    found.errors.sort(key=lambda e: e.path)
+    return found
+
+
+def _walk(root: Path, base: Path, add, errors: list[FileError]) -> None:  # type: ignore[no-untyped-def]
+    stack = [root]
+    while stack:
+        directory = stack.pop()
+        try:
+            entries = list(os.scandir(directory))
+        except OSError as exc:
+            errors.append(FileError(display_path(directory, base), f"cannot list directory: {exc.strerror}"))
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name not in DEFAULT_EXCLUDES:
+                    stack.append(Path(entry.path))
+                continue
+            if not is_python(entry.name):
+                continue
+            path = Path(entry.path)
+            if entry.is_symlink() and not path.exists():
+                errors.append(FileError(display_path(path, base), "broken symlink or symlink loop"))
+            elif entry.is_file():
+                add(path)
+            elif not entry.is_symlink() or not path.is_dir():
+                errors.append(FileError(display_path(path, base), "not a regular file"))

@@ -1,0 +1,144 @@
+"""The pure core: (path, bytes, rules, settings) in, findings out. No file system, no processes.
+
+Everything else (discovery, the process pool, the CLI, editors) wraps `Engine.check`, so the same
+function is tested directly and used everywhere (Fixit's ``fixit_bytes`` is the model).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import replace
+from typing import Mapping
+
+import tree_sitter as ts
+import tree_sitter_python
+
+from .index import PythonIndex, build_python_index
+from .model import FileError, FileResult, Finding, Portable, Settings, TargetInfo
+from .python_analyzer import FileMatcher, RawMatch
+from .ruleset import RuleSet
+from .source import decode_python
+from .suppress import is_suppressed, suppressions
+
+_PY_LANGUAGE = ts.Language(tree_sitter_python.language())
+_IMPORT_QUERY = "[(import_statement) (import_from_statement)] @imp"
+_SPACES = re.compile(r"\s+")
+_UNKNOWN = TargetInfo("unknown")
+
+
+def version_tuple(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split(".") if part.isdigit())
+
+
+def _supported(min_torch: str | None, torch_version: str | None) -> bool:
+    return min_torch is None or torch_version is None or version_tuple(min_torch) <= version_tuple(torch_version)
+
+
+def choose_portable(options: tuple[Portable, ...], torch_version: str | None) -> Portable | None:
+    """The best device-agnostic rewrite the configured torch version supports."""
+    return next((p for p in options if _supported(p.min_torch, torch_version)), None)
+
+
+def line_count(data: bytes) -> int:
+    return data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+
+
+class Engine:
+    """Rules compiled for one run's settings, and a parser; reusable for any number of files."""
+
+    def __init__(self, ruleset: RuleSet, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
+        self.python: PythonIndex = build_python_index(ruleset, self.settings.select, self.settings.ignore)
+        self._parser = ts.Parser(_PY_LANGUAGE)
+        self._query = ts.Query(_PY_LANGUAGE, _IMPORT_QUERY)
+
+    def might_match(self, data: bytes) -> bool:
+        """The byte prefilter: can any loaded rule match a file with these bytes?"""
+        return any(token in data for token in self.python.triggers)
+
+    def check(self, path: str, data: bytes) -> FileResult:
+        lines = line_count(data)
+        if not self.might_match(data):
+            return FileResult(path, skipped=True, lines=lines)
+        decoded = decode_python(data)
+        errors: list[FileError] = []
+        if decoded.problem:
+            errors.append(FileError(path, decoded.problem))
+        if decoded.fatal:
+            return FileResult(path, errors=tuple(errors), lines=lines)
+        source = decoded.data
+        tree = self._parser.parse(source)
+        if tree.root_node.has_error:
+            errors.append(FileError(path, _syntax_error(tree.root_node)))
+        raw = FileMatcher(self.python, self._query, source, tree.root_node).run()
+        findings = self._findings(path, source, raw)
+        return FileResult(path, tuple(findings), tuple(errors), lines=lines)
+
+    def _findings(self, path: str, source: bytes, raw: list[RawMatch]) -> list[Finding]:
+        suppressed = suppressions(source)
+        built: list[Finding] = []
+        for match in raw:
+            line = match.node.start_point.row + 1
+            if is_suppressed(suppressed, line, match.rule.id):
+                continue
+            built.append(self._finding(path, source, match, line))
+        built.sort(key=Finding.sort_key)
+        return _with_fingerprints(built)
+
+    def _finding(self, path: str, source: bytes, match: RawMatch, line: int) -> Finding:
+        node, rule, symbol = match.node, match.rule, match.symbol
+        info = rule.info_for(symbol.lstrip("."))
+        line_start = node.start_byte - node.start_point.column
+        end_line_start = node.end_byte - node.end_point.column
+        line_end = source.find(b"\n", line_start)
+        code = source[line_start : line_end if line_end >= 0 else len(source)].decode("utf-8", "replace")
+        return Finding(
+            rule_id=rule.id,
+            category=rule.category,
+            severity=rule.severity,
+            path=path,
+            line=line,
+            column=len(source[line_start : node.start_byte].decode("utf-8", "replace")) + 1,
+            end_line=node.end_point.row + 1,
+            end_column=len(source[end_line_start : node.end_byte].decode("utf-8", "replace")) + 1,
+            symbol=symbol,
+            message=rule.message.replace("{symbol}", symbol),
+            targets=self._targets(info.targets),
+            portable=choose_portable(info.portable, self.settings.torch_version),
+            code=_SPACES.sub(" ", code.strip()),
+        )
+
+    def _targets(self, targets: Mapping[str, TargetInfo]) -> dict[str, TargetInfo]:
+        return {name: targets.get(name, _UNKNOWN) for name in self.settings.targets}
+
+
+def _with_fingerprints(findings: list[Finding]) -> list[Finding]:
+    """Line-independent fingerprints: rule + path + normalised code + occurrence index."""
+    seen: dict[tuple[str, str, str], int] = {}
+    result = []
+    for f in findings:
+        key = (f.rule_id, f.path, f.code)
+        occurrence = seen.get(key, 0)
+        seen[key] = occurrence + 1
+        digest = hashlib.sha1(f"{f.rule_id}\0{f.path}\0{f.code}\0{f.symbol}\0{occurrence}".encode()).hexdigest()
+        result.append(replace(f, fingerprint=digest[:20]))
+    return result
+
+
+def _syntax_error(root: ts.Node) -> str:
+    """Name the first place the parser gave up on; everything else was still matched."""
+    node = root
+    while True:
+        for child in node.children:
+            if child.is_error or child.is_missing:
+                point = child.start_point
+                what = f"missing {child.type!r}" if child.is_missing else "unexpected code"
+                return f"line {point.row + 1}:{point.column + 1}: syntax error ({what}); the rest of the file was still checked"
+            if child.has_error:
+                node = child
+                break
+        else:
+            point = node.start_point
+            return f"line {point.row + 1}:{point.column + 1}: syntax error; the rest of the file was still checked"
+

@@ -1,0 +1,165 @@
+"""Compile loaded rules into lookup tables the Python matcher consumes in O(1) per name.
+
+Rules are data; matching thousands of them one by one per node would be slow. The index is built once
+per run (selection applied), and it also derives the prefilter's trigger tokens, so a rule can never be
+added without the prefilter learning about it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .model import Rule, StringContext
+from .ruleset import RuleError, RuleSet
+
+#: Name components too common to be a useful prefilter token. Any component of a qualified name is a
+#: *sound* trigger (a file can only reference ``a.b.c`` if it spells every component somewhere, in the
+#: chain or in the import that aliases it); skipping these only picks a rarer one, for speed.
+GENERIC_COMPONENTS = frozenset(
+    {
+        "torch",
+        "os",
+        "sys",
+        "distributed",
+        "distributed_c10d",
+        "utils",
+        "nn",
+        "functional",
+        "backends",
+        "_C",
+        "_distributed_c10d",
+        "numba",
+        "nvidia",
+        "Tensor",
+        "Module",
+        "ops",
+        "optim",
+        "environ",
+    }
+)
+
+
+def _trigger_for(dotted: str) -> str:
+    parts = dotted.split(".")
+    for part in parts:
+        if part not in GENERIC_COMPONENTS:
+            return part
+    return parts[-1]
+
+
+@dataclass(frozen=True)
+class StringRule:
+    rule: Rule
+    pattern: re.Pattern[str]
+    contexts: tuple[StringContext, ...]
+
+
+@dataclass
+class PythonIndex:
+    """Lookup tables for one language's matcher, plus the prefilter tokens they imply."""
+
+    qualified: dict[str, Rule] = field(default_factory=dict)
+    prefixes: dict[str, Rule] = field(default_factory=dict)
+    methods: dict[str, list[Rule]] = field(default_factory=dict)
+    attributes: dict[str, list[Rule]] = field(default_factory=dict)
+    imports: dict[str, Rule] = field(default_factory=dict)
+    strings: list[StringRule] = field(default_factory=list)
+    triggers: tuple[bytes, ...] = ()
+    trigger_regex: re.Pattern[bytes] = re.compile(b"(?!)")
+    trigger_text: tuple[str, ...] = ()
+    #: Module paths below which some qualified name or prefix is indexed (for star imports).
+    members_by_module: dict[str, list[str]] = field(default_factory=dict)
+
+    def lookup_qualified(self, dotted: str) -> tuple[Rule, str] | None:
+        """The rule for ``dotted`` or its longest indexed prefix, and the symbol it names."""
+        parts = dotted.split(".")
+        for size in range(len(parts), 0, -1):
+            name = ".".join(parts[:size])
+            rule = self.qualified.get(name)
+            if rule is not None:
+                return rule, name
+            if size < len(parts):
+                rule = self.prefixes.get(name)
+                if rule is not None:
+                    return rule, ".".join(parts[: size + 1])
+        return None
+
+    def lookup_import(self, module: str) -> tuple[Rule, str] | None:
+        """The import rule covering ``module`` (itself or a parent package) and the module it names."""
+        parts = module.split(".")
+        for size in range(len(parts), 0, -1):
+            name = ".".join(parts[:size])
+            rule = self.imports.get(name)
+            if rule is not None:
+                return rule, name
+        return None
+
+    def has_trigger(self, text: str) -> bool:
+        return any(token in text for token in self.trigger_text)
+
+
+def _selected(rule: Rule, select: tuple[str, ...], ignore: tuple[str, ...]) -> bool:
+    def hits(patterns: tuple[str, ...]) -> bool:
+        return any(rule.id.startswith(p) or rule.category == p or rule.name == p for p in patterns)
+
+    if select and not hits(select):
+        return False
+    return not hits(ignore)
+
+
+def _claim(table: dict[str, Rule], key: str, rule: Rule, kind: str) -> None:
+    other = table.get(key)
+    if other is not None and other.id != rule.id:
+        raise RuleError(f"{rule.source}: rule {rule.id}: {kind} {key!r} is already matched by {other.id}")
+    table[key] = rule
+
+
+def _minimal_tokens(tokens: set[str]) -> tuple[str, ...]:
+    """Drop tokens that contain another token: the shorter one already finds them."""
+    ordered = sorted(tokens, key=lambda t: (len(t), t))
+    kept: list[str] = []
+    for token in ordered:
+        if not any(k in token for k in kept):
+            kept.append(token)
+    return tuple(sorted(kept))
+
+
+def build_python_index(
+    ruleset: RuleSet, select: tuple[str, ...] = (), ignore: tuple[str, ...] = ()
+) -> PythonIndex:
+    index = PythonIndex()
+    tokens: set[str] = set()
+    for rule in ruleset.rules:
+        if "python" not in rule.languages or not _selected(rule, select, ignore):
+            continue
+        m = rule.match
+        for name in m.qualified:
+            _claim(index.qualified, name, rule, "qualified name")
+            tokens.add(_trigger_for(name))
+        for name in m.prefixes:
+            _claim(index.prefixes, name, rule, "prefix")
+            tokens.add(_trigger_for(name))
+        for name in m.imports:
+            _claim(index.imports, name, rule, "import")
+            tokens.add(_trigger_for(name))
+        for name in m.methods:
+            index.methods.setdefault(name, []).append(rule)
+            tokens.add(name)
+        for name in m.attributes:
+            index.attributes.setdefault(name, []).append(rule)
+            tokens.add(name)
+        if m.string_pattern:
+            if not m.triggers:
+                raise RuleError(f"{rule.source}: rule {rule.id}: a `strings` match needs `triggers`")
+            index.strings.append(StringRule(rule, re.compile(m.string_pattern), m.string_contexts))
+        tokens.update(m.triggers)
+    for name in list(index.qualified) + list(index.prefixes):
+        module, _, member = name.rpartition(".")
+        if module:
+            index.members_by_module.setdefault(module, []).append(member)
+    index.trigger_text = _minimal_tokens(tokens)
+    index.triggers = tuple(t.encode() for t in index.trigger_text)
+    if index.triggers:
+        index.trigger_regex = re.compile(b"|".join(re.escape(t) for t in index.triggers))
+    return index

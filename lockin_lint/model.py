@@ -1,0 +1,183 @@
+"""Shared, immutable types: the one place every stage of the pipeline agrees on.
+
+Keeping every table (targets, statuses, categories) here means the schema, the
+formatters and the scoring code cannot drift apart: they all import from this module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+#: Every target lockin-lint judges code against, in display order.
+TARGETS: tuple[str, ...] = ("rocm", "ascend", "mlu", "musa", "xpu", "mps", "cpu")
+
+#: Statuses of DESIGN.md, from most to least portable.
+STATUSES: tuple[str, ...] = ("native", "rename", "equivalent", "missing", "unknown")
+
+#: Rule categories; the hundreds digit of a Python rule id follows this order.
+CATEGORIES: tuple[str, ...] = (
+    "device-api",
+    "device-string",
+    "distributed",
+    "library",
+    "plugin",
+    "build",
+    "kernel",
+    "env",
+)
+
+SEVERITIES: tuple[str, ...] = ("error", "warning", "info")
+
+LANGUAGES: tuple[str, ...] = ("python", "cuda")
+
+
+@dataclass(frozen=True, slots=True)
+class TargetInfo:
+    """What a finding means on one target: how portable it is and what to write instead."""
+
+    status: str
+    replacement: str | None = None
+    min_torch: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Portable:
+    """A device-agnostic rewrite, valid from ``min_torch`` on (None: any version)."""
+
+    replacement: str
+    min_torch: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolInfo:
+    """Per-symbol knowledge: the merged target table of a rule and its symbol override."""
+
+    targets: Mapping[str, TargetInfo]
+    portable: tuple[Portable, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StringContext:
+    """Where a string literal counts as a value of some kind (a device, a backend, an env var).
+
+    Exactly one of ``call``/``method``/``subscript``/``contains`` names the place, or none of
+    them with ``keyword`` set, meaning "this keyword argument of any call".
+    """
+
+    call: str | None = None
+    method: str | None = None
+    position: int | None = None
+    keyword: str | None = None
+    subscript: str | None = None
+    contains: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallCondition:
+    """Extra argument conditions a qualified call must meet (e.g. ``load`` with ``.cu`` sources)."""
+
+    any_string: str | None = None
+    keywords: tuple[str, ...] = ()
+    true_keywords: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """The ``match`` section of a rule, normalised."""
+
+    qualified: tuple[str, ...] = ()
+    prefixes: tuple[str, ...] = ()
+    methods: tuple[str, ...] = ()
+    attributes: tuple[str, ...] = ()
+    imports: tuple[str, ...] = ()
+    string_pattern: str | None = None
+    string_contexts: tuple[StringContext, ...] = ()
+    when: CallCondition | None = None
+    triggers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One rule of the knowledge base, as loaded from YAML and validated."""
+
+    id: str
+    name: str
+    category: str
+    languages: tuple[str, ...]
+    severity: str
+    message: str
+    match: Match
+    default: SymbolInfo
+    symbols: Mapping[str, SymbolInfo]
+    docs: str
+    source: str
+    min_torch: str | None = None
+
+    def info_for(self, symbol: str) -> SymbolInfo:
+        """The target table for ``symbol``: its override when the rule has one."""
+        return self.symbols.get(symbol, self.default)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One place where scanned code depends on CUDA."""
+
+    rule_id: str
+    category: str
+    severity: str
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    symbol: str
+    message: str
+    targets: Mapping[str, TargetInfo]
+    portable: Portable | None = None
+    fingerprint: str = ""
+    code: str = ""
+
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        return (self.path, self.line, self.column, self.rule_id, self.symbol)
+
+
+@dataclass(frozen=True, slots=True)
+class FileError:
+    """A file that could not be scanned (or only partly): reported, never fatal."""
+
+    path: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class FileResult:
+    """What the pure core returns for one file."""
+
+    path: str
+    findings: tuple[Finding, ...] = ()
+    errors: tuple[FileError, ...] = ()
+    skipped: bool = False
+    lines: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Run-wide choices that change what is reported, not how files are parsed."""
+
+    targets: tuple[str, ...] = TARGETS
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    torch_version: str | None = None
+    jobs: int = 0
+
+
+@dataclass(slots=True)
+class RunResult:
+    """Everything a formatter needs about one run."""
+
+    files_scanned: int = 0
+    files_skipped: int = 0
+    lines_scanned: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[FileError] = field(default_factory=list)

@@ -1,0 +1,19 @@
+"""Formatter registry: every output format is a function ``(run, context) -> str``."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from ..model import RunResult
+from .context import OutputContext
+from .json_format import render_json
+from .text import render_text
+
+Formatter = Callable[[RunResult, OutputContext], str]
+
+FORMATTERS: dict[str, Formatter] = {
+    "text": render_text,
+    "json": render_json,
+}
+
+__all__ = ["FORMATTERS", "Formatter", "OutputContext"]

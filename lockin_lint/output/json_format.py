@@ -1,0 +1,60 @@
+"""``--format json``: the machine contract of DESIGN.md, deterministic so runs can be diffed."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..model import Finding, RunResult
+from ..score import summarize
+from .context import OutputContext
+
+
+def finding_dict(finding: Finding) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "rule_id": finding.rule_id,
+        "category": finding.category,
+        "severity": finding.severity,
+        "path": finding.path,
+        "line": finding.line,
+        "column": finding.column,
+        "end_line": finding.end_line,
+        "end_column": finding.end_column,
+        "symbol": finding.symbol,
+        "message": finding.message,
+        "fingerprint": finding.fingerprint,
+        "targets": {
+            name: {"status": info.status, "replacement": info.replacement}
+            | ({"min_torch": info.min_torch} if info.min_torch else {})
+            for name, info in finding.targets.items()
+        },
+    }
+    if finding.portable is not None:
+        data["portable"] = {"replacement": finding.portable.replacement, "min_torch": finding.portable.min_torch}
+    return data
+
+
+def render_json(run: RunResult, ctx: OutputContext) -> str:
+    targets = ctx.settings.targets
+    by_rule: dict[str, int] = {}
+    for finding in run.findings:
+        by_rule[finding.rule_id] = by_rule.get(finding.rule_id, 0) + 1
+    summary = summarize(run.findings, targets, run.lines_scanned)
+    document = {
+        "version": ctx.version,
+        "files_scanned": run.files_scanned,
+        "errors": [{"path": e.path, "message": e.message} for e in run.errors],
+        "findings": [finding_dict(f) for f in run.findings],
+        "summary": {
+            "findings": len(run.findings),
+            "files_with_findings": len({f.path for f in run.findings}),
+            "files_skipped_by_prefilter": run.files_skipped,
+            "lines_scanned": run.lines_scanned,
+            "by_rule": dict(sorted(by_rule.items())),
+            "targets": {
+                t: {"score": s.score, "effort_hours": s.effort_hours, "blockers": s.blockers}
+                for t, s in summary.items()
+            },
+        },
+    }
+    return json.dumps(document, indent=2, sort_keys=False, ensure_ascii=False) + "\n"

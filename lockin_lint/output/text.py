@@ -1,0 +1,36 @@
+"""``--format text``: one ``path:line:col: ID message`` line per finding, then what to write instead."""
+
+from __future__ import annotations
+
+from ..model import Finding, RunResult, TargetInfo
+from .context import OutputContext
+
+
+def _target_note(name: str, info: TargetInfo) -> str:
+    if info.replacement and info.status != "native":
+        since = f" (torch>={info.min_torch})" if info.min_torch else ""
+        return f"{name}: {info.status} -> {info.replacement}{since}"
+    return f"{name}: {info.status}"
+
+
+def format_finding(finding: Finding) -> str:
+    lines = [f"{finding.path}:{finding.line}:{finding.column}: {finding.rule_id} {finding.message}"]
+    lines.append("    " + " | ".join(_target_note(n, i) for n, i in finding.targets.items()))
+    if finding.portable is not None:
+        since = f" (torch>={finding.portable.min_torch})" if finding.portable.min_torch else ""
+        lines.append(f"    portable: {finding.portable.replacement}{since}")
+    return "\n".join(lines)
+
+
+def render_text(run: RunResult, ctx: OutputContext) -> str:
+    return "".join(format_finding(f) + "\n" for f in run.findings)
+
+
+def summary_line(run: RunResult) -> str:
+    """The stderr summary, in the shape of Fixit's and Ruff's."""
+    files = len({f.path for f in run.findings})
+    parsed = run.files_scanned - run.files_skipped
+    return (
+        f"{run.files_scanned} files checked ({parsed} parsed, {run.files_skipped} skipped by prefilter), "
+        f"{len(run.findings)} findings in {files} files, {len(run.errors)} errors"
+    )

@@ -1,0 +1,402 @@
+"""Find CUDA-only uses in one parsed Python file.
+
+Parsing is the dominant cost of a scan, and walking every node from Python would double it. So the
+matcher is driven by the prefilter's trigger tokens: it finds each token's byte offsets with one regex
+pass, asks tree-sitter for the node at each offset, and judges only those few nodes in their syntactic
+context. Import statements are collected first (one C-side query), both to resolve aliases and because
+aliases of CUDA modules (``from torch import cuda as gpu``) become extra tokens for that file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import tree_sitter as ts
+
+from .index import PythonIndex
+from .model import Rule, StringContext
+
+_IMPORT_TYPES = frozenset({"import_statement", "import_from_statement", "future_import_statement"})
+_BARE_NAME_PARENTS = frozenset({"parameters", "lambda_parameters", "typed_parameter"})
+_NAMED_PARENTS = frozenset(
+    {"function_definition", "class_definition", "default_parameter", "typed_default_parameter",
+     "keyword_argument"}
+)
+_STRING_PARTS = frozenset({"string_content", "string_start", "string_end", "escape_sequence"})
+
+
+@dataclass(frozen=True, slots=True)
+class RawMatch:
+    """A rule matched at a node: the core turns it into a `Finding` with positions and targets."""
+
+    rule: Rule
+    symbol: str
+    node: ts.Node
+
+
+def _text(node: ts.Node) -> str:
+    return node.text.decode("utf-8", "replace") if node.text is not None else ""
+
+
+def _chain(top: ts.Node) -> tuple[str | None, list[tuple[str, ts.Node]]]:
+    """Split ``a.b.c`` into its root name and ``[(b, node a.b), (c, node a.b.c)]``.
+
+    The root is None when the chain starts from an expression (``f().cuda``), which is how method
+    rules tell "any receiver" apart from a module path.
+    """
+    parts: list[tuple[str, ts.Node]] = []
+    node = top
+    while node.type == "attribute":
+        attr = node.child_by_field_name("attribute")
+        parts.append((_text(attr) if attr is not None else "", node))
+        obj = node.child_by_field_name("object")
+        if obj is None:
+            return None, []
+        node = obj
+    parts.reverse()
+    root = _text(node) if node.type == "identifier" else None
+    return root, [(root or "", node)] + parts if root else parts
+
+
+class FileMatcher:
+    """Matches one file; short-lived, so per-file state (aliases) needs no resetting."""
+
+    def __init__(self, index: PythonIndex, query: ts.Query, source: bytes, root: ts.Node) -> None:
+        self.index = index
+        self.query = query
+        self.source = source
+        self.root = root
+        self.aliases: dict[str, list[str]] = {}
+        self.matches: dict[tuple[str, int, int], RawMatch] = {}
+
+    # -- results -------------------------------------------------------------------------------
+    def _add(self, rule: Rule, symbol: str, node: ts.Node) -> None:
+        key = (rule.id, node.start_byte, node.end_byte)
+        if key not in self.matches:
+            self.matches[key] = RawMatch(rule, symbol, node)
+
+    def run(self) -> list[RawMatch]:
+        extra_tokens = self._collect_imports()
+        seen: set[int] = set()
+        regexes = [self.index.trigger_regex]
+        if extra_tokens:
+            words = "|".join(re.escape(t) for t in sorted(extra_tokens, key=len, reverse=True))
+            regexes.append(re.compile(rb"\b(?:" + words.encode() + rb")\b"))
+        for regex in regexes:
+            for hit in regex.finditer(self.source):
+                node = self.root.descendant_for_byte_range(hit.start(), hit.end())
+                if node is None or node.id in seen:
+                    continue
+                seen.add(node.id)
+                self._judge(node)
+        return list(self.matches.values())
+
+    # -- imports -------------------------------------------------------------------------------
+    def _bind(self, local: str, path: str) -> None:
+        paths = self.aliases.setdefault(local, [])
+        if path not in paths:
+            paths.append(path)
+
+    def _collect_imports(self) -> set[str]:
+        """Bind aliases, report CUDA-only imports, and return this file's extra alias tokens."""
+        cursor = ts.QueryCursor(self.query)
+        for node in cursor.captures(self.root).get("imp", []):
+            if node.type == "import_statement":
+                self._import_statement(node)
+            elif node.type == "import_from_statement":
+                self._import_from(node)
+        extra: set[str] = set()
+        for local, paths in self.aliases.items():
+            if any(self.index.has_trigger(p) for p in paths) and not self.index.has_trigger(local):
+                extra.add(local)
+        return extra
+
+    def _check_module(self, module: str, node: ts.Node) -> None:
+        found = self.index.lookup_import(module)
+        if found is not None:
+            self._add(found[0], found[1], node)
+        named = self.index.qualified.get(module)
+        if named is not None:
+            self._add(named, module, node)
+
+    def _import_statement(self, stmt: ts.Node) -> None:
+        for item in stmt.children_by_field_name("name"):
+            if item.type == "aliased_import":
+                name_node, alias = item.child_by_field_name("name"), item.child_by_field_name("alias")
+                if name_node is None or alias is None:
+                    continue
+                module = _text(name_node)
+                self._bind(_text(alias), module)
+            else:
+                name_node, module = item, _text(item)
+                self._bind(module.split(".")[0], module.split(".")[0])
+            self._check_module(module, name_node)
+
+    def _import_from(self, stmt: ts.Node) -> None:
+        module_node = stmt.child_by_field_name("module_name")
+        if module_node is None or module_node.type != "dotted_name":
+            return  # relative imports name the user's own code
+        module = _text(module_node)
+        found = self.index.lookup_import(module)
+        module_rule = found[0] if found else None
+        if found is not None:
+            self._add(found[0], found[1], module_node)
+        if any(child.type == "wildcard_import" for child in stmt.children):
+            for member in self.index.members_by_module.get(module, ()):
+                self._bind(member, f"{module}.{member}")
+            return
+        for item in stmt.children_by_field_name("name"):
+            if item.type == "aliased_import":
+                name_node, alias = item.child_by_field_name("name"), item.child_by_field_name("alias")
+                local = _text(alias) if alias is not None else None
+            else:
+                name_node, local = item, None
+            if name_node is None:
+                continue
+            name = _text(name_node)
+            full = f"{module}.{name}"
+            self._bind(local or name, full)
+            named = self.index.lookup_qualified(full)
+            if named is not None:
+                self._add(named[0], named[1], name_node)
+            sub = self.index.lookup_import(full)
+            if sub is not None and sub[0] is not module_rule:
+                self._add(sub[0], sub[1], name_node)
+
+    # -- hits ----------------------------------------------------------------------------------
+    def _judge(self, node: ts.Node) -> None:
+        kind = node.type
+        if kind == "identifier":
+            self._identifier(node)
+        elif kind in _STRING_PARTS or kind == "string":
+            string = node if kind == "string" else node.parent
+            while string is not None and string.type != "string":
+                string = string.parent
+            if string is not None:
+                self._string(string)
+
+    def _in_import(self, node: ts.Node) -> bool:
+        parent = node.parent
+        for _ in range(3):
+            if parent is None:
+                return False
+            if parent.type in _IMPORT_TYPES:
+                return True
+            parent = parent.parent
+        return False
+
+    def _identifier(self, node: ts.Node) -> None:
+        parent = node.parent
+        if parent is None or self._in_import(node):
+            return
+        if parent.type in _BARE_NAME_PARENTS or (
+            parent.type in _NAMED_PARENTS and parent.child_by_field_name("name") == node
+        ):
+            return  # a definition or keyword name, not a use
+        top = node
+        while top.parent is not None and top.parent.type == "attribute":
+            top = top.parent
+        root, parts = _chain(top)
+        if root is not None and root in self.aliases:
+            if self._qualified(root, parts):
+                return
+            return  # an imported module is not "any receiver"
+        if parent.type == "attribute" and parent.child_by_field_name("attribute") == node:
+            self._member(node, parent, root)
+
+    def _qualified(self, root: str, parts: list[tuple[str, ts.Node]]) -> bool:
+        names = [name for name, _ in parts[1:]]
+        for base in self.aliases[root]:
+            dotted = ".".join([base, *names])
+            found = self.index.lookup_qualified(dotted)
+            if found is None:
+                continue
+            rule, symbol = found
+            depth = symbol.count(".") - base.count(".")
+            node = parts[max(0, min(depth, len(parts) - 1))][1]
+            if rule.match.when is not None and not self._call_meets(node, rule):
+                return True
+            self._add(rule, symbol, node)
+            return True
+        return False
+
+    def _member(self, name_node: ts.Node, attribute: ts.Node, root: str | None) -> None:
+        name = _text(name_node)
+        call = attribute.parent
+        is_call = call is not None and call.type == "call" and call.child_by_field_name("function") == attribute
+        if is_call:
+            rules = self.index.methods.get(name, ())
+            if rules and root == "self" and self._own_method(attribute, name):
+                return
+        else:
+            rules = self.index.attributes.get(name, ())
+        for rule in rules:
+            self._add(rule, f".{name}", attribute)
+
+    def _own_method(self, node: ts.Node, name: str) -> bool:
+        """True when ``self.NAME()`` calls a method the enclosing class defines itself."""
+        scope = node.parent
+        while scope is not None and scope.type != "class_definition":
+            scope = scope.parent
+        body = scope.child_by_field_name("body") if scope is not None else None
+        if body is None:
+            return False
+        for stmt in body.named_children:
+            func = stmt.child_by_field_name("definition") if stmt.type == "decorated_definition" else stmt
+            if func is not None and func.type == "function_definition":
+                fname = func.child_by_field_name("name")
+                if fname is not None and _text(fname) == name:
+                    return True
+        return False
+
+    def _call_meets(self, node: ts.Node, rule: Rule) -> bool:
+        when = rule.match.when
+        call = node.parent
+        if when is None:
+            return True
+        if call is None or call.type != "call" or call.child_by_field_name("function") != node:
+            return False
+        args = call.child_by_field_name("arguments")
+        if args is None:
+            return False
+        for arg in args.named_children:
+            if arg.type == "keyword_argument":
+                key = arg.child_by_field_name("name")
+                value = arg.child_by_field_name("value")
+                key_text = _text(key) if key is not None else ""
+                if key_text in when.keywords:
+                    return True
+                if key_text in when.true_keywords and value is not None and value.type == "true":
+                    return True
+        if when.any_string:
+            pattern = re.compile(when.any_string)
+            stack = list(args.named_children)
+            while stack:
+                item = stack.pop()
+                if item.type == "string":
+                    if pattern.search(_string_value(item)):
+                        return True
+                else:
+                    stack.extend(item.named_children)
+        return False
+
+    # -- strings -------------------------------------------------------------------------------
+    def _string(self, string: ts.Node) -> None:
+        if not self.index.strings:
+            return
+        value_node = string
+        parent = string.parent
+        while parent is not None and parent.type in ("parenthesized_expression", "conditional_expression"):
+            if parent.type == "conditional_expression":
+                branches = parent.named_children
+                if len(branches) == 3 and branches[1] == value_node:
+                    return  # the condition, not a value
+            value_node, parent = parent, parent.parent
+        if parent is None:
+            return
+        places = self._contexts_of(value_node, parent)
+        if not places:
+            return
+        value = _string_value(string)
+        for srule in self.index.strings:
+            if any(_context_matches(ctx, places) for ctx in srule.contexts) and srule.pattern.search(value):
+                self._add(srule.rule, _string_value(string, as_written=True), string)
+
+    def _resolve(self, node: ts.Node | None) -> list[str]:
+        """Qualified names an expression may stand for (empty for non-module expressions)."""
+        if node is None:
+            return []
+        root, parts = _chain(node) if node.type == "attribute" else (
+            (_text(node), [(_text(node), node)]) if node.type == "identifier" else (None, [])
+        )
+        if root is None or root not in self.aliases:
+            return []
+        names = [name for name, _ in parts[1:]]
+        return [".".join([base, *names]) for base in self.aliases[root]]
+
+    def _contexts_of(self, value: ts.Node, parent: ts.Node) -> list[_Place]:
+        ptype = parent.type
+        if ptype == "argument_list":
+            call = parent.parent
+            if call is None or call.type != "call":
+                return []
+            position = 0
+            for arg in parent.named_children:
+                if arg == value:
+                    break
+                if arg.type not in ("keyword_argument", "dictionary_splat", "comment"):
+                    position += 1
+            return self._call_places(call, position=position, keyword=None)
+        if ptype == "keyword_argument" and parent.child_by_field_name("value") == value:
+            key = parent.child_by_field_name("name")
+            call = parent.parent.parent if parent.parent is not None else None
+            if key is None or call is None or call.type != "call":
+                return []
+            return self._call_places(call, position=None, keyword=_text(key))
+        if ptype == "subscript" and parent.child_by_field_name("subscript") == value:
+            return [_Place(subscript=q) for q in self._resolve(parent.child_by_field_name("value"))]
+        if ptype == "comparison_operator":
+            operands = parent.named_children
+            is_membership = any(child.type in ("in", "not in") for child in parent.children)
+            if len(operands) == 2 and operands[0] == value and is_membership:
+                return [_Place(contains=q) for q in self._resolve(operands[1])]
+        return []
+
+    def _call_places(self, call: ts.Node, position: int | None, keyword: str | None) -> list[_Place]:
+        function = call.child_by_field_name("function")
+        places = [_Place(position=position, keyword=keyword)]
+        for qualified in self._resolve(function):
+            places.append(_Place(call=qualified, position=position, keyword=keyword))
+        if function is not None and function.type == "attribute" and not self._resolve(function):
+            attr = function.child_by_field_name("attribute")
+            if attr is not None:
+                places.append(_Place(method=_text(attr), position=position, keyword=keyword))
+        return places
+
+
+@dataclass(frozen=True, slots=True)
+class _Place:
+    """Where a string literal sits: the call/method/subscript around it and its argument slot."""
+
+    call: str | None = None
+    method: str | None = None
+    position: int | None = None
+    keyword: str | None = None
+    subscript: str | None = None
+    contains: str | None = None
+
+
+def _context_matches(ctx: StringContext, places: list[_Place]) -> bool:
+    for place in places:
+        if ctx.subscript is not None or ctx.contains is not None:
+            if ctx.subscript is not None and ctx.subscript == place.subscript:
+                return True
+            if ctx.contains is not None and ctx.contains == place.contains:
+                return True
+            continue
+        if place.subscript is not None or place.contains is not None:
+            continue
+        if ctx.call != place.call or ctx.method != place.method:
+            continue
+        if ctx.keyword is not None:
+            if ctx.keyword == place.keyword:
+                return True
+        elif ctx.position is not None and ctx.position == place.position and place.keyword is None:
+            return True
+    return False
+
+
+def _string_value(string: ts.Node, as_written: bool = False) -> str:
+    """The literal's value as far as it is static.
+
+    For matching, each ``{...}`` of an f-string reads as ``0`` (so ``f"cuda:{rank}"`` is a device
+    string); ``as_written`` keeps the interpolation text, which is what a user should see as the symbol.
+    """
+    pieces: list[str] = []
+    for child in string.children:
+        if child.type == "string_content":
+            pieces.append(_text(child))
+        elif child.type == "interpolation":
+            pieces.append(_text(child) if as_written else "0")
+    return "".join(pieces)

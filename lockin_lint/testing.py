@@ -1,0 +1,71 @@
+"""The fixture harness of DESIGN.md: annotated source files are the rule tests.
+
+A comment line ``# ruleid: ID[,ID]`` (or ``//``) says the next code line must produce a finding of each
+listed rule; ``# ok: ID`` says it must not. Any finding on a line without a matching ``ruleid`` is an
+unexpected hit, so fixtures catch false positives as well as misses (Semgrep's convention).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from .model import Finding
+
+_ANNOTATION = re.compile(r"^\s*(?:#|//)\s*(ruleid|ok)\s*:\s*([A-Za-z0-9_, -]+?)\s*$")
+_COMMENT_ONLY = re.compile(r"^\s*(?:#|//)")
+
+
+@dataclass
+class Expectations:
+    expected: dict[int, set[str]] = field(default_factory=dict)
+    forbidden: dict[int, set[str]] = field(default_factory=dict)
+    dangling: list[int] = field(default_factory=list)  # annotation lines with no code line after them
+
+
+def parse_annotations(text: str) -> Expectations:
+    result = Expectations()
+    pending: list[tuple[int, str, set[str]]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = _ANNOTATION.match(line)
+        if match:
+            ids = {part.strip() for part in match.group(2).split(",") if part.strip()}
+            pending.append((number, match.group(1), ids))
+            continue
+        if not line.strip() or _COMMENT_ONLY.match(line):
+            continue
+        for _, kind, ids in pending:
+            table = result.expected if kind == "ruleid" else result.forbidden
+            table.setdefault(number, set()).update(ids)
+        pending.clear()
+    result.dangling = [number for number, _, _ in pending]
+    return result
+
+
+def compare(path: str, text: str, findings: Iterable[Finding], known_rules: set[str]) -> list[str]:
+    """Every way the findings disagree with the annotations, one readable line each."""
+    exp = parse_annotations(text)
+    problems = [f"{path}:{n}: annotation is not followed by a code line" for n in exp.dangling]
+    for table in (exp.expected, exp.forbidden):
+        for line, ids in table.items():
+            problems += [f"{path}:{line}: annotation names unknown rule {i}" for i in sorted(ids - known_rules)]
+    actual: dict[int, set[str]] = {}
+    for finding in findings:
+        actual.setdefault(finding.line, set()).add(finding.rule_id)
+    for line, ids in sorted(exp.expected.items()):
+        for rule_id in sorted(ids - actual.get(line, set())):
+            problems.append(f"{path}:{line}: missed {rule_id}")
+    for line, ids in sorted(actual.items()):
+        for rule_id in sorted(ids - exp.expected.get(line, set())):
+            kind = "false hit (marked ok)" if rule_id in exp.forbidden.get(line, set()) else "unexpected"
+            problems.append(f"{path}:{line}: {kind} {rule_id}")
+    return problems
+
+
+def annotated_rules(text: str) -> tuple[set[str], set[str]]:
+    """(rules with a ``ruleid`` line, rules with an ``ok`` line) in one fixture."""
+    exp = parse_annotations(text)
+    fired = set().union(*exp.expected.values()) if exp.expected else set()
+    ok = set().union(*exp.forbidden.values()) if exp.forbidden else set()
+    return fired, ok

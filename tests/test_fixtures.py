@@ -1,0 +1,76 @@
+"""The fixture harness (DESIGN.md): annotated fixtures are the rule tests, misses and extra hits fail."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lockin_lint.api import check_bytes
+from lockin_lint.ruleset import RuleSet, load_rules
+from lockin_lint.testing import annotated_rules, compare
+
+from .conftest import FIXTURES, REPO
+
+PYTHON_FIXTURES = sorted((FIXTURES / "python").rglob("*.py")) + sorted((FIXTURES / "demo").rglob("*.py"))
+
+
+def _id(path: Path) -> str:
+    return path.relative_to(FIXTURES).as_posix()
+
+
+@pytest.mark.parametrize("fixture", PYTHON_FIXTURES, ids=_id)
+def test_fixture_matches_annotations(fixture: Path, ruleset: RuleSet) -> None:
+    data = fixture.read_bytes()
+    result = check_bytes(fixture.relative_to(REPO).as_posix(), data, ruleset)
+    assert not result.errors, result.errors
+    problems = compare(_id(fixture), data.decode("utf-8"), result.findings, {r.id for r in ruleset.rules})
+    assert not problems, "\n".join(problems)
+
+
+def test_every_python_rule_fires_and_has_an_ok_line(ruleset: RuleSet) -> None:
+    fired: set[str] = set()
+    ok: set[str] = set()
+    for fixture in PYTHON_FIXTURES:
+        f, o = annotated_rules(fixture.read_text(encoding="utf-8"))
+        fired |= f
+        ok |= o
+    python_rules = {r.id for r in ruleset.rules if "python" in r.languages}
+    assert python_rules, "no Python rules loaded"
+    assert not python_rules - fired, f"rules never fired by a fixture: {sorted(python_rules - fired)}"
+    assert not python_rules - ok, f"rules without an ok line: {sorted(python_rules - ok)}"
+
+
+def test_harness_reports_misses_and_unexpected_hits(tmp_path: Path) -> None:
+    """The harness itself must fail on a missed line, an extra hit and an unknown rule id."""
+    rules_dir = tmp_path / "rules"
+    rules_dir.mkdir()
+    (rules_dir / "r.yaml").write_text(
+        "rules:\n"
+        "  - id: LL990\n    name: sync\n    category: device-api\n    languages: [python]\n"
+        "    severity: warning\n    message: m\n    match: {qualified: [torch.cuda.synchronize]}\n"
+        "    targets: {rocm: {status: native}, ascend: {status: unknown}, mlu: {status: unknown},"
+        " musa: {status: unknown}, xpu: {status: unknown}, mps: {status: unknown}, cpu: {status: unknown}}\n"
+        "    docs: '## What it does\\nreports synchronize'\n",
+        encoding="utf-8",
+    )
+    rules = load_rules(rules_dir)
+    text = (
+        "import torch\n"
+        "# ruleid: LL990\n"
+        "torch.cuda.device_count()\n"  # missed
+        "torch.cuda.synchronize()\n"  # unexpected
+        "# ok: LL990\n"
+        "torch.cuda.synchronize()\n"  # false hit
+        "# ruleid: LL999\n"
+        "x = 1\n"
+    )
+    result = check_bytes("t.py", text.encode(), rules)
+    problems = compare("t.py", text, result.findings, {"LL990"})
+    assert problems == [
+        "t.py:8: annotation names unknown rule LL999",
+        "t.py:3: missed LL990",
+        "t.py:8: missed LL999",
+        "t.py:4: unexpected LL990",
+        "t.py:6: false hit (marked ok) LL990",
+    ]
