@@ -66,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--select", type=_csv, default=(), help="rule ids, id prefixes or categories")
     check.add_argument("--ignore", type=_csv, default=(), help="rule ids, id prefixes or categories")
     check.add_argument("--torch-version", type=_version, help="oldest torch the code must support")
+    check.add_argument("--extend-exclude", action="append", default=[], metavar="GLOB",
+                       help="also skip directories/files whose name or path matches (repeatable)")
     check.add_argument("--jobs", type=int, default=0, help="worker processes (0: automatic)")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
 
@@ -104,7 +106,8 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if not any(k.startswith(code) for k in known):
             raise UsageError(f"--select/--ignore: {code!r} matches no rule id, prefix, name or category")
     settings = Settings(targets=args.targets, select=args.select, ignore=args.ignore,
-                        torch_version=args.torch_version, jobs=args.jobs)
+                        torch_version=args.torch_version, jobs=args.jobs,
+                        extend_exclude=tuple(args.extend_exclude))
     run = check_paths(args.paths, ruleset, settings)
     report = FORMATTERS[args.format](run, OutputContext(settings, __version__))
     if args.output:

@@ -6,9 +6,11 @@ are, and a broken or looping one becomes an error entry rather than a silently d
 
 from __future__ import annotations
 
+import fnmatch
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from .model import FileError
 
@@ -39,8 +41,11 @@ def is_python(name: str) -> bool:
     return os.path.splitext(name)[1] in PYTHON_SUFFIXES
 
 
-def discover(paths: list[str], cwd: Path | None = None) -> Discovery:
+def discover(paths: list[str], cwd: Path | None = None, extend_exclude: tuple[str, ...] = ()) -> Discovery:
+    """Files to check, sorted by display path; ``extend_exclude`` adds glob patterns for directory
+    and file names found while walking (explicitly named files are always checked)."""
     base = cwd or Path.cwd()
+    excluded = _Excluder(extend_exclude)
     found = Discovery()
     seen: set[str] = set()
 
@@ -59,7 +64,7 @@ def discover(paths: list[str], cwd: Path | None = None) -> Discovery:
         elif not os.path.lexists(absolute):
             found.errors.append(FileError(shown, "no such file or directory"))
         elif absolute.is_dir():
-            _walk(absolute, base, add, found.errors)
+            _walk(absolute, base, add, found.errors, excluded)
         elif absolute.is_file():
             add(absolute)  # named explicitly: checked whatever its suffix, as Ruff does
         else:
@@ -69,7 +74,16 @@ def discover(paths: list[str], cwd: Path | None = None) -> Discovery:
     return found
 
 
-def _walk(root: Path, base: Path, add, errors: list[FileError]) -> None:  # type: ignore[no-untyped-def]
+class _Excluder:
+    def __init__(self, patterns: tuple[str, ...]) -> None:
+        self.patterns = patterns
+
+    def __call__(self, name: str, shown: str) -> bool:
+        return any(fnmatch.fnmatchcase(name, p) or fnmatch.fnmatchcase(shown, p) for p in self.patterns)
+
+
+def _walk(root: Path, base: Path, add: Callable[[Path], None], errors: list[FileError],
+          excluded: _Excluder) -> None:
     stack = [root]
     while stack:
         directory = stack.pop()
@@ -80,12 +94,16 @@ def _walk(root: Path, base: Path, add, errors: list[FileError]) -> None:  # type
             continue
         for entry in entries:
             if entry.is_dir(follow_symlinks=False):
-                if entry.name not in DEFAULT_EXCLUDES:
+                if entry.name not in DEFAULT_EXCLUDES and not (
+                    excluded.patterns and excluded(entry.name, display_path(Path(entry.path), base))
+                ):
                     stack.append(Path(entry.path))
                 continue
             if not is_python(entry.name):
                 continue
             path = Path(entry.path)
+            if excluded.patterns and excluded(entry.name, display_path(path, base)):
+                continue
             if entry.is_symlink() and not path.exists():
                 errors.append(FileError(display_path(path, base), "broken symlink or symlink loop"))
             elif entry.is_file():

@@ -22,7 +22,6 @@ from .source import decode_python
 from .suppress import is_suppressed, suppressions
 
 _PY_LANGUAGE = ts.Language(tree_sitter_python.language())
-_IMPORT_QUERY = "[(import_statement) (import_from_statement)] @imp"
 _SPACES = re.compile(r"\s+")
 _UNKNOWN = TargetInfo("unknown")
 
@@ -51,7 +50,6 @@ class Engine:
         self.settings = settings or Settings()
         self.python: PythonIndex = build_python_index(ruleset, self.settings.select, self.settings.ignore)
         self._parser = ts.Parser(_PY_LANGUAGE)
-        self._query = ts.Query(_PY_LANGUAGE, _IMPORT_QUERY)
 
     def might_match(self, data: bytes) -> bool:
         """The byte prefilter: can any loaded rule match a file with these bytes?"""
@@ -71,7 +69,7 @@ class Engine:
         tree = self._parser.parse(source)
         if tree.root_node.has_error:
             errors.append(FileError(path, _syntax_error(tree.root_node)))
-        raw = FileMatcher(self.python, self._query, source, tree.root_node).run()
+        raw = FileMatcher(self.python, source, tree.root_node).run()
         findings = self._findings(path, source, raw)
         return FileResult(path, tuple(findings), tuple(errors), lines=lines)
 

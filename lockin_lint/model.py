@@ -170,6 +170,7 @@ class Settings:
     ignore: tuple[str, ...] = ()
     torch_version: str | None = None
     jobs: int = 0
+    extend_exclude: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)

@@ -3,8 +3,9 @@
 Parsing is the dominant cost of a scan, and walking every node from Python would double it. So the
 matcher is driven by the prefilter's trigger tokens: it finds each token's byte offsets with one regex
 pass, asks tree-sitter for the node at each offset, and judges only those few nodes in their syntactic
-context. Import statements are collected first (one C-side query), both to resolve aliases and because
-aliases of CUDA modules (``from torch import cuda as gpu``) become extra tokens for that file.
+context. Import statements are found the same way (a regex for line-leading ``import``/``from``; a
+tree query costs more than the whole match), first, both to resolve aliases and because aliases of
+CUDA modules (``from torch import cuda as gpu``) become extra tokens for that file.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ _NAMED_PARENTS = frozenset(
     {"function_definition", "class_definition", "default_parameter", "typed_default_parameter",
      "keyword_argument"}
 )
+#: Import statements start a line (possibly indented); a regex finds them faster than a tree query.
+_IMPORT_KEYWORD = re.compile(rb"(?m)^[ \t]*(from|import)\b")
 _STRING_PARTS = frozenset({"string_content", "string_start", "string_end", "escape_sequence"})
 
 
@@ -62,9 +65,8 @@ def _chain(top: ts.Node) -> tuple[str | None, list[tuple[str, ts.Node]]]:
 class FileMatcher:
     """Matches one file; short-lived, so per-file state (aliases) needs no resetting."""
 
-    def __init__(self, index: PythonIndex, query: ts.Query, source: bytes, root: ts.Node) -> None:
+    def __init__(self, index: PythonIndex, source: bytes, root: ts.Node) -> None:
         self.index = index
-        self.query = query
         self.source = source
         self.root = root
         self.aliases: dict[str, list[str]] = {}
@@ -100,12 +102,15 @@ class FileMatcher:
 
     def _collect_imports(self) -> set[str]:
         """Bind aliases, report CUDA-only imports, and return this file's extra alias tokens."""
-        cursor = ts.QueryCursor(self.query)
-        for node in cursor.captures(self.root).get("imp", []):
-            if node.type == "import_statement":
-                self._import_statement(node)
-            elif node.type == "import_from_statement":
-                self._import_from(node)
+        for hit in _IMPORT_KEYWORD.finditer(self.source):
+            keyword = self.root.descendant_for_byte_range(hit.start(1), hit.end(1))
+            stmt = keyword.parent if keyword is not None else None
+            if stmt is None or stmt.start_byte != keyword.start_byte:
+                continue  # the word in a string or comment, or not the statement's first token
+            if stmt.type == "import_statement":
+                self._import_statement(stmt)
+            elif stmt.type == "import_from_statement":
+                self._import_from(stmt)
         extra: set[str] = set()
         for local, paths in self.aliases.items():
             if any(self.index.has_trigger(p) for p in paths) and not self.index.has_trigger(local):
@@ -158,7 +163,7 @@ class FileMatcher:
             full = f"{module}.{name}"
             self._bind(local or name, full)
             named = self.index.lookup_qualified(full)
-            if named is not None:
+            if named is not None and named[0].match.when is None:  # conditions are about calls
                 self._add(named[0], named[1], name_node)
             sub = self.index.lookup_import(full)
             if sub is not None and sub[0] is not module_rule:

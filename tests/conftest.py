@@ -15,3 +15,25 @@ FIXTURES = REPO / "fixtures"
 @pytest.fixture(scope="session")
 def ruleset() -> RuleSet:
     return load_rules()
+
+
+ALL_UNKNOWN = (
+    "{rocm: {status: native}, ascend: {status: unknown}, mlu: {status: unknown}, musa: {status: unknown},"
+    " xpu: {status: unknown}, mps: {status: missing}, cpu: {status: missing}}"
+)
+
+
+def rule_yaml(rule_id: str, match: str, category: str = "device-api", extra: str = "") -> str:
+    """One rule in YAML with the boilerplate filled in, for tests that need their own rules."""
+    return (
+        f"  - id: {rule_id}\n    name: test-{rule_id.lower()}\n    category: {category}\n"
+        f"    languages: [python]\n    severity: warning\n    message: '`{{symbol}}` test'\n"
+        f"    match: {match}\n    targets: {ALL_UNKNOWN}\n{extra}"
+        f"    docs: '## What it does\\nA rule for tests.'\n"
+    )
+
+
+def write_rules(directory: Path, *rules: str) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "rules.yaml").write_text("rules:\n" + "".join(rules), encoding="utf-8")
+    return directory

@@ -57,4 +57,20 @@ def render_json(run: RunResult, ctx: OutputContext) -> str:
             },
         },
     }
-    return json.dumps(document, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+    return _dump(document)
+
+
+def _dump(document: dict[str, Any]) -> str:
+    """Indented at the top, one compact line per list item.
+
+    ``json.dumps(indent=...)`` falls back to the pure-Python encoder, which took longer than the whole
+    matcher on large trees; compact items use the C encoder and still diff line by line.
+    """
+    parts = []
+    for key, value in document.items():
+        if isinstance(value, list) and value:
+            items = ",\n".join("    " + json.dumps(item, ensure_ascii=False) for item in value)
+            parts.append(f"  {json.dumps(key)}: [\n{items}\n  ]")
+        else:
+            parts.append(f"  {json.dumps(key)}: " + json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n  "))
+    return "{\n" + ",\n".join(parts) + "\n}\n"

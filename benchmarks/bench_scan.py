@@ -1,0 +1,127 @@
+"""Whole-process scan benchmark: how long does `lockin-lint check` take on large real trees?
+
+Times the real CLI in a fresh process (start-up, rule loading, discovery, prefilter, parsing, matching
+and JSON output), like ``hyperfine --warmup 1``, on trees every machine here can have:
+
+* the installed ``torch`` package (``pip install torch==2.13.0`` takes a local CPU wheel), and
+* the Python standard library of the running interpreter (its ``site-packages`` excluded),
+* start-up alone: ``check`` on an empty directory.
+
+Usage: ``python benchmarks/bench_scan.py [--torch-dir DIR] [--runs 3] [--jobs 1]``. The interpreter
+running this script must have lockin-lint installed; torch only has to be *found* (its directory),
+never imported. Results go to stdout as a Markdown table for ``benchmarks/README.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import statistics
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass
+class Measurement:
+    name: str
+    files: int
+    megabytes: float
+    seconds: list[float]
+    skipped: int
+    findings: int
+
+    @property
+    def best(self) -> float:
+        return min(self.seconds)
+
+    def row(self) -> str:
+        median = statistics.median(self.seconds)
+        files_per_s = self.files / self.best if self.best else 0.0
+        mb_per_s = self.megabytes / self.best if self.best else 0.0
+        skipped = 100.0 * self.skipped / self.files if self.files else 0.0
+        return (f"| {self.name} | {self.files} | {self.megabytes:.1f} | {self.best:.2f} | {median:.2f} | "
+                f"{files_per_s:,.0f} | {mb_per_s:.1f} | {skipped:.0f}% | {self.findings} |")
+
+
+def tree_size(root: Path, exclude: str | None) -> tuple[int, float]:
+    files, size = 0, 0
+    for dirpath, dirnames, filenames in os.walk(root):
+        if exclude:
+            dirnames[:] = [d for d in dirnames if d != exclude]
+        for name in filenames:
+            if name.endswith((".py", ".pyi")):
+                files += 1
+                size += os.path.getsize(os.path.join(dirpath, name))
+    return files, size / 1e6
+
+
+def run_once(target: Path, jobs: int, exclude: str | None) -> tuple[float, dict]:
+    command = [sys.executable, "-m", "lockin_lint", "check", str(target), "--format", "json",
+               "--exit-zero", "--jobs", str(jobs)]
+    if exclude:
+        command += ["--extend-exclude", exclude]
+    start = time.perf_counter()
+    proc = subprocess.run(command, capture_output=True, check=False)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"lockin-lint failed on {target}: {proc.stderr.decode(errors='replace')[:500]}")
+    return elapsed, json.loads(proc.stdout)
+
+
+def measure(name: str, target: Path, runs: int, jobs: int, exclude: str | None = None) -> Measurement:
+    files, megabytes = tree_size(target, exclude)
+    run_once(target, jobs, exclude)  # warm-up: page cache and .pyc files
+    seconds, report = [], {}
+    for _ in range(runs):
+        elapsed, report = run_once(target, jobs, exclude)
+        seconds.append(elapsed)
+    summary = report.get("summary", {})
+    return Measurement(name, report.get("files_scanned", files), megabytes, seconds,
+                       summary.get("files_skipped_by_prefilter", 0), summary.get("findings", 0))
+
+
+def find_torch(explicit: str | None) -> Path | None:
+    if explicit:
+        return Path(explicit)
+    spec = importlib.util.find_spec("torch")  # locates the package without importing it
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--torch-dir", help="the installed torch package directory")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--jobs", type=int, default=1, help="lockin-lint --jobs (1: one process)")
+    args = parser.parse_args()
+
+    results = []
+    with tempfile.TemporaryDirectory() as empty:
+        results.append(measure("start-up (empty dir)", Path(empty), args.runs, args.jobs))
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    results.append(measure(f"stdlib ({stdlib.name})", stdlib, args.runs, args.jobs, exclude="site-packages"))
+    torch_dir = find_torch(args.torch_dir)
+    if torch_dir is None:
+        print("torch not found: pip install torch==2.13.0, or pass --torch-dir", file=sys.stderr)
+    else:
+        results.append(measure("torch package (.py)", torch_dir, args.runs, args.jobs))
+
+    print(f"lockin-lint --jobs {args.jobs}, best and median of {args.runs} runs after one warm-up, "
+          f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs\n")
+    print("| tree | files | MB | best s | median s | files/s | MB/s | skipped by prefilter | findings |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for result in results:
+        print(result.row())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
