@@ -16,6 +16,7 @@ import tree_sitter_python
 
 from .index import PythonIndex, build_python_index
 from .model import FileError, FileResult, Finding, Portable, Settings, TargetInfo
+from .prefilter import is_candidate, present_triggers
 from .python_analyzer import FileMatcher, RawMatch
 from .ruleset import RuleSet
 from .source import decode_python
@@ -51,13 +52,10 @@ class Engine:
         self.python: PythonIndex = build_python_index(ruleset, self.settings.select, self.settings.ignore)
         self._parser = ts.Parser(_PY_LANGUAGE)
 
-    def might_match(self, data: bytes) -> bool:
-        """The byte prefilter: can any loaded rule match a file with these bytes?"""
-        return any(token in data for token in self.python.triggers)
-
     def check(self, path: str, data: bytes) -> FileResult:
         lines = line_count(data)
-        if not self.might_match(data):
+        present = present_triggers(self.python, data)
+        if not is_candidate(self.python, data, present):
             return FileResult(path, skipped=True, lines=lines)
         decoded = decode_python(data)
         errors: list[FileError] = []
@@ -69,7 +67,7 @@ class Engine:
         tree = self._parser.parse(source)
         if tree.root_node.has_error:
             errors.append(FileError(path, _syntax_error(tree.root_node)))
-        raw = FileMatcher(self.python, source, tree.root_node).run()
+        raw = FileMatcher(self.python, source, tree.root_node).run(present)
         findings = self._findings(path, source, raw)
         return FileResult(path, tuple(findings), tuple(errors), lines=lines)
 

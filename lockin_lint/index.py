@@ -66,8 +66,12 @@ class PythonIndex:
     imports: dict[str, Rule] = field(default_factory=dict)
     strings: list[StringRule] = field(default_factory=list)
     triggers: tuple[bytes, ...] = ()
-    trigger_regex: re.Pattern[bytes] = re.compile(b"(?!)")
     trigger_text: tuple[str, ...] = ()
+    #: Top-level modules that are CUDA-specific themselves (cupy, triton, apex, ...). A file can only
+    #: use their names after importing them, so the prefilter looks for them in import lines instead of
+    #: scanning every file's bytes for each of them.
+    import_roots: frozenset[str] = frozenset()
+    import_roots_bytes: frozenset[bytes] = frozenset()
     #: Module paths below which some qualified name or prefix is indexed (for star imports).
     members_by_module: dict[str, list[str]] = field(default_factory=dict)
 
@@ -95,8 +99,9 @@ class PythonIndex:
                 return rule, name
         return None
 
-    def has_trigger(self, text: str) -> bool:
-        return any(token in text for token in self.trigger_text)
+    def has_trigger(self, dotted: str) -> bool:
+        """Could a name at or below ``dotted`` match? (Decides which import aliases are tokens.)"""
+        return dotted.split(".", 1)[0] in self.import_roots or any(t in dotted for t in self.trigger_text)
 
 
 def _selected(rule: Rule, select: tuple[str, ...], ignore: tuple[str, ...]) -> bool:
@@ -130,36 +135,57 @@ def build_python_index(
 ) -> PythonIndex:
     index = PythonIndex()
     tokens: set[str] = set()
+    roots: set[str] = set()
     for rule in ruleset.rules:
         if "python" not in rule.languages or not _selected(rule, select, ignore):
             continue
         m = rule.match
         for name in m.qualified:
             _claim(index.qualified, name, rule, "qualified name")
-            tokens.add(_trigger_for(name))
         for name in m.prefixes:
             _claim(index.prefixes, name, rule, "prefix")
-            tokens.add(_trigger_for(name))
         for name in m.imports:
             _claim(index.imports, name, rule, "import")
-            tokens.add(_trigger_for(name))
         for name in m.methods:
             index.methods.setdefault(name, []).append(rule)
-            tokens.add(name)
         for name in m.attributes:
             index.attributes.setdefault(name, []).append(rule)
-            tokens.add(name)
         if m.string_pattern:
             if not m.triggers:
                 raise RuleError(f"{rule.source}: rule {rule.id}: a `strings` match needs `triggers`")
             index.strings.append(StringRule(rule, re.compile(m.string_pattern), m.string_contexts))
-        tokens.update(m.triggers)
+        tokens |= _rule_tokens(rule, roots)
     for name in list(index.qualified) + list(index.prefixes):
         module, _, member = name.rpartition(".")
         if module:
             index.members_by_module.setdefault(module, []).append(member)
+    index.import_roots = frozenset(roots)
+    index.import_roots_bytes = frozenset(r.encode() for r in roots)
     index.trigger_text = _minimal_tokens(tokens)
     index.triggers = tuple(t.encode() for t in index.trigger_text)
-    if index.triggers:
-        index.trigger_regex = re.compile(b"|".join(re.escape(t) for t in index.triggers))
     return index
+
+
+def _rule_tokens(rule: Rule, roots: set[str]) -> set[str]:
+    """Prefilter tokens for one rule: its explicit ``triggers``, or derived from each matched name.
+
+    A module name whose top-level package is not generic (``cupy.RawKernel``, ``triton.jit``) adds
+    that package to ``roots`` instead of a byte token. Explicit triggers replace derivation (a rule
+    knows that ``NCCL`` is rarer than ``Backend``), so they are checked for soundness: each matched name
+    must spell one inside a single component, otherwise a file using that name could be skipped unseen.
+    """
+    m = rule.match
+    names = (*m.qualified, *m.prefixes, *m.imports, *m.methods, *m.attributes)
+    if not m.triggers:
+        tokens = {name for name in (*m.methods, *m.attributes)}
+        for name in (*m.qualified, *m.prefixes, *m.imports):
+            root = name.split(".", 1)[0]
+            if root in GENERIC_COMPONENTS:
+                tokens.add(_trigger_for(name))
+            else:
+                roots.add(root)
+        return tokens
+    for name in names:
+        if not any(token in part for part in name.split(".") for token in m.triggers):
+            raise RuleError(f"{rule.source}: rule {rule.id}: {name!r} contains none of its triggers {list(m.triggers)}")
+    return set(m.triggers)

@@ -213,3 +213,14 @@ def test_portable_rewrite_respects_min_torch(tmp_path: Path) -> None:
     assert portable("2.6") == "torch.accelerator.synchronize()"
     assert portable("2.5") == "torch.get_device_module(d).synchronize()"
     assert portable("2.1") is None
+
+
+def test_fallback_imports_report_the_import_not_the_ambiguous_uses(rules: RuleSet) -> None:
+    code = (
+        "try:\n"
+        "    from torch.cuda.amp import GradScaler\n"
+        "except ImportError:\n"
+        "    from torch.amp import GradScaler\n"
+        "scaler = GradScaler()\n"
+    )
+    assert found(rules, code) == [(2, "LL901", "torch.cuda.amp.GradScaler")]
