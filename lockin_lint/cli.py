@@ -16,7 +16,7 @@ from .api import check_paths
 from .model import TARGETS, Rule, Settings, TargetInfo
 from .output import FORMATTERS, OutputContext
 from .output.text import summary_line
-from .ruleset import RuleError, RuleSet, load_rule_file, load_rules, rule_files
+from .ruleset import RuleError, RuleSet, load_rules
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -57,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     rules_opt = argparse.ArgumentParser(add_help=False)
     rules_opt.add_argument("--rules", action="append", default=[], metavar="PATH",
                            help="extra rule file or directory (repeatable)")
+    rules_opt.add_argument("--no-cache", action="store_true", help="do not read or write the compiled-rules cache")
 
     check = sub.add_parser("check", parents=[rules_opt], help="lint paths for CUDA lock-in")
     check.add_argument("paths", nargs="*", default=["."])
@@ -79,28 +80,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _load(extra: list[str]) -> RuleSet:
-    ruleset = load_rules()
-    rules = list(ruleset.rules)
-    known = {r.id: r.source for r in rules}
-    for raw in extra:
-        path = Path(raw)
-        if not path.exists():
-            raise RuleError(f"{raw}: rule path not found")
-        for file in rule_files(path) if path.is_dir() else [path]:
-            for rule in load_rule_file(file):
-                if rule.id in known:
-                    raise RuleError(f"{file}: rule {rule.id}: id already defined in {known[rule.id]}")
-                known[rule.id] = str(file)
-                rules.append(rule)
-    rules.sort(key=lambda r: r.id)
-    return RuleSet(tuple(rules))
+def _load(args: argparse.Namespace) -> RuleSet:
+    return load_rules(extra=tuple(args.rules), use_cache=not args.no_cache)
 
 
 def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.jobs < 0:
         raise UsageError("--jobs must be 0 (automatic) or more")
-    ruleset = _load(args.rules)
+    ruleset = _load(args)
     known = {r.id for r in ruleset.rules} | {r.category for r in ruleset.rules} | {r.name for r in ruleset.rules}
     for code in (*args.select, *args.ignore):
         if not any(k.startswith(code) for k in known):
@@ -127,7 +114,7 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _rules(args: argparse.Namespace, out: TextIO) -> int:
-    ruleset = _load(args.rules)
+    ruleset = _load(args)
     if args.format == "json":
         import json
 
@@ -157,7 +144,7 @@ def _table_row(label: str, targets: Mapping[str, TargetInfo]) -> str:
 
 
 def _explain(args: argparse.Namespace, out: TextIO) -> int:
-    ruleset = _load(args.rules)
+    ruleset = _load(args)
     rule = ruleset.by_id().get(args.rule_id.upper())
     if rule is None:
         raise UsageError(f"unknown rule {args.rule_id!r}; `lockin-lint rules` lists them")

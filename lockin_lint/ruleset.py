@@ -1,4 +1,4 @@
-"""Load YAML rule files, validate them against the rule schema, and build `Rule` objects.
+"""The loaded knowledge base: find rule files, load them (from the cache when unchanged), check ids.
 
 Rule files are the product's knowledge base, and users may add their own, so a broken file must
 fail loudly with the file, rule id and line named (exit 2) rather than silently losing rules.
@@ -6,30 +6,13 @@ fail loudly with the file, rule id and line named (exit 2) rather than silently 
 
 from __future__ import annotations
 
-import re
+import hashlib
 from dataclasses import dataclass
-from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable
 
-import jsonschema
-import yaml
-
-from .model import (
-    CallCondition,
-    Match,
-    Portable,
-    Rule,
-    StringContext,
-    SymbolInfo,
-    TargetInfo,
-)
-
-try:  # the C loader is ~5x faster; fall back when PyYAML was built without libyaml
-    _BaseLoader: type = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - depends on the PyYAML build
-    _BaseLoader = yaml.SafeLoader
+from . import __version__
+from .model import Rule
 
 
 class RuleError(Exception):
@@ -48,148 +31,6 @@ def rule_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.rglob("*.yaml") if p.is_file())
 
 
-@lru_cache(maxsize=1)
-def _validator() -> jsonschema.protocols.Validator:
-    text = resources.files("lockin_lint").joinpath("rule_schema.yaml").read_text(encoding="utf-8")
-    schema = yaml.load(text, Loader=_BaseLoader)
-    cls = jsonschema.validators.validator_for(schema)
-    cls.check_schema(schema)
-    return cls(schema)
-
-
-def _load_with_lines(text: str) -> tuple[Any, dict[int, int]]:
-    """Parse YAML, remembering the 1-based line where each mapping starts (keyed by ``id``)."""
-    lines: dict[int, int] = {}
-
-    class LineLoader(_BaseLoader):  # type: ignore[misc, valid-type]
-        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-            mapping = super().construct_mapping(node, deep=deep)
-            lines[id(mapping)] = node.start_mark.line + 1
-            return mapping
-
-    LineLoader.add_constructor("tag:yaml.org,2002:map", LineLoader.construct_mapping)
-    return yaml.load(text, Loader=LineLoader), lines
-
-
-def _locate(data: Any, path: Iterable[Any], lines: dict[int, int]) -> tuple[str, int]:
-    """Rule id and best line for a schema error at ``path`` inside ``data``."""
-    rule_id, line, node = "?", lines.get(id(data), 1), data
-    for step in path:
-        try:
-            node = node[step]
-        except (KeyError, IndexError, TypeError):
-            break
-        if isinstance(node, dict):
-            line = lines.get(id(node), line)
-            if rule_id == "?" and isinstance(node.get("id"), str):
-                rule_id = node["id"]
-    return rule_id, line
-
-
-def _targets(raw: dict[str, Any]) -> dict[str, TargetInfo]:
-    return {
-        name: TargetInfo(entry["status"], entry.get("replacement"), entry.get("min_torch"))
-        for name, entry in raw.items()
-    }
-
-
-def _portable(raw: list[dict[str, Any]] | None) -> tuple[Portable, ...]:
-    return tuple(Portable(p["replacement"], p.get("min_torch")) for p in raw or ())
-
-
-def _match(raw: dict[str, Any]) -> Match:
-    strings = raw.get("strings") or {}
-    when = raw.get("when")
-    return Match(
-        qualified=tuple(raw.get("qualified", ())),
-        prefixes=tuple(raw.get("prefixes", ())),
-        methods=tuple(raw.get("methods", ())),
-        attributes=tuple(raw.get("attributes", ())),
-        imports=tuple(raw.get("imports", ())),
-        string_pattern=strings.get("pattern"),
-        string_contexts=tuple(StringContext(**ctx) for ctx in strings.get("contexts", ())),
-        when=CallCondition(
-            any_string=when.get("any_string"),
-            keywords=tuple(when.get("keywords", ())),
-            true_keywords=tuple(when.get("true_keywords", ())),
-        )
-        if when
-        else None,
-        triggers=tuple(raw.get("triggers", ())),
-    )
-
-
-def _build_rule(raw: dict[str, Any], source: str) -> Rule:
-    default = SymbolInfo(_targets(raw["targets"]), _portable(raw.get("portable")))
-    symbols: dict[str, SymbolInfo] = {}
-    for symbol, override in (raw.get("symbols") or {}).items():
-        merged = dict(default.targets)
-        merged.update(_targets(override.get("targets", {})))
-        portable = _portable(override["portable"]) if "portable" in override else default.portable
-        symbols[symbol] = SymbolInfo(merged, portable)
-    return Rule(
-        id=raw["id"],
-        name=raw["name"],
-        category=raw["category"],
-        languages=tuple(raw["languages"]),
-        severity=raw["severity"],
-        message=raw["message"],
-        match=_match(raw["match"]),
-        default=default,
-        symbols=symbols,
-        docs=raw["docs"].strip(),
-        source=source,
-        min_torch=raw.get("min_torch"),
-    )
-
-
-def _check_regexes(raw: dict[str, Any], where: str) -> None:
-    match = raw["match"]
-    patterns = [(match.get("strings") or {}).get("pattern"), (match.get("when") or {}).get("any_string")]
-    for pattern in filter(None, patterns):
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise RuleError(f"{where}: invalid regex {pattern!r}: {exc}") from None
-
-
-def load_rule_file(path: Path, display: str | None = None) -> list[Rule]:
-    """Load and validate one rule file; raise `RuleError` with a one-line message on any problem."""
-    shown = display or str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RuleError(f"{shown}: cannot read rule file: {exc}") from None
-    try:
-        data, lines = _load_with_lines(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise RuleError(f"{shown}{line}: invalid YAML: {problem}") from None
-    error = jsonschema.exceptions.best_match(_validator().iter_errors(data))
-    if error is not None:
-        rule_id, line = _locate(data, error.absolute_path, lines)
-        where = "/".join(str(p) for p in error.absolute_path) or "<root>"
-        raise RuleError(f"{shown}:{line}: rule {rule_id}: {error.message} (at {where})")
-    rules = []
-    for raw in data["rules"]:
-        where = f"{shown}:{lines.get(id(raw), 1)}: rule {raw['id']}"
-        _check_regexes(raw, where)
-        unknown = set(raw.get("symbols") or ()) - _declared_symbols(raw["match"])
-        if unknown:
-            raise RuleError(f"{where}: symbols not named in match: {', '.join(sorted(unknown))}")
-        rules.append(_build_rule(raw, shown))
-    return rules
-
-
-def _declared_symbols(match: dict[str, Any]) -> set[str]:
-    declared = set()
-    for key in ("qualified", "methods", "attributes", "imports"):
-        declared.update(match.get(key, ()))
-    return declared
-
-
 @dataclass(frozen=True)
 class RuleSet:
     """All loaded rules, in id order, plus where they came from."""
@@ -200,20 +41,64 @@ class RuleSet:
         return {rule.id: rule for rule in self.rules}
 
 
-def load_rules(directory: Path | None = None) -> RuleSet:
-    """Load every ``*.yaml`` under ``directory`` (default: the bundled rules)."""
+def _sources(directory: Path | None, extra: tuple[str, ...]) -> list[tuple[str, Path]]:
+    """Every rule file to load, with the name errors will show for it."""
     base = directory or rules_dir()
     if not base.is_dir():
         raise RuleError(f"{base}: rules directory not found")
+    sources = [("rules/" + p.relative_to(base).as_posix(), p) for p in rule_files(base)]
+    for raw in extra:
+        path = Path(raw)
+        if not path.exists():
+            raise RuleError(f"{raw}: rule path not found")
+        sources += [(str(p), p) for p in (rule_files(path) if path.is_dir() else [path])]
+    return sources
+
+
+def load_rules(directory: Path | None = None, extra: tuple[str, ...] = (), use_cache: bool = True) -> RuleSet:
+    """Load every ``*.yaml`` under ``directory`` (default: the bundled rules) plus ``extra`` paths.
+
+    Validating thousands of entries against the schema costs far more than a scan's start-up should,
+    so the result is cached, keyed by the content of every rule file, the schema and the version.
+    """
+    from . import cache
+
+    sources = _sources(directory, extra)
+    contents = []
+    for display, path in sources:
+        try:
+            contents.append((display, path.read_bytes()))
+        except OSError as exc:
+            raise RuleError(f"{display}: cannot read rule file: {exc.strerror}") from None
+    key = _cache_key(contents)
+    if use_cache:
+        cached = cache.load(key)
+        if isinstance(cached, RuleSet):
+            return cached
+    ruleset = _build(contents)
+    if use_cache:
+        cache.store(key, ruleset)
+    return ruleset
+
+
+def _cache_key(contents: list[tuple[str, bytes]]) -> str:
+    digest = hashlib.sha256(__version__.encode())
+    digest.update(resources.files("lockin_lint").joinpath("rule_schema.yaml").read_bytes())
+    for display, data in contents:
+        digest.update(b"\0" + display.encode() + b"\0" + hashlib.sha256(data).digest())
+    return digest.hexdigest()[:32]
+
+
+def _build(contents: list[tuple[str, bytes]]) -> RuleSet:
+    from .rule_loader import load_rule_text
+
     seen: dict[str, str] = {}
     rules: list[Rule] = []
-    for path in rule_files(base):
-        display = "rules/" + path.relative_to(base).as_posix()
-        for rule in load_rule_file(path, display):
+    for display, data in contents:
+        for rule in load_rule_text(data, display):
             if rule.id in seen:
                 raise RuleError(f"{display}: rule {rule.id}: id already defined in {seen[rule.id]}")
             seen[rule.id] = display
             rules.append(rule)
     rules.sort(key=lambda r: r.id)
     return RuleSet(tuple(rules))
-

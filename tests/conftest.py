@@ -9,6 +9,14 @@ import pytest
 from lockin_lint.ruleset import RuleSet, load_rules
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep the compiled-rules cache of the test run (and its subprocesses) out of the user's home."""
+    import os
+    import tempfile
+
+    os.environ.setdefault("LOCKIN_LINT_CACHE_DIR", tempfile.mkdtemp(prefix="lockin-lint-cache-"))
 FIXTURES = REPO / "fixtures"
 
 
