@@ -19,7 +19,7 @@ from .model import FileError, FileResult, Finding, Portable, Settings, TargetInf
 from .prefilter import is_candidate, present_triggers
 from .python_analyzer import FileMatcher, RawMatch
 from .ruleset import RuleSet
-from .source import decode_python
+from .source import BINARY_FILE, decode_python, is_binary
 from .suppress import is_suppressed, suppressions
 
 _PY_LANGUAGE = ts.Language(tree_sitter_python.language())
@@ -52,17 +52,17 @@ class Engine:
         self.python: PythonIndex = build_python_index(ruleset, self.settings.select, self.settings.ignore)
         self._parser = ts.Parser(_PY_LANGUAGE)
 
-    def check(self, path: str, data: bytes) -> FileResult:
+    def check(self, path: str, data: bytes, prefilter: bool = True) -> FileResult:
+        """Findings for one file. ``prefilter=False`` parses even files the prefilter would skip,
+        which is how the tests prove the prefilter never hides a finding."""
         lines = line_count(data)
+        if is_binary(data):
+            return FileResult(path, errors=(FileError(path, BINARY_FILE),), lines=lines)
         present = present_triggers(self.python, data)
-        if not is_candidate(self.python, data, present):
+        if prefilter and not is_candidate(self.python, data, present):
             return FileResult(path, skipped=True, lines=lines)
         decoded = decode_python(data)
-        errors: list[FileError] = []
-        if decoded.problem:
-            errors.append(FileError(path, decoded.problem))
-        if decoded.fatal:
-            return FileResult(path, errors=tuple(errors), lines=lines)
+        errors = [FileError(path, decoded.problem)] if decoded.problem else []
         source = decoded.data
         tree = self._parser.parse(source)
         if tree.root_node.has_error:

@@ -72,6 +72,9 @@ class PythonIndex:
     #: scanning every file's bytes for each of them.
     import_roots: frozenset[str] = frozenset()
     import_roots_bytes: frozenset[bytes] = frozenset()
+    #: Every identifier that can be part of a match (name components, methods, attributes): an
+    #: occurrence of a trigger inside any other identifier cannot produce a finding.
+    name_parts: frozenset[str] = frozenset()
     #: Module paths below which some qualified name or prefix is indexed (for star imports).
     members_by_module: dict[str, list[str]] = field(default_factory=dict)
 
@@ -160,6 +163,11 @@ def build_python_index(
         if module:
             index.members_by_module.setdefault(module, []).append(member)
     index.import_roots = frozenset(roots)
+    index.name_parts = frozenset(
+        part
+        for name in (*index.qualified, *index.prefixes, *index.imports, *index.methods, *index.attributes)
+        for part in name.split(".")
+    )
     index.import_roots_bytes = frozenset(r.encode() for r in roots)
     index.trigger_text = _minimal_tokens(tokens)
     index.triggers = tuple(t.encode() for t in index.trigger_text)

@@ -12,6 +12,7 @@ Two cheap tests, both derived from the loaded rules (`index.build_python_index`)
 from __future__ import annotations
 
 import re
+from typing import Iterator
 
 from .index import PythonIndex
 
@@ -49,6 +50,55 @@ def present_triggers(index: PythonIndex, data: bytes) -> list[bytes]:
 
 
 def is_candidate(index: PythonIndex, data: bytes, present: list[bytes]) -> bool:
-    if present:
+    if any(_relevant(index, data, token, start) for token in present for start in _starts(data, token)):
         return True
     return bool(index.import_roots_bytes) and not imported_roots(data).isdisjoint(index.import_roots_bytes)
+
+
+def _starts(data: bytes, token: bytes) -> Iterator[int]:
+    start = data.find(token)
+    while start >= 0:
+        yield start
+        start = data.find(token, start + 1)
+
+
+def _relevant(index: PythonIndex, data: bytes, token: bytes, start: int) -> bool:
+    """Could the token occurrence at ``start`` be part of a finding? Judged from its line alone.
+
+    Conservative by construction: only a hit inside a comment, inside a one-line string literal whose
+    content no string rule accepts, or inside an identifier that is no part of any matched name is
+    irrelevant. Anything the line cannot tell (a line inside a multi-line string, say) is relevant.
+    """
+    line_start = data.rfind(b"\n", 0, start) + 1
+    line_end = data.find(b"\n", start)
+    line = data[line_start : line_end if line_end >= 0 else len(data)]
+    offset = start - line_start
+    quote, opened, position = b"", 0, 0
+    while position < offset:
+        char = line[position : position + 1]
+        if quote:
+            if char == b"\\":
+                position += 1
+            elif char == quote:
+                quote = b""
+        elif char in (b'"', b"'"):
+            quote, opened = char, position + 1
+        elif char == b"#":
+            return False  # a comment
+        position += 1
+    if quote:
+        close = line.find(quote, offset)
+        content = line[opened : close if close >= 0 else len(line)].decode("utf-8", "replace")
+        value = _INTERPOLATION.sub("0", content)
+        return any(rule.pattern.search(value) for rule in index.strings)
+    begin = offset
+    while begin > 0 and _IDENT_BYTE[line[begin - 1]]:
+        begin -= 1
+    end = offset + len(token)
+    while end < len(line) and _IDENT_BYTE[line[end]]:
+        end += 1
+    return line[begin:end].decode("utf-8", "replace") in index.name_parts
+
+
+_INTERPOLATION = re.compile(r"\{[^{}]*\}")
+_IDENT_BYTE = [chr(b).isalnum() or b == ord("_") or b >= 0x80 for b in range(256)]

@@ -17,11 +17,10 @@ _BINARY_PROBE = 8192
 
 @dataclass(frozen=True, slots=True)
 class Decoded:
-    """UTF-8 bytes to parse, and a problem worth reporting (``fatal``: nothing to parse)."""
+    """UTF-8 bytes to parse, and a problem worth reporting."""
 
     data: bytes
     problem: str | None = None
-    fatal: bool = False
 
 
 def _declared_encoding(data: bytes) -> str | None:
@@ -32,9 +31,15 @@ def _declared_encoding(data: bytes) -> str | None:
     return None
 
 
+BINARY_FILE = "binary file (contains NUL bytes), not scanned"
+
+
+def is_binary(data: bytes) -> bool:
+    """Checked for every file, before the prefilter: a binary ``.py`` is worth an error either way."""
+    return b"\0" in data[:_BINARY_PROBE]
+
+
 def decode_python(data: bytes) -> Decoded:
-    if b"\0" in data[:_BINARY_PROBE]:
-        return Decoded(b"", "binary file (contains NUL bytes), not scanned", fatal=True)
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8):]
     declared = _declared_encoding(data)
