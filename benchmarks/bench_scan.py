@@ -112,7 +112,7 @@ def main() -> int:
     if torch_dir is None:
         print("torch not found: pip install torch==2.13.0, or pass --torch-dir", file=sys.stderr)
     else:
-        results.append(measure("torch package (.py)", torch_dir, args.runs, args.jobs))
+        results.append(measure("torch package (.py + .pyi)", torch_dir, args.runs, args.jobs))
 
     print(f"lockin-lint --jobs {args.jobs}, best and median of {args.runs} runs after one warm-up, "
           f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs\n")
