@@ -40,9 +40,10 @@ def check_bytes(path: str, data: bytes, ruleset: RuleSet, settings: Settings | N
     return engine_for(ruleset, settings).check(path, data)
 
 
-def check_file(engine: Engine, shown: str, path: Path) -> FileResult:
+def check_file(engine: Engine, shown: str, path: str) -> FileResult:
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as handle:
+            data = handle.read()
     except OSError as exc:
         return FileResult(shown, errors=(FileError(shown, f"cannot read: {exc.strerror or exc}"),))
     return engine.check(shown, data)
@@ -55,7 +56,7 @@ def _init_worker(ruleset: RuleSet, settings: Settings) -> None:
 
 def _check_chunk(chunk: list[tuple[str, str]]) -> list[FileResult]:
     assert _worker_engine is not None
-    return [check_file(_worker_engine, shown, Path(path)) for shown, path in chunk]
+    return [check_file(_worker_engine, shown, path) for shown, path in chunk]
 
 
 def _jobs(requested: int, files: int) -> int:
@@ -74,7 +75,7 @@ def check_paths(paths: list[str], ruleset: RuleSet, settings: Settings | None = 
         engine = engine_for(ruleset, settings)
         results = [check_file(engine, shown, path) for shown, path in found.files]
     else:
-        chunks = [[(s, str(p)) for s, p in found.files[i : i + _CHUNK]] for i in range(0, len(found.files), _CHUNK)]
+        chunks = [found.files[i : i + _CHUNK] for i in range(0, len(found.files), _CHUNK)]
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         with ProcessPoolExecutor(jobs, multiprocessing.get_context(method), _init_worker, (ruleset, settings)) as pool:
             results = [result for chunk in pool.map(_check_chunk, chunks) for result in chunk]

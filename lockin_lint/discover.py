@@ -10,7 +10,6 @@ import fnmatch
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from .model import FileError
 
@@ -25,7 +24,8 @@ DEFAULT_EXCLUDES = frozenset(
 
 @dataclass
 class Discovery:
-    files: list[tuple[str, Path]] = field(default_factory=list)
+    #: (display path, path to open) pairs, sorted by display path
+    files: list[tuple[str, str]] = field(default_factory=list)
     errors: list[FileError] = field(default_factory=list)
 
 
@@ -45,32 +45,22 @@ def discover(paths: list[str], cwd: Path | None = None, extend_exclude: tuple[st
     """Files to check, sorted by display path; ``extend_exclude`` adds glob patterns for directory
     and file names found while walking (explicitly named files are always checked)."""
     base = cwd or Path.cwd()
-    excluded = _Excluder(extend_exclude)
-    found = Discovery()
-    seen: set[str] = set()
-
-    def add(path: Path) -> None:
-        shown = display_path(path, base)
-        if shown not in seen:
-            seen.add(shown)
-            found.files.append((shown, path))
-
+    walker = _Walker(_Excluder(extend_exclude))
     for raw in paths:
         path = Path(raw)
         absolute = path if path.is_absolute() else base / path
         shown = display_path(absolute, base)
         if path.is_symlink() and not path.exists():
-            found.errors.append(FileError(shown, "broken symlink or symlink loop"))
+            walker.errors.append(FileError(shown, "broken symlink or symlink loop"))
         elif not os.path.lexists(absolute):
-            found.errors.append(FileError(shown, "no such file or directory"))
+            walker.errors.append(FileError(shown, "no such file or directory"))
         elif absolute.is_dir():
-            _walk(absolute, base, add, found.errors, excluded)
+            walker.walk(str(absolute), shown)
         elif absolute.is_file():
-            add(absolute)  # named explicitly: checked whatever its suffix, as Ruff does
+            walker.add(shown, str(absolute))  # named explicitly: checked whatever its suffix, as Ruff does
         else:
-            found.errors.append(FileError(shown, "not a regular file"))
-    found.files.sort(key=lambda item: item[0])
-    found.errors.sort(key=lambda e: e.path)
+            walker.errors.append(FileError(shown, "not a regular file"))
+    found = Discovery(sorted(walker.files.items()), sorted(walker.errors, key=lambda e: e.path))
     return found
 
 
@@ -79,34 +69,43 @@ class _Excluder:
         self.patterns = patterns
 
     def __call__(self, name: str, shown: str) -> bool:
-        return any(fnmatch.fnmatchcase(name, p) or fnmatch.fnmatchcase(shown, p) for p in self.patterns)
+        return bool(self.patterns) and any(
+            fnmatch.fnmatchcase(name, p) or fnmatch.fnmatchcase(shown, p) for p in self.patterns
+        )
 
 
-def _walk(root: Path, base: Path, add: Callable[[Path], None], errors: list[FileError],
-          excluded: _Excluder) -> None:
-    stack = [root]
-    while stack:
-        directory = stack.pop()
-        try:
-            entries = list(os.scandir(directory))
-        except OSError as exc:
-            errors.append(FileError(display_path(directory, base), f"cannot list directory: {exc.strerror}"))
-            continue
-        for entry in entries:
-            if entry.is_dir(follow_symlinks=False):
-                if entry.name not in DEFAULT_EXCLUDES and not (
-                    excluded.patterns and excluded(entry.name, display_path(Path(entry.path), base))
-                ):
-                    stack.append(Path(entry.path))
+class _Walker:
+    """Walks with plain strings: pathlib objects per entry cost more than the prefilter on big trees."""
+
+    def __init__(self, excluded: _Excluder) -> None:
+        self.excluded = excluded
+        self.files: dict[str, str] = {}
+        self.errors: list[FileError] = []
+
+    def add(self, shown: str, path: str) -> None:
+        self.files.setdefault(shown, path)
+
+    def walk(self, root: str, root_shown: str) -> None:
+        stack = [(root, "" if root_shown == "." else root_shown + "/")]
+        while stack:
+            directory, prefix = stack.pop()
+            try:
+                entries = list(os.scandir(directory))
+            except OSError as exc:
+                self.errors.append(FileError(prefix.rstrip("/") or ".", f"cannot list directory: {exc.strerror}"))
                 continue
-            if not is_python(entry.name):
-                continue
-            path = Path(entry.path)
-            if excluded.patterns and excluded(entry.name, display_path(path, base)):
-                continue
-            if entry.is_symlink() and not path.exists():
-                errors.append(FileError(display_path(path, base), "broken symlink or symlink loop"))
-            elif entry.is_file():
-                add(path)
-            elif not entry.is_symlink() or not path.is_dir():
-                errors.append(FileError(display_path(path, base), "not a regular file"))
+            for entry in entries:
+                shown = prefix + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name not in DEFAULT_EXCLUDES and not self.excluded(entry.name, shown):
+                        stack.append((entry.path, shown + "/"))
+                elif is_python(entry.name) and not self.excluded(entry.name, shown):
+                    self._file(entry, shown)
+
+    def _file(self, entry: os.DirEntry[str], shown: str) -> None:
+        if entry.is_symlink() and not os.path.exists(entry.path):  # exists() follows, and survives loops
+            self.errors.append(FileError(shown, "broken symlink or symlink loop"))
+        elif entry.is_file():
+            self.add(shown, entry.path)
+        elif not entry.is_symlink() or not os.path.isdir(entry.path):
+            self.errors.append(FileError(shown, "not a regular file"))

@@ -16,29 +16,17 @@ from typing import Iterator
 
 from .index import PythonIndex
 
-_IMPORT_LINE = re.compile(
-    rb"(?:^|[;:])[ \t]*(?:from[ \t]+([A-Za-z_][\w.]*)[ \t]+import\b|import[ \t]+([^#;\n]+))"
-)
-_MODULE = re.compile(rb"[A-Za-z_]\w*")
+# Both start with a literal, so `re` scans for it at C speed; a superset of roots is harmless.
+_IMPORT = re.compile(rb"import[ \t]+([A-Za-z_][\w.]*(?:[ \t]+as[ \t]+\w+)?(?:[ \t]*,[ \t]*[A-Za-z_][\w.]*(?:[ \t]+as[ \t]+\w+)?)*)")
+_FROM = re.compile(rb"from[ \t]+([A-Za-z_][\w.]*)[ \t]+import\b")
 
 
 def imported_roots(data: bytes) -> set[bytes]:
     """Top-level packages named by the file's import statements (a superset is fine; misses are not)."""
-    roots: set[bytes] = set()
-    start = data.find(b"import")
-    while start >= 0:
-        line_start = data.rfind(b"\n", 0, start) + 1
-        line_end = data.find(b"\n", start)
-        line = data[line_start : line_end if line_end >= 0 else len(data)]
-        for match in _IMPORT_LINE.finditer(line.strip()):
-            if match.group(1):
-                roots.add(match.group(1).split(b".", 1)[0])
-            else:
-                for part in match.group(2).split(b","):
-                    module = _MODULE.match(part.strip().lstrip(b"("))
-                    if module:
-                        roots.add(module.group(0))
-        start = data.find(b"import", line_end if line_end >= 0 else len(data))
+    roots = {match.group(1).split(b".", 1)[0] for match in _FROM.finditer(data)}
+    for match in _IMPORT.finditer(data):
+        for part in match.group(1).split(b","):
+            roots.add(part.strip().split(b".", 1)[0].split(None, 1)[0])
     return roots
 
 
@@ -50,16 +38,27 @@ def present_triggers(index: PythonIndex, data: bytes) -> list[bytes]:
 
 
 def is_candidate(index: PythonIndex, data: bytes, present: list[bytes]) -> bool:
-    if any(_relevant(index, data, token, start) for token in present for start in _starts(data, token)):
+    if any(_relevant(index, data, token, start) for token in present for start in occurrences(data, token)):
         return True
     return bool(index.import_roots_bytes) and not imported_roots(data).isdisjoint(index.import_roots_bytes)
 
 
-def _starts(data: bytes, token: bytes) -> Iterator[int]:
+def occurrences(data: bytes, token: bytes) -> Iterator[int]:
+    """Start offsets of ``token`` in ``data``; ``bytes.find`` beats a regex alternation severalfold."""
     start = data.find(token)
     while start >= 0:
         yield start
         start = data.find(token, start + 1)
+
+
+def word_occurrences(data: bytes, word: bytes) -> Iterator[int]:
+    """Occurrences of ``word`` as a whole identifier (aliases can be as short as ``a``)."""
+    end = len(word)
+    for start in occurrences(data, word):
+        if (start == 0 or not IDENT_BYTE[data[start - 1]]) and (
+            start + end >= len(data) or not IDENT_BYTE[data[start + end]]
+        ):
+            yield start
 
 
 def _relevant(index: PythonIndex, data: bytes, token: bytes, start: int) -> bool:
@@ -92,13 +91,14 @@ def _relevant(index: PythonIndex, data: bytes, token: bytes, start: int) -> bool
         value = _INTERPOLATION.sub("0", content)
         return any(rule.pattern.search(value) for rule in index.strings)
     begin = offset
-    while begin > 0 and _IDENT_BYTE[line[begin - 1]]:
+    while begin > 0 and IDENT_BYTE[line[begin - 1]]:
         begin -= 1
     end = offset + len(token)
-    while end < len(line) and _IDENT_BYTE[line[end]]:
+    while end < len(line) and IDENT_BYTE[line[end]]:
         end += 1
     return line[begin:end].decode("utf-8", "replace") in index.name_parts
 
 
 _INTERPOLATION = re.compile(r"\{[^{}]*\}")
-_IDENT_BYTE = [chr(b).isalnum() or b == ord("_") or b >= 0x80 for b in range(256)]
+#: Bytes that can continue a Python identifier (non-ASCII bytes included: UTF-8 identifiers).
+IDENT_BYTE = [chr(b).isalnum() or b == ord("_") or b >= 0x80 for b in range(256)]

@@ -59,14 +59,12 @@ def test_paths_that_cannot_be_read(ruleset: RuleSet, tmp_path: Path, monkeypatch
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "up").symlink_to(tmp_path, target_is_directory=True)  # a directory loop
     os.mkfifo(tmp_path / "pipe.py")
-    real_read = Path.read_bytes
-
-    def read_bytes(self: Path) -> bytes:
-        if self.name == "locked.py":  # tests run as root in CI, where chmod 000 does not stop reads
+    def guarded_open(path: str, mode: str = "r", *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        if str(path).endswith("locked.py"):  # tests run as root in CI, where chmod 000 does not stop reads
             raise PermissionError(13, "Permission denied")
-        return real_read(self)
+        return open(path, mode, *args, **kwargs)  # type: ignore[call-overload]
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr("lockin_lint.api.open", guarded_open, raising=False)
     run = _run([".", "missing.py"], ruleset, tmp_path)
     errors = {(e.path, e.message) for e in run.errors}
     assert errors == {

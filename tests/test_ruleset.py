@@ -95,3 +95,18 @@ def test_cli_reports_a_broken_rule_file_in_one_line_with_exit_2(tmp_path: Path) 
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "rules.yaml:" in lines[0] and "LL901" in lines[0] and "loud" in lines[0]
+
+
+def test_min_torch_of_a_replacement_is_the_same_everywhere(ruleset: RuleSet) -> None:
+    """One replacement, one minimum torch version: hand-written and generated rules must agree."""
+    seen: dict[str, tuple[str | None, str]] = {}
+    for rule in ruleset.rules:
+        infos = [rule.default, *rule.symbols.values()]
+        options = [(p.replacement, p.min_torch) for info in infos for p in info.portable]
+        options += [(t.replacement, t.min_torch) for info in infos for t in info.targets.values() if t.replacement]
+        for replacement, min_torch in options:
+            call = replacement.split("(", 1)[0]
+            if not call.startswith("torch.accelerator."):
+                continue
+            first = seen.setdefault(call, (min_torch, rule.id))
+            assert first[0] == min_torch, f"{call}: {rule.id} says {min_torch}, {first[1]} says {first[0]}"
