@@ -1,7 +1,8 @@
 """Command line: ``lockin-lint check | rules | explain``.
 
-Exit codes are a contract CI relies on: 0 clean, 1 findings (or files that could not be checked),
-2 usage, configuration or rule-file errors. Every error is one line on stderr, never a traceback.
+Exit codes are a contract CI relies on: 0 clean, 1 findings (or files that could not be read at all;
+a file parsed around a syntax error is reported but does not fail the run by itself), 2 usage,
+configuration or rule-file errors. Every error is one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -106,11 +107,12 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         out.write(report)
     if args.format == "text" or args.output:
         for error in run.errors:
-            err.write(f"error: {error.path}: {error.message}\n")
+            err.write(f"{'warning' if error.partial else 'error'}: {error.path}: {error.message}\n")
         err.write(summary_line(run) + "\n")
     if args.exit_zero:
         return EXIT_CLEAN
-    return EXIT_FINDINGS if run.findings or run.errors else EXIT_CLEAN
+    unchecked = any(not error.partial for error in run.errors)
+    return EXIT_FINDINGS if run.findings or unchecked else EXIT_CLEAN
 
 
 def _rules(args: argparse.Namespace, out: TextIO) -> int:
@@ -131,7 +133,9 @@ def _rules(args: argparse.Namespace, out: TextIO) -> int:
 
 def _symbols(rule: Rule) -> list[str]:
     m = rule.match
-    return [*m.qualified, *m.prefixes, *m.methods, *m.attributes, *m.imports] or ([m.string_pattern] if m.string_pattern else [])
+    names = [*m.qualified, *m.prefixes, *m.methods, *m.attributes, *m.imports, *m.identifiers, *m.scoped,
+             *m.scoped_prefixes, *m.includes, *m.patterns, *m.constructs]
+    return names or ([m.string_pattern] if m.string_pattern else [])
 
 
 def _table_row(label: str, targets: Mapping[str, TargetInfo]) -> str:

@@ -14,6 +14,17 @@ from pathlib import Path
 from .model import FileError
 
 PYTHON_SUFFIXES = frozenset({".py", ".pyi"})
+#: CUDA sources proper; ``__global__`` code and ``PYBIND11_MODULE`` there are CUDA by definition.
+CUDA_SUFFIXES = frozenset({".cu", ".cuh"})
+#: C and C++ files are parsed with the CUDA grammar (a superset) when the prefilter lets them through.
+C_CPP_SUFFIXES = frozenset({".c", ".cc", ".cpp", ".cxx", ".h", ".hh", ".hpp", ".hxx", ".inl", ".inc"})
+SOURCE_SUFFIXES = PYTHON_SUFFIXES | CUDA_SUFFIXES | C_CPP_SUFFIXES
+
+
+def language_of(path: str) -> str:
+    """``python`` or ``cuda`` (C, C++ and CUDA share one analyzer); unknown suffixes read as Python,
+    since only files named explicitly get here with one."""
+    return "cuda" if os.path.splitext(path)[1] in CUDA_SUFFIXES | C_CPP_SUFFIXES else "python"
 
 #: Directories that never hold a project's own source (VCS data, caches, virtualenvs).
 DEFAULT_EXCLUDES = frozenset(
@@ -37,8 +48,8 @@ def display_path(path: Path, cwd: Path) -> str:
         return Path(os.path.relpath(path, cwd)).as_posix() if path.is_absolute() else path.as_posix()
 
 
-def is_python(name: str) -> bool:
-    return os.path.splitext(name)[1] in PYTHON_SUFFIXES
+def is_source(name: str) -> bool:
+    return os.path.splitext(name)[1] in SOURCE_SUFFIXES
 
 
 def discover(paths: list[str], cwd: Path | None = None, extend_exclude: tuple[str, ...] = ()) -> Discovery:
@@ -99,7 +110,7 @@ class _Walker:
                 if entry.is_dir(follow_symlinks=False):
                     if entry.name not in DEFAULT_EXCLUDES and not self.excluded(entry.name, shown):
                         stack.append((entry.path, shown + "/"))
-                elif is_python(entry.name) and not self.excluded(entry.name, shown):
+                elif is_source(entry.name) and not self.excluded(entry.name, shown):
                     self._file(entry, shown)
 
     def _file(self, entry: os.DirEntry[str], shown: str) -> None:

@@ -12,18 +12,23 @@ from dataclasses import replace
 from typing import Mapping
 
 import tree_sitter as ts
+import tree_sitter_cuda
 import tree_sitter_python
 
+from .cuda_analyzer import CudaFileMatcher
+from .cuda_index import CudaIndex, build_cuda_index
+from .discover import language_of
 from .index import PythonIndex, build_python_index
 from .model import FileError, FileResult, Finding, Portable, Settings, TargetInfo
 from .prefilter import is_candidate, present_triggers
 from .python_analyzer import FileMatcher, RawMatch
 from .ruleset import RuleSet
-from .source import BINARY_FILE, decode_python, is_binary
+from .source import BINARY_FILE, Decoded, decode_python, decode_utf8, is_binary
 from .suppress import is_suppressed, suppressions
 
 _PY_LANGUAGE = ts.Language(tree_sitter_python.language())
 _SPACES = re.compile(r"\s+")
+CUDA_SOURCE_SUFFIXES = (".cu", ".cuh")
 _UNKNOWN = TargetInfo("unknown")
 
 
@@ -51,6 +56,9 @@ class Engine:
         self.settings = settings or Settings()
         self.python: PythonIndex = build_python_index(ruleset, self.settings.select, self.settings.ignore)
         self._parser = ts.Parser(_PY_LANGUAGE)
+        self._ruleset = ruleset
+        self._cuda: CudaIndex | None = None
+        self._cuda_parser: ts.Parser | None = None
 
     def check(self, path: str, data: bytes, prefilter: bool = True) -> FileResult:
         """Findings for one file. ``prefilter=False`` parses even files the prefilter would skip,
@@ -58,17 +66,40 @@ class Engine:
         lines = line_count(data)
         if is_binary(data):
             return FileResult(path, errors=(FileError(path, BINARY_FILE),), lines=lines)
+        if language_of(path) == "cuda":
+            return self._check_cuda(path, data, lines, prefilter)
         present = present_triggers(self.python, data)
         if prefilter and not is_candidate(self.python, data, present):
             return FileResult(path, skipped=True, lines=lines)
         decoded = decode_python(data)
-        errors = [FileError(path, decoded.problem)] if decoded.problem else []
-        source = decoded.data
-        tree = self._parser.parse(source)
+        tree = self._parser.parse(decoded.data)
+        raw = FileMatcher(self.python, decoded.data, tree.root_node).run(present)
+        return self._result(path, decoded, tree, raw, lines)
+
+    def _check_cuda(self, path: str, data: bytes, lines: int, prefilter: bool) -> FileResult:
+        index = self.cuda
+        if prefilter and not any(regex.search(data) for regex in index.regexes):
+            return FileResult(path, skipped=True, lines=lines)
+        decoded = decode_utf8(data)
+        if self._cuda_parser is None:
+            self._cuda_parser = ts.Parser(ts.Language(tree_sitter_cuda.language()))
+        tree = self._cuda_parser.parse(decoded.data)
+        cuda_source = path.endswith(CUDA_SOURCE_SUFFIXES)
+        raw = CudaFileMatcher(index, decoded.data, tree.root_node, cuda_source).run()
+        return self._result(path, decoded, tree, raw, lines)
+
+    @property
+    def cuda(self) -> CudaIndex:
+        """Built on first use: a Python-only scan never pays for the C/C++ knowledge base."""
+        if self._cuda is None:
+            self._cuda = build_cuda_index(self._ruleset, self.settings.select, self.settings.ignore)
+        return self._cuda
+
+    def _result(self, path: str, decoded: Decoded, tree: ts.Tree, raw: list[RawMatch], lines: int) -> FileResult:
+        errors = [FileError(path, decoded.problem, partial=True)] if decoded.problem else []
         if tree.root_node.has_error:
-            errors.append(FileError(path, _syntax_error(tree.root_node)))
-        raw = FileMatcher(self.python, source, tree.root_node).run(present)
-        findings = self._findings(path, source, raw)
+            errors.append(FileError(path, _syntax_error(tree.root_node), partial=True))
+        findings = self._findings(path, decoded.data, raw)
         return FileResult(path, tuple(findings), tuple(errors), lines=lines)
 
     def _findings(self, path: str, source: bytes, raw: list[RawMatch]) -> list[Finding]:

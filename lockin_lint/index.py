@@ -107,7 +107,7 @@ class PythonIndex:
         return dotted.split(".", 1)[0] in self.import_roots or any(t in dotted for t in self.trigger_text)
 
 
-def _selected(rule: Rule, select: tuple[str, ...], ignore: tuple[str, ...]) -> bool:
+def selected(rule: Rule, select: tuple[str, ...], ignore: tuple[str, ...]) -> bool:
     def hits(patterns: tuple[str, ...]) -> bool:
         return any(rule.id.startswith(p) or rule.category == p or rule.name == p for p in patterns)
 
@@ -140,7 +140,7 @@ def build_python_index(
     tokens: set[str] = set()
     roots: set[str] = set()
     for rule in ruleset.rules:
-        if "python" not in rule.languages or not _selected(rule, select, ignore):
+        if "python" not in rule.languages or not selected(rule, select, ignore):
             continue
         m = rule.match
         for name in m.qualified:

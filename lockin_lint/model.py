@@ -95,6 +95,14 @@ class Match:
     string_contexts: tuple[StringContext, ...] = ()
     when: CallCondition | None = None
     triggers: tuple[str, ...] = ()
+    # C/C++/CUDA
+    identifiers: tuple[str, ...] = ()
+    scoped: tuple[str, ...] = ()
+    scoped_prefixes: tuple[str, ...] = ()
+    includes: tuple[str, ...] = ()
+    patterns: tuple[str, ...] = ()
+    constructs: tuple[str, ...] = ()
+    asm: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,10 +152,15 @@ class Finding:
 
 @dataclass(frozen=True, slots=True)
 class FileError:
-    """A file that could not be scanned (or only partly): reported, never fatal."""
+    """A file that could not be scanned, or only partly (``partial``): reported, never fatal.
+
+    A partial scan (a syntax error the parser recovered from, invalid UTF-8) still yields findings for
+    what parsed, so it does not fail a run by itself; a file that could not be read at all does.
+    """
 
     path: str
     message: str
+    partial: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -99,6 +99,13 @@ def _match(raw: dict[str, Any]) -> Match:
         if when
         else None,
         triggers=tuple(raw.get("triggers", ())),
+        identifiers=tuple(raw.get("identifiers", ())),
+        scoped=tuple(raw.get("scoped", ())),
+        scoped_prefixes=tuple(raw.get("scoped_prefixes", ())),
+        includes=tuple(raw.get("includes", ())),
+        patterns=tuple(raw.get("patterns", ())),
+        constructs=tuple(raw.get("constructs", ())),
+        asm=raw.get("asm"),
     )
 
 
@@ -128,7 +135,8 @@ def _build_rule(raw: dict[str, Any], source: str) -> Rule:
 
 def _check_regexes(raw: dict[str, Any], where: str) -> None:
     match = raw["match"]
-    patterns = [(match.get("strings") or {}).get("pattern"), (match.get("when") or {}).get("any_string")]
+    patterns = [(match.get("strings") or {}).get("pattern"), (match.get("when") or {}).get("any_string"),
+                match.get("asm"), *match.get("patterns", ())]
     for pattern in filter(None, patterns):
         try:
             re.compile(pattern)
@@ -167,7 +175,7 @@ def load_rule_text(data: bytes, shown: str) -> list[Rule]:
 
 def _declared_symbols(match: dict[str, Any]) -> set[str]:
     declared = set()
-    for key in ("qualified", "methods", "attributes", "imports"):
+    for key in ("qualified", "methods", "attributes", "imports", "identifiers", "scoped", "includes"):
         declared.update(match.get(key, ()))
     return declared
 

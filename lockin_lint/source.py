@@ -39,7 +39,20 @@ def is_binary(data: bytes) -> bool:
     return b"\0" in data[:_BINARY_PROBE]
 
 
+def decode_utf8(data: bytes) -> Decoded:
+    """C, C++ and CUDA sources: UTF-8 (a BOM is dropped), or scanned anyway and reported."""
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return Decoded(data, f"line {line}: not valid UTF-8 (byte 0x{data[exc.start]:02x}); scanned anyway")
+    return Decoded(data)
+
+
 def decode_python(data: bytes) -> Decoded:
+    """Python sources: as declared by a PEP 263 cookie, else UTF-8."""
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8):]
     declared = _declared_encoding(data)
@@ -53,9 +66,4 @@ def decode_python(data: bytes) -> Decoded:
                 return Decoded(data.decode(codec).encode("utf-8"))
             except UnicodeDecodeError as exc:
                 return Decoded(data, f"not valid {declared} as declared: {exc.reason}; scanned as UTF-8")
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        return Decoded(data, f"line {line}: not valid UTF-8 (byte 0x{data[exc.start]:02x}); scanned anyway")
-    return Decoded(data)
+    return decode_utf8(data)

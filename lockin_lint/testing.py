@@ -1,6 +1,6 @@
 """The fixture harness of DESIGN.md: annotated source files are the rule tests.
 
-A comment line ``# ruleid: ID[,ID]`` (or ``//``) says the next code line must produce a finding of each
+A comment line ``# ruleid: ID[,ID]`` (``//`` in C/C++/CUDA) says the next code line must produce a finding of each
 listed rule; ``# ok: ID`` says it must not. Any finding on a line without a matching ``ruleid`` is an
 unexpected hit, so fixtures catch false positives as well as misses (Semgrep's convention).
 """
@@ -11,10 +11,15 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from .discover import language_of
 from .model import Finding
 
-_ANNOTATION = re.compile(r"^\s*(?:#|//)\s*(ruleid|ok)\s*:\s*([A-Za-z0-9_, -]+?)\s*$")
-_COMMENT_ONLY = re.compile(r"^\s*(?:#|//)")
+_ANNOTATION = {
+    "python": re.compile(r"^\s*#\s*(ruleid|ok)\s*:\s*([A-Za-z0-9_, -]+?)\s*$"),
+    "cuda": re.compile(r"^\s*//\s*(ruleid|ok)\s*:\s*([A-Za-z0-9_, -]+?)\s*$"),
+}
+#: In C/C++ a line starting with ``#`` is a preprocessor directive (code), not a comment.
+_COMMENT_ONLY = {"python": re.compile(r"^\s*#"), "cuda": re.compile(r"^\s*//")}
 
 
 @dataclass
@@ -24,16 +29,17 @@ class Expectations:
     dangling: list[int] = field(default_factory=list)  # annotation lines with no code line after them
 
 
-def parse_annotations(text: str) -> Expectations:
+def parse_annotations(text: str, language: str = "python") -> Expectations:
     result = Expectations()
     pending: list[tuple[int, str, set[str]]] = []
+    annotation, comment_only = _ANNOTATION[language], _COMMENT_ONLY[language]
     for number, line in enumerate(text.splitlines(), start=1):
-        match = _ANNOTATION.match(line)
+        match = annotation.match(line)
         if match:
             ids = {part.strip() for part in match.group(2).split(",") if part.strip()}
             pending.append((number, match.group(1), ids))
             continue
-        if not line.strip() or _COMMENT_ONLY.match(line):
+        if not line.strip() or comment_only.match(line):
             continue
         for _, kind, ids in pending:
             table = result.expected if kind == "ruleid" else result.forbidden
@@ -45,7 +51,7 @@ def parse_annotations(text: str) -> Expectations:
 
 def compare(path: str, text: str, findings: Iterable[Finding], known_rules: set[str]) -> list[str]:
     """Every way the findings disagree with the annotations, one readable line each."""
-    exp = parse_annotations(text)
+    exp = parse_annotations(text, language_of(path))
     problems = [f"{path}:{n}: annotation is not followed by a code line" for n in exp.dangling]
     for table in (exp.expected, exp.forbidden):
         for line, ids in table.items():
@@ -63,9 +69,9 @@ def compare(path: str, text: str, findings: Iterable[Finding], known_rules: set[
     return problems
 
 
-def annotated_rules(text: str) -> tuple[set[str], set[str]]:
+def annotated_rules(text: str, language: str = "python") -> tuple[set[str], set[str]]:
     """(rules with a ``ruleid`` line, rules with an ``ok`` line) in one fixture."""
-    exp = parse_annotations(text)
+    exp = parse_annotations(text, language)
     fired = set().union(*exp.expected.values()) if exp.expected else set()
     ok = set().union(*exp.forbidden.values()) if exp.forbidden else set()
     return fired, ok

@@ -7,19 +7,21 @@ from pathlib import Path
 import pytest
 
 from lockin_lint.api import check_bytes
+from lockin_lint.discover import SOURCE_SUFFIXES
 from lockin_lint.ruleset import RuleSet, load_rules
 from lockin_lint.testing import annotated_rules, compare
 
 from .conftest import FIXTURES, REPO
 
 PYTHON_FIXTURES = sorted((FIXTURES / "python").rglob("*.py")) + sorted((FIXTURES / "demo").rglob("*.py"))
+CUDA_FIXTURES = sorted(p for p in (FIXTURES / "cuda").rglob("*") if p.is_file() and p.suffix in SOURCE_SUFFIXES)
 
 
 def _id(path: Path) -> str:
     return path.relative_to(FIXTURES).as_posix()
 
 
-@pytest.mark.parametrize("fixture", PYTHON_FIXTURES, ids=_id)
+@pytest.mark.parametrize("fixture", PYTHON_FIXTURES + CUDA_FIXTURES, ids=_id)
 def test_fixture_matches_annotations(fixture: Path, ruleset: RuleSet) -> None:
     data = fixture.read_bytes()
     result = check_bytes(fixture.relative_to(REPO).as_posix(), data, ruleset)
@@ -39,6 +41,32 @@ def test_every_python_rule_fires_and_has_an_ok_line(ruleset: RuleSet) -> None:
     assert python_rules, "no Python rules loaded"
     assert not python_rules - fired, f"rules never fired by a fixture: {sorted(python_rules - fired)}"
     assert not python_rules - ok, f"rules without an ok line: {sorted(python_rules - ok)}"
+
+
+def test_every_hand_written_cuda_rule_fires_and_has_an_ok_line(ruleset: RuleSet) -> None:
+    fired: set[str] = set()
+    ok: set[str] = set()
+    for fixture in CUDA_FIXTURES:
+        f, o = annotated_rules(fixture.read_text(encoding="utf-8"), "cuda")
+        fired |= f
+        ok |= o
+    hand_written = {r.id for r in ruleset.rules if "cuda" in r.languages and not r.source.endswith(".generated.yaml")}
+    assert hand_written, "no hand-written C/C++ rules loaded"
+    assert not hand_written - fired, f"rules never fired by a fixture: {sorted(hand_written - fired)}"
+    assert not hand_written - ok, f"rules without an ok line: {sorted(hand_written - ok)}"
+
+
+def test_every_generated_cuda_file_has_a_fixture_sample(ruleset: RuleSet) -> None:
+    """A sample of generated entries from every library family (every generated file) fires."""
+    fired: set[str] = set()
+    for fixture in CUDA_FIXTURES:
+        fired |= annotated_rules(fixture.read_text(encoding="utf-8"), "cuda")[0]
+    by_file: dict[str, set[str]] = {}
+    for rule in ruleset.rules:
+        if "cuda" in rule.languages and rule.source.endswith(".generated.yaml"):
+            by_file.setdefault(rule.source, set()).add(rule.id)
+    missing = sorted(source for source, ids in by_file.items() if not ids & fired)
+    assert not missing, f"generated rule files without a fixture sample: {missing}"
 
 
 def test_harness_reports_misses_and_unexpected_hits(tmp_path: Path) -> None:

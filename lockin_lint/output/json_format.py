@@ -43,7 +43,8 @@ def render_json(run: RunResult, ctx: OutputContext) -> str:
     document = {
         "version": ctx.version,
         "files_scanned": run.files_scanned,
-        "errors": [{"path": e.path, "message": e.message} for e in run.errors],
+        "errors": [{"path": e.path, "message": e.message} | ({"partial": True} if e.partial else {})
+                   for e in run.errors],
         "findings": [finding_dict(f) for f in run.findings],
         "summary": {
             "findings": len(run.findings),

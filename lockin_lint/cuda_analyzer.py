@@ -1,0 +1,342 @@
+"""Find CUDA lock-in in one parsed C, C++ or CUDA file (tree-sitter-cuda parses all three).
+
+Like the Python matcher, it is driven by the prefilter's hits: each hit offset is mapped to its node,
+so names inside comments and string literals never match (they are other node types), and only the
+few nodes near hits are ever looked at. Identifiers are judged by name (C has no imports to resolve);
+C++ scoped names follow ``using namespace`` and namespace aliases; structural constructs (kernels,
+launches, inline PTX, warp-size assumptions) are recognised from their syntax nodes.
+"""
+
+from __future__ import annotations
+
+import re
+
+import tree_sitter as ts
+
+from .cuda_index import CudaIndex
+from .model import Rule
+from .prefilter import occurrences, word_occurrences
+from .python_analyzer import RawMatch
+
+_NAME_NODES = frozenset({"identifier", "type_identifier", "namespace_identifier", "field_identifier"})
+_STRING_NODES = frozenset({"string_content", "string_literal", "raw_string_literal", "raw_string_content",
+                           "system_lib_string", "char_literal", "escape_sequence"})
+_WARP_OPERATORS = frozenset({"%", "&", "/", ">>", "<<", "*", "==", "<", ">=", "-", "+"})
+_WARP_NUMBERS = frozenset({"32", "31", "0x1f", "0x1F", "0x20", "32u", "31u", "32U", "31U"})
+_FULL_MASKS = re.compile(r"^0[xX][fF]{8}[uUlL]*$")
+_SYNC_INTRINSIC = re.compile(r"^__\w+_sync$")
+_CUDA_DISPATCH_KEYS = frozenset({"CUDA", "AutogradCUDA", "SparseCUDA", "QuantizedCUDA", "NestedTensorCUDA",
+                                 "SparseCsrCUDA"})
+_REGISTRATION_MACROS = frozenset({"TORCH_LIBRARY", "TORCH_LIBRARY_FRAGMENT", "PYBIND11_MODULE"})
+_DEVICE_QUALIFIERS = frozenset({"__global__", "__device__"})
+
+
+def _text(node: ts.Node | None) -> str:
+    return node.text.decode("utf-8", "replace") if node is not None and node.text is not None else ""
+
+
+def _scoped_parts(node: ts.Node) -> list[str] | None:
+    """``a::b<T>::c`` as ``[a, b, c]``; None when a part is not a plain name."""
+    parts: list[str] = []
+    while node.type == "qualified_identifier":
+        scope = node.child_by_field_name("scope")
+        if scope is None:
+            parts.append("")  # a leading ``::``
+        elif scope.type == "template_type":
+            parts.append(_text(scope.child_by_field_name("name")))
+        else:
+            parts.append(_text(scope))
+        name = node.child_by_field_name("name")
+        if name is None:
+            return None
+        node = name
+    if node.type in ("template_type", "template_function"):
+        node = node.child_by_field_name("name") or node
+    parts.append(_text(node))
+    return [p for p in parts if p] or None
+
+
+def _ancestor(node: ts.Node, kinds: frozenset[str] | set[str], depth: int = 64) -> ts.Node | None:
+    current = node.parent
+    while current is not None and depth > 0:
+        if current.type in kinds:
+            return current
+        current = current.parent
+        depth -= 1
+    return None
+
+
+class CudaFileMatcher:
+    """Matches one file; per-file state (namespaces in use) lives and dies with it."""
+
+    def __init__(self, index: CudaIndex, source: bytes, root: ts.Node, cuda_source: bool) -> None:
+        self.index = index
+        self.source = source
+        self.root = root
+        self.cuda_source = cuda_source
+        self.usings: list[str] = []
+        self.aliases: dict[str, str] = {}
+        self._defined: dict[str, bool] = {}
+        self.matches: dict[tuple[str, int, int], RawMatch] = {}
+
+    def _add(self, rule: Rule, symbol: str, node: ts.Node) -> None:
+        key = (rule.id, node.start_byte, node.end_byte)
+        if key not in self.matches:
+            self.matches[key] = RawMatch(rule, symbol, node)
+
+    def run(self) -> list[RawMatch]:
+        extra = self._collect_namespaces()
+        spans = [m.span() for regex in self.index.regexes for m in regex.finditer(self.source)]
+        for word in extra:
+            token = word.encode()
+            spans += [(s, s + len(token)) for s in word_occurrences(self.source, token)]
+        seen: set[int] = set()
+        for start, end in spans:
+            node = self.root.descendant_for_byte_range(start, end)
+            if node is None or node.id in seen:
+                continue
+            seen.add(node.id)
+            self._judge(node)
+        return list(self.matches.values())
+
+    # -- namespaces ----------------------------------------------------------------------------
+    def _collect_namespaces(self) -> set[str]:
+        """Record ``using namespace`` and namespace aliases; report CUDA namespaces brought in.
+
+        Returns the extra words to look for: aliases of CUDA namespaces and the last components of
+        scoped names a ``using namespace`` makes reachable unqualified.
+        """
+        extra: set[str] = set()
+        for start in occurrences(self.source, b"namespace"):
+            keyword = self.root.descendant_for_byte_range(start, start + 9)
+            stmt = keyword.parent if keyword is not None and keyword.type == "namespace" else None
+            if stmt is None:
+                continue
+            if stmt.type == "using_declaration":
+                target = next((c for c in stmt.named_children if c.type in ("identifier", "qualified_identifier",
+                                                                               "namespace_identifier")), None)
+                if target is None:
+                    continue
+                name = self._resolve_alias("::".join(_scoped_parts(target) or [_text(target)]))
+                self.usings.append(name)
+                self._report_namespace(name, stmt)
+                for last, fulls in self.index.scoped_by_last.items():
+                    if any(full.startswith(name + "::") for full in fulls):
+                        extra.add(last)
+            elif stmt.type == "namespace_alias_definition":
+                names = [c for c in stmt.named_children if c.type in ("namespace_identifier", "nested_namespace_specifier",
+                                                                        "qualified_identifier", "identifier")]
+                if len(names) >= 2:
+                    target = self._resolve_alias("::".join(_text(n) for n in names[1:]).replace(" ", ""))
+                    self.aliases[_text(names[0])] = target
+                    if self._report_namespace(target, stmt):
+                        extra.add(_text(names[0]))
+        return extra
+
+    def _resolve_alias(self, name: str) -> str:
+        head, sep, rest = name.partition("::")
+        target = self.aliases.get(head)
+        return f"{target}{sep}{rest}" if target else name
+
+    def _report_namespace(self, name: str, node: ts.Node) -> bool:
+        found = self.index.lookup_scoped(name + "::_")  # any member: is the namespace a CUDA one?
+        if found is None:
+            return False
+        self._add(found[0], name, node)
+        return True
+
+    # -- hits ----------------------------------------------------------------------------------
+    def _judge(self, node: ts.Node) -> None:
+        kind = node.type
+        if kind == "comment":
+            return
+        if kind in _NAME_NODES:
+            self._name(node)
+        elif kind in _STRING_NODES:
+            include = _ancestor(node, {"preproc_include"}, 3)
+            if include is not None:
+                self._include(include)
+        elif kind == "__global__":
+            definition = node.parent
+            if definition is not None and definition.type == "function_definition":
+                self._construct("kernel-definition", definition, f"__global__ {self._function_name(definition)}")
+        elif kind == "<<<":
+            call = _ancestor(node, {"call_expression"}, 2)
+            if call is not None:
+                self._launch(call)
+        elif kind == "launch_bounds" or kind == "__launch_bounds__":
+            bounds = node if kind == "launch_bounds" else node.parent
+            if bounds is not None:
+                self._construct("launch-bounds", bounds, "__launch_bounds__")
+        elif kind == "number_literal":
+            self._number(node)
+        elif kind == "preproc_arg":
+            self._macro_value(node)
+        elif kind in ("asm", "__asm__", "__asm", "gnu_asm_qualifier", "volatile"):
+            asm = _ancestor(node, {"gnu_asm_expression"}, 2)
+            if asm is not None:
+                self._asm(asm)
+
+    def _name(self, node: ts.Node) -> None:
+        parent = node.parent
+        name = _text(node)
+        if node.type == "field_identifier":
+            call = parent.parent if parent is not None and parent.type == "field_expression" else None
+            if call is not None and call.type == "call_expression" and call.child_by_field_name("function") == parent:
+                for rule in self.index.methods.get(name, ()):
+                    self._add(rule, f".{name}()", parent)
+            return
+        self._warp_literals(node)
+        if name in _REGISTRATION_MACROS or name == "TORCH_LIBRARY_IMPL":
+            self._registration(node, name)
+        top = node
+        while top.parent is not None and top.parent.type in ("qualified_identifier", "template_type",
+                                                             "template_function"):
+            top = top.parent
+        if top is not node and top.type == "qualified_identifier":
+            parts = _scoped_parts(top)
+            if parts is not None and self._scoped(parts, top):
+                return
+        if node.type == "namespace_identifier":
+            return
+        found = self.index.lookup_identifier(name)
+        if found is not None:
+            exact = found[0] is self.index.identifiers.get(name)
+            if exact or not (self._is_definition(node) or self._defined_here(name)):
+                self._add(found[0], found[1], node)
+            return
+        if self.usings:
+            for using in self.usings:
+                scoped = self.index.lookup_scoped(f"{using}::{name}")
+                if scoped is not None:
+                    self._add(scoped[0], scoped[1], node)
+                    return
+
+    def _scoped(self, parts: list[str], node: ts.Node) -> bool:
+        name = self._resolve_alias("::".join(parts))
+        for candidate in [name, *(f"{u}::{name}" for u in self.usings)]:
+            found = self.index.lookup_scoped(candidate)
+            if found is not None:
+                self._add(found[0], found[1], node)
+                return True
+        return False
+
+    def _is_definition(self, node: ts.Node) -> bool:
+        """A user's own ``cudaCheck(...)`` definition is not a use of an unknown CUDA API."""
+        parent = node.parent
+        return parent is not None and parent.type in ("function_declarator", "preproc_def",
+                                                      "preproc_function_def", "enumerator", "struct_specifier",
+                                                      "class_specifier") and parent.child_by_field_name(
+            "declarator" if parent.type == "function_declarator" else "name") == node
+
+    def _defined_here(self, name: str) -> bool:
+        """The file defines ``name`` itself (a ``#define`` or a function): a user's wrapper, not an API."""
+        defined = self._defined.get(name)
+        if defined is None:
+            pattern = rb"#\s*define\s+" + name.encode() + rb"\b|\b" + name.encode() + rb"\s*\([^;{)]*\)\s*\{"
+            defined = self._defined[name] = re.search(pattern, self.source) is not None
+        return defined
+
+    def _include(self, include: ts.Node) -> None:
+        path_node = include.child_by_field_name("path")
+        if path_node is None:
+            return
+        path = _text(path_node).strip('<>"')
+        found = self.index.lookup_include(path)
+        if found is not None:
+            self._add(found[0], path, path_node)
+
+    # -- constructs ----------------------------------------------------------------------------
+    def _construct(self, construct: str, node: ts.Node, symbol: str) -> None:
+        for rule in self.index.constructs.get(construct, ()):
+            self._add(rule, symbol, node)
+
+    def _function_name(self, definition: ts.Node) -> str:
+        declarator = definition.child_by_field_name("declarator")
+        while declarator is not None and declarator.type not in ("function_declarator",):
+            declarator = declarator.child_by_field_name("declarator")
+        inner = declarator.child_by_field_name("declarator") if declarator is not None else None
+        return _text(inner) or "kernel"
+
+    def _launch(self, call: ts.Node) -> None:
+        function = call.child_by_field_name("function")
+        symbol = f"{_text(function)}<<<...>>>"
+        enclosing = _ancestor(call, {"function_definition"})
+        in_device_code = enclosing is not None and any(c.type in _DEVICE_QUALIFIERS for c in enclosing.children)
+        if in_device_code and self.index.constructs.get("dynamic-parallelism"):
+            self._construct("dynamic-parallelism", call, symbol)
+        else:
+            self._construct("kernel-launch", call, symbol)
+
+    def _asm(self, asm: ts.Node) -> None:
+        template = "".join(_text(c) for c in asm.named_children if c.type in ("string_literal", "concatenated_string"))
+        rules = self.index.constructs.get("inline-asm", ())
+        specific = [r for r in rules if r.id in self.index.asm_patterns
+                    and self.index.asm_patterns[r.id].search(template)]
+        chosen = specific[:1] or [r for r in rules if r.id not in self.index.asm_patterns][:1]
+        for rule in chosen:
+            self._add(rule, "asm", asm)
+
+    def _number(self, node: ts.Node) -> None:
+        value = _text(node)
+        if not _FULL_MASKS.match(value) or "full-lane-mask" not in self.index.constructs:
+            return
+        parent = node.parent
+        call = parent.parent if parent is not None and parent.type == "argument_list" else None
+        if call is not None and call.type == "call_expression":
+            if _SYNC_INTRINSIC.match(_text(call.child_by_field_name("function"))):
+                self._construct("full-lane-mask", node, value)
+            return
+        holder = _ancestor(node, {"init_declarator", "assignment_expression"}, 3)
+        if holder is not None:
+            target = holder.child_by_field_name("declarator") or holder.child_by_field_name("left")
+            if "mask" in _text(target).lower():
+                self._construct("full-lane-mask", node, value)
+
+    def _macro_value(self, value: ts.Node) -> None:
+        """``#define FULL_MASK 0xffffffff``: macro bodies are raw text, so judge name and value."""
+        definition = value.parent
+        if definition is None or definition.type != "preproc_def":
+            return
+        name = _text(definition.child_by_field_name("name")).lower()
+        body = _text(value).strip()
+        if "mask" in name and _FULL_MASKS.match(body) and "full-lane-mask" in self.index.constructs:
+            self._construct("full-lane-mask", value, body)
+
+    def _warp_literals(self, node: ts.Node) -> None:
+        """Literal 32/31 next to lane arithmetic, or a warp-size constant defined as 32."""
+        if "warp-size-literal" not in self.index.constructs:
+            return
+        lowered = _text(node).lower()
+        if not ("threadidx" in lowered or "lane" in lowered or "warp" in lowered):
+            return
+        current: ts.Node | None = node
+        for _ in range(4):
+            current = current.parent if current is not None else None
+            if current is None:
+                break
+            if current.type == "binary_expression":
+                operator = current.child_by_field_name("operator")
+                if _text(operator) in _WARP_OPERATORS:
+                    for side in (current.child_by_field_name("left"), current.child_by_field_name("right")):
+                        if side is not None and side.type == "number_literal" and _text(side) in _WARP_NUMBERS:
+                            self._construct("warp-size-literal", side, _text(side))
+            elif current.type in ("init_declarator", "preproc_def") and "warp" in lowered and "size" in lowered:
+                value = current.child_by_field_name("value")
+                if value is not None and _text(value).strip() in _WARP_NUMBERS:
+                    self._construct("warp-size-literal", value, _text(value).strip())
+                break
+
+    def _registration(self, node: ts.Node, macro: str) -> None:
+        if "torch-cuda-registration" not in self.index.constructs:
+            return
+        declarator = node.parent
+        if declarator is None or declarator.type not in ("function_declarator", "call_expression"):
+            return
+        if macro == "TORCH_LIBRARY_IMPL":
+            args = declarator.child_by_field_name("parameters") or declarator.child_by_field_name("arguments")
+            params = [_text(p).strip() for p in args.named_children] if args is not None else []
+            if len(params) >= 2 and params[1] in _CUDA_DISPATCH_KEYS:
+                self._construct("torch-cuda-registration", declarator, f"TORCH_LIBRARY_IMPL({params[1]})")
+        elif self.cuda_source:
+            self._construct("torch-cuda-registration", declarator, macro)

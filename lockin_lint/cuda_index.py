@@ -1,0 +1,188 @@
+"""Compile the C/C++/CUDA rules into lookup tables and a byte prefilter.
+
+The knowledge base holds thousands of identifiers (HIPIFY's tables alone list ~10,000), far too many
+to search one by one. Their spellings cluster into a few families (``cuda*``, ``cu[A-Z]*``,
+``cublas*``, ``nccl*``, ``__shfl*``...), so each name contributes a short prefix token, tokens are
+grouped by their first two bytes, and each group becomes one regex with a literal prefix, which
+Python's ``re`` scans for at C speed. The same regexes give the matcher its hit offsets.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from .index import selected
+from .model import Rule
+from .ruleset import RuleError, RuleSet
+
+#: Tokens for the structural constructs; they are what any file containing the construct must spell.
+CONSTRUCT_TOKENS: dict[str, tuple[str, ...]] = {
+    "kernel-definition": ("__global__",),
+    "kernel-launch": ("<<<",),
+    "dynamic-parallelism": ("<<<",),
+    "launch-bounds": ("__launch_bounds__",),
+    "inline-asm": ("asm",),
+    "warp-size-literal": ("threadIdx", "lane", "Lane", "LANE", "warp", "Warp", "WARP"),
+    "full-lane-mask": ("0xffffffff", "0xFFFFFFFF"),
+    "torch-cuda-registration": ("TORCH_LIBRARY", "PYBIND11_MODULE"),
+}
+
+#: Leading runs that make a name CUDA-specific on their own: a name starting with one of these
+#: contributes its first four bytes as token (``cuMemAlloc`` -> ``cuMe``); any other name is covered
+#: by a token it contains (``make_cudaExtent`` contains ``cuda``) or contributes itself.
+_FAMILY_START = re.compile(r"^(?:cu|CU|nccl|NCCL|nv|NV|__|cub|thrust|cutlass|cute|wmma)")
+
+
+@dataclass
+class CudaIndex:
+    identifiers: dict[str, Rule] = field(default_factory=dict)
+    scoped: dict[str, Rule] = field(default_factory=dict)
+    scoped_prefixes: dict[str, Rule] = field(default_factory=dict)
+    includes: dict[str, Rule] = field(default_factory=dict)
+    include_prefixes: dict[str, Rule] = field(default_factory=dict)
+    patterns: list[tuple[re.Pattern[str], Rule]] = field(default_factory=list)
+    constructs: dict[str, list[Rule]] = field(default_factory=dict)
+    methods: dict[str, list[Rule]] = field(default_factory=dict)
+    asm_patterns: dict[str, re.Pattern[str]] = field(default_factory=dict)
+    regexes: tuple[re.Pattern[bytes], ...] = ()
+    #: Last components of scoped names, so a bare use after ``using namespace`` can be resolved.
+    scoped_by_last: dict[str, list[str]] = field(default_factory=dict)
+
+    def lookup_scoped(self, name: str) -> tuple[Rule, str] | None:
+        """The rule for ``a::b::c`` or its longest namespace prefix, and the symbol it names."""
+        rule = self.scoped.get(name)
+        if rule is not None:
+            return rule, name
+        parts = name.split("::")
+        for size in range(len(parts) - 1, 0, -1):
+            prefix = "::".join(parts[:size])
+            rule = self.scoped_prefixes.get(prefix)
+            if rule is not None:
+                return rule, name
+        return None
+
+    def lookup_include(self, path: str) -> tuple[Rule, str] | None:
+        rule = self.includes.get(path)
+        if rule is not None:
+            return rule, path
+        parts = path.split("/")
+        for size in range(len(parts) - 1, 0, -1):
+            prefix = "/".join(parts[:size]) + "/"
+            rule = self.include_prefixes.get(prefix)
+            if rule is not None:
+                return rule, prefix
+        return None
+
+    def lookup_identifier(self, name: str) -> tuple[Rule, str] | None:
+        rule = self.identifiers.get(name)
+        if rule is not None:
+            return rule, name
+        for pattern, rule in self.patterns:
+            if pattern.fullmatch(name):
+                return rule, name
+        return None
+
+
+def _claim(table: dict[str, Rule], key: str, rule: Rule, kind: str) -> None:
+    other = table.get(key)
+    if other is not None and other.id != rule.id:
+        raise RuleError(f"{rule.source}: rule {rule.id}: {kind} {key!r} is already matched by {other.id}")
+    table[key] = rule
+
+
+def _pattern_prefilter(pattern: str) -> re.Pattern[bytes]:
+    """An identifier regex as a prefilter regex: anchors and a trailing ``\\w*`` dropped.
+
+    ``^cu[A-Z]\\w*$`` becomes ``cu[A-Z]``: it must start with a literal of two or more characters,
+    which is what keeps the scan fast (and what stops a catch-all from passing every file)."""
+    body = pattern.removeprefix("^").removesuffix("$")
+    body = re.sub(r"(\\w\*|\\w\+|\[[^\]]*\]\*)$", "", body)
+    literal = re.match(r"[A-Za-z0-9_]+", body)
+    if literal is None or len(literal.group(0)) < 2:
+        raise ValueError(pattern)
+    return re.compile(body.encode())
+
+
+def _name_tokens(names: list[str]) -> set[str]:
+    """Prefilter tokens for identifiers, scoped names and include paths.
+
+    Any text a file must contain to use the name is a sound token; short family prefixes keep the
+    count low. A scoped name contributes its last component, because ``using namespace`` and
+    namespace aliases may drop everything before it.
+    """
+    plain = [n for n in names if "::" not in n]
+    family = {n[:4] for n in plain if _FAMILY_START.match(n)}
+    tokens = set(family)
+    for name in names:
+        text = name.rsplit("::", 1)[-1] if "::" in name else name
+        if not any(f in text for f in family):
+            tokens.add(text)
+    return tokens
+
+
+def _regexes(tokens: set[str]) -> tuple[re.Pattern[bytes], ...]:
+    """One regex per two-byte prefix, so ``re`` can use its fast literal-prefix search."""
+    groups: dict[str, set[str]] = defaultdict(set)
+    for token in tokens:
+        groups[token[:2]].add(token[2:])
+    compiled = []
+    for head, tails in sorted(groups.items()):
+        alternatives = sorted(tails, key=lambda t: (-len(t), t))
+        if "" in tails:
+            body = ""
+        else:
+            body = "(?:" + "|".join(re.escape(t) for t in alternatives) + ")"
+        compiled.append(re.compile((re.escape(head) + body).encode()))
+    return tuple(compiled)
+
+
+def _minimal(tokens: set[str]) -> set[str]:
+    kept: list[str] = []
+    for token in sorted(tokens, key=lambda t: (len(t), t)):
+        if not any(k in token for k in kept):
+            kept.append(token)
+    return set(kept)
+
+
+def build_cuda_index(ruleset: RuleSet, select: tuple[str, ...] = (), ignore: tuple[str, ...] = ()) -> CudaIndex:
+    index = CudaIndex()
+    tokens: set[str] = set()
+    names: list[str] = []
+    pattern_regexes: list[re.Pattern[bytes]] = []
+    for rule in ruleset.rules:
+        if "cuda" not in rule.languages or not selected(rule, select, ignore):
+            continue
+        m = rule.match
+        for name in m.identifiers:
+            _claim(index.identifiers, name, rule, "identifier")
+            names.append(name)
+        for name in m.scoped:
+            _claim(index.scoped, name, rule, "scoped name")
+            index.scoped_by_last.setdefault(name.rsplit("::", 1)[1], []).append(name)
+            names.append(name)
+        for name in m.scoped_prefixes:
+            _claim(index.scoped_prefixes, name, rule, "namespace")
+            names.append(name)
+        for path in m.includes:
+            _claim(index.include_prefixes if path.endswith("/") else index.includes, path, rule, "include")
+            names.append(path)
+        for method in m.methods:
+            index.methods.setdefault(method, []).append(rule)
+            tokens.add(method)
+        for pattern in m.patterns:
+            index.patterns.append((re.compile(pattern), rule))
+            try:
+                pattern_regexes.append(_pattern_prefilter(pattern))
+            except ValueError:
+                raise RuleError(f"{rule.source}: rule {rule.id}: pattern {pattern!r} must start with a "
+                                "literal of 2+ characters (the prefilter needs it)") from None
+        for construct in m.constructs:
+            index.constructs.setdefault(construct, []).append(rule)
+            tokens.update(CONSTRUCT_TOKENS[construct])
+        if m.asm:
+            index.asm_patterns[rule.id] = re.compile(m.asm)
+        tokens.update(m.triggers)
+    index.regexes = _regexes(_minimal(tokens | _name_tokens(names))) + tuple(pattern_regexes)
+    return index

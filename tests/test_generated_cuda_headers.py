@@ -1,0 +1,35 @@
+"""rules/cuda/headers.generated.yaml is exactly what scripts/gen_cuda_headers.py makes from its data."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+from lockin_lint.api import check_bytes
+from lockin_lint.ruleset import RuleSet
+
+from .conftest import REPO
+
+
+def _generator():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("gen_cuda_headers", REPO / "scripts" / "gen_cuda_headers.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_no_drift() -> None:
+    committed = (REPO / "rules" / "cuda" / "headers.generated.yaml").read_text(encoding="utf-8")
+    assert _generator().generate() == committed, "run: python scripts/gen_cuda_headers.py"
+
+
+def test_every_musa_mapped_header_is_reported_with_its_musa_name(ruleset: RuleSet) -> None:
+    musa = json.loads((REPO / "scripts" / "data" / "musa" / "include.json").read_text(encoding="utf-8"))
+    headers = sorted(h for h in musa if h.endswith((".h", ".hpp")) and h != "cooperative_groups.h")
+    code = "".join(f"#include <{h}>\n" for h in headers).encode()
+    result = check_bytes("headers.cu", code, ruleset)
+    reported = {f.symbol: f for f in result.findings}
+    assert sorted(reported) == headers
+    for header in headers:
+        assert reported[header].targets["musa"].replacement == musa[header], header
