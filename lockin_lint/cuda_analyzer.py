@@ -202,15 +202,17 @@ class CudaFileMatcher:
         found = self.index.lookup_identifier(name)
         if found is not None:
             exact = found[0] is self.index.identifiers.get(name)
+            if found[0].category == "kernel" and not self._in_device_code(node):
+                return  # device functions (rsqrt, erfinv, __ldg) are only CUDA's inside device code
             if exact or not (self._is_definition(node) or self._defined_here(name)):
                 self._add(found[0], found[1], node)
             return
-        if self.usings:
-            for using in self.usings:
-                scoped = self.index.lookup_scoped(f"{using}::{name}")
-                if scoped is not None:
-                    self._add(scoped[0], scoped[1], node)
-                    return
+        for using in self.usings:  # exact names only: under ``using`` a bare name may come from anywhere
+            full = f"{using}::{name}"
+            rule = self.index.scoped.get(full)
+            if rule is not None:
+                self._add(rule, full, node)
+                return
 
     def _scoped(self, parts: list[str], node: ts.Node) -> bool:
         name = self._resolve_alias("::".join(parts))
@@ -268,7 +270,20 @@ class CudaFileMatcher:
         else:
             self._construct("kernel-launch", call, symbol)
 
+    def _in_device_code(self, node: ts.Node) -> bool:
+        """Inside a ``__device__``/``__global__`` function, or anywhere in a ``.cu``/``.cuh`` file.
+
+        Inline assembly and all-ones masks are everyday CPU code too (x86/NEON/VSX helpers); only in
+        device code do they mean PTX and warp lanes.
+        """
+        if self.cuda_source:
+            return True
+        enclosing = _ancestor(node, {"function_definition"})
+        return enclosing is not None and any(c.type in _DEVICE_QUALIFIERS for c in enclosing.children)
+
     def _asm(self, asm: ts.Node) -> None:
+        if not self._in_device_code(asm):
+            return
         template = "".join(_text(c) for c in asm.named_children if c.type in ("string_literal", "concatenated_string"))
         rules = self.index.constructs.get("inline-asm", ())
         specific = [r for r in rules if r.id in self.index.asm_patterns
@@ -288,7 +303,7 @@ class CudaFileMatcher:
                 self._construct("full-lane-mask", node, value)
             return
         holder = _ancestor(node, {"init_declarator", "assignment_expression"}, 3)
-        if holder is not None:
+        if holder is not None and self._in_device_code(node):
             target = holder.child_by_field_name("declarator") or holder.child_by_field_name("left")
             if "mask" in _text(target).lower():
                 self._construct("full-lane-mask", node, value)
@@ -300,7 +315,8 @@ class CudaFileMatcher:
             return
         name = _text(definition.child_by_field_name("name")).lower()
         body = _text(value).strip()
-        if "mask" in name and _FULL_MASKS.match(body) and "full-lane-mask" in self.index.constructs:
+        if "mask" in name and _FULL_MASKS.match(body) and "full-lane-mask" in self.index.constructs \
+                and self.cuda_source:
             self._construct("full-lane-mask", value, body)
 
     def _warp_literals(self, node: ts.Node) -> None:

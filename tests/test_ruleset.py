@@ -110,3 +110,49 @@ def test_min_torch_of_a_replacement_is_the_same_everywhere(ruleset: RuleSet) -> 
                 continue
             first = seen.setdefault(call, (min_torch, rule.id))
             assert first[0] == min_torch, f"{call}: {rule.id} says {min_torch}, {first[1]} says {first[0]}"
+
+
+def _full_schema_validator():  # type: ignore[no-untyped-def]
+    import jsonschema
+
+    schema = yaml.safe_load((REPO / "lockin_lint" / "rule_schema.yaml").read_text(encoding="utf-8"))
+    return jsonschema.validators.validator_for(schema)(schema)
+
+
+def test_shipped_rule_files_pass_the_full_schema_symbols_included() -> None:
+    """The loader checks `symbols` in Python for speed; here the schema itself checks them."""
+    validator = _full_schema_validator()
+    for path in sorted((REPO / "rules").rglob("*.yaml")):
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        errors = list(validator.iter_errors(data))
+        assert not errors, f"{path}: {errors[0].message}"
+
+
+BAD_OVERRIDES = [
+    "{targets: {rocm: {status: portable}}}",
+    "{targets: {tpu: {status: native}}}",
+    "{targets: {rocm: {replacement: x}}}",
+    "{targets: {rocm: {status: rename, replacement: ''}}}",
+    "{targets: {rocm: {status: rename, min_torch: 'two'}}}",
+    "{targets: {rocm: {status: rename, colour: red}}}",
+    "{targets: [rocm]}",
+    "{portable: [{min_torch: '2.6'}]}",
+    "{portable: [{replacement: x, extra: 1}]}",
+    "{notes: hello}",
+    "native",
+]
+
+
+@pytest.mark.parametrize("override", BAD_OVERRIDES)
+def test_fast_symbol_checks_agree_with_the_schema(tmp_path: Path, override: str) -> None:
+    extra = f"    symbols:\n      a.b: {override}\n"
+    text = "rules:\n" + rule_yaml("LL901", "{qualified: [a.b]}", extra=extra)
+    assert list(_full_schema_validator().iter_errors(yaml.safe_load(text))), "the schema should reject it"
+    message = _error(tmp_path, text)
+    assert "rule LL901" in message and "symbols/a.b" in message
+    good = "rules:\n" + rule_yaml("LL901", "{qualified: [a.b]}", extra=(
+        "    symbols:\n      a.b: {targets: {rocm: {status: rename, replacement: x, min_torch: '2.6'}},"
+        " portable: [{replacement: y, min_torch: '2.4'}]}\n"))
+    assert not list(_full_schema_validator().iter_errors(yaml.safe_load(good)))
+    (tmp_path / "bad.yaml").write_text(good, encoding="utf-8")
+    assert load_rules(tmp_path, use_cache=False).rules[0].symbols["a.b"].targets["rocm"].replacement == "x"
