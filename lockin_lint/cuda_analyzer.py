@@ -129,8 +129,9 @@ class CudaFileMatcher:
                 if len(names) >= 2:
                     target = self._resolve_alias("::".join(_text(n) for n in names[1:]).replace(" ", ""))
                     self.aliases[_text(names[0])] = target
-                    if self._report_namespace(target, stmt):
-                        extra.add(_text(names[0]))
+                    self._report_namespace(target, stmt)
+                    if target in self.index.namespaces:
+                        extra.add(_text(names[0]))  # ``ac::getCurrentCUDAStream`` spells no token
         return extra
 
     def _resolve_alias(self, name: str) -> str:

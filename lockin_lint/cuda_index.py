@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from .index import selected
 from .model import Rule
+from .prefilter import IDENT_BYTE
 from .ruleset import RuleError, RuleSet
 
 #: Tokens for the structural constructs; they are what any file containing the construct must spell.
@@ -46,7 +47,16 @@ class CudaIndex:
     constructs: dict[str, list[Rule]] = field(default_factory=dict)
     methods: dict[str, list[Rule]] = field(default_factory=dict)
     asm_patterns: dict[str, re.Pattern[str]] = field(default_factory=dict)
+    #: What the matcher searches for in a file: every name's token.
     regexes: tuple[re.Pattern[bytes], ...] = ()
+    #: What decides whether a C/C++ file is parsed at all. Device functions (rule category
+    #: ``kernel``: ``rsqrt``, ``__ldg``, ...) only count inside device code, which a non-``.cu``
+    #: file can only have if it spells ``__device__`` or ``__global__``; so their tokens (many of
+    #: them ordinary C math names) are replaced here by those two markers.
+    prefilter: tuple[re.Pattern[bytes], ...] = ()
+    prefilter_words: tuple[re.Pattern[bytes], ...] = ()
+    #: Every namespace that holds a scoped name or prefix (``at``, ``at::cuda``, ``nvcuda::wmma``).
+    namespaces: set[str] = field(default_factory=set)
     #: Last components of scoped names, so a bare use after ``using namespace`` can be resolved.
     scoped_by_last: dict[str, list[str]] = field(default_factory=dict)
 
@@ -109,20 +119,44 @@ def _name_tokens(names: list[str]) -> set[str]:
     """Prefilter tokens for identifiers, scoped names and include paths.
 
     Any text a file must contain to use the name is a sound token; short family prefixes keep the
-    count low. A scoped name contributes its last component, because ``using namespace`` and
-    namespace aliases may drop everything before it.
+    count low. A scoped name contributes its first distinctive namespace (`_namespace_token`).
     """
     plain = [n for n in names if "::" not in n]
     family = {n[:4] for n in plain if _FAMILY_START.match(n)}
     tokens = set(family)
+    covered = re.compile("|".join(re.escape(f) for f in sorted(family))) if family else None
     for name in names:
-        text = name.rsplit("::", 1)[-1] if "::" in name else name
-        if not any(f in text for f in family):
+        text = _namespace_token(name) if "::" in name else name
+        if covered is None or not covered.search(text):
             tokens.add(text)
     return tokens
 
 
-def _regexes(tokens: set[str]) -> tuple[re.Pattern[bytes], ...]:
+def _word_tokens(names: list[str]) -> set[str]:
+    """The tokens of `_name_tokens` that stand for whole identifiers (``cute`` is a namespace, not the
+    middle of ``execute``), which the prefilter may therefore require as whole words."""
+    family = tuple(n[:4] for n in names if "::" not in n and _FAMILY_START.match(n))
+    return {t for t in _name_tokens(names) if t not in family}
+
+
+#: Namespaces too common to tell a file anything (``at::cuda::X`` is found by ``cuda``).
+_GENERIC_NAMESPACES = frozenset({"at", "c10", "torch", "std", "detail", "native", "impl", "nvcuda"})
+
+
+def _namespace_token(name: str) -> str:
+    """The first distinctive namespace of a scoped name (``thrust`` for ``thrust::sort``).
+
+    Every way to reach the name spells it: ``thrust::sort``, ``using namespace thrust;`` or a
+    namespace alias ``namespace t = thrust;``. The matcher then finds unqualified uses through the
+    file's using-directives; the last component (``sort``) would match half of all C++ files.
+    """
+    for part in name.split("::"):
+        if part not in _GENERIC_NAMESPACES and len(part) >= 3:
+            return part
+    return name.rsplit("::", 1)[-1]
+
+
+def _regexes(tokens: set[str], suffix: bytes = b"") -> tuple[re.Pattern[bytes], ...]:
     """One regex per two-byte prefix, so ``re`` can use its fast literal-prefix search."""
     groups: dict[str, set[str]] = defaultdict(set)
     for token in tokens:
@@ -134,7 +168,7 @@ def _regexes(tokens: set[str]) -> tuple[re.Pattern[bytes], ...]:
             body = ""
         else:
             body = "(?:" + "|".join(re.escape(t) for t in alternatives) + ")"
-        compiled.append(re.compile((re.escape(head) + body).encode()))
+        compiled.append(re.compile((re.escape(head) + body).encode() + suffix))
     return tuple(compiled)
 
 
@@ -150,6 +184,7 @@ def build_cuda_index(ruleset: RuleSet, select: tuple[str, ...] = (), ignore: tup
     index = CudaIndex()
     tokens: set[str] = set()
     names: list[str] = []
+    device_names: list[str] = []
     pattern_regexes: list[re.Pattern[bytes]] = []
     for rule in ruleset.rules:
         if "cuda" not in rule.languages or not selected(rule, select, ignore):
@@ -157,7 +192,7 @@ def build_cuda_index(ruleset: RuleSet, select: tuple[str, ...] = (), ignore: tup
         m = rule.match
         for name in m.identifiers:
             _claim(index.identifiers, name, rule, "identifier")
-            names.append(name)
+            (device_names if rule.category == "kernel" else names).append(name)
         for name in m.scoped:
             _claim(index.scoped, name, rule, "scoped name")
             index.scoped_by_last.setdefault(name.rsplit("::", 1)[1], []).append(name)
@@ -184,5 +219,26 @@ def build_cuda_index(ruleset: RuleSet, select: tuple[str, ...] = (), ignore: tup
         if m.asm:
             index.asm_patterns[rule.id] = re.compile(m.asm)
         tokens.update(m.triggers)
-    index.regexes = _regexes(_minimal(tokens | _name_tokens(names))) + tuple(pattern_regexes)
+    for name in (*index.scoped, *index.scoped_prefixes):
+        parts = name.split("::")
+        index.namespaces.update("::".join(parts[:size]) for size in range(1, len(parts) + (name in index.scoped_prefixes)))
+    general = tokens | _name_tokens(names)
+    index.regexes = _regexes(_minimal(general | _name_tokens(device_names))) + tuple(pattern_regexes)
+    markers = {"__device__", "__global__"} if device_names else set()
+    words = _word_tokens(names) - tokens
+    prefixes = _minimal(general | markers) - words
+    index.prefilter = _regexes(prefixes) + tuple(pattern_regexes)
+    index.prefilter_words = _regexes(words, suffix=rb"(?![A-Za-z0-9_])")
     return index
+
+
+def passes_prefilter(index: CudaIndex, data: bytes) -> bool:
+    """Can any C/C++ rule match these bytes? Whole-word tokens must also start a word."""
+    if any(regex.search(data) for regex in index.prefilter):
+        return True
+    for regex in index.prefilter_words:
+        for match in regex.finditer(data):
+            start = match.start()
+            if start == 0 or not IDENT_BYTE[data[start - 1]]:
+                return True
+    return False

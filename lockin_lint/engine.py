@@ -16,7 +16,7 @@ import tree_sitter_cuda
 import tree_sitter_python
 
 from .cuda_analyzer import CudaFileMatcher
-from .cuda_index import CudaIndex, build_cuda_index
+from .cuda_index import CudaIndex, build_cuda_index, passes_prefilter
 from .discover import language_of
 from .index import PythonIndex, build_python_index
 from .model import FileError, FileResult, Finding, Portable, Settings, TargetInfo
@@ -78,13 +78,13 @@ class Engine:
 
     def _check_cuda(self, path: str, data: bytes, lines: int, prefilter: bool) -> FileResult:
         index = self.cuda
-        if prefilter and not any(regex.search(data) for regex in index.regexes):
+        cuda_source = path.endswith(CUDA_SOURCE_SUFFIXES)  # device code throughout: always parsed
+        if prefilter and not cuda_source and not passes_prefilter(index, data):
             return FileResult(path, skipped=True, lines=lines)
         decoded = decode_utf8(data)
         if self._cuda_parser is None:
             self._cuda_parser = ts.Parser(ts.Language(tree_sitter_cuda.language()))
         tree = self._cuda_parser.parse(decoded.data)
-        cuda_source = path.endswith(CUDA_SOURCE_SUFFIXES)
         raw = CudaFileMatcher(index, decoded.data, tree.root_node, cuda_source).run()
         return self._result(path, decoded, tree, raw, lines)
 

@@ -7,7 +7,7 @@ formatters and the scoring code cannot drift apart: they all import from this mo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Iterator, Mapping
 
 #: Every target lockin-lint judges code against, in display order.
 TARGETS: tuple[str, ...] = ("rocm", "ascend", "mlu", "musa", "xpu", "mps", "cpu")
@@ -55,6 +55,55 @@ class SymbolInfo:
 
     targets: Mapping[str, TargetInfo]
     portable: tuple[Portable, ...] = ()
+
+
+class SymbolTable(Mapping[str, SymbolInfo]):
+    """Per-symbol overrides of a rule, merged with its defaults only when a symbol is looked up.
+
+    The generated packs carry ~14,000 overrides and a scan touches a few hundred; keeping the raw,
+    already-validated YAML values until then makes the cached rule set cheap to unpickle (plain
+    dicts load at C speed, dataclass instances do not).
+    """
+
+    __slots__ = ("_raw", "_default", "_built")
+
+    def __init__(self, raw: Mapping[str, Mapping[str, object]], default: SymbolInfo) -> None:
+        self._raw = raw
+        self._default = default
+        self._built: dict[str, SymbolInfo] = {}
+
+    def __getitem__(self, symbol: str) -> SymbolInfo:
+        info = self._built.get(symbol)
+        if info is None:
+            info = self._built[symbol] = self._merge(self._raw[symbol])
+        return info
+
+    def _merge(self, override: Mapping[str, object]) -> SymbolInfo:
+        targets = dict(self._default.targets)
+        for name, entry in (override.get("targets") or {}).items():  # type: ignore[attr-defined]
+            targets[name] = TargetInfo(entry["status"], entry.get("replacement"), entry.get("min_torch"))
+        if "portable" in override:
+            portable = tuple(Portable(p["replacement"], p.get("min_torch")) for p in override["portable"])  # type: ignore[attr-defined]
+        else:
+            portable = self._default.portable
+        return SymbolInfo(targets, portable)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def __contains__(self, symbol: object) -> bool:
+        return symbol in self._raw
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SymbolTable) and (self._raw, self._default) == (other._raw, other._default)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[type[SymbolTable], tuple[Mapping[str, Mapping[str, object]], SymbolInfo]]:
+        return (SymbolTable, (self._raw, self._default))
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,14 +166,14 @@ class Rule:
     message: str
     match: Match
     default: SymbolInfo
-    symbols: Mapping[str, SymbolInfo]
+    symbols: SymbolTable
     docs: str
     source: str
     min_torch: str | None = None
 
     def info_for(self, symbol: str) -> SymbolInfo:
         """The target table for ``symbol``: its override when the rule has one."""
-        return self.symbols.get(symbol, self.default)
+        return self.symbols[symbol] if symbol in self.symbols else self.default
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from .model import (
     Rule,
     StringContext,
     SymbolInfo,
+    SymbolTable,
     TargetInfo,
 )
 from .ruleset import RuleError
@@ -113,12 +114,7 @@ def _match(raw: dict[str, Any]) -> Match:
 
 def _build_rule(raw: dict[str, Any], source: str) -> Rule:
     default = SymbolInfo(_targets(raw["targets"]), _portable(raw.get("portable")))
-    symbols: dict[str, SymbolInfo] = {}
-    for symbol, override in (raw.get("symbols") or {}).items():
-        merged = dict(default.targets)
-        merged.update(_targets(override.get("targets", {})))
-        portable = _portable(override["portable"]) if "portable" in override else default.portable
-        symbols[symbol] = SymbolInfo(merged, portable)
+    symbols = SymbolTable(raw.get("symbols") or {}, default)
     return Rule(
         id=raw["id"],
         name=raw["name"],

@@ -81,9 +81,16 @@ def load_rules(directory: Path | None = None, extra: tuple[str, ...] = (), use_c
     return ruleset
 
 
+#: Files whose content shapes the cached objects: a change to any of them invalidates the cache,
+#: so a developer editing the loader never gets a stale, differently shaped rule set back.
+_CACHE_INPUTS = ("rule_schema.yaml", "model.py", "rule_loader.py")
+
+
 def _cache_key(contents: list[tuple[str, bytes]]) -> str:
     digest = hashlib.sha256(__version__.encode())
-    digest.update(resources.files("lockin_lint").joinpath("rule_schema.yaml").read_bytes())
+    package = resources.files("lockin_lint")
+    for name in _CACHE_INPUTS:
+        digest.update(package.joinpath(name).read_bytes())
     for display, data in contents:
         digest.update(b"\0" + display.encode() + b"\0" + hashlib.sha256(data).digest())
     return digest.hexdigest()[:32]
