@@ -15,9 +15,11 @@ from .discover import language_of
 from .model import Finding
 
 _ANNOTATION = {
-    "python": re.compile(r"^\s*#\s*(ruleid|ok)\s*:\s*([A-Za-z0-9_, -]+?)\s*$"),
-    "cuda": re.compile(r"^\s*//\s*(ruleid|ok)\s*:\s*([A-Za-z0-9_, -]+?)\s*$"),
+    "python": re.compile(r"^\s*#\s*(ruleid|ok)\s*:(.*)$"),
+    "cuda": re.compile(r"^\s*//\s*(ruleid|ok)\s*:(.*)$"),
 }
+#: Rule ids separated by commas, optionally followed by a note in parentheses.
+_IDS = re.compile(r"^\s*([A-Za-z0-9_]+(?:\s*,\s*[A-Za-z0-9_]+)*)\s*(?:\(.*\))?\s*$")
 #: In C/C++ a line starting with ``#`` is a preprocessor directive (code), not a comment.
 _COMMENT_ONLY = {"python": re.compile(r"^\s*#"), "cuda": re.compile(r"^\s*//")}
 
@@ -27,6 +29,7 @@ class Expectations:
     expected: dict[int, set[str]] = field(default_factory=dict)
     forbidden: dict[int, set[str]] = field(default_factory=dict)
     dangling: list[int] = field(default_factory=list)  # annotation lines with no code line after them
+    malformed: list[int] = field(default_factory=list)  # ``ruleid:``/``ok:`` lines that name no ids
 
 
 def parse_annotations(text: str, language: str = "python") -> Expectations:
@@ -36,7 +39,11 @@ def parse_annotations(text: str, language: str = "python") -> Expectations:
     for number, line in enumerate(text.splitlines(), start=1):
         match = annotation.match(line)
         if match:
-            ids = {part.strip() for part in match.group(2).split(",") if part.strip()}
+            ids_match = _IDS.match(match.group(2))
+            if ids_match is None:
+                result.malformed.append(number)
+                continue
+            ids = {part.strip() for part in ids_match.group(1).split(",")}
             pending.append((number, match.group(1), ids))
             continue
         if not line.strip() or comment_only.match(line):
@@ -53,6 +60,8 @@ def compare(path: str, text: str, findings: Iterable[Finding], known_rules: set[
     """Every way the findings disagree with the annotations, one readable line each."""
     exp = parse_annotations(text, language_of(path))
     problems = [f"{path}:{n}: annotation is not followed by a code line" for n in exp.dangling]
+    problems += [f"{path}:{n}: malformed annotation (expected rule ids, then an optional (note))"
+                 for n in exp.malformed]
     for table in (exp.expected, exp.forbidden):
         for line, ids in table.items():
             problems += [f"{path}:{line}: annotation names unknown rule {i}" for i in sorted(ids - known_rules)]

@@ -14,7 +14,12 @@ from lockin_lint.testing import annotated_rules, compare
 from .conftest import FIXTURES, REPO
 
 PYTHON_FIXTURES = sorted((FIXTURES / "python").rglob("*.py")) + sorted((FIXTURES / "demo").rglob("*.py"))
-CUDA_FIXTURES = sorted(p for p in (FIXTURES / "cuda").rglob("*") if p.is_file() and p.suffix in SOURCE_SUFFIXES)
+CUDA_FIXTURES = sorted(
+    p
+    for folder in ("cuda", "demo")
+    for p in (FIXTURES / folder).rglob("*")
+    if p.is_file() and p.suffix in SOURCE_SUFFIXES - {".py", ".pyi"}
+)
 
 
 def _id(path: Path) -> str:
@@ -101,4 +106,13 @@ def test_harness_reports_misses_and_unexpected_hits(tmp_path: Path) -> None:
         "t.py:8: missed LL999",
         "t.py:4: unexpected LL990",
         "t.py:6: false hit (marked ok) LL990",
+    ]
+
+
+def test_harness_rejects_malformed_annotations() -> None:
+    text = "# ok: LL990 because it is fine\nx = 1\n# ruleid: LL990 (a note is fine)\ny = 2\n"
+    problems = compare("t.py", text, [], {"LL990"})
+    assert problems == [
+        "t.py:1: malformed annotation (expected rule ids, then an optional (note))",
+        "t.py:4: missed LL990",
     ]
