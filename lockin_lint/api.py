@@ -7,6 +7,7 @@ and merges results; results are sorted afterwards, which keeps ``--jobs N`` outp
 
 from __future__ import annotations
 
+import fnmatch
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from .discover import discover
 from .engine import Engine
-from .model import FileError, FileResult, RunResult, Settings
+from .model import FileError, FileResult, Finding, RunResult, Settings
 from .ruleset import RuleSet
 
 #: Below this many files a process pool costs more than it saves.
@@ -68,7 +69,7 @@ def _jobs(requested: int, files: int) -> int:
 def check_paths(paths: list[str], ruleset: RuleSet, settings: Settings | None = None,
                 cwd: Path | None = None) -> RunResult:
     settings = settings or Settings()
-    found = discover(paths, cwd, settings.extend_exclude)
+    found = discover(paths, cwd, settings.extend_exclude, settings.exclude, settings.force_exclude)
     run = RunResult(errors=list(found.errors))
     jobs = _jobs(settings.jobs, len(found.files))
     if jobs == 1:
@@ -84,7 +85,23 @@ def check_paths(paths: list[str], ruleset: RuleSet, settings: Settings | None = 
         run.files_skipped += result.skipped
         run.lines_scanned += result.lines
         run.findings.extend(result.findings)
+        run.suppressed.extend(result.suppressed)
         run.errors.extend(result.errors)
+        run.unused_suppressions.extend(result.unused_suppressions)
+    if settings.per_file_ignores:
+        run.findings = [f for f in run.findings if not _ignored_for_file(f, settings.per_file_ignores)]
     run.findings.sort(key=lambda f: f.sort_key())
+    run.suppressed.sort(key=lambda f: f.sort_key())
     run.errors.sort(key=lambda e: (e.path, e.message))
+    run.unused_suppressions.sort(key=lambda u: (u.path, u.line))
     return run
+
+
+def _ignored_for_file(finding: Finding, table: tuple[tuple[str, tuple[str, ...]], ...]) -> bool:
+    """Config ``per-file-ignores``: a glob on the path (or the file name) and rule codes."""
+    name = finding.path.rsplit("/", 1)[-1]
+    for pattern, codes in table:
+        if fnmatch.fnmatchcase(finding.path, pattern) or fnmatch.fnmatchcase(name, pattern):
+            if any(finding.rule_id.startswith(c) or finding.category == c for c in codes):
+                return True
+    return False

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Mapping, Sequence, TextIO
 
 from . import __version__
 from .api import check_paths
-from .model import TARGETS, Rule, Settings, TargetInfo
+from .baseline import BaselineError, load_baseline, write_baseline
+from .config import Config, ConfigError, find_config, load_config
+from .model import TARGETS, Rule, RunResult, Settings, TargetInfo
+from .score import summarize
 from .output import FORMATTERS, OutputContext
-from .output.text import summary_line
+from .output.text import render_statistics, summary_line
 from .ruleset import RuleError, RuleSet, load_rules
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -43,6 +47,20 @@ def _targets(value: str) -> tuple[str, ...]:
     return tuple(t for t in TARGETS if t in chosen)
 
 
+def _fail_under(value: str) -> dict[str, float]:
+    bars: dict[str, float] = {}
+    for item in _csv(value):
+        target, sep, score = item.partition("=")
+        try:
+            number = float(score)
+        except ValueError:
+            number = -1.0
+        if not sep or target not in TARGETS or not 0 <= number <= 100:
+            raise argparse.ArgumentTypeError(f"expected TARGET=SCORE with a score from 0 to 100, got {item!r}")
+        bars[target] = number
+    return bars
+
+
 def _version(value: str) -> str:
     parts = value.split(".")
     if len(parts) < 2 or not all(p.isdigit() for p in parts):
@@ -64,12 +82,23 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("paths", nargs="*", default=["."])
     check.add_argument("--format", choices=sorted(FORMATTERS), default="text")
     check.add_argument("--output", metavar="FILE", help="write the report here instead of stdout")
-    check.add_argument("--targets", type=_targets, default=TARGETS, help="comma-separated targets to show")
-    check.add_argument("--select", type=_csv, default=(), help="rule ids, id prefixes or categories")
-    check.add_argument("--ignore", type=_csv, default=(), help="rule ids, id prefixes or categories")
+    check.add_argument("--output-sarif", metavar="FILE", help="also write a SARIF report here")
+    check.add_argument("--config", metavar="FILE", help="lockin-lint.toml or pyproject.toml to use")
+    check.add_argument("--targets", type=_targets, default=None, help="comma-separated targets to show")
+    check.add_argument("--select", type=_csv, default=None, help="rule ids, id prefixes, names or categories")
+    check.add_argument("--extend-select", type=_csv, default=(), help="add to the selection")
+    check.add_argument("--ignore", type=_csv, default=None, help="rule ids, id prefixes, names or categories")
     check.add_argument("--torch-version", type=_version, help="oldest torch the code must support")
+    check.add_argument("--exclude", action="append", default=None, metavar="GLOB",
+                       help="skip directories/files matching (replaces the defaults; repeatable)")
     check.add_argument("--extend-exclude", action="append", default=[], metavar="GLOB",
                        help="also skip directories/files whose name or path matches (repeatable)")
+    check.add_argument("--force-exclude", action="store_true", help="apply excludes to files named explicitly")
+    check.add_argument("--baseline", metavar="FILE", help="hide findings recorded in this baseline")
+    check.add_argument("--write-baseline", metavar="FILE", help="record the current findings and exit 0")
+    check.add_argument("--fail-under", type=_fail_under, default=None, metavar="TARGET=SCORE,...",
+                       help="exit 1 when a target's project score is below its bar")
+    check.add_argument("--statistics", action="store_true", help="print counts per rule instead of findings")
     check.add_argument("--jobs", type=int, default=0, help="worker processes (0: automatic)")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
 
@@ -85,34 +114,101 @@ def _load(args: argparse.Namespace) -> RuleSet:
     return load_rules(extra=tuple(args.rules), use_cache=not args.no_cache)
 
 
+def _config(args: argparse.Namespace) -> Config:
+    if args.config:
+        path = Path(args.config)
+        if not path.is_file():
+            raise ConfigError(f"{args.config}: configuration file not found")
+        return load_config(path)
+    found = find_config(args.paths, Path.cwd())
+    return load_config(found) if found is not None else Config()
+
+
+def _settings(args: argparse.Namespace, config: Config, ruleset: RuleSet) -> Settings:
+    select = args.select if args.select is not None else config.select
+    select = (*select, *config.extend_select, *args.extend_select) if select else ()
+    ignore = args.ignore if args.ignore is not None else config.ignore
+    known = {r.id for r in ruleset.rules} | {r.category for r in ruleset.rules} | {r.name for r in ruleset.rules}
+    for code in (*select, *ignore, *(c for _, codes in config.per_file_ignores for c in codes)):
+        if not any(k.startswith(code) for k in known):
+            raise UsageError(f"select/ignore: {code!r} matches no rule id, prefix, name or category")
+    exclude = tuple(args.exclude) if args.exclude is not None else config.exclude
+    return Settings(
+        targets=args.targets or config.targets or TARGETS,
+        select=tuple(select),
+        ignore=tuple(ignore),
+        torch_version=args.torch_version or config.torch_version,
+        jobs=args.jobs,
+        extend_exclude=(*config.extend_exclude, *args.extend_exclude),
+        exclude=exclude,
+        per_file_ignores=config.per_file_ignores,
+        force_exclude=args.force_exclude,
+    )
+
+
+def _apply_baseline(run: RunResult, path: Path) -> None:
+    known = load_baseline(path)
+    kept = []
+    for finding in run.findings:
+        if finding.fingerprint in known:
+            run.suppressed.append(replace(finding, suppression="baseline"))
+        else:
+            kept.append(finding)
+    run.findings = kept
+    run.suppressed.sort(key=lambda f: f.sort_key())
+
+
+def _write(path: str, text: str, flag: str) -> None:
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{flag} {path}: {exc.strerror}") from None
+
+
 def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.jobs < 0:
         raise UsageError("--jobs must be 0 (automatic) or more")
+    config = _config(args)
     ruleset = _load(args)
-    known = {r.id for r in ruleset.rules} | {r.category for r in ruleset.rules} | {r.name for r in ruleset.rules}
-    for code in (*args.select, *args.ignore):
-        if not any(k.startswith(code) for k in known):
-            raise UsageError(f"--select/--ignore: {code!r} matches no rule id, prefix, name or category")
-    settings = Settings(targets=args.targets, select=args.select, ignore=args.ignore,
-                        torch_version=args.torch_version, jobs=args.jobs,
-                        extend_exclude=tuple(args.extend_exclude))
+    settings = _settings(args, config, ruleset)
     run = check_paths(args.paths, ruleset, settings)
-    report = FORMATTERS[args.format](run, OutputContext(settings, __version__))
+    if args.write_baseline:
+        count = write_baseline(Path(args.write_baseline), run.findings)
+        err.write(f"lockin-lint: wrote {count} findings to {args.write_baseline}\n")
+        return EXIT_CLEAN
+    baseline = Path(args.baseline) if args.baseline else config.baseline
+    if baseline is not None:
+        _apply_baseline(run, baseline)
+    ctx = OutputContext(settings, __version__, ruleset.by_id())
+    report = render_statistics(run, ctx) if args.statistics else FORMATTERS[args.format](run, ctx)
     if args.output:
-        try:
-            Path(args.output).write_text(report, encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"--output {args.output}: {exc.strerror}") from None
+        _write(args.output, report, "--output")
     else:
         out.write(report)
+    if args.output_sarif:
+        _write(args.output_sarif, FORMATTERS["sarif"](run, ctx), "--output-sarif")
     if args.format == "text" or args.output:
         for error in run.errors:
             err.write(f"{'warning' if error.partial else 'error'}: {error.path}: {error.message}\n")
+        for unused in run.unused_suppressions:
+            codes = "" if unused.codes == ("*",) else f"[{','.join(unused.codes)}]"
+            err.write(f"warning: {unused.path}:{unused.line}: unused suppression `lockin: ignore{codes}`\n")
         err.write(summary_line(run) + "\n")
+    failed_bars = _failed_bars(run, settings, args.fail_under if args.fail_under is not None else config.fail_under)
+    for message in failed_bars:
+        err.write(f"lockin-lint: {message}\n")
     if args.exit_zero:
         return EXIT_CLEAN
     unchecked = any(not error.partial for error in run.errors)
-    return EXIT_FINDINGS if run.findings or unchecked else EXIT_CLEAN
+    return EXIT_FINDINGS if run.findings or unchecked or failed_bars else EXIT_CLEAN
+
+
+def _failed_bars(run: RunResult, settings: Settings, bars: dict[str, float]) -> list[str]:
+    if not bars:
+        return []
+    scores = summarize(run.findings, tuple(bars), run.lines_scanned)
+    return [f"fail-under: {target} score {scores[target].score:.1f} is below {bar:g}"
+            for target, bar in bars.items() if scores[target].score < bar]
 
 
 def _rules(args: argparse.Namespace, out: TextIO) -> int:
@@ -181,6 +277,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         err.write(f"lockin-lint: error: {exc}\n")
     except RuleError as exc:
         err.write(f"lockin-lint: rule error: {exc}\n")
+    except ConfigError as exc:
+        err.write(f"lockin-lint: config error: {exc}\n")
+    except BaselineError as exc:
+        err.write(f"lockin-lint: baseline error: {exc}\n")
     except KeyboardInterrupt:
         err.write("lockin-lint: interrupted\n")
         return 130

@@ -52,11 +52,16 @@ def is_source(name: str) -> bool:
     return os.path.splitext(name)[1] in SOURCE_SUFFIXES
 
 
-def discover(paths: list[str], cwd: Path | None = None, extend_exclude: tuple[str, ...] = ()) -> Discovery:
-    """Files to check, sorted by display path; ``extend_exclude`` adds glob patterns for directory
-    and file names found while walking (explicitly named files are always checked)."""
+def discover(paths: list[str], cwd: Path | None = None, extend_exclude: tuple[str, ...] = (),
+             exclude: tuple[str, ...] | None = None, force_exclude: bool = False) -> Discovery:
+    """Files to check, sorted by display path.
+
+    ``exclude`` replaces the default directory excludes, ``extend_exclude`` adds to them; both are
+    globs over names and relative paths. Files named explicitly are checked whatever they are, as
+    Ruff does, unless ``force_exclude`` (pre-commit names every staged file).
+    """
     base = cwd or Path.cwd()
-    walker = _Walker(_Excluder(extend_exclude))
+    walker = _Walker(_Excluder(extend_exclude), DEFAULT_EXCLUDES if exclude is None else frozenset(), exclude or ())
     for raw in paths:
         path = Path(raw)
         absolute = path if path.is_absolute() else base / path
@@ -68,7 +73,8 @@ def discover(paths: list[str], cwd: Path | None = None, extend_exclude: tuple[st
         elif absolute.is_dir():
             walker.walk(str(absolute), shown)
         elif absolute.is_file():
-            walker.add(shown, str(absolute))  # named explicitly: checked whatever its suffix, as Ruff does
+            if not (force_exclude and walker.is_excluded(absolute.name, shown)):
+                walker.add(shown, str(absolute))  # named explicitly: checked whatever its suffix
         else:
             walker.errors.append(FileError(shown, "not a regular file"))
     found = Discovery(sorted(walker.files.items()), sorted(walker.errors, key=lambda e: e.path))
@@ -88,10 +94,18 @@ class _Excluder:
 class _Walker:
     """Walks with plain strings: pathlib objects per entry cost more than the prefilter on big trees."""
 
-    def __init__(self, excluded: _Excluder) -> None:
+    def __init__(self, excluded: _Excluder, default_dirs: frozenset[str], exclude: tuple[str, ...]) -> None:
         self.excluded = excluded
+        self.default_dirs = default_dirs
+        self.replacing = _Excluder(exclude)
         self.files: dict[str, str] = {}
         self.errors: list[FileError] = []
+
+    def is_excluded(self, name: str, shown: str) -> bool:
+        if name in self.default_dirs or self.excluded(name, shown) or self.replacing(name, shown):
+            return True
+        parts = shown.split("/")[:-1]  # a file under an excluded directory, named explicitly
+        return any(p in self.default_dirs or self.excluded(p, p) or self.replacing(p, p) for p in parts)
 
     def add(self, shown: str, path: str) -> None:
         self.files.setdefault(shown, path)
@@ -108,9 +122,11 @@ class _Walker:
             for entry in entries:
                 shown = prefix + entry.name
                 if entry.is_dir(follow_symlinks=False):
-                    if entry.name not in DEFAULT_EXCLUDES and not self.excluded(entry.name, shown):
+                    if entry.name not in self.default_dirs and not self.excluded(entry.name, shown) \
+                            and not self.replacing(entry.name, shown):
                         stack.append((entry.path, shown + "/"))
-                elif is_source(entry.name) and not self.excluded(entry.name, shown):
+                elif is_source(entry.name) and not self.excluded(entry.name, shown) \
+                        and not self.replacing(entry.name, shown):
                     self._file(entry, shown)
 
     def _file(self, entry: os.DirEntry[str], shown: str) -> None:

@@ -19,12 +19,12 @@ from .cuda_analyzer import CudaFileMatcher
 from .cuda_index import CudaIndex, build_cuda_index, passes_prefilter
 from .discover import language_of
 from .index import PythonIndex, build_python_index
-from .model import FileError, FileResult, Finding, Portable, Settings, TargetInfo
+from .model import FileError, FileResult, Finding, Portable, Settings, TargetInfo, UnusedSuppression
 from .prefilter import is_candidate, present_triggers
 from .python_analyzer import FileMatcher, RawMatch
 from .ruleset import RuleSet
 from .source import BINARY_FILE, Decoded, decode_python, decode_utf8, is_binary
-from .suppress import is_suppressed, suppressions
+from .suppress import suppressions
 
 _PY_LANGUAGE = ts.Language(tree_sitter_python.language())
 _SPACES = re.compile(r"\s+")
@@ -70,7 +70,7 @@ class Engine:
             return self._check_cuda(path, data, lines, prefilter)
         present = present_triggers(self.python, data)
         if prefilter and not is_candidate(self.python, data, present):
-            return FileResult(path, skipped=True, lines=lines)
+            return _skipped(path, data, lines)
         decoded = decode_python(data)
         tree = self._parser.parse(decoded.data)
         raw = FileMatcher(self.python, decoded.data, tree.root_node).run(present)
@@ -80,7 +80,7 @@ class Engine:
         index = self.cuda
         cuda_source = path.endswith(CUDA_SOURCE_SUFFIXES)  # device code throughout: always parsed
         if prefilter and not cuda_source and not passes_prefilter(index, data):
-            return FileResult(path, skipped=True, lines=lines)
+            return _skipped(path, data, lines)
         decoded = decode_utf8(data)
         if self._cuda_parser is None:
             self._cuda_parser = ts.Parser(ts.Language(tree_sitter_cuda.language()))
@@ -99,17 +99,22 @@ class Engine:
         errors = [FileError(path, decoded.problem, partial=True)] if decoded.problem else []
         if tree.root_node.has_error:
             errors.append(FileError(path, _syntax_error(tree.root_node), partial=True))
-        findings = self._findings(path, decoded.data, raw)
-        return FileResult(path, tuple(findings), tuple(errors), lines=lines)
+        table = suppressions(decoded.data)
+        reported: list[Finding] = []
+        hidden: list[Finding] = []
+        for finding in self._findings(path, decoded.data, raw):
+            comment = table.match(finding.line, finding.rule_id)
+            if comment is None:
+                reported.append(finding)
+            else:
+                hidden.append(replace(finding, suppression="file" if comment is table.whole_file else "inline"))
+        unused = tuple(UnusedSuppression(path, c.line, tuple(sorted(c.codes))) for c in table.unused())
+        return FileResult(path, tuple(reported), tuple(errors), lines=lines, suppressed=tuple(hidden),
+                          unused_suppressions=unused)
 
     def _findings(self, path: str, source: bytes, raw: list[RawMatch]) -> list[Finding]:
-        suppressed = suppressions(source)
-        built: list[Finding] = []
-        for match in raw:
-            line = match.node.start_point.row + 1
-            if is_suppressed(suppressed, line, match.rule.id):
-                continue
-            built.append(self._finding(path, source, match, line))
+        """All findings, suppressed ones included, so fingerprints do not depend on suppressions."""
+        built = [self._finding(path, source, match, match.node.start_point.row + 1) for match in raw]
         built.sort(key=Finding.sort_key)
         return _with_fingerprints(built)
 
@@ -138,6 +143,12 @@ class Engine:
 
     def _targets(self, targets: Mapping[str, TargetInfo]) -> dict[str, TargetInfo]:
         return {name: targets.get(name, _UNKNOWN) for name in self.settings.targets}
+
+
+def _skipped(path: str, data: bytes, lines: int) -> FileResult:
+    """A file no rule can match: any ``lockin: ignore`` comment in it hides nothing."""
+    unused = tuple(UnusedSuppression(path, c.line, tuple(sorted(c.codes))) for c in suppressions(data).unused())
+    return FileResult(path, skipped=True, lines=lines, unused_suppressions=unused)
 
 
 def _with_fingerprints(findings: list[Finding]) -> list[Finding]:

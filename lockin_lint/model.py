@@ -194,6 +194,8 @@ class Finding:
     portable: Portable | None = None
     fingerprint: str = ""
     code: str = ""
+    #: Why the finding is hidden ("inline", "file", "baseline"); None for a reported finding.
+    suppression: str | None = None
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         return (self.path, self.line, self.column, self.rule_id, self.symbol)
@@ -213,6 +215,15 @@ class FileError:
 
 
 @dataclass(frozen=True, slots=True)
+class UnusedSuppression:
+    """A ``lockin: ignore`` comment that hid nothing (Ruff's RUF100)."""
+
+    path: str
+    line: int
+    codes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class FileResult:
     """What the pure core returns for one file."""
 
@@ -221,6 +232,8 @@ class FileResult:
     errors: tuple[FileError, ...] = ()
     skipped: bool = False
     lines: int = 0
+    suppressed: tuple[Finding, ...] = ()
+    unused_suppressions: tuple[UnusedSuppression, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +246,12 @@ class Settings:
     torch_version: str | None = None
     jobs: int = 0
     extend_exclude: tuple[str, ...] = ()
+    #: Replaces the default directory excludes when set (config ``exclude``).
+    exclude: tuple[str, ...] | None = None
+    #: (glob, rule codes) pairs: findings in matching files are dropped for those rules.
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: Apply excludes to files named explicitly too (pre-commit passes every staged file).
+    force_exclude: bool = False
 
 
 @dataclass(slots=True)
@@ -244,3 +263,6 @@ class RunResult:
     lines_scanned: int = 0
     findings: list[Finding] = field(default_factory=list)
     errors: list[FileError] = field(default_factory=list)
+    #: Findings hidden by an inline comment or the baseline (SARIF lists them as suppressed).
+    suppressed: list[Finding] = field(default_factory=list)
+    unused_suppressions: list[UnusedSuppression] = field(default_factory=list)

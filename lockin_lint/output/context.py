@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from ..model import Settings
+from ..model import Rule, Settings
 
 
 @dataclass(frozen=True)
 class OutputContext:
     settings: Settings
     version: str
+    #: The loaded rules by id (SARIF describes every rule a result uses).
+    rules: dict[str, Rule] | None = field(default=None)

@@ -52,6 +52,10 @@ def render_json(run: RunResult, ctx: OutputContext) -> str:
             "files_skipped_by_prefilter": run.files_skipped,
             "lines_scanned": run.lines_scanned,
             "by_rule": dict(sorted(by_rule.items())),
+            "suppressed": {kind: sum(f.suppression == kind for f in run.suppressed)
+                           for kind in ("inline", "file", "baseline")},
+            "unused_suppressions": [{"path": u.path, "line": u.line, "codes": list(u.codes)}
+                                    for u in run.unused_suppressions],
             "targets": {
                 t: {"score": s.score, "effort_hours": s.effort_hours, "blockers": s.blockers}
                 for t, s in summary.items()

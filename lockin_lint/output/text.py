@@ -34,3 +34,14 @@ def summary_line(run: RunResult) -> str:
         f"{run.files_scanned} files checked ({parsed} parsed, {run.files_skipped} skipped by prefilter), "
         f"{len(run.findings)} findings in {files} files, {len(run.errors)} errors"
     )
+
+
+def render_statistics(run: RunResult, ctx: OutputContext) -> str:
+    """``--statistics``: findings per rule, most frequent first (Ruff's ``--statistics``)."""
+    counts: dict[str, int] = {}
+    for finding in run.findings:
+        counts[finding.rule_id] = counts.get(finding.rule_id, 0) + 1
+    rules = ctx.rules or {}
+    rows = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return "".join(f"{count:>6}  {rule_id:<7} {rules[rule_id].name if rule_id in rules else ''}\n"
+                   for rule_id, count in rows)

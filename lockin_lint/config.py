@@ -1,0 +1,138 @@
+"""Project configuration: ``[tool.lockin-lint]`` in ``pyproject.toml`` or a ``lockin-lint.toml``.
+
+Found by walking up from the scanned paths, as Ruff does; CLI flags override it. A typo in a key
+must not silently disable a check, so unknown keys and wrong types are errors naming the file, the
+line and the key (exit 2).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from .model import TARGETS
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+_VERSION = re.compile(r"^\d+\.\d+(\.\d+)?$")
+
+
+class ConfigError(Exception):
+    """One line naming the file (and line) of a configuration problem."""
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path | None = None
+    targets: tuple[str, ...] | None = None
+    select: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    exclude: tuple[str, ...] | None = None
+    extend_exclude: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    baseline: Path | None = None
+    torch_version: str | None = None
+    fail_under: dict[str, float] = field(default_factory=dict)
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _targets(value: Any) -> bool:
+    return _strings(value) and all(v in TARGETS for v in value)
+
+
+def _per_file(value: Any) -> bool:
+    return isinstance(value, dict) and all(isinstance(k, str) and _strings(v) for k, v in value.items())
+
+
+def _fail_under(value: Any) -> bool:
+    return isinstance(value, dict) and all(
+        k in TARGETS and isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 100
+        for k, v in value.items()
+    )
+
+
+#: key -> (check, what the value must be)
+KEYS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "targets": (_targets, f"a list of targets from {', '.join(TARGETS)}"),
+    "select": (_strings, "a list of rule ids, prefixes, names or categories"),
+    "extend-select": (_strings, "a list of rule ids, prefixes, names or categories"),
+    "ignore": (_strings, "a list of rule ids, prefixes, names or categories"),
+    "exclude": (_strings, "a list of globs"),
+    "extend-exclude": (_strings, "a list of globs"),
+    "per-file-ignores": (_per_file, "a table of glob = [rule codes]"),
+    "baseline": (lambda v: isinstance(v, str) and bool(v), "a file path"),
+    "torch-version": (lambda v: isinstance(v, str) and bool(_VERSION.match(v)), "a version such as \"2.6\""),
+    "fail-under": (_fail_under, "a table of target = score between 0 and 100"),
+}
+
+
+def find_config(paths: list[str], cwd: Path) -> Path | None:
+    """The nearest ``lockin-lint.toml``, or ``pyproject.toml`` with a ``[tool.lockin-lint]`` table,
+    in the first scanned path's directory or above."""
+    start = (cwd / paths[0]) if paths else cwd
+    directory = start if start.is_dir() else start.parent
+    for folder in (directory.resolve(), *directory.resolve().parents):
+        own = folder / "lockin-lint.toml"
+        if own.is_file():
+            return own
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file() and "[tool.lockin-lint" in pyproject.read_text(encoding="utf-8", errors="replace"):
+            return pyproject
+    return None
+
+
+def _line_of(text: str, key: str) -> int:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if re.match(rf'^\s*"?{re.escape(key)}"?\s*=', line):
+            return number
+    return 1
+
+
+def load_config(path: Path) -> Config:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read configuration: {exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    if path.name == "pyproject.toml":
+        table = data.get("tool", {}).get("lockin-lint", {})
+        where = "[tool.lockin-lint]"
+    else:
+        table, where = data, "lockin-lint.toml"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: {where} must be a table")
+    for key, value in table.items():
+        if key not in KEYS:
+            raise ConfigError(f"{path}:{_line_of(text, key)}: unknown key {key!r} in {where}; "
+                              f"known keys: {', '.join(KEYS)}")
+        check, expected = KEYS[key]
+        if not check(value):
+            raise ConfigError(f"{path}:{_line_of(text, key)}: {key!r} must be {expected}")
+    base = path.parent
+    tuple_or_none = lambda key: tuple(table[key]) if key in table else None  # noqa: E731
+    return Config(
+        path=path,
+        targets=tuple(t for t in TARGETS if t in table["targets"]) if "targets" in table else None,
+        select=tuple(table.get("select", ())),
+        extend_select=tuple(table.get("extend-select", ())),
+        ignore=tuple(table.get("ignore", ())),
+        exclude=tuple_or_none("exclude"),
+        extend_exclude=tuple(table.get("extend-exclude", ())),
+        per_file_ignores=tuple((glob, tuple(codes)) for glob, codes in table.get("per-file-ignores", {}).items()),
+        baseline=(base / table["baseline"]) if "baseline" in table else None,
+        torch_version=table.get("torch-version"),
+        fail_under={k: float(v) for k, v in table.get("fail-under", {}).items()},
+    )
