@@ -16,7 +16,7 @@ import tree_sitter as ts
 from .cuda_index import CudaIndex
 from .model import Rule
 from .prefilter import occurrences, word_occurrences
-from .python_analyzer import RawMatch
+from .matching import RawMatch, SpanMatcher
 
 _NAME_NODES = frozenset({"identifier", "type_identifier", "namespace_identifier", "field_identifier"})
 _STRING_NODES = frozenset({"string_content", "string_literal", "raw_string_literal", "raw_string_content",
@@ -66,23 +66,16 @@ def _ancestor(node: ts.Node, kinds: frozenset[str] | set[str], depth: int = 64) 
     return None
 
 
-class CudaFileMatcher:
+class CudaFileMatcher(SpanMatcher):
     """Matches one file; per-file state (namespaces in use) lives and dies with it."""
 
     def __init__(self, index: CudaIndex, source: bytes, root: ts.Node, cuda_source: bool) -> None:
+        super().__init__(source, root)
         self.index = index
-        self.source = source
-        self.root = root
         self.cuda_source = cuda_source
         self.usings: list[str] = []
         self.aliases: dict[str, str] = {}
         self._defined: dict[str, bool] = {}
-        self.matches: dict[tuple[str, int, int], RawMatch] = {}
-
-    def _add(self, rule: Rule, symbol: str, node: ts.Node) -> None:
-        key = (rule.id, node.start_byte, node.end_byte)
-        if key not in self.matches:
-            self.matches[key] = RawMatch(rule, symbol, node)
 
     def run(self) -> list[RawMatch]:
         extra = self._collect_namespaces()
@@ -90,14 +83,7 @@ class CudaFileMatcher:
         for word in extra:
             token = word.encode()
             spans += [(s, s + len(token)) for s in word_occurrences(self.source, token)]
-        seen: set[int] = set()
-        for start, end in spans:
-            node = self.root.descendant_for_byte_range(start, end)
-            if node is None or node.id in seen:
-                continue
-            seen.add(node.id)
-            self._judge(node)
-        return list(self.matches.values())
+        return self._visit(spans)
 
     # -- namespaces ----------------------------------------------------------------------------
     def _collect_namespaces(self) -> set[str]:

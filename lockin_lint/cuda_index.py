@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Iterable
 
-from .index import selected
+from .index import claim, minimal_tokens, selected
 from .model import Rule
 from .prefilter import IDENT_BYTE
 from .ruleset import RuleError, RuleSet
@@ -95,13 +96,6 @@ class CudaIndex:
         return None
 
 
-def _claim(table: dict[str, Rule], key: str, rule: Rule, kind: str) -> None:
-    other = table.get(key)
-    if other is not None and other.id != rule.id:
-        raise RuleError(f"{rule.source}: rule {rule.id}: {kind} {key!r} is already matched by {other.id}")
-    table[key] = rule
-
-
 def _pattern_prefilter(pattern: str) -> re.Pattern[bytes]:
     """An identifier regex as a prefilter regex: anchors and a trailing ``\\w*`` dropped.
 
@@ -156,7 +150,7 @@ def _namespace_token(name: str) -> str:
     return name.rsplit("::", 1)[-1]
 
 
-def _regexes(tokens: set[str], suffix: bytes = b"") -> tuple[re.Pattern[bytes], ...]:
+def _regexes(tokens: Iterable[str], suffix: bytes = b"") -> tuple[re.Pattern[bytes], ...]:
     """One regex per two-byte prefix, so ``re`` can use its fast literal-prefix search."""
     groups: dict[str, set[str]] = defaultdict(set)
     for token in tokens:
@@ -172,14 +166,6 @@ def _regexes(tokens: set[str], suffix: bytes = b"") -> tuple[re.Pattern[bytes], 
     return tuple(compiled)
 
 
-def _minimal(tokens: set[str]) -> set[str]:
-    kept: list[str] = []
-    for token in sorted(tokens, key=lambda t: (len(t), t)):
-        if not any(k in token for k in kept):
-            kept.append(token)
-    return set(kept)
-
-
 def build_cuda_index(ruleset: RuleSet, select: tuple[str, ...] = (), ignore: tuple[str, ...] = ()) -> CudaIndex:
     index = CudaIndex()
     tokens: set[str] = set()
@@ -191,17 +177,17 @@ def build_cuda_index(ruleset: RuleSet, select: tuple[str, ...] = (), ignore: tup
             continue
         m = rule.match
         for name in m.identifiers:
-            _claim(index.identifiers, name, rule, "identifier")
+            claim(index.identifiers, name, rule, "identifier")
             (device_names if rule.category == "kernel" else names).append(name)
         for name in m.scoped:
-            _claim(index.scoped, name, rule, "scoped name")
+            claim(index.scoped, name, rule, "scoped name")
             index.scoped_by_last.setdefault(name.rsplit("::", 1)[1], []).append(name)
             names.append(name)
         for name in m.scoped_prefixes:
-            _claim(index.scoped_prefixes, name, rule, "namespace")
+            claim(index.scoped_prefixes, name, rule, "namespace")
             names.append(name)
         for path in m.includes:
-            _claim(index.include_prefixes if path.endswith("/") else index.includes, path, rule, "include")
+            claim(index.include_prefixes if path.endswith("/") else index.includes, path, rule, "include")
             names.append(path)
         for method in m.methods:
             index.methods.setdefault(method, []).append(rule)
@@ -223,10 +209,10 @@ def build_cuda_index(ruleset: RuleSet, select: tuple[str, ...] = (), ignore: tup
         parts = name.split("::")
         index.namespaces.update("::".join(parts[:size]) for size in range(1, len(parts) + (name in index.scoped_prefixes)))
     general = tokens | _name_tokens(names)
-    index.regexes = _regexes(_minimal(general | _name_tokens(device_names))) + tuple(pattern_regexes)
+    index.regexes = _regexes(minimal_tokens(general | _name_tokens(device_names))) + tuple(pattern_regexes)
     markers = {"__device__", "__global__"} if device_names else set()
     words = _word_tokens(names) - tokens
-    prefixes = _minimal(general | markers) - words
+    prefixes = set(minimal_tokens(general | markers)) - words
     index.prefilter = _regexes(prefixes) + tuple(pattern_regexes)
     index.prefilter_words = _regexes(words, suffix=rb"(?![A-Za-z0-9_])")
     return index

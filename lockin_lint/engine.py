@@ -21,7 +21,8 @@ from .discover import language_of
 from .index import PythonIndex, build_python_index
 from .model import FileError, FileResult, Finding, Portable, Settings, TargetInfo, UnusedSuppression
 from .prefilter import is_candidate, present_triggers
-from .python_analyzer import FileMatcher, RawMatch
+from .matching import RawMatch
+from .python_analyzer import FileMatcher
 from .ruleset import RuleSet
 from .source import BINARY_FILE, Decoded, decode_python, decode_utf8, is_binary
 from .suppress import suppressions

@@ -116,14 +116,14 @@ def selected(rule: Rule, select: tuple[str, ...], ignore: tuple[str, ...]) -> bo
     return not hits(ignore)
 
 
-def _claim(table: dict[str, Rule], key: str, rule: Rule, kind: str) -> None:
+def claim(table: dict[str, Rule], key: str, rule: Rule, kind: str) -> None:
     other = table.get(key)
     if other is not None and other.id != rule.id:
         raise RuleError(f"{rule.source}: rule {rule.id}: {kind} {key!r} is already matched by {other.id}")
     table[key] = rule
 
 
-def _minimal_tokens(tokens: set[str]) -> tuple[str, ...]:
+def minimal_tokens(tokens: set[str]) -> tuple[str, ...]:
     """Drop tokens that contain another token: the shorter one already finds them."""
     ordered = sorted(tokens, key=lambda t: (len(t), t))
     kept: list[str] = []
@@ -144,11 +144,11 @@ def build_python_index(
             continue
         m = rule.match
         for name in m.qualified:
-            _claim(index.qualified, name, rule, "qualified name")
+            claim(index.qualified, name, rule, "qualified name")
         for name in m.prefixes:
-            _claim(index.prefixes, name, rule, "prefix")
+            claim(index.prefixes, name, rule, "prefix")
         for name in m.imports:
-            _claim(index.imports, name, rule, "import")
+            claim(index.imports, name, rule, "import")
         for name in m.methods:
             index.methods.setdefault(name, []).append(rule)
         for name in m.attributes:
@@ -169,7 +169,7 @@ def build_python_index(
         for part in name.split(".")
     )
     index.import_roots_bytes = frozenset(r.encode() for r in roots)
-    index.trigger_text = _minimal_tokens(tokens)
+    index.trigger_text = minimal_tokens(tokens)
     index.triggers = tuple(t.encode() for t in index.trigger_text)
     return index
 

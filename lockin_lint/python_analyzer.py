@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import tree_sitter as ts
 
 from .index import PythonIndex
+from .matching import RawMatch, SpanMatcher
 from .model import Rule, StringContext
 from .prefilter import occurrences, word_occurrences
 
@@ -25,15 +26,6 @@ _NAMED_PARENTS = frozenset(
      "keyword_argument"}
 )
 _STRING_PARTS = frozenset({"string_content", "string_start", "string_end", "escape_sequence"})
-
-
-@dataclass(frozen=True, slots=True)
-class RawMatch:
-    """A rule matched at a node: the core turns it into a `Finding` with positions and targets."""
-
-    rule: Rule
-    symbol: str
-    node: ts.Node
 
 
 def _text(node: ts.Node) -> str:
@@ -60,21 +52,13 @@ def _chain(top: ts.Node) -> tuple[str | None, list[tuple[str, ts.Node]]]:
     return root, [(root or "", node)] + parts if root else parts
 
 
-class FileMatcher:
+class FileMatcher(SpanMatcher):
     """Matches one file; short-lived, so per-file state (aliases) needs no resetting."""
 
     def __init__(self, index: PythonIndex, source: bytes, root: ts.Node) -> None:
+        super().__init__(source, root)
         self.index = index
-        self.source = source
-        self.root = root
         self.aliases: dict[str, list[str]] = {}
-        self.matches: dict[tuple[str, int, int], RawMatch] = {}
-
-    # -- results -------------------------------------------------------------------------------
-    def _add(self, rule: Rule, symbol: str, node: ts.Node) -> None:
-        key = (rule.id, node.start_byte, node.end_byte)
-        if key not in self.matches:
-            self.matches[key] = RawMatch(rule, symbol, node)
 
     def run(self, tokens: list[bytes]) -> list[RawMatch]:
         """Judge the node at every occurrence of ``tokens`` (the triggers present in this file)."""
@@ -83,14 +67,7 @@ class FileMatcher:
         for alias in extra_tokens:
             word = alias.encode()
             spans += [(start, start + len(word)) for start in word_occurrences(self.source, word)]
-        seen: set[int] = set()
-        for start, end in spans:
-            node = self.root.descendant_for_byte_range(start, end)
-            if node is None or node.id in seen:
-                continue
-            seen.add(node.id)
-            self._judge(node)
-        return list(self.matches.values())
+        return self._visit(spans)
 
     # -- imports -------------------------------------------------------------------------------
     def _bind(self, local: str, path: str) -> None:

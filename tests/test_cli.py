@@ -118,3 +118,15 @@ def test_python_dash_m_and_console_script_agree() -> None:
         pytest.skip("console script not installed in this environment")
     direct = subprocess.run([str(script), "rules"], capture_output=True, text=True, check=False)
     assert direct.returncode == 0 and direct.stdout == lockin("rules").stdout
+
+
+def test_sarif_and_github_formats_and_a_second_report_in_one_run(project: Path) -> None:
+    sarif_file = project / "report.sarif"
+    proc = lockin("check", ".", "--output-sarif", str(sarif_file), cwd=project)
+    assert proc.returncode == 1 and TEXT_LINE.match(proc.stdout.splitlines()[0])
+    sarif = json.loads(sarif_file.read_text())
+    assert sarif["version"] == "2.1.0" and len(sarif["runs"][0]["results"]) == 3
+    github = lockin("check", ".", "--format", "github", cwd=project)
+    assert github.returncode == 1
+    assert all(line.startswith(("::warning file=pkg/train.py,line=", "::error file=pkg/train.py,line="))
+               for line in github.stdout.splitlines())

@@ -65,5 +65,5 @@ def test_rule_docs_headings_nest_under_the_rule(page: str) -> None:
 
 
 def test_table_cells_cannot_break_rows() -> None:
-    assert GEN._target_cell(TargetInfo("equivalent", "a | b\nc")) == "equivalent → a \\| b c"
+    assert GEN._target_cell(TargetInfo("equivalent", "a | b\nc")) == "equivalent -> a \\| b c"
 

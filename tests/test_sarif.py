@@ -84,8 +84,7 @@ def test_rule_index_points_at_the_result_rule(demo: dict[str, Any]) -> None:
 def test_regions_and_paths_match_findings(demo: dict[str, Any], demo_run: RunResult) -> None:
     run = demo["runs"][0]
     assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == REPO.resolve().as_uri() + "/"
-    assert len(run["results"]) == len(demo_run.findings)
-    for result, finding in zip(run["results"], demo_run.findings):
+    for result, finding in zip(run["results"], demo_run.findings, strict=True):
         location = result["locations"][0]["physicalLocation"]
         assert location["artifactLocation"] == {"uri": finding.path, "uriBaseId": "%SRCROOT%"}
         assert location["region"] == {"startLine": finding.line, "startColumn": finding.column,
@@ -101,7 +100,7 @@ def test_levels_follow_severities(demo: dict[str, Any], demo_run: RunResult, rul
     run = demo["runs"][0]
     levels = {r["level"] for r in run["results"]}
     assert levels == {"error", "warning", "note"}, "the demo should exercise every severity"
-    for result, finding in zip(run["results"], demo_run.findings):
+    for result, finding in zip(run["results"], demo_run.findings, strict=True):
         assert result["level"] == LEVELS[finding.severity]
     severities = {"error": "error", "warning": "warning", "info": "recommendation"}
     by_id = ruleset.by_id()

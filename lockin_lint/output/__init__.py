@@ -6,7 +6,9 @@ from typing import Callable
 
 from ..model import RunResult
 from .context import OutputContext
+from .github import render_github
 from .json_format import render_json
+from .sarif import render_sarif
 from .text import render_text
 
 Formatter = Callable[[RunResult, OutputContext], str]
@@ -14,6 +16,8 @@ Formatter = Callable[[RunResult, OutputContext], str]
 FORMATTERS: dict[str, Formatter] = {
     "text": render_text,
     "json": render_json,
+    "sarif": render_sarif,
+    "github": render_github,
 }
 
 __all__ = ["FORMATTERS", "Formatter", "OutputContext"]

@@ -1,0 +1,50 @@
+"""What both language matchers share: the raw match type and the hit-driven visit.
+
+Each matcher turns its language's hits (byte offsets of tokens) into nodes and judges each node once;
+keeping the loop here means the Python and C/C++ matchers cannot drift apart in how they dedupe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+import tree_sitter as ts
+
+from .model import Rule
+
+
+@dataclass(frozen=True, slots=True)
+class RawMatch:
+    """A rule matched at a node: the core turns it into a `Finding` with positions and targets."""
+
+    rule: Rule
+    symbol: str
+    node: ts.Node
+
+
+class SpanMatcher:
+    """Base of the per-file matchers: one finding per (rule, node), nodes judged once."""
+
+    def __init__(self, source: bytes, root: ts.Node) -> None:
+        self.source = source
+        self.root = root
+        self.matches: dict[tuple[str, int, int], RawMatch] = {}
+
+    def _add(self, rule: Rule, symbol: str, node: ts.Node) -> None:
+        key = (rule.id, node.start_byte, node.end_byte)
+        if key not in self.matches:
+            self.matches[key] = RawMatch(rule, symbol, node)
+
+    def _visit(self, spans: Iterable[tuple[int, int]]) -> list[RawMatch]:
+        seen: set[int] = set()
+        for start, end in spans:
+            node = self.root.descendant_for_byte_range(start, end)
+            if node is None or node.id in seen:
+                continue
+            seen.add(node.id)
+            self._judge(node)
+        return list(self.matches.values())
+
+    def _judge(self, node: ts.Node) -> None:
+        raise NotImplementedError
