@@ -69,7 +69,8 @@ def _jobs(requested: int, files: int) -> int:
 def check_paths(paths: list[str], ruleset: RuleSet, settings: Settings | None = None,
                 cwd: Path | None = None) -> RunResult:
     settings = settings or Settings()
-    found = discover(paths, cwd, settings.extend_exclude, settings.exclude, settings.force_exclude)
+    found = discover(paths, cwd, settings.extend_exclude, settings.exclude, settings.force_exclude,
+                     settings.respect_gitignore)
     run = RunResult(errors=list(found.errors))
     jobs = _jobs(settings.jobs, len(found.files))
     if jobs == 1:

@@ -94,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--extend-exclude", action="append", default=[], metavar="GLOB",
                        help="also skip directories/files whose name or path matches (repeatable)")
     check.add_argument("--force-exclude", action="store_true", help="apply excludes to files named explicitly")
+    check.add_argument("--no-respect-gitignore", action="store_true", help="also check files .gitignore ignores")
     check.add_argument("--baseline", metavar="FILE", help="hide findings recorded in this baseline")
     check.add_argument("--write-baseline", metavar="FILE", help="record the current findings and exit 0")
     check.add_argument("--fail-under", type=_fail_under, default=None, metavar="TARGET=SCORE,...",
@@ -143,6 +144,7 @@ def _settings(args: argparse.Namespace, config: Config, ruleset: RuleSet) -> Set
         exclude=exclude,
         per_file_ignores=config.per_file_ignores,
         force_exclude=args.force_exclude,
+        respect_gitignore=config.respect_gitignore and not args.no_respect_gitignore,
     )
 
 

@@ -40,6 +40,7 @@ class Config:
     baseline: Path | None = None
     torch_version: str | None = None
     fail_under: dict[str, float] = field(default_factory=dict)
+    respect_gitignore: bool = True
 
 
 def _strings(value: Any) -> bool:
@@ -73,6 +74,7 @@ KEYS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "baseline": (lambda v: isinstance(v, str) and bool(v), "a file path"),
     "torch-version": (lambda v: isinstance(v, str) and bool(_VERSION.match(v)), "a version such as \"2.6\""),
     "fail-under": (_fail_under, "a table of target = score between 0 and 100"),
+    "respect-gitignore": (lambda v: isinstance(v, bool), "true or false"),
 }
 
 
@@ -135,4 +137,5 @@ def load_config(path: Path) -> Config:
         baseline=(base / table["baseline"]) if "baseline" in table else None,
         torch_version=table.get("torch-version"),
         fail_under={k: float(v) for k, v in table.get("fail-under", {}).items()},
+        respect_gitignore=table.get("respect-gitignore", True),
     )

@@ -1,6 +1,7 @@
 """Walk the paths a user named and decide which files each analyzer gets.
 
-Directory symlinks are never followed (that is what makes symlink loops harmless); file symlinks
+Directories and files that a ``.gitignore`` (in the tree, or above it up to the repository top)
+ignores are skipped, as Ruff does. Directory symlinks are never followed (that is what makes symlink loops harmless); file symlinks
 are, and a broken or looping one becomes an error entry rather than a silently dropped file.
 """
 
@@ -8,6 +9,8 @@ from __future__ import annotations
 
 import fnmatch
 import os
+
+import pathspec
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,7 +56,8 @@ def is_source(name: str) -> bool:
 
 
 def discover(paths: list[str], cwd: Path | None = None, extend_exclude: tuple[str, ...] = (),
-             exclude: tuple[str, ...] | None = None, force_exclude: bool = False) -> Discovery:
+             exclude: tuple[str, ...] | None = None, force_exclude: bool = False,
+             respect_gitignore: bool = True) -> Discovery:
     """Files to check, sorted by display path.
 
     ``exclude`` replaces the default directory excludes, ``extend_exclude`` adds to them; both are
@@ -61,7 +65,8 @@ def discover(paths: list[str], cwd: Path | None = None, extend_exclude: tuple[st
     Ruff does, unless ``force_exclude`` (pre-commit names every staged file).
     """
     base = cwd or Path.cwd()
-    walker = _Walker(_Excluder(extend_exclude), DEFAULT_EXCLUDES if exclude is None else frozenset(), exclude or ())
+    walker = _Walker(_Excluder(extend_exclude), DEFAULT_EXCLUDES if exclude is None else frozenset(), exclude or (),
+                     respect_gitignore)
     for raw in paths:
         path = Path(raw)
         absolute = path if path.is_absolute() else base / path
@@ -94,7 +99,9 @@ class _Excluder:
 class _Walker:
     """Walks with plain strings: pathlib objects per entry cost more than the prefilter on big trees."""
 
-    def __init__(self, excluded: _Excluder, default_dirs: frozenset[str], exclude: tuple[str, ...]) -> None:
+    def __init__(self, excluded: _Excluder, default_dirs: frozenset[str], exclude: tuple[str, ...],
+                 respect_gitignore: bool = True) -> None:
+        self.respect_gitignore = respect_gitignore
         self.excluded = excluded
         self.default_dirs = default_dirs
         self.replacing = _Excluder(exclude)
@@ -111,20 +118,27 @@ class _Walker:
         self.files.setdefault(shown, path)
 
     def walk(self, root: str, root_shown: str) -> None:
-        stack = [(root, "" if root_shown == "." else root_shown + "/")]
+        ancestors = _ancestor_ignores(root) if self.respect_gitignore else None
+        in_repository = ancestors is not None
+        stack = [(root, "" if root_shown == "." else root_shown + "/", ancestors or ())]
         while stack:
-            directory, prefix = stack.pop()
+            directory, prefix, ignores = stack.pop()
             try:
                 entries = list(os.scandir(directory))
             except OSError as exc:
                 self.errors.append(FileError(prefix.rstrip("/") or ".", f"cannot list directory: {exc.strerror}"))
                 continue
+            if in_repository and any(e.name == ".gitignore" for e in entries):
+                ignores = (*ignores, *_load_gitignore(directory))
             for entry in entries:
                 shown = prefix + entry.name
-                if entry.is_dir(follow_symlinks=False):
+                is_dir = entry.is_dir(follow_symlinks=False)
+                if ignores and _git_ignored(ignores, entry.path, is_dir):
+                    continue
+                if is_dir:
                     if entry.name not in self.default_dirs and not self.excluded(entry.name, shown) \
                             and not self.replacing(entry.name, shown):
-                        stack.append((entry.path, shown + "/"))
+                        stack.append((entry.path, shown + "/", ignores))
                 elif is_source(entry.name) and not self.excluded(entry.name, shown) \
                         and not self.replacing(entry.name, shown):
                     self._file(entry, shown)
@@ -136,3 +150,41 @@ class _Walker:
             self.add(shown, entry.path)
         elif not entry.is_symlink() or not os.path.isdir(entry.path):
             self.errors.append(FileError(shown, "not a regular file"))
+
+
+_Ignore = tuple[str, pathspec.GitIgnoreSpec]
+
+
+def _load_gitignore(directory: str) -> tuple[_Ignore, ...]:
+    try:
+        with open(os.path.join(directory, ".gitignore"), encoding="utf-8", errors="replace") as handle:
+            return ((directory, pathspec.GitIgnoreSpec.from_lines(handle)),)
+    except OSError:
+        return ()
+
+
+def _ancestor_ignores(root: str) -> tuple[_Ignore, ...] | None:
+    """``.gitignore`` files above the scan root, up to the repository's top (where ``.git`` is).
+
+    None when the root is in no git repository: like git and Ruff, ``.gitignore`` files mean nothing
+    there (a virtualenv's ``.gitignore`` of ``*`` must not hide an installed package being scanned).
+    """
+    found: list[_Ignore] = []
+    current = os.path.abspath(root)
+    while not os.path.exists(os.path.join(current, ".git")):
+        parent = os.path.dirname(current)
+        if parent == current:
+            return None
+        current = parent
+        found.extend(_load_gitignore(current))
+    return tuple(reversed(found))
+
+
+def _git_ignored(ignores: tuple[_Ignore, ...], path: str, is_dir: bool) -> bool:
+    """Git's precedence: the deepest ``.gitignore`` with a matching pattern (``!`` included) decides."""
+    for base, spec in reversed(ignores):
+        relative = os.path.relpath(path, base).replace(os.sep, "/") + ("/" if is_dir else "")
+        verdict = spec.check_file(relative).include
+        if verdict is not None:
+            return verdict
+    return False

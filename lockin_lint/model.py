@@ -252,6 +252,7 @@ class Settings:
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     #: Apply excludes to files named explicitly too (pre-commit passes every staged file).
     force_exclude: bool = False
+    respect_gitignore: bool = True
 
 
 @dataclass(slots=True)

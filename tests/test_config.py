@@ -78,3 +78,27 @@ def test_fail_under_gate(project: Path) -> None:
     failed = lockin("check", "src", "--select", "LL101", "--fail-under", "ascend=100,rocm=50", cwd=project)
     assert failed.returncode == 1
     assert "fail-under: ascend score" in failed.stderr and "rocm" not in failed.stderr.split("fail-under")[-1]
+
+
+def test_gitignore_is_respected_up_to_the_repository_top(project: Path) -> None:
+    (project / ".git").mkdir()
+    (project / ".gitignore").write_text("test_*.py\nbuild/\n", encoding="utf-8")
+    (project / "src" / "pkg" / "build").mkdir()
+    (project / "src" / "pkg" / "build" / "gen.py").write_text(CODE, encoding="utf-8")
+    (project / "src" / ".gitignore").write_text("!pkg/test_train.py\n", encoding="utf-8")
+    proc = lockin("check", "src", "--format", "json", cwd=project)
+    assert {path for path, _ in rule_ids(proc)} == {"src/pkg/train.py", "src/pkg/test_train.py"}
+    inside = lockin("check", ".", "--format", "json", cwd=project / "src" / "pkg")
+    assert {path for path, _ in rule_ids(inside)} == {"train.py", "test_train.py"}  # src/.gitignore re-includes it
+    (project / "src" / ".gitignore").unlink()
+    again = lockin("check", ".", "--format", "json", cwd=project / "src" / "pkg")
+    assert {path for path, _ in rule_ids(again)} == {"train.py"}
+    everything = lockin("check", "src", "--format", "json", "--no-respect-gitignore", cwd=project)
+    assert {path for path, _ in rule_ids(everything)} == {"src/pkg/train.py", "src/pkg/test_train.py",
+                                                          "src/pkg/build/gen.py"}
+
+
+def test_gitignore_outside_a_repository_means_nothing(project: Path) -> None:
+    (project / "src" / ".gitignore").write_text("*\n", encoding="utf-8")  # as a virtualenv writes
+    proc = lockin("check", "src", "--format", "json", cwd=project)
+    assert {path for path, _ in rule_ids(proc)} == {"src/pkg/train.py", "src/pkg/test_train.py"}
