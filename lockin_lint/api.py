@@ -12,6 +12,7 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Callable
 
 from .discover import discover
 from .engine import Engine
@@ -67,24 +68,35 @@ def _jobs(requested: int, files: int) -> int:
 
 
 def check_paths(paths: list[str], ruleset: RuleSet, settings: Settings | None = None,
-                cwd: Path | None = None) -> RunResult:
+                cwd: Path | None = None, progress: Callable[[int, int], None] | None = None) -> RunResult:
     settings = settings or Settings()
     found = discover(paths, cwd, settings.extend_exclude, settings.exclude, settings.force_exclude,
                      settings.respect_gitignore)
     run = RunResult(errors=list(found.errors))
     jobs = _jobs(settings.jobs, len(found.files))
+    total = len(found.files)
+    results: list[FileResult] = []
     if jobs == 1:
         engine = engine_for(ruleset, settings)
-        results = [check_file(engine, shown, path) for shown, path in found.files]
+        for shown, path in found.files:
+            results.append(check_file(engine, shown, path))
+            if progress is not None and len(results) % _CHUNK == 0:
+                progress(len(results), total)
     else:
-        chunks = [found.files[i : i + _CHUNK] for i in range(0, len(found.files), _CHUNK)]
+        chunks = [found.files[i : i + _CHUNK] for i in range(0, total, _CHUNK)]
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         with ProcessPoolExecutor(jobs, multiprocessing.get_context(method), _init_worker, (ruleset, settings)) as pool:
-            results = [result for chunk in pool.map(_check_chunk, chunks) for result in chunk]
+            for chunk in pool.map(_check_chunk, chunks):
+                results.extend(chunk)
+                if progress is not None:
+                    progress(len(results), total)
+    if progress is not None and total:
+        progress(total, total)
     for result in results:
         run.files_scanned += 1
         run.files_skipped += result.skipped
         run.lines_scanned += result.lines
+        run.file_lines[result.path] = result.lines
         run.findings.extend(result.findings)
         run.suppressed.extend(result.suppressed)
         run.errors.extend(result.errors)

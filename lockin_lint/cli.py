@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Mapping, Sequence, TextIO
@@ -18,12 +19,27 @@ from .api import check_paths
 from .baseline import BaselineError, load_baseline, write_baseline
 from .config import Config, ConfigError, find_config, load_config
 from .model import TARGETS, Rule, RunResult, Settings, TargetInfo
-from .score import summarize
+from .output.report_formats import render_report_json, render_report_markdown, render_report_text
+from .report import build_report
+from .score import EffortModel, summarize
 from .output import FORMATTERS, OutputContext
 from .output.text import render_statistics, summary_line
 from .ruleset import RuleError, RuleSet, load_rules
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+REPORT_FORMATS = {
+    "text": render_report_text,
+    "markdown": render_report_markdown,
+    "json": render_report_json,
+    "html": lambda report: _html(report),
+}
+
+
+def _html(report: dict) -> str:  # type: ignore[type-arg]
+    from .output.html_report import render_html  # only an HTML report needs it
+
+    return render_html(report)
 
 
 class UsageError(Exception):
@@ -78,30 +94,36 @@ def build_parser() -> argparse.ArgumentParser:
                            help="extra rule file or directory (repeatable)")
     rules_opt.add_argument("--no-cache", action="store_true", help="do not read or write the compiled-rules cache")
 
-    check = sub.add_parser("check", parents=[rules_opt], help="lint paths for CUDA lock-in")
-    check.add_argument("paths", nargs="*", default=["."])
+    scan = argparse.ArgumentParser(add_help=False)
+    scan.add_argument("paths", nargs="*", default=["."])
+    scan.add_argument("--output", metavar="FILE", help="write the report here instead of stdout")
+    scan.add_argument("--config", metavar="FILE", help="lockin-lint.toml or pyproject.toml to use")
+    scan.add_argument("--targets", type=_targets, default=None, help="comma-separated targets to show")
+    scan.add_argument("--select", type=_csv, default=None, help="rule ids, id prefixes, names or categories")
+    scan.add_argument("--extend-select", type=_csv, default=(), help="add to the selection")
+    scan.add_argument("--ignore", type=_csv, default=None, help="rule ids, id prefixes, names or categories")
+    scan.add_argument("--torch-version", type=_version, help="oldest torch the code must support")
+    scan.add_argument("--exclude", action="append", default=None, metavar="GLOB",
+                      help="skip directories/files matching (replaces the defaults; repeatable)")
+    scan.add_argument("--extend-exclude", action="append", default=[], metavar="GLOB",
+                      help="also skip directories/files whose name or path matches (repeatable)")
+    scan.add_argument("--force-exclude", action="store_true", help="apply excludes to files named explicitly")
+    scan.add_argument("--no-respect-gitignore", action="store_true", help="also check files .gitignore ignores")
+    scan.add_argument("--jobs", type=int, default=0, help="worker processes (0: automatic)")
+
+    check = sub.add_parser("check", parents=[rules_opt, scan], help="lint paths for CUDA lock-in")
     check.add_argument("--format", choices=sorted(FORMATTERS), default="text")
-    check.add_argument("--output", metavar="FILE", help="write the report here instead of stdout")
     check.add_argument("--output-sarif", metavar="FILE", help="also write a SARIF report here")
-    check.add_argument("--config", metavar="FILE", help="lockin-lint.toml or pyproject.toml to use")
-    check.add_argument("--targets", type=_targets, default=None, help="comma-separated targets to show")
-    check.add_argument("--select", type=_csv, default=None, help="rule ids, id prefixes, names or categories")
-    check.add_argument("--extend-select", type=_csv, default=(), help="add to the selection")
-    check.add_argument("--ignore", type=_csv, default=None, help="rule ids, id prefixes, names or categories")
-    check.add_argument("--torch-version", type=_version, help="oldest torch the code must support")
-    check.add_argument("--exclude", action="append", default=None, metavar="GLOB",
-                       help="skip directories/files matching (replaces the defaults; repeatable)")
-    check.add_argument("--extend-exclude", action="append", default=[], metavar="GLOB",
-                       help="also skip directories/files whose name or path matches (repeatable)")
-    check.add_argument("--force-exclude", action="store_true", help="apply excludes to files named explicitly")
-    check.add_argument("--no-respect-gitignore", action="store_true", help="also check files .gitignore ignores")
     check.add_argument("--baseline", metavar="FILE", help="hide findings recorded in this baseline")
     check.add_argument("--write-baseline", metavar="FILE", help="record the current findings and exit 0")
     check.add_argument("--fail-under", type=_fail_under, default=None, metavar="TARGET=SCORE,...",
                        help="exit 1 when a target's project score is below its bar")
     check.add_argument("--statistics", action="store_true", help="print counts per rule instead of findings")
-    check.add_argument("--jobs", type=int, default=0, help="worker processes (0: automatic)")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+
+    report = sub.add_parser("report", parents=[rules_opt, scan],
+                            help="per-target portability scores, effort and blockers")
+    report.add_argument("--format", choices=sorted(REPORT_FORMATS), default="text")
 
     listing = sub.add_parser("rules", parents=[rules_opt], help="list the loaded rules")
     listing.add_argument("--format", choices=["text", "json"], default="text")
@@ -173,7 +195,7 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     config = _config(args)
     ruleset = _load(args)
     settings = _settings(args, config, ruleset)
-    run = check_paths(args.paths, ruleset, settings)
+    run = check_paths(args.paths, ruleset, settings, progress=_progress(err) if args.format == "text" else None)
     if args.write_baseline:
         count = write_baseline(Path(args.write_baseline), run.findings)
         err.write(f"lockin-lint: wrote {count} findings to {args.write_baseline}\n")
@@ -181,7 +203,7 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     baseline = Path(args.baseline) if args.baseline else config.baseline
     if baseline is not None:
         _apply_baseline(run, baseline)
-    ctx = OutputContext(settings, __version__, ruleset.by_id())
+    ctx = OutputContext(settings, __version__, ruleset.by_id(), config.effort)
     report = render_statistics(run, ctx) if args.statistics else FORMATTERS[args.format](run, ctx)
     if args.output:
         _write(args.output, report, "--output")
@@ -196,7 +218,8 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             codes = "" if unused.codes == ("*",) else f"[{','.join(unused.codes)}]"
             err.write(f"warning: {unused.path}:{unused.line}: unused suppression `lockin: ignore{codes}`\n")
         err.write(summary_line(run) + "\n")
-    failed_bars = _failed_bars(run, settings, args.fail_under if args.fail_under is not None else config.fail_under)
+    failed_bars = _failed_bars(run, settings, args.fail_under if args.fail_under is not None else config.fail_under,
+                               config.effort)
     for message in failed_bars:
         err.write(f"lockin-lint: {message}\n")
     if args.exit_zero:
@@ -205,10 +228,41 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_FINDINGS if run.findings or unchecked or failed_bars else EXIT_CLEAN
 
 
-def _failed_bars(run: RunResult, settings: Settings, bars: dict[str, float]) -> list[str]:
+def _report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if args.jobs < 0:
+        raise UsageError("--jobs must be 0 (automatic) or more")
+    config = _config(args)
+    ruleset = _load(args)
+    settings = _settings(args, config, ruleset)
+    run = check_paths(args.paths, ruleset, settings, progress=_progress(err))
+    text = REPORT_FORMATS[args.format](build_report(run, settings, config.effort))
+    if args.output:
+        _write(args.output, text, "--output")
+    else:
+        out.write(text)
+    for error in run.errors:
+        err.write(f"{'warning' if error.partial else 'error'}: {error.path}: {error.message}\n")
+    return EXIT_CLEAN
+
+
+def _progress(err: TextIO):  # type: ignore[no-untyped-def]
+    """A progress line on stderr when it is a terminal and the scan takes more than a moment."""
+    if not err.isatty():
+        return None
+    started = time.monotonic()
+
+    def show(done: int, total: int) -> None:
+        if time.monotonic() - started > 1.0:
+            err.write(f"\rscanning {done}/{total} files" + ("\n" if done == total else ""))
+            err.flush()
+
+    return show
+
+
+def _failed_bars(run: RunResult, settings: Settings, bars: dict[str, float], model: EffortModel) -> list[str]:
     if not bars:
         return []
-    scores = summarize(run.findings, tuple(bars), run.lines_scanned)
+    scores = summarize(run.findings, tuple(bars), run.lines_scanned, model)
     return [f"fail-under: {target} score {scores[target].score:.1f} is below {bar:g}"
             for target, bar in bars.items() if scores[target].score < bar]
 
@@ -272,6 +326,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         args = build_parser().parse_args(argv)
         if args.command == "check":
             return _check(args, out, err)
+        if args.command == "report":
+            return _report(args, out, err)
         if args.command == "rules":
             return _rules(args, out)
         return _explain(args, out)

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from .model import TARGETS
+from .model import CATEGORIES, STATUSES, TARGETS
+from .score import DEFAULT_CATEGORY_FACTOR, DEFAULT_LINES_PER_HOUR, DEFAULT_STATUS_HOURS, EffortModel
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -41,6 +42,7 @@ class Config:
     torch_version: str | None = None
     fail_under: dict[str, float] = field(default_factory=dict)
     respect_gitignore: bool = True
+    effort: EffortModel = field(default_factory=EffortModel)
 
 
 def _strings(value: Any) -> bool:
@@ -75,7 +77,17 @@ KEYS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "torch-version": (lambda v: isinstance(v, str) and bool(_VERSION.match(v)), "a version such as \"2.6\""),
     "fail-under": (_fail_under, "a table of target = score between 0 and 100"),
     "respect-gitignore": (lambda v: isinstance(v, bool), "true or false"),
+    "effort-hours": (lambda v: _numbers(v, STATUSES, 0.0), f"a table of status = hours >= 0 ({', '.join(STATUSES)})"),
+    "category-factor": (lambda v: _numbers(v, CATEGORIES, 0.0), "a table of category = factor >= 0"),
+    "lines-per-hour": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0, "a number > 0"),
 }
+
+
+def _numbers(value: Any, keys: tuple[str, ...], minimum: float) -> bool:
+    return isinstance(value, dict) and all(
+        k in keys and isinstance(v, (int, float)) and not isinstance(v, bool) and v >= minimum
+        for k, v in value.items()
+    )
 
 
 def find_config(paths: list[str], cwd: Path) -> Path | None:
@@ -138,4 +150,9 @@ def load_config(path: Path) -> Config:
         torch_version=table.get("torch-version"),
         fail_under={k: float(v) for k, v in table.get("fail-under", {}).items()},
         respect_gitignore=table.get("respect-gitignore", True),
+        effort=EffortModel(
+            status_hours={**DEFAULT_STATUS_HOURS, **table.get("effort-hours", {})},
+            category_factor={**DEFAULT_CATEGORY_FACTOR, **table.get("category-factor", {})},
+            lines_per_hour=float(table.get("lines-per-hour", DEFAULT_LINES_PER_HOUR)),
+        ),
     )

@@ -267,3 +267,5 @@ class RunResult:
     #: Findings hidden by an inline comment or the baseline (SARIF lists them as suppressed).
     suppressed: list[Finding] = field(default_factory=list)
     unused_suppressions: list[UnusedSuppression] = field(default_factory=list)
+    #: Lines per scanned file (display path), for per-file and per-directory scores.
+    file_lines: dict[str, int] = field(default_factory=dict)

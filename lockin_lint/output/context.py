@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..model import Rule, Settings
+from ..score import EffortModel
 
 
 @dataclass(frozen=True)
@@ -13,3 +14,4 @@ class OutputContext:
     version: str
     #: The loaded rules by id (SARIF describes every rule a result uses).
     rules: dict[str, Rule] | None = field(default=None)
+    effort: EffortModel | None = field(default=None)

@@ -39,7 +39,7 @@ def render_json(run: RunResult, ctx: OutputContext) -> str:
     by_rule: dict[str, int] = {}
     for finding in run.findings:
         by_rule[finding.rule_id] = by_rule.get(finding.rule_id, 0) + 1
-    summary = summarize(run.findings, targets, run.lines_scanned)
+    summary = summarize(run.findings, targets, run.lines_scanned, ctx.effort)
     document = {
         "version": ctx.version,
         "files_scanned": run.files_scanned,
