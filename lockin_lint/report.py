@@ -60,16 +60,21 @@ def _top_blockers(run: RunResult, targets: tuple[str, ...], model: EffortModel) 
 
 
 def _dependencies(run: RunResult) -> list[dict[str, Any]]:
-    found: dict[tuple[str, str], dict[str, Any]] = {}
+    """Libraries and plugins, one row per top-level name (``apex`` once, with every rule it hit)."""
+    found: dict[str, dict[str, Any]] = {}
     for finding in run.findings:
         if finding.category not in DEPENDENCY_CATEGORIES:
             continue
         name = finding.symbol.split(".")[0]
-        entry = found.setdefault((name, finding.rule_id), {"name": name, "rule_id": finding.rule_id,
-                                                          "category": finding.category, "count": 0, "files": []})
+        entry = found.setdefault(name, {"name": name, "rules": [], "category": finding.category,
+                                        "count": 0, "files": []})
         entry["count"] += 1
+        if finding.rule_id not in entry["rules"]:
+            entry["rules"].append(finding.rule_id)
         if finding.path not in entry["files"]:
             entry["files"].append(finding.path)
+    for entry in found.values():
+        entry["rule_id"] = ", ".join(sorted(entry.pop("rules")))
     return sorted(found.values(), key=lambda e: (-e["count"], e["name"]))
 
 
