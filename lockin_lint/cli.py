@@ -1,4 +1,4 @@
-"""Command line: ``lockin-lint check | rules | explain``.
+"""Command line: ``lockin-lint check | report | rules | explain``.
 
 Exit codes are a contract CI relies on: 0 clean, 1 findings (or files that could not be read at all;
 a file parsed around a syntax error is reported but does not fail the run by itself), 2 usage,
@@ -19,12 +19,12 @@ from .api import check_paths
 from .baseline import BaselineError, load_baseline, write_baseline
 from .config import Config, ConfigError, find_config, load_config
 from .model import TARGETS, Rule, RunResult, Settings, TargetInfo
-from .output.report_formats import render_report_json, render_report_markdown, render_report_text
-from .report import build_report
-from .score import EffortModel, summarize
 from .output import FORMATTERS, OutputContext
-from .output.text import render_statistics, summary_line
+from .output.report_formats import render_report_json, render_report_markdown, render_report_text
+from .output.text import describe_target, render_statistics, summary_line
+from .report import build_report
 from .ruleset import RuleError, RuleSet, load_rules
+from .score import EffortModel, summarize
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -189,12 +189,22 @@ def _write(path: str, text: str, flag: str) -> None:
         raise UsageError(f"{flag} {path}: {exc.strerror}") from None
 
 
-def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+def _prepare(args: argparse.Namespace) -> tuple[Config, RuleSet, Settings]:
+    """What ``check`` and ``report`` share: configuration, rules, and the merged settings."""
     if args.jobs < 0:
         raise UsageError("--jobs must be 0 (automatic) or more")
     config = _config(args)
     ruleset = _load(args)
-    settings = _settings(args, config, ruleset)
+    return config, ruleset, _settings(args, config, ruleset)
+
+
+def _report_errors(run: RunResult, err: TextIO) -> None:
+    for error in run.errors:
+        err.write(f"{'warning' if error.partial else 'error'}: {error.path}: {error.message}\n")
+
+
+def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    config, ruleset, settings = _prepare(args)
     run = check_paths(args.paths, ruleset, settings, progress=_progress(err) if args.format == "text" else None)
     if args.write_baseline:
         count = write_baseline(Path(args.write_baseline), run.findings)
@@ -212,8 +222,7 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.output_sarif:
         _write(args.output_sarif, FORMATTERS["sarif"](run, ctx), "--output-sarif")
     if args.format == "text" or args.output:
-        for error in run.errors:
-            err.write(f"{'warning' if error.partial else 'error'}: {error.path}: {error.message}\n")
+        _report_errors(run, err)
         for unused in run.unused_suppressions:
             codes = "" if unused.codes == ("*",) else f"[{','.join(unused.codes)}]"
             err.write(f"warning: {unused.path}:{unused.line}: unused suppression `lockin: ignore{codes}`\n")
@@ -229,19 +238,14 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    if args.jobs < 0:
-        raise UsageError("--jobs must be 0 (automatic) or more")
-    config = _config(args)
-    ruleset = _load(args)
-    settings = _settings(args, config, ruleset)
+    config, ruleset, settings = _prepare(args)
     run = check_paths(args.paths, ruleset, settings, progress=_progress(err))
     text = REPORT_FORMATS[args.format](build_report(run, settings, config.effort))
     if args.output:
         _write(args.output, text, "--output")
     else:
         out.write(text)
-    for error in run.errors:
-        err.write(f"{'warning' if error.partial else 'error'}: {error.path}: {error.message}\n")
+    _report_errors(run, err)
     return EXIT_CLEAN
 
 
@@ -291,11 +295,7 @@ def _symbols(rule: Rule) -> list[str]:
 
 
 def _table_row(label: str, targets: Mapping[str, TargetInfo]) -> str:
-    cells = []
-    for name in TARGETS:
-        info = targets[name]
-        text = info.status + (f" -> {info.replacement}" if info.replacement else "")
-        cells.append(text + (f" (torch>={info.min_torch})" if info.min_torch else ""))
+    cells = [describe_target(targets[name], with_native_note=True) for name in TARGETS]
     return f"| {label} | " + " | ".join(cells) + " |"
 
 

@@ -25,6 +25,7 @@ try:
 except ModuleNotFoundError:  # a bare checkout: the package sits next to scripts/
     sys.path.insert(0, str(REPO))
 
+from lockin_lint.output.text import describe_target  # noqa: E402
 from lockin_lint.model import TARGETS, Rule, TargetInfo  # noqa: E402
 from lockin_lint.ruleset import load_rules  # noqa: E402
 
@@ -46,12 +47,7 @@ def _cell(text: str) -> str:
 
 
 def _target_cell(info: TargetInfo) -> str:
-    text = info.status
-    if info.replacement:
-        text += f" -> {info.replacement}"
-    if info.min_torch:
-        text += f" (torch>={info.min_torch})"
-    return _cell(text)
+    return _cell(describe_target(info, with_native_note=True))
 
 
 def _row(label: str, targets: Mapping[str, TargetInfo]) -> str:

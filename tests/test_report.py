@@ -67,3 +67,23 @@ def test_effort_model_is_configurable(tmp_path: Path) -> None:
     (tmp_path / "lockin-lint.toml").write_text("category-factor = {kernels = 8}\n")
     bad = report(".", cwd=tmp_path)
     assert bad.returncode == 2 and "'category-factor' must be" in bad.stderr
+
+
+def test_progress_shows_on_a_terminal_after_a_moment(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    from lockin_lint import cli
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    clock = iter([100.0, 100.5, 102.0, 103.0])
+    monkeypatch.setattr(cli.time, "monotonic", lambda: next(clock))
+    err = Terminal()
+    show = cli._progress(err)
+    assert show is not None
+    show(32, 64)  # half a second in: quiet
+    show(64, 64)
+    assert err.getvalue() == "\rscanning 64/64 files\n"
+    assert cli._progress(io.StringIO()) is None  # not a terminal: never

@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from ..model import FileError, Finding, Rule, RunResult
 from .context import OutputContext
+from .text import target_line
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -47,15 +48,7 @@ JUSTIFICATIONS: dict[str, str] = {
 
 def target_notes(finding: Finding) -> str:
     """One line with every shown target's status, and what to write instead where it is not native."""
-    notes = []
-    for name, info in finding.targets.items():
-        note = f"{name}: {info.status}"
-        if info.replacement and info.status != "native":
-            note += f" -> {info.replacement}"
-        if info.min_torch:
-            note += f" (torch>={info.min_torch})"
-        notes.append(note)
-    return " | ".join(notes)
+    return target_line(finding.targets)
 
 
 def detail_lines(finding: Finding) -> list[str]:

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Mapping
+
 from ..model import Finding, RunResult, TargetInfo
 from .context import OutputContext
 
 
-def _target_note(name: str, info: TargetInfo) -> str:
-    if info.replacement and info.status != "native":
-        since = f" (torch>={info.min_torch})" if info.min_torch else ""
-        return f"{name}: {info.status} -> {info.replacement}{since}"
-    return f"{name}: {info.status}"
+def describe_target(info: TargetInfo, with_native_note: bool = False) -> str:
+    """``status -> replacement (torch>=X)``: the one spelling of a target fact in every output."""
+    if not info.replacement or (info.status == "native" and not with_native_note):
+        return info.status
+    since = f" (torch>={info.min_torch})" if info.min_torch else ""
+    return f"{info.status} -> {info.replacement}{since}"
+
+
+def target_line(targets: Mapping[str, TargetInfo]) -> str:
+    return " | ".join(f"{name}: {describe_target(info)}" for name, info in targets.items())
 
 
 def format_finding(finding: Finding) -> str:
     lines = [f"{finding.path}:{finding.line}:{finding.column}: {finding.rule_id} {finding.message}"]
-    lines.append("    " + " | ".join(_target_note(n, i) for n, i in finding.targets.items()))
+    lines.append("    " + target_line(finding.targets))
     if finding.portable is not None:
         since = f" (torch>={finding.portable.min_torch})" if finding.portable.min_torch else ""
         lines.append(f"    portable: {finding.portable.replacement}{since}")
