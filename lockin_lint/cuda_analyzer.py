@@ -13,14 +13,14 @@ import re
 
 import tree_sitter as ts
 
-from .cuda_index import CudaIndex
+from .cuda_index import CONSTRUCT_LITERALS, CudaIndex
 from .model import Rule
 from .prefilter import occurrences, word_occurrences
 from .matching import RawMatch, SpanMatcher
 
 _NAME_NODES = frozenset({"identifier", "type_identifier", "namespace_identifier", "field_identifier"})
-_STRING_NODES = frozenset({"string_content", "string_literal", "raw_string_literal", "raw_string_content",
-                           "system_lib_string", "char_literal", "escape_sequence"})
+_IDENTIFIER = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+_WARPISH = re.compile(rb"(?i)lane|warp")
 _WARP_OPERATORS = frozenset({"%", "&", "/", ">>", "<<", "*", "==", "<", ">=", "-", "+"})
 _WARP_NUMBERS = frozenset({"32", "31", "0x1f", "0x1F", "0x20", "32u", "31u", "32U", "31U"})
 _FULL_MASKS = re.compile(r"^0[xX][fF]{8}[uUlL]*$")
@@ -53,7 +53,9 @@ def _scoped_parts(node: ts.Node) -> list[str] | None:
     if node.type in ("template_type", "template_function"):
         node = node.child_by_field_name("name") or node
     parts.append(_text(node))
-    return [p for p in parts if p] or None
+    rooted = bool(parts) and parts[0] == ""  # ``::name`` names the global namespace
+    named = [p for p in parts if p]
+    return (["", *named] if rooted else named) or None
 
 
 def _ancestor(node: ts.Node, kinds: frozenset[str] | set[str], depth: int = 64) -> ts.Node | None:
@@ -78,12 +80,23 @@ class CudaFileMatcher(SpanMatcher):
         self._defined: dict[str, bool] = {}
 
     def run(self) -> list[RawMatch]:
-        extra = self._collect_namespaces()
-        spans = [m.span() for regex in self.index.regexes for m in regex.finditer(self.source)]
-        for word in extra:
-            token = word.encode()
-            spans += [(s, s + len(token)) for s in word_occurrences(self.source, token)]
+        extra = {word.encode() for word in self._collect_namespaces()}
+        spans: list[tuple[int, int]] = []
+        for word in sorted(self._relevant_words() | extra):
+            spans += [(s, s + len(word)) for s in word_occurrences(self.source, word)]
+        for literal in CONSTRUCT_LITERALS:
+            spans += [(s, s + len(literal)) for s in occurrences(self.source, literal)]
         return self._visit(spans)
+
+    def _relevant_words(self) -> set[bytes]:
+        """The file's identifiers that some rule may care about (see `CudaIndex.hit_words`)."""
+        words = set(_IDENTIFIER.findall(self.source))
+        relevant = words & self.index.hit_words
+        if self.index.catch_all is not None:
+            relevant.update(w for w in words - relevant if self.index.catch_all.fullmatch(w))
+        if "warp-size-literal" in self.index.constructs:
+            relevant.update(w for w in words if _WARPISH.search(w))
+        return relevant
 
     # -- namespaces ----------------------------------------------------------------------------
     def _collect_namespaces(self) -> set[str]:
@@ -139,10 +152,8 @@ class CudaFileMatcher(SpanMatcher):
             return
         if kind in _NAME_NODES:
             self._name(node)
-        elif kind in _STRING_NODES:
-            include = _ancestor(node, {"preproc_include"}, 3)
-            if include is not None:
-                self._include(include)
+        elif kind == "#include" and node.parent is not None and node.parent.type == "preproc_include":
+            self._include(node.parent)
         elif kind == "__global__":
             definition = node.parent
             if definition is not None and definition.type == "function_definition":
@@ -173,6 +184,10 @@ class CudaFileMatcher(SpanMatcher):
                 for rule in self.index.methods.get(name, ()):
                     self._add(rule, f".{name}()", parent)
             return
+        directive = _ancestor(node, {"using_declaration", "namespace_alias_definition"}, 4)
+        if directive is not None and (directive.type == "namespace_alias_definition"
+                                      or any(c.type == "namespace" for c in directive.children)):
+            return  # `_collect_namespaces` reports these statements once, as a whole
         self._warp_literals(node)
         if name in _REGISTRATION_MACROS or name == "TORCH_LIBRARY_IMPL":
             self._registration(node, name)
@@ -202,13 +217,36 @@ class CudaFileMatcher(SpanMatcher):
                 return
 
     def _scoped(self, parts: list[str], node: ts.Node) -> bool:
-        name = self._resolve_alias("::".join(parts))
-        for candidate in [name, *(f"{u}::{name}" for u in self.usings)]:
-            found = self.index.lookup_scoped(candidate)
-            if found is not None:
+        if parts[0] == "":  # ``::at::cuda::x`` or ``::min``: no using-directive or alias applies
+            name = "::".join(parts[1:])
+            usings: list[str] = []
+        else:
+            name = self._resolve_alias("::".join(parts))
+            usings = self.usings
+        found = self.index.lookup_scoped(name)
+        if found is not None:
+            self._add(found[0], found[1], node)
+            return True
+        for using in usings:
+            full = f"{using}::{name}"
+            found = self.index.lookup_scoped(full)
+            if found is None:
+                continue
+            # ``wmma::fragment`` under ``using namespace nvcuda`` reaches nvcuda::wmma, but ``std::min``
+            # under ``using namespace at::cuda`` is std's: a namespace match must use a written part.
+            rule = self.index.scoped.get(full)
+            if rule is not None or self._prefix_length(full) > using.count("::") + 1:
                 self._add(found[0], found[1], node)
                 return True
         return False
+
+    def _prefix_length(self, name: str) -> int:
+        """Components of the longest CUDA namespace prefix of ``name`` (0 if none)."""
+        parts = name.split("::")
+        for size in range(len(parts) - 1, 0, -1):
+            if "::".join(parts[:size]) in self.index.scoped_prefixes:
+                return size
+        return 0
 
     def _is_definition(self, node: ts.Node) -> bool:
         """A user's own ``cudaCheck(...)`` definition is not a use of an unknown CUDA API."""

@@ -78,6 +78,20 @@ def test_scoped_names_follow_using_and_aliases(rules: RuleSet) -> None:
     assert (7, "LC9902") not in lines
 
 
+def test_using_directives_do_not_capture_other_namespaces(tmp_path_factory: pytest.TempPathFactory) -> None:
+    directory = tmp_path_factory.mktemp("ns-rules")
+    (directory / "r.yaml").write_text("rules:\n" + cuda_rule("LC9906", "{scoped_prefixes: [at::cuda]}"),
+                                      encoding="utf-8")
+    rules = load_rules(directory, use_cache=False)
+    code = (
+        "using namespace at::cuda::detail;\n"
+        "int a = std::min(1, 2);\n"
+        "int b = ::min(1, 2);\n"
+        "auto c = cuda::getCurrentCUDAStream();\n"
+    )
+    assert [(line, symbol) for line, _, symbol in found(rules, code)] == [(1, "at::cuda::detail")]
+
+
 def test_using_a_cuda_namespace_is_itself_reported(rules: RuleSet) -> None:
     code = "using namespace nvcuda::wmma;\nfragment<matrix_a, 16, 16, 16, half> frag;\n"
     assert found(rules, code)[0] == (1, "LC9902", "nvcuda::wmma")
