@@ -10,6 +10,15 @@ from ..score import summarize
 from .context import OutputContext
 
 
+def targets_dict(finding: Finding) -> dict[str, dict[str, Any]]:
+    """``{target: {status, replacement[, min_torch]}}``, as JSON, SARIF and the report print it."""
+    return {
+        name: {"status": info.status, "replacement": info.replacement}
+        | ({"min_torch": info.min_torch} if info.min_torch else {})
+        for name, info in finding.targets.items()
+    }
+
+
 def finding_dict(finding: Finding) -> dict[str, Any]:
     data: dict[str, Any] = {
         "rule_id": finding.rule_id,
@@ -23,11 +32,7 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "symbol": finding.symbol,
         "message": finding.message,
         "fingerprint": finding.fingerprint,
-        "targets": {
-            name: {"status": info.status, "replacement": info.replacement}
-            | ({"min_torch": info.min_torch} if info.min_torch else {})
-            for name, info in finding.targets.items()
-        },
+        "targets": targets_dict(finding),
     }
     if finding.portable is not None:
         data["portable"] = {"replacement": finding.portable.replacement, "min_torch": finding.portable.min_torch}

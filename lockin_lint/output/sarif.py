@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from ..model import FileError, Finding, Rule, RunResult
 from .context import OutputContext
+from .json_format import targets_dict
 from .text import target_line
 
 SARIF_VERSION = "2.1.0"
@@ -223,11 +224,7 @@ def _result_properties(finding: Finding) -> dict[str, Any]:
     properties: dict[str, Any] = {
         "symbol": finding.symbol,
         "category": finding.category,
-        "targets": {
-            name: {"status": info.status, "replacement": info.replacement}
-            | ({"min_torch": info.min_torch} if info.min_torch else {})
-            for name, info in finding.targets.items()
-        },
+        "targets": targets_dict(finding),
     }
     if finding.portable is not None:
         properties["portable"] = {"replacement": finding.portable.replacement,
