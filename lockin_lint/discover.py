@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 
 import pathspec
 from dataclasses import dataclass, field
@@ -23,11 +24,46 @@ CUDA_SUFFIXES = frozenset({".cu", ".cuh"})
 C_CPP_SUFFIXES = frozenset({".c", ".cc", ".cpp", ".cxx", ".h", ".hh", ".hpp", ".hxx", ".inl", ".inc"})
 SOURCE_SUFFIXES = PYTHON_SUFFIXES | CUDA_SUFFIXES | C_CPP_SUFFIXES
 
+#: Dependency manifests, read with real parsers (``packaging``, TOML, INI, YAML).
+DEPS_NAMES = ("requirements*.txt", "*requirements*.txt", "requirements/*.txt", "constraints*.txt",
+              "pyproject.toml", "setup.cfg", "environment.yml", "environment.yaml", "conda*.yml", "conda*.yaml")
+#: Build, container and CI files, read line by line.
+CONFIG_NAMES = ("CMakeLists.txt", "*.cmake", "Makefile", "makefile", "GNUmakefile", "*.mk", "Dockerfile",
+                "Dockerfile.*", "*.Dockerfile", "*.dockerfile", "Containerfile", "Containerfile.*",
+                "docker-compose*.yml", "docker-compose*.yaml", "compose*.yml", "compose*.yaml",
+                ".github/workflows/*.yml", ".github/workflows/*.yaml", ".gitlab-ci.yml")
+
+
+def _name_regex(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    """One regex for a list of name globs (``dir/*.yml`` globs match the end of a path)."""
+    parts = [fnmatch.translate(p if "/" not in p else "*" + p) for p in patterns]
+    return re.compile("|".join(f"(?:{p})" for p in parts))
+
+
+_DEPS = _name_regex(DEPS_NAMES)
+_CONFIG = _name_regex(CONFIG_NAMES)
+
+
+def _named(path: str, regex: re.Pattern[str]) -> bool:
+    return bool(regex.match(path.rsplit("/", 1)[-1]) or ("/" in path and regex.match(path)))
+
 
 def language_of(path: str) -> str:
-    """``python`` or ``cuda`` (C, C++ and CUDA share one analyzer); unknown suffixes read as Python,
-    since only files named explicitly get here with one."""
-    return "cuda" if os.path.splitext(path)[1] in CUDA_SUFFIXES | C_CPP_SUFFIXES else "python"
+    """Which analyzer reads the file: ``python``, ``cuda`` (C, C++ and CUDA), ``notebook``, ``deps``
+    or ``config``. Unknown names read as Python, since only files named explicitly get here."""
+    posix = path.replace(os.sep, "/")
+    suffix = os.path.splitext(posix)[1]
+    if suffix in PYTHON_SUFFIXES:
+        return "python"
+    if suffix in CUDA_SUFFIXES or suffix in C_CPP_SUFFIXES:
+        return "cuda"
+    if suffix == ".ipynb":
+        return "notebook"
+    if _named(posix, _DEPS):
+        return "deps"
+    if _named(posix, _CONFIG):
+        return "config"
+    return "python"
 
 #: Directories that never hold a project's own source (VCS data, caches, virtualenvs).
 DEFAULT_EXCLUDES = frozenset(
@@ -51,8 +87,10 @@ def display_path(path: Path, cwd: Path) -> str:
         return Path(os.path.relpath(path, cwd)).as_posix() if path.is_absolute() else path.as_posix()
 
 
-def is_source(name: str) -> bool:
-    return os.path.splitext(name)[1] in SOURCE_SUFFIXES
+def is_source(shown: str) -> bool:
+    """Whether walking a tree should pick this file up (by display path: workflow files need it)."""
+    return os.path.splitext(shown)[1] in SOURCE_SUFFIXES or language_of(shown) != "python"
+
 
 
 def discover(paths: list[str], cwd: Path | None = None, extend_exclude: tuple[str, ...] = (),
@@ -139,7 +177,7 @@ class _Walker:
                     if entry.name not in self.default_dirs and not self.excluded(entry.name, shown) \
                             and not self.replacing(entry.name, shown):
                         stack.append((entry.path, shown + "/", ignores))
-                elif is_source(entry.name) and not self.excluded(entry.name, shown) \
+                elif is_source(shown) and not self.excluded(entry.name, shown) \
                         and not self.replacing(entry.name, shown):
                     self._file(entry, shown)
 

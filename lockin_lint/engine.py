@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import replace
-from typing import Mapping
+from typing import Callable, Mapping
 
 import tree_sitter as ts
 import tree_sitter_cuda
@@ -19,9 +19,13 @@ from .cuda_analyzer import CudaFileMatcher
 from .cuda_index import CudaIndex, build_cuda_index, passes_prefilter
 from .discover import language_of
 from .index import PythonIndex, build_python_index
-from .model import FileError, FileResult, Finding, Portable, Settings, TargetInfo, UnusedSuppression
+from .model import FileError, FileResult, Finding, Portable, Rule, Settings, TargetInfo, UnusedSuppression
 from .prefilter import is_candidate, present_triggers
-from .matching import RawMatch
+from .config_analyzer import LineRule, compile_line_rules, match_lines
+from .deps_analyzer import ManifestError, PackageRule, compile_package_rules, dependencies, match_dependencies
+from .index import selected
+from .matching import LineMatch, RawMatch
+from .notebook import NotebookError, read_notebook
 from .python_analyzer import FileMatcher
 from .ruleset import RuleSet
 from .source import BINARY_FILE, Decoded, decode_python, decode_utf8, is_binary
@@ -60,6 +64,8 @@ class Engine:
         self._ruleset = ruleset
         self._cuda: CudaIndex | None = None
         self._cuda_parser: ts.Parser | None = None
+        self._line_rules: dict[str, list[LineRule] | None] = {}
+        self._package_rules: dict[str, list[PackageRule]] = {}
 
     def check(self, path: str, data: bytes, prefilter: bool = True) -> FileResult:
         """Findings for one file. ``prefilter=False`` parses even files the prefilter would skip,
@@ -67,8 +73,13 @@ class Engine:
         lines = line_count(data)
         if is_binary(data):
             return FileResult(path, errors=(FileError(path, BINARY_FILE),), lines=lines)
-        if language_of(path) == "cuda":
+        language = language_of(path)
+        if language == "cuda":
             return self._check_cuda(path, data, lines, prefilter)
+        if language in ("deps", "config"):
+            return self._check_text(path, data, lines, language)
+        if language == "notebook":
+            return self._check_notebook(path, data, lines, prefilter)
         present = present_triggers(self.python, data)
         if prefilter and not is_candidate(self.python, data, present):
             return _skipped(path, data, lines)
@@ -100,47 +111,109 @@ class Engine:
         errors = [FileError(path, decoded.problem, partial=True)] if decoded.problem else []
         if tree.root_node.has_error:
             errors.append(FileError(path, _syntax_error(tree.root_node), partial=True))
-        table = suppressions(decoded.data)
+        return self._finish(path, decoded.data, self._node_findings(path, decoded.data, raw), errors, lines)
+
+    def _finish(self, path: str, source: bytes, found: list[Finding], errors: list[FileError], lines: int,
+                relocate: Callable[[Finding], Finding] | None = None) -> FileResult:
+        """Fingerprints, then inline suppressions (judged on ``source``'s lines), then ``relocate``."""
+        found.sort(key=Finding.sort_key)
+        table = suppressions(source)
         reported: list[Finding] = []
         hidden: list[Finding] = []
-        for finding in self._findings(path, decoded.data, raw):
+        for finding in _with_fingerprints(found):
             comment = table.match(finding.line, finding.rule_id)
             if comment is None:
                 reported.append(finding)
             else:
                 hidden.append(replace(finding, suppression="file" if comment is table.whole_file else "inline"))
+        if relocate is not None:
+            reported, hidden = [relocate(f) for f in reported], [relocate(f) for f in hidden]
         unused = tuple(UnusedSuppression(path, c.line, tuple(sorted(c.codes))) for c in table.unused())
         return FileResult(path, tuple(reported), tuple(errors), lines=lines, suppressed=tuple(hidden),
                           unused_suppressions=unused)
 
-    def _findings(self, path: str, source: bytes, raw: list[RawMatch]) -> list[Finding]:
-        """All findings, suppressed ones included, so fingerprints do not depend on suppressions."""
-        built = [self._finding(path, source, match, match.node.start_point.row + 1) for match in raw]
-        built.sort(key=Finding.sort_key)
-        return _with_fingerprints(built)
+    def _node_findings(self, path: str, source: bytes, raw: list[RawMatch]) -> list[Finding]:
+        found = []
+        for match in raw:
+            node = match.node
+            line_start = node.start_byte - node.start_point.column
+            end_line_start = node.end_byte - node.end_point.column
+            line_end = source.find(b"\n", line_start)
+            code = source[line_start : line_end if line_end >= 0 else len(source)].decode("utf-8", "replace")
+            column = len(source[line_start : node.start_byte].decode("utf-8", "replace")) + 1
+            end_column = len(source[end_line_start : node.end_byte].decode("utf-8", "replace")) + 1
+            found.append(self._finding(path, match.rule, match.symbol, (node.start_point.row + 1, column,
+                                       node.end_point.row + 1, end_column), code))
+        return found
 
-    def _finding(self, path: str, source: bytes, match: RawMatch, line: int) -> Finding:
-        node, rule, symbol = match.node, match.rule, match.symbol
+    def _line_findings(self, path: str, text: str, matches: list[LineMatch]) -> list[Finding]:
+        lines = text.splitlines()
+        return [self._finding(path, m.rule, m.symbol, (m.line, m.column, m.line, m.end_column), lines[m.line - 1])
+                for m in matches]
+
+    def _finding(self, path: str, rule: Rule, symbol: str, span: tuple[int, int, int, int], code: str) -> Finding:
         info = rule.info_for(symbol.lstrip("."))
-        line_start = node.start_byte - node.start_point.column
-        end_line_start = node.end_byte - node.end_point.column
-        line_end = source.find(b"\n", line_start)
-        code = source[line_start : line_end if line_end >= 0 else len(source)].decode("utf-8", "replace")
+        line, column, end_line, end_column = span
         return Finding(
             rule_id=rule.id,
             category=rule.category,
             severity=rule.severity,
             path=path,
             line=line,
-            column=len(source[line_start : node.start_byte].decode("utf-8", "replace")) + 1,
-            end_line=node.end_point.row + 1,
-            end_column=len(source[end_line_start : node.end_byte].decode("utf-8", "replace")) + 1,
+            column=column,
+            end_line=end_line,
+            end_column=end_column,
             symbol=symbol,
             message=rule.message.replace("{symbol}", symbol),
             targets=self._targets(info.targets),
             portable=choose_portable(info.portable, self.settings.torch_version),
             code=_SPACES.sub(" ", code.strip()),
         )
+
+    # -- manifests, build/container files, notebooks --------------------------------------------
+    def _rules_for(self, language: str) -> list[Rule]:
+        return [r for r in self._ruleset.rules if language in r.languages
+                and selected(r, self.settings.select, self.settings.ignore)]
+
+    def _check_text(self, path: str, data: bytes, lines: int, language: str) -> FileResult:
+        decoded = decode_utf8(data)
+        text = decoded.data.decode("utf-8", "replace")
+        errors = [FileError(path, decoded.problem, partial=True)] if decoded.problem else []
+        if self._line_rules.get(language) is None:
+            self._line_rules[language] = compile_line_rules(self._rules_for(language))
+            self._package_rules[language] = compile_package_rules(self._rules_for(language))
+        matches = match_lines(path, text, self._line_rules[language])
+        if language == "deps":
+            problems: list[str] = []
+            try:
+                found = dependencies(path, text, problems)
+            except ManifestError as exc:
+                errors.append(FileError(path, str(exc)))
+                found = []
+            errors += [FileError(path, problem, partial=True) for problem in problems]
+            matches += match_dependencies(found, self._package_rules[language])
+        return self._finish(path, decoded.data, self._line_findings(path, text, matches), errors, lines)
+
+    def _check_notebook(self, path: str, data: bytes, lines: int, prefilter: bool) -> FileResult:
+        try:
+            notebook = read_notebook(data.decode("utf-8", "replace"))
+        except NotebookError as exc:
+            return FileResult(path, errors=(FileError(path, str(exc)),), lines=lines)
+        source = notebook.source.encode("utf-8")
+        present = present_triggers(self.python, source)
+        if prefilter and not is_candidate(self.python, source, present):
+            return _skipped(path, b"", lines)
+        tree = self._parser.parse(source)
+        raw = FileMatcher(self.python, source, tree.root_node).run(present)
+        errors = [FileError(path, _syntax_error(tree.root_node), partial=True)] if tree.root_node.has_error else []
+
+        def relocate(finding: Finding) -> Finding:
+            place = notebook.lines[min(finding.line, len(notebook.lines)) - 1]
+            shift = place.json_column - 1
+            return replace(finding, line=place.json_line, end_line=place.json_line, column=finding.column + shift,
+                           end_column=finding.end_column + shift, cell=place.cell, cell_line=place.line)
+
+        return self._finish(path, source, self._node_findings(path, source, raw), errors, lines, relocate)
 
     def _targets(self, targets: Mapping[str, TargetInfo]) -> dict[str, TargetInfo]:
         return {name: targets.get(name, _UNKNOWN) for name in self.settings.targets}

@@ -48,3 +48,17 @@ class SpanMatcher:
 
     def _judge(self, node: ts.Node) -> None:
         raise NotImplementedError
+
+
+@dataclass(frozen=True, slots=True)
+class LineMatch:
+    """A rule matched in a file read line by line (manifests, build and container files).
+
+    Positions are 1-based; columns count characters.
+    """
+
+    rule: Rule
+    symbol: str
+    line: int
+    column: int
+    end_column: int

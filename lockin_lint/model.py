@@ -29,7 +29,7 @@ CATEGORIES: tuple[str, ...] = (
 
 SEVERITIES: tuple[str, ...] = ("error", "warning", "info")
 
-LANGUAGES: tuple[str, ...] = ("python", "cuda")
+LANGUAGES: tuple[str, ...] = ("python", "cuda", "deps", "config")
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +152,11 @@ class Match:
     patterns: tuple[str, ...] = ()
     constructs: tuple[str, ...] = ()
     asm: str | None = None
+    # dependency manifests and build/container/CI files
+    files: tuple[str, ...] = ()
+    lines: tuple[str, ...] = ()
+    packages: tuple[str, ...] = ()
+    local_versions: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +201,10 @@ class Finding:
     code: str = ""
     #: Why the finding is hidden ("inline", "file", "baseline"); None for a reported finding.
     suppression: str | None = None
+    #: In a notebook: the cell (1-based, as Jupyter counts) and the line in it; line/column are the
+    #: position in the .ipynb file.
+    cell: int | None = None
+    cell_line: int | None = None
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         return (self.path, self.line, self.column, self.rule_id, self.symbol)

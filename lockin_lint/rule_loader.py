@@ -109,6 +109,10 @@ def _match(raw: dict[str, Any]) -> Match:
         patterns=tuple(raw.get("patterns", ())),
         constructs=tuple(raw.get("constructs", ())),
         asm=raw.get("asm"),
+        files=tuple(raw.get("files", ())),
+        lines=tuple(raw.get("lines", ())),
+        packages=tuple(raw.get("packages", ())),
+        local_versions=raw.get("local_versions"),
     )
 
 
@@ -134,7 +138,8 @@ def _build_rule(raw: dict[str, Any], source: str) -> Rule:
 def _check_regexes(raw: dict[str, Any], where: str) -> None:
     match = raw["match"]
     patterns = [(match.get("strings") or {}).get("pattern"), (match.get("when") or {}).get("any_string"),
-                match.get("asm"), *match.get("patterns", ())]
+                match.get("asm"), match.get("local_versions"), *match.get("patterns", ()), *match.get("lines", ()),
+                *(p[1:-1] for p in match.get("packages", ()) if len(p) > 2 and p.startswith("/") and p.endswith("/"))]
     for pattern in filter(None, patterns):
         try:
             re.compile(pattern)
@@ -252,7 +257,7 @@ def _override_problem(override: Any) -> tuple[list[Any], str] | None:
 
 def _declared_symbols(match: dict[str, Any]) -> set[str]:
     declared = set()
-    for key in ("qualified", "methods", "attributes", "imports", "identifiers", "scoped", "includes"):
+    for key in ("qualified", "methods", "attributes", "imports", "identifiers", "scoped", "includes", "packages"):
         declared.update(match.get(key, ()))
     return declared
 

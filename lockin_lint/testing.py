@@ -7,6 +7,7 @@ unexpected hit, so fixtures catch false positives as well as misses (Semgrep's c
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Iterable
@@ -22,6 +23,24 @@ _ANNOTATION = {
 _IDS = re.compile(r"^\s*([A-Za-z0-9_]+(?:\s*,\s*[A-Za-z0-9_]+)*)\s*(?:\(.*\))?\s*$")
 #: In C/C++ a line starting with ``#`` is a preprocessor directive (code), not a comment.
 _COMMENT_ONLY = {"python": re.compile(r"^\s*#"), "cuda": re.compile(r"^\s*//")}
+#: Manifests, build files and notebook cells use ``#`` comments like Python.
+for _kind in ("deps", "config", "notebook"):
+    _ANNOTATION[_kind], _COMMENT_ONLY[_kind] = _ANNOTATION["python"], _COMMENT_ONLY["python"]
+_JSON_STRING_LINE = re.compile(r'^\s*("(?:[^"\\]|\\.)*")\s*,?\s*$')
+
+
+def _notebook_lines(text: str) -> list[str]:
+    """A notebook's lines with each cell source line decoded, so annotations in cells read as
+    comments at the .ipynb line where the findings are reported; other JSON lines become blank."""
+    decoded = []
+    for line in text.splitlines():
+        match = _JSON_STRING_LINE.match(line)
+        try:
+            value = json.loads(match.group(1)) if match else ""
+        except ValueError:
+            value = ""
+        decoded.append(value.rstrip("\n") if isinstance(value, str) else "")
+    return decoded
 
 
 @dataclass
@@ -36,7 +55,8 @@ def parse_annotations(text: str, language: str = "python") -> Expectations:
     result = Expectations()
     pending: list[tuple[int, str, set[str]]] = []
     annotation, comment_only = _ANNOTATION[language], _COMMENT_ONLY[language]
-    for number, line in enumerate(text.splitlines(), start=1):
+    lines = _notebook_lines(text) if language == "notebook" else text.splitlines()
+    for number, line in enumerate(lines, start=1):
         match = annotation.match(line)
         if match:
             ids_match = _IDS.match(match.group(2))

@@ -7,13 +7,17 @@ from pathlib import Path
 import pytest
 
 from lockin_lint.api import check_bytes
-from lockin_lint.discover import SOURCE_SUFFIXES
+from lockin_lint.discover import SOURCE_SUFFIXES, language_of
 from lockin_lint.ruleset import RuleSet, load_rules
 from lockin_lint.testing import annotated_rules, compare
 
 from .conftest import FIXTURES, REPO
 
 PYTHON_FIXTURES = sorted((FIXTURES / "python").rglob("*.py")) + sorted((FIXTURES / "demo").rglob("*.py"))
+OTHER_FIXTURES = sorted(
+    p for folder in ("deps", "config", "notebooks") if (FIXTURES / folder).is_dir()
+    for p in (FIXTURES / folder).rglob("*") if p.is_file() and not p.name.endswith(".md")
+)
 CUDA_FIXTURES = sorted(
     p
     for folder in ("cuda", "demo")
@@ -26,7 +30,7 @@ def _id(path: Path) -> str:
     return path.relative_to(FIXTURES).as_posix()
 
 
-@pytest.mark.parametrize("fixture", PYTHON_FIXTURES + CUDA_FIXTURES, ids=_id)
+@pytest.mark.parametrize("fixture", PYTHON_FIXTURES + CUDA_FIXTURES + OTHER_FIXTURES, ids=_id)
 def test_fixture_matches_annotations(fixture: Path, ruleset: RuleSet) -> None:
     data = fixture.read_bytes()
     result = check_bytes(fixture.relative_to(REPO).as_posix(), data, ruleset)
@@ -59,6 +63,20 @@ def test_every_hand_written_cuda_rule_fires_and_has_an_ok_line(ruleset: RuleSet)
     assert hand_written, "no hand-written C/C++ rules loaded"
     assert not hand_written - fired, f"rules never fired by a fixture: {sorted(hand_written - fired)}"
     assert not hand_written - ok, f"rules without an ok line: {sorted(hand_written - ok)}"
+
+
+@pytest.mark.parametrize("language", ["deps", "config"])
+def test_every_manifest_and_config_rule_fires_and_has_an_ok_line(ruleset: RuleSet, language: str) -> None:
+    fired: set[str] = set()
+    ok: set[str] = set()
+    for fixture in OTHER_FIXTURES:
+        f, o = annotated_rules(fixture.read_text(encoding="utf-8"), language_of(fixture.relative_to(FIXTURES).as_posix()))
+        fired |= f
+        ok |= o
+    rules = {r.id for r in ruleset.rules if language in r.languages}
+    assert rules, f"no {language} rules loaded"
+    assert not rules - fired, f"rules never fired by a fixture: {sorted(rules - fired)}"
+    assert not rules - ok, f"rules without an ok line: {sorted(rules - ok)}"
 
 
 def test_every_generated_cuda_file_has_a_fixture_sample(ruleset: RuleSet) -> None:

@@ -34,6 +34,8 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "fingerprint": finding.fingerprint,
         "targets": targets_dict(finding),
     }
+    if finding.cell is not None:
+        data["cell"], data["cell_line"] = finding.cell, finding.cell_line
     if finding.portable is not None:
         data["portable"] = {"replacement": finding.portable.replacement, "min_torch": finding.portable.min_torch}
     return data

@@ -21,7 +21,8 @@ def target_line(targets: Mapping[str, TargetInfo]) -> str:
 
 
 def format_finding(finding: Finding) -> str:
-    lines = [f"{finding.path}:{finding.line}:{finding.column}: {finding.rule_id} {finding.message}"]
+    where = f" (cell {finding.cell}, line {finding.cell_line})" if finding.cell is not None else ""
+    lines = [f"{finding.path}:{finding.line}:{finding.column}: {finding.rule_id} {finding.message}{where}"]
     lines.append("    " + target_line(finding.targets))
     if finding.portable is not None:
         since = f" (torch>={finding.portable.min_torch})" if finding.portable.min_torch else ""

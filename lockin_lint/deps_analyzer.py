@@ -1,0 +1,204 @@
+"""Dependency manifests: which CUDA-only packages a project installs, and where it says so.
+
+Requirements files, ``pyproject.toml`` (PEP 621, Poetry, PDM), ``setup.cfg`` and conda environment
+files are read with real parsers (``packaging``'s requirement grammar, TOML, INI, YAML) rather than
+regexes, so extras, markers and version specifiers cannot fool the match; a line pip would reject is
+reported with its line number and the rest of the file is still read.
+"""
+
+from __future__ import annotations
+
+import configparser
+import re
+import sys
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from packaging.requirements import InvalidRequirement, Requirement
+
+from .matching import LineMatch
+from .model import Rule
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+
+@dataclass(frozen=True, slots=True)
+class Dependency:
+    name: str
+    version: str
+    line: int
+    column: int
+
+
+class ManifestError(Exception):
+    """A manifest that does not parse at all; the message starts with its line when known."""
+
+
+def normalize(name: str) -> str:
+    """PEP 503: ``Flash_Attn`` and ``flash-attn`` are the same distribution."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _locate(lines: list[str], needle: str, start: int = 0) -> tuple[int, int]:
+    """1-based line and column of ``needle`` (a name) at or after line index ``start``."""
+    pattern = re.compile(r"(?<![A-Za-z0-9_.-])" + re.escape(needle) + r"(?![A-Za-z0-9_-])", re.IGNORECASE)
+    for index in range(start, len(lines)):
+        match = pattern.search(lines[index])
+        if match:
+            return index + 1, match.start() + 1
+    return 1, 1
+
+
+def _requirement(text: str) -> tuple[str, str]:
+    req = Requirement(text)
+    return req.name, str(req.specifier)
+
+
+def requirements_txt(text: str, problems: list[str]) -> Iterator[Dependency]:
+    lines = text.splitlines()
+    for index, raw in enumerate(lines):
+        line = re.split(r"\s+#", raw, maxsplit=1)[0].strip()
+        if not line or line.startswith(("#", "-")):  # options (-r, --extra-index-url) go to `lines` rules
+            continue
+        try:
+            name, version = _requirement(line)
+        except InvalidRequirement as exc:
+            problems.append(f"line {index + 1}: invalid requirement {line!r}: {exc}")
+            continue
+        yield Dependency(name, version, index + 1, raw.find(name) + 1 if name in raw else 1)
+
+
+def _from_strings(specs: list[Any], lines: list[str], problems: list[str], where: str) -> Iterator[Dependency]:
+    cursor = 0
+    for spec in specs:
+        if not isinstance(spec, str) or spec.lstrip().startswith("-"):  # pip options in a conda list
+            continue
+        try:
+            name, version = _requirement(spec)
+        except InvalidRequirement as exc:
+            line, _ = _locate(lines, spec.split()[0] if spec.split() else spec)
+            problems.append(f"line {line}: invalid requirement {spec!r} in {where}: {exc}")
+            continue
+        line, column = _locate(lines, name, cursor)
+        cursor = max(cursor, line - 1)
+        yield Dependency(name, version, line, column)
+
+
+def pyproject(text: str, problems: list[str]) -> Iterator[Dependency]:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ManifestError(f"invalid TOML: {exc}") from None
+    lines = text.splitlines()
+    project = data.get("project", {})
+    yield from _from_strings(project.get("dependencies", []), lines, problems, "[project]")
+    for extra, specs in (project.get("optional-dependencies") or {}).items():
+        yield from _from_strings(specs, lines, problems, f"optional-dependencies.{extra}")
+    poetry = data.get("tool", {}).get("poetry", {})
+    tables = [poetry.get("dependencies", {}), poetry.get("dev-dependencies", {})]
+    tables += [group.get("dependencies", {}) for group in (poetry.get("group") or {}).values()]
+    start = next((i for i, line in enumerate(lines) if line.strip().startswith("[tool.poetry")), 0)
+    for table in tables:
+        for name, value in table.items():
+            if name.lower() == "python":
+                continue
+            version = value if isinstance(value, str) else str((value or {}).get("version", ""))
+            if version[:1].isdigit():  # Poetry's bare "1.2.3" means ==1.2.3
+                version = "==" + version
+            line, column = _locate(lines, name, start)
+            yield Dependency(name, version, line, column)
+    for specs in (data.get("tool", {}).get("pdm", {}).get("dev-dependencies") or {}).values():
+        yield from _from_strings(specs, lines, problems, "[tool.pdm.dev-dependencies]")
+
+
+def setup_cfg(text: str, problems: list[str]) -> Iterator[Dependency]:
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(text)
+    except configparser.Error as exc:
+        raise ManifestError(f"invalid setup.cfg: {str(exc).splitlines()[0]}") from None
+    lines = text.splitlines()
+    specs = []
+    if parser.has_option("options", "install_requires"):
+        specs += parser.get("options", "install_requires").splitlines()
+    if parser.has_section("options.extras_require"):
+        for _, value in parser.items("options.extras_require"):
+            specs += value.splitlines()
+    yield from _from_strings([s.strip() for s in specs if s.strip()], lines, problems, "setup.cfg")
+
+
+def environment_yml(text: str, problems: list[str]) -> Iterator[Dependency]:
+    import yaml  # only conda files need it; start-up stays free of PyYAML
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ManifestError(f"line {mark.line + 1}: invalid YAML" if mark else "invalid YAML") from None
+    lines = text.splitlines()
+    for entry in (data or {}).get("dependencies", []) if isinstance(data, dict) else []:
+        if isinstance(entry, str):
+            spec = entry.split("::")[-1]
+            name = re.split(r"[=<>!~\s]", spec, maxsplit=1)[0]
+            line, column = _locate(lines, name)
+            yield Dependency(name, spec[len(name):], line, column)
+        elif isinstance(entry, dict):
+            yield from _from_strings(entry.get("pip", []) or [], lines, problems, "pip")
+
+
+PARSERS = {
+    "pyproject.toml": pyproject,
+    "setup.cfg": setup_cfg,
+}
+
+
+def dependencies(path: str, text: str, problems: list[str]) -> list[Dependency]:
+    name = path.rsplit("/", 1)[-1]
+    if name in PARSERS:
+        return list(PARSERS[name](text, problems))
+    if name.endswith((".yml", ".yaml")):
+        return list(environment_yml(text, problems))
+    return list(requirements_txt(text, problems))
+
+
+@dataclass(frozen=True)
+class PackageRule:
+    rule: Rule
+    names: frozenset[str]
+    patterns: tuple[re.Pattern[str], ...]
+    local_versions: re.Pattern[str] | None
+
+    def matches(self, dependency: Dependency) -> bool:
+        name = normalize(dependency.name)
+        if name not in self.names and not any(p.fullmatch(name) for p in self.patterns):
+            return False
+        return self.local_versions is None or bool(self.local_versions.search(dependency.version))
+
+
+def compile_package_rules(rules: list[Rule]) -> list[PackageRule]:
+    compiled = []
+    for rule in rules:
+        if not rule.match.packages:
+            continue
+        names = frozenset(normalize(p) for p in rule.match.packages if not p.startswith("/"))
+        patterns = tuple(re.compile(p[1:-1]) for p in rule.match.packages if p.startswith("/") and p.endswith("/"))
+        versions = re.compile(rule.match.local_versions) if rule.match.local_versions else None
+        compiled.append(PackageRule(rule, names, patterns, versions))
+    # a version-specific rule (torch==...+cu121) is more specific than one for the bare name
+    compiled.sort(key=lambda r: r.local_versions is None)
+    return compiled
+
+
+def match_dependencies(found: list[Dependency], rules: list[PackageRule]) -> list[LineMatch]:
+    matches = []
+    for dependency in found:
+        for rule in rules:
+            if rule.matches(dependency):
+                symbol = dependency.name + (dependency.version if rule.local_versions else "")
+                end = dependency.column + len(dependency.name)
+                matches.append(LineMatch(rule.rule, symbol, dependency.line, dependency.column, end))
+                break
+    return matches
