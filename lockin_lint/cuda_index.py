@@ -4,7 +4,8 @@ The knowledge base holds thousands of identifiers (HIPIFY's tables alone list ~1
 to search one by one. Their spellings cluster into a few families (``cuda*``, ``cu[A-Z]*``,
 ``cublas*``, ``nccl*``, ``__shfl*``...), so each name contributes a short prefix token, tokens are
 grouped by their first two bytes, and each group becomes one regex with a literal prefix, which
-Python's ``re`` scans for at C speed. The same regexes give the matcher its hit offsets.
+Python's ``re`` scans for at C speed. The matcher, once a file is parsed, finds its hits from the
+file's identifiers instead (`CudaIndex.hit_words`).
 """
 
 from __future__ import annotations
@@ -54,8 +55,6 @@ class CudaIndex:
     constructs: dict[str, list[Rule]] = field(default_factory=dict)
     methods: dict[str, list[Rule]] = field(default_factory=dict)
     asm_patterns: dict[str, re.Pattern[str]] = field(default_factory=dict)
-    #: What the matcher searches for in a file: every name's token.
-    regexes: tuple[re.Pattern[bytes], ...] = ()
     #: What decides whether a C/C++ file is parsed at all. Device functions (rule category
     #: ``kernel``: ``rsqrt``, ``__ldg``, ...) only count inside device code, which a non-``.cu``
     #: file can only have if it spells ``__device__`` or ``__global__``; so their tokens (many of
@@ -121,28 +120,23 @@ def _pattern_prefilter(pattern: str) -> re.Pattern[bytes]:
     return re.compile(body.encode())
 
 
-def _name_tokens(names: list[str]) -> set[str]:
-    """Prefilter tokens for identifiers, scoped names and include paths.
+def _name_tokens(names: list[str]) -> tuple[set[str], set[str]]:
+    """Prefilter tokens for identifiers, scoped names and include paths: (family prefixes, words).
 
-    Any text a file must contain to use the name is a sound token; short family prefixes keep the
-    count low. A scoped name contributes its first distinctive namespace (`_namespace_token`).
+    Any text a file must contain to use the name is a sound token; short family prefixes (``cuMe``
+    for ``cuMemAlloc``) keep the count low and may sit inside a longer name. A name no family prefix
+    covers contributes itself, and a scoped name its first distinctive namespace (`_namespace_token`);
+    those stand for whole identifiers (``cute`` is a namespace, not the middle of ``execute``), so the
+    prefilter may require them as whole words.
     """
-    plain = [n for n in names if "::" not in n]
-    family = {n[:4] for n in plain if _FAMILY_START.match(n)}
-    tokens = set(family)
+    family = {n[:4] for n in names if "::" not in n and _FAMILY_START.match(n)}
     covered = re.compile("|".join(re.escape(f) for f in sorted(family))) if family else None
+    words = set()
     for name in names:
         text = _namespace_token(name) if "::" in name else name
         if covered is None or not covered.search(text):
-            tokens.add(text)
-    return tokens
-
-
-def _word_tokens(names: list[str]) -> set[str]:
-    """The tokens of `_name_tokens` that stand for whole identifiers (``cute`` is a namespace, not the
-    middle of ``execute``), which the prefilter may therefore require as whole words."""
-    family = tuple(n[:4] for n in names if "::" not in n and _FAMILY_START.match(n))
-    return {t for t in _name_tokens(names) if t not in family}
+            words.add(text)
+    return family, words - family
 
 
 #: Namespaces too common to tell a file anything (``at::cuda::X`` is found by ``cuda``).
@@ -182,7 +176,7 @@ def build_cuda_index(ruleset: RuleSet, select: tuple[str, ...] = (), ignore: tup
     index = CudaIndex()
     tokens: set[str] = set()
     names: list[str] = []
-    device_names: list[str] = []
+    has_device_names = False
     pattern_regexes: list[re.Pattern[bytes]] = []
     for rule in ruleset.rules:
         if "cuda" not in rule.languages or not selected(rule, select, ignore):
@@ -190,7 +184,10 @@ def build_cuda_index(ruleset: RuleSet, select: tuple[str, ...] = (), ignore: tup
         m = rule.match
         for name in m.identifiers:
             claim(index.identifiers, name, rule, "identifier")
-            (device_names if rule.category == "kernel" else names).append(name)
+            if rule.category == "kernel":  # device functions: found through device-code markers
+                has_device_names = True
+            else:
+                names.append(name)
         for name in m.scoped:
             claim(index.scoped, name, rule, "scoped name")
             index.scoped_by_last.setdefault(name.rsplit("::", 1)[1], []).append(name)
@@ -217,22 +214,19 @@ def build_cuda_index(ruleset: RuleSet, select: tuple[str, ...] = (), ignore: tup
         if m.asm:
             index.asm_patterns[rule.id] = re.compile(m.asm)
         tokens.update(m.triggers)
+    hit_words = set(index.identifiers) | set(index.methods) | set(CONSTRUCT_WORDS) | {
+        t for t in tokens if t.isidentifier()}
     for name in (*index.scoped, *index.scoped_prefixes):
         parts = name.split("::")
         index.namespaces.update("::".join(parts[:size]) for size in range(1, len(parts) + (name in index.scoped_prefixes)))
-    words = set(index.identifiers) | set(index.methods) | set(CONSTRUCT_WORDS) | {
-        t for t in tokens if t.isidentifier()}
-    for name in (*index.scoped, *index.scoped_prefixes):
-        words.add(name.rsplit("::", 1)[-1])
-        words.add(_namespace_token(name))
-    index.hit_words = frozenset(w.encode() for w in words)
+        hit_words.update((parts[-1], _namespace_token(name)))
+    index.hit_words = frozenset(w.encode() for w in hit_words)
     if index.patterns:
         index.catch_all = re.compile("|".join(f"(?:{p.pattern})" for p, _ in index.patterns).encode())
-    general = tokens | _name_tokens(names)
-    index.regexes = _regexes(minimal_tokens(general | _name_tokens(device_names))) + tuple(pattern_regexes)
-    markers = {"__device__", "__global__"} if device_names else set()
-    words = _word_tokens(names) - tokens
-    prefixes = set(minimal_tokens(general | markers)) - words
+    family, words = _name_tokens(names)
+    markers = {"__device__", "__global__"} if has_device_names else set()
+    words -= tokens
+    prefixes = set(minimal_tokens(tokens | family | words | markers)) - words
     index.prefilter = _regexes(prefixes) + tuple(pattern_regexes)
     index.prefilter_words = _regexes(words, suffix=rb"(?![A-Za-z0-9_])")
     return index
