@@ -290,7 +290,7 @@ def _rules(args: argparse.Namespace, out: TextIO) -> int:
 def _symbols(rule: Rule) -> list[str]:
     m = rule.match
     names = [*m.qualified, *m.prefixes, *m.methods, *m.attributes, *m.imports, *m.identifiers, *m.scoped,
-             *m.scoped_prefixes, *m.includes, *m.patterns, *m.constructs]
+             *m.scoped_prefixes, *m.includes, *m.patterns, *m.constructs, *m.packages, *m.lines]
     return names or ([m.string_pattern] if m.string_pattern else [])
 
 
