@@ -82,24 +82,21 @@ def _intro(report: dict[str, Any]) -> str:
             f"{len(report['findings'])} findings, {len(report['errors'])} errors")
 
 
-def render_report_text(report: dict[str, Any]) -> str:
-    parts = [_intro(report)]
-    for title, rows in SECTIONS:
-        table = rows(report)
-        if len(table) > 1:
-            parts.append(f"{title}\n{_text_table(table)}")
-    parts.append("Scores: " + report["model"]["formula"] + " (docs/scoring.md)")
+def _render(report: dict[str, Any], header: list[str], section: Callable[[str, Table], str], footer: str) -> str:
+    """The report's sections in order, each rendered by ``section``; empty tables are left out."""
+    parts = [*header, _intro(report)]
+    parts += [section(title, table) for title, rows in SECTIONS if len(table := rows(report)) > 1]
+    parts.append("Scores: " + report["model"]["formula"] + footer)
     return "\n\n".join(parts) + "\n"
+
+
+def render_report_text(report: dict[str, Any]) -> str:
+    return _render(report, [], lambda title, table: f"{title}\n{_text_table(table)}", " (docs/scoring.md)")
 
 
 def render_report_markdown(report: dict[str, Any]) -> str:
-    parts = ["# CUDA lock-in report", _intro(report)]
-    for title, rows in SECTIONS:
-        table = rows(report)
-        if len(table) > 1:
-            parts.append(f"## {title}\n\n{_markdown_table(table)}")
-    parts.append("Scores: " + report["model"]["formula"] + ".")
-    return "\n\n".join(parts) + "\n"
+    return _render(report, ["# CUDA lock-in report"], lambda title, table: f"## {title}\n\n{_markdown_table(table)}",
+                   ".")
 
 
 def render_report_json(report: dict[str, Any]) -> str:
