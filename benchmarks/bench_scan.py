@@ -69,7 +69,10 @@ def tree_size(roots: list[Path], exclude: str | None) -> tuple[int, float]:
 
 def run_once(targets: list[Path], jobs: int, exclude: str | None, cold: bool = False) -> tuple[float, dict]:
     command = [sys.executable, "-m", "lockin_lint", "check", *map(str, targets), "--format", "json",
-               "--exit-zero", "--jobs", str(jobs)]
+               "--exit-zero", "--jobs", str(jobs),
+               # installed trees may sit inside some git checkout (pyenv ignores its versions/): measure
+               # the same files whatever VCS holds them
+               "--no-respect-gitignore"]
     if exclude:
         command += ["--extend-exclude", exclude]
     env = dict(os.environ)

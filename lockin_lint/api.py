@@ -16,6 +16,8 @@ from typing import Callable
 
 from .discover import discover
 from .engine import Engine
+from .includes import follow_includes
+from .linker import link_extensions
 from .model import FileError, FileResult, Finding, RunResult, Settings
 from .ruleset import RuleSet
 
@@ -49,6 +51,14 @@ def check_file(engine: Engine, shown: str, path: str) -> FileResult:
     except OSError as exc:
         return FileResult(shown, errors=(FileError(shown, f"cannot read: {exc.strerror or exc}"),))
     return engine.check(shown, data)
+
+
+def _read(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError:
+        return None
 
 
 def _init_worker(ruleset: RuleSet, settings: Settings) -> None:
@@ -92,6 +102,10 @@ def check_paths(paths: list[str], ruleset: RuleSet, settings: Settings | None = 
                     progress(len(results), total)
     if progress is not None and total:
         progress(total, total)
+    if any(result.facts is not None for result in results):  # the cross-file passes
+        engine = engine_for(ruleset, settings)
+        results = follow_includes(results, dict(found.files), engine, _read)
+        results = link_extensions(results, dict(found.files), engine, _read)
     for result in results:
         run.files_scanned += 1
         run.files_skipped += result.skipped

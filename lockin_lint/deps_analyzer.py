@@ -57,6 +57,12 @@ def _requirement(text: str) -> tuple[str, str]:
     return req.name, str(req.specifier)
 
 
+def parse_requirement(text: str, line: int, column: int) -> Dependency:
+    """One PEP 508 string at a known place (a ``setup.py`` literal); raises InvalidRequirement."""
+    name, version = _requirement(text)
+    return Dependency(name, version, line, column)
+
+
 def requirements_txt(text: str, problems: list[str]) -> Iterator[Dependency]:
     lines = text.splitlines()
     for index, raw in enumerate(lines):
@@ -155,6 +161,12 @@ PARSERS = {
 }
 
 
+def is_requirements(path: str) -> bool:
+    """A pip requirements file (the format of every manifest that is not TOML, INI or YAML)."""
+    name = path.rsplit("/", 1)[-1]
+    return name not in PARSERS and not name.endswith((".yml", ".yaml"))
+
+
 def dependencies(path: str, text: str, problems: list[str]) -> list[Dependency]:
     name = path.rsplit("/", 1)[-1]
     if name in PARSERS:
@@ -162,6 +174,22 @@ def dependencies(path: str, text: str, problems: list[str]) -> list[Dependency]:
     if name.endswith((".yml", ".yaml")):
         return list(environment_yml(text, problems))
     return list(requirements_txt(text, problems))
+
+
+_INCLUDE = re.compile(r"^\s*(?:-r|--requirement|-c|--constraint)(?:\s*=\s*|\s+|(?=\S))(\S+)")
+
+
+def requirement_includes(text: str) -> tuple[tuple[str, int], ...]:
+    """The files a requirements file pulls in with ``-r``/``-c`` (pip's options), with their lines.
+
+    URLs are left out: pip can fetch them, a linter does not.
+    """
+    found = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = _INCLUDE.match(line)
+        if match and "://" not in match.group(1):
+            found.append((match.group(1), number))
+    return tuple(found)
 
 
 @dataclass(frozen=True)
@@ -192,13 +220,19 @@ def compile_package_rules(rules: list[Rule]) -> list[PackageRule]:
     return compiled
 
 
+def match_package(dependency: Dependency, rules: list[PackageRule]) -> tuple[Rule, str] | None:
+    """The first rule (most specific first) that reports ``dependency``, and the symbol it shows."""
+    for rule in rules:
+        if rule.matches(dependency):
+            return rule.rule, dependency.name + (dependency.version if rule.local_versions else "")
+    return None
+
+
 def match_dependencies(found: list[Dependency], rules: list[PackageRule]) -> list[LineMatch]:
     matches = []
     for dependency in found:
-        for rule in rules:
-            if rule.matches(dependency):
-                symbol = dependency.name + (dependency.version if rule.local_versions else "")
-                end = dependency.column + len(dependency.name)
-                matches.append(LineMatch(rule.rule, symbol, dependency.line, dependency.column, end))
-                break
+        matched = match_package(dependency, rules)
+        if matched is not None:
+            end = dependency.column + len(dependency.name)
+            matches.append(LineMatch(matched[0], matched[1], dependency.line, dependency.column, end))
     return matches

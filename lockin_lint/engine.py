@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import replace
+from functools import cached_property
 from typing import Callable, Mapping
 
 import tree_sitter as ts
@@ -19,13 +20,19 @@ from .cuda_analyzer import CudaFileMatcher
 from .cuda_index import CudaIndex, build_cuda_index, passes_prefilter
 from .discover import language_of
 from .index import PythonIndex, build_python_index
-from .model import FileError, FileResult, Finding, Portable, Rule, Settings, TargetInfo, UnusedSuppression
+from .extensions import CodeFacts, extension_builds, scan_code, setup_requirements
+from .model import (FileError, FileFacts, FileResult, Finding, Location, Portable, Rule, Settings, TargetInfo,
+                    UnusedSuppression)
 from .prefilter import is_candidate, present_triggers
 from .config_analyzer import LineRule, compile_line_rules, match_lines
-from .deps_analyzer import ManifestError, PackageRule, compile_package_rules, dependencies, match_dependencies
+from packaging.requirements import InvalidRequirement
+
+from .deps_analyzer import (ManifestError, PackageRule, compile_package_rules, dependencies, is_requirements,
+                            match_dependencies, match_package, parse_requirement, requirement_includes)
 from .index import selected
 from .matching import LineMatch, RawMatch
 from .notebook import NotebookError, read_notebook
+from .op_calls import LinkTable, OpCallMatcher
 from .python_analyzer import FileMatcher
 from .ruleset import RuleSet
 from .source import BINARY_FILE, Decoded, decode_python, decode_utf8, is_binary
@@ -35,6 +42,11 @@ _PY_LANGUAGE = ts.Language(tree_sitter_python.language())
 _SPACES = re.compile(r"\s+")
 CUDA_SOURCE_SUFFIXES = (".cu", ".cuh")
 _UNKNOWN = TargetInfo("unknown")
+#: A binding block of a C/C++ file: the macro at the start of a line (not its ``#define``, not a doc
+#: comment's example). The cross-file pass parses such files.
+_REGISTRATION = re.compile(rb"^[ \t]*(?:PYBIND11_MODULE|TORCH_LIBRARY\w*)[ \t]*\(", re.MULTILINE)
+#: How many of the places a finding depends on its message names.
+_SHOWN_DEPENDENCIES = 3
 
 
 def version_tuple(version: str) -> tuple[int, ...]:
@@ -67,38 +79,83 @@ class Engine:
         self._line_rules: dict[str, list[LineRule] | None] = {}
         self._package_rules: dict[str, list[PackageRule]] = {}
 
-    def check(self, path: str, data: bytes, prefilter: bool = True) -> FileResult:
+    def check(self, path: str, data: bytes, prefilter: bool = True, links: LinkTable | None = None,
+              requirements: bool = False) -> FileResult:
         """Findings for one file. ``prefilter=False`` parses even files the prefilter would skip,
-        which is how the tests prove the prefilter never hides a finding."""
+        which is how the tests prove the prefilter never hides a finding. ``links`` (from the
+        cross-file pass, `linker`) adds calls into the run's own CUDA extensions; ``requirements``
+        reads the file as a pip requirements file whatever its name (a ``-r`` include)."""
         lines = line_count(data)
         if is_binary(data):
             return FileResult(path, errors=(FileError(path, BINARY_FILE),), lines=lines)
-        language = language_of(path)
+        language = "deps" if requirements else language_of(path)
         if language == "cuda":
             return self._check_cuda(path, data, lines, prefilter)
         if language in ("deps", "config"):
-            return self._check_text(path, data, lines, language)
+            return self._check_text(path, data, lines, language, "requirements.txt" if requirements else path)
         if language == "notebook":
-            return self._check_notebook(path, data, lines, prefilter)
+            return self._check_notebook(path, data, lines, prefilter, links)
         present = present_triggers(self.python, data)
-        if prefilter and not is_candidate(self.python, data, present):
+        setup_py = path.rsplit("/", 1)[-1] == "setup.py"  # its requirements need no Python trigger
+        if prefilter and not setup_py and not is_candidate(self.python, data, present):
             return _skipped(path, data, lines)
         decoded = decode_python(data)
         tree = self._parser.parse(decoded.data)
-        raw = FileMatcher(self.python, decoded.data, tree.root_node).run(present)
-        return self._result(path, decoded, tree, raw, lines)
+        raw = self._python_matches(path, decoded.data, tree, present, links)
+        problems: list[FileError] = []
+        if setup_py:
+            raw += self._setup_requirements(path, tree, problems)
+        result = self._result(path, decoded, tree, raw, lines, problems)
+        return _with_facts(result, FileFacts(builds=extension_builds(raw)))
+
+    def _setup_requirements(self, path: str, tree: ts.Tree, problems: list[FileError]) -> list[RawMatch]:
+        """``setup(install_requires=[...])`` strings, judged by the dependency rules."""
+        rules = self._package_rules_for("deps")
+        found = []
+        for spec, node in setup_requirements(tree.root_node):
+            try:
+                dependency = parse_requirement(spec, node.start_point.row + 1, node.start_point.column + 1)
+            except InvalidRequirement as exc:
+                problems.append(FileError(path, f"line {node.start_point.row + 1}: invalid requirement {spec!r} "
+                                                f"in setup(): {exc}", partial=True))
+                continue
+            matched = match_package(dependency, rules)
+            if matched is not None:
+                found.append(RawMatch(matched[0], matched[1], node))
+        return found
+
+    def _python_matches(self, path: str, source: bytes, tree: ts.Tree, present: list[bytes],
+                        links: LinkTable | None) -> list[RawMatch]:
+        raw = FileMatcher(self.python, source, tree.root_node).run(present)
+        if links and self.link_rule is not None:
+            raw += OpCallMatcher(links, self.link_rule, path, source, tree.root_node).run()
+        return raw
+
+    @cached_property
+    def link_rule(self) -> Rule | None:
+        """The selected rule that reports Python calls into the run's own CUDA extensions."""
+        return next((r for r in self._rules_for("python") if "custom-op-call" in r.match.constructs), None)
+
+    def scan_code(self, path: str, data: bytes) -> CodeFacts:
+        """Functions, kernels and op bindings of one C/C++/CUDA file, for the cross-file pass."""
+        return scan_code(path, self._cuda_tree(decode_utf8(data).data).root_node)
+
+    def _cuda_tree(self, source: bytes) -> ts.Tree:
+        if self._cuda_parser is None:
+            self._cuda_parser = ts.Parser(ts.Language(tree_sitter_cuda.language()))
+        return self._cuda_parser.parse(source)
 
     def _check_cuda(self, path: str, data: bytes, lines: int, prefilter: bool) -> FileResult:
         index = self.cuda
         cuda_source = path.endswith(CUDA_SOURCE_SUFFIXES)  # device code throughout: always parsed
+        facts = FileFacts(registers_ops=(b"PYBIND11_MODULE" in data or b"TORCH_LIBRARY" in data)
+                          and _REGISTRATION.search(data) is not None)
         if prefilter and not cuda_source and not passes_prefilter(index, data):
-            return _skipped(path, data, lines)
+            return _with_facts(_skipped(path, data, lines), facts)
         decoded = decode_utf8(data)
-        if self._cuda_parser is None:
-            self._cuda_parser = ts.Parser(ts.Language(tree_sitter_cuda.language()))
-        tree = self._cuda_parser.parse(decoded.data)
+        tree = self._cuda_tree(decoded.data)
         raw = CudaFileMatcher(index, decoded.data, tree.root_node, cuda_source).run()
-        return self._result(path, decoded, tree, raw, lines)
+        return _with_facts(self._result(path, decoded, tree, raw, lines), facts)
 
     @property
     def cuda(self) -> CudaIndex:
@@ -107,8 +164,10 @@ class Engine:
             self._cuda = build_cuda_index(self._ruleset, self.settings.select, self.settings.ignore)
         return self._cuda
 
-    def _result(self, path: str, decoded: Decoded, tree: ts.Tree, raw: list[RawMatch], lines: int) -> FileResult:
+    def _result(self, path: str, decoded: Decoded, tree: ts.Tree, raw: list[RawMatch], lines: int,
+                problems: list[FileError] | None = None) -> FileResult:
         errors = [FileError(path, decoded.problem, partial=True)] if decoded.problem else []
+        errors += problems or []
         if tree.root_node.has_error:
             errors.append(FileError(path, _syntax_error(tree.root_node), partial=True))
         return self._finish(path, decoded.data, self._node_findings(path, decoded.data, raw), errors, lines)
@@ -143,7 +202,7 @@ class Engine:
             column = len(source[line_start : node.start_byte].decode("utf-8", "replace")) + 1
             end_column = len(source[end_line_start : node.end_byte].decode("utf-8", "replace")) + 1
             found.append(self._finding(path, match.rule, match.symbol, (node.start_point.row + 1, column,
-                                       node.end_point.row + 1, end_column), code))
+                                       node.end_point.row + 1, end_column), code, match.depends_on))
         return found
 
     def _line_findings(self, path: str, text: str, matches: list[LineMatch]) -> list[Finding]:
@@ -151,7 +210,8 @@ class Engine:
         return [self._finding(path, m.rule, m.symbol, (m.line, m.column, m.line, m.end_column), lines[m.line - 1])
                 for m in matches]
 
-    def _finding(self, path: str, rule: Rule, symbol: str, span: tuple[int, int, int, int], code: str) -> Finding:
+    def _finding(self, path: str, rule: Rule, symbol: str, span: tuple[int, int, int, int], code: str,
+                 depends_on: tuple[Location, ...] = ()) -> Finding:
         info = rule.info_for(symbol.lstrip("."))
         line, column, end_line, end_column = span
         return Finding(
@@ -164,10 +224,11 @@ class Engine:
             end_line=end_line,
             end_column=end_column,
             symbol=symbol,
-            message=rule.message.replace("{symbol}", symbol),
+            message=rule.message.replace("{symbol}", symbol) + _dependencies(depends_on),
             targets=self._targets(info.targets),
             portable=choose_portable(info.portable, self.settings.torch_version),
             code=_SPACES.sub(" ", code.strip()),
+            depends_on=depends_on,
         )
 
     # -- manifests, build/container files, notebooks --------------------------------------------
@@ -175,26 +236,36 @@ class Engine:
         return [r for r in self._ruleset.rules if language in r.languages
                 and selected(r, self.settings.select, self.settings.ignore)]
 
-    def _check_text(self, path: str, data: bytes, lines: int, language: str) -> FileResult:
+    def _package_rules_for(self, language: str) -> list[PackageRule]:
+        if language not in self._package_rules:
+            self._package_rules[language] = compile_package_rules(self._rules_for(language))
+        return self._package_rules[language]
+
+    def _check_text(self, path: str, data: bytes, lines: int, language: str, kind: str) -> FileResult:
+        """A manifest or build file; ``kind`` is the name that decides its format and rules."""
         decoded = decode_utf8(data)
         text = decoded.data.decode("utf-8", "replace")
         errors = [FileError(path, decoded.problem, partial=True)] if decoded.problem else []
         if self._line_rules.get(language) is None:
             self._line_rules[language] = compile_line_rules(self._rules_for(language))
-            self._package_rules[language] = compile_package_rules(self._rules_for(language))
-        matches = match_lines(path, text, self._line_rules[language])
+        matches = match_lines(kind, text, self._line_rules[language])
+        facts = FileFacts()
         if language == "deps":
             problems: list[str] = []
+            if is_requirements(kind):
+                facts = FileFacts(includes=requirement_includes(text))
             try:
-                found = dependencies(path, text, problems)
+                found = dependencies(kind, text, problems)
             except ManifestError as exc:
                 errors.append(FileError(path, str(exc)))
                 found = []
             errors += [FileError(path, problem, partial=True) for problem in problems]
-            matches += match_dependencies(found, self._package_rules[language])
-        return self._finish(path, decoded.data, self._line_findings(path, text, matches), errors, lines)
+            matches += match_dependencies(found, self._package_rules_for(language))
+        result = self._finish(path, decoded.data, self._line_findings(path, text, matches), errors, lines)
+        return _with_facts(result, facts)
 
-    def _check_notebook(self, path: str, data: bytes, lines: int, prefilter: bool) -> FileResult:
+    def _check_notebook(self, path: str, data: bytes, lines: int, prefilter: bool,
+                        links: LinkTable | None) -> FileResult:
         try:
             notebook = read_notebook(data.decode("utf-8", "replace"))
         except NotebookError as exc:
@@ -204,7 +275,7 @@ class Engine:
         if prefilter and not is_candidate(self.python, source, present):
             return _skipped(path, b"", lines)
         tree = self._parser.parse(source)
-        raw = FileMatcher(self.python, source, tree.root_node).run(present)
+        raw = self._python_matches(path, source, tree, present, links)
         errors = [FileError(path, _syntax_error(tree.root_node), partial=True)] if tree.root_node.has_error else []
 
         def relocate(finding: Finding) -> Finding:
@@ -213,10 +284,28 @@ class Engine:
             return replace(finding, line=place.json_line, end_line=place.json_line, column=finding.column + shift,
                            end_column=finding.end_column + shift, cell=place.cell, cell_line=place.line)
 
-        return self._finish(path, source, self._node_findings(path, source, raw), errors, lines, relocate)
+        builds = tuple(replace(b, line=notebook.lines[b.line - 1].json_line,
+                               column=b.column + notebook.lines[b.line - 1].json_column - 1)
+                       for b in extension_builds(raw))
+        result = self._finish(path, source, self._node_findings(path, source, raw), errors, lines, relocate)
+        return _with_facts(result, FileFacts(builds=builds))
 
     def _targets(self, targets: Mapping[str, TargetInfo]) -> dict[str, TargetInfo]:
         return {name: targets.get(name, _UNKNOWN) for name in self.settings.targets}
+
+
+def _with_facts(result: FileResult, facts: FileFacts) -> FileResult:
+    """Attach what the cross-file pass needs, when there is anything (most files have nothing)."""
+    return replace(result, facts=facts) if facts != FileFacts() else result
+
+
+def _dependencies(depends_on: tuple[Location, ...]) -> str:
+    """``"; it needs kernel `k` (csrc/k.cu:12)"``: the places a user has to follow, in the message."""
+    if not depends_on:
+        return ""
+    shown = ", ".join(f"{d.message} ({d.path}:{d.line})" for d in depends_on[:_SHOWN_DEPENDENCIES])
+    more = len(depends_on) - _SHOWN_DEPENDENCIES
+    return f"; it needs {shown}" + (f" and {more} more" if more > 0 else "")
 
 
 def _skipped(path: str, data: bytes, lines: int) -> FileResult:

@@ -11,7 +11,7 @@ from typing import Iterable
 
 import tree_sitter as ts
 
-from .model import Rule
+from .model import Location, Rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +21,7 @@ class RawMatch:
     rule: Rule
     symbol: str
     node: ts.Node
+    depends_on: tuple[Location, ...] = ()
 
 
 class SpanMatcher:

@@ -182,6 +182,16 @@ class Rule:
 
 
 @dataclass(frozen=True, slots=True)
+class Location:
+    """A place in another file that a finding points to (a SARIF related location)."""
+
+    path: str
+    line: int
+    column: int
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One place where scanned code depends on CUDA."""
 
@@ -205,6 +215,10 @@ class Finding:
     #: position in the .ipynb file.
     cell: int | None = None
     cell_line: int | None = None
+    #: The findings elsewhere whose porting this one waits for (a Python call into a custom CUDA
+    #: extension points at its kernels). Such a finding costs nothing itself: its kernels carry the
+    #: effort, once each, however many call sites reach them.
+    depends_on: tuple[Location, ...] = ()
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         return (self.path, self.line, self.column, self.rule_id, self.symbol)
@@ -233,6 +247,32 @@ class UnusedSuppression:
 
 
 @dataclass(frozen=True, slots=True)
+class ExtensionBuild:
+    """A CUDA extension a Python file builds: ``CUDAExtension(...)`` or ``load(...)`` of CUDA sources.
+
+    ``sources`` are the source-file strings as written (resolved later against the run's files);
+    ``variable`` is the name ``ext = load(...)`` binds the loaded module to.
+    """
+
+    name: str
+    sources: tuple[str, ...]
+    variable: str | None
+    line: int
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
+class FileFacts:
+    """What one file tells the cross-file pass (`linker`), gathered while it is checked anyway."""
+
+    builds: tuple[ExtensionBuild, ...] = ()
+    #: A C/C++/CUDA file spelling ``PYBIND11_MODULE`` or ``TORCH_LIBRARY``: it may bind ops to Python.
+    registers_ops: bool = False
+    #: ``-r``/``-c`` files a requirements file includes: (path as written, line).
+    includes: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class FileResult:
     """What the pure core returns for one file."""
 
@@ -243,6 +283,7 @@ class FileResult:
     lines: int = 0
     suppressed: tuple[Finding, ...] = ()
     unused_suppressions: tuple[UnusedSuppression, ...] = ()
+    facts: FileFacts | None = None
 
 
 @dataclass(frozen=True, slots=True)

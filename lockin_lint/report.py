@@ -49,7 +49,9 @@ def _top_blockers(run: RunResult, targets: tuple[str, ...], model: EffortModel) 
     for target in targets:
         for finding, cost in effort_items(run.findings, target, model):
             costs[finding.fingerprint][target] = cost
-    blocking = [f for f in run.findings if any(f.targets[t].status in BLOCKING for t in targets)]
+    # A call into a custom kernel costs nothing (the kernel is listed); it is not where the work is.
+    blocking = [f for f in run.findings if any(f.targets[t].status in BLOCKING for t in targets)
+                and not f.depends_on]
     blocking.sort(key=lambda f: (-max(costs[f.fingerprint].values()), f.sort_key()))
     return [{
         "rule_id": f.rule_id, "category": f.category, "symbol": f.symbol, "path": f.path, "line": f.line,

@@ -4,7 +4,8 @@ Effort is engineer-hours. A finding costs the hours of its status on that target
 nothing); for work that must be re-implemented, times its category's factor: a missing custom kernel
 costs far more than a missing environment variable. Porting work that is done once is counted once: an API that has to be
 re-implemented (``missing``, or ``unknown`` until someone looks) is paid for at its first use in a
-scope, and each further use costs one edit. A score compares that effort with the size of the code:
+scope, and each further use costs one edit; a Python call into the repository's own CUDA extension
+(`Finding.depends_on`) costs nothing, because the kernels it needs are findings of their own. A score compares that effort with the size of the code:
 
     score = 100 * C / (C + E),   C = lines / lines_per_hour
 
@@ -50,6 +51,8 @@ class EffortModel:
         kernel costs far more than rewriting an env var lookup, while adapting a call that has an
         equivalent is about the same edit whatever the category.
         """
+        if finding.depends_on:
+            return 0.0  # a call into a custom kernel: the kernel's own findings carry its effort, once
         status = finding.targets[target].status
         factor = self.category_factor.get(finding.category, 1.0) if status in BLOCKING else 1.0
         return self.status_hours[status] * factor

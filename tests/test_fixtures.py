@@ -6,24 +6,27 @@ from pathlib import Path
 
 import pytest
 
-from lockin_lint.api import check_bytes
-from lockin_lint.discover import SOURCE_SUFFIXES, language_of
+from lockin_lint.api import check_bytes, check_paths
+from lockin_lint.discover import SOURCE_SUFFIXES, discover, language_of
 from lockin_lint.ruleset import RuleSet, load_rules
 from lockin_lint.testing import annotated_rules, compare
 
 from .conftest import FIXTURES, REPO
 
-PYTHON_FIXTURES = sorted((FIXTURES / "python").rglob("*.py")) + sorted((FIXTURES / "demo").rglob("*.py"))
+#: Projects checked as a whole, so that cross-file findings (calls into the project's own CUDA
+#: extensions, ``-r`` includes) are part of what their annotations describe.
+PROJECTS = [FIXTURES / "demo", FIXTURES / "repo"]
+PROJECT_FILES = sorted(p for project in PROJECTS for p in project.rglob("*") if p.is_file() and p.suffix != ".md")
+PYTHON_FIXTURES = sorted((FIXTURES / "python").rglob("*.py"))
 OTHER_FIXTURES = sorted(
     p for folder in ("deps", "config", "notebooks") if (FIXTURES / folder).is_dir()
     for p in (FIXTURES / folder).rglob("*") if p.is_file() and not p.name.endswith(".md")
 )
-CUDA_FIXTURES = sorted(
-    p
-    for folder in ("cuda", "demo")
-    for p in (FIXTURES / folder).rglob("*")
-    if p.is_file() and p.suffix in SOURCE_SUFFIXES - {".py", ".pyi"}
-)
+CUDA_FIXTURES = sorted(p for p in (FIXTURES / "cuda").rglob("*") if p.is_file() and p.suffix in SOURCE_SUFFIXES)
+
+
+def _of_language(paths: list[Path], *languages: str) -> list[Path]:
+    return [p for p in paths if language_of(p.relative_to(FIXTURES).as_posix()) in languages]
 
 
 def _id(path: Path) -> str:
@@ -39,11 +42,29 @@ def test_fixture_matches_annotations(fixture: Path, ruleset: RuleSet) -> None:
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.parametrize("project", PROJECTS, ids=_id)
+def test_project_matches_annotations(project: Path, ruleset: RuleSet) -> None:
+    """Every file of the project, checked in one run, against its annotations (files without
+    findings included: an unexpected hit anywhere fails)."""
+    run = check_paths(["."], ruleset, cwd=project)
+    assert not run.errors, run.errors
+    assert not run.unused_suppressions, run.unused_suppressions
+    scanned = {shown for shown, _ in discover(["."], project).files} | set(run.file_lines)
+    known = {r.id for r in ruleset.rules}
+    problems = []
+    for shown in sorted(scanned):
+        if shown.endswith(".md"):
+            continue
+        text = (project / shown).read_text(encoding="utf-8")
+        problems += compare(f"{_id(project)}/{shown}", text, [f for f in run.findings if f.path == shown], known)
+    assert not problems, "\n".join(problems)
+
+
 def test_every_python_rule_fires_and_has_an_ok_line(ruleset: RuleSet) -> None:
     fired: set[str] = set()
     ok: set[str] = set()
-    for fixture in PYTHON_FIXTURES:
-        f, o = annotated_rules(fixture.read_text(encoding="utf-8"))
+    for fixture in PYTHON_FIXTURES + _of_language(PROJECT_FILES, "python", "notebook"):
+        f, o = annotated_rules(fixture.read_text(encoding="utf-8"), language_of(fixture.name))
         fired |= f
         ok |= o
     python_rules = {r.id for r in ruleset.rules if "python" in r.languages}
@@ -55,7 +76,7 @@ def test_every_python_rule_fires_and_has_an_ok_line(ruleset: RuleSet) -> None:
 def test_every_hand_written_cuda_rule_fires_and_has_an_ok_line(ruleset: RuleSet) -> None:
     fired: set[str] = set()
     ok: set[str] = set()
-    for fixture in CUDA_FIXTURES:
+    for fixture in CUDA_FIXTURES + _of_language(PROJECT_FILES, "cuda"):
         f, o = annotated_rules(fixture.read_text(encoding="utf-8"), "cuda")
         fired |= f
         ok |= o
@@ -69,7 +90,7 @@ def test_every_hand_written_cuda_rule_fires_and_has_an_ok_line(ruleset: RuleSet)
 def test_every_manifest_and_config_rule_fires_and_has_an_ok_line(ruleset: RuleSet, language: str) -> None:
     fired: set[str] = set()
     ok: set[str] = set()
-    for fixture in OTHER_FIXTURES:
+    for fixture in OTHER_FIXTURES + _of_language(PROJECT_FILES, "deps", "config"):
         f, o = annotated_rules(fixture.read_text(encoding="utf-8"), language_of(fixture.relative_to(FIXTURES).as_posix()))
         fired |= f
         ok |= o

@@ -95,3 +95,51 @@ def test_notebook_findings_carry_cell_and_file_positions(rules: RuleSet) -> None
     placed = [(f.cell, f.cell_line, raw_lines[f.line - 1][f.column - 1 : f.end_column - 1]) for f in result.findings]
     assert placed == [(2, 3, "torch.cuda.synchronize"), (3, 2, "torch.cuda.synchronize")]
     assert not result.errors
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+
+
+def test_requirement_includes_are_followed(ruleset: RuleSet, tmp_path: Path) -> None:
+    """``-r``/``-c`` files are read whatever their name, once each (cycles end), and a missing one is a
+    warning on the line that names it; the rest of the run goes on."""
+    _write(tmp_path, {
+        "requirements.txt": "-r deps/base.in\n--requirement=requirements-dev.txt\n-r missing.txt\n-c deps/pins.txt\n",
+        "requirements-dev.txt": "-r requirements.txt\nbitsandbytes\n",
+        "deps/base.in": "numpy\nflash-attn\n-r ../requirements.txt\n",
+        "deps/pins.txt": "cupy-cuda12x==13.0\n",
+    })
+    run = check_paths(["."], ruleset, cwd=tmp_path)
+    assert sorted((f.path, f.line, f.rule_id) for f in run.findings) == [
+        ("deps/base.in", 2, "LD105"), ("deps/pins.txt", 1, "LD103"), ("requirements-dev.txt", 2, "LD107")]
+    assert [(e.path, e.message, e.partial) for e in run.errors] == [
+        ("requirements.txt", "line 3: cannot read the included requirements file 'missing.txt'", True)]
+    assert run.files_scanned == 4
+
+
+def test_an_include_named_on_the_command_line_is_read_as_requirements(ruleset: RuleSet, tmp_path: Path) -> None:
+    _write(tmp_path, {"requirements.txt": "-r base.in\n", "base.in": "xformers\n"})
+    run = check_paths(["requirements.txt", "base.in"], ruleset, cwd=tmp_path)
+    assert [(f.path, f.rule_id) for f in run.findings] == [("base.in", "LD105")]
+    assert not run.errors
+
+
+def test_setup_py_requirements(ruleset: RuleSet, tmp_path: Path) -> None:
+    """``setup(install_requires=..., extras_require=...)`` literals go through the dependency rules,
+    even in a setup.py the Python prefilter would skip; a string pip rejects is a warning with its line."""
+    setup = ('from setuptools import setup\n'
+             'setup(\n'
+             '    name="x",\n'
+             '    install_requires=["numpy", "flash-attn>=2"],\n'
+             '    extras_require={"q": ["bitsandbytes"], "bad": ["==1.0"]},\n'
+             '    tests_require=REQS,\n'
+             ')\n'
+             'other(install_requires=["xformers"])\n')
+    _write(tmp_path, {"setup.py": setup, "pkg/not_setup.py": setup})
+    run = check_paths(["."], ruleset, cwd=tmp_path)
+    assert [(f.path, f.line, f.rule_id, f.symbol) for f in run.findings] == [
+        ("setup.py", 4, "LD105", "flash-attn"), ("setup.py", 5, "LD107", "bitsandbytes")]
+    assert [(e.path, e.message.split(":")[0], e.partial) for e in run.errors] == [("setup.py", "line 5", True)]

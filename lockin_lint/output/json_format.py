@@ -38,6 +38,9 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         data["cell"], data["cell_line"] = finding.cell, finding.cell_line
     if finding.portable is not None:
         data["portable"] = {"replacement": finding.portable.replacement, "min_torch": finding.portable.min_torch}
+    if finding.depends_on:
+        data["depends_on"] = [{"path": d.path, "line": d.line, "column": d.column, "message": d.message}
+                              for d in finding.depends_on]
     return data
 
 

@@ -211,6 +211,13 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
             },
         }}],
     }
+    if finding.depends_on:
+        result["relatedLocations"] = [{
+            "id": number,
+            "physicalLocation": {"artifactLocation": artifact_location(place.path),
+                                 "region": {"startLine": place.line, "startColumn": place.column}},
+            "message": {"text": place.message},
+        } for number, place in enumerate(finding.depends_on, 1)]
     if finding.fingerprint:
         result["partialFingerprints"] = {FINGERPRINT_KEY: finding.fingerprint}
     suppressions = _suppressions(finding)

@@ -1,0 +1,289 @@
+"""Facts about home-made CUDA extensions: how Python builds them, and what their C++ binds and launches.
+
+A Python call into an extension (``_C.fused_add(x)``, ``torch.ops.myops.fused_add(x)``) is lock-in
+that no single file shows: the call site looks like plain Python, and the kernel it needs sits in a
+``.cu`` file next to a ``setup.py``. These helpers extract the two halves; `linker` joins them.
+
+Both halves are cheap by construction: builds come from matches the Python matcher already made
+(``CUDAExtension``/``load`` calls), and the C/C++ walk runs only on the few files an extension names
+or that register ops, in the cross-file pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import tree_sitter as ts
+
+from .matching import RawMatch
+from .model import ExtensionBuild
+
+#: Qualified names whose calls build an extension (the symbols LL600/LL601 report).
+BUILDERS = frozenset({"torch.utils.cpp_extension.CUDAExtension", "torch.utils.cpp_extension.load",
+                      "torch.utils.cpp_extension.load_inline"})
+#: Strings in a build call that name source files.
+SOURCE_SUFFIXES = (".cu", ".cuh", ".cpp", ".cc", ".cxx", ".c")
+#: Registration macros and the method that binds an op in each (``m.def``, ``m.impl``).
+_PYBIND = "PYBIND11_MODULE"
+_LIBRARY = frozenset({"TORCH_LIBRARY", "TORCH_LIBRARY_FRAGMENT"})
+_LIBRARY_IMPL = "TORCH_LIBRARY_IMPL"
+_BINDING_METHODS = frozenset({"def", "impl"})
+
+
+def _text(node: ts.Node | None) -> str:
+    return node.text.decode("utf-8", "replace") if node is not None and node.text is not None else ""
+
+
+# -- Python: builds ------------------------------------------------------------------------------
+def _string_value(node: ts.Node) -> str | None:
+    """A plain string literal's value; None for f-strings and concatenations."""
+    if node.type != "string" or any(c.type == "interpolation" for c in node.children):
+        return None
+    return "".join(_text(c) for c in node.children if c.type in ("string_content", "escape_sequence"))
+
+
+def extension_builds(matches: list[RawMatch]) -> tuple[ExtensionBuild, ...]:
+    """The extensions a Python file builds, from its matched ``CUDAExtension``/``load`` calls."""
+    builds = []
+    for match in matches:
+        if match.symbol not in BUILDERS:
+            continue
+        call = match.node.parent
+        if call is None or call.type != "call" or call.child_by_field_name("function") != match.node:
+            continue  # the import line, or the name passed around
+        args = call.child_by_field_name("arguments")
+        if args is None:
+            continue
+        name = ""
+        positional = [a for a in args.named_children if a.type not in ("keyword_argument", "comment")]
+        for arg in args.named_children:
+            if arg.type == "keyword_argument" and _text(arg.child_by_field_name("name")) == "name":
+                name = _string_value(arg.child_by_field_name("value") or arg) or ""
+        if not name and positional:
+            name = _string_value(positional[0]) or ""
+        sources = []
+        stack = list(args.named_children)
+        while stack:
+            item = stack.pop(0)
+            value = _string_value(item)
+            if value is not None and value.endswith(SOURCE_SUFFIXES):
+                sources.append(value)
+            elif item.type != "string":
+                stack[:0] = item.named_children
+        holder = call.parent
+        variable = None
+        if holder is not None and holder.type == "assignment" and holder.child_by_field_name("right") == call:
+            left = holder.child_by_field_name("left")
+            if left is not None and left.type == "identifier":
+                variable = _text(left)
+        point = call.start_point
+        builds.append(ExtensionBuild(name, tuple(sources), variable, point.row + 1, point.column + 1))
+    return tuple(builds)
+
+
+# -- C/C++/CUDA: functions, launches, bindings ---------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Function:
+    """A function defined in C/C++/CUDA: where, whether it is a ``__global__`` kernel, what it calls."""
+
+    name: str
+    path: str
+    line: int
+    column: int
+    kernel: bool
+    #: Names of the functions it calls or launches (the last component of qualified names).
+    calls: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """An op made callable from Python: ``m.def("op", &fn)`` / ``m.impl("op", fn)`` in a binding block.
+
+    ``scope`` is the block's first macro argument: the module name of ``PYBIND11_MODULE`` (often
+    ``TORCH_EXTENSION_NAME``) or the op namespace of ``TORCH_LIBRARY``; ``key`` is the dispatch key of
+    a ``TORCH_LIBRARY_IMPL`` block.
+    """
+
+    kind: str  # "pybind" | "library" | "impl"
+    scope: str
+    op: str
+    calls: frozenset[str]
+    path: str
+    line: int
+    column: int
+    key: str = ""
+
+
+@dataclass
+class CodeFacts:
+    functions: list[Function] = field(default_factory=list)
+    bindings: list[Binding] = field(default_factory=list)
+
+
+def _last_name(node: ts.Node | None) -> str:
+    """``a::b::f`` / ``f<T>`` / ``f`` as ``f``; empty for anything that is not a plain name."""
+    while node is not None and node.type in ("qualified_identifier", "template_function", "template_type"):
+        node = node.child_by_field_name("name")
+    return _text(node) if node is not None and node.type in ("identifier", "field_identifier") else ""
+
+
+def _function_name(definition: ts.Node) -> str:
+    declarator = definition.child_by_field_name("declarator")
+    while declarator is not None and declarator.type != "function_declarator":
+        declarator = declarator.child_by_field_name("declarator")
+    return _last_name(declarator.child_by_field_name("declarator")) if declarator is not None else ""
+
+
+def _called_names(node: ts.Node, references: bool = False) -> set[str]:
+    """Every function called or kernel launched below ``node`` (``AT_DISPATCH_...(..., [&] {
+    k<<<...>>>(...); })`` included); with ``references``, every ``&fn`` and bare-name argument too.
+
+    References are how a binding names its code (``m.def("op", &fn)``, ``m.impl("op", TORCH_FN(fn))``);
+    inside function bodies they would mostly be variables (``cudaMalloc(&ptr)``), so only calls count.
+    """
+    names: set[str] = set()
+    cursor = node.walk()
+    visited_children = False
+    while True:
+        if not visited_children:
+            current = cursor.node
+            if current is not None:
+                if current.type == "call_expression":
+                    name = _last_name(current.child_by_field_name("function"))
+                    if name:
+                        names.add(name)
+                elif references and current.type == "pointer_expression" and current.child_count == 2 \
+                        and current.children[0].type == "&":
+                    name = _last_name(current.children[1])
+                    if name:
+                        names.add(name)
+                elif references and current.type == "argument_list":
+                    names.update(_last_name(a) for a in current.named_children
+                                 if a.type in ("identifier", "qualified_identifier", "template_function"))
+            if cursor.goto_first_child():
+                continue
+            visited_children = True
+        if cursor.goto_next_sibling():
+            visited_children = False
+        elif not cursor.goto_parent():
+            break
+    names.discard("")
+    return names
+
+
+def _macro_arguments(declarator: ts.Node) -> list[str]:
+    params = declarator.child_by_field_name("parameters") or declarator.child_by_field_name("arguments")
+    return [_text(p).strip() for p in params.named_children] if params is not None else []
+
+
+def _op_name(schema: str) -> str:
+    """``"ns::op.overload(Tensor x) -> Tensor"`` names the op ``op``."""
+    name = schema.split("(", 1)[0].strip()
+    return name.rsplit("::", 1)[-1].split(".", 1)[0]
+
+
+def _bindings(path: str, definition: ts.Node, macro: str, arguments: list[str]) -> list[Binding]:
+    kind = "pybind" if macro == _PYBIND else "impl" if macro == _LIBRARY_IMPL else "library"
+    scope = arguments[0] if arguments else ""
+    key = arguments[1] if kind == "impl" and len(arguments) >= 2 else ""
+    body = definition.child_by_field_name("body")
+    found = []
+    for stmt in body.named_children if body is not None else ():
+        call = stmt.named_children[0] if stmt.type == "expression_statement" and stmt.named_children else None
+        if call is None or call.type != "call_expression":
+            continue
+        while True:  # m.def(...).def(...): a chain of bindings, the outermost call last
+            function = call.child_by_field_name("function")
+            if function is None or function.type != "field_expression":
+                break
+            method = _text(function.child_by_field_name("field"))
+            args = call.child_by_field_name("arguments")
+            values = args.named_children if args is not None else []
+            if method in _BINDING_METHODS and values and values[0].type == "string_literal":
+                schema = "".join(_text(c) for c in values[0].named_children if c.type == "string_content")
+                calls: set[str] = set()
+                for value in values[1:]:
+                    calls |= _called_names(value, references=True) | ({_last_name(value)} - {""})
+                point = call.start_point
+                found.append(Binding(kind, scope, _op_name(schema), frozenset(calls), path, point.row + 1,
+                                     point.column + 1, key))
+            receiver = function.child_by_field_name("argument")
+            if receiver is None or receiver.type != "call_expression":
+                break
+            call = receiver
+    return found
+
+
+def scan_code(path: str, root: ts.Node) -> CodeFacts:
+    """Functions (with kernels and calls) and op bindings of one parsed C/C++/CUDA file."""
+    facts = CodeFacts()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.type != "function_definition":
+            stack.extend(c for c in node.named_children if c.type in _CONTAINERS)
+            continue
+        declarator = node.child_by_field_name("declarator")
+        macro = _text(declarator.child_by_field_name("declarator")) if declarator is not None \
+            and declarator.type == "function_declarator" else ""
+        if macro == _PYBIND or macro in _LIBRARY or macro == _LIBRARY_IMPL:
+            facts.bindings += _bindings(path, node, macro, _macro_arguments(declarator))
+            continue
+        name = _function_name(node)
+        if not name:
+            continue
+        kernel = any(c.type == "__global__" for c in node.children)
+        point = node.start_point
+        body = node.child_by_field_name("body")
+        calls = frozenset(_called_names(body)) if body is not None else frozenset()
+        facts.functions.append(Function(name, path, point.row + 1, point.column + 1, kernel, calls))
+    return facts
+
+
+#: Nodes that hold function definitions: the file, namespaces, templates, ``extern "C"`` blocks,
+#: preprocessor conditionals, classes.
+_CONTAINERS = frozenset({"translation_unit", "namespace_definition", "declaration_list", "template_declaration",
+                         "linkage_specification", "preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif",
+                         "function_definition", "class_specifier", "struct_specifier", "field_declaration_list"})
+
+
+# -- Python: setup.py requirements ----------------------------------------------------------------
+#: ``setup()`` keywords whose strings are requirements (a list, or a dict of lists for extras).
+REQUIREMENT_KEYWORDS = frozenset({"install_requires", "extras_require", "setup_requires", "tests_require"})
+
+
+def setup_requirements(root: ts.Node) -> list[tuple[str, ts.Node]]:
+    """The requirement strings of a ``setup.py``'s ``setup(...)`` call, each with its string node.
+
+    Only literals written in the call are read; a list built elsewhere (``install_requires=reqs``)
+    is not followed: that needs the file to run, and the tool never runs scanned code.
+    """
+    found: list[tuple[str, ts.Node]] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.type == "call":
+            function = node.child_by_field_name("function")
+            name = _text(function).rsplit(".", 1)[-1]
+            args = node.child_by_field_name("arguments")
+            if name == "setup" and args is not None:
+                for arg in args.named_children:
+                    if arg.type == "keyword_argument" and _text(arg.child_by_field_name("name")) in REQUIREMENT_KEYWORDS:
+                        found += _strings_below(arg.child_by_field_name("value"))
+                continue
+        stack.extend(reversed(node.named_children))
+    return found
+
+
+def _strings_below(node: ts.Node | None) -> list[tuple[str, ts.Node]]:
+    """String values in a list/tuple, or in a dict's values (``extras_require``), in source order."""
+    if node is None:
+        return []
+    if node.type == "string":
+        value = _string_value(node)
+        return [(value, node)] if value is not None else []
+    if node.type == "pair":
+        return _strings_below(node.child_by_field_name("value"))
+    if node.type in ("list", "tuple", "dictionary", "parenthesized_expression"):
+        return [item for child in node.named_children for item in _strings_below(child)]
+    return []

@@ -1,0 +1,252 @@
+"""The cross-file pass: link Python calls into the run's own CUDA extensions to the kernels they need.
+
+It runs after every file was checked on its own, and costs nothing unless some Python file builds a
+CUDA extension (``CUDAExtension``/``load``) or some C/C++ file registers ops. Then it:
+
+1. resolves each build's source strings against the run's C/C++/CUDA files;
+2. parses those files (and the run's ``.cu``/``.cuh`` files) for functions, kernel launches and op
+   bindings (``PYBIND11_MODULE``, ``TORCH_LIBRARY``, ``TORCH_LIBRARY_IMPL``);
+3. follows each bound op through the functions it calls to the ``__global__`` kernels it launches;
+4. re-checks, with that table, the Python files that spell an extension's name, so their call sites
+   are reported (rule ``custom-op-call``) pointing at the kernels, through the same suppression,
+   fingerprint and notebook handling as every other finding.
+
+Only what the run scanned can be linked: a kernel file outside the given paths is not read.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import posixpath
+import re
+from collections import defaultdict
+from typing import Callable, Iterable
+
+from .discover import CUDA_SUFFIXES, language_of
+from .engine import Engine
+from .extensions import Binding, CodeFacts, Function
+from .model import ExtensionBuild, FileResult, Location
+from .op_calls import ExtensionLink, LinkTable
+
+#: Dispatch keys whose kernels run on every device (composites of other ops): such an op is portable.
+_PORTABLE_KEYS = frozenset({"CompositeImplicitAutograd", "CompositeExplicitAutograd",
+                            "CompositeExplicitAutogradNonFunctional"})
+_CUDA_KEYS = frozenset({"CUDA", "AutogradCUDA", "SparseCUDA", "QuantizedCUDA", "NestedTensorCUDA", "SparseCsrCUDA"})
+_CUDA_FILES = tuple(sorted(CUDA_SUFFIXES))
+#: How many calls deep an op is followed to its kernels (binding -> wrapper -> launcher -> kernel).
+_MAX_DEPTH = 8
+
+Reader = Callable[[str], bytes | None]
+
+
+def link_extensions(results: list[FileResult], files: dict[str, str], engine: Engine, read: Reader) -> list[FileResult]:
+    """``results`` with the Python files that call the run's extensions re-checked with links.
+
+    ``files`` maps display paths to paths to open; ``read`` returns a file's bytes (None if it
+    cannot be read, which leaves that file's first result in place).
+    """
+    builds = [(r.path, b) for r in results if r.facts is not None for b in r.facts.builds]
+    registering = [r.path for r in results if r.facts is not None and r.facts.registers_ops]
+    if engine.link_rule is None or not (builds or registering):
+        return results
+    languages = {path: language_of(path) for path in files}
+    code_files = sorted(p for p, language in languages.items() if language == "cuda")
+    sources = {id(build): resolve_sources(path, build.sources, code_files) for path, build in builds}
+    scanned: dict[str, CodeFacts] = {}
+
+    def scan(paths: Iterable[str]) -> None:
+        for path in sorted(set(paths) - set(scanned)):
+            data = read(files[path])
+            if data is not None:
+                scanned[path] = engine.scan_code(path, data)
+
+    scan([*registering, *(p for found in sources.values() for p in found)])
+    # A bound function may be defined, or launch its kernel, in any .cu file of the run: parse those
+    # that spell a name the bindings reach but nothing scanned defines, until none is left.
+    pending = {p: b"" for p in code_files if p.endswith(_CUDA_FILES) and p not in scanned}
+    graph = _Graph(scanned.values())
+    for _ in range(_MAX_DEPTH):
+        missing = graph.unresolved(set().union(*(b.calls for c in scanned.values() for b in c.bindings)))
+        if not missing or not pending:
+            break
+        words = re.compile(rb"\b(?:" + b"|".join(re.escape(m.encode()) for m in sorted(missing)) + rb")\b")
+        hits = []
+        for path in sorted(pending):
+            data = pending[path] or read(files[path]) or b""
+            pending[path] = data
+            if words.search(data):
+                hits.append(path)
+        if not hits:
+            break
+        scan(hits)
+        for path in hits:
+            del pending[path]
+        graph = _Graph(scanned.values())
+    table = LinkTable(*_extensions(builds, sources, scanned, graph), namespaces=_namespaces(scanned, graph))
+    if not table:
+        return results
+    linked = []
+    for result in results:
+        if languages.get(result.path) in ("python", "notebook"):
+            data = read(files[result.path])
+            if data is not None and table.may_reach(result.path, data):
+                result = engine.check(result.path, data, prefilter=False, links=table)
+        linked.append(result)
+    return linked
+
+
+def resolve_sources(build_path: str, written: tuple[str, ...], code_files: list[str]) -> list[str]:
+    """The run's files a build's source strings name, relative to the build file's directory.
+
+    ``os.path.join(here, "csrc", "k.cu")`` leaves only ``"k.cu"`` as a literal, so a string also
+    matches any file below the build's directory that ends with it; globs (``"csrc/*.cu"``) match too.
+    """
+    base = posixpath.dirname(build_path)
+    below = [f for f in code_files if not base or f.startswith(base + "/")]
+    found: list[str] = []
+    for text in written:
+        text = text.replace("\\", "/")
+        joined = posixpath.normpath(posixpath.join(base, text))
+        tail = posixpath.normpath(text).lstrip("./")
+        glob = any(c in text for c in "*?[")
+
+        def names(candidate: str) -> bool:
+            return candidate == joined or candidate.endswith("/" + tail) or candidate == tail or glob and (
+                fnmatch.fnmatchcase(candidate, joined) or fnmatch.fnmatchcase(candidate, "*/" + tail))
+
+        # below the build file first; ``join(here, "..", "csrc", "k.cu")`` reaches a sibling directory
+        matched = [c for c in below if names(c)] or [c for c in code_files if names(c)]
+        found += [c for c in matched if c not in found]
+    return found
+
+
+class _Graph:
+    """Functions of the scanned files by name, to follow an op's calls down to its kernels."""
+
+    def __init__(self, facts: Iterable[CodeFacts]) -> None:
+        self.functions: dict[str, list[Function]] = defaultdict(list)
+        for code in facts:
+            for function in code.functions:
+                self.functions[function.name].append(function)
+
+    def unresolved(self, names: Iterable[str]) -> set[str]:
+        """Names reachable from ``names`` through defined functions that no scanned file defines."""
+        missing: set[str] = set()
+        frontier, seen = set(names), set()
+        for _ in range(_MAX_DEPTH):
+            following: set[str] = set()
+            for name in frontier - seen:
+                seen.add(name)
+                defined = self.functions.get(name)
+                if not defined:
+                    missing.add(name)
+                for function in defined or ():
+                    if not function.kernel:
+                        following |= function.calls
+            frontier = following
+        return missing
+
+    def needs(self, names: Iterable[str]) -> tuple[Location, ...]:
+        """What calls of ``names`` need ported: the ``__global__`` kernels they reach (breadth first,
+        bounded), or failing those the host functions they reach in ``.cu`` files (an op built on
+        cuBLAS has CUDA code but no kernel). Empty when they reach only plain C++."""
+        kernels: dict[tuple[str, int], Location] = {}
+        cuda_code: dict[tuple[str, int], Location] = {}
+        frontier, seen = set(names), set()
+        for _ in range(_MAX_DEPTH):
+            following: set[str] = set()
+            for name in sorted(frontier - seen):
+                seen.add(name)
+                for function in self.functions.get(name, ()):
+                    key = (function.path, function.line)
+                    if function.kernel:
+                        kernels[key] = Location(function.path, function.line, function.column,
+                                                f"kernel `{function.name}`")
+                        continue
+                    if function.path.endswith(_CUDA_FILES):
+                        cuda_code[key] = Location(function.path, function.line, function.column,
+                                                  f"CUDA host code `{function.name}`")
+                    following |= function.calls
+            frontier = following
+            if not frontier - seen:
+                break
+        chosen = kernels or cuda_code
+        return tuple(chosen[key] for key in sorted(chosen))
+
+
+def _binding_location(binding: Binding) -> Location:
+    return Location(binding.path, binding.line, binding.column, f"binding of `{binding.op}`")
+
+
+def _extensions(builds: list[tuple[str, ExtensionBuild]], sources: dict[int, list[str]], scanned: dict[str, CodeFacts],
+                graph: _Graph) -> tuple[dict[str, ExtensionLink], dict[tuple[str, str], ExtensionLink],
+                                        dict[tuple[str, str], ExtensionLink]]:
+    modules: dict[str, ExtensionLink] = {}
+    variables: dict[tuple[str, str], ExtensionLink] = {}
+    exported: dict[tuple[str, str], ExtensionLink] = {}
+    for path, build in builds:
+        if not build.name and not build.variable:
+            continue
+        files = sources[id(build)]
+        tail = build.name.rsplit(".", 1)[-1]
+        binding_files = [f for f in files if f in scanned] + [
+            f for f, code in scanned.items() if f not in files and any(
+                b.kind == "pybind" and b.scope == tail and tail for b in code.bindings)]
+        ops: dict[str, tuple[Location, ...]] = {}
+        for file in binding_files:
+            for binding in scanned[file].bindings:
+                if binding.kind == "pybind":  # an op reaching only plain C++ needs no CUDA port: left out
+                    needs = graph.needs(binding.calls)
+                    if not needs and binding.path.endswith(_CUDA_FILES):
+                        needs = (_binding_location(binding),)
+                    ops[binding.op] = tuple(sorted(set(ops.get(binding.op, ()) + needs), key=_order))
+        fallback = tuple(Location(f.path, f.line, f.column, f"kernel `{f.name}`")
+                         for file in files if file in scanned for f in scanned[file].functions if f.kernel)
+        fallback = fallback or (Location(path, build.line, build.column, f"extension `{build.name or build.variable}` "
+                                                                            "built here"),)
+        link = ExtensionLink(build.name or build.variable or "", ops, fallback)
+        if build.name:
+            modules[build.name] = link
+        if build.variable:
+            variables[(path, build.variable)] = link
+            exported[(posixpath.basename(path).rsplit(".", 1)[0], build.variable)] = link
+    claimed = {b for path, build in builds for b in sources[id(build)]}
+    for file, code in scanned.items():  # a named module built outside Python (CMake): its name is the import
+        named = [b for b in code.bindings if b.kind == "pybind" and b.scope.isidentifier()
+                 and b.scope != "TORCH_EXTENSION_NAME" and b.scope not in modules]
+        if file in claimed or not named:
+            continue
+        ops = {}
+        for binding in named:
+            ops[binding.op] = graph.needs(binding.calls) or (
+                (_binding_location(binding),) if file.endswith(_CUDA_FILES) else ())
+        kernels = tuple(Location(f.path, f.line, f.column, f"kernel `{f.name}`") for f in code.functions if f.kernel)
+        modules[named[0].scope] = ExtensionLink(named[0].scope, ops, kernels)
+    return modules, variables, exported
+
+
+def _namespaces(scanned: dict[str, CodeFacts], graph: _Graph) -> dict[str, dict[str, tuple[Location, ...]]]:
+    """``torch.ops`` namespaces to their ops that need CUDA code, and what each needs.
+
+    An op needs CUDA when an implementation is registered for a CUDA dispatch key, reaches a kernel,
+    or is bound in a ``.cu`` file; a composite implementation makes it portable, so it is left out.
+    """
+    grouped: dict[tuple[str, str], list[Binding]] = defaultdict(list)
+    for code in scanned.values():
+        for binding in code.bindings:
+            if binding.kind != "pybind" and binding.scope:
+                grouped[(binding.scope, binding.op)].append(binding)
+    namespaces: dict[str, dict[str, tuple[Location, ...]]] = {}
+    for (namespace, op), bindings in sorted(grouped.items()):
+        if any(b.key in _PORTABLE_KEYS for b in bindings):
+            continue
+        kernels = graph.needs(set().union(*(b.calls for b in bindings)))
+        cuda = kernels or any(b.key in _CUDA_KEYS or b.path.endswith(_CUDA_FILES) for b in bindings)
+        if cuda:
+            shown = [b for b in bindings if b.key in _CUDA_KEYS] or bindings
+            namespaces.setdefault(namespace, {})[op] = kernels or tuple(_binding_location(b) for b in shown)
+    return namespaces
+
+
+def _order(location: Location) -> tuple[str, int, int]:
+    return (location.path, location.line, location.column)

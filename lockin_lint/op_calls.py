@@ -1,0 +1,205 @@
+"""Find Python uses of a home-made CUDA extension's ops, given what the run's extensions export.
+
+The table comes from the cross-file pass (`linker`); this matcher runs only on the few Python files
+that spell one of its names, so it can afford to walk the whole tree. It resolves the import forms a
+package uses for its own extension (``import pkg._C``, ``from pkg import _C``, ``from . import _C``,
+``from pkg._C import op``), a module bound by ``ext = load(...)`` in the same file (or imported
+from the file that binds it), and ``torch.ops.<namespace>.<op>``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import tree_sitter as ts
+
+from .matching import RawMatch, SpanMatcher
+from .model import Location, Rule
+
+_DEFINITION_PARENTS = frozenset({"function_definition", "class_definition", "keyword_argument", "parameters",
+                                 "default_parameter", "typed_parameter", "typed_default_parameter"})
+
+
+@dataclass(frozen=True)
+class ExtensionLink:
+    """An extension module and, per op it exports, what that op needs ported."""
+
+    name: str
+    ops: Mapping[str, tuple[Location, ...]]
+    #: For an op the bindings do not name (or that were not scanned): the extension's kernels, or
+    #: where it is built.
+    fallback: tuple[Location, ...]
+
+    def needs(self, op: str) -> tuple[Location, ...]:
+        """Empty for an op whose binding reaches no CUDA code: calling it needs nothing ported."""
+        return self.ops[op] if op in self.ops else self.fallback
+
+
+@dataclass(frozen=True)
+class LinkTable:
+    """What the run's extensions export to Python, keyed the ways Python code reaches them."""
+
+    #: Dotted module name (``pkg._C``) to extension.
+    modules: Mapping[str, ExtensionLink] = field(default_factory=dict)
+    #: (build file's display path, variable) for ``ext = load(...)``.
+    variables: Mapping[tuple[str, str], ExtensionLink] = field(default_factory=dict)
+    #: (build file's module name, variable): the same variable imported from that module.
+    exported: Mapping[tuple[str, str], ExtensionLink] = field(default_factory=dict)
+    #: ``torch.ops`` namespace to op to what it needs (ops with CUDA code only).
+    namespaces: Mapping[str, Mapping[str, tuple[Location, ...]]] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.modules or self.variables or self.namespaces)
+
+    def may_reach(self, path: str, data: bytes) -> bool:
+        """Could this Python file use one of these ops? (What it must spell; decides the re-check.)
+
+        A module is reached through its last component plus its package's name or a relative import,
+        a loaded module through its variable (in its own file, or with the module that binds it),
+        and ``torch.ops`` namespaces as ``ops.<namespace>``.
+        """
+        for name in self.modules:
+            head, _, tail = name.rpartition(".")
+            if tail.encode() in data and (not head or head.split(".")[0].encode() in data or b"from ." in data):
+                return True
+        if any(bound == path for bound, _ in self.variables):
+            return True
+        if any(variable.encode() in data and module.encode() in data for module, variable in self.exported):
+            return True
+        return any(b"ops." + namespace.encode() in data for namespace in self.namespaces)
+
+    def module(self, dotted: str, relative: bool) -> ExtensionLink | None:
+        """The extension named ``dotted``; a relative import matches any package's module of that name."""
+        found = self.modules.get(dotted)
+        if found is None and relative:
+            found = next((ext for name, ext in self.modules.items() if name.endswith("." + dotted)), None)
+        return found
+
+
+def _text(node: ts.Node | None) -> str:
+    return node.text.decode("utf-8", "replace") if node is not None and node.text is not None else ""
+
+
+class OpCallMatcher(SpanMatcher):
+    """One file's uses of extension ops, reported with the rule for custom-op calls."""
+
+    def __init__(self, table: LinkTable, rule: Rule, path: str, source: bytes, root: ts.Node) -> None:
+        super().__init__(source, root)
+        self.table = table
+        self.rule = rule
+        self.path = path
+        self.stem = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        self.links: dict[tuple[str, int, int], tuple[Location, ...]] = {}
+        #: local name -> extension module it is bound to
+        self.direct: dict[str, ExtensionLink] = {}
+        #: local name -> (extension, op) for ``from pkg._C import op``
+        self.ops: dict[str, tuple[ExtensionLink, str]] = {}
+        #: local name -> (dotted module path, relative?) for module imports that may lead to one
+        self.paths: dict[str, tuple[str, bool]] = {}
+
+    def run(self) -> list[RawMatch]:
+        for (path, variable), ext in self.table.variables.items():
+            if path == self.path:
+                self.direct[variable] = ext
+        identifiers: list[ts.Node] = []
+        stack = [self.root]
+        while stack:
+            node = stack.pop()
+            if node.type == "import_statement":
+                self._import(node)
+            elif node.type == "import_from_statement":
+                self._import_from(node)
+            elif node.type == "identifier":
+                identifiers.append(node)
+            else:
+                stack.extend(reversed(node.children))
+        for node in identifiers:
+            self._use(node)
+        return list(self.matches.values())
+
+    def _add_link(self, node: ts.Node, symbol: str, needs: tuple[Location, ...]) -> None:
+        key = (self.rule.id, node.start_byte, node.end_byte)
+        if needs and key not in self.matches:
+            self.matches[key] = RawMatch(self.rule, symbol, node, needs)
+
+    # -- imports -------------------------------------------------------------------------------
+    def _import(self, stmt: ts.Node) -> None:
+        for item in stmt.children_by_field_name("name"):
+            if item.type == "aliased_import":
+                module, local = _text(item.child_by_field_name("name")), _text(item.child_by_field_name("alias"))
+                ext = self.table.module(module, False)
+                if ext is not None:
+                    self.direct[local] = ext
+                else:
+                    self.paths[local] = (module, False)
+            else:
+                root = _text(item).split(".", 1)[0]
+                self.paths[root] = (root, False)
+
+    def _import_from(self, stmt: ts.Node) -> None:
+        module_node = stmt.child_by_field_name("module_name")
+        if module_node is None:
+            return
+        relative = module_node.type == "relative_import"
+        module = _text(module_node).lstrip(".")
+        for item in stmt.children_by_field_name("name"):
+            if item.type == "aliased_import":
+                name, local = _text(item.child_by_field_name("name")), _text(item.child_by_field_name("alias"))
+            else:
+                name = local = _text(item)
+            full = f"{module}.{name}" if module else name
+            ext = self.table.module(full, relative)
+            parent = self.table.module(module, relative) if module else None
+            exported = self.table.exported.get((module.rsplit(".", 1)[-1], name)) if module else None
+            if ext is not None:
+                self.direct[local] = ext
+            elif parent is not None:
+                self.ops[local] = (parent, name)
+            elif exported is not None:
+                self.direct[local] = exported
+            else:
+                self.paths[local] = (full, relative)
+
+    # -- uses ----------------------------------------------------------------------------------
+    def _use(self, node: ts.Node) -> None:
+        name = _text(node)
+        if name not in self.direct and name not in self.ops and name not in self.paths:
+            return
+        parent = node.parent
+        if parent is None or parent.type in ("dotted_name", "aliased_import") or (
+                parent.type in _DEFINITION_PARENTS and parent.child_by_field_name("name") == node):
+            return
+        if parent.type == "attribute" and parent.child_by_field_name("object") != node:
+            return  # ``x._C``: an attribute that happens to share the name
+        chain = [node]
+        while chain[-1].parent is not None and chain[-1].parent.type == "attribute" \
+                and chain[-1].parent.child_by_field_name("object") == chain[-1]:
+            chain.append(chain[-1].parent)
+        names = [_text(n.child_by_field_name("attribute")) for n in chain[1:]]
+        if name in self.ops:
+            ext, op = self.ops[name]
+            self._add_link(node, f"{ext.name}.{op}", ext.needs(op))
+        elif name in self.direct:
+            if names:
+                ext = self.direct[name]
+                self._add_link(chain[1], f"{ext.name}.{names[0]}", ext.needs(names[0]))
+        else:
+            self._path_use(name, chain, names)
+
+    def _path_use(self, root: str, chain: list[ts.Node], names: list[str]) -> None:
+        base, relative = self.paths[root]
+        parts = [*base.split("."), *names] if base else names
+        if parts[:2] == ["torch", "ops"] and len(parts) >= 4 and not relative:
+            ops = self.table.namespaces.get(parts[2], {})
+            if parts[3] in ops:
+                depth = 3 - (len(base.split(".")) - 1)
+                self._add_link(chain[depth], "torch.ops." + ".".join(parts[2:4]), ops[parts[3]])
+            return
+        for size in range(len(parts) - 1, 0, -1):
+            ext = self.table.module(".".join(parts[:size]), relative)
+            if ext is not None:
+                depth = size - (len(base.split(".")) - 1)
+                if 0 < depth < len(chain):
+                    self._add_link(chain[depth], f"{ext.name}.{parts[size]}", ext.needs(parts[size]))
+                return

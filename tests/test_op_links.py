@@ -1,0 +1,271 @@
+"""Calls into the project's own CUDA extensions, linked to their kernels (the cross-file pass).
+
+The acceptance fixture is ``fixtures/repo`` (its annotations are checked by test_fixtures.py); these
+tests hold the links themselves to the kernels the run found, the SARIF/JSON shape, the effort rule
+(a kernel counts once, however many calls reach it), and the resolution rules case by case.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import tree_sitter as ts
+import tree_sitter_cuda
+
+from lockin_lint.api import check_paths
+from lockin_lint.extensions import scan_code
+from lockin_lint.linker import resolve_sources
+from lockin_lint.model import RunResult, Settings
+from lockin_lint.output.json_format import finding_dict
+from lockin_lint.ruleset import RuleSet
+from lockin_lint.score import summarize
+
+from .conftest import FIXTURES
+from .test_sarif import sarif, schema_errors
+
+REPO_FIXTURE = FIXTURES / "repo"
+
+
+@pytest.fixture(scope="module")
+def repo_run(ruleset: RuleSet) -> RunResult:
+    return check_paths(["."], ruleset, cwd=REPO_FIXTURE)
+
+
+def project(tmp_path: Path, files: dict[str, str], ruleset: RuleSet, paths: tuple[str, ...] = (".",)) -> RunResult:
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    return check_paths(list(paths), ruleset, cwd=tmp_path)
+
+
+def links(run: RunResult) -> dict[tuple[str, int], list[tuple[str, int]]]:
+    """(path, line) of each call-site finding -> (path, line) of what it depends on."""
+    return {(f.path, f.line): [(d.path, d.line) for d in f.depends_on] for f in run.findings if f.rule_id == "LL710"}
+
+
+# -- the acceptance fixture --------------------------------------------------------------------------
+def test_every_call_points_at_a_kernel_the_run_reported(repo_run: RunResult) -> None:
+    kernels = {(f.path, f.line): f.symbol for f in repo_run.findings if f.rule_id == "LC7000"}
+    calls = [f for f in repo_run.findings if f.rule_id == "LL710"]
+    assert {f.symbol for f in calls} == {"fused_ops._C.fused_add", "torch.ops.fused.scale", "bias_ext.bias_add"}
+    for call in calls:
+        assert call.depends_on, call
+        for place in call.depends_on:
+            assert (place.path, place.line) in kernels, (call, place)
+            assert place.message == f"kernel `{kernels[(place.path, place.line)].removeprefix('__global__ ')}`"
+        first = call.depends_on[0]
+        assert f"({first.path}:{first.line})" in call.message
+
+
+def test_each_op_reaches_its_own_kernel(repo_run: RunResult) -> None:
+    by_symbol = {f.symbol: [d.message for d in f.depends_on] for f in repo_run.findings if f.rule_id == "LL710"}
+    assert by_symbol == {
+        "fused_ops._C.fused_add": ["kernel `fused_add_kernel`"],  # binding -> fused_add -> fused_add_cuda -> launch
+        "torch.ops.fused.scale": ["kernel `scale_kernel`"],  # TORCH_LIBRARY_IMPL(fused, CUDA) -> scale_cuda
+        "bias_ext.bias_add": ["kernel `bias_add_kernel`"],  # load(sources=[join(here, "..", "csrc", ...)])
+    }
+
+
+def test_notebook_calls_are_linked_with_their_cell(repo_run: RunResult) -> None:
+    found = [f for f in repo_run.findings if f.rule_id == "LL710" and f.path.endswith(".ipynb")]
+    assert [(f.cell, f.cell_line) for f in found] == [(3, 4), (4, 3)]
+
+
+def test_suppressed_call_is_kept_as_suppressed(repo_run: RunResult) -> None:
+    hidden = [f for f in repo_run.suppressed if f.rule_id == "LL710"]
+    assert [(f.path, f.suppression) for f in hidden] == [("fused_ops/__init__.py", "inline")]
+    assert hidden[0].depends_on
+
+
+def test_sarif_related_locations(repo_run: RunResult, ruleset: RuleSet) -> None:
+    document = sarif(repo_run, ruleset)
+    assert schema_errors(document) == []
+    results = [r for r in document["runs"][0]["results"] if r["ruleId"] == "LL710" and "suppressions" not in r]
+    assert len(results) == len([f for f in repo_run.findings if f.rule_id == "LL710"])
+    kernels = {(f.path, f.line) for f in repo_run.findings if f.rule_id == "LC7000"}
+    for result in results:
+        related = result["relatedLocations"]
+        assert related and all(r["message"]["text"].startswith("kernel `") for r in related)
+        for r in related:
+            place = r["physicalLocation"]
+            assert (place["artifactLocation"]["uri"], place["region"]["startLine"]) in kernels
+
+
+def test_json_lists_dependencies(repo_run: RunResult) -> None:
+    call = next(f for f in repo_run.findings if f.rule_id == "LL710")
+    data = finding_dict(call)
+    assert data["depends_on"] == [{"path": d.path, "line": d.line, "column": d.column, "message": d.message}
+                                  for d in call.depends_on]
+    other = next(f for f in repo_run.findings if f.rule_id == "LC7000")
+    assert "depends_on" not in finding_dict(other)
+
+
+def test_a_kernel_counts_once_however_many_calls_reach_it(repo_run: RunResult) -> None:
+    targets = Settings().targets
+    lines = repo_run.lines_scanned
+    calls = [f for f in repo_run.findings if f.rule_id == "LL710"]
+    others = [f for f in repo_run.findings if f.rule_id != "LL710"]
+    more_calls = [replace(f, line=f.line + 1000, fingerprint=f.fingerprint + "x") for f in calls]
+    base = summarize(others, targets, lines)
+    for findings in (repo_run.findings, repo_run.findings + more_calls):
+        effort = {t: s.effort_hours for t, s in summarize(findings, targets, lines).items()}
+        assert effort == {t: s.effort_hours for t, s in base.items()}
+    assert base["ascend"].effort_hours > 0  # the kernels themselves are costed
+
+
+def test_the_link_rule_states_the_kernel_rule_targets(ruleset: RuleSet) -> None:
+    by_id = {r.id: r for r in ruleset.rules}
+    assert by_id["LL710"].default.targets == by_id["LC7000"].default.targets
+
+
+def test_only_scanned_kernels_are_linked(ruleset: RuleSet) -> None:
+    """Without setup.py and csrc/ in the run, `_C` is unknown; the load() module still is, but its
+    kernel file is not read, so its calls point at the load() call."""
+    run = check_paths(["fused_ops"], ruleset, cwd=REPO_FIXTURE)
+    assert not run.errors
+    assert sorted({f.symbol for f in run.findings if f.rule_id == "LL710"}) == ["bias_ext.bias_add"]
+    assert {(d.path, d.message) for f in run.findings for d in f.depends_on} == {
+        ("fused_ops/jit.py", "extension `bias_ext` built here")}
+
+
+def test_ignoring_the_rule_turns_linking_off(ruleset: RuleSet) -> None:
+    run = check_paths(["."], ruleset, Settings(ignore=("LL710",)), cwd=REPO_FIXTURE)
+    assert not [f for f in run.findings if f.rule_id == "LL710"]
+    assert [f for f in run.findings if f.rule_id == "LC7000"]
+
+
+# -- C/C++ facts ---------------------------------------------------------------------------------------
+def _scan(source: str, path: str = "x.cu"):  # type: ignore[no-untyped-def]
+    tree = ts.Parser(ts.Language(tree_sitter_cuda.language())).parse(source.encode())
+    return scan_code(path, tree.root_node)
+
+
+def test_scan_code_bindings_and_calls() -> None:
+    facts = _scan("""
+namespace ops {
+template <typename T> __global__ void k(T* x) { x[0] = 1; }
+void launch(float* x) {
+  AT_DISPATCH_FLOATING_TYPES(t, "k", ([&] { k<scalar_t><<<1, 1>>>(x); }));
+}
+}
+PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
+  m.def("a", &ops::launch).def("b", [](float* x) { helper(x); });
+  m.attr("version") = 1;
+}
+TORCH_LIBRARY_IMPL(myns, CUDA, m) { m.impl("c", TORCH_FN(ops::launch)); }
+TORCH_LIBRARY(myns, m) { m.def("myns::c.out(Tensor x) -> Tensor"); }
+""")
+    functions = {f.name: f for f in facts.functions}
+    assert functions["k"].kernel and not functions["launch"].kernel
+    assert "k" in functions["launch"].calls
+    bindings = {(b.kind, b.scope, b.op, b.key): b.calls for b in facts.bindings}
+    assert bindings == {
+        ("pybind", "TORCH_EXTENSION_NAME", "a", ""): frozenset({"launch"}),
+        # bare names passed as arguments count as references (a function may be passed): x is noise
+        ("pybind", "TORCH_EXTENSION_NAME", "b", ""): frozenset({"helper", "x"}),
+        ("impl", "myns", "c", "CUDA"): frozenset({"TORCH_FN", "launch"}),
+        ("library", "myns", "c", ""): frozenset(),
+    }
+
+
+def test_resolve_sources() -> None:
+    files = ["pkg/csrc/a.cu", "pkg/csrc/b.cpp", "pkg/other/a.cu", "csrc/shared.cu", "vendor/x/a.cu"]
+    assert resolve_sources("pkg/setup.py", ("csrc/a.cu",), files) == ["pkg/csrc/a.cu"]
+    assert resolve_sources("pkg/setup.py", ("./csrc/b.cpp",), files) == ["pkg/csrc/b.cpp"]
+    assert resolve_sources("pkg/setup.py", ("csrc/*.c*",), files) == ["pkg/csrc/a.cu", "pkg/csrc/b.cpp"]
+    # a literal left by os.path.join(here, "csrc", "a.cu"): every a.cu below the build file
+    assert resolve_sources("pkg/setup.py", ("a.cu",), files) == ["pkg/csrc/a.cu", "pkg/other/a.cu"]
+    assert resolve_sources("pkg/setup.py", ("shared.cu",), files) == ["csrc/shared.cu"]  # a sibling directory
+    assert resolve_sources("setup.py", ("missing.cu",), files) == []
+
+
+# -- Python call-site forms ----------------------------------------------------------------------------
+KERNEL_CU = """
+__global__ void k(float* x) { x[0] = 1; }
+void run(float* x) { k<<<1, 1>>>(x); }
+"""
+BINDINGS_CPP = """void run(float* x);
+int meta(int x) { return x + 1; }
+PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) { m.def("run", &run); m.def("meta", &meta); }
+"""
+SETUP = """from torch.utils.cpp_extension import CUDAExtension
+ext = [CUDAExtension(name="pkg._C", sources=["pkg/k.cu", "pkg/bindings.cpp"])]
+"""
+
+
+@pytest.mark.parametrize("code, expected", [
+    ("from pkg import _C\n_C.run(x)\n", [2]),
+    ("import pkg._C as C\nC.run(x)\n", [2]),
+    ("import pkg._C\npkg._C.run(x)\n", [2]),
+    ("from pkg._C import run as r\nr(x)\nr2 = r\n", [2, 3]),
+    ("from . import _C\n_C.run(x)\n", [2]),
+    ("from ._C import run\nrun(x)\n", [2]),
+    ("import torch\ntorch._C.run(x)\n", []),  # PyTorch's own _C
+    ("from other import _C\n_C.run(x)\n", []),  # another package's _C
+    ("from pkg import _C\n_C.meta(x)\n", []),  # bound to plain C++: nothing to port
+    ("from pkg import _C\nobj._C.run(x)\n", []),  # an attribute that shares the name
+    ("from pkg import _C\n_C.other(x)\n", [2]),  # not bound where the run sees it: the extension's kernels
+])
+def test_call_site_forms(tmp_path: Path, ruleset: RuleSet, code: str, expected: list[int]) -> None:
+    run = project(tmp_path, {"setup.py": SETUP, "pkg/k.cu": KERNEL_CU, "pkg/bindings.cpp": BINDINGS_CPP,
+                             "pkg/use.py": code}, ruleset)
+    found = links(run)
+    assert sorted(line for path, line in found if path == "pkg/use.py") == expected
+    for path, line in found:
+        assert found[(path, line)] == [("pkg/k.cu", 2)]
+
+
+def test_a_loaded_module_imported_from_its_file(tmp_path: Path, ruleset: RuleSet) -> None:
+    files = {
+        "ops/jit.py": "from torch.utils.cpp_extension import load\n_ext = load('e', sources=['k.cu'])\n"
+                      "def f(x):\n    return _ext.run(x)\n",
+        "ops/k.cu": KERNEL_CU + 'PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) { m.def("run", &run); }\n',
+        "ops/use.py": "from .jit import _ext\n_ext.run(1)\n",
+        "ops/unrelated.py": "from .other import _ext\n_ext.run(1)\n",
+    }
+    found = links(project(tmp_path, files, ruleset))
+    assert sorted(found) == [("ops/jit.py", 4), ("ops/use.py", 2)]
+
+
+def test_load_inline_points_at_the_build(tmp_path: Path, ruleset: RuleSet) -> None:
+    code = ("from torch.utils.cpp_extension import load_inline\n"
+            "ext = load_inline('e', cpp_sources='', cuda_sources=SRC, functions=['run'])\n"
+            "ext.run(1)\n")
+    run = project(tmp_path, {"m.py": code}, ruleset)
+    [call] = [f for f in run.findings if f.rule_id == "LL710"]
+    assert [(d.path, d.line, d.message) for d in call.depends_on] == [("m.py", 2, "extension `e` built here")]
+
+
+@pytest.mark.parametrize("registration, expected", [
+    ("TORCH_LIBRARY_IMPL(ns, CUDA, m) { m.impl(\"op\", &run); }", [("k.cu", 2)]),
+    ("TORCH_LIBRARY_IMPL(ns, CPU, m) { m.impl(\"op\", &cpu_op); }", None),  # plain C++ only
+    ("TORCH_LIBRARY_IMPL(ns, CUDA, m) { m.impl(\"op\", &run); }\n"
+     "TORCH_LIBRARY_IMPL(ns, CompositeImplicitAutograd, m) { m.impl(\"op\", &cpu_op); }", None),
+    ("TORCH_LIBRARY_IMPL(ns, CUDA, m) { m.impl(\"op\", &elsewhere); }", [("reg.cpp", 1)]),  # the registration
+])
+def test_torch_ops(tmp_path: Path, ruleset: RuleSet, registration: str, expected: list[tuple[str, int]] | None) -> None:
+    files = {
+        "k.cu": "\n__global__ void k(float* x) { x[0] = 1; }\nvoid run(float* x) { k<<<1, 1>>>(x); }\n",
+        "cpu.cpp": "at::Tensor cpu_op(const at::Tensor& x) { return x; }\n",
+        "reg.cpp": registration + "\nTORCH_LIBRARY(ns, m) { m.def(\"op(Tensor x) -> Tensor\"); }\n",
+        "use.py": "import torch\ntorch.ops.ns.op(x)\ntorch.ops.aten.relu(x)\ntorch.ops.ns.missing(x)\n",
+    }
+    found = links(project(tmp_path, files, ruleset))
+    assert found == ({("use.py", 2): expected} if expected else {})
+
+
+def test_a_named_pybind_module_built_elsewhere(tmp_path: Path, ruleset: RuleSet) -> None:
+    """``PYBIND11_MODULE(fused_cuda, m)`` built by CMake: its literal name is the import name."""
+    files = {
+        "k.cu": KERNEL_CU + 'PYBIND11_MODULE(fused_cuda, m) { m.def("run", &run); }\n',
+        "use.py": "import fused_cuda\nfused_cuda.run(x)\nimport fused\nfused.run(x)\n",
+    }
+    assert links(project(tmp_path, files, ruleset)) == {("use.py", 2): [("k.cu", 2)]}
+
+
+def test_kernels_without_bindings_link_nothing(tmp_path: Path, ruleset: RuleSet) -> None:
+    run = project(tmp_path, {"a.py": "import _C\n_C.run(x)\n", "k.cu": KERNEL_CU}, ruleset)
+    assert not links(run)
+    assert [f.rule_id for f in run.findings if f.path == "k.cu"]  # kernels reported as always
