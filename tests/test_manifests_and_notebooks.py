@@ -143,3 +143,12 @@ def test_setup_py_requirements(ruleset: RuleSet, tmp_path: Path) -> None:
     assert [(f.path, f.line, f.rule_id, f.symbol) for f in run.findings] == [
         ("setup.py", 4, "LD105", "flash-attn"), ("setup.py", 5, "LD107", "bitsandbytes")]
     assert [(e.path, e.message.split(":")[0], e.partial) for e in run.errors] == [("setup.py", "line 5", True)]
+
+
+def test_suppressions_in_manifests_and_build_files(ruleset: RuleSet) -> None:
+    """``#`` comments suppress in every format that has them (Dockerfile comments only on their own line)."""
+    run = check_paths(["fixtures/deps/requirements.txt", "fixtures/config"], ruleset, cwd=Path(__file__).parent.parent)
+    hidden = sorted((f.path.rsplit("/", 1)[-1], f.rule_id, f.suppression) for f in run.suppressed)
+    assert hidden == [("CMakeLists.txt", "LB101", "inline"), ("Dockerfile", "LB200", "inline"),
+                      ("requirements.txt", "LD105", "inline")]
+    assert not run.unused_suppressions
