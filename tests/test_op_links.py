@@ -269,3 +269,23 @@ def test_kernels_without_bindings_link_nothing(tmp_path: Path, ruleset: RuleSet)
     run = project(tmp_path, {"a.py": "import _C\n_C.run(x)\n", "k.cu": KERNEL_CU}, ruleset)
     assert not links(run)
     assert [f.rule_id for f in run.findings if f.path == "k.cu"]  # kernels reported as always
+
+
+def test_a_module_loaded_in_a_notebook(tmp_path: Path, ruleset: RuleSet) -> None:
+    """``ext = load_inline(...)`` in one cell, ``ext.run`` in a later one: the link and the build place
+    are both positions in the .ipynb (the build line is the JSON line of the call)."""
+    import json
+
+    cells = [["from torch.utils.cpp_extension import load_inline\n",
+              "ext = load_inline('e', cpp_sources='', cuda_sources=SRC, functions=['run'])\n"],
+             ["y = ext.run(x)\n"]]
+    notebook = {"cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                           "source": source} for source in cells], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    text = json.dumps(notebook, indent=1)
+    run = project(tmp_path, {"nb.ipynb": text}, ruleset)
+    [call] = [f for f in run.findings if f.rule_id == "LL710"]
+    lines = text.splitlines()
+    assert (call.cell, call.cell_line) == (2, 1) and "ext.run" in lines[call.line - 1]
+    [build] = call.depends_on
+    assert build.path == "nb.ipynb" and "load_inline(" in lines[build.line - 1]
+    assert lines[build.line - 1][build.column - 1:].startswith("load_inline(")
