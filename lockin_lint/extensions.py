@@ -68,6 +68,8 @@ def extension_builds(matches: list[RawMatch]) -> tuple[ExtensionBuild, ...]:
             value = _string_value(item)
             if value is not None and value.endswith(SOURCE_SUFFIXES):
                 sources.append(value)
+            elif item.type == "identifier":  # ``sources=SRCS`` with ``SRCS = [...]`` at module level
+                stack[:0] = _module_assignment(call, _text(item))
             elif item.type != "string":
                 stack[:0] = item.named_children
         holder = call.parent
@@ -79,6 +81,21 @@ def extension_builds(matches: list[RawMatch]) -> tuple[ExtensionBuild, ...]:
         point = call.start_point
         builds.append(ExtensionBuild(name, tuple(sources), variable, point.row + 1, point.column + 1))
     return tuple(builds)
+
+
+def _module_assignment(node: ts.Node, name: str) -> list[ts.Node]:
+    """The values a module-level ``name = ...`` / ``name += ...`` assigns, in source order."""
+    root = node
+    while root.parent is not None:
+        root = root.parent
+    values = []
+    for stmt in root.named_children:
+        assignment = stmt.named_children[0] if stmt.type == "expression_statement" and stmt.named_children else None
+        if assignment is not None and assignment.type in ("assignment", "augmented_assignment"):
+            left, right = assignment.child_by_field_name("left"), assignment.child_by_field_name("right")
+            if left is not None and left.type == "identifier" and _text(left) == name and right is not None:
+                values.append(right)
+    return values
 
 
 # -- C/C++/CUDA: functions, launches, bindings ---------------------------------------------------

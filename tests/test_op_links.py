@@ -217,6 +217,15 @@ def test_call_site_forms(tmp_path: Path, ruleset: RuleSet, code: str, expected: 
         assert found[(path, line)] == [("pkg/k.cu", 2)]
 
 
+def test_sources_named_through_a_module_level_list(tmp_path: Path, ruleset: RuleSet) -> None:
+    setup = ("from torch.utils.cpp_extension import CUDAExtension\n"
+             "SOURCES = ['pkg/bindings.cpp']\nSOURCES += ['pkg/k.cu']\n"
+             "ext = [CUDAExtension('pkg._C', SOURCES)]\n")
+    files = {"setup.py": setup, "pkg/k.cu": KERNEL_CU, "pkg/bindings.cpp": BINDINGS_CPP,
+             "pkg/use.py": "from pkg import _C\n_C.run(x)\n_C.meta(x)\n"}
+    assert links(project(tmp_path, files, ruleset)) == {("pkg/use.py", 2): [("pkg/k.cu", 2)]}
+
+
 def test_a_loaded_module_imported_from_its_file(tmp_path: Path, ruleset: RuleSet) -> None:
     files = {
         "ops/jit.py": "from torch.utils.cpp_extension import load\n_ext = load('e', sources=['k.cu'])\n"
