@@ -111,7 +111,10 @@ class StringContext:
     """Where a string literal counts as a value of some kind (a device, a backend, an env var).
 
     Exactly one of ``call``/``method``/``subscript``/``contains`` names the place, or none of
-    them with ``keyword`` set, meaning "this keyword argument of any call".
+    them with ``keyword`` set, meaning "this keyword argument of any call". ``named`` alone is a
+    regex for the name the value is given: an assignment target, a parameter with that default, a
+    dict key, the other side of ``==``/``!=``/``in``, or the option a call's default is for
+    (``add_argument("--device", default=...)``, ``getattr(args, "device", ...)``).
     """
 
     call: str | None = None
@@ -120,6 +123,7 @@ class StringContext:
     keyword: str | None = None
     subscript: str | None = None
     contains: str | None = None
+    named: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

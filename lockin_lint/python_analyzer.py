@@ -25,6 +25,12 @@ _NAMED_PARENTS = frozenset(
     {"function_definition", "class_definition", "default_parameter", "typed_default_parameter",
      "keyword_argument"}
 )
+#: What an option or key looks like (``--device``, ``device``, ``train.device``), unlike a log message.
+_OPTION_NAME = re.compile(r"^-{0,2}[A-Za-z_][\w.-]*$")
+#: Calls whose first argument names an option or key and whose other arguments or ``default=`` are
+#: its value (argparse, optparse, click, dict/config/env getters); ``print("device", "cuda")`` is not one.
+_OPTION_CALLS = frozenset({"add_argument", "add_option", "option", "get", "getattr", "getenv", "setdefault",
+                           "pop", "get_option", "set_option"})
 _STRING_PARTS = frozenset({"string_content", "string_start", "string_end", "escape_sequence"})
 
 
@@ -310,20 +316,35 @@ class FileMatcher(SpanMatcher):
                     break
                 if arg.type not in ("keyword_argument", "dictionary_splat", "comment"):
                     position += 1
-            return self._call_places(call, position=position, keyword=None)
+            places = self._call_places(call, position=position, keyword=None)
+            return places + _option_place(parent, value) if position > 0 else places
         if ptype == "keyword_argument" and parent.child_by_field_name("value") == value:
             key = parent.child_by_field_name("name")
             call = parent.parent.parent if parent.parent is not None else None
             if key is None or call is None or call.type != "call":
                 return []
-            return self._call_places(call, position=None, keyword=_text(key))
+            places = self._call_places(call, position=None, keyword=_text(key))
+            return places + _option_place(parent.parent) if _text(key) == "default" else places
         if ptype == "subscript" and parent.child_by_field_name("subscript") == value:
             return [_Place(subscript=q) for q in self._resolve(parent.child_by_field_name("value"))]
         if ptype == "comparison_operator":
             operands = parent.named_children
-            is_membership = any(child.type in ("in", "not in") for child in parent.children)
-            if len(operands) == 2 and operands[0] == value and is_membership:
-                return [_Place(contains=q) for q in self._resolve(operands[1])]
+            operators = {child.type for child in parent.children if not child.is_named}
+            if len(operands) != 2:
+                return []
+            other = operands[1] if operands[0] == value else operands[0]
+            places = [_Place(named=_text(other))] if operators & {"==", "!=", "in", "not in"} else []
+            if operands[0] == value and operators & {"in", "not in"}:
+                places += [_Place(contains=q) for q in self._resolve(operands[1])]
+            return places
+        if ptype == "assignment" and parent.child_by_field_name("right") == value:
+            target = parent.child_by_field_name("left")
+            return [_Place(named=_text(target))] if target is not None and target.type in ("identifier", "attribute") else []
+        if ptype in ("default_parameter", "typed_default_parameter") and parent.child_by_field_name("value") == value:
+            return [_Place(named=_text(parent.child_by_field_name("name")))]
+        if ptype == "pair" and parent.child_by_field_name("value") == value:
+            key = parent.child_by_field_name("key")
+            return [_Place(named=_string_value(key))] if key is not None and key.type == "string" else []
         return []
 
     def _call_places(self, call: ts.Node, position: int | None, keyword: str | None) -> list[_Place]:
@@ -348,10 +369,35 @@ class _Place:
     keyword: str | None = None
     subscript: str | None = None
     contains: str | None = None
+    named: str | None = None
+
+
+def _option_place(arguments: ts.Node, value: ts.Node | None = None) -> list[_Place]:
+    """A call whose first argument is a string names the option its other arguments and its
+    ``default=`` are values of (``add_argument("--device", default=...)``, ``cfg.get("device", ...)``)."""
+    call = arguments.parent
+    function = call.child_by_field_name("function") if call is not None else None
+    if function is None or _text(function).rsplit(".", 1)[-1] not in _OPTION_CALLS:
+        return []
+    first = None
+    for arg in arguments.named_children:
+        if arg == value or arg.type == "keyword_argument":
+            break
+        if arg.type == "string":  # getattr(args, "device", ...): the first string before the value
+            first = arg
+            break
+    if first is None:
+        return []
+    name = _string_value(first)
+    return [_Place(named=name)] if _OPTION_NAME.match(name) else []  # a key, not a message
 
 
 def _context_matches(ctx: StringContext, places: list[_Place]) -> bool:
     for place in places:
+        if ctx.named is not None or place.named is not None:
+            if ctx.named is not None and place.named is not None and re.search(ctx.named, place.named):
+                return True
+            continue
         if ctx.subscript is not None or ctx.contains is not None:
             if ctx.subscript is not None and ctx.subscript == place.subscript:
                 return True

@@ -137,7 +137,8 @@ def _build_rule(raw: dict[str, Any], source: str) -> Rule:
 
 def _check_regexes(raw: dict[str, Any], where: str) -> None:
     match = raw["match"]
-    patterns = [(match.get("strings") or {}).get("pattern"), (match.get("when") or {}).get("any_string"),
+    named = [ctx.get("named") for ctx in (match.get("strings") or {}).get("contexts", ())]
+    patterns = [*named, (match.get("strings") or {}).get("pattern"), (match.get("when") or {}).get("any_string"),
                 match.get("asm"), match.get("local_versions"), *match.get("patterns", ()), *match.get("lines", ()),
                 *(p[1:-1] for p in match.get("packages", ()) if len(p) > 2 and p.startswith("/") and p.endswith("/"))]
     for pattern in filter(None, patterns):

@@ -148,6 +148,14 @@ def test_musa_renames_follow_the_torch_musa_map(rules: dict[str, Rule]) -> None:
 # -- device strings -----------------------------------------------------------------------------------
 
 
+def test_named_device_strings_state_the_same_facts(rules: dict[str, Rule]) -> None:
+    """LL201 is LL200's string in other places: same pattern, same triggers, same per-target facts."""
+    named, direct = rules["LL201"], rules["LL200"]
+    assert named.match.string_pattern == direct.match.string_pattern
+    assert named.match.triggers == direct.match.triggers
+    assert named.default == direct.default
+
+
 def test_device_string_renames_match_vendor_tables(rules: dict[str, Rule]) -> None:
     rule = rules["LL200"]
     npu_pairs = dict(map(tuple, _npu_patches()["device_string_rewrite"]["string_replacements"]))
@@ -358,7 +366,7 @@ def test_copied_tables_are_the_ones_cited() -> None:
     assert len(cited) >= 10 and not missing, missing
 
 
-STRING_RULES = ("LL200", "LL300", *ENV_RULES)
+STRING_RULES = ("LL200", "LL201", "LL300", *ENV_RULES)
 
 
 @pytest.mark.parametrize("rule_id", STRING_RULES)
