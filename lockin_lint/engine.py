@@ -36,7 +36,7 @@ from .op_calls import LinkTable, OpCallMatcher
 from .python_analyzer import FileMatcher
 from .ruleset import RuleSet
 from .source import BINARY_FILE, Decoded, decode_python, decode_utf8, is_binary
-from .suppress import suppressions
+from .suppress import Suppressions, suppressions
 
 _PY_LANGUAGE = ts.Language(tree_sitter_python.language())
 _SPACES = re.compile(r"\s+")
@@ -98,7 +98,7 @@ class Engine:
         present = present_triggers(self.python, data)
         setup_py = path.rsplit("/", 1)[-1] == "setup.py"  # its requirements need no Python trigger
         if prefilter and not setup_py and not is_candidate(self.python, data, present):
-            return _skipped(path, data, lines)
+            return self._skipped(path, data, lines, self._parser)
         decoded = decode_python(data)
         tree = self._parser.parse(decoded.data)
         raw = self._python_matches(path, decoded.data, tree, present, links)
@@ -141,9 +141,19 @@ class Engine:
         return scan_code(path, self._cuda_tree(decode_utf8(data).data).root_node)
 
     def _cuda_tree(self, source: bytes) -> ts.Tree:
+        return self._cuda_parser_().parse(source)
+
+    def _cuda_parser_(self) -> ts.Parser:
         if self._cuda_parser is None:
             self._cuda_parser = ts.Parser(ts.Language(tree_sitter_cuda.language()))
-        return self._cuda_parser.parse(source)
+        return self._cuda_parser
+
+    def _skipped(self, path: str, data: bytes, lines: int, parser: ts.Parser,
+                 line_map: Callable[[int], int] | None = None) -> FileResult:
+        """A file no rule can match: any ``lockin: ignore`` comment in it hides nothing (parsed only
+        when it has one, to tell comments from strings)."""
+        table = suppressions(data, _comment_checker(parser.parse(data))) if b"lockin:" in data else suppressions(b"")
+        return FileResult(path, skipped=True, lines=lines, unused_suppressions=_unused(path, table, line_map))
 
     def _check_cuda(self, path: str, data: bytes, lines: int, prefilter: bool) -> FileResult:
         index = self.cuda
@@ -151,7 +161,7 @@ class Engine:
         facts = FileFacts(registers_ops=(b"PYBIND11_MODULE" in data or b"TORCH_LIBRARY" in data)
                           and _REGISTRATION.search(data) is not None)
         if prefilter and not cuda_source and not passes_prefilter(index, data):
-            return _with_facts(_skipped(path, data, lines), facts)
+            return _with_facts(self._skipped(path, data, lines, self._cuda_parser_()), facts)
         decoded = decode_utf8(data)
         tree = self._cuda_tree(decoded.data)
         raw = CudaFileMatcher(index, decoded.data, tree.root_node, cuda_source).run()
@@ -170,13 +180,16 @@ class Engine:
         errors += problems or []
         if tree.root_node.has_error:
             errors.append(FileError(path, _syntax_error(tree.root_node), partial=True))
-        return self._finish(path, decoded.data, self._node_findings(path, decoded.data, raw), errors, lines)
+        return self._finish(path, decoded.data, self._node_findings(path, decoded.data, raw), errors, lines,
+                            tree=tree)
 
     def _finish(self, path: str, source: bytes, found: list[Finding], errors: list[FileError], lines: int,
-                relocate: Callable[[Finding], Finding] | None = None) -> FileResult:
-        """Fingerprints, then inline suppressions (judged on ``source``'s lines), then ``relocate``."""
+                relocate: Callable[[Finding], Finding] | None = None, tree: ts.Tree | None = None,
+                line_map: Callable[[int], int] | None = None) -> FileResult:
+        """Fingerprints, then inline suppressions (judged on ``source``'s lines, markers in ``tree``'s
+        comments only when it is given), then ``relocate`` (and ``line_map`` for unused comments)."""
         found.sort(key=Finding.sort_key)
-        table = suppressions(source)
+        table = suppressions(source, _comment_checker(tree) if tree is not None else None)
         reported: list[Finding] = []
         hidden: list[Finding] = []
         for finding in _with_fingerprints(found):
@@ -187,9 +200,8 @@ class Engine:
                 hidden.append(replace(finding, suppression="file" if comment is table.whole_file else "inline"))
         if relocate is not None:
             reported, hidden = [relocate(f) for f in reported], [relocate(f) for f in hidden]
-        unused = tuple(UnusedSuppression(path, c.line, tuple(sorted(c.codes))) for c in table.unused())
         return FileResult(path, tuple(reported), tuple(errors), lines=lines, suppressed=tuple(hidden),
-                          unused_suppressions=unused)
+                          unused_suppressions=_unused(path, table, line_map))
 
     def _node_findings(self, path: str, source: bytes, raw: list[RawMatch]) -> list[Finding]:
         found = []
@@ -272,8 +284,11 @@ class Engine:
             return FileResult(path, errors=(FileError(path, str(exc)),), lines=lines)
         source = notebook.source.encode("utf-8")
         present = present_triggers(self.python, source)
+        def json_line(line: int) -> int:
+            return notebook.lines[min(line, len(notebook.lines)) - 1].json_line
+
         if prefilter and not is_candidate(self.python, source, present):
-            return _skipped(path, b"", lines)
+            return self._skipped(path, source, lines, self._parser, json_line)
         tree = self._parser.parse(source)
         raw = self._python_matches(path, source, tree, present, links)
         errors = [FileError(path, _syntax_error(tree.root_node), partial=True)] if tree.root_node.has_error else []
@@ -287,7 +302,8 @@ class Engine:
         builds = tuple(replace(b, line=notebook.lines[b.line - 1].json_line,
                                column=b.column + notebook.lines[b.line - 1].json_column - 1)
                        for b in extension_builds(raw))
-        result = self._finish(path, source, self._node_findings(path, source, raw), errors, lines, relocate)
+        result = self._finish(path, source, self._node_findings(path, source, raw), errors, lines, relocate, tree,
+                              json_line)
         return _with_facts(result, FileFacts(builds=builds))
 
     def _targets(self, targets: Mapping[str, TargetInfo]) -> dict[str, TargetInfo]:
@@ -308,10 +324,20 @@ def _dependencies(depends_on: tuple[Location, ...]) -> str:
     return f"; it needs {shown}" + (f" and {more} more" if more > 0 else "")
 
 
-def _skipped(path: str, data: bytes, lines: int) -> FileResult:
-    """A file no rule can match: any ``lockin: ignore`` comment in it hides nothing."""
-    unused = tuple(UnusedSuppression(path, c.line, tuple(sorted(c.codes))) for c in suppressions(data).unused())
-    return FileResult(path, skipped=True, lines=lines, unused_suppressions=unused)
+def _comment_checker(tree: ts.Tree) -> Callable[[int], bool]:
+    root = tree.root_node
+
+    def comment_at(offset: int) -> bool:
+        node = root.descendant_for_byte_range(offset, offset + 1)
+        return node is not None and node.type == "comment"
+
+    return comment_at
+
+
+def _unused(path: str, table: Suppressions, line_map: Callable[[int], int] | None) -> tuple[UnusedSuppression, ...]:
+    """Comments that hid nothing, at their line in the file (``line_map``: a notebook's .ipynb line)."""
+    return tuple(UnusedSuppression(path, line_map(c.line) if line_map else c.line, tuple(sorted(c.codes)))
+                 for c in table.unused())
 
 
 def _with_fingerprints(findings: list[Finding]) -> list[Finding]:

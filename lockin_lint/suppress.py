@@ -1,16 +1,17 @@
 """Inline suppressions: ``# lockin: ignore[ID,...]`` (or ``//``) on the line, or alone on the line before.
 
 A bare ``lockin: ignore`` silences every rule there; ``lockin: ignore-file`` silences the whole file.
-Comments are found with a regex over the bytes rather than the syntax tree because the matcher never
-walks the whole tree; the marker is specific enough that a false hit would need the marker text inside
-a string, which is harmless (it only hides). Suppressions that hide nothing are reported (Ruff's
-RUF100), so stale ones do not pile up.
+Markers are found with a regex over the bytes rather than by walking the syntax tree (the matcher never
+walks the whole tree); where the file was parsed, the caller passes ``comment_at`` so that a marker
+inside a string literal (a test's source text, a docstring) is not taken for a comment. Suppressions
+that hide nothing are reported (Ruff's RUF100), so stale ones do not pile up.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Callable
 
 _MARKER = re.compile(rb"(?:#|//)\s*lockin:\s*ignore(-file)?(?:\[([^\]]*)\])?")
 
@@ -53,11 +54,14 @@ class Suppressions:
         return sorted(found, key=lambda c: c.line)
 
 
-def suppressions(data: bytes) -> Suppressions:
+def suppressions(data: bytes, comment_at: Callable[[int], bool] | None = None) -> Suppressions:
+    """The file's suppression comments; ``comment_at(offset)`` tells whether a marker is in a comment."""
     table = Suppressions()
     if b"lockin:" not in data:
         return table
     for match in _MARKER.finditer(data):
+        if comment_at is not None and not comment_at(match.start()):
+            continue
         line = data.count(b"\n", 0, match.start()) + 1
         ids = match.group(2)
         codes = {c.strip() for c in ids.decode("utf-8", "replace").split(",") if c.strip()} if ids else {ALL}

@@ -54,3 +54,39 @@ def test_statistics(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "lockin_lint", "check", ".", "--statistics"], cwd=tmp_path,
                           capture_output=True, text=True, check=False)
     assert proc.stdout.splitlines() == ["     2  LL101   torch-cuda-device", "     1  LL120   cuda-method"]
+
+
+def test_markers_inside_string_literals_are_not_comments(ruleset: RuleSet) -> None:
+    """A test's source text or a docstring that mentions the marker neither hides nor counts as unused."""
+    code = (
+        'import torch\n'
+        'SAMPLE = "torch.cuda.synchronize()  # lockin: ignore[LL101]"\n'
+        'torch.cuda.synchronize(); note = "# lockin: ignore"\n'
+        'skipped = """\n# lockin: ignore-file\n"""\n'
+    )
+    result = check_bytes("t.py", code.encode(), ruleset)
+    assert [(f.line, f.rule_id) for f in result.findings] == [(3, "LL101")]
+    assert not result.suppressed and not result.unused_suppressions
+    c_code = b'const char* s = "// lockin: ignore[LC1011]";\nvoid f() { cudaFree(p); }  // lockin: ignore[LC1011]\n'
+    c_result = check_bytes("k.cu", c_code, ruleset)
+    assert [f.line for f in c_result.suppressed] == [2] and not c_result.unused_suppressions
+    skipped = check_bytes("u.py", b'x = "# lockin: ignore[LL101]"\ny = 1  # lockin: ignore[LL101]\n', ruleset)
+    assert skipped.skipped and [u.line for u in skipped.unused_suppressions] == [2]
+
+
+def _notebook(cells: list[list[str]]) -> bytes:
+    return json.dumps({"cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                                  "source": source} for source in cells],
+                       "metadata": {}, "nbformat": 4, "nbformat_minor": 5}, indent=1).encode()
+
+
+def test_unused_suppressions_in_notebooks_point_into_the_ipynb(ruleset: RuleSet) -> None:
+    data = _notebook([["import torch\n", "torch.cuda.synchronize()\n"], ["x = 1  # lockin: ignore[LL120]\n"]])
+    lines = data.decode().splitlines()
+    result = check_bytes("nb.ipynb", data, ruleset)
+    [unused] = result.unused_suppressions
+    assert "lockin: ignore[LL120]" in lines[unused.line - 1]
+    skipped = check_bytes("nb.ipynb", _notebook([["x = 1\n"], ["y = 2  # lockin: ignore\n"]]), ruleset)
+    assert skipped.skipped
+    [unused] = skipped.unused_suppressions
+    assert "lockin: ignore" in _notebook([["x = 1\n"], ["y = 2  # lockin: ignore\n"]]).decode().splitlines()[unused.line - 1]
