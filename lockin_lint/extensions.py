@@ -42,15 +42,44 @@ def _string_value(node: ts.Node) -> str | None:
     return "".join(_text(c) for c in node.children if c.type in ("string_content", "escape_sequence"))
 
 
-def extension_builds(matches: list[RawMatch]) -> tuple[ExtensionBuild, ...]:
-    """The extensions a Python file builds, from its matched ``CUDAExtension``/``load`` calls."""
-    builds = []
+def _build_calls(matches: list[RawMatch]) -> list[ts.Node]:
+    """Calls of the matched builders, directly or through a name they are assigned to
+    (``extension = CUDAExtension`` ... ``extension("pkg._C", sources)``, detectron2's idiom)."""
+    calls: dict[int, ts.Node] = {}
     for match in matches:
         if match.symbol not in BUILDERS:
             continue
-        call = match.node.parent
-        if call is None or call.type != "call" or call.child_by_field_name("function") != match.node:
-            continue  # the import line, or the name passed around
+        parent = match.node.parent
+        if parent is not None and parent.type == "call" and parent.child_by_field_name("function") == match.node:
+            calls[parent.start_byte] = parent
+        elif parent is not None and parent.type == "assignment" and parent.child_by_field_name("right") == match.node:
+            alias = parent.child_by_field_name("left")
+            if alias is not None and alias.type == "identifier":
+                for call in _calls_of(parent, _text(alias)):
+                    calls[call.start_byte] = call
+    return [calls[start] for start in sorted(calls)]
+
+
+def _calls_of(node: ts.Node, name: str) -> list[ts.Node]:
+    """Calls of ``name(...)`` in the function (or module) around ``node``."""
+    scope = node.parent
+    while scope is not None and scope.type not in ("function_definition", "module"):
+        scope = scope.parent
+    found = []
+    stack = [scope] if scope is not None else []
+    while stack:
+        item = stack.pop()
+        function = item.child_by_field_name("function") if item.type == "call" else None
+        if function is not None and function.type == "identifier" and _text(function) == name:
+            found.append(item)
+        stack.extend(item.named_children)
+    return found
+
+
+def extension_builds(matches: list[RawMatch]) -> tuple[ExtensionBuild, ...]:
+    """The extensions a Python file builds, from its matched ``CUDAExtension``/``load`` calls."""
+    builds = []
+    for call in _build_calls(matches):
         args = call.child_by_field_name("arguments")
         if args is None:
             continue
@@ -63,13 +92,18 @@ def extension_builds(matches: list[RawMatch]) -> tuple[ExtensionBuild, ...]:
             name = _string_value(positional[0]) or ""
         sources = []
         stack = list(args.named_children)
+        followed: set[str] = set()
         while stack:
             item = stack.pop(0)
             value = _string_value(item)
             if value is not None and value.endswith(SOURCE_SUFFIXES):
                 sources.append(value)
-            elif item.type == "identifier":  # ``sources=SRCS`` with ``SRCS = [...]`` at module level
-                stack[:0] = _module_assignment(call, _text(item))
+            elif item.type == "identifier":  # ``sources=SRCS`` with ``SRCS = [...]`` / ``glob(...)`` above
+                if _text(item) not in followed:
+                    followed.add(_text(item))
+                    stack[:0] = _assigned_values(call, _text(item))
+            elif item.type == "attribute":  # ``os.path.join``: a name, not a value to follow
+                continue
             elif item.type != "string":
                 stack[:0] = item.named_children
         holder = call.parent
@@ -83,18 +117,27 @@ def extension_builds(matches: list[RawMatch]) -> tuple[ExtensionBuild, ...]:
     return tuple(builds)
 
 
-def _module_assignment(node: ts.Node, name: str) -> list[ts.Node]:
-    """The values a module-level ``name = ...`` / ``name += ...`` assigns, in source order."""
-    root = node
-    while root.parent is not None:
-        root = root.parent
-    values = []
-    for stmt in root.named_children:
-        assignment = stmt.named_children[0] if stmt.type == "expression_statement" and stmt.named_children else None
-        if assignment is not None and assignment.type in ("assignment", "augmented_assignment"):
-            left, right = assignment.child_by_field_name("left"), assignment.child_by_field_name("right")
-            if left is not None and left.type == "identifier" and _text(left) == name and right is not None:
-                values.append(right)
+def _assigned_values(node: ts.Node, name: str) -> list[ts.Node]:
+    """What ``name = ...`` / ``name += ...`` assigns in the functions around ``node`` and at module
+    level (inside ``if``/``for``/``try`` blocks too, not in nested functions): a build script's
+    ``sources = glob(...) + [...]`` in ``get_extensions()`` or at the top of ``setup.py``."""
+    values: list[ts.Node] = []
+    scope = node.parent
+    while scope is not None:
+        if scope.type in ("function_definition", "module"):
+            body = scope.child_by_field_name("body") if scope.type == "function_definition" else scope
+            stack = list(body.named_children) if body is not None else []
+            while stack:
+                item = stack.pop(0)
+                if item.type in ("function_definition", "class_definition", "decorated_definition"):
+                    continue
+                if item.type in ("assignment", "augmented_assignment"):
+                    left, right = item.child_by_field_name("left"), item.child_by_field_name("right")
+                    if left is not None and left.type == "identifier" and _text(left) == name and right is not None:
+                        values.append(right)
+                    continue
+                stack[:0] = item.named_children
+        scope = scope.parent
     return values
 
 

@@ -298,3 +298,39 @@ def test_a_module_loaded_in_a_notebook(tmp_path: Path, ruleset: RuleSet) -> None
     [build] = call.depends_on
     assert build.path == "nb.ipynb" and "load_inline(" in lines[build.line - 1]
     assert lines[build.line - 1][build.column - 1:].startswith("load_inline(")
+
+
+def test_a_build_through_an_alias_with_globbed_sources(tmp_path: Path, ruleset: RuleSet) -> None:
+    """detectron2's idiom: ``extension = CUDAExtension`` chosen at run time, sources from ``glob`` in
+    ``get_extensions()``, the binding dispatching on ``is_cuda()`` to a launcher in another file."""
+    setup = '''import glob
+import os
+from torch.utils.cpp_extension import CUDA_HOME, CppExtension, CUDAExtension
+
+
+def get_extensions():
+    here = os.path.join(os.path.dirname(__file__), "csrc")
+    sources = glob.glob(os.path.join(here, "*.cpp"))
+    source_cuda = glob.glob(os.path.join(here, "cuda", "*.cu"))
+    extension = CppExtension
+    if CUDA_HOME is not None:
+        extension = CUDAExtension
+        sources = sources + source_cuda
+    return [extension("mypkg._C", sources)]
+'''
+    vision = '''at::Tensor nms_cuda(const at::Tensor& dets);
+at::Tensor nms_cpu(const at::Tensor& dets);
+inline at::Tensor nms(const at::Tensor& dets) { return dets.is_cuda() ? nms_cuda(dets) : nms_cpu(dets); }
+PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) { m.def("nms", &nms); }
+'''
+    kernel = '''template <typename T>
+__global__ void nms_kernel(const T* dets) {}
+at::Tensor nms_cuda(const at::Tensor& dets) {
+  AT_DISPATCH_FLOATING_TYPES(dets.scalar_type(), "nms", [&] { nms_kernel<scalar_t><<<1, 64>>>(nullptr); });
+  return dets;
+}
+'''
+    files = {"setup.py": setup, "csrc/vision.cpp": vision, "csrc/cuda/nms.cu": kernel,
+             "csrc/cpu.cpp": "at::Tensor nms_cpu(const at::Tensor& dets) { return dets; }\n",
+             "mypkg/ops.py": "from mypkg import _C\n\ndef nms(boxes):\n    return _C.nms(boxes)\n"}
+    assert links(project(tmp_path, files, ruleset)) == {("mypkg/ops.py", 4): [("csrc/cuda/nms.cu", 2)]}
