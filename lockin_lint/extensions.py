@@ -11,6 +11,7 @@ or that register ops, in the cross-file pass.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import tree_sitter as ts
@@ -280,8 +281,13 @@ def scan_code(path: str, root: ts.Node) -> CodeFacts:
     stack = [root]
     while stack:
         node = stack.pop()
+        if node.type == "expression_statement":
+            registration = _registration(path, node)
+            if registration is not None:
+                facts.functions.append(registration)
+            continue
         if node.type != "function_definition":
-            stack.extend(c for c in node.named_children if c.type in _CONTAINERS)
+            stack.extend(c for c in node.named_children if c.type in _CONTAINERS or c.type == "expression_statement")
             continue
         declarator = node.child_by_field_name("declarator")
         macro = _text(declarator.child_by_field_name("declarator")) if declarator is not None \
@@ -300,6 +306,24 @@ def scan_code(path: str, root: ts.Node) -> CodeFacts:
     return facts
 
 
+def _registration(path: str, statement: ts.Node) -> Function | None:
+    """A file-scope ``REGISTER_DEVICE_IMPL(nms_impl, CUDA, nms_cuda);``: a dispatch registry entry
+    (mmcv's idiom), read as ``nms_impl`` calling ``nms_cuda`` so that an op followed to ``nms_impl``
+    reaches the CUDA launcher. Only an all-caps macro whose arguments are plain names counts."""
+    call = statement.named_children[0] if statement.named_children else None
+    if call is None or call.type != "call_expression":
+        return None
+    macro = _text(call.child_by_field_name("function"))
+    args = call.child_by_field_name("arguments")
+    names = [_last_name(a) for a in args.named_children] if args is not None else []
+    if not _MACRO.match(macro) or len(names) < 2 or not all(names):
+        return None
+    point = statement.start_point
+    targets = frozenset(n for n in names[1:] if not _MACRO.match(n))  # dispatch keys (CUDA) are no code
+    return Function(names[0], path, point.row + 1, point.column + 1, False, targets) if targets else None
+
+
+_MACRO = re.compile(r"^[A-Z][A-Z0-9_]*$")
 #: Nodes that hold function definitions: the file, namespaces, templates, ``extern "C"`` blocks,
 #: preprocessor conditionals, classes.
 _CONTAINERS = frozenset({"translation_unit", "namespace_definition", "declaration_list", "template_declaration",

@@ -334,3 +334,22 @@ at::Tensor nms_cuda(const at::Tensor& dets) {
              "csrc/cpu.cpp": "at::Tensor nms_cpu(const at::Tensor& dets) { return dets; }\n",
              "mypkg/ops.py": "from mypkg import _C\n\ndef nms(boxes):\n    return _C.nms(boxes)\n"}
     assert links(project(tmp_path, files, ruleset)) == {("mypkg/ops.py", 4): [("csrc/cuda/nms.cu", 2)]}
+
+
+def test_a_dispatch_registry_is_followed(tmp_path: Path, ruleset: RuleSet) -> None:
+    """mmcv's idiom: the op calls ``nms_impl``, which dispatches through a registry that a
+    file-scope ``REGISTER_DEVICE_IMPL(nms_impl, CUDA, nms_cuda)`` fills."""
+    files = {
+        "setup.py": "from torch.utils.cpp_extension import CUDAExtension\n"
+                    "ext = CUDAExtension('pkg._ext', ['csrc/pybind.cpp', 'csrc/nms.cpp', 'csrc/cudabind.cpp',"
+                    " 'csrc/nms_cuda.cu'])\n",
+        "csrc/pybind.cpp": 'Tensor nms(Tensor b);\nPYBIND11_MODULE(TORCH_EXTENSION_NAME, m) { m.def("nms", &nms); }\n',
+        "csrc/nms.cpp": "Tensor nms_impl(Tensor b) { return DISPATCH_DEVICE_IMPL(nms_impl, b); }\n"
+                        "Tensor nms(Tensor b) { return nms_impl(b); }\n",
+        "csrc/cudabind.cpp": "Tensor NMSLauncher(Tensor b);\nTensor nms_cuda(Tensor b) { return NMSLauncher(b); }\n"
+                             "Tensor nms_impl(Tensor b);\nREGISTER_DEVICE_IMPL(nms_impl, CUDA, nms_cuda);\n",
+        "csrc/nms_cuda.cu": "__global__ void nms_kernel(float* b) {}\n"
+                            "Tensor NMSLauncher(Tensor b) { nms_kernel<<<1, 1>>>(nullptr); return b; }\n",
+        "pkg/ops.py": "from pkg import _ext\n_ext.nms(b)\n",
+    }
+    assert links(project(tmp_path, files, ruleset)) == {("pkg/ops.py", 2): [("csrc/nms_cuda.cu", 1)]}
