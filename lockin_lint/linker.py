@@ -52,37 +52,11 @@ def link_extensions(results: list[FileResult], files: dict[str, str], engine: En
     languages = {path: language_of(path) for path in files}
     code_files = sorted(p for p, language in languages.items() if language == "cuda")
     sources = {id(build): resolve_sources(path, build.sources, code_files) for path, build in builds}
-    scanned: dict[str, CodeFacts] = {}
-
-    def scan(paths: Iterable[str]) -> None:
-        for path in sorted(set(paths) - set(scanned)):
-            data = read(files[path])
-            if data is not None:
-                scanned[path] = engine.scan_code(path, data)
-
-    scan([*registering, *(p for found in sources.values() for p in found)])
-    # A bound function may be defined, or launch its kernel, in any .cu file of the run: parse those
-    # that spell a name the bindings reach but nothing scanned defines, until none is left.
-    pending = {p: b"" for p in code_files if p.endswith(_CUDA_FILES) and p not in scanned}
-    graph = _Graph(scanned.values())
-    for _ in range(_MAX_DEPTH):
-        missing = graph.unresolved(set().union(*(b.calls for c in scanned.values() for b in c.bindings)))
-        if not missing or not pending:
-            break
-        words = re.compile(rb"\b(?:" + b"|".join(re.escape(m.encode()) for m in sorted(missing)) + rb")\b")
-        hits = []
-        for path in sorted(pending):
-            data = pending[path] or read(files[path]) or b""
-            pending[path] = data
-            if words.search(data):
-                hits.append(path)
-        if not hits:
-            break
-        scan(hits)
-        for path in hits:
-            del pending[path]
-        graph = _Graph(scanned.values())
-    table = LinkTable(*_extensions(builds, sources, scanned, graph), namespaces=_namespaces(scanned, graph))
+    scanned = _Scanner(files, engine, read)
+    scanned.scan([*registering, *(p for found in sources.values() for p in found)])
+    graph = scanned.complete([p for p in code_files if p.endswith(_CUDA_FILES)])
+    table = LinkTable(*_extensions(builds, sources, scanned.facts, graph),
+                      namespaces=_namespaces(scanned.facts, graph))
     if not table:
         return results
     linked = []
@@ -93,6 +67,43 @@ def link_extensions(results: list[FileResult], files: dict[str, str], engine: En
                 result = engine.check(result.path, data, prefilter=False, links=table)
         linked.append(result)
     return linked
+
+
+class _Scanner:
+    """The C/C++/CUDA files parsed for the link table, each once."""
+
+    def __init__(self, files: dict[str, str], engine: Engine, read: Reader) -> None:
+        self.files, self.engine, self.read = files, engine, read
+        self.facts: dict[str, CodeFacts] = {}
+
+    def scan(self, paths: Iterable[str]) -> None:
+        for path in sorted(set(paths) - set(self.facts)):
+            data = self.read(self.files[path])
+            if data is not None:
+                self.facts[path] = self.engine.scan_code(path, data)
+
+    def complete(self, candidates: list[str]) -> _Graph:
+        """The call graph, after parsing the ``candidates`` that spell a name the bindings reach but no
+        scanned file defines (a launcher may live in any .cu file), until no such name is left."""
+        pending = {p: b"" for p in candidates if p not in self.facts}
+        graph = _Graph(self.facts.values())
+        for _ in range(_MAX_DEPTH):
+            missing = graph.unresolved(set().union(*(b.calls for c in self.facts.values() for b in c.bindings)))
+            if not missing or not pending:
+                break
+            words = re.compile(rb"\b(?:" + b"|".join(re.escape(m.encode()) for m in sorted(missing)) + rb")\b")
+            hits = []
+            for path in sorted(pending):
+                pending[path] = pending[path] or self.read(self.files[path]) or b""
+                if words.search(pending[path]):
+                    hits.append(path)
+            if not hits:
+                break
+            self.scan(hits)
+            for path in hits:
+                del pending[path]
+            graph = _Graph(self.facts.values())
+        return graph
 
 
 def resolve_sources(build_path: str, written: tuple[str, ...], code_files: list[str]) -> list[str]:
