@@ -86,6 +86,7 @@ def test_sarif_related_locations(repo_run: RunResult, ruleset: RuleSet) -> None:
     assert len(results) == len([f for f in repo_run.findings if f.rule_id == "LL710"])
     kernels = {(f.path, f.line) for f in repo_run.findings if f.rule_id == "LC7000"}
     for result in results:
+        assert "[kernel `" in result["message"]["text"] and "](1) (" in result["message"]["text"]
         related = result["relatedLocations"]
         assert related and all(r["message"]["text"].startswith("kernel `") for r in related)
         for r in related:

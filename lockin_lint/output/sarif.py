@@ -200,7 +200,7 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
         "ruleId": finding.rule_id,
         "ruleIndex": rule_index,
         "level": LEVELS.get(finding.severity, "warning"),
-        "message": {"text": "\n".join([finding.message, *detail_lines(finding)])},
+        "message": {"text": "\n".join([_linked_message(finding), *detail_lines(finding)])},
         "locations": [{"physicalLocation": {
             "artifactLocation": artifact_location(finding.path),
             "region": {
@@ -225,6 +225,19 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
         result["suppressions"] = suppressions
     result["properties"] = _result_properties(finding)
     return result
+
+
+def _linked_message(finding: Finding) -> str:
+    """The message, with each place it depends on as an embedded link to its related location
+    (``[kernel `k`](1)``; SARIF 2.1.0 §3.11.6), which GitHub renders as a link to the kernel. Literal
+    brackets are escaped, as the spec requires once a message has links."""
+    if not finding.depends_on:
+        return finding.message
+    text = finding.message.replace("[", "\\[").replace("]", "\\]")
+    for number, place in enumerate(finding.depends_on, 1):
+        plain = place.message.replace("[", "\\[").replace("]", "\\]")
+        text = text.replace(f"{plain} ({place.path}:{place.line})", f"[{plain}]({number}) ({place.path}:{place.line})", 1)
+    return text
 
 
 def _result_properties(finding: Finding) -> dict[str, Any]:
