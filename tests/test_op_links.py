@@ -354,3 +354,10 @@ def test_a_dispatch_registry_is_followed(tmp_path: Path, ruleset: RuleSet) -> No
         "pkg/ops.py": "from pkg import _ext\n_ext.nms(b)\n",
     }
     assert links(project(tmp_path, files, ruleset)) == {("pkg/ops.py", 2): [("csrc/nms_cuda.cu", 1)]}
+
+
+def test_a_process_pool_links_the_same(repo_run: RunResult, ruleset: RuleSet) -> None:
+    """Facts travel back from the workers: ``--jobs 2`` gives the same findings as one process."""
+    pooled = check_paths(["."], ruleset, Settings(jobs=2), cwd=REPO_FIXTURE)
+    assert pooled.findings == repo_run.findings and pooled.suppressed == repo_run.suppressed
+    assert any(f.depends_on for f in pooled.findings)
