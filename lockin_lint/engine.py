@@ -20,7 +20,7 @@ from .cuda_analyzer import CudaFileMatcher
 from .cuda_index import CudaIndex, build_cuda_index, passes_prefilter
 from .discover import language_of
 from .index import PythonIndex, build_python_index
-from .extensions import CodeFacts, extension_builds, scan_code, setup_requirements
+from .extensions import BUILDERS, CodeFacts, extension_builds, scan_code, setup_requirements
 from .model import (FileError, FileFacts, FileResult, Finding, Location, Portable, Rule, Settings, TargetInfo,
                     UnusedSuppression)
 from .prefilter import is_candidate, present_triggers
@@ -71,9 +71,12 @@ class Engine:
 
     def __init__(self, ruleset: RuleSet, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
-        self.python: PythonIndex = build_python_index(ruleset, self.settings.select, self.settings.ignore)
-        self._parser = ts.Parser(_PY_LANGUAGE)
         self._ruleset = ruleset
+        #: Rules matched only so that the extension builds LL710 needs are seen, not reported.
+        self._unreported = frozenset(r.id for r in self._builder_rules() if not self._selected(r))
+        self.python: PythonIndex = build_python_index(ruleset, self.settings.select, self.settings.ignore,
+                                                      self._unreported)
+        self._parser = ts.Parser(_PY_LANGUAGE)
         self._cuda: CudaIndex | None = None
         self._cuda_parser: ts.Parser | None = None
         self._line_rules: dict[str, list[LineRule] | None] = {}
@@ -105,7 +108,7 @@ class Engine:
         problems: list[FileError] = []
         if setup_py:
             raw += self._setup_requirements(path, tree, problems)
-        result = self._result(path, decoded, tree, raw, lines, problems)
+        result = self._result(path, decoded, tree, self._reported(raw), lines, problems)
         return _with_facts(result, FileFacts(builds=extension_builds(raw)))
 
     def _setup_requirements(self, path: str, tree: ts.Tree, problems: list[FileError]) -> list[RawMatch]:
@@ -126,10 +129,24 @@ class Engine:
 
     def _python_matches(self, path: str, source: bytes, tree: ts.Tree, present: list[bytes],
                         links: LinkTable | None) -> list[RawMatch]:
+        """The file's matches, builds included; `_reported` drops the rules matched only for builds."""
         raw = FileMatcher(self.python, source, tree.root_node).run(present)
         if links and self.link_rule is not None:
             raw += OpCallMatcher(links, self.link_rule, path, source, tree.root_node).run()
         return raw
+
+    def _reported(self, raw: list[RawMatch]) -> list[RawMatch]:
+        return [m for m in raw if m.rule.id not in self._unreported] if self._unreported else raw
+
+    def _selected(self, rule: Rule) -> bool:
+        return selected(rule, self.settings.select, self.settings.ignore)
+
+    def _builder_rules(self) -> list[Rule]:
+        """The Python rules that see extension builds, when the rule for calls into them is selected."""
+        python = [r for r in self._ruleset.rules if "python" in r.languages]
+        if not any("custom-op-call" in r.match.constructs and self._selected(r) for r in python):
+            return []
+        return [r for r in python if BUILDERS & set(r.match.qualified)]
 
     @cached_property
     def link_rule(self) -> Rule | None:
@@ -245,8 +262,7 @@ class Engine:
 
     # -- manifests, build/container files, notebooks --------------------------------------------
     def _rules_for(self, language: str) -> list[Rule]:
-        return [r for r in self._ruleset.rules if language in r.languages
-                and selected(r, self.settings.select, self.settings.ignore)]
+        return [r for r in self._ruleset.rules if language in r.languages and self._selected(r)]
 
     def _package_rules_for(self, language: str) -> list[PackageRule]:
         if language not in self._package_rules:
@@ -302,8 +318,8 @@ class Engine:
         builds = tuple(replace(b, line=notebook.lines[b.line - 1].json_line,
                                column=b.column + notebook.lines[b.line - 1].json_column - 1)
                        for b in extension_builds(raw))
-        result = self._finish(path, source, self._node_findings(path, source, raw), errors, lines, relocate, tree,
-                              json_line)
+        result = self._finish(path, source, self._node_findings(path, source, self._reported(raw)), errors, lines,
+                              relocate, tree, json_line)
         return _with_facts(result, FileFacts(builds=builds))
 
     def _targets(self, targets: Mapping[str, TargetInfo]) -> dict[str, TargetInfo]:

@@ -134,13 +134,16 @@ def minimal_tokens(tokens: set[str]) -> tuple[str, ...]:
 
 
 def build_python_index(
-    ruleset: RuleSet, select: tuple[str, ...] = (), ignore: tuple[str, ...] = ()
+    ruleset: RuleSet, select: tuple[str, ...] = (), ignore: tuple[str, ...] = (), also: frozenset[str] = frozenset()
 ) -> PythonIndex:
+    """The index of the selected Python rules, plus the rules ``also`` names (matched for what other
+    rules need from them, e.g. the extension builds of LL600/LL601 for LL710; the engine drops their
+    findings when they are not selected)."""
     index = PythonIndex()
     tokens: set[str] = set()
     roots: set[str] = set()
     for rule in ruleset.rules:
-        if "python" not in rule.languages or not selected(rule, select, ignore):
+        if "python" not in rule.languages or not (selected(rule, select, ignore) or rule.id in also):
             continue
         m = rule.match
         for name in m.qualified:

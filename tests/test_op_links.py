@@ -361,3 +361,12 @@ def test_a_process_pool_links_the_same(repo_run: RunResult, ruleset: RuleSet) ->
     pooled = check_paths(["."], ruleset, Settings(jobs=2), cwd=REPO_FIXTURE)
     assert pooled.findings == repo_run.findings and pooled.suppressed == repo_run.suppressed
     assert any(f.depends_on for f in pooled.findings)
+
+
+@pytest.mark.parametrize("settings", [Settings(ignore=("LL600", "LL601")), Settings(ignore=("build",)),
+                                      Settings(select=("LL710",))], ids=["ignore-ids", "ignore-category", "select"])
+def test_links_do_not_need_the_build_rules_selected(repo_run: RunResult, ruleset: RuleSet, settings: Settings) -> None:
+    """The builds are seen even when the rules that report them are not selected (their findings are not)."""
+    run = check_paths(["."], ruleset, settings, cwd=REPO_FIXTURE)
+    assert not {f.rule_id for f in run.findings} & {"LL600", "LL601"}
+    assert [f for f in run.findings if f.rule_id == "LL710"] == [f for f in repo_run.findings if f.rule_id == "LL710"]
