@@ -161,12 +161,6 @@ PARSERS = {
 }
 
 
-def is_requirements(path: str) -> bool:
-    """A pip requirements file (the format of every manifest that is not TOML, INI or YAML)."""
-    name = path.rsplit("/", 1)[-1]
-    return name not in PARSERS and not name.endswith((".yml", ".yaml"))
-
-
 def dependencies(path: str, text: str, problems: list[str]) -> list[Dependency]:
     name = path.rsplit("/", 1)[-1]
     if name in PARSERS:
@@ -177,19 +171,32 @@ def dependencies(path: str, text: str, problems: list[str]) -> list[Dependency]:
 
 
 _INCLUDE = re.compile(r"^\s*(?:-r|--requirement|-c|--constraint)(?:\s*=\s*|\s+|(?=\S))(\S+)")
+#: The same option as an item of a conda file's ``pip:`` list (``  - -r requirements.txt``).
+_YAML_INCLUDE = re.compile(r"^\s*-\s+['\"]?(?:-r|--requirement|-c|--constraint)(?:\s*=\s*|\s+|(?=\S))([^\s'\"]+)")
 
 
-def requirement_includes(text: str) -> tuple[tuple[str, int], ...]:
-    """The files a requirements file pulls in with ``-r``/``-c`` (pip's options), with their lines.
+def requirement_includes(text: str, conda: bool = False) -> tuple[tuple[str, int], ...]:
+    """The files a requirements file (or a conda file's ``pip:`` list) pulls in with ``-r``/``-c``,
+    with their lines.
 
     URLs are left out: pip can fetch them, a linter does not.
     """
     found = []
+    pattern = _YAML_INCLUDE if conda else _INCLUDE
     for number, line in enumerate(text.splitlines(), start=1):
-        match = _INCLUDE.match(line)
+        match = pattern.match(line)
         if match and "://" not in match.group(1):
             found.append((match.group(1), number))
     return tuple(found)
+
+
+def manifest_includes(path: str, text: str) -> tuple[tuple[str, int], ...]:
+    """The ``-r``/``-c`` files of a requirements file or of a conda file's ``pip:`` list (TOML and INI
+    manifests have no includes)."""
+    name = path.rsplit("/", 1)[-1]
+    if name in PARSERS:
+        return ()
+    return requirement_includes(text, conda=name.endswith((".yml", ".yaml")))
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,8 @@ from .prefilter import is_candidate, present_triggers
 from .config_analyzer import LineRule, compile_line_rules, match_lines
 from packaging.requirements import InvalidRequirement
 
-from .deps_analyzer import (ManifestError, PackageRule, compile_package_rules, dependencies, is_requirements,
-                            match_dependencies, match_package, parse_requirement, requirement_includes)
+from .deps_analyzer import (ManifestError, PackageRule, compile_package_rules, dependencies, manifest_includes,
+                            match_dependencies, match_package, parse_requirement)
 from .index import selected
 from .matching import LineMatch, RawMatch
 from .notebook import NotebookError, read_notebook
@@ -280,8 +280,7 @@ class Engine:
         facts = FileFacts()
         if language == "deps":
             problems: list[str] = []
-            if is_requirements(kind):
-                facts = FileFacts(includes=requirement_includes(text))
+            facts = FileFacts(includes=manifest_includes(kind, text))
             try:
                 found = dependencies(kind, text, problems)
             except ManifestError as exc:

@@ -152,3 +152,12 @@ def test_suppressions_in_manifests_and_build_files(ruleset: RuleSet) -> None:
     assert hidden == [("CMakeLists.txt", "LB101", "inline"), ("Dockerfile", "LB200", "inline"),
                       ("requirements.txt", "LD105", "inline")]
     assert not run.unused_suppressions
+
+
+def test_a_conda_pip_list_includes_requirements(ruleset: RuleSet, tmp_path: Path) -> None:
+    _write(tmp_path, {"environment.yml": "dependencies:\n  - pip\n  - pip:\n    - -r requirements/gpu.txt\n"
+                                         "    - \"--requirement=extra.in\"\n",
+                      "requirements/gpu.txt": "flash-attn\n", "extra.in": "bitsandbytes\n"})
+    run = check_paths(["environment.yml"], ruleset, cwd=tmp_path)
+    assert sorted((f.path, f.rule_id) for f in run.findings) == [("extra.in", "LD107"),
+                                                               ("requirements/gpu.txt", "LD105")]
