@@ -80,6 +80,23 @@ def _dependencies(run: RunResult) -> list[dict[str, Any]]:
     return sorted(found.values(), key=lambda e: (-e["count"], e["name"]))
 
 
+def _custom_code(run: RunResult) -> list[dict[str, Any]]:
+    """The repository's own CUDA code that Python calls into (LL710's ``depends_on``): each kernel
+    with the ops that reach it and their call sites, most called first. Migration plans start here:
+    one kernel ported unblocks every call below it."""
+    found: dict[tuple[str, int], dict[str, Any]] = {}
+    for finding in run.findings:
+        for place in finding.depends_on:
+            entry = found.setdefault((place.path, place.line), {
+                "path": place.path, "line": place.line, "column": place.column, "what": place.message,
+                "ops": [], "calls": 0, "callers": []})
+            entry["calls"] += 1
+            for key, value in (("ops", finding.symbol), ("callers", finding.path)):
+                if value not in entry[key]:
+                    entry[key].append(value)
+    return sorted(found.values(), key=lambda e: (-e["calls"], e["path"], e["line"]))
+
+
 def build_report(run: RunResult, settings: Settings, model: EffortModel | None = None) -> dict[str, Any]:
     chosen = model or EffortModel()
     targets = settings.targets
@@ -97,6 +114,7 @@ def build_report(run: RunResult, settings: Settings, model: EffortModel | None =
         "directories": _scopes(run, _directory, targets, chosen),
         "files": _scopes(run, lambda p: p, targets, chosen),
         "dependencies": _dependencies(run),
+        "custom_code": _custom_code(run),
         "findings": [finding_dict(f) for f in run.findings],
         "errors": [{"path": e.path, "message": e.message} for e in run.errors],
     }

@@ -37,7 +37,7 @@ HOSTILE_SYMBOL = '"><svg onload=alert(2)>'
 #: Targets in a non-canonical order: the page must follow the document, not ``model.TARGETS``.
 TARGETS = ("xpu", "rocm", "cpu")
 HEADINGS = ["Score by target", "Targets", "Effort by category", "Top blockers", "Directories", "Dependencies",
-            "Findings", "Errors", "Scoring model"]
+            "Custom CUDA code", "Findings", "Errors", "Scoring model"]
 
 
 def _finding(path: str, line: int, rule_id: str, symbol: str, message: str,
@@ -89,6 +89,8 @@ def sample_report() -> dict[str, Any]:
                    "targets": {t: {"score": 50.0, "effort_hours": 4.0, "blockers": 1} for t in TARGETS}}],
         "dependencies": [{"name": "flash_attn", "rule_id": "LL510", "category": "plugin", "count": 2,
                           "files": ["model.py", HOSTILE_PATH]}],
+        "custom_code": [{"path": HOSTILE_PATH, "line": 3, "column": 1, "what": HOSTILE_MESSAGE,
+                         "ops": [HOSTILE_SYMBOL], "calls": 2, "callers": ["model.py", HOSTILE_PATH]}],
         "findings": findings,
         "errors": [{"path": HOSTILE_PATH, "message": "cannot read: <b>denied</b>"}],
     }
@@ -190,6 +192,7 @@ def test_every_finding_has_a_row(page: str, parsed: Page) -> None:
     report = sample_report()
     assert parsed.rows["findings"] == len(report["findings"])
     assert parsed.rows["blockers"] == 1 and parsed.rows["dependencies"] == 1 and parsed.rows["errors"] == 1
+    assert parsed.rows["custom"] == 1
     for finding in report["findings"][:1]:
         assert f'href="{finding["path"]}#L{finding["line"]}"' in page
         assert finding["message"] in page
@@ -253,10 +256,12 @@ def test_tables_are_sortable(page: str) -> None:
 
 def test_empty_report_renders_placeholders() -> None:
     report = sample_report() | {"top_blockers": [], "directories": [], "files": [], "dependencies": [],
-                                "findings": [], "errors": []}
+                                "custom_code": [], "findings": [], "errors": []}
     parsed = Page(text := render_html(report))
     assert parsed.headings == [h for h in HEADINGS if h != "Errors"]
     assert "No findings: nothing ties this code to CUDA." in text
+    assert "No Python call into this repository&#x27;s own CUDA code was found." in text or \
+        "No Python call into this repository's own CUDA code was found." in text
     assert "findings" not in parsed.rows
 
 

@@ -370,3 +370,17 @@ def test_links_do_not_need_the_build_rules_selected(repo_run: RunResult, ruleset
     run = check_paths(["."], ruleset, settings, cwd=REPO_FIXTURE)
     assert not {f.rule_id for f in run.findings} & {"LL600", "LL601"}
     assert [f for f in run.findings if f.rule_id == "LL710"] == [f for f in repo_run.findings if f.rule_id == "LL710"]
+
+
+def test_report_lists_custom_code_with_its_callers(repo_run: RunResult) -> None:
+    from lockin_lint.output.report_formats import render_report_text
+    from lockin_lint.report import build_report
+
+    report = build_report(repo_run, Settings())
+    calls = [f for f in repo_run.findings if f.rule_id == "LL710"]
+    assert sum(c["calls"] for c in report["custom_code"]) == sum(len(f.depends_on) for f in calls)
+    first = report["custom_code"][0]
+    assert (first["path"], first["what"], first["ops"]) == ("csrc/fused_add.cu", "kernel `fused_add_kernel`",
+                                                           ["fused_ops._C.fused_add"])
+    assert first["calls"] == len([f for f in calls if f.symbol == "fused_ops._C.fused_add"])
+    assert "Custom CUDA code called from Python" in render_report_text(report)

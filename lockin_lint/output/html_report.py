@@ -33,6 +33,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("blockers", "Top blockers"),
     ("directories", "Directories"),
     ("dependencies", "Dependencies"),
+    ("custom", "Custom CUDA code"),
     ("findings", "Findings"),
     ("errors", "Errors"),
     ("model", "Scoring model"),
@@ -83,6 +84,7 @@ def render_html(report: Report) -> str:
         _section("directories", _breakdown_table(report["directories"], names, "Directory", DIRECTORY_COUNTS)
                  + _files_details(report["files"], names)),
         _section("dependencies", _dependencies_table(report["dependencies"])),
+        _section("custom", _custom_code_table(report["custom_code"])),
         _section("findings", _status_legend() + _findings_table(report["findings"], names)),
         _section("errors", _errors_table(report["errors"])) if report["errors"] else "",
         _section("model", _model(report["model"])),
@@ -306,6 +308,18 @@ def _dependencies_table(dependencies: Sequence[Mapping[str, Any]]) -> str:
     if not rows:
         return "<p class=\"empty\">No CUDA-only libraries or plugins found.</p>\n"
     return _table(["Library / plugin", "Rule", "Category", "Uses", "Files"], rows, "dependencies")
+
+
+def _custom_code_table(custom: Sequence[Mapping[str, Any]]) -> str:
+    """The repository's own kernels that Python calls, with the ops and files that reach them."""
+    rows = [
+        _path_td(f"{c.get('path')}:{c.get('line')}") + _code_td(c.get("what")) + _code_td(", ".join(c.get("ops", [])))
+        + _num_td(c.get("calls"), digits=0) + _path_td(*c.get("callers", []))
+        for c in custom
+    ]
+    if not rows:
+        return "<p class=\"empty\">No Python call into this repository's own CUDA code was found.</p>\n"
+    return _table(["Location", "Code", "Ops", "Call sites", "Calling files"], rows, "custom")
 
 
 def _findings_table(findings: Sequence[Mapping[str, Any]], targets: list[str]) -> str:

@@ -54,12 +54,20 @@ def _dependency_rows(report: dict[str, Any]) -> Table:
     return rows
 
 
+def _custom_code_rows(report: dict[str, Any]) -> Table:
+    rows = [["location", "code", "ops", "calls", "calling files"]]
+    for c in report["custom_code"]:
+        rows.append([f"{c['path']}:{c['line']}", c["what"], ", ".join(c["ops"]), str(c["calls"]), str(len(c["callers"]))])
+    return rows
+
+
 SECTIONS: list[tuple[str, Callable[[dict[str, Any]], Table]]] = [
     ("Portability per target", _target_rows),
     ("Effort by category (hours)", _category_rows),
     ("Top blockers", _blocker_rows),
     ("Directories by effort", _directory_rows),
     ("Dependencies found", _dependency_rows),
+    ("Custom CUDA code called from Python", _custom_code_rows),
 ]
 
 
