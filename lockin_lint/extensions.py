@@ -339,8 +339,9 @@ REQUIREMENT_KEYWORDS = frozenset({"install_requires", "extras_require", "setup_r
 def setup_requirements(root: ts.Node) -> list[tuple[str, ts.Node]]:
     """The requirement strings of a ``setup.py``'s ``setup(...)`` call, each with its string node.
 
-    Only literals written in the call are read; a list built elsewhere (``install_requires=reqs``)
-    is not followed: that needs the file to run, and the tool never runs scanned code.
+    Literals in the call are read, and a name's literal assignments (``install_requires=REQUIRES``
+    with ``REQUIRES = [...]``, also ``+=`` and ``a + b``); a list computed at run time (read from a
+    file, say) is not: that needs the file to run, and the tool never runs scanned code.
     """
     found: list[tuple[str, ts.Node]] = []
     stack = [root]
@@ -359,15 +360,19 @@ def setup_requirements(root: ts.Node) -> list[tuple[str, ts.Node]]:
     return found
 
 
-def _strings_below(node: ts.Node | None) -> list[tuple[str, ts.Node]]:
-    """String values in a list/tuple, or in a dict's values (``extras_require``), in source order."""
+def _strings_below(node: ts.Node | None, followed: frozenset[str] = frozenset()) -> list[tuple[str, ts.Node]]:
+    """String values in a list/tuple, or in a dict's values (``extras_require``), in source order;
+    a name is followed to what it is assigned (once: ``reqs = reqs + [...]`` ends)."""
     if node is None:
         return []
     if node.type == "string":
         value = _string_value(node)
         return [(value, node)] if value is not None else []
     if node.type == "pair":
-        return _strings_below(node.child_by_field_name("value"))
-    if node.type in ("list", "tuple", "dictionary", "parenthesized_expression"):
-        return [item for child in node.named_children for item in _strings_below(child)]
+        return _strings_below(node.child_by_field_name("value"), followed)
+    if node.type == "identifier" and _text(node) not in followed:
+        name = _text(node)
+        return [item for value in _assigned_values(node, name) for item in _strings_below(value, followed | {name})]
+    if node.type in ("list", "tuple", "dictionary", "parenthesized_expression", "binary_operator"):
+        return [item for child in node.named_children for item in _strings_below(child, followed)]
     return []

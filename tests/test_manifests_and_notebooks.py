@@ -161,3 +161,14 @@ def test_a_conda_pip_list_includes_requirements(ruleset: RuleSet, tmp_path: Path
     run = check_paths(["environment.yml"], ruleset, cwd=tmp_path)
     assert sorted((f.path, f.rule_id) for f in run.findings) == [("extra.in", "LD107"),
                                                                ("requirements/gpu.txt", "LD105")]
+
+
+def test_setup_py_requirements_through_a_name(ruleset: RuleSet, tmp_path: Path) -> None:
+    setup = ('from setuptools import setup\n'
+             'BASE = ["numpy", "flash-attn"]\n'
+             'GPU = BASE + ["bitsandbytes"]\n'
+             'GPU += ["xformers"]\n'
+             'setup(name="x", install_requires=GPU, extras_require={"docs": DOCS})\n')
+    _write(tmp_path, {"setup.py": setup})
+    run = check_paths(["."], ruleset, cwd=tmp_path)
+    assert [(f.line, f.symbol) for f in run.findings] == [(2, "flash-attn"), (3, "bitsandbytes"), (4, "xformers")]
