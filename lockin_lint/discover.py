@@ -34,18 +34,22 @@ CONFIG_NAMES = ("CMakeLists.txt", "*.cmake", "Makefile", "makefile", "GNUmakefil
                 ".github/workflows/*.yml", ".github/workflows/*.yaml", ".gitlab-ci.yml")
 
 
-def _name_regex(patterns: tuple[str, ...]) -> re.Pattern[str]:
-    """One regex for a list of name globs (``dir/*.yml`` globs match the end of a path)."""
-    parts = [fnmatch.translate(p if "/" not in p else "*" + p) for p in patterns]
-    return re.compile("|".join(f"(?:{p})" for p in parts))
+def _name_regexes(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Two regexes for a list of globs: one for the globs of a file name (matched against the name
+    alone, so ``conda*.yml`` never matches ``conda/recipe/meta.yaml``), one for the globs with a
+    directory (``.github/workflows/*.yml``, matched against the end of the path)."""
+    names = [fnmatch.translate(p) for p in patterns if "/" not in p] or ["(?!)"]
+    paths = [fnmatch.translate(q) for p in patterns if "/" in p for q in (p, "*/" + p)] or ["(?!)"]
+    return (re.compile("|".join(f"(?:{p})" for p in names)), re.compile("|".join(f"(?:{p})" for p in paths)))
 
 
-_DEPS = _name_regex(DEPS_NAMES)
-_CONFIG = _name_regex(CONFIG_NAMES)
+_DEPS = _name_regexes(DEPS_NAMES)
+_CONFIG = _name_regexes(CONFIG_NAMES)
 
 
-def _named(path: str, regex: re.Pattern[str]) -> bool:
-    return bool(regex.match(path.rsplit("/", 1)[-1]) or ("/" in path and regex.match(path)))
+def _named(path: str, regexes: tuple[re.Pattern[str], re.Pattern[str]]) -> bool:
+    names, paths = regexes
+    return bool(names.match(path.rsplit("/", 1)[-1]) or ("/" in path and paths.match(path)))
 
 
 def language_of(path: str) -> str:
