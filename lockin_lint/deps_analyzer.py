@@ -13,8 +13,10 @@ import re
 import sys
 from dataclasses import dataclass
 from typing import Any, Iterator
+from urllib.parse import unquote
 
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import InvalidSdistFilename, InvalidWheelFilename, parse_sdist_filename, parse_wheel_filename
 
 from .matching import LineMatch
 from .model import Rule
@@ -63,11 +65,43 @@ def parse_requirement(text: str, line: int, column: int) -> Dependency:
     return Dependency(name, version, line, column)
 
 
+def _direct_reference(line: str) -> tuple[str, str] | None | bool:
+    """A requirement line that is a URL or a path, which pip installs as it is: (name, version) from
+    the ``#egg=`` fragment or the wheel/sdist file name (``torch-2.3.0%2Bcu121-...whl`` is torch
+    ``==2.3.0+cu121``), None when it names no package (a local directory, a VCS URL without
+    ``#egg``), False when the line is not a direct reference at all."""
+    if "://" not in line and not line.startswith((".", "/", "~")) and not _ARCHIVE.search(line):
+        return False
+    location, _, fragment = line.partition("#")
+    egg = re.search(r"(?:^|&)egg=([A-Za-z0-9._-]+)", fragment)
+    if egg:
+        return egg.group(1), ""
+    filename = unquote(location.rstrip("/").rsplit("/", 1)[-1])
+    try:
+        if filename.endswith(".whl"):
+            name, version, _, _ = parse_wheel_filename(filename)
+            return str(name), f"=={version}"
+        if _ARCHIVE.search(filename):
+            name, sdist_version = parse_sdist_filename(filename)
+            return str(name), f"=={sdist_version}"
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        return None
+    return None
+
+
+_ARCHIVE = re.compile(r"\.(whl|tar\.gz|zip|tar\.bz2)$")
+
+
 def requirements_txt(text: str, problems: list[str]) -> Iterator[Dependency]:
     lines = text.splitlines()
     for index, raw in enumerate(lines):
         line = re.split(r"\s+#", raw, maxsplit=1)[0].strip()
         if not line or line.startswith(("#", "-")):  # options (-r, --extra-index-url) go to `lines` rules
+            continue
+        direct = _direct_reference(line)
+        if direct is not False:
+            if direct:
+                yield Dependency(direct[0], direct[1], index + 1, raw.find(line) + 1)
             continue
         try:
             name, version = _requirement(line)
