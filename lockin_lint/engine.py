@@ -44,7 +44,7 @@ CUDA_SOURCE_SUFFIXES = (".cu", ".cuh")
 _UNKNOWN = TargetInfo("unknown")
 #: A binding block of a C/C++ file: the macro at the start of a line (not its ``#define``, not a doc
 #: comment's example). The cross-file pass parses such files.
-_REGISTRATION = re.compile(rb"^[ \t]*(?:PYBIND11_MODULE|TORCH_LIBRARY\w*)[ \t]*\(", re.MULTILINE)
+_REGISTRATION = re.compile(rb"^[ \t]*(?:PYBIND11_MODULE|TORCH_LIBRARY\w*)[ \t]*\(|RegisterOperators\(\)", re.MULTILINE)
 #: How many of the places a finding depends on its message names.
 _SHOWN_DEPENDENCIES = 3
 
@@ -175,8 +175,8 @@ class Engine:
     def _check_cuda(self, path: str, data: bytes, lines: int, prefilter: bool) -> FileResult:
         index = self.cuda
         cuda_source = path.endswith(CUDA_SOURCE_SUFFIXES)  # device code throughout: always parsed
-        facts = FileFacts(registers_ops=(b"PYBIND11_MODULE" in data or b"TORCH_LIBRARY" in data)
-                          and _REGISTRATION.search(data) is not None)
+        facts = FileFacts(registers_ops=(b"PYBIND11_MODULE" in data or b"TORCH_LIBRARY" in data
+                                         or b"RegisterOperators" in data) and _REGISTRATION.search(data) is not None)
         if prefilter and not cuda_source and not passes_prefilter(index, data):
             return _with_facts(self._skipped(path, data, lines, self._cuda_parser_()), facts)
         decoded = decode_utf8(data)

@@ -154,6 +154,9 @@ class Function:
     kernel: bool
     #: Names of the functions it calls or launches (the last component of qualified names).
     calls: frozenset[str]
+    #: Names it takes the address of (``auto kernel = &fwd_kernel<Traits>; kernel<<<...>>>``): followed
+    #: only when they name a kernel, since in a body they are mostly variables.
+    references: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,9 +213,12 @@ def _called_names(node: ts.Node, references: bool = False) -> set[str]:
             current = cursor.node
             if current is not None:
                 if current.type == "call_expression":
-                    name = _last_name(current.child_by_field_name("function"))
+                    function = current.child_by_field_name("function")
+                    name = _last_name(function)
                     if name:
                         names.add(name)
+                    if name == "apply" and function is not None and function.type == "qualified_identifier":
+                        names.add(f"{_text(function.child_by_field_name('scope'))}::apply")  # Op::apply(...)
                 elif references and current.type == "pointer_expression" and current.child_count == 2 \
                         and current.children[0].type == "&":
                     name = _last_name(current.children[1])
@@ -253,41 +259,36 @@ def _bindings(path: str, definition: ts.Node, macro: str, arguments: list[str]) 
         call = stmt.named_children[0] if stmt.type == "expression_statement" and stmt.named_children else None
         if call is None or call.type != "call_expression":
             continue
-        while True:  # m.def(...).def(...): a chain of bindings, the outermost call last
-            function = call.child_by_field_name("function")
-            if function is None or function.type != "field_expression":
-                break
-            method = _text(function.child_by_field_name("field"))
-            args = call.child_by_field_name("arguments")
-            values = args.named_children if args is not None else []
+        for method, values, link in _chain(call):  # m.def(...).def(...): a chain of bindings
             if method in _BINDING_METHODS and values and values[0].type == "string_literal":
                 schema = "".join(_text(c) for c in values[0].named_children if c.type == "string_content")
                 calls: set[str] = set()
                 for value in values[1:]:
                     calls |= _called_names(value, references=True) | ({_last_name(value)} - {""})
-                point = call.start_point
+                point = link.start_point
                 found.append(Binding(kind, scope, _op_name(schema), frozenset(calls), path, point.row + 1,
                                      point.column + 1, key))
-            receiver = function.child_by_field_name("argument")
-            if receiver is None or receiver.type != "call_expression":
-                break
-            call = receiver
     return found
 
 
 def scan_code(path: str, root: ts.Node) -> CodeFacts:
     """Functions (with kernels and calls) and op bindings of one parsed C/C++/CUDA file."""
     facts = CodeFacts()
-    stack = [root]
+    stack: list[tuple[ts.Node, str]] = [(root, "")]  # (node, name of the class it is in)
     while stack:
-        node = stack.pop()
+        node, owner = stack.pop()
         if node.type == "expression_statement":
             registration = _registration(path, node)
             if registration is not None:
                 facts.functions.append(registration)
             continue
+        if node.type == "declaration":
+            facts.bindings += _operator_registrations(path, node)
+            continue
         if node.type != "function_definition":
-            stack.extend(c for c in node.named_children if c.type in _CONTAINERS or c.type == "expression_statement")
+            if node.type in ("class_specifier", "struct_specifier"):
+                owner = _text(node.child_by_field_name("name"))
+            stack.extend((c, owner) for c in node.named_children if c.type in _CONTAINERS or c.type in _STATEMENTS)
             continue
         declarator = node.child_by_field_name("declarator")
         macro = _text(declarator.child_by_field_name("declarator")) if declarator is not None \
@@ -302,8 +303,24 @@ def scan_code(path: str, root: ts.Node) -> CodeFacts:
         point = node.start_point
         body = node.child_by_field_name("body")
         calls = frozenset(_called_names(body)) if body is not None else frozenset()
-        facts.functions.append(Function(name, path, point.row + 1, point.column + 1, kernel, calls))
+        references = frozenset(_address_taken(body)) if body is not None else frozenset()
+        facts.functions.append(Function(name, path, point.row + 1, point.column + 1, kernel, calls, references))
+        if owner and name in _AUTOGRAD_METHODS:  # ``Op::apply(...)`` runs forward and backward
+            facts.functions.append(Function(f"{owner}::apply", path, point.row + 1, point.column + 1, False, calls,
+                                            references))
     return facts
+
+
+def _address_taken(body: ts.Node) -> set[str]:
+    names: set[str] = set()
+    stack = [body]
+    while stack:
+        node = stack.pop()
+        if node.type == "pointer_expression" and node.child_count == 2 and node.children[0].type == "&":
+            names.add(_last_name(node.children[1]))
+        stack.extend(node.named_children)
+    names.discard("")
+    return names
 
 
 def _registration(path: str, statement: ts.Node) -> Function | None:
@@ -323,7 +340,52 @@ def _registration(path: str, statement: ts.Node) -> Function | None:
     return Function(names[0], path, point.row + 1, point.column + 1, False, targets) if targets else None
 
 
+def _operator_registrations(path: str, declaration: ts.Node) -> list[Binding]:
+    """``static auto registry = torch::RegisterOperators().op("ns::name", &fn).op(...);``: the
+    registration API before ``TORCH_LIBRARY`` (the PyG extensions use it), read as ``library``
+    bindings of namespace ``ns``."""
+    if b"RegisterOperators" not in (declaration.text or b""):
+        return []
+    found = []
+    for item in declaration.named_children:
+        value = item.child_by_field_name("value") if item.type == "init_declarator" else None
+        if value is None or value.type != "call_expression":
+            continue
+        for method, values, call in _chain(value):
+            if method == "op" and values and values[0].type == "string_literal":
+                schema = "".join(_text(c) for c in values[0].named_children if c.type == "string_content")
+                if "::" not in schema:
+                    continue
+                calls: set[str] = set()
+                for other in values[1:]:
+                    calls |= _called_names(other, references=True) | ({_last_name(other)} - {""})
+                point = call.start_point
+                found.append(Binding("library", schema.split("::", 1)[0].strip(), _op_name(schema), frozenset(calls),
+                                     path, point.row + 1, point.column + 1))
+    return found
+
+
+def _chain(call: ts.Node) -> list[tuple[str, list[ts.Node], ts.Node]]:
+    """``a.f(x).g(y)`` as ``[("g", [y], call), ("f", [x], call)]``: each method call of a chain."""
+    found = []
+    while call.type == "call_expression":
+        function = call.child_by_field_name("function")
+        if function is None or function.type != "field_expression":
+            break
+        args = call.child_by_field_name("arguments")
+        found.append((_text(function.child_by_field_name("field")), list(args.named_children) if args else [], call))
+        receiver = function.child_by_field_name("argument")
+        if receiver is None:
+            break
+        call = receiver
+    return found
+
+
 _MACRO = re.compile(r"^[A-Z][A-Z0-9_]*$")
+#: Methods of a ``torch::autograd::Function`` subclass that its ``apply`` runs.
+_AUTOGRAD_METHODS = frozenset({"forward", "backward"})
+#: Statements at file or namespace scope that may register code (registry macros, RegisterOperators).
+_STATEMENTS = frozenset({"expression_statement", "declaration"})
 #: Nodes that hold function definitions: the file, namespaces, templates, ``extern "C"`` blocks,
 #: preprocessor conditionals, classes.
 _CONTAINERS = frozenset({"translation_unit", "namespace_definition", "declaration_list", "template_declaration",

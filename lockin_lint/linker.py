@@ -174,6 +174,11 @@ class _Graph:
                         kernels[key] = Location(function.path, function.line, function.column,
                                                 f"kernel `{function.name}`")
                         continue
+                    for target in function.references:  # ``auto kernel = &k<T>; kernel<<<...>>>``
+                        for referenced in self.functions.get(target, ()):
+                            if referenced.kernel:
+                                kernels[(referenced.path, referenced.line)] = Location(
+                                    referenced.path, referenced.line, referenced.column, f"kernel `{referenced.name}`")
                     if function.path.endswith(_CUDA_FILES):
                         cuda_code[key] = Location(function.path, function.line, function.column,
                                                   f"CUDA host code `{function.name}`")

@@ -119,6 +119,14 @@ class OpCallMatcher(SpanMatcher):
         return list(self.matches.values())
 
     def _add_link(self, node: ts.Node, symbol: str, needs: tuple[Location, ...]) -> None:
+        """Report a use of the op; assigning to it (``torch.ops.ns.op = fallback``, done when the
+        library failed to load) is not a use."""
+        top = node
+        while top.parent is not None and top.parent.type == "attribute" and top.parent.child_by_field_name("object") == top:
+            top = top.parent
+        holder = top.parent
+        if holder is not None and holder.type == "assignment" and holder.child_by_field_name("left") == top:
+            return
         key = (self.rule.id, node.start_byte, node.end_byte)
         if needs and key not in self.matches:
             self.matches[key] = RawMatch(self.rule, symbol, node, needs)

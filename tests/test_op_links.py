@@ -384,3 +384,39 @@ def test_report_lists_custom_code_with_its_callers(repo_run: RunResult) -> None:
                                                            ["fused_ops._C.fused_add"])
     assert first["calls"] == len([f for f in calls if f.symbol == "fused_ops._C.fused_add"])
     assert "Custom CUDA code called from Python" in render_report_text(report)
+
+
+def test_assigning_a_fallback_to_an_op_is_not_a_use(tmp_path: Path, ruleset: RuleSet) -> None:
+    files = {"k.cu": "__global__ void k(float* x) {}\nvoid run(float* x) { k<<<1, 1>>>(x); }\n"
+                     'TORCH_LIBRARY(ns, m) { m.def("op", &run); }\n',
+             "use.py": "import torch\ntry:\n    pass\nexcept OSError:\n    torch.ops.ns.op = fallback\n"
+                       "y = torch.ops.ns.op(x)\n"}
+    assert links(project(tmp_path, files, ruleset)) == {("use.py", 6): [("k.cu", 1)]}
+
+
+def test_a_kernel_launched_through_its_address(tmp_path: Path, ruleset: RuleSet) -> None:
+    """causal-conv1d and mamba's idiom: ``auto kernel = &fwd_kernel<Traits>; kernel<<<...>>>(params)``."""
+    kernel = ("template <typename T> __global__ void fwd_kernel(T p) {}\n"
+              "void fwd_launch(int p) {\n  auto kernel = &fwd_kernel<int>;\n  kernel<<<1, 1>>>(p);\n}\n"
+              "void fwd(int p) { int* q = &p; fwd_launch(*q); }\n"
+              'PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) { m.def("fwd", &fwd); }\n')
+    files = {"setup.py": "from torch.utils.cpp_extension import CUDAExtension\nx = CUDAExtension('conv_cuda', ['k.cu'])\n",
+             "k.cu": kernel, "use.py": "import conv_cuda\nconv_cuda.fwd(1)\n"}
+    assert links(project(tmp_path, files, ruleset)) == {("use.py", 2): [("k.cu", 1)]}
+
+
+def test_register_operators_and_autograd_functions(tmp_path: Path, ruleset: RuleSet) -> None:
+    """torch_scatter's idiom: ``torch::RegisterOperators().op("ns::name", &fn)``, ``fn`` returning
+    ``Op::apply(...)`` of a ``torch::autograd::Function`` whose ``forward`` reaches the CUDA code."""
+    cpp = ("torch::Tensor scatter_cuda(torch::Tensor src);\n"
+           "class ScatterSum : public torch::autograd::Function<ScatterSum> {\n public:\n"
+           "  static variable_list forward(AutogradContext* ctx, Variable src) { return {scatter_cuda(src)}; }\n};\n"
+           "torch::Tensor scatter_sum(torch::Tensor src) { return ScatterSum::apply(src)[0]; }\n"
+           "torch::Tensor plain(torch::Tensor src) { return src; }\n"
+           'static auto registry = torch::RegisterOperators().op("scatter::scatter_sum", &scatter_sum)'
+           '.op("scatter::plain", &plain);\n')
+    cu = "__global__ void scatter_kernel(float* x) {}\ntorch::Tensor scatter_cuda(torch::Tensor src) {\n" \
+         "  scatter_kernel<<<1, 1>>>(nullptr);\n  return src;\n}\n"
+    files = {"csrc/scatter.cpp": cpp, "csrc/cuda/scatter_cuda.cu": cu,
+             "use.py": "import torch\ntorch.ops.scatter.scatter_sum(x)\ntorch.ops.scatter.plain(x)\n"}
+    assert links(project(tmp_path, files, ruleset)) == {("use.py", 2): [("csrc/cuda/scatter_cuda.cu", 1)]}
