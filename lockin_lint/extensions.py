@@ -105,6 +105,9 @@ def extension_builds(matches: list[RawMatch]) -> tuple[ExtensionBuild, ...]:
                     stack[:0] = _assigned_values(call, _text(item))
             elif item.type == "attribute":  # ``os.path.join``: a name, not a value to follow
                 continue
+            elif item.type == "keyword_argument":  # ``sources=[...]``: the value, not the keyword's name
+                value_node = item.child_by_field_name("value")
+                stack[:0] = [value_node] if value_node is not None else []
             elif item.type != "string":
                 stack[:0] = item.named_children
         holder = call.parent
@@ -157,6 +160,9 @@ class Function:
     #: Names it takes the address of (``auto kernel = &fwd_kernel<Traits>; kernel<<<...>>>``): followed
     #: only when they name a kernel, since in a body they are mostly variables.
     references: frozenset[str] = frozenset()
+    #: Its body launches a kernel (``k<<<...>>>``): CUDA host code even when the kernel's own
+    #: definition is out of sight (a macro, a header the run did not read).
+    launches: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +188,8 @@ class Binding:
 class CodeFacts:
     functions: list[Function] = field(default_factory=list)
     bindings: list[Binding] = field(default_factory=list)
+    #: ``#include "x.h"`` paths as written (quoted includes only: the project's own headers).
+    includes: list[str] = field(default_factory=list)
 
 
 def _last_name(node: ts.Node | None) -> str:
@@ -304,11 +312,29 @@ def scan_code(path: str, root: ts.Node) -> CodeFacts:
         body = node.child_by_field_name("body")
         calls = frozenset(_called_names(body)) if body is not None else frozenset()
         references = frozenset(_address_taken(body)) if body is not None else frozenset()
-        facts.functions.append(Function(name, path, point.row + 1, point.column + 1, kernel, calls, references))
+        launches = body is not None and b"<<<" in (body.text or b"")
+        facts.functions.append(Function(name, path, point.row + 1, point.column + 1, kernel, calls, references,
+                                        launches))
         if owner and name in _AUTOGRAD_METHODS:  # ``Op::apply(...)`` runs forward and backward
             facts.functions.append(Function(f"{owner}::apply", path, point.row + 1, point.column + 1, False, calls,
-                                            references))
+                                            references, launches))
+    facts.includes = _quoted_includes(root)
     return facts
+
+
+def _quoted_includes(root: ts.Node) -> list[str]:
+    """The ``#include "..."`` paths of a file (at any preprocessor nesting)."""
+    found = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.type == "preproc_include":
+            target = node.child_by_field_name("path")
+            if target is not None and target.type == "string_literal":
+                found.append("".join(_text(c) for c in target.named_children if c.type == "string_content"))
+            continue
+        stack.extend(c for c in node.named_children if c.type in _CONTAINERS or c.type.startswith("preproc_"))
+    return found
 
 
 def _address_taken(body: ts.Node) -> set[str]:

@@ -33,6 +33,8 @@ _PORTABLE_KEYS = frozenset({"CompositeImplicitAutograd", "CompositeExplicitAutog
                             "CompositeExplicitAutogradNonFunctional"})
 _CUDA_KEYS = frozenset({"CUDA", "AutogradCUDA", "SparseCUDA", "QuantizedCUDA", "NestedTensorCUDA", "SparseCsrCUDA"})
 _CUDA_FILES = tuple(sorted(CUDA_SUFFIXES))
+#: At most this many files make one build's code (its sources and their includes).
+_MAX_CLOSURE = 5000
 #: How many calls deep an op is followed to its kernels (binding -> wrapper -> launcher -> kernel).
 _MAX_DEPTH = 8
 
@@ -53,9 +55,12 @@ def link_extensions(results: list[FileResult], files: dict[str, str], engine: En
     code_files = sorted(p for p, language in languages.items() if language == "cuda")
     sources = {id(build): resolve_sources(path, build.sources, code_files) for path, build in builds}
     scanned = _Scanner(files, engine, read)
-    scanned.scan([*registering, *(p for found in sources.values() for p in found)])
-    graph = scanned.complete([p for p in code_files if p.endswith(_CUDA_FILES)])
-    table = LinkTable(*_extensions(builds, sources, scanned.facts, graph),
+    scanned.scan(registering)
+    # A build's code is its sources and the project headers they include; its ops are followed there only.
+    closures = {key: scanned.closure(found, code_files) for key, found in sources.items()}
+    claimed = {path for closure in closures.values() for path in closure}
+    graph = scanned.complete([p for p in code_files if p.endswith(_CUDA_FILES)], claimed)
+    table = LinkTable(*_extensions(builds, closures, scanned.facts, graph),
                       namespaces=_namespaces(scanned.facts, graph))
     if not table:
         return results
@@ -82,13 +87,36 @@ class _Scanner:
             if data is not None:
                 self.facts[path] = self.engine.scan_code(path, data)
 
-    def complete(self, candidates: list[str]) -> _Graph:
-        """The call graph, after parsing the ``candidates`` that spell a name the bindings reach but no
-        scanned file defines (a launcher may live in any .cu file), until no such name is left."""
+    def closure(self, paths: list[str], code_files: list[str]) -> list[str]:
+        """``paths`` and the run's files they include with ``#include "..."``, transitively, scanned.
+
+        An include resolves against the including file's directory, else to any run file whose path
+        ends with it (an include directory the build adds)."""
+        found: list[str] = []
+        queue = list(paths)
+        while queue and len(found) < _MAX_CLOSURE:
+            path = queue.pop(0)
+            if path in found:
+                continue
+            found.append(path)
+            self.scan([path])
+            for written in self.facts[path].includes if path in self.facts else ():
+                joined = posixpath.normpath(posixpath.join(posixpath.dirname(path), written))
+                target = joined if joined in self.files else next(
+                    (f for f in code_files if f.endswith("/" + written.lstrip("./"))), None)
+                if target is not None and target not in found:
+                    queue.append(target)
+        return found
+
+    def complete(self, candidates: list[str], claimed: set[str]) -> _Graph:
+        """The call graph, after parsing the ``candidates`` that spell a name the bindings outside any
+        build's code reach but no scanned file defines (a launcher may live in any .cu file), until no
+        such name is left."""
         pending = {p: b"" for p in candidates if p not in self.facts}
         graph = _Graph(self.facts.values())
+        roots = [b.calls for path, c in self.facts.items() if path not in claimed for b in c.bindings]
         for _ in range(_MAX_DEPTH):
-            missing = graph.unresolved(set().union(*(b.calls for c in self.facts.values() for b in c.bindings)))
+            missing = graph.unresolved(set().union(*roots))
             if not missing or not pending:
                 break
             words = re.compile(rb"\b(?:" + b"|".join(re.escape(m.encode()) for m in sorted(missing)) + rb")\b")
@@ -162,6 +190,7 @@ class _Graph:
         bounded), or failing those the host functions they reach in ``.cu`` files (an op built on
         cuBLAS has CUDA code but no kernel). Empty when they reach only plain C++."""
         kernels: dict[tuple[str, int], Location] = {}
+        launchers: dict[tuple[str, int], Location] = {}
         cuda_code: dict[tuple[str, int], Location] = {}
         frontier, seen = set(names), set()
         for _ in range(_MAX_DEPTH):
@@ -179,14 +208,19 @@ class _Graph:
                             if referenced.kernel:
                                 kernels[(referenced.path, referenced.line)] = Location(
                                     referenced.path, referenced.line, referenced.column, f"kernel `{referenced.name}`")
-                    if function.path.endswith(_CUDA_FILES):
+                            else:  # ``auto launch = &run_bwd; launch(params)`` (flash-attn's mha_bwd)
+                                following.add(target)
+                    if function.launches:
+                        launchers[key] = Location(function.path, function.line, function.column,
+                                                  f"kernel launch in `{function.name}`")
+                    elif function.path.endswith(_CUDA_FILES):
                         cuda_code[key] = Location(function.path, function.line, function.column,
                                                   f"CUDA host code `{function.name}`")
                     following |= function.calls
             frontier = following
             if not frontier - seen:
                 break
-        chosen = kernels or cuda_code
+        chosen = kernels or launchers or cuda_code
         return tuple(chosen[key] for key in sorted(chosen))
 
 
@@ -194,16 +228,19 @@ def _binding_location(binding: Binding) -> Location:
     return Location(binding.path, binding.line, binding.column, f"binding of `{binding.op}`")
 
 
-def _extensions(builds: list[tuple[str, ExtensionBuild]], sources: dict[int, list[str]], scanned: dict[str, CodeFacts],
+def _extensions(builds: list[tuple[str, ExtensionBuild]], closures: dict[int, list[str]], scanned: dict[str, CodeFacts],
                 graph: _Graph) -> tuple[dict[str, ExtensionLink], dict[tuple[str, str], ExtensionLink],
                                         dict[tuple[str, str], ExtensionLink]]:
+    """Each build's module (and ``load`` variable) with its ops, followed within the build's own code
+    (``closures``: sources and included headers); ``graph`` serves named modules built elsewhere."""
     modules: dict[str, ExtensionLink] = {}
     variables: dict[tuple[str, str], ExtensionLink] = {}
     exported: dict[tuple[str, str], ExtensionLink] = {}
     for path, build in builds:
         if not build.name and not build.variable:
             continue
-        files = sources[id(build)]
+        files = closures[id(build)]
+        own = _Graph(scanned[f] for f in files if f in scanned)
         tail = build.name.rsplit(".", 1)[-1]
         binding_files = [f for f in files if f in scanned] + [
             f for f, code in scanned.items() if f not in files and any(
@@ -212,7 +249,7 @@ def _extensions(builds: list[tuple[str, ExtensionBuild]], sources: dict[int, lis
         for file in binding_files:
             for binding in scanned[file].bindings:
                 if binding.kind == "pybind":  # an op reaching only plain C++ needs no CUDA port: left out
-                    needs = graph.needs(binding.calls)
+                    needs = own.needs(binding.calls)
                     if not needs and binding.path.endswith(_CUDA_FILES):
                         needs = (_binding_location(binding),)
                     ops[binding.op] = tuple(sorted(set(ops.get(binding.op, ()) + needs), key=_order))
@@ -222,11 +259,12 @@ def _extensions(builds: list[tuple[str, ExtensionBuild]], sources: dict[int, lis
                                                                             "built here"),)
         link = ExtensionLink(build.name or build.variable or "", ops, fallback)
         if build.name:
-            modules[build.name] = link
+            modules[build.name] = _merge(modules.get(build.name), link)
         if build.variable:
-            variables[(path, build.variable)] = link
-            exported[(posixpath.basename(path).rsplit(".", 1)[0], build.variable)] = link
-    claimed = {b for path, build in builds for b in sources[id(build)]}
+            variables[(path, build.variable)] = _merge(variables.get((path, build.variable)), link)
+            stem = (posixpath.basename(path).rsplit(".", 1)[0], build.variable)
+            exported[stem] = _merge(exported.get(stem), link)
+    claimed = {b for path, build in builds for b in closures[id(build)]}
     for file, code in scanned.items():  # a named module built outside Python (CMake): its name is the import
         named = [b for b in code.bindings if b.kind == "pybind" and b.scope.isidentifier()
                  and b.scope != "TORCH_EXTENSION_NAME" and b.scope not in modules]
@@ -239,6 +277,18 @@ def _extensions(builds: list[tuple[str, ExtensionBuild]], sources: dict[int, lis
         kernels = tuple(Location(f.path, f.line, f.column, f"kernel `{f.name}`") for f in code.functions if f.kernel)
         modules[named[0].scope] = ExtensionLink(named[0].scope, ops, kernels)
     return modules, variables, exported
+
+
+def _merge(known: ExtensionLink | None, other: ExtensionLink) -> ExtensionLink:
+    """One module built by several calls (a CUDA build and a ROCm build of the same name): an op needs
+    what any build binds it to, and kernels outrank a mere build place as the fallback."""
+    if known is None:
+        return other
+    ops = {op: tuple(sorted(set(known.ops.get(op, ())) | set(other.ops.get(op, ())), key=_order))
+           for op in (*known.ops, *other.ops)}
+    built = [f for f in (*known.fallback, *other.fallback) if f.message.endswith("built here")]
+    kernels = [f for f in (*known.fallback, *other.fallback) if not f.message.endswith("built here")]
+    return ExtensionLink(known.name, ops, tuple(sorted(set(kernels or built), key=_order)))
 
 
 def _namespaces(scanned: dict[str, CodeFacts], graph: _Graph) -> dict[str, dict[str, tuple[Location, ...]]]:

@@ -420,3 +420,54 @@ def test_register_operators_and_autograd_functions(tmp_path: Path, ruleset: Rule
     files = {"csrc/scatter.cpp": cpp, "csrc/cuda/scatter_cuda.cu": cu,
              "use.py": "import torch\ntorch.ops.scatter.scatter_sum(x)\ntorch.ops.scatter.plain(x)\n"}
     assert links(project(tmp_path, files, ruleset)) == {("use.py", 2): [("csrc/cuda/scatter_cuda.cu", 1)]}
+
+
+def test_a_keyword_name_is_not_a_variable_to_follow(tmp_path: Path, ruleset: RuleSet) -> None:
+    """flash-attn's setup.py: ``CUDAExtension(name=..., sources=[...cu...])`` next to a module-level
+    ``sources = [...]`` list of another platform's files; the keyword ``sources`` is not that list."""
+    setup = ("from torch.utils.cpp_extension import CUDAExtension\n"
+             "sources = ['rocm/ck_api.cpp']\n"
+             "ext = CUDAExtension(name='ext_cuda', sources=['k.cu'])\n")
+    from lockin_lint.api import check_bytes
+
+    [build] = check_bytes("setup.py", setup.encode(), ruleset).facts.builds
+    assert build.sources == ("k.cu",)
+
+
+SETUP_K = "from torch.utils.cpp_extension import CUDAExtension\next = CUDAExtension('ext', ['csrc/api.cpp', 'csrc/k.cu'])\n"
+API_CPP = 'void run(int p);\nPYBIND11_MODULE(TORCH_EXTENSION_NAME, m) { m.def("run", &run); }\n'
+
+
+@pytest.mark.parametrize("kernel_cu, extra, expected", [
+    # the launcher is in a header the .cu includes, the kernel in a header that one includes
+    ('#include "launch.h"\n',
+     {"csrc/launch.h": '#include "impl/kernel_impl.h"\nvoid run(int p) { k<<<1, 1>>>(p); }\n',
+      "csrc/impl/kernel_impl.h": "__global__ void k(int p) {}\n"},
+     [("csrc/impl/kernel_impl.h", 1, "kernel `k`")]),
+    # the kernel is defined by a macro: the launch is what can be pointed at
+    ('#define DEFINE_KERNEL(name) __global__ void name(int p) {}\nDEFINE_KERNEL(k)\n'
+     'void launch(int p) {\n  auto kernel = &k;\n  kernel<<<1, 1>>>(p);\n}\n'
+     'void run(int p) {\n  auto go = &launch;\n  go(p);\n}\n',
+     {}, [("csrc/k.cu", 3, "kernel launch in `launch`")]),
+    # a function of the same name elsewhere in the run is not this extension's code: the op's own
+    # code is host code in a .cu file, and that is what it points at
+    ('void run(int p) { helper(p); }\n',
+     {"tools/other.cu": "__global__ void unrelated(int p) {}\nvoid helper(int p) { unrelated<<<1, 1>>>(p); }\n"},
+     [("csrc/k.cu", 1, "CUDA host code `run`")]),
+], ids=["included-headers", "macro-kernel", "not-this-extension"])
+def test_an_extension_is_its_sources_and_their_includes(tmp_path: Path, ruleset: RuleSet, kernel_cu: str,
+                                                        extra: dict[str, str], expected: list) -> None:
+    files = {"setup.py": SETUP_K, "csrc/api.cpp": API_CPP, "csrc/k.cu": kernel_cu, "use.py": "import ext\next.run(1)\n",
+             **extra}
+    run = project(tmp_path, files, ruleset)
+    found = [[(d.path, d.line, d.message) for d in f.depends_on] for f in run.findings if f.rule_id == "LL710"]
+    assert found == [expected]
+
+
+def test_builds_of_one_module_are_merged(tmp_path: Path, ruleset: RuleSet) -> None:
+    """flash-attn's setup.py builds ``flash_attn_2_cuda`` from CUDA sources or, on ROCm, from generated
+    files the run does not have: the module keeps the CUDA build's kernels."""
+    setup = SETUP_K + "if ROCM:\n    ext = CUDAExtension('ext', ['build/generated_*.cu'])\n"
+    files = {"setup.py": setup, "csrc/api.cpp": API_CPP, "use.py": "import ext\next.run(1)\n",
+             "csrc/k.cu": "__global__ void k(int p) {}\nvoid run(int p) { k<<<1, 1>>>(p); }\n"}
+    assert links(project(tmp_path, files, ruleset)) == {("use.py", 2): [("csrc/k.cu", 1)]}
