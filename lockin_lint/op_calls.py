@@ -89,8 +89,6 @@ class OpCallMatcher(SpanMatcher):
         self.table = table
         self.rule = rule
         self.path = path
-        self.stem = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-        self.links: dict[tuple[str, int, int], tuple[Location, ...]] = {}
         #: local name -> extension module it is bound to
         self.direct: dict[str, ExtensionLink] = {}
         #: local name -> (extension, op) for ``from pkg._C import op``
@@ -103,6 +101,7 @@ class OpCallMatcher(SpanMatcher):
             if path == self.path:
                 self.direct[variable] = ext
         identifiers: list[ts.Node] = []
+        aliases: list[ts.Node] = []
         stack = [self.root]
         while stack:
             node = stack.pop()
@@ -113,10 +112,31 @@ class OpCallMatcher(SpanMatcher):
             elif node.type == "identifier":
                 identifiers.append(node)
             else:
+                if node.type == "assignment":
+                    aliases.append(node)
                 stack.extend(reversed(node.children))
+        for node in aliases:  # in source order: the walk above visits children first to last
+            self._alias(node)
         for node in identifiers:
             self._use(node)
         return list(self.matches.values())
+
+    def _alias(self, assignment: ts.Node) -> None:
+        """``ops = _C``, ``lib = torch.ops.mylib``, ``add = _C.fused_add``: a new name for a module,
+        a namespace or an op, followed like the original (no other data flow is)."""
+        left, right = assignment.child_by_field_name("left"), assignment.child_by_field_name("right")
+        if left is None or right is None or left.type != "identifier" or right.type not in ("identifier", "attribute"):
+            return
+        parts = _text(right).split(".")
+        root, names, local = parts[0], parts[1:], _text(left)
+        if root in self.direct:
+            if not names:
+                self.direct[local] = self.direct[root]
+            elif len(names) == 1:
+                self.ops[local] = (self.direct[root], names[0])
+        elif root in self.paths and root != local:
+            base, relative = self.paths[root]
+            self.paths[local] = (".".join([base, *names]) if base else ".".join(names), relative)
 
     def _add_link(self, node: ts.Node, symbol: str, needs: tuple[Location, ...]) -> None:
         """Report a use of the op; assigning to it (``torch.ops.ns.op = fallback``, done when the

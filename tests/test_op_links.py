@@ -471,3 +471,20 @@ def test_builds_of_one_module_are_merged(tmp_path: Path, ruleset: RuleSet) -> No
     files = {"setup.py": setup, "csrc/api.cpp": API_CPP, "use.py": "import ext\next.run(1)\n",
              "csrc/k.cu": "__global__ void k(int p) {}\nvoid run(int p) { k<<<1, 1>>>(p); }\n"}
     assert links(project(tmp_path, files, ruleset)) == {("use.py", 2): [("csrc/k.cu", 1)]}
+
+
+@pytest.mark.parametrize("code, expected", [
+    ("from pkg import _C\nops = _C\nops.run(x)\n", [3]),
+    ("from pkg import _C\nrun = _C.run\nrun(x)\n", [2, 3]),
+    ("import pkg._C\nC = pkg._C\nC.run(x)\n", [3]),
+], ids=["module", "op", "dotted"])
+def test_a_new_name_for_a_module_or_an_op(tmp_path: Path, ruleset: RuleSet, code: str, expected: list[int]) -> None:
+    files = {"setup.py": SETUP, "pkg/k.cu": KERNEL_CU, "pkg/bindings.cpp": BINDINGS_CPP, "pkg/use.py": code}
+    assert sorted(line for _, line in links(project(tmp_path, files, ruleset))) == expected
+
+
+def test_a_new_name_for_a_torch_ops_namespace(tmp_path: Path, ruleset: RuleSet) -> None:
+    files = {"k.cu": "__global__ void k(float* x) {}\nvoid run(float* x) { k<<<1, 1>>>(x); }\n"
+                     'TORCH_LIBRARY(mylib, m) { m.def("op", &run); }\n',
+             "use.py": "import torch\nlib = torch.ops.mylib\nlib.op(x)\nlib.other(x)\n"}
+    assert links(project(tmp_path, files, ruleset)) == {("use.py", 3): [("k.cu", 1)]}
