@@ -14,6 +14,7 @@ import re
 import tree_sitter as ts
 
 from .cuda_index import CONSTRUCT_LITERALS, CudaIndex
+from .extensions import LIBRARY_IMPL_MACROS, LIBRARY_MACROS
 from .model import Rule
 from .prefilter import occurrences, word_occurrences
 from .matching import RawMatch, SpanMatcher
@@ -27,7 +28,7 @@ _FULL_MASKS = re.compile(r"^0[xX][fF]{8}[uUlL]*$")
 _SYNC_INTRINSIC = re.compile(r"^__\w+_sync$")
 _CUDA_DISPATCH_KEYS = frozenset({"CUDA", "AutogradCUDA", "SparseCUDA", "QuantizedCUDA", "NestedTensorCUDA",
                                  "SparseCsrCUDA"})
-_REGISTRATION_MACROS = frozenset({"TORCH_LIBRARY", "TORCH_LIBRARY_FRAGMENT", "PYBIND11_MODULE"})
+_REGISTRATION_MACROS = LIBRARY_MACROS | {"PYBIND11_MODULE"}
 _DEVICE_QUALIFIERS = frozenset({"__global__", "__device__"})
 
 
@@ -189,7 +190,7 @@ class CudaFileMatcher(SpanMatcher):
                                       or any(c.type == "namespace" for c in directive.children)):
             return  # `_collect_namespaces` reports these statements once, as a whole
         self._warp_literals(node)
-        if name in _REGISTRATION_MACROS or name == "TORCH_LIBRARY_IMPL":
+        if name in _REGISTRATION_MACROS or name in LIBRARY_IMPL_MACROS:
             self._registration(node, name)
         top = node
         while top.parent is not None and top.parent.type in ("qualified_identifier", "template_type",
@@ -374,10 +375,10 @@ class CudaFileMatcher(SpanMatcher):
         declarator = node.parent
         if declarator is None or declarator.type not in ("function_declarator", "call_expression"):
             return
-        if macro == "TORCH_LIBRARY_IMPL":
+        if macro in LIBRARY_IMPL_MACROS:
             args = declarator.child_by_field_name("parameters") or declarator.child_by_field_name("arguments")
             params = [_text(p).strip() for p in args.named_children] if args is not None else []
             if len(params) >= 2 and params[1] in _CUDA_DISPATCH_KEYS:
-                self._construct("torch-cuda-registration", declarator, f"TORCH_LIBRARY_IMPL({params[1]})")
+                self._construct("torch-cuda-registration", declarator, f"{macro}({params[1]})")
         elif self.cuda_source:
             self._construct("torch-cuda-registration", declarator, macro)

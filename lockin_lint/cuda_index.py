@@ -17,6 +17,7 @@ from typing import Iterable
 
 from .index import claim, minimal_tokens, selected
 from .model import Rule
+from .extensions import LIBRARY_IMPL_MACROS, LIBRARY_MACROS
 from .prefilter import IDENT_BYTE
 from .ruleset import RuleError, RuleSet
 
@@ -33,8 +34,8 @@ CONSTRUCT_TOKENS: dict[str, tuple[str, ...]] = {
 }
 
 #: Identifiers (and keywords) through which the matcher reaches the structural constructs.
-CONSTRUCT_WORDS = ("__global__", "__launch_bounds__", "asm", "__asm__", "__asm", "threadIdx", "TORCH_LIBRARY",
-                   "TORCH_LIBRARY_IMPL", "TORCH_LIBRARY_FRAGMENT", "PYBIND11_MODULE")
+CONSTRUCT_WORDS = ("__global__", "__launch_bounds__", "asm", "__asm__", "__asm", "threadIdx", "PYBIND11_MODULE",
+                   *sorted(LIBRARY_MACROS | LIBRARY_IMPL_MACROS))
 #: Literal spellings the matcher finds by byte search (not identifiers).
 CONSTRUCT_LITERALS = (b"<<<", b"0xffffffff", b"0xFFFFFFFF", b"#include")
 

@@ -44,7 +44,8 @@ CUDA_SOURCE_SUFFIXES = (".cu", ".cuh")
 _UNKNOWN = TargetInfo("unknown")
 #: A binding block of a C/C++ file: the macro at the start of a line (not its ``#define``, not a doc
 #: comment's example). The cross-file pass parses such files.
-_REGISTRATION = re.compile(rb"^[ \t]*(?:PYBIND11_MODULE|TORCH_LIBRARY\w*)[ \t]*\(|RegisterOperators\(\)", re.MULTILINE)
+_REGISTRATION = re.compile(rb"^[ \t]*(?:PYBIND11_MODULE|(?:STABLE_)?TORCH_LIBRARY\w*)[ \t]*\(|RegisterOperators\(\)",
+                           re.MULTILINE)
 #: How many of the places a finding depends on its message names.
 _SHOWN_DEPENDENCIES = 3
 

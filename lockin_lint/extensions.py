@@ -26,8 +26,12 @@ BUILDERS = frozenset({"torch.utils.cpp_extension.CUDAExtension", "torch.utils.cp
 SOURCE_SUFFIXES = (".cu", ".cuh", ".cpp", ".cc", ".cxx", ".c")
 #: Registration macros and the method that binds an op in each (``m.def``, ``m.impl``).
 _PYBIND = "PYBIND11_MODULE"
-_LIBRARY = frozenset({"TORCH_LIBRARY", "TORCH_LIBRARY_FRAGMENT"})
-_LIBRARY_IMPL = "TORCH_LIBRARY_IMPL"
+#: Op schema blocks and per-dispatch-key implementation blocks. libtorch's stable ABI spells them
+#: ``STABLE_*`` (vLLM 0.33's bindings), and vLLM's ``registration.h`` wraps ``TORCH_LIBRARY`` as
+#: ``TORCH_LIBRARY_EXPAND`` so that the name may be a macro.
+LIBRARY_MACROS = frozenset({"TORCH_LIBRARY", "TORCH_LIBRARY_FRAGMENT", "STABLE_TORCH_LIBRARY",
+                            "STABLE_TORCH_LIBRARY_FRAGMENT", "TORCH_LIBRARY_EXPAND"})
+LIBRARY_IMPL_MACROS = frozenset({"TORCH_LIBRARY_IMPL", "STABLE_TORCH_LIBRARY_IMPL", "TORCH_LIBRARY_IMPL_EXPAND"})
 _BINDING_METHODS = frozenset({"def", "impl"})
 
 
@@ -258,12 +262,17 @@ def _op_name(schema: str) -> str:
 
 
 def _bindings(path: str, definition: ts.Node, macro: str, arguments: list[str]) -> list[Binding]:
-    kind = "pybind" if macro == _PYBIND else "impl" if macro == _LIBRARY_IMPL else "library"
+    kind = "pybind" if macro == _PYBIND else "impl" if macro in LIBRARY_IMPL_MACROS else "library"
     scope = arguments[0] if arguments else ""
     key = arguments[1] if kind == "impl" and len(arguments) >= 2 else ""
     body = definition.child_by_field_name("body")
     found = []
-    for stmt in body.named_children if body is not None else ():
+    statements = list(body.named_children) if body is not None else []
+    while statements:
+        stmt = statements.pop(0)
+        if stmt.type.startswith("preproc_"):  # ``#ifndef USE_ROCM`` around some bindings
+            statements[:0] = stmt.named_children
+            continue
         call = stmt.named_children[0] if stmt.type == "expression_statement" and stmt.named_children else None
         if call is None or call.type != "call_expression":
             continue
@@ -301,7 +310,7 @@ def scan_code(path: str, root: ts.Node) -> CodeFacts:
         declarator = node.child_by_field_name("declarator")
         macro = _text(declarator.child_by_field_name("declarator")) if declarator is not None \
             and declarator.type == "function_declarator" else ""
-        if macro == _PYBIND or macro in _LIBRARY or macro == _LIBRARY_IMPL:
+        if macro == _PYBIND or macro in LIBRARY_MACROS or macro in LIBRARY_IMPL_MACROS:
             facts.bindings += _bindings(path, node, macro, _macro_arguments(declarator))
             continue
         name = _function_name(node)

@@ -488,3 +488,18 @@ def test_a_new_name_for_a_torch_ops_namespace(tmp_path: Path, ruleset: RuleSet) 
                      'TORCH_LIBRARY(mylib, m) { m.def("op", &run); }\n',
              "use.py": "import torch\nlib = torch.ops.mylib\nlib.op(x)\nlib.other(x)\n"}
     assert links(project(tmp_path, files, ruleset)) == {("use.py", 3): [("k.cu", 1)]}
+
+
+def test_stable_abi_registrations_with_preprocessor_blocks(tmp_path: Path, ruleset: RuleSet) -> None:
+    """vLLM 0.33's bindings: ``STABLE_TORCH_LIBRARY_FRAGMENT(_C, ops)`` for the schemas,
+    ``STABLE_TORCH_LIBRARY_IMPL(_C, CUDA, ops)`` with ``TORCH_BOX(&fn)`` inside ``#ifndef USE_ROCM``."""
+    bindings = ('void rms_norm(int x);\nvoid cpu_only(int x);\n'
+                'STABLE_TORCH_LIBRARY_FRAGMENT(_C, ops) {\n  ops.def("rms_norm(Tensor x) -> ()");\n'
+                '  ops.def("cpu_only(Tensor x) -> ()");\n}\n'
+                'STABLE_TORCH_LIBRARY_IMPL(_C, CUDA, ops) {\n#ifndef USE_ROCM\n'
+                '  ops.impl("rms_norm", TORCH_BOX(&rms_norm));\n#endif\n}\n'
+                'STABLE_TORCH_LIBRARY_IMPL(_C, CPU, ops) { ops.impl("cpu_only", TORCH_BOX(&cpu_only)); }\n')
+    kernel = "__global__ void rms_norm_kernel(int x) {}\nvoid rms_norm(int x) { rms_norm_kernel<<<1, 1>>>(x); }\n"
+    files = {"csrc/torch_bindings.cpp": bindings, "csrc/layernorm_kernels.cu": kernel,
+             "layers.py": "import torch\ntorch.ops._C.rms_norm(x)\ntorch.ops._C.cpu_only(x)\n"}
+    assert links(project(tmp_path, files, ruleset)) == {("layers.py", 2): [("csrc/layernorm_kernels.cu", 1)]}
