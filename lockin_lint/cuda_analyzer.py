@@ -15,7 +15,6 @@ import tree_sitter as ts
 
 from .cuda_index import CONSTRUCT_LITERALS, CudaIndex
 from .extensions import LIBRARY_IMPL_MACROS, LIBRARY_MACROS
-from .model import Rule
 from .prefilter import occurrences, word_occurrences
 from .matching import RawMatch, SpanMatcher
 
