@@ -275,9 +275,10 @@ class Engine:
         decoded = decode_utf8(data)
         text = decoded.data.decode("utf-8", "replace")
         errors = [FileError(path, decoded.problem, partial=True)] if decoded.problem else []
-        if self._line_rules.get(language) is None:
-            self._line_rules[language] = compile_line_rules(self._rules_for(language))
-        matches = match_lines(kind, text, self._line_rules[language])
+        line_rules = self._line_rules.get(language)
+        if line_rules is None:
+            line_rules = self._line_rules[language] = compile_line_rules(self._rules_for(language))
+        matches = match_lines(kind, text, line_rules)
         facts = FileFacts()
         if language == "deps":
             problems: list[str] = []

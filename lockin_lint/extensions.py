@@ -310,7 +310,7 @@ def scan_code(path: str, root: ts.Node) -> CodeFacts:
         declarator = node.child_by_field_name("declarator")
         macro = _text(declarator.child_by_field_name("declarator")) if declarator is not None \
             and declarator.type == "function_declarator" else ""
-        if macro == _PYBIND or macro in LIBRARY_MACROS or macro in LIBRARY_IMPL_MACROS:
+        if declarator is not None and (macro == _PYBIND or macro in LIBRARY_MACROS or macro in LIBRARY_IMPL_MACROS):
             facts.bindings += _bindings(path, node, macro, _macro_arguments(declarator))
             continue
         name = _function_name(node)

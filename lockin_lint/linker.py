@@ -171,7 +171,7 @@ class _Graph:
     def unresolved(self, names: Iterable[str]) -> set[str]:
         """Names reachable from ``names`` through defined functions that no scanned file defines."""
         missing: set[str] = set()
-        frontier, seen = set(names), set()
+        frontier, seen = set(names), set[str]()
         for _ in range(_MAX_DEPTH):
             following: set[str] = set()
             for name in frontier - seen:
@@ -192,7 +192,7 @@ class _Graph:
         kernels: dict[tuple[str, int], Location] = {}
         launchers: dict[tuple[str, int], Location] = {}
         cuda_code: dict[tuple[str, int], Location] = {}
-        frontier, seen = set(names), set()
+        frontier, seen = set(names), set[str]()
         for _ in range(_MAX_DEPTH):
             following: set[str] = set()
             for name in sorted(frontier - seen):

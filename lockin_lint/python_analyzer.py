@@ -324,7 +324,8 @@ class FileMatcher(SpanMatcher):
             if key is None or call is None or call.type != "call":
                 return []
             places = self._call_places(call, position=None, keyword=_text(key))
-            return places + _option_place(parent.parent) if _text(key) == "default" else places
+            arguments = parent.parent
+            return places + _option_place(arguments) if _text(key) == "default" and arguments is not None else places
         if ptype == "subscript" and parent.child_by_field_name("subscript") == value:
             return [_Place(subscript=q) for q in self._resolve(parent.child_by_field_name("value"))]
         if ptype == "comparison_operator":
@@ -341,7 +342,8 @@ class FileMatcher(SpanMatcher):
             target = parent.child_by_field_name("left")
             return [_Place(named=_text(target))] if target is not None and target.type in ("identifier", "attribute") else []
         if ptype in ("default_parameter", "typed_default_parameter") and parent.child_by_field_name("value") == value:
-            return [_Place(named=_text(parent.child_by_field_name("name")))]
+            name = parent.child_by_field_name("name")
+            return [_Place(named=_text(name))] if name is not None else []
         if ptype == "pair" and parent.child_by_field_name("value") == value:
             key = parent.child_by_field_name("key")
             return [_Place(named=_string_value(key))] if key is not None and key.type == "string" else []
