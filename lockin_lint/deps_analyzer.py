@@ -65,13 +65,15 @@ def parse_requirement(text: str, line: int, column: int) -> Dependency:
     return Dependency(name, version, line, column)
 
 
-def _direct_reference(line: str) -> tuple[str, str] | None | bool:
-    """A requirement line that is a URL or a path, which pip installs as it is: (name, version) from
-    the ``#egg=`` fragment or the wheel/sdist file name (``torch-2.3.0%2Bcu121-...whl`` is torch
-    ``==2.3.0+cu121``), None when it names no package (a local directory, a VCS URL without
-    ``#egg``), False when the line is not a direct reference at all."""
-    if "://" not in line and not line.startswith((".", "/", "~")) and not _ARCHIVE.search(line):
-        return False
+def _is_direct_reference(line: str) -> bool:
+    """A requirement line that is a URL or a path, which pip installs as it is."""
+    return "://" in line or line.startswith((".", "/", "~")) or bool(_ARCHIVE.search(line))
+
+
+def _direct_reference(line: str) -> tuple[str, str] | None:
+    """(name, version) of a URL or path line, from the ``#egg=`` fragment or the wheel/sdist file name
+    (``torch-2.3.0%2Bcu121-...whl`` is torch ``==2.3.0+cu121``); None when it names no package (a
+    local directory, a VCS URL without ``#egg``)."""
     location, _, fragment = line.partition("#")
     egg = re.search(r"(?:^|&)egg=([A-Za-z0-9._-]+)", fragment)
     if egg:
@@ -98,9 +100,9 @@ def requirements_txt(text: str, problems: list[str]) -> Iterator[Dependency]:
         line = re.split(r"\s+#", raw, maxsplit=1)[0].strip()
         if not line or line.startswith(("#", "-")):  # options (-r, --extra-index-url) go to `lines` rules
             continue
-        direct = _direct_reference(line)
-        if direct is not False:
-            if direct:
+        if _is_direct_reference(line):
+            direct = _direct_reference(line)
+            if direct is not None:
                 yield Dependency(direct[0], direct[1], index + 1, raw.find(line) + 1)
             continue
         try:
