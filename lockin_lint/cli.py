@@ -89,12 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"lockin-lint {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    rules_opt = argparse.ArgumentParser(add_help=False)
+    rules_opt = _Parser(add_help=False)
     rules_opt.add_argument("--rules", action="append", default=[], metavar="PATH",
                            help="extra rule file or directory (repeatable)")
     rules_opt.add_argument("--no-cache", action="store_true", help="do not read or write the compiled-rules cache")
 
-    scan = argparse.ArgumentParser(add_help=False)
+    scan = _Parser(add_help=False)
     scan.add_argument("paths", nargs="*", default=["."])
     scan.add_argument("--output", metavar="FILE", help="write the report here instead of stdout")
     scan.add_argument("--config", metavar="FILE", help="lockin-lint.toml or pyproject.toml to use")

@@ -126,10 +126,10 @@ class CudaFileMatcher(SpanMatcher):
                 names = [c for c in stmt.named_children if c.type in ("namespace_identifier", "nested_namespace_specifier",
                                                                         "qualified_identifier", "identifier")]
                 if len(names) >= 2:
-                    target = self._resolve_alias("::".join(_text(n) for n in names[1:]).replace(" ", ""))
-                    self.aliases[_text(names[0])] = target
-                    self._report_namespace(target, stmt)
-                    if target in self.index.namespaces:
+                    aliased = self._resolve_alias("::".join(_text(n) for n in names[1:]).replace(" ", ""))
+                    self.aliases[_text(names[0])] = aliased
+                    self._report_namespace(aliased, stmt)
+                    if aliased in self.index.namespaces:
                         extra.add(_text(names[0]))  # ``ac::getCurrentCUDAStream`` spells no token
         return extra
 
@@ -180,7 +180,8 @@ class CudaFileMatcher(SpanMatcher):
         name = _text(node)
         if node.type == "field_identifier":
             call = parent.parent if parent is not None and parent.type == "field_expression" else None
-            if call is not None and call.type == "call_expression" and call.child_by_field_name("function") == parent:
+            if parent is not None and call is not None and call.type == "call_expression" \
+                    and call.child_by_field_name("function") == parent:
                 for rule in self.index.methods.get(name, ()):
                     self._add(rule, f".{name}()", parent)
             return
@@ -211,9 +212,9 @@ class CudaFileMatcher(SpanMatcher):
             return
         for using in self.usings:  # exact names only: under ``using`` a bare name may come from anywhere
             full = f"{using}::{name}"
-            rule = self.index.scoped.get(full)
-            if rule is not None:
-                self._add(rule, full, node)
+            scoped_rule = self.index.scoped.get(full)
+            if scoped_rule is not None:
+                self._add(scoped_rule, full, node)
                 return
 
     def _scoped(self, parts: list[str], node: ts.Node) -> bool:

@@ -32,7 +32,7 @@ def _scopes(run: RunResult, key, targets: tuple[str, ...], model: EffortModel) -
     for path, count in run.file_lines.items():
         files[key(path)] += 1
         lines[key(path)] += count
-    rows = []
+    rows: list[dict[str, Any]] = []
     for scope, findings in groups.items():
         per_target = summarize(findings, targets, lines.get(scope, 0), model)
         rows.append({

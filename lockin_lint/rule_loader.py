@@ -148,19 +148,20 @@ def _check_regexes(raw: dict[str, Any], where: str) -> None:
             raise RuleError(f"{where}: invalid regex {pattern!r}: {exc}") from None
 
 
-def load_rule_text(data: bytes, shown: str) -> list[Rule]:
+def load_rule_text(raw_bytes: bytes, shown: str) -> list[Rule]:
     """Validate one rule file's bytes; raise `RuleError` with a one-line message on any problem."""
     try:
-        text = data.decode("utf-8")
+        text = raw_bytes.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise RuleError(f"{shown}: rule file is not UTF-8: {exc.reason}") from None
+    data: Any
     try:
         data, lines = _load_with_lines(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
+        at_line = f":{mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise RuleError(f"{shown}{line}: invalid YAML: {problem}") from None
+        raise RuleError(f"{shown}{at_line}: invalid YAML: {problem}") from None
     error = jsonschema.exceptions.best_match(_validator().iter_errors(_without_symbols(data)))
     if error is None and isinstance(data, dict):
         error = _symbols_error(data, lines)
