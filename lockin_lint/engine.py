@@ -36,7 +36,7 @@ from .op_calls import LinkTable, OpCallMatcher
 from .python_analyzer import FileMatcher
 from .ruleset import RuleSet
 from .source import BINARY_FILE, Decoded, decode_python, decode_utf8, is_binary
-from .suppress import Suppressions, suppressions
+from .suppress import ALL, Suppressions, suppressions
 
 _PY_LANGUAGE = ts.Language(tree_sitter_python.language())
 _SPACES = re.compile(r"\s+")
@@ -171,7 +171,7 @@ class Engine:
         """A file no rule can match: any ``lockin: ignore`` comment in it hides nothing (parsed only
         when it has one, to tell comments from strings)."""
         table = suppressions(data, _comment_checker(parser.parse(data))) if b"lockin:" in data else suppressions(b"")
-        return FileResult(path, skipped=True, lines=lines, unused_suppressions=_unused(path, table, line_map))
+        return FileResult(path, skipped=True, lines=lines, unused_suppressions=self._unused(path, table, line_map))
 
     def _check_cuda(self, path: str, data: bytes, lines: int, prefilter: bool) -> FileResult:
         index = self.cuda
@@ -219,7 +219,7 @@ class Engine:
         if relocate is not None:
             reported, hidden = [relocate(f) for f in reported], [relocate(f) for f in hidden]
         return FileResult(path, tuple(reported), tuple(errors), lines=lines, suppressed=tuple(hidden),
-                          unused_suppressions=_unused(path, table, line_map))
+                          unused_suppressions=self._unused(path, table, line_map))
 
     def _node_findings(self, path: str, source: bytes, raw: list[RawMatch]) -> list[Finding]:
         found = []
@@ -323,6 +323,28 @@ class Engine:
                               relocate, tree, json_line)
         return _with_facts(result, FileFacts(builds=builds))
 
+    def _unused(self, path: str, table: Suppressions,
+                line_map: Callable[[int], int] | None) -> tuple[UnusedSuppression, ...]:
+        """Comments that hid nothing, at their line in the file (``line_map``: a notebook's .ipynb line).
+
+        A comment naming only rules this run does not select (``--select LL710``, an ``ignore`` list)
+        is not reported: it may well hide something in a full run. Unknown codes still are.
+        """
+        unused = table.unused()
+        if not unused:
+            return ()
+        rules = self._rules_by_id
+
+        def reportable(codes: frozenset[str]) -> bool:
+            return ALL in codes or any(code not in rules or self._selected(rules[code]) for code in codes)
+
+        return tuple(UnusedSuppression(path, line_map(c.line) if line_map else c.line, tuple(sorted(c.codes)))
+                     for c in unused if reportable(c.codes))
+
+    @cached_property
+    def _rules_by_id(self) -> dict[str, Rule]:
+        return self._ruleset.by_id()
+
     def _targets(self, targets: Mapping[str, TargetInfo]) -> dict[str, TargetInfo]:
         return {name: targets.get(name, _UNKNOWN) for name in self.settings.targets}
 
@@ -351,10 +373,7 @@ def _comment_checker(tree: ts.Tree) -> Callable[[int], bool]:
     return comment_at
 
 
-def _unused(path: str, table: Suppressions, line_map: Callable[[int], int] | None) -> tuple[UnusedSuppression, ...]:
-    """Comments that hid nothing, at their line in the file (``line_map``: a notebook's .ipynb line)."""
-    return tuple(UnusedSuppression(path, line_map(c.line) if line_map else c.line, tuple(sorted(c.codes)))
-                 for c in table.unused())
+
 
 
 def _with_fingerprints(findings: list[Finding]) -> list[Finding]:

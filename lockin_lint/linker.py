@@ -185,10 +185,29 @@ class _Graph:
             frontier = following
         return missing
 
-    def needs(self, names: Iterable[str]) -> tuple[Location, ...]:
+    def defined(self, name: str, near: str | None) -> list[Function]:
+        """The definitions of ``name``; with ``near``, only those closest to that file (the longest
+        common directory), so that two projects' ``run`` in one run are not confused."""
+        found = self.functions.get(name, [])
+        if near is None or len(found) < 2:
+            return found
+        here = near.split("/")[:-1]
+
+        def shared(function: Function) -> int:
+            there = function.path.split("/")[:-1]
+            size = 0
+            while size < min(len(here), len(there)) and here[size] == there[size]:
+                size += 1
+            return size
+
+        best = max(shared(f) for f in found)
+        return [f for f in found if shared(f) == best]
+
+    def needs(self, names: Iterable[str], near: str | None = None) -> tuple[Location, ...]:
         """What calls of ``names`` need ported: the ``__global__`` kernels they reach (breadth first,
         bounded), or failing those the host functions they reach in ``.cu`` files (an op built on
-        cuBLAS has CUDA code but no kernel). Empty when they reach only plain C++."""
+        cuBLAS has CUDA code but no kernel). Empty when they reach only plain C++. ``near`` is the
+        binding's file: a name defined in several places resolves to the closest."""
         kernels: dict[tuple[str, int], Location] = {}
         launchers: dict[tuple[str, int], Location] = {}
         cuda_code: dict[tuple[str, int], Location] = {}
@@ -197,14 +216,14 @@ class _Graph:
             following: set[str] = set()
             for name in sorted(frontier - seen):
                 seen.add(name)
-                for function in self.functions.get(name, ()):
+                for function in self.defined(name, near):
                     key = (function.path, function.line)
                     if function.kernel:
                         kernels[key] = Location(function.path, function.line, function.column,
                                                 f"kernel `{function.name}`")
                         continue
                     for target in function.references:  # ``auto kernel = &k<T>; kernel<<<...>>>``
-                        for referenced in self.functions.get(target, ()):
+                        for referenced in self.defined(target, near):
                             if referenced.kernel:
                                 kernels[(referenced.path, referenced.line)] = Location(
                                     referenced.path, referenced.line, referenced.column, f"kernel `{referenced.name}`")
@@ -249,7 +268,7 @@ def _extensions(builds: list[tuple[str, ExtensionBuild]], closures: dict[int, li
         for file in binding_files:
             for binding in scanned[file].bindings:
                 if binding.kind == "pybind":  # an op reaching only plain C++ needs no CUDA port: left out
-                    needs = own.needs(binding.calls)
+                    needs = own.needs(binding.calls, binding.path)
                     if not needs and binding.path.endswith(_CUDA_FILES):
                         needs = (_binding_location(binding),)
                     ops[binding.op] = tuple(sorted(set(ops.get(binding.op, ()) + needs), key=_order))
@@ -272,7 +291,7 @@ def _extensions(builds: list[tuple[str, ExtensionBuild]], closures: dict[int, li
             continue
         ops = {}
         for binding in named:
-            ops[binding.op] = graph.needs(binding.calls) or (
+            ops[binding.op] = graph.needs(binding.calls, binding.path) or (
                 (_binding_location(binding),) if file.endswith(_CUDA_FILES) else ())
         kernels = tuple(Location(f.path, f.line, f.column, f"kernel `{f.name}`") for f in code.functions if f.kernel)
         modules[named[0].scope] = ExtensionLink(named[0].scope, ops, kernels)
@@ -306,7 +325,7 @@ def _namespaces(scanned: dict[str, CodeFacts], graph: _Graph) -> dict[str, dict[
     for (namespace, op), bindings in sorted(grouped.items()):
         if any(b.key in _PORTABLE_KEYS for b in bindings):
             continue
-        kernels = graph.needs(set().union(*(b.calls for b in bindings)))
+        kernels = tuple(sorted({place for b in bindings for place in graph.needs(b.calls, b.path)}, key=_order))
         cuda = kernels or any(b.key in _CUDA_KEYS or b.path.endswith(_CUDA_FILES) for b in bindings)
         if cuda:
             shown = [b for b in bindings if b.key in _CUDA_KEYS] or bindings

@@ -70,11 +70,18 @@ class LinkTable:
         return any(b"ops." + namespace.encode() in data for namespace in self.namespaces)
 
     def module(self, dotted: str, relative: bool) -> ExtensionLink | None:
-        """The extension named ``dotted``; a relative import matches any package's module of that name."""
-        found = self.modules.get(dotted)
-        if found is None and relative:
-            found = next((ext for name, ext in self.modules.items() if name.endswith("." + dotted)), None)
-        return found
+        """The extension named ``dotted``. A relative import is given as its directory path
+        (``fixtures.repo.fused_ops._C`` for ``from . import _C`` in ``fixtures/repo/fused_ops/``):
+        it names the extension whose dotted name ends it, the longest one if several do."""
+        if not relative:
+            return self.modules.get(dotted)
+        parts = dotted.split(".")
+        best: tuple[int, ExtensionLink] | None = None
+        for name, ext in self.modules.items():
+            size = name.count(".") + 1
+            if parts[-size:] == name.split(".") and (best is None or size > best[0]):
+                best = (size, ext)
+        return best[1] if best is not None else None
 
 
 def _text(node: ts.Node | None) -> str:
@@ -171,6 +178,11 @@ class OpCallMatcher(SpanMatcher):
             return
         relative = module_node.type == "relative_import"
         module = _text(module_node).lstrip(".")
+        if relative:  # resolved against the file's directory: ``from .. import _C`` goes up one
+            level = len(_text(module_node)) - len(_text(module_node).lstrip("."))
+            package = self.path.split("/")[:-1]
+            package = package[: len(package) - (level - 1)] if level > 1 else package
+            module = ".".join([*package, *([module] if module else [])])
         for item in stmt.children_by_field_name("name"):
             if item.type == "aliased_import":
                 name, local = _text(item.child_by_field_name("name")), _text(item.child_by_field_name("alias"))

@@ -503,3 +503,31 @@ def test_stable_abi_registrations_with_preprocessor_blocks(tmp_path: Path, rules
     files = {"csrc/torch_bindings.cpp": bindings, "csrc/layernorm_kernels.cu": kernel,
              "layers.py": "import torch\ntorch.ops._C.rms_norm(x)\ntorch.ops._C.cpu_only(x)\n"}
     assert links(project(tmp_path, files, ruleset)) == {("layers.py", 2): [("csrc/layernorm_kernels.cu", 1)]}
+
+
+def test_relative_imports_resolve_against_their_package(tmp_path: Path, ruleset: RuleSet) -> None:
+    """Two projects in one run, each with its own ``_C``: ``from . import _C`` is the sibling one."""
+    files: dict[str, str] = {}
+    for project_dir, package in (("a", "fused_ops"), ("b", "ops")):
+        files[f"{project_dir}/setup.py"] = ("from torch.utils.cpp_extension import CUDAExtension\n"
+                                            f"x = CUDAExtension('{package}._C', ['{package}/k.cu'])\n")
+        files[f"{project_dir}/{package}/k.cu"] = (f"__global__ void {package}_kernel(int p) {{}}\n"
+                                                  f"void run(int p) {{ {package}_kernel<<<1, 1>>>(p); }}\n"
+                                                  'PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) { m.def("run", &run); }\n')
+        files[f"{project_dir}/{package}/__init__.py"] = "from . import _C\n_C.run(1)\n"
+        files[f"{project_dir}/{package}/sub/deep.py"] = "from .. import _C\n_C.run(1)\n"
+    found = links(project(tmp_path, files, ruleset))
+    assert found == {
+        ("a/fused_ops/__init__.py", 2): [("a/fused_ops/k.cu", 1)], ("a/fused_ops/sub/deep.py", 2): [("a/fused_ops/k.cu", 1)],
+        ("b/ops/__init__.py", 2): [("b/ops/k.cu", 1)], ("b/ops/sub/deep.py", 2): [("b/ops/k.cu", 1)],
+    }
+
+
+def test_a_name_defined_in_two_projects_resolves_to_the_closer(tmp_path: Path, ruleset: RuleSet) -> None:
+    files = {
+        "proj/csrc/bind.cpp": 'void scale_cuda(int x);\nTORCH_LIBRARY(fused, m) { m.def("scale", &scale_cuda); }\n',
+        "proj/csrc/cuda/scale.cu": "__global__ void mine(int x) {}\nvoid scale_cuda(int x) { mine<<<1, 1>>>(x); }\n",
+        "other/lib/scale.cu": "__global__ void theirs(int x) {}\nvoid scale_cuda(int x) { theirs<<<1, 1>>>(x); }\n",
+        "proj/use.py": "import torch\ntorch.ops.fused.scale(1)\n",
+    }
+    assert links(project(tmp_path, files, ruleset)) == {("proj/use.py", 2): [("proj/csrc/cuda/scale.cu", 1)]}

@@ -90,3 +90,15 @@ def test_unused_suppressions_in_notebooks_point_into_the_ipynb(ruleset: RuleSet)
     assert skipped.skipped
     [unused] = skipped.unused_suppressions
     assert "lockin: ignore" in _notebook([["x = 1\n"], ["y = 2  # lockin: ignore\n"]]).decode().splitlines()[unused.line - 1]
+
+
+def test_suppressions_of_rules_not_selected_are_not_reported_unused(ruleset: RuleSet) -> None:
+    from lockin_lint.model import Settings
+
+    code = b"import torch\nx = y.cuda()  # lockin: ignore[LL120]\nz = 1  # lockin: ignore[LL999]\n"
+    full = check_bytes("t.py", code, ruleset)
+    assert [u.line for u in full.unused_suppressions] == [3]  # LL999 names no rule
+    narrow = check_bytes("t.py", code, ruleset, Settings(select=("LL101",)))
+    assert not narrow.findings and [u.line for u in narrow.unused_suppressions] == [3]
+    ignored = check_bytes("t.py", code, ruleset, Settings(ignore=("LL120",)))
+    assert [u.line for u in ignored.unused_suppressions] == [3]
