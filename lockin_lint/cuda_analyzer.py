@@ -14,9 +14,9 @@ import re
 import tree_sitter as ts
 
 from .cuda_index import CONSTRUCT_LITERALS, CudaIndex
-from .extensions import LIBRARY_IMPL_MACROS, LIBRARY_MACROS
+from .extensions import CUDA_DISPATCH_KEYS, LIBRARY_IMPL_MACROS, LIBRARY_MACROS
 from .prefilter import occurrences, word_occurrences
-from .matching import RawMatch, SpanMatcher
+from .matching import RawMatch, SpanMatcher, node_text as _text
 
 _NAME_NODES = frozenset({"identifier", "type_identifier", "namespace_identifier", "field_identifier"})
 _IDENTIFIER = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
@@ -25,14 +25,8 @@ _WARP_OPERATORS = frozenset({"%", "&", "/", ">>", "<<", "*", "==", "<", ">=", "-
 _WARP_NUMBERS = frozenset({"32", "31", "0x1f", "0x1F", "0x20", "32u", "31u", "32U", "31U"})
 _FULL_MASKS = re.compile(r"^0[xX][fF]{8}[uUlL]*$")
 _SYNC_INTRINSIC = re.compile(r"^__\w+_sync$")
-_CUDA_DISPATCH_KEYS = frozenset({"CUDA", "AutogradCUDA", "SparseCUDA", "QuantizedCUDA", "NestedTensorCUDA",
-                                 "SparseCsrCUDA"})
 _REGISTRATION_MACROS = LIBRARY_MACROS | {"PYBIND11_MODULE"}
 _DEVICE_QUALIFIERS = frozenset({"__global__", "__device__"})
-
-
-def _text(node: ts.Node | None) -> str:
-    return node.text.decode("utf-8", "replace") if node is not None and node.text is not None else ""
 
 
 def _scoped_parts(node: ts.Node) -> list[str] | None:
@@ -378,7 +372,7 @@ class CudaFileMatcher(SpanMatcher):
         if macro in LIBRARY_IMPL_MACROS:
             args = declarator.child_by_field_name("parameters") or declarator.child_by_field_name("arguments")
             params = [_text(p).strip() for p in args.named_children] if args is not None else []
-            if len(params) >= 2 and params[1] in _CUDA_DISPATCH_KEYS:
+            if len(params) >= 2 and params[1] in CUDA_DISPATCH_KEYS:
                 self._construct("torch-cuda-registration", declarator, f"{macro}({params[1]})")
         elif self.cuda_source:
             self._construct("torch-cuda-registration", declarator, macro)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import tree_sitter as ts
 
-from .matching import RawMatch
+from .matching import RawMatch, node_text as _text
 from .model import ExtensionBuild
 
 #: Qualified names whose calls build an extension (the symbols LL600/LL601 report).
@@ -32,11 +32,10 @@ _PYBIND = "PYBIND11_MODULE"
 LIBRARY_MACROS = frozenset({"TORCH_LIBRARY", "TORCH_LIBRARY_FRAGMENT", "STABLE_TORCH_LIBRARY",
                             "STABLE_TORCH_LIBRARY_FRAGMENT", "TORCH_LIBRARY_EXPAND"})
 LIBRARY_IMPL_MACROS = frozenset({"TORCH_LIBRARY_IMPL", "STABLE_TORCH_LIBRARY_IMPL", "TORCH_LIBRARY_IMPL_EXPAND"})
+#: Dispatch keys of CUDA implementations (LC5010 reports them; the linker treats such ops as CUDA-only).
+CUDA_DISPATCH_KEYS = frozenset({"CUDA", "AutogradCUDA", "SparseCUDA", "QuantizedCUDA", "NestedTensorCUDA",
+                                "SparseCsrCUDA"})
 _BINDING_METHODS = frozenset({"def", "impl"})
-
-
-def _text(node: ts.Node | None) -> str:
-    return node.text.decode("utf-8", "replace") if node is not None and node.text is not None else ""
 
 
 # -- Python: builds ------------------------------------------------------------------------------

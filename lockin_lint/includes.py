@@ -11,14 +11,10 @@ from __future__ import annotations
 import os
 import posixpath
 from dataclasses import replace
-from typing import Callable
 
 from .discover import language_of
 from .engine import Engine
-from .model import FileError, FileResult
-
-Reader = Callable[[str], bytes | None]
-
+from .model import FileError, FileResult, Reader
 
 def follow_includes(results: list[FileResult], files: dict[str, str], engine: Engine, read: Reader) -> list[FileResult]:
     """``results`` plus a result for each included file the run had not read as a manifest.

@@ -20,26 +20,22 @@ import fnmatch
 import posixpath
 import re
 from collections import defaultdict
-from typing import Callable, Iterable
+from typing import Iterable
 
 from .discover import CUDA_SUFFIXES, language_of
 from .engine import Engine
-from .extensions import Binding, CodeFacts, Function
-from .model import ExtensionBuild, FileResult, Location
+from .extensions import CUDA_DISPATCH_KEYS, Binding, CodeFacts, Function
+from .model import ExtensionBuild, FileResult, Location, Reader
 from .op_calls import ExtensionLink, LinkTable
 
 #: Dispatch keys whose kernels run on every device (composites of other ops): such an op is portable.
 _PORTABLE_KEYS = frozenset({"CompositeImplicitAutograd", "CompositeExplicitAutograd",
                             "CompositeExplicitAutogradNonFunctional"})
-_CUDA_KEYS = frozenset({"CUDA", "AutogradCUDA", "SparseCUDA", "QuantizedCUDA", "NestedTensorCUDA", "SparseCsrCUDA"})
 _CUDA_FILES = tuple(sorted(CUDA_SUFFIXES))
 #: At most this many files make one build's code (its sources and their includes).
 _MAX_CLOSURE = 5000
 #: How many calls deep an op is followed to its kernels (binding -> wrapper -> launcher -> kernel).
 _MAX_DEPTH = 8
-
-Reader = Callable[[str], bytes | None]
-
 
 def link_extensions(results: list[FileResult], files: dict[str, str], engine: Engine, read: Reader) -> list[FileResult]:
     """``results`` with the Python files that call the run's extensions re-checked with links.
@@ -326,9 +322,9 @@ def _namespaces(scanned: dict[str, CodeFacts], graph: _Graph) -> dict[str, dict[
         if any(b.key in _PORTABLE_KEYS for b in bindings):
             continue
         kernels = tuple(sorted({place for b in bindings for place in graph.needs(b.calls, b.path)}, key=_order))
-        cuda = kernels or any(b.key in _CUDA_KEYS or b.path.endswith(_CUDA_FILES) for b in bindings)
+        cuda = kernels or any(b.key in CUDA_DISPATCH_KEYS or b.path.endswith(_CUDA_FILES) for b in bindings)
         if cuda:
-            shown = [b for b in bindings if b.key in _CUDA_KEYS] or bindings
+            shown = [b for b in bindings if b.key in CUDA_DISPATCH_KEYS] or bindings
             namespaces.setdefault(namespace, {})[op] = kernels or tuple(_binding_location(b) for b in shown)
     return namespaces
 

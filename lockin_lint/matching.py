@@ -14,6 +14,11 @@ import tree_sitter as ts
 from .model import Location, Rule
 
 
+def node_text(node: ts.Node | None) -> str:
+    """A node's source text (empty for no node): how every matcher reads names and literals."""
+    return node.text.decode("utf-8", "replace") if node is not None and node.text is not None else ""
+
+
 @dataclass(frozen=True, slots=True)
 class RawMatch:
     """A rule matched at a node: the core turns it into a `Finding` with positions and targets."""

@@ -7,7 +7,7 @@ formatters and the scoring code cannot drift apart: they all import from this mo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterator, Mapping
+from typing import Callable, Iterator, Mapping
 
 #: Every target lockin-lint judges code against, in display order.
 TARGETS: tuple[str, ...] = ("rocm", "ascend", "mlu", "musa", "xpu", "mps", "cpu")
@@ -26,6 +26,9 @@ CATEGORIES: tuple[str, ...] = (
     "kernel",
     "env",
 )
+
+#: How the cross-file passes read a file they need again: its bytes, or None when it cannot be read.
+Reader = Callable[[str], bytes | None]
 
 SEVERITIES: tuple[str, ...] = ("error", "warning", "info")
 

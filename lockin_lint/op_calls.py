@@ -14,7 +14,7 @@ from typing import Mapping
 
 import tree_sitter as ts
 
-from .matching import RawMatch, SpanMatcher
+from .matching import RawMatch, SpanMatcher, node_text as _text
 from .model import Location, Rule
 
 _DEFINITION_PARENTS = frozenset({"function_definition", "class_definition", "keyword_argument", "parameters",
@@ -82,10 +82,6 @@ class LinkTable:
             if parts[-size:] == name.split(".") and (best is None or size > best[0]):
                 best = (size, ext)
         return best[1] if best is not None else None
-
-
-def _text(node: ts.Node | None) -> str:
-    return node.text.decode("utf-8", "replace") if node is not None and node.text is not None else ""
 
 
 class OpCallMatcher(SpanMatcher):

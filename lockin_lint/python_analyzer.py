@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import tree_sitter as ts
 
 from .index import PythonIndex
-from .matching import RawMatch, SpanMatcher
+from .matching import RawMatch, SpanMatcher, node_text as _text
 from .model import Rule, StringContext
 from .prefilter import occurrences, word_occurrences
 
@@ -32,10 +32,6 @@ _OPTION_NAME = re.compile(r"^-{0,2}[A-Za-z_][\w.-]*$")
 _OPTION_CALLS = frozenset({"add_argument", "add_option", "option", "get", "getattr", "getenv", "setdefault",
                            "pop", "get_option", "set_option"})
 _STRING_PARTS = frozenset({"string_content", "string_start", "string_end", "escape_sequence"})
-
-
-def _text(node: ts.Node) -> str:
-    return node.text.decode("utf-8", "replace") if node.text is not None else ""
 
 
 def _chain(top: ts.Node) -> tuple[str | None, list[tuple[str, ts.Node]]]:
