@@ -15,6 +15,7 @@ from typing import Callable, Mapping
 import tree_sitter as ts
 import tree_sitter_cuda
 import tree_sitter_python
+from packaging.requirements import InvalidRequirement
 
 from .cuda_analyzer import CudaFileMatcher
 from .cuda_index import CudaIndex, build_cuda_index, passes_prefilter
@@ -25,13 +26,11 @@ from .model import (FileError, FileFacts, FileResult, Finding, Location, Portabl
                     UnusedSuppression)
 from .prefilter import is_candidate, present_triggers
 from .config_analyzer import LineRule, compile_line_rules, match_lines
-from packaging.requirements import InvalidRequirement
-
 from .deps_analyzer import (ManifestError, PackageRule, compile_package_rules, dependencies, manifest_includes,
                             match_dependencies, match_package, parse_requirement)
 from .index import selected
 from .matching import LineMatch, RawMatch
-from .notebook import NotebookError, read_notebook
+from .notebook import CellLine, NotebookError, read_notebook
 from .op_calls import LinkTable, OpCallMatcher
 from .python_analyzer import FileMatcher
 from .ruleset import RuleSet
@@ -144,10 +143,9 @@ class Engine:
 
     def _builder_rules(self) -> list[Rule]:
         """The Python rules that see extension builds, when the rule for calls into them is selected."""
-        python = [r for r in self._ruleset.rules if "python" in r.languages]
-        if not any("custom-op-call" in r.match.constructs and self._selected(r) for r in python):
+        if self.link_rule is None:
             return []
-        return [r for r in python if BUILDERS & set(r.match.qualified)]
+        return [r for r in self._ruleset.rules if "python" in r.languages and BUILDERS & set(r.match.qualified)]
 
     @cached_property
     def link_rule(self) -> Rule | None:
@@ -170,7 +168,7 @@ class Engine:
                  line_map: Callable[[int], int] | None = None) -> FileResult:
         """A file no rule can match: any ``lockin: ignore`` comment in it hides nothing (parsed only
         when it has one, to tell comments from strings)."""
-        table = suppressions(data, _comment_checker(parser.parse(data))) if b"lockin:" in data else suppressions(b"")
+        table = suppressions(data, _comment_checker(parser.parse(data)) if b"lockin:" in data else None)
         return FileResult(path, skipped=True, lines=lines, unused_suppressions=self._unused(path, table, line_map))
 
     def _check_cuda(self, path: str, data: bytes, lines: int, prefilter: bool) -> FileResult:
@@ -301,8 +299,13 @@ class Engine:
             return FileResult(path, errors=(FileError(path, str(exc)),), lines=lines)
         source = notebook.source.encode("utf-8")
         present = present_triggers(self.python, source)
+
+        def place(line: int) -> CellLine:
+            """Where a line of the joined cell source sits in the .ipynb."""
+            return notebook.lines[min(line, len(notebook.lines)) - 1]
+
         def json_line(line: int) -> int:
-            return notebook.lines[min(line, len(notebook.lines)) - 1].json_line
+            return place(line).json_line
 
         if prefilter and not is_candidate(self.python, source, present):
             return self._skipped(path, source, lines, self._parser, json_line)
@@ -311,13 +314,12 @@ class Engine:
         errors = [FileError(path, _syntax_error(tree.root_node), partial=True)] if tree.root_node.has_error else []
 
         def relocate(finding: Finding) -> Finding:
-            place = notebook.lines[min(finding.line, len(notebook.lines)) - 1]
-            shift = place.json_column - 1
-            return replace(finding, line=place.json_line, end_line=place.json_line, column=finding.column + shift,
-                           end_column=finding.end_column + shift, cell=place.cell, cell_line=place.line)
+            at = place(finding.line)
+            shift = at.json_column - 1
+            return replace(finding, line=at.json_line, end_line=at.json_line, column=finding.column + shift,
+                           end_column=finding.end_column + shift, cell=at.cell, cell_line=at.line)
 
-        builds = tuple(replace(b, line=notebook.lines[b.line - 1].json_line,
-                               column=b.column + notebook.lines[b.line - 1].json_column - 1)
+        builds = tuple(replace(b, line=place(b.line).json_line, column=b.column + place(b.line).json_column - 1)
                        for b in extension_builds(raw))
         result = self._finish(path, source, self._node_findings(path, source, self._reported(raw)), errors, lines,
                               relocate, tree, json_line)
@@ -371,9 +373,6 @@ def _comment_checker(tree: ts.Tree) -> Callable[[int], bool]:
         return node is not None and node.type == "comment"
 
     return comment_at
-
-
-
 
 
 def _with_fingerprints(findings: list[Finding]) -> list[Finding]:
