@@ -32,6 +32,8 @@ from .op_calls import ExtensionLink, LinkTable
 _PORTABLE_KEYS = frozenset({"CompositeImplicitAutograd", "CompositeExplicitAutograd",
                             "CompositeExplicitAutogradNonFunctional"})
 _CUDA_FILES = tuple(sorted(CUDA_SUFFIXES))
+#: How the fallback of an extension with no kernel in sight ends: its build call.
+_BUILT_HERE = " built here"
 #: At most this many files make one build's code (its sources and their includes).
 _MAX_CLOSURE = 5000
 #: How many calls deep an op is followed to its kernels (binding -> wrapper -> launcher -> kernel).
@@ -88,13 +90,13 @@ class _Scanner:
 
         An include resolves against the including file's directory, else to any run file whose path
         ends with it (an include directory the build adds)."""
-        found: list[str] = []
+        found: dict[str, None] = {}  # insertion-ordered set
         queue = list(paths)
         while queue and len(found) < _MAX_CLOSURE:
             path = queue.pop(0)
             if path in found:
                 continue
-            found.append(path)
+            found[path] = None
             self.scan([path])
             for written in self.facts[path].includes if path in self.facts else ():
                 joined = posixpath.normpath(posixpath.join(posixpath.dirname(path), written))
@@ -102,7 +104,7 @@ class _Scanner:
                     (f for f in code_files if f.endswith("/" + written.lstrip("./"))), None)
                 if target is not None and target not in found:
                     queue.append(target)
-        return found
+        return list(found)
 
     def complete(self, candidates: list[str], claimed: set[str]) -> _Graph:
         """The call graph, after parsing the ``candidates`` that spell a name the bindings outside any
@@ -201,9 +203,10 @@ class _Graph:
 
     def needs(self, names: Iterable[str], near: str | None = None) -> tuple[Location, ...]:
         """What calls of ``names`` need ported: the ``__global__`` kernels they reach (breadth first,
-        bounded), or failing those the host functions they reach in ``.cu`` files (an op built on
-        cuBLAS has CUDA code but no kernel). Empty when they reach only plain C++. ``near`` is the
-        binding's file: a name defined in several places resolves to the closest."""
+        bounded); failing those, the functions that launch a kernel whose definition is out of sight;
+        failing those, the host functions they reach in ``.cu`` files (an op built on cuBLAS has CUDA
+        code but no kernel). Empty when they reach only plain C++. ``near`` is the binding's file: a
+        name defined in several places resolves to the closest."""
         kernels: dict[tuple[str, int], Location] = {}
         launchers: dict[tuple[str, int], Location] = {}
         cuda_code: dict[tuple[str, int], Location] = {}
@@ -215,14 +218,12 @@ class _Graph:
                 for function in self.defined(name, near):
                     key = (function.path, function.line)
                     if function.kernel:
-                        kernels[key] = Location(function.path, function.line, function.column,
-                                                f"kernel `{function.name}`")
+                        kernels[key] = _kernel_location(function)
                         continue
                     for target in function.references:  # ``auto kernel = &k<T>; kernel<<<...>>>``
                         for referenced in self.defined(target, near):
                             if referenced.kernel:
-                                kernels[(referenced.path, referenced.line)] = Location(
-                                    referenced.path, referenced.line, referenced.column, f"kernel `{referenced.name}`")
+                                kernels[(referenced.path, referenced.line)] = _kernel_location(referenced)
                             else:  # ``auto launch = &run_bwd; launch(params)`` (flash-attn's mha_bwd)
                                 following.add(target)
                     if function.launches:
@@ -241,6 +242,23 @@ class _Graph:
 
 def _binding_location(binding: Binding) -> Location:
     return Location(binding.path, binding.line, binding.column, f"binding of `{binding.op}`")
+
+
+def _kernel_location(function: Function) -> Location:
+    return Location(function.path, function.line, function.column, f"kernel `{function.name}`")
+
+
+def _build_location(path: str, build: ExtensionBuild) -> Location:
+    return Location(path, build.line, build.column, f"extension `{build.name or build.variable}`{_BUILT_HERE}")
+
+
+def _pybind_needs(graph: _Graph, binding: Binding) -> tuple[Location, ...]:
+    """What a pybind11 op needs: what its code reaches, else (bound in a ``.cu`` file) its binding;
+    nothing when it reaches only plain C++."""
+    needs = graph.needs(binding.calls, binding.path)
+    if not needs and binding.path.endswith(_CUDA_FILES):
+        return (_binding_location(binding),)
+    return needs
 
 
 def _extensions(builds: list[tuple[str, ExtensionBuild]], closures: dict[int, list[str]], scanned: dict[str, CodeFacts],
@@ -264,14 +282,10 @@ def _extensions(builds: list[tuple[str, ExtensionBuild]], closures: dict[int, li
         for file in binding_files:
             for binding in scanned[file].bindings:
                 if binding.kind == "pybind":  # an op reaching only plain C++ needs no CUDA port: left out
-                    needs = own.needs(binding.calls, binding.path)
-                    if not needs and binding.path.endswith(_CUDA_FILES):
-                        needs = (_binding_location(binding),)
+                    needs = _pybind_needs(own, binding)
                     ops[binding.op] = tuple(sorted(set(ops.get(binding.op, ()) + needs), key=_order))
-        fallback = tuple(Location(f.path, f.line, f.column, f"kernel `{f.name}`")
-                         for file in files if file in scanned for f in scanned[file].functions if f.kernel)
-        fallback = fallback or (Location(path, build.line, build.column, f"extension `{build.name or build.variable}` "
-                                                                            "built here"),)
+        fallback = tuple(_kernel_location(f) for file in files if file in scanned
+                         for f in scanned[file].functions if f.kernel) or (_build_location(path, build),)
         link = ExtensionLink(build.name or build.variable or "", ops, fallback)
         if build.name:
             modules[build.name] = _merge(modules.get(build.name), link)
@@ -287,9 +301,8 @@ def _extensions(builds: list[tuple[str, ExtensionBuild]], closures: dict[int, li
             continue
         ops = {}
         for binding in named:
-            ops[binding.op] = graph.needs(binding.calls, binding.path) or (
-                (_binding_location(binding),) if file.endswith(_CUDA_FILES) else ())
-        kernels = tuple(Location(f.path, f.line, f.column, f"kernel `{f.name}`") for f in code.functions if f.kernel)
+            ops[binding.op] = _pybind_needs(graph, binding)
+        kernels = tuple(_kernel_location(f) for f in code.functions if f.kernel)
         modules[named[0].scope] = ExtensionLink(named[0].scope, ops, kernels)
     return modules, variables, exported
 
@@ -301,8 +314,8 @@ def _merge(known: ExtensionLink | None, other: ExtensionLink) -> ExtensionLink:
         return other
     ops = {op: tuple(sorted(set(known.ops.get(op, ())) | set(other.ops.get(op, ())), key=_order))
            for op in (*known.ops, *other.ops)}
-    built = [f for f in (*known.fallback, *other.fallback) if f.message.endswith("built here")]
-    kernels = [f for f in (*known.fallback, *other.fallback) if not f.message.endswith("built here")]
+    built = [f for f in (*known.fallback, *other.fallback) if f.message.endswith(_BUILT_HERE)]
+    kernels = [f for f in (*known.fallback, *other.fallback) if not f.message.endswith(_BUILT_HERE)]
     return ExtensionLink(known.name, ops, tuple(sorted(set(kernels or built), key=_order)))
 
 
