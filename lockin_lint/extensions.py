@@ -209,14 +209,27 @@ def _function_name(definition: ts.Node) -> str:
     return _last_name(declarator.child_by_field_name("declarator")) if declarator is not None else ""
 
 
-def _called_names(node: ts.Node, references: bool = False) -> set[str]:
-    """Every function called or kernel launched below ``node`` (``AT_DISPATCH_...(..., [&] {
-    k<<<...>>>(...); })`` included); with ``references``, every ``&fn`` and bare-name argument too.
+@dataclass
+class _Names:
+    """The names a piece of C++ uses, sorted by how: called (or launched), address taken, passed bare."""
 
-    References are how a binding names its code (``m.def("op", &fn)``, ``m.impl("op", TORCH_FN(fn))``);
-    inside function bodies they would mostly be variables (``cudaMalloc(&ptr)``), so only calls count.
+    calls: set[str] = field(default_factory=set)
+    addresses: set[str] = field(default_factory=set)
+    arguments: set[str] = field(default_factory=set)
+
+    def references(self) -> set[str]:
+        """Everything a binding may name its code by (``m.def("op", &fn)``, ``TORCH_FN(fn)``, ``fn``)."""
+        return self.calls | self.addresses | self.arguments
+
+
+def _used_names(node: ts.Node) -> _Names:
+    """The functions called or kernels launched below ``node`` (``AT_DISPATCH_...(..., [&] {
+    k<<<...>>>(...); })`` included), the names whose address is taken, and bare-name arguments.
+
+    In a binding all three name its code; inside function bodies the last two are mostly variables
+    (``cudaMalloc(&ptr)``), so callers decide which to follow. One walk serves both.
     """
-    names: set[str] = set()
+    found = _Names()
     cursor = node.walk()
     visited_children = False
     while True:
@@ -226,18 +239,15 @@ def _called_names(node: ts.Node, references: bool = False) -> set[str]:
                 if current.type == "call_expression":
                     function = current.child_by_field_name("function")
                     name = _last_name(function)
-                    if name:
-                        names.add(name)
+                    found.calls.add(name)
                     if name == "apply" and function is not None and function.type == "qualified_identifier":
-                        names.add(f"{_text(function.child_by_field_name('scope'))}::apply")  # Op::apply(...)
-                elif references and current.type == "pointer_expression" and current.child_count == 2 \
+                        found.calls.add(f"{_text(function.child_by_field_name('scope'))}::apply")  # Op::apply(...)
+                elif current.type == "pointer_expression" and current.child_count == 2 \
                         and current.children[0].type == "&":
-                    name = _last_name(current.children[1])
-                    if name:
-                        names.add(name)
-                elif references and current.type == "argument_list":
-                    names.update(_last_name(a) for a in current.named_children
-                                 if a.type in ("identifier", "qualified_identifier", "template_function"))
+                    found.addresses.add(_last_name(current.children[1]))
+                elif current.type == "argument_list":
+                    found.arguments.update(_last_name(a) for a in current.named_children
+                                           if a.type in ("identifier", "qualified_identifier", "template_function"))
             if cursor.goto_first_child():
                 continue
             visited_children = True
@@ -245,8 +255,9 @@ def _called_names(node: ts.Node, references: bool = False) -> set[str]:
             visited_children = False
         elif not cursor.goto_parent():
             break
-    names.discard("")
-    return names
+    for names in (found.calls, found.addresses, found.arguments):
+        names.discard("")
+    return found
 
 
 def _macro_arguments(declarator: ts.Node) -> list[str]:
@@ -280,7 +291,7 @@ def _bindings(path: str, definition: ts.Node, macro: str, arguments: list[str]) 
                 schema = "".join(_text(c) for c in values[0].named_children if c.type == "string_content")
                 calls: set[str] = set()
                 for value in values[1:]:
-                    calls |= _called_names(value, references=True) | ({_last_name(value)} - {""})
+                    calls |= _used_names(value).references() | ({_last_name(value)} - {""})
                 point = link.start_point
                 found.append(Binding(kind, scope, _op_name(schema), frozenset(calls), path, point.row + 1,
                                      point.column + 1, key))
@@ -318,8 +329,8 @@ def scan_code(path: str, root: ts.Node) -> CodeFacts:
         kernel = any(c.type == "__global__" for c in node.children)
         point = node.start_point
         body = node.child_by_field_name("body")
-        calls = frozenset(_called_names(body)) if body is not None else frozenset()
-        references = frozenset(_address_taken(body)) if body is not None else frozenset()
+        used = _used_names(body) if body is not None else _Names()
+        calls, references = frozenset(used.calls), frozenset(used.addresses)
         launches = body is not None and b"<<<" in (body.text or b"")
         facts.functions.append(Function(name, path, point.row + 1, point.column + 1, kernel, calls, references,
                                         launches))
@@ -343,18 +354,6 @@ def _quoted_includes(root: ts.Node) -> list[str]:
             continue
         stack.extend(c for c in node.named_children if c.type in _CONTAINERS or c.type.startswith("preproc_"))
     return found
-
-
-def _address_taken(body: ts.Node) -> set[str]:
-    names: set[str] = set()
-    stack = [body]
-    while stack:
-        node = stack.pop()
-        if node.type == "pointer_expression" and node.child_count == 2 and node.children[0].type == "&":
-            names.add(_last_name(node.children[1]))
-        stack.extend(node.named_children)
-    names.discard("")
-    return names
 
 
 def _registration(path: str, statement: ts.Node) -> Function | None:
@@ -392,7 +391,7 @@ def _operator_registrations(path: str, declaration: ts.Node) -> list[Binding]:
                     continue
                 calls: set[str] = set()
                 for other in values[1:]:
-                    calls |= _called_names(other, references=True) | ({_last_name(other)} - {""})
+                    calls |= _used_names(other).references() | ({_last_name(other)} - {""})
                 point = call.start_point
                 found.append(Binding("library", schema.split("::", 1)[0].strip(), _op_name(schema), frozenset(calls),
                                      path, point.row + 1, point.column + 1))
