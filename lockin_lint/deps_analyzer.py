@@ -65,6 +65,10 @@ def parse_requirement(text: str, line: int, column: int) -> Dependency:
     return Dependency(name, version, line, column)
 
 
+#: A file pip installs as it is (a wheel or an sdist archive).
+_ARCHIVE = re.compile(r"\.(whl|tar\.gz|zip|tar\.bz2)$")
+
+
 def _is_direct_reference(line: str) -> bool:
     """A requirement line that is a URL or a path, which pip installs as it is."""
     return "://" in line or line.startswith((".", "/", "~")) or bool(_ARCHIVE.search(line))
@@ -90,8 +94,6 @@ def _direct_reference(line: str) -> tuple[str, str] | None:
         return None
     return None
 
-
-_ARCHIVE = re.compile(r"\.(whl|tar\.gz|zip|tar\.bz2)$")
 
 
 def requirements_txt(text: str, problems: list[str]) -> Iterator[Dependency]:
@@ -206,9 +208,11 @@ def dependencies(path: str, text: str, problems: list[str]) -> list[Dependency]:
     return list(requirements_txt(text, problems))
 
 
-_INCLUDE = re.compile(r"^\s*(?:-r|--requirement|-c|--constraint)(?:\s*=\s*|\s+|(?=\S))(\S+)")
+#: pip's include options and what separates them from the file (``-r x``, ``--requirement=x``, ``-rx``).
+_INCLUDE_OPTION = r"(?:-r|--requirement|-c|--constraint)(?:\s*=\s*|\s+|(?=\S))"
+_INCLUDE = re.compile(r"^\s*" + _INCLUDE_OPTION + r"(\S+)")
 #: The same option as an item of a conda file's ``pip:`` list (``  - -r requirements.txt``).
-_YAML_INCLUDE = re.compile(r"^\s*-\s+['\"]?(?:-r|--requirement|-c|--constraint)(?:\s*=\s*|\s+|(?=\S))([^\s'\"]+)")
+_YAML_INCLUDE = re.compile(r"^\s*-\s+['\"]?" + _INCLUDE_OPTION + r"([^\s'\"]+)")
 
 
 def requirement_includes(text: str, conda: bool = False) -> tuple[tuple[str, int], ...]:
