@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -18,6 +21,17 @@ def pytest_configure(config: pytest.Config) -> None:
 
     os.environ.setdefault("LOCKIN_LINT_CACHE_DIR", tempfile.mkdtemp(prefix="lockin-lint-cache-"))
 FIXTURES = REPO / "fixtures"
+
+
+def load_script(path: Path) -> ModuleType:
+    """A script of scripts/ imported by path (it is not a package), registered under its stem because
+    dataclasses look their module up while a class is built."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="session")

@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
 from lockin_lint.api import check_bytes
 from lockin_lint.ruleset import RuleSet
 
-from .conftest import REPO
-
-
-def _generator():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("gen_cuda_headers", REPO / "scripts" / "gen_cuda_headers.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from .conftest import REPO, load_script
 
 
 def test_no_drift() -> None:
     committed = (REPO / "rules" / "cuda" / "headers.generated.yaml").read_text(encoding="utf-8")
-    assert _generator().generate() == committed, "run: python scripts/gen_cuda_headers.py"
+    assert load_script(REPO / "scripts" / "gen_cuda_headers.py").generate() == committed, "run: python scripts/gen_cuda_headers.py"
 
 
 def test_every_musa_mapped_header_is_reported_with_its_musa_name(ruleset: RuleSet) -> None:

@@ -10,13 +10,10 @@ the generator's) and checks every function of them, one call per line, through `
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import json
 import re
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -25,6 +22,8 @@ import yaml
 from lockin_lint.api import check_bytes
 from lockin_lint.model import CATEGORIES, TARGETS, Finding
 from lockin_lint.ruleset import RuleSet
+
+from .conftest import load_script
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "scripts" / "data"
@@ -38,16 +37,7 @@ DRIVER = "hipify/CUDA_Driver_API_functions_supported_by_HIP.md"
 MUSA_MAPS = ("musa/general.json", "musa/dnn-naming.json", "musa/include.json", "musa/extra.json")
 
 
-def _load_generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("gen_cuda_rules", GENERATOR)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
-
-
-GEN = _load_generator()
+GEN = load_script(GENERATOR)
 
 
 def _owned_files() -> dict[str, str]:

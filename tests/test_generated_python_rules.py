@@ -8,10 +8,7 @@ No torch import: the generator reads the committed namespace dump.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -21,21 +18,14 @@ from lockin_lint.api import check_bytes
 from lockin_lint.model import TARGETS, Finding
 from lockin_lint.ruleset import RuleSet, load_rules
 
+from .conftest import load_script
+
 REPO = Path(__file__).resolve().parent.parent
 GENERATED = REPO / "rules" / "python" / "torch_cuda.generated.yaml"
 GENERATOR = REPO / "scripts" / "gen_python_rules.py"
 
 
-def _load_generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("gen_python_rules", GENERATOR)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
-
-
-GEN = _load_generator()
+GEN = load_script(GENERATOR)
 PACK: list[dict[str, Any]] = yaml.safe_load(GENERATED.read_text(encoding="utf-8"))["rules"]
 KINDS: dict[str, str] = {name: symbol.kind for name, symbol in GEN.build().symbols.items()}
 

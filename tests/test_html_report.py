@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import importlib.util
 import re
 import struct
 import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,7 +23,7 @@ import pytest
 from lockin_lint.output.html_report import render_html
 from lockin_lint.ruleset import RuleSet
 
-from .conftest import REPO
+from .conftest import REPO, load_script
 
 SCRIPT = REPO / "scripts" / "render_report_screenshot.py"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -265,18 +262,9 @@ def test_empty_report_renders_placeholders() -> None:
     assert "findings" not in parsed.rows
 
 
-def _load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("render_report_screenshot", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_demo_report_renders(ruleset: RuleSet) -> None:
     """The screenshot script's report of the demo project (the real pipeline) fits the renderer."""
-    report = _load_script().demo_report(ruleset)
+    report = load_script(SCRIPT).demo_report(ruleset)
     parsed = Page(render_html(report))
     assert parsed.rows["findings"] == len(report["findings"]) > 0
 
@@ -292,7 +280,7 @@ def test_renders_in_headless_chromium(tmp_path: Path) -> None:
     """A real browser draws a full-width page, and runs the sorting script under the page's own CSP."""
     if not CHROMIUM.is_file():
         pytest.skip("/usr/bin/chromium is not installed (apt-get install -y chromium); CI installs Python only")
-    script = _load_script()
+    script = load_script(SCRIPT)
     html_file = tmp_path / "report.html"
     html_file.write_text(render_html(sample_report()), encoding="utf-8")
     png = tmp_path / "report.png"

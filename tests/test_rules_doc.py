@@ -7,31 +7,19 @@ memory and compares.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from types import ModuleType
 
 import pytest
 
 from lockin_lint.model import TargetInfo
 from lockin_lint.ruleset import RuleSet
 
-from .conftest import REPO
+from .conftest import REPO, load_script
 
 GENERATOR = REPO / "scripts" / "gen_rules_doc.py"
 PAGE = REPO / "docs" / "rules.md"
 
 
-def _load_generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("gen_rules_doc", GENERATOR)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-GEN = _load_generator()
+GEN = load_script(GENERATOR)
 
 
 @pytest.fixture(scope="module")
