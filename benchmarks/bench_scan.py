@@ -53,7 +53,7 @@ class Measurement:
 
 
 def tree_size(roots: list[Path], exclude: str | None) -> tuple[int, float]:
-    from lockin_lint.discover import SOURCE_SUFFIXES
+    from lockin_lint.analyzers import SOURCE_SUFFIXES
 
     files, size = 0, 0
     for root in roots:
@@ -106,10 +106,10 @@ def parse_floor(torch_dir: Path) -> tuple[int, float, float]:
     Wall times on shared machines drift by tens of percent between minutes; the parse of exactly the
     files lockin-lint parses, timed in the same session, is the floor the rest of the scan adds to.
     """
-    from lockin_lint.discover import discover
+    from lockin_lint.project.discover import discover
     from lockin_lint.engine import Engine
-    from lockin_lint.prefilter import is_candidate, present_triggers
-    from lockin_lint.ruleset import load_rules
+    from lockin_lint.kb.prefilter import is_candidate, present_triggers
+    from lockin_lint.kb.ruleset import load_rules
 
     engine = Engine(load_rules())
     found = discover([str(torch_dir)], extend_exclude=("include",))
@@ -119,7 +119,7 @@ def parse_floor(torch_dir: Path) -> tuple[int, float, float]:
     for _ in range(3):
         start = time.perf_counter()
         for data in candidates:
-            engine._parser.parse(data)
+            engine.run.python_parser.parse(data)
         best = min(best, time.perf_counter() - start)
     return len(candidates), sum(map(len, candidates)) / 1e6, best
 

@@ -14,12 +14,12 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Callable
 
-from .discover import discover
+from .project.discover import discover
 from .engine import Engine
-from .includes import follow_includes
-from .linker import link_extensions
+from .project.includes import follow_includes
+from .project.linker import link_extensions
 from .model import FileError, FileResult, Finding, RunResult, Settings
-from .ruleset import RuleSet
+from .kb.ruleset import RuleSet
 
 #: Below this many files a process pool costs more than it saves.
 POOL_THRESHOLD = 300

@@ -16,15 +16,15 @@ from typing import Mapping, Sequence, TextIO
 
 from . import __version__
 from .api import check_paths
-from .baseline import BaselineError, load_baseline, write_baseline
-from .config import Config, ConfigError, find_config, load_config
+from .project.baseline import BaselineError, load_baseline, write_baseline
+from .project.config import Config, ConfigError, find_config, load_config
 from .model import TARGETS, Rule, RunResult, Settings, TargetInfo
 from .output import FORMATTERS, OutputContext
 from .output.report_formats import render_report_json, render_report_markdown, render_report_text
 from .output.text import describe_target, render_statistics, summary_line
-from .report import build_report
-from .ruleset import RuleError, RuleSet, load_rules
-from .score import EffortModel, summarize
+from .score.report import build_report
+from .kb.ruleset import RuleError, RuleSet, load_rules
+from .score.effort import EffortModel, summarize
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 

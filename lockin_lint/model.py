@@ -7,7 +7,7 @@ formatters and the scoring code cannot drift apart: they all import from this mo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 #: Every target lockin-lint judges code against, in display order.
 TARGETS: tuple[str, ...] = ("rocm", "ascend", "mlu", "musa", "xpu", "mps", "cpu")
@@ -326,3 +326,38 @@ class RunResult:
     unused_suppressions: list[UnusedSuppression] = field(default_factory=list)
     #: Lines per scanned file (display path), for per-file and per-directory scores.
     file_lines: dict[str, int] = field(default_factory=dict)
+
+
+# -- the JSON shape of a finding (JSON output, SARIF properties and the report embed it) -------------
+def targets_dict(finding: Finding) -> dict[str, dict[str, Any]]:
+    """``{target: {status, replacement[, min_torch]}}``, as JSON, SARIF and the report print it."""
+    return {
+        name: {"status": info.status, "replacement": info.replacement}
+        | ({"min_torch": info.min_torch} if info.min_torch else {})
+        for name, info in finding.targets.items()
+    }
+
+
+def finding_dict(finding: Finding) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "rule_id": finding.rule_id,
+        "category": finding.category,
+        "severity": finding.severity,
+        "path": finding.path,
+        "line": finding.line,
+        "column": finding.column,
+        "end_line": finding.end_line,
+        "end_column": finding.end_column,
+        "symbol": finding.symbol,
+        "message": finding.message,
+        "fingerprint": finding.fingerprint,
+        "targets": targets_dict(finding),
+    }
+    if finding.cell is not None:
+        data["cell"], data["cell_line"] = finding.cell, finding.cell_line
+    if finding.portable is not None:
+        data["portable"] = {"replacement": finding.portable.replacement, "min_torch": finding.portable.min_torch}
+    if finding.depends_on:
+        data["depends_on"] = [{"path": d.path, "line": d.line, "column": d.column, "message": d.message}
+                              for d in finding.depends_on]
+    return data

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from .discover import language_of
+from .analyzers import language_of
 from .model import Finding
 
 _ANNOTATION = {

@@ -27,7 +27,7 @@ except ModuleNotFoundError:  # a bare checkout: the package sits next to scripts
 
 from lockin_lint.output.text import describe_target  # noqa: E402
 from lockin_lint.model import TARGETS, Rule, TargetInfo  # noqa: E402
-from lockin_lint.ruleset import load_rules  # noqa: E402
+from lockin_lint.kb.ruleset import load_rules  # noqa: E402
 
 HEADER = """\
 # Rules

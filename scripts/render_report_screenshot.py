@@ -27,7 +27,7 @@ sys.path.insert(0, str(REPO))
 from lockin_lint.api import check_paths
 from lockin_lint.model import STATUSES, Settings
 from lockin_lint.output.html_report import render_html
-from lockin_lint.ruleset import RuleSet, load_rules
+from lockin_lint.kb.ruleset import RuleSet, load_rules
 
 DEMO = "fixtures/demo"
 CHROMIUM = "/usr/bin/chromium"
@@ -43,7 +43,7 @@ CHROMIUM_FLAGS = (
 def demo_report(ruleset: RuleSet | None = None) -> dict[str, Any]:
     """The report of the demo project, from the same code path as ``lockin-lint report``."""
     try:
-        from lockin_lint.report import build_report
+        from lockin_lint.score.report import build_report
     except ImportError:  # a checkout from before the report API: show the page with sample data
         return sample_report()
     settings = Settings(jobs=1)
@@ -52,7 +52,7 @@ def demo_report(ruleset: RuleSet | None = None) -> dict[str, Any]:
 
 
 def sample_report() -> dict[str, Any]:
-    """A small hand-written report, for checkouts without ``lockin_lint.report`` (and as a test helper)."""
+    """A small hand-written report, for checkouts without ``lockin_lint.score.report`` (and as a test helper)."""
     statuses = {"rocm": "equivalent", "ascend": "missing", "xpu": "rename", "cpu": "missing"}
     hours = {"rocm": 8.0, "ascend": 32.0, "xpu": 0.25, "cpu": 32.0}
     finding = {

@@ -9,7 +9,7 @@ from types import ModuleType
 
 import pytest
 
-from lockin_lint.ruleset import RuleSet, load_rules
+from lockin_lint.kb.ruleset import RuleSet, load_rules
 
 REPO = Path(__file__).resolve().parent.parent
 

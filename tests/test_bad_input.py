@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from lockin_lint.api import check_bytes, check_paths
-from lockin_lint.ruleset import RuleSet
+from lockin_lint.kb.ruleset import RuleSet
 
 CUDA_LINE = b"import torch\ntorch.cuda.synchronize()\n"
 

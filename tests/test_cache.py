@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lockin_lint.ruleset import load_rules
+from lockin_lint.kb.ruleset import load_rules
 
 from .conftest import rule_yaml, write_rules
 

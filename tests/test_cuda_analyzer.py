@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lockin_lint.api import check_bytes
-from lockin_lint.ruleset import RuleSet, load_rules
+from lockin_lint.kb.ruleset import RuleSet, load_rules
 
 from .conftest import ALL_UNKNOWN
 

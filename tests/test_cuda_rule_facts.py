@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from lockin_lint.ruleset import RuleSet
+from lockin_lint.kb.ruleset import RuleSet
 
 from .conftest import REPO
 

@@ -2,7 +2,7 @@
 
 def test_name_globs_match_file_names_only() -> None:
     """``conda*.yaml`` is an environment file's name; a conda recipe directory is not one."""
-    from lockin_lint.discover import language_of
+    from lockin_lint.analyzers import language_of
 
     assert language_of("conda/pytorch-scatter/meta.yaml") == "python"  # not discovered: not a source
     assert language_of("envs/conda-gpu.yaml") == "deps"

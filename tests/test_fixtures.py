@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from lockin_lint.api import check_bytes, check_paths
-from lockin_lint.discover import SOURCE_SUFFIXES, discover, language_of
-from lockin_lint.ruleset import RuleSet, load_rules
+from lockin_lint.analyzers import SOURCE_SUFFIXES, language_of
+from lockin_lint.project.discover import discover
+from lockin_lint.kb.ruleset import RuleSet, load_rules
 from lockin_lint.testing import annotated_rules, compare
 
 from .conftest import FIXTURES, REPO

@@ -21,7 +21,7 @@ import yaml
 
 from lockin_lint.api import check_bytes
 from lockin_lint.model import CATEGORIES, TARGETS, Finding
-from lockin_lint.ruleset import RuleSet
+from lockin_lint.kb.ruleset import RuleSet
 
 from .conftest import load_script
 

@@ -16,7 +16,7 @@ import yaml
 
 from lockin_lint.api import check_bytes
 from lockin_lint.model import TARGETS, Finding
-from lockin_lint.ruleset import RuleSet, load_rules
+from lockin_lint.kb.ruleset import RuleSet, load_rules
 
 from .conftest import load_script
 

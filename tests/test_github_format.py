@@ -17,7 +17,7 @@ from lockin_lint.api import check_paths
 from lockin_lint.model import FileError, Finding, RunResult, Settings, TargetInfo
 from lockin_lint.output.context import OutputContext
 from lockin_lint.output.github import escape_data, escape_property, format_error, format_finding, render_github
-from lockin_lint.ruleset import RuleSet
+from lockin_lint.kb.ruleset import RuleSet
 
 from .conftest import REPO
 

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from lockin_lint.output.html_report import render_html
-from lockin_lint.ruleset import RuleSet
+from lockin_lint.kb.ruleset import RuleSet
 
 from .conftest import REPO, load_script
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from lockin_lint.api import check_bytes, check_paths
-from lockin_lint.ruleset import RuleSet, load_rules
+from lockin_lint.kb.ruleset import RuleSet, load_rules
 
 from .conftest import ALL_UNKNOWN
 

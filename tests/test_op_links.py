@@ -15,12 +15,12 @@ import tree_sitter as ts
 import tree_sitter_cuda
 
 from lockin_lint.api import check_paths
-from lockin_lint.extensions import scan_code
-from lockin_lint.linker import resolve_sources
+from lockin_lint.analyzers.cpp_facts import scan_code
+from lockin_lint.project.linker import resolve_sources
 from lockin_lint.model import RunResult, Settings
-from lockin_lint.output.json_format import finding_dict
-from lockin_lint.ruleset import RuleSet
-from lockin_lint.score import summarize
+from lockin_lint.model import finding_dict
+from lockin_lint.kb.ruleset import RuleSet
+from lockin_lint.score.effort import summarize
 
 from .conftest import FIXTURES
 from .test_sarif import sarif, schema_errors
@@ -374,7 +374,7 @@ def test_links_do_not_need_the_build_rules_selected(repo_run: RunResult, ruleset
 
 def test_report_lists_custom_code_with_its_callers(repo_run: RunResult) -> None:
     from lockin_lint.output.report_formats import render_report_text
-    from lockin_lint.report import build_report
+    from lockin_lint.score.report import build_report
 
     report = build_report(repo_run, Settings())
     calls = [f for f in repo_run.findings if f.rule_id == "LL710"]

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lockin_lint.api import engine_for
-from lockin_lint.prefilter import imported_roots
-from lockin_lint.ruleset import RuleSet
+from lockin_lint.kb.prefilter import imported_roots
+from lockin_lint.kb.ruleset import RuleSet
 
 from .conftest import FIXTURES
 

@@ -8,7 +8,7 @@ import pytest
 
 from lockin_lint.api import check_bytes
 from lockin_lint.model import Settings
-from lockin_lint.ruleset import RuleSet, load_rules
+from lockin_lint.kb.ruleset import RuleSet, load_rules
 
 from .conftest import rule_yaml, write_rules
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from lockin_lint.model import TargetInfo
-from lockin_lint.ruleset import RuleSet
+from lockin_lint.kb.ruleset import RuleSet
 
 from .conftest import REPO, load_script
 

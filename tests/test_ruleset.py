@@ -10,14 +10,14 @@ import pytest
 import yaml
 
 from lockin_lint.model import CATEGORIES, TARGETS
-from lockin_lint.index import build_python_index
-from lockin_lint.ruleset import RuleError, RuleSet, load_rules
+from lockin_lint.kb.python_index import build_python_index
+from lockin_lint.kb.ruleset import RuleError, RuleSet, load_rules
 
 from .conftest import REPO, rule_yaml, write_rules
 
 
 def test_schema_lists_the_same_targets_and_categories_as_the_model() -> None:
-    schema = yaml.safe_load((REPO / "lockin_lint" / "rule_schema.yaml").read_text(encoding="utf-8"))
+    schema = yaml.safe_load((REPO / "lockin_lint" / "kb" / "rule_schema.yaml").read_text(encoding="utf-8"))
     assert tuple(schema["$defs"]["targets_full"]["required"]) == TARGETS
     assert tuple(schema["$defs"]["rule"]["properties"]["category"]["enum"]) == CATEGORIES
 
@@ -115,7 +115,7 @@ def test_min_torch_of_a_replacement_is_the_same_everywhere(ruleset: RuleSet) -> 
 def _full_schema_validator():  # type: ignore[no-untyped-def]
     import jsonschema
 
-    schema = yaml.safe_load((REPO / "lockin_lint" / "rule_schema.yaml").read_text(encoding="utf-8"))
+    schema = yaml.safe_load((REPO / "lockin_lint" / "kb" / "rule_schema.yaml").read_text(encoding="utf-8"))
     return jsonschema.validators.validator_for(schema)(schema)
 
 

@@ -29,7 +29,7 @@ from lockin_lint.output.sarif import (
     render_sarif_with_rules,
     rule_descriptor,
 )
-from lockin_lint.ruleset import RuleSet
+from lockin_lint.kb.ruleset import RuleSet
 
 from .conftest import REPO
 

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lockin_lint.model import CATEGORIES, STATUSES, TARGETS, Finding, TargetInfo
-from lockin_lint.score import EffortModel, summarize
+from lockin_lint.score.effort import EffortModel, summarize
 
 MODEL = EffortModel()
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from lockin_lint.api import check_bytes
-from lockin_lint.ruleset import RuleSet
+from lockin_lint.kb.ruleset import RuleSet
 
 
 def test_inline_file_level_and_unused(ruleset: RuleSet) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..model import Rule, Settings
-from ..score import EffortModel
+from ..score.effort import EffortModel
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,8 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 from urllib.parse import quote
 
-from ..model import FileError, Finding, Rule, RunResult
+from ..model import FileError, Finding, Rule, RunResult, targets_dict
 from .context import OutputContext
-from .json_format import targets_dict
 from .text import target_line
 
 SARIF_VERSION = "2.1.0"
@@ -65,7 +64,7 @@ def render_sarif(run: RunResult, ctx: OutputContext) -> str:
     """The registry entry point: rules come from the context, or from the bundled rule set."""
     rules = getattr(ctx, "rules", None)
     if rules is None:
-        from ..ruleset import load_rules
+        from ..kb.ruleset import load_rules
 
         rules = load_rules()
     return render_sarif_with_rules(run, ctx, rules)

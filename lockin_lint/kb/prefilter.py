@@ -1,6 +1,6 @@
 """Decide from bytes alone whether a file can match any loaded rule, before paying for a parse.
 
-Two cheap tests, both derived from the loaded rules (`index.build_python_index`):
+Two cheap tests, both derived from the loaded rules (`python_index.build_python_index`):
 
 * trigger tokens: a file is a candidate when its bytes contain one (``bytes.__contains__`` per token,
   which beats a regex alternation severalfold);
@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from .index import PythonIndex
+from .python_index import PythonIndex
 
 # Both start with a literal, so `re` scans for it at C speed; a superset of roots is harmless.
 _IMPORT = re.compile(rb"import[ \t]+([A-Za-z_][\w.]*(?:[ \t]+as[ \t]+\w+)?(?:[ \t]*,[ \t]*[A-Za-z_][\w.]*(?:[ \t]+as[ \t]+\w+)?)*)")

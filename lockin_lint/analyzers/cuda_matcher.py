@@ -13,9 +13,9 @@ import re
 
 import tree_sitter as ts
 
-from .cuda_index import CONSTRUCT_LITERALS, CudaIndex
-from .extensions import CUDA_DISPATCH_KEYS, LIBRARY_IMPL_MACROS, LIBRARY_MACROS
-from .prefilter import occurrences, word_occurrences
+from ..kb.cuda_index import CONSTRUCT_LITERALS, CudaIndex
+from ..kb.torch_cpp import CUDA_DISPATCH_KEYS, LIBRARY_IMPL_MACROS, LIBRARY_MACROS
+from ..kb.prefilter import occurrences, word_occurrences
 from .matching import RawMatch, SpanMatcher, node_text as _text
 
 _NAME_NODES = frozenset({"identifier", "type_identifier", "namespace_identifier", "field_identifier"})

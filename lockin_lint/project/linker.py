@@ -22,11 +22,13 @@ import re
 from collections import defaultdict
 from typing import Iterable
 
-from .discover import CUDA_SUFFIXES, language_of
-from .engine import Engine
-from .extensions import CUDA_DISPATCH_KEYS, Binding, CodeFacts, Function
-from .model import ExtensionBuild, FileResult, Location, Reader
-from .op_calls import ExtensionLink, LinkTable
+from ..analyzers import language_of
+from ..analyzers.cuda import CUDA_SUFFIXES, code_facts
+from ..engine import Engine
+from ..analyzers.cpp_facts import Binding, CodeFacts, Function
+from ..kb.torch_cpp import CUDA_DISPATCH_KEYS
+from ..model import ExtensionBuild, FileResult, Location, Reader
+from ..analyzers.op_calls import ExtensionLink, LinkTable
 
 #: Dispatch keys whose kernels run on every device (composites of other ops): such an op is portable.
 _PORTABLE_KEYS = frozenset({"CompositeImplicitAutograd", "CompositeExplicitAutograd",
@@ -83,7 +85,7 @@ class _Scanner:
         for path in sorted(set(paths) - set(self.facts)):
             data = self.read(self.files[path])
             if data is not None:
-                self.facts[path] = self.engine.scan_code(path, data)
+                self.facts[path] = code_facts(self.engine.run, path, data)
 
     def closure(self, paths: list[str], code_files: list[str]) -> list[str]:
         """``paths`` and the run's files they include with ``#include "..."``, transitively, scanned.

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import tree_sitter as ts
 
-from .index import PythonIndex
+from ..kb.python_index import PythonIndex
 from .matching import RawMatch, SpanMatcher, node_text as _text
-from .model import Rule, StringContext
-from .prefilter import occurrences, word_occurrences
+from ..model import Rule, StringContext
+from ..kb.prefilter import occurrences, word_occurrences
 
 _IMPORT_TYPES = frozenset({"import_statement", "import_from_statement", "future_import_statement"})
 _BARE_NAME_PARENTS = frozenset({"parameters", "lambda_parameters", "typed_parameter"})

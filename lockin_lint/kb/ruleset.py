@@ -11,12 +11,9 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from . import __version__
-from .model import Rule
-
-
-class RuleError(Exception):
-    """A rule file is unusable; the message is one line naming file, rule and line."""
+from .. import __version__
+from ..model import Rule
+from .errors import RuleError
 
 
 def rules_dir() -> Path:
@@ -24,7 +21,7 @@ def rules_dir() -> Path:
     packaged = Path(str(resources.files("lockin_lint"))) / "rules"
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parent.parent / "rules"
+    return Path(__file__).resolve().parents[2] / "rules"
 
 
 def rule_files(directory: Path) -> list[Path]:
@@ -83,21 +80,21 @@ def load_rules(directory: Path | None = None, extra: tuple[str, ...] = (), use_c
 
 #: Files whose content shapes the cached objects: a change to any of them invalidates the cache,
 #: so a developer editing the loader never gets a stale, differently shaped rule set back.
-_CACHE_INPUTS = ("rule_schema.yaml", "model.py", "rule_loader.py")
+_CACHE_INPUTS = ("kb/rule_schema.yaml", "model.py", "kb/loader.py")
 
 
 def _cache_key(contents: list[tuple[str, bytes]]) -> str:
     digest = hashlib.sha256(__version__.encode())
     package = resources.files("lockin_lint")
     for name in _CACHE_INPUTS:
-        digest.update(package.joinpath(name).read_bytes())
+        digest.update(package.joinpath(*name.split("/")).read_bytes())
     for display, data in contents:
         digest.update(b"\0" + display.encode() + b"\0" + hashlib.sha256(data).digest())
     return digest.hexdigest()[:32]
 
 
 def _build(contents: list[tuple[str, bytes]]) -> RuleSet:
-    from .rule_loader import load_rule_text
+    from .loader import load_rule_text
 
     seen: dict[str, str] = {}
     rules: list[Rule] = []

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .model import Finding
+from ..model import Finding
 
 FORMAT = 1
 

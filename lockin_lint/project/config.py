@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from .model import CATEGORIES, STATUSES, TARGETS
-from .score import DEFAULT_CATEGORY_FACTOR, DEFAULT_LINES_PER_HOUR, DEFAULT_STATUS_HOURS, EffortModel
+from ..model import CATEGORIES, STATUSES, TARGETS
+from ..score.effort import DEFAULT_CATEGORY_FACTOR, DEFAULT_LINES_PER_HOUR, DEFAULT_STATUS_HOURS, EffortModel
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -10,10 +10,9 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from . import __version__
-from .model import RunResult, Settings
-from .output.json_format import finding_dict
-from .score import BLOCKING, EffortModel, effort_items, summarize
+from .. import __version__
+from ..model import RunResult, Settings, finding_dict
+from .effort import BLOCKING, EffortModel, effort_items, summarize
 
 DEPENDENCY_CATEGORIES = frozenset({"library", "plugin"})
 TOP_BLOCKERS = 10

@@ -19,7 +19,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidSdistFilename, InvalidWheelFilename, parse_sdist_filename, parse_wheel_filename
 
 from .matching import LineMatch
-from .model import Rule
+from ..model import Rule
 
 if sys.version_info >= (3, 11):
     import tomllib

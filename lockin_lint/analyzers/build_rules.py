@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from .matching import LineMatch
-from .model import Rule
+from ..model import Rule
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from .index import claim, minimal_tokens, selected
-from .model import Rule
-from .extensions import LIBRARY_IMPL_MACROS, LIBRARY_MACROS
+from .python_index import claim, minimal_tokens, selected
+from ..model import Rule
+from .torch_cpp import LIBRARY_IMPL_MACROS, LIBRARY_MACROS
 from .prefilter import IDENT_BYTE
-from .ruleset import RuleError, RuleSet
+from .errors import RuleError
+from .ruleset import RuleSet
 
 #: Tokens for the structural constructs; they are what any file containing the construct must spell.
 CONSTRUCT_TOKENS: dict[str, tuple[str, ...]] = {

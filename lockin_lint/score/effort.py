@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
-from .model import CATEGORIES, STATUSES, Finding
+from ..model import CATEGORIES, STATUSES, Finding
 
 #: Engineer-hours for one finding of this status, before the category factor.
 DEFAULT_STATUS_HOURS: Mapping[str, float] = {

@@ -14,7 +14,7 @@ from typing import Any, Iterable
 import jsonschema
 import yaml
 
-from .model import (
+from ..model import (
     STATUSES,
     TARGETS,
     CallCondition,
@@ -26,7 +26,7 @@ from .model import (
     SymbolTable,
     TargetInfo,
 )
-from .ruleset import RuleError
+from .errors import RuleError
 
 try:  # the C loader is ~5x faster; fall back when PyYAML was built without libyaml
     _BaseLoader: type = yaml.CSafeLoader
@@ -36,7 +36,7 @@ except AttributeError:  # pragma: no cover - depends on the PyYAML build
 
 @lru_cache(maxsize=1)
 def _validator() -> jsonschema.protocols.Validator:
-    text = resources.files("lockin_lint").joinpath("rule_schema.yaml").read_text(encoding="utf-8")
+    text = resources.files(__package__).joinpath("rule_schema.yaml").read_text(encoding="utf-8")
     schema = yaml.load(text, Loader=_BaseLoader)
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)

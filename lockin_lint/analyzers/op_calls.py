@@ -15,7 +15,7 @@ from typing import Mapping
 import tree_sitter as ts
 
 from .matching import RawMatch, SpanMatcher, node_text as _text
-from .model import Location, Rule
+from ..model import Location, Rule
 
 _DEFINITION_PARENTS = frozenset({"function_definition", "class_definition", "keyword_argument", "parameters",
                                  "default_parameter", "typed_parameter", "typed_default_parameter"})

@@ -9,65 +9,13 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import re
-
-import pathspec
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .model import FileError
+import pathspec
 
-PYTHON_SUFFIXES = frozenset({".py", ".pyi"})
-#: CUDA sources proper; ``__global__`` code and ``PYBIND11_MODULE`` there are CUDA by definition.
-CUDA_SUFFIXES = frozenset({".cu", ".cuh"})
-#: C and C++ files are parsed with the CUDA grammar (a superset) when the prefilter lets them through.
-C_CPP_SUFFIXES = frozenset({".c", ".cc", ".cpp", ".cxx", ".h", ".hh", ".hpp", ".hxx", ".inl", ".inc"})
-SOURCE_SUFFIXES = PYTHON_SUFFIXES | CUDA_SUFFIXES | C_CPP_SUFFIXES
-
-#: Dependency manifests, read with real parsers (``packaging``, TOML, INI, YAML).
-DEPS_NAMES = ("requirements*.txt", "*requirements*.txt", "requirements/*.txt", "constraints*.txt",
-              "pyproject.toml", "setup.cfg", "environment.yml", "environment.yaml", "conda*.yml", "conda*.yaml")
-#: Build, container and CI files, read line by line.
-CONFIG_NAMES = ("CMakeLists.txt", "*.cmake", "Makefile", "makefile", "GNUmakefile", "*.mk", "Dockerfile",
-                "Dockerfile.*", "*.Dockerfile", "*.dockerfile", "Containerfile", "Containerfile.*",
-                "docker-compose*.yml", "docker-compose*.yaml", "compose*.yml", "compose*.yaml",
-                ".github/workflows/*.yml", ".github/workflows/*.yaml", ".gitlab-ci.yml")
-
-
-def _name_regexes(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str]]:
-    """Two regexes for a list of globs: one for the globs of a file name (matched against the name
-    alone, so ``conda*.yml`` never matches ``conda/recipe/meta.yaml``), one for the globs with a
-    directory (``.github/workflows/*.yml``, matched against the end of the path)."""
-    names = [fnmatch.translate(p) for p in patterns if "/" not in p] or ["(?!)"]
-    paths = [fnmatch.translate(q) for p in patterns if "/" in p for q in (p, "*/" + p)] or ["(?!)"]
-    return (re.compile("|".join(f"(?:{p})" for p in names)), re.compile("|".join(f"(?:{p})" for p in paths)))
-
-
-_DEPS = _name_regexes(DEPS_NAMES)
-_CONFIG = _name_regexes(CONFIG_NAMES)
-
-
-def _named(path: str, regexes: tuple[re.Pattern[str], re.Pattern[str]]) -> bool:
-    names, paths = regexes
-    return bool(names.match(path.rsplit("/", 1)[-1]) or ("/" in path and paths.match(path)))
-
-
-def language_of(path: str) -> str:
-    """Which analyzer reads the file: ``python``, ``cuda`` (C, C++ and CUDA), ``notebook``, ``deps``
-    or ``config``. Unknown names read as Python, since only files named explicitly get here."""
-    posix = path.replace(os.sep, "/")
-    suffix = os.path.splitext(posix)[1]
-    if suffix in PYTHON_SUFFIXES:
-        return "python"
-    if suffix in CUDA_SUFFIXES or suffix in C_CPP_SUFFIXES:
-        return "cuda"
-    if suffix == ".ipynb":
-        return "notebook"
-    if _named(posix, _DEPS):
-        return "deps"
-    if _named(posix, _CONFIG):
-        return "config"
-    return "python"
+from ..analyzers import is_source
+from ..model import FileError
 
 #: Directories that never hold a project's own source (VCS data, caches, virtualenvs).
 DEFAULT_EXCLUDES = frozenset(
@@ -89,12 +37,6 @@ def display_path(path: Path, cwd: Path) -> str:
         return path.relative_to(cwd).as_posix()
     except ValueError:
         return Path(os.path.relpath(path, cwd)).as_posix() if path.is_absolute() else path.as_posix()
-
-
-def is_source(shown: str) -> bool:
-    """Whether walking a tree should pick this file up (by display path: workflow files need it)."""
-    return os.path.splitext(shown)[1] in SOURCE_SUFFIXES or language_of(shown) != "python"
-
 
 
 def discover(paths: list[str], cwd: Path | None = None, extend_exclude: tuple[str, ...] = (),

@@ -11,6 +11,8 @@ import codecs
 import re
 from dataclasses import dataclass
 
+from ..model import FileError
+
 _COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
 _BINARY_PROBE = 8192
 
@@ -67,3 +69,10 @@ def decode_python(data: bytes) -> Decoded:
             except UnicodeDecodeError as exc:
                 return Decoded(data, f"not valid {declared} as declared: {exc.reason}; scanned as UTF-8")
     return decode_utf8(data)
+
+
+def decode_text(path: str, data: bytes) -> tuple[Decoded, str, list[FileError]]:
+    """A manifest or build file as text, with its decoding problem as a partial-parse note."""
+    decoded = decode_utf8(data)
+    errors = [FileError(path, decoded.problem, partial=True)] if decoded.problem else []
+    return decoded, decoded.data.decode("utf-8", "replace"), errors

@@ -11,7 +11,7 @@ from typing import Iterable
 
 import tree_sitter as ts
 
-from .model import Location, Rule
+from ..model import Location, Rule
 
 
 def node_text(node: ts.Node | None) -> str:

@@ -12,9 +12,9 @@ import os
 import posixpath
 from dataclasses import replace
 
-from .discover import language_of
-from .engine import Engine
-from .model import FileError, FileResult, Reader
+from ..analyzers import language_of
+from ..engine import Engine
+from ..model import FileError, FileResult, Reader
 
 def follow_includes(results: list[FileResult], files: dict[str, str], engine: Engine, read: Reader) -> list[FileResult]:
     """``results`` plus a result for each included file the run had not read as a manifest.

@@ -1,0 +1,49 @@
+"""C, C++ and CUDA sources, parsed with the CUDA grammar (a superset of C++), matched by
+`cuda_matcher`; also the functions, kernels and op bindings the cross-file pass links."""
+
+from __future__ import annotations
+
+import re
+
+from ..kb.cuda_index import passes_prefilter
+from ..model import FileFacts, FileResult
+from .context import FileContext, RunContext
+from .cuda_matcher import CudaFileMatcher
+from .cpp_facts import CodeFacts, scan_code
+from .findings import skipped, tree_result, with_facts
+from .source import decode_utf8
+
+#: CUDA sources proper; ``__global__`` code and ``PYBIND11_MODULE`` there are CUDA by definition.
+CUDA_SUFFIXES = frozenset({".cu", ".cuh"})
+#: C and C++ files are parsed with the CUDA grammar (a superset) when the prefilter lets them through.
+C_CPP_SUFFIXES = frozenset({".c", ".cc", ".cpp", ".cxx", ".h", ".hh", ".hpp", ".hxx", ".inl", ".inc"})
+CUDA_SOURCE_SUFFIXES = tuple(sorted(CUDA_SUFFIXES))
+#: A binding block of a C/C++ file: the macro at the start of a line (not its ``#define``, not a doc
+#: comment's example). The cross-file pass parses such files.
+_REGISTRATION = re.compile(rb"^[ \t]*(?:PYBIND11_MODULE|(?:STABLE_)?TORCH_LIBRARY\w*)[ \t]*\(|RegisterOperators\(\)",
+                           re.MULTILINE)
+
+
+class CudaAnalyzer:
+    language = "cuda"
+
+    def takes(self, path: str, suffix: str) -> bool:
+        return suffix in CUDA_SUFFIXES or suffix in C_CPP_SUFFIXES
+
+    def check(self, path: str, data: bytes, ctx: FileContext) -> FileResult:
+        run = ctx.run
+        index = run.cuda
+        cuda_source = path.endswith(CUDA_SOURCE_SUFFIXES)  # device code throughout: always parsed
+        facts = FileFacts(registers_ops=(b"PYBIND11_MODULE" in data or b"TORCH_LIBRARY" in data
+                                         or b"RegisterOperators" in data) and _REGISTRATION.search(data) is not None)
+        if ctx.prefilter and not cuda_source and not passes_prefilter(index, data):
+            return with_facts(skipped(run, path, data, ctx.lines, run.cuda_parser), facts)
+        decoded = decode_utf8(data)
+        tree = run.cuda_parser.parse(decoded.data)
+        raw = CudaFileMatcher(index, decoded.data, tree.root_node, cuda_source).run()
+        return with_facts(tree_result(run, path, decoded, tree, raw, ctx.lines), facts)
+
+
+def code_facts(run: RunContext, path: str, data: bytes) -> CodeFacts:
+    """Functions, kernels and op bindings of one C/C++/CUDA file, for the cross-file pass."""
+    return scan_code(path, run.cuda_parser.parse(decode_utf8(data).data).root_node)

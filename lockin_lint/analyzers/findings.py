@@ -1,0 +1,199 @@
+"""From raw matches to a file's result: findings with positions, per-target facts and fingerprints,
+then inline suppressions.
+
+Every analyzer ends here, so a finding looks the same whatever language it came from, and the
+suppression, fingerprint and unused-comment rules are written once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import replace
+from typing import Callable, Mapping
+
+import tree_sitter as ts
+
+from ..model import (FileError, FileFacts, FileResult, Finding, Location, Portable, Rule, TargetInfo,
+                     UnusedSuppression)
+from .context import RunContext
+from .matching import LineMatch, RawMatch
+from .source import Decoded
+from .suppress import ALL, Suppressions, suppressions
+
+_SPACES = re.compile(r"\s+")
+_UNKNOWN = TargetInfo("unknown")
+#: How many of the places a finding depends on its message names.
+_SHOWN_DEPENDENCIES = 3
+
+
+def version_tuple(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split(".") if part.isdigit())
+
+
+def _supported(min_torch: str | None, torch_version: str | None) -> bool:
+    return min_torch is None or torch_version is None or version_tuple(min_torch) <= version_tuple(torch_version)
+
+
+def choose_portable(options: tuple[Portable, ...], torch_version: str | None) -> Portable | None:
+    """The best device-agnostic rewrite the configured torch version supports."""
+    return next((p for p in options if _supported(p.min_torch, torch_version)), None)
+
+
+def tree_result(run: RunContext, path: str, decoded: Decoded, tree: ts.Tree, raw: list[RawMatch], lines: int,
+                problems: list[FileError] | None = None) -> FileResult:
+    """The result of a parsed file: decoding problems and syntax errors are partial-parse notes."""
+    errors = [FileError(path, decoded.problem, partial=True)] if decoded.problem else []
+    errors += problems or []
+    if tree.root_node.has_error:
+        errors.append(FileError(path, syntax_error(tree.root_node), partial=True))
+    return finish(run, path, decoded.data, node_findings(run, path, decoded.data, raw), errors, lines, tree=tree)
+
+
+def finish(run: RunContext, path: str, source: bytes, found: list[Finding], errors: list[FileError], lines: int,
+           relocate: Callable[[Finding], Finding] | None = None, tree: ts.Tree | None = None,
+           line_map: Callable[[int], int] | None = None) -> FileResult:
+    """Fingerprints, then inline suppressions (judged on ``source``'s lines, markers in ``tree``'s
+    comments only when it is given), then ``relocate`` (and ``line_map`` for unused comments)."""
+    found.sort(key=Finding.sort_key)
+    table = suppressions(source, comment_checker(tree) if tree is not None else None)
+    reported: list[Finding] = []
+    hidden: list[Finding] = []
+    for finding in _with_fingerprints(found):
+        comment = table.match(finding.line, finding.rule_id)
+        if comment is None:
+            reported.append(finding)
+        else:
+            hidden.append(replace(finding, suppression="file" if comment is table.whole_file else "inline"))
+    if relocate is not None:
+        reported, hidden = [relocate(f) for f in reported], [relocate(f) for f in hidden]
+    return FileResult(path, tuple(reported), tuple(errors), lines=lines, suppressed=tuple(hidden),
+                      unused_suppressions=unused(run, path, table, line_map))
+
+
+def skipped(run: RunContext, path: str, data: bytes, lines: int, parser: ts.Parser,
+            line_map: Callable[[int], int] | None = None) -> FileResult:
+    """A file no rule can match: any ``lockin: ignore`` comment in it hides nothing (parsed only
+    when it has one, to tell comments from strings)."""
+    table = suppressions(data, comment_checker(parser.parse(data)) if b"lockin:" in data else None)
+    return FileResult(path, skipped=True, lines=lines, unused_suppressions=unused(run, path, table, line_map))
+
+
+def node_findings(run: RunContext, path: str, source: bytes, raw: list[RawMatch]) -> list[Finding]:
+    found = []
+    for match in raw:
+        node = match.node
+        line_start = node.start_byte - node.start_point.column
+        end_line_start = node.end_byte - node.end_point.column
+        line_end = source.find(b"\n", line_start)
+        code = source[line_start : line_end if line_end >= 0 else len(source)].decode("utf-8", "replace")
+        column = len(source[line_start : node.start_byte].decode("utf-8", "replace")) + 1
+        end_column = len(source[end_line_start : node.end_byte].decode("utf-8", "replace")) + 1
+        found.append(make_finding(run, path, match.rule, match.symbol, (node.start_point.row + 1, column,
+                                  node.end_point.row + 1, end_column), code, match.depends_on))
+    return found
+
+
+def line_findings(run: RunContext, path: str, text: str, matches: list[LineMatch]) -> list[Finding]:
+    lines = text.splitlines()
+    return [make_finding(run, path, m.rule, m.symbol, (m.line, m.column, m.line, m.end_column), lines[m.line - 1])
+            for m in matches]
+
+
+def make_finding(run: RunContext, path: str, rule: Rule, symbol: str, span: tuple[int, int, int, int], code: str,
+                 depends_on: tuple[Location, ...] = ()) -> Finding:
+    info = rule.info_for(symbol.lstrip("."))
+    line, column, end_line, end_column = span
+    return Finding(
+        rule_id=rule.id,
+        category=rule.category,
+        severity=rule.severity,
+        path=path,
+        line=line,
+        column=column,
+        end_line=end_line,
+        end_column=end_column,
+        symbol=symbol,
+        message=rule.message.replace("{symbol}", symbol) + _dependencies(depends_on),
+        targets=_targets(run, info.targets),
+        portable=choose_portable(info.portable, run.settings.torch_version),
+        code=_SPACES.sub(" ", code.strip()),
+        depends_on=depends_on,
+    )
+
+
+def unused(run: RunContext, path: str, table: Suppressions,
+           line_map: Callable[[int], int] | None) -> tuple[UnusedSuppression, ...]:
+    """Comments that hid nothing, at their line in the file (``line_map``: a notebook's .ipynb line).
+
+    A comment naming only rules this run does not select (``--select LL710``, an ``ignore`` list)
+    is not reported: it may well hide something in a full run. Unknown codes still are.
+    """
+    found = table.unused()
+    if not found:
+        return ()
+    rules = run.rules_by_id
+
+    def reportable(codes: frozenset[str]) -> bool:
+        return ALL in codes or any(code not in rules or run.selected(rules[code]) for code in codes)
+
+    return tuple(UnusedSuppression(path, line_map(c.line) if line_map else c.line, tuple(sorted(c.codes)))
+                 for c in found if reportable(c.codes))
+
+
+def _targets(run: RunContext, targets: Mapping[str, TargetInfo]) -> dict[str, TargetInfo]:
+    return {name: targets.get(name, _UNKNOWN) for name in run.settings.targets}
+
+
+def with_facts(result: FileResult, facts: FileFacts) -> FileResult:
+    """Attach what the cross-file pass needs, when there is anything (most files have nothing)."""
+    return replace(result, facts=facts) if facts != FileFacts() else result
+
+
+def _dependencies(depends_on: tuple[Location, ...]) -> str:
+    """``"; it needs kernel `k` (csrc/k.cu:12)"``: the places a user has to follow, in the message."""
+    if not depends_on:
+        return ""
+    shown = ", ".join(f"{d.message} ({d.path}:{d.line})" for d in depends_on[:_SHOWN_DEPENDENCIES])
+    more = len(depends_on) - _SHOWN_DEPENDENCIES
+    return f"; it needs {shown}" + (f" and {more} more" if more > 0 else "")
+
+
+def comment_checker(tree: ts.Tree) -> Callable[[int], bool]:
+    root = tree.root_node
+
+    def comment_at(offset: int) -> bool:
+        node = root.descendant_for_byte_range(offset, offset + 1)
+        return node is not None and node.type == "comment"
+
+    return comment_at
+
+
+def _with_fingerprints(findings: list[Finding]) -> list[Finding]:
+    """Line-independent fingerprints: rule + path + normalised code + occurrence index."""
+    seen: dict[tuple[str, str, str], int] = {}
+    result = []
+    for f in findings:
+        key = (f.rule_id, f.path, f.code)
+        occurrence = seen.get(key, 0)
+        seen[key] = occurrence + 1
+        digest = hashlib.sha1(f"{f.rule_id}\0{f.path}\0{f.code}\0{f.symbol}\0{occurrence}".encode()).hexdigest()
+        result.append(replace(f, fingerprint=digest[:20]))
+    return result
+
+
+def syntax_error(root: ts.Node) -> str:
+    """Name the first place the parser gave up on; everything else was still matched."""
+    node = root
+    while True:
+        for child in node.children:
+            if child.is_error or child.is_missing:
+                point = child.start_point
+                what = f"missing {child.type!r}" if child.is_missing else "unexpected code"
+                return f"line {point.row + 1}:{point.column + 1}: syntax error ({what}); the rest of the file was still checked"
+            if child.has_error:
+                node = child
+                break
+        else:
+            point = node.start_point
+            return f"line {point.row + 1}:{point.column + 1}: syntax error; the rest of the file was still checked"

@@ -1,0 +1,72 @@
+"""Python sources: tree-sitter parse, then the rule-driven matcher (`python_matcher`), plus the
+requirements a ``setup.py`` declares and calls into the run's own CUDA extensions."""
+
+from __future__ import annotations
+
+import tree_sitter as ts
+from packaging.requirements import InvalidRequirement
+
+from ..kb.prefilter import is_candidate, present_triggers
+from ..model import FileError, FileFacts, FileResult
+from .context import FileContext, RunContext
+from .extensions import extension_builds, setup_requirements
+from .findings import skipped, tree_result, with_facts
+from .manifest_reader import match_package, parse_requirement
+from .matching import RawMatch
+from .op_calls import LinkTable, OpCallMatcher
+from .python_matcher import FileMatcher
+from .source import decode_python
+
+PYTHON_SUFFIXES = frozenset({".py", ".pyi"})
+
+
+class PythonAnalyzer:
+    language = "python"
+
+    def takes(self, path: str, suffix: str) -> bool:
+        return suffix in PYTHON_SUFFIXES
+
+    def check(self, path: str, data: bytes, ctx: FileContext) -> FileResult:
+        run = ctx.run
+        present = present_triggers(run.python, data)
+        setup_py = path.rsplit("/", 1)[-1] == "setup.py"  # its requirements need no Python trigger
+        if ctx.prefilter and not setup_py and not is_candidate(run.python, data, present):
+            return skipped(run, path, data, ctx.lines, run.python_parser)
+        decoded = decode_python(data)
+        tree = run.python_parser.parse(decoded.data)
+        raw = python_matches(run, path, decoded.data, tree, present, ctx.links)
+        problems: list[FileError] = []
+        if setup_py:
+            raw += _setup_requirements(run, path, tree, problems)
+        result = tree_result(run, path, decoded, tree, reported(run, raw), ctx.lines, problems)
+        return with_facts(result, FileFacts(builds=extension_builds(raw)))
+
+
+def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, present: list[bytes],
+                   links: LinkTable | None) -> list[RawMatch]:
+    """The file's matches, builds included; `reported` drops the rules matched only for builds."""
+    raw = FileMatcher(run.python, source, tree.root_node).run(present)
+    if links and run.link_rule is not None:
+        raw += OpCallMatcher(links, run.link_rule, path, source, tree.root_node).run()
+    return raw
+
+
+def reported(run: RunContext, raw: list[RawMatch]) -> list[RawMatch]:
+    return [m for m in raw if m.rule.id not in run.unreported] if run.unreported else raw
+
+
+def _setup_requirements(run: RunContext, path: str, tree: ts.Tree, problems: list[FileError]) -> list[RawMatch]:
+    """``setup(install_requires=[...])`` strings, judged by the dependency rules."""
+    rules = run.package_rules("deps")
+    found = []
+    for spec, node in setup_requirements(tree.root_node):
+        try:
+            dependency = parse_requirement(spec, node.start_point.row + 1, node.start_point.column + 1)
+        except InvalidRequirement as exc:
+            problems.append(FileError(path, f"line {node.start_point.row + 1}: invalid requirement {spec!r} "
+                                            f"in setup(): {exc}", partial=True))
+            continue
+        matched = match_package(dependency, rules)
+        if matched is not None:
+            found.append(RawMatch(matched[0], matched[1], node))
+    return found

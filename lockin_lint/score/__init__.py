@@ -1,0 +1,1 @@
+"""From findings to numbers: the effort model, per-target scores and the report model."""
