@@ -242,6 +242,8 @@ class FileMatcher(SpanMatcher):
             return True
         if call is None or call.type != "call" or call.child_by_field_name("function") != node:
             return False
+        if not (when.keywords or when.true_keywords or when.any_string):
+            return True  # `call: true` alone: being called is the condition
         args = call.child_by_field_name("arguments")
         if args is None:
             return False
