@@ -217,6 +217,7 @@ class Api:
     ascend: dict[str, str] = field(default_factory=dict)
     mlu: bool | None = None
     statuses: dict[str, str] = field(default_factory=dict)
+    trigger: str | None = None  # the name's component the prefilter relies on; None: too common to match
 
     @property
     def leaf(self) -> str:
@@ -256,6 +257,7 @@ class Build:
         self.trace_meta: dict[str, Any] = _json(API_OPS)["_meta"]
         self.module_classes = self._module_classes()
         self.ambiguous_methods = {n for e in self.curated["ambiguous_methods"] for n in e["names"]}
+        self.common_identifiers = {n for e in self.curated["common_identifiers"] for n in e["names"]}
         self.mlu_supported_ops = self._mlu_supported_ops()
         self.apis: dict[str, Api] = {}
         for name in sorted(self._candidates()):
@@ -323,7 +325,17 @@ class Build:
             return None
         if api.rule == "LL904" and api.leaf in self.ambiguous_methods:
             return None
+        if api.rule == "LL904":
+            api.trigger = None if api.leaf in self.common_identifiers or len(api.leaf) < 3 else api.leaf
+        else:
+            api.trigger = self._trigger(name)
         return api
+
+    def _trigger(self, name: str) -> str | None:
+        """The component of ``name`` the prefilter looks for: the leaf, else another component (3+
+        characters, the schema's minimum, and not a common word); None when there is none."""
+        parts = name.split(".")[1:]
+        return next((p for p in reversed(parts) if len(p) >= 3 and p not in self.common_identifiers), None)
 
     def _mlu_lacks(self, ops: list[str]) -> bool:
         """Whether torch_mlu's ``supported: false`` is borne out at operator level.
@@ -335,8 +347,8 @@ class Build:
         return any(self.backends.backend_specific(op) and op not in self.mlu_supported_ops for op in ops)
 
     def reported(self) -> list[Api]:
-        """APIs with a ``missing`` target under the default facts (the ones the rules list)."""
-        return [a for a in self.apis.values() if "missing" in a.statuses.values()]
+        """APIs with a ``missing`` target under the default facts that a rule can match (the ones it lists)."""
+        return [a for a in self.apis.values() if "missing" in a.statuses.values() and a.trigger]
 
 
 # -- texts ---------------------------------------------------------------------------------------
@@ -421,6 +433,10 @@ def rule_yaml(rule_id: str, members: list[Api], build: Build) -> list[str]:
         lines += [f"        - {a.name}" for a in members]
     if rule_id in ("LL901", "LL902", "LL903"):
         lines.append("      when: {call: true}")
+    if rule_id != "LL904":  # a method's token is its name already
+        # one whole component per name (no other name part contains it): the prefilter then finds
+        # them through the file's set of words, whatever their number
+        lines.append("      triggers: [" + ", ".join(sorted({a.trigger for a in members if a.trigger})) + "]")
     lines.append("    targets:")
     lines += [f"      {t}: {{status: native}}" for t in TARGETS]
     lines.append("    symbols:")
@@ -443,6 +459,8 @@ def summary(build: Build) -> list[str]:
         apis = [a for a in reported if a.statuses[target] == "missing"]
         ops = {op for a in apis for op in a.missing_ops.get(target, [])}
         lines.append(f"  {target}: {len(apis)} APIs" + (f", {len(ops)} operators" if ops else ""))
+    unmatched = sorted(a.name for a in build.apis.values() if "missing" in a.statuses.values() and not a.trigger)
+    lines.append(f"not matched (only common words to prefilter on): {', '.join(unmatched)}")
     hows = Counter(a.how.partition(":")[0] for a in reported)
     lines.append("mapping of reported APIs: " + ", ".join(f"{k} {v}" for k, v in sorted(hows.items())))
     for version in ASCEND_VERSIONS:
@@ -499,7 +517,7 @@ def render_facts(build: Build) -> str:
         "targets": per_target,
         "apis": {
             a.name: {"rule": a.rule, "how": a.how, "ops": a.ops, "missing_ops": a.missing_ops,
-                     "ascend": a.ascend, "mlu": a.mlu,
+                     "ascend": a.ascend, "mlu": a.mlu, "matched": a.trigger is not None,
                      "missing": sorted(t for t in TARGETS if a.statuses[t] == "missing")}
             for a in build.apis.values()
         },

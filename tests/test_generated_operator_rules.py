@@ -176,3 +176,26 @@ def test_every_symbol_is_found_with_its_targets(ruleset: RuleSet) -> None:
             assert found[0].rule_id == rule["id"]
             want = {t: override["targets"].get(t, {"status": "native"})["status"] for t in TARGETS}
             assert {t: info.status for t, info in found[0].targets.items()} == want, symbol
+
+
+def test_api_names_are_word_tokens_of_the_prefilter(ruleset: RuleSet) -> None:
+    """Hundreds of API names must not cost one byte scan each: they are found as whole words."""
+    from lockin_lint.index import build_python_index
+    from lockin_lint.prefilter import is_candidate, present_triggers
+
+    index = build_python_index(ruleset)
+    assert {b"ctc_loss", b"embedding_bag", b"std_mean", b"GRU", b"unique_consecutive"} <= index.word_triggers
+    assert len(index.triggers) < 20, index.trigger_text
+
+    def candidate(source: str) -> bool:
+        data = source.encode()
+        return is_candidate(index, data, present_triggers(index, data))
+
+    assert candidate("import torch.nn.functional as F\nF.ctc_loss(a, b, c, d)\n")
+    assert not candidate("def my_ctc_loss_helper():\n    return std_mean_of_rows\n")
+    assert not candidate("import torch\nx = torch.zeros(3)\n")
+
+
+def test_an_alias_of_a_word_token_is_followed(ruleset: RuleSet) -> None:
+    source = "from torch.nn.functional import ctc_loss as c\nloss = c(a, b, x, y)\n"
+    assert [(f.symbol, f.line) for f in findings(source, ruleset)] == [("torch.nn.functional.ctc_loss", 2)]
