@@ -25,6 +25,7 @@ CATEGORIES: tuple[str, ...] = (
     "build",
     "kernel",
     "env",
+    "operator",
 )
 
 #: How the cross-file passes read a file they need again: its bytes, or None when it cannot be read.
@@ -136,6 +137,8 @@ class CallCondition:
     any_string: str | None = None
     keywords: tuple[str, ...] = ()
     true_keywords: tuple[str, ...] = ()
+    #: ``call: true``: the use must be a call; with no other condition any call qualifies.
+    call: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -90,7 +90,7 @@ class FileMatcher(SpanMatcher):
                 self._import_from(stmt)
         extra: set[str] = set()
         for local, paths in self.aliases.items():
-            spelled = any(token in local for token in self.index.trigger_text)  # byte search finds it
+            spelled = local in self.index.word_text or any(token in local for token in self.index.trigger_text)
             if not spelled and any(self.index.has_trigger(p) for p in paths):
                 extra.add(local)
         return extra
@@ -242,6 +242,8 @@ class FileMatcher(SpanMatcher):
             return True
         if call is None or call.type != "call" or call.child_by_field_name("function") != node:
             return False
+        if not (when.keywords or when.true_keywords or when.any_string):
+            return True  # `call: true` alone: being called is the condition
         args = call.child_by_field_name("arguments")
         if args is None:
             return False

@@ -34,7 +34,10 @@ def present_triggers(index: PythonIndex, data: bytes) -> list[bytes]:
     """The trigger tokens that occur in ``data``; testing all of them (not stopping at the first)
     costs little more, since files without a token scan them all anyway, and the matcher then
     searches only for the tokens that occur."""
-    return [token for token in index.triggers if token in data]
+    present = [token for token in index.triggers if token in data]
+    if index.word_triggers:
+        present += sorted(index.word_triggers.intersection(data.translate(_WORD_BYTES).split()))
+    return present
 
 
 def is_candidate(index: PythonIndex, data: bytes, present: list[bytes]) -> bool:
@@ -102,3 +105,5 @@ def _relevant(index: PythonIndex, data: bytes, token: bytes, start: int) -> bool
 _INTERPOLATION = re.compile(r"\{[^{}]*\}")
 #: Bytes that can continue a Python identifier (non-ASCII bytes included: UTF-8 identifiers).
 IDENT_BYTE = [chr(b).isalnum() or b == ord("_") or b >= 0x80 for b in range(256)]
+#: ``data.translate(_WORD_BYTES).split()``: the file's identifier-like words (every other byte a space).
+_WORD_BYTES = bytes(b if IDENT_BYTE[b] else 0x20 for b in range(256))

@@ -68,6 +68,11 @@ class PythonIndex:
     strings: list[StringRule] = field(default_factory=list)
     triggers: tuple[bytes, ...] = ()
     trigger_text: tuple[str, ...] = ()
+    #: Tokens that only count as a whole identifier (each a name part, of a rule without strings, that
+    #: every other name part containing it is itself such a token): found through the file's set of
+    #: words, so a pack of hundreds of API names costs one split per file, not one byte scan per token.
+    word_triggers: frozenset[bytes] = frozenset()
+    word_text: frozenset[str] = frozenset()
     #: Top-level modules that are CUDA-specific themselves (cupy, triton, apex, ...). A file can only
     #: use their names after importing them, so the prefilter looks for them in import lines instead of
     #: scanning every file's bytes for each of them.
@@ -105,7 +110,8 @@ class PythonIndex:
 
     def has_trigger(self, dotted: str) -> bool:
         """Could a name at or below ``dotted`` match? (Decides which import aliases are tokens.)"""
-        return dotted.split(".", 1)[0] in self.import_roots or any(t in dotted for t in self.trigger_text)
+        return (dotted.split(".", 1)[0] in self.import_roots or any(t in dotted for t in self.trigger_text)
+                or any(part in self.word_text for part in dotted.split(".")))
 
 
 def selected(rule: Rule, select: tuple[str, ...], ignore: tuple[str, ...]) -> bool:
@@ -142,6 +148,7 @@ def build_python_index(
     findings when they are not selected)."""
     index = PythonIndex()
     tokens: set[str] = set()
+    string_tokens: set[str] = set()
     roots: set[str] = set()
     for rule in ruleset.rules:
         if "python" not in rule.languages or not (selected(rule, select, ignore) or rule.id in also):
@@ -161,6 +168,7 @@ def build_python_index(
             if not m.triggers:
                 raise RuleError(f"{rule.source}: rule {rule.id}: a `strings` match needs `triggers`")
             index.strings.append(StringRule(rule, re.compile(m.string_pattern), m.string_contexts))
+            string_tokens |= set(m.triggers)
         tokens |= _rule_tokens(rule, roots)
     for name in list(index.qualified) + list(index.prefixes):
         module, _, member = name.rpartition(".")
@@ -173,7 +181,13 @@ def build_python_index(
         for part in name.split(".")
     )
     index.import_roots_bytes = frozenset(r.encode() for r in roots)
-    index.trigger_text = minimal_tokens(tokens)
+    words: set[str] = set()
+    for token in sorted(tokens - string_tokens, key=len, reverse=True):  # a longer part is decided first
+        if token.isidentifier() and all(part == token or part in words for part in index.name_parts if token in part):
+            words.add(token)
+    index.word_text = frozenset(words)
+    index.word_triggers = frozenset(w.encode() for w in words)
+    index.trigger_text = minimal_tokens(tokens - words)
     index.triggers = tuple(t.encode() for t in index.trigger_text)
     return index
 

@@ -28,7 +28,7 @@ DEFAULT_STATUS_HOURS: Mapping[str, float] = {
 #: How much costlier a category is per finding than a plain API call.
 DEFAULT_CATEGORY_FACTOR: Mapping[str, float] = {
     "device-api": 1.0, "device-string": 0.5, "distributed": 1.0, "library": 2.0,
-    "plugin": 3.0, "build": 2.0, "kernel": 4.0, "env": 0.25,
+    "plugin": 3.0, "build": 2.0, "kernel": 4.0, "env": 0.25, "operator": 2.0,
 }
 #: Lines of code that one hour of porting effort is weighed against in a score.
 DEFAULT_LINES_PER_HOUR = 10.0
