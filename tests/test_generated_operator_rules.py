@@ -19,7 +19,7 @@ import yaml
 
 from lockin_lint.api import check_bytes
 from lockin_lint.model import TARGETS, Finding
-from lockin_lint.ruleset import RuleSet
+from lockin_lint.kb.ruleset import RuleSet
 
 from .conftest import load_script
 
@@ -180,8 +180,8 @@ def test_every_symbol_is_found_with_its_targets(ruleset: RuleSet) -> None:
 
 def test_api_names_are_word_tokens_of_the_prefilter(ruleset: RuleSet) -> None:
     """Hundreds of API names must not cost one byte scan each: they are found as whole words."""
-    from lockin_lint.index import build_python_index
-    from lockin_lint.prefilter import is_candidate, present_triggers
+    from lockin_lint.kb.python_index import build_python_index
+    from lockin_lint.kb.prefilter import is_candidate, present_triggers
 
     index = build_python_index(ruleset)
     assert {b"ctc_loss", b"embedding_bag", b"std_mean", b"GRU", b"unique_consecutive"} <= index.word_triggers
