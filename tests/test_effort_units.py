@@ -194,3 +194,20 @@ def test_scopes_tell_product_tests_and_vendored_code_apart() -> None:
     assert rules.scope_of("third_party/x/tests/test_a.py") == "vendored"
     assert ScopeRules(tests=("bench/*",)).scope_of("tests/a.py") == "product"
     assert rules.with_vendored(("deps/cutlass/*",)).scope_of("deps/cutlass/a.h") == "vendored"
+
+
+def test_dependencies_are_one_row_per_library_with_uses_files_and_effort() -> None:
+    from lockin_lint.score.tables import dependencies
+
+    uses = [make("LC5101", "library", f"csrc/g{i % 3}.cu", i, sym) for i, sym in
+            enumerate(["cute", "cutlass::gemm", "cute::Tensor", "cutlass::fmha::kernel", "cute::copy"])]
+    plugin = [make("LL510", "plugin", "m.py", 1, "flash_attn.flash_attn_func"),
+              make("LD105", "plugin", "requirements.txt", 2, "flash-attn")]
+    found = [*uses, *plugin]
+    units = group_units(found)
+    rows = dependencies(found, units, costs_by_target(units, found, ("ascend",), MODEL))
+    by_name = {r["name"]: r for r in rows}
+    assert set(by_name) == {"CUTLASS", "flash_attn"}
+    assert (by_name["CUTLASS"]["count"], len(by_name["CUTLASS"]["files"])) == (5, 3)
+    assert by_name["flash_attn"]["files"] == ["m.py", "requirements.txt"]
+    assert rows[0]["name"] == "CUTLASS" and rows[0]["effort_high"]["ascend"] > rows[1]["effort_high"]["ascend"]
