@@ -272,7 +272,7 @@ def test_demo_report_renders(ruleset: RuleSet) -> None:
     assert parsed.rows["findings"] == len(report["findings"]) > 0
     assert parsed.rows["scopes"] == 3 and parsed.rows["blockers"] == len(report["top_blockers"])
     summary = page[page.index('<section id="summary">'):page.index('<section id="scores">')]
-    assert "lockin-lint check --fix" in summary and "kernels and device code to port" in summary
+    assert "lockin-lint check --fix" in summary and "Kernels and device code to port" in summary
     assert all(f"<li>{a}</li>" in page.replace("&#x27;", "'") for a in report["model"]["assumptions"]
                if "<" not in a and "&" not in a and '"' not in a)
 

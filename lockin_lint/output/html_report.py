@@ -137,10 +137,10 @@ def _summary(summary: Mapping[str, Any], targets: Sequence[str]) -> str:
     saves = {t: fix["per_target"][t]["saves"] for t in targets if fix["per_target"][t]["findings"]}
     steps = [f"<li><b>Run <code>lockin-lint check --fix</code></b>: it rewrites {count_text(fix['findings'])} "
              f"findings" + (f", saving {esc(_spans(saves, list(saves)))} of hand edits." if saves else ".") + "</li>"]
-    for key, what in (("libraries", "libraries to replace or swap"), ("kernels", "kernels and device code to port")):
+    for key, what in (("libraries", "Libraries to replace or swap"), ("kernels", "Kernels and device code to port")):
         step = summary[key]
         if not step["count"]:
-            steps.append(f"<li>No {esc(what)}.</li>")
+            steps.append(f"<li>{esc(what)}: none.</li>")
             continue
         items = "".join(
             f"<li><code>{esc(item['name'])}</code> <span class=\"sub\">{esc(item['path'])}:{item['line']} · "
@@ -149,10 +149,10 @@ def _summary(summary: Mapping[str, Any], targets: Sequence[str]) -> str:
             + esc(_spans({t: {"low": item["effort_low"][t], "high": item["effort_high"][t]} for t in targets},
                          targets)) + "</span></li>"
             for item in step["top"])
-        steps.append(f"<li><b>{count_text(step['count'])} {esc(what)}</b> ({esc(_spans(step['effort'], targets))}), "
+        steps.append(f"<li><b>{esc(what)}: {count_text(step['count'])}</b> ({esc(_spans(step['effort'], targets))}), "
                      f"costliest first:<ol>{items}</ol></li>")
     rest = summary["rest"]
-    steps.append(f"<li>Then {count_text(rest['count'])} API adaptations and edits "
+    steps.append(f"<li>Then API adaptations and edits: {count_text(rest['count'])} "
                  f"({esc(_spans(rest['effort'], targets))}).</li>")
     return f"<ol class=\"steps\">{''.join(steps)}</ol>\n"
 

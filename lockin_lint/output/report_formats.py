@@ -35,14 +35,14 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
                       for t in targets if fix["per_target"][t]["findings"])
     lines = [f"1. Run `lockin-lint check --fix`: it rewrites {fix['findings']} findings"
              + (f", saving {saves} of hand edits." if saves else ".")]
-    for number, (key, what) in enumerate((("libraries", "libraries to replace or swap"),
-                                          ("kernels", "kernels and device code to port")), start=2):
+    for number, (key, what) in enumerate((("libraries", "Libraries to replace or swap"),
+                                          ("kernels", "Kernels and device code to port")), start=2):
         step = summary[key]
         if not step["count"]:
-            lines.append(f"{number}. No {what}.")
+            lines.append(f"{number}. {what}: none.")
             continue
         spans = "; ".join(f"{t} {days(step['effort'][t]['low'], step['effort'][t]['high'])}" for t in targets)
-        lines.append(f"{number}. {step['count']} {what} ({spans}), costliest first:")
+        lines.append(f"{number}. {what}: {step['count']} ({spans}), costliest first:")
         for item in step["top"]:
             worst = _worst_target(item["effort_high"])
             lines.append(f"   - {item['name']} ({item['path']}:{item['line']}; {item['findings']} findings"
@@ -50,7 +50,7 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
                          + f"): {worst} {days(item['effort_low'][worst], item['effort_high'][worst])}")
     rest = summary["rest"]
     spans = "; ".join(f"{t} {days(rest['effort'][t]['low'], rest['effort'][t]['high'])}" for t in targets)
-    lines.append(f"4. Then {rest['count']} API adaptations and edits ({spans}).")
+    lines.append(f"4. Then API adaptations and edits: {rest['count']} ({spans}).")
     return lines
 
 
