@@ -18,6 +18,7 @@ from . import __version__
 from .api import check_paths
 from .project.baseline import BaselineError, load_baseline, write_baseline
 from .project.config import Config, ConfigError, find_config, load_config
+from .project.submodules import submodule_globs
 from .model import TARGETS, Rule, RunResult, Settings, TargetInfo
 from .output import FORMATTERS, OutputContext
 from .output.report_formats import render_report_json, render_report_markdown, render_report_text
@@ -36,10 +37,15 @@ REPORT_FORMATS = {
 }
 
 
-def _html(report: dict) -> str:  # type: ignore[type-arg]
+def _html(report: dict, all_findings: bool = False) -> str:  # type: ignore[type-arg]
     from .output.html_report import render_html  # only an HTML report needs it
 
-    return render_html(report)
+    return render_html(report, findings_limit=None if all_findings else DEFAULT_HTML_FINDINGS)
+
+
+#: Findings an HTML report lists by default: enough to browse, few enough to stay small on big repositories
+#: (every finding is in ``--format json``; ``--all-findings`` lists them all in the page).
+DEFAULT_HTML_FINDINGS = 500
 
 
 class UsageError(Exception):
@@ -124,6 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", parents=[rules_opt, scan],
                             help="per-target portability scores, effort and blockers")
     report.add_argument("--format", choices=sorted(REPORT_FORMATS), default="text")
+    report.add_argument("--all-findings", action="store_true",
+                        help=f"HTML: list every finding (default: the first {DEFAULT_HTML_FINDINGS})")
 
     listing = sub.add_parser("rules", parents=[rules_opt], help="list the loaded rules")
     listing.add_argument("--format", choices=["text", "json"], default="text")
@@ -240,7 +248,9 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     config, ruleset, settings = _prepare(args)
     run = check_paths(args.paths, ruleset, settings, progress=_progress(err))
-    text = REPORT_FORMATS[args.format](build_report(run, settings, config.effort))
+    scopes = config.scopes.with_vendored(submodule_globs(args.paths, Path.cwd()))
+    document = build_report(run, settings, config.effort, scopes)
+    text = _html(document, args.all_findings) if args.format == "html" else REPORT_FORMATS[args.format](document)
     if args.output:
         _write(args.output, text, "--output")
     else:

@@ -33,8 +33,9 @@ HOSTILE_MESSAGE = "<img src=x onerror=alert(1)> see https://evil.example/pwn.js"
 HOSTILE_SYMBOL = '"><svg onload=alert(2)>'
 #: Targets in a non-canonical order: the page must follow the document, not ``model.TARGETS``.
 TARGETS = ("xpu", "rocm", "cpu")
-HEADINGS = ["Score by target", "Targets", "Effort by category", "Top blockers", "Directories", "Dependencies",
-            "Custom CUDA code", "Findings", "Errors", "Scoring model"]
+HEADINGS = ["What to do first", "Score by target", "Targets", "Product, tests and vendored code",
+            "Effort by category", "Top blockers", "Directories", "Dependencies", "Custom CUDA code", "Findings",
+            "Errors", "Scoring model"]
 
 
 def _finding(path: str, line: int, rule_id: str, symbol: str, message: str,
@@ -189,6 +190,7 @@ def test_every_finding_has_a_row(page: str, parsed: Page) -> None:
     report = sample_report()
     assert parsed.rows["findings"] == len(report["findings"])
     assert parsed.rows["blockers"] == 1 and parsed.rows["dependencies"] == 1 and parsed.rows["errors"] == 1
+    assert "older lockin-lint" in page  # a version-1 document (no summary, no scopes) still renders
     assert parsed.rows["custom"] == 1
     for finding in report["findings"][:1]:
         assert f'href="{finding["path"]}#L{finding["line"]}"' in page
@@ -225,7 +227,7 @@ def test_score_chart_has_one_bar_per_target_with_its_score(page: str) -> None:
     chart = page[page.index('<section id="scores">'):page.index('<section id="targets">')]
     rows = re.findall(r'<g class="score-row" data-target="([^"]+)">(.*?)</g>', chart)
     assert [name for name, _ in rows] == list(TARGETS)
-    expected = {"xpu": "87.3 · 1.6 d", "rocm": "100.0 · 0.0 d", "cpu": "42.0 · 3.8 d"}
+    expected = {"xpu": "87.3 (good) · 1.6 d", "rocm": "100.0 (good) · 0.0 d", "cpu": "42.0 (poor) · 3.8 d"}
     for name, body in rows:
         assert body.count('<rect class="bar"') == 1
         assert "<text class=\"score\"" in body and f">{expected[name]}</text>" in body
@@ -265,8 +267,24 @@ def test_empty_report_renders_placeholders() -> None:
 def test_demo_report_renders(ruleset: RuleSet) -> None:
     """The screenshot script's report of the demo project (the real pipeline) fits the renderer."""
     report = load_script(SCRIPT).demo_report(ruleset)
-    parsed = Page(render_html(report))
+    page = render_html(report)
+    parsed = Page(page)
     assert parsed.rows["findings"] == len(report["findings"]) > 0
+    assert parsed.rows["scopes"] == 3 and parsed.rows["blockers"] == len(report["top_blockers"])
+    summary = page[page.index('<section id="summary">'):page.index('<section id="scores">')]
+    assert "lockin-lint check --fix" in summary and "Kernels and device code to port" in summary
+    assert all(f"<li>{a}</li>" in page.replace("&#x27;", "'") for a in report["model"]["assumptions"]
+               if "<" not in a and "&" not in a and '"' not in a)
+
+
+def test_a_large_report_stays_small_with_the_default_finding_limit() -> None:
+    """vLLM has ~8,000 findings: the page lists the first few hundred and stays under 2 MB."""
+    report = sample_report()
+    many = [dict(report["findings"][0], line=i, fingerprint=str(i)) for i in range(8000)]
+    files = [dict(report["files"][0], path=f"pkg/m{i}.py") for i in range(2000)]
+    big = report | {"findings": many, "files": files}
+    assert len(render_html(big, findings_limit=500).encode()) < 2_000_000
+    assert len(render_html(big).encode()) > 2 * len(render_html(big, findings_limit=500).encode())
 
 
 def _png_size(data: bytes) -> tuple[int, int]:
@@ -276,13 +294,16 @@ def _png_size(data: bytes) -> tuple[int, int]:
 
 
 @pytest.mark.slow
-def test_renders_in_headless_chromium(tmp_path: Path) -> None:
-    """A real browser draws a full-width page, and runs the sorting script under the page's own CSP."""
+@pytest.mark.parametrize("which", ["sample", "demo"])
+def test_renders_in_headless_chromium(tmp_path: Path, which: str, ruleset: RuleSet) -> None:
+    """A real browser draws a full-width page, and runs the sorting script under the page's own CSP: a
+    version-1 document and the demo project's report from the real pipeline."""
     if not CHROMIUM.is_file():
         pytest.skip("/usr/bin/chromium is not installed (apt-get install -y chromium); CI installs Python only")
     script = load_script(SCRIPT)
     html_file = tmp_path / "report.html"
-    html_file.write_text(render_html(sample_report()), encoding="utf-8")
+    report = sample_report() if which == "sample" else script.demo_report(ruleset)
+    html_file.write_text(render_html(report), encoding="utf-8")
     png = tmp_path / "report.png"
     script.render_png(html_file, png, 1600, str(CHROMIUM))
     data = png.read_bytes()

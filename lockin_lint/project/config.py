@@ -14,7 +14,10 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..model import CATEGORIES, STATUSES, TARGETS
-from ..score.effort import DEFAULT_CATEGORY_FACTOR, DEFAULT_LINES_PER_HOUR, DEFAULT_STATUS_HOURS, EffortModel
+from ..score.effort import (DEFAULT_CATEGORY_FACTOR, DEFAULT_GOOD_MAX_HOURS, DEFAULT_LINES_PER_HOUR,
+                            DEFAULT_STATUS_HOURS, EffortModel)
+from ..score.ranges import DEFAULT_COSTS
+from ..score.scopes import ScopeRules
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -43,6 +46,7 @@ class Config:
     fail_under: dict[str, float] = field(default_factory=dict)
     respect_gitignore: bool = True
     effort: EffortModel = field(default_factory=EffortModel)
+    scopes: ScopeRules = field(default_factory=ScopeRules)
 
 
 def _strings(value: Any) -> bool:
@@ -80,7 +84,35 @@ KEYS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "effort-hours": (lambda v: _numbers(v, STATUSES, 0.0), f"a table of status = hours >= 0 ({', '.join(STATUSES)})"),
     "category-factor": (lambda v: _numbers(v, CATEGORIES, 0.0), "a table of category = factor >= 0"),
     "lines-per-hour": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0, "a number > 0"),
+    "effort-ranges": (lambda v: _ranges(v), f"a table of kind = [low, high] hours, 0 <= low <= high "
+                                             f"({', '.join(DEFAULT_COSTS)})"),
+    "good-max-hours": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0, "a number >= 0"),
+    "tests": (_strings, "a list of globs"),
+    "vendored": (_strings, "a list of globs"),
 }
+
+
+def _ranges(value: Any) -> bool:
+    def pair(v: Any) -> bool:
+        return (isinstance(v, list) and len(v) == 2 and all(isinstance(x, (int, float)) and not isinstance(x, bool)
+                                                            for x in v) and 0 <= v[0] <= v[1])
+    return isinstance(value, dict) and all(k in DEFAULT_COSTS and pair(v) for k, v in value.items())
+
+
+def _effort(table: dict[str, Any]) -> EffortModel:
+    """The effort model of a configuration; ``lines-per-hour`` sets the kernel rewrite speed (its low
+    end; the high end is four times slower) unless ``effort-ranges`` sets it directly."""
+    costs = dict(DEFAULT_COSTS)
+    lines = float(table.get("lines-per-hour", DEFAULT_LINES_PER_HOUR))
+    if "lines-per-hour" in table:
+        costs["kernel-rewrite-line"] = (1 / lines, 4 / lines)
+    costs.update({k: (float(v[0]), float(v[1])) for k, v in table.get("effort-ranges", {}).items()})
+    return EffortModel(
+        status_hours={**DEFAULT_STATUS_HOURS, **table.get("effort-hours", {})},
+        category_factor={**DEFAULT_CATEGORY_FACTOR, **table.get("category-factor", {})},
+        lines_per_hour=lines, costs=costs,
+        good_max_hours=float(table.get("good-max-hours", DEFAULT_GOOD_MAX_HOURS)),
+    )
 
 
 def _numbers(value: Any, keys: tuple[str, ...], minimum: float) -> bool:
@@ -150,9 +182,7 @@ def load_config(path: Path) -> Config:
         torch_version=table.get("torch-version"),
         fail_under={k: float(v) for k, v in table.get("fail-under", {}).items()},
         respect_gitignore=table.get("respect-gitignore", True),
-        effort=EffortModel(
-            status_hours={**DEFAULT_STATUS_HOURS, **table.get("effort-hours", {})},
-            category_factor={**DEFAULT_CATEGORY_FACTOR, **table.get("category-factor", {})},
-            lines_per_hour=float(table.get("lines-per-hour", DEFAULT_LINES_PER_HOUR)),
-        ),
+        effort=_effort(table),
+        scopes=ScopeRules(tests=tuple(table.get("tests", ScopeRules.tests)),
+                          vendored=tuple(table.get("vendored", ScopeRules.vendored))),
     )

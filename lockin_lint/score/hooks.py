@@ -1,0 +1,81 @@
+"""What other subsystems may say about a finding, read defensively.
+
+Dispatch awareness (a finding in code already ported for a target, or in a project's own
+accelerator-backend module) and ``--fix`` (whether a finding has a safe rewrite) add attributes to
+findings in their own branches. The effort model reads them here, through ``getattr`` with defaults,
+so it works before and after they land and there is one place to change if their shape differs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from ..model import Finding
+
+#: Files ``check --fix`` rewrites (libcst: Python only).
+FIXABLE_SUFFIXES = (".py", ".pyi")
+#: Categories whose ``portable`` suggestion is a call-for-call rewrite; a plugin's or a kernel's
+#: suggestion (``flash_attn`` -> ``scaled_dot_product_attention``) changes code around it too.
+PORTABLE_FIX_CATEGORIES = frozenset({"device-api", "device-string", "distributed", "env"})
+
+
+def is_dispatch(finding: Finding) -> bool:
+    """A finding inside the project's own accelerator-dispatch code (kept out of effort everywhere)."""
+    return bool(getattr(finding, "dispatch", False))
+
+
+def is_handled(finding: Finding, target: str) -> bool:
+    """The code already has a path for ``target`` (a ROCm branch, a backend module), so it costs nothing.
+
+    Accepted shapes: ``finding.handled`` as a mapping or a collection of targets, or ``True``; or a
+    truthy ``handled`` on the target's own ``TargetInfo``. A bare string on the finding is a note
+    (the status already says which targets are native), not a claim about every target.
+    """
+    if is_dispatch(finding):
+        return True
+    info = finding.targets.get(target)
+    if info is not None and getattr(info, "handled", None):
+        return True
+    marks = getattr(finding, "handled", None)
+    if not marks or isinstance(marks, str):
+        return False
+    if isinstance(marks, bool):
+        return marks
+    if isinstance(marks, Mapping):
+        return bool(marks.get(target))
+    if isinstance(marks, Iterable):
+        return target in marks
+    return False
+
+
+def is_fixable(finding: Finding, target: str) -> bool:
+    """``check --fix`` rewrites this finding for ``target`` with a safe fix.
+
+    Reads ``finding.fixable`` when the fix subsystem sets it (``True``/``"safe"``, or a per-target
+    mapping of those); until then, the rule data decides: a Python finding with a device-agnostic
+    ``portable`` rewrite (in a category where that is a call-for-call rewrite), or one whose status on
+    ``target`` is ``rename`` with a replacement.
+    """
+    flag = getattr(finding, "fixable", None)
+    if isinstance(flag, Mapping):
+        flag = flag.get(target)
+    if flag is not None:
+        return flag is True or flag == "safe"
+    if not finding.path.endswith(FIXABLE_SUFFIXES):
+        return False
+    info = finding.targets[target]
+    portable = finding.portable is not None and finding.category in PORTABLE_FIX_CATEGORIES
+    return portable or (info.status == "rename" and bool(info.replacement))
+
+
+def is_ready(finding: Finding, target: str) -> bool:
+    """Costs no work on ``target``: native, handled, or rewritten by ``--fix``."""
+    return finding.targets[target].status == "native" or is_handled(finding, target) or is_fixable(finding, target)
+
+
+def is_mechanical(finding: Finding, target: str) -> bool:
+    """Portable without thought on ``target``: ready, or a rename a tool applies (HIPIFY, ``--fix``).
+
+    This is what the score counts; a rename outside ``--fix``'s reach still costs its minutes.
+    """
+    return is_ready(finding, target) or finding.targets[target].status == "rename"
