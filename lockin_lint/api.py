@@ -8,18 +8,17 @@ and merges results; results are sorted afterwards, which keeps ``--jobs N`` outp
 from __future__ import annotations
 
 import fnmatch
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from .project.discover import discover
-from .engine import Engine
-from .project.includes import follow_includes
-from .project.linker import link_extensions
 from .model import FileError, FileResult, Finding, RunResult, Settings
 from .kb.ruleset import RuleSet
+from .project.result_cache import ResultCache, Stat, digest, file_stat
+
+if TYPE_CHECKING:  # imported when a file is first checked: a fully cached run never loads a parser
+    from .engine import Engine
 
 #: Below this many files a process pool costs more than it saves.
 POOL_THRESHOLD = 300
@@ -31,6 +30,8 @@ _worker_engine: Engine | None = None
 
 def engine_for(ruleset: RuleSet, settings: Settings | None = None) -> Engine:
     """A cached `Engine` per (rule set, settings): compiling the index once per run, not per file."""
+    from .engine import Engine
+
     key = (id(ruleset), settings or Settings())
     cached = _engines.get(key)
     if cached is None or cached[0] is not ruleset:
@@ -61,14 +62,35 @@ def _read(path: str) -> bytes | None:
         return None
 
 
+def _check_unless_unchanged(engine: Callable[[], Engine], shown: str, path: str,
+                            known_hash: str | None) -> tuple[FileResult | None, str]:
+    """The file's result and content hash; no result when the content hashes to ``known_hash`` (the
+    result cache has it), so an unchanged file with a new mtime is read but never parsed."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        return FileResult(shown, errors=(FileError(shown, f"cannot read: {exc.strerror or exc}"),)), ""
+    content_hash = digest(data)
+    if known_hash == content_hash:
+        return None, content_hash
+    return engine().check(shown, data), content_hash
+
+
 def _init_worker(ruleset: RuleSet, settings: Settings) -> None:
+    from .engine import Engine
+
     global _worker_engine
     _worker_engine = Engine(ruleset, settings)
 
 
-def _check_chunk(chunk: list[tuple[str, str]]) -> list[FileResult]:
+def _the_worker_engine() -> Engine:
     assert _worker_engine is not None
-    return [check_file(_worker_engine, shown, path) for shown, path in chunk]
+    return _worker_engine
+
+
+def _check_chunk(chunk: list[tuple[str, str, str | None]]) -> list[tuple[FileResult | None, str]]:
+    return [_check_unless_unchanged(_the_worker_engine, shown, path, known) for shown, path, known in chunk]
 
 
 def _jobs(requested: int, files: int) -> int:
@@ -78,34 +100,74 @@ def _jobs(requested: int, files: int) -> int:
 
 
 def check_paths(paths: list[str], ruleset: RuleSet, settings: Settings | None = None,
-                cwd: Path | None = None, progress: Callable[[int, int], None] | None = None) -> RunResult:
+                cwd: Path | None = None, progress: Callable[[int, int], None] | None = None,
+                use_cache: bool = False) -> RunResult:
+    """Check every file under ``paths``. ``use_cache`` keeps per-file results between runs
+    (`project.result_cache`); the cross-file passes run again on them, so the result is the same."""
     settings = settings or Settings()
     found = discover(paths, cwd, settings.extend_exclude, settings.exclude, settings.force_exclude,
                      settings.respect_gitignore)
     run = RunResult(errors=list(found.errors))
-    jobs = _jobs(settings.jobs, len(found.files))
+    cache = ResultCache.for_run(ruleset.fingerprint, settings, cwd or Path.cwd()) if use_cache else None
     total = len(found.files)
-    results: list[FileResult] = []
+    slots: list[FileResult | None] = [None] * total
+    todo: list[tuple[int, str, str, Stat | None]] = []
+    hashes: dict[str, str] = {}  # content hashes of the run's files, for the cross-file pass's cache key
+    for position, (shown, path) in enumerate(found.files):
+        stat = file_stat(path) if cache is not None else None
+        slots[position] = cache.get(shown, stat) if cache is not None else None
+        if slots[position] is None:
+            todo.append((position, shown, path, stat))
+        elif cache is not None:
+            hashes[shown] = cache.known_hash(shown) or ""
+    done = total - len(todo)
+
+    def settle(item: tuple[int, str, str, Stat | None], result: FileResult | None, content_hash: str) -> None:
+        position, shown, path, stat = item
+        hashes[shown] = content_hash
+        if cache is not None and result is None:
+            result = cache.get(shown, stat, content_hash)
+        if result is None:  # the cached entry would not load after all: check the file
+            result = check_file(engine_for(ruleset, settings), shown, path)
+        elif cache is not None and content_hash:
+            cache.put(shown, stat, content_hash, result)
+        slots[position] = result
+
+    def known(shown: str) -> str | None:
+        return cache.known_hash(shown) if cache is not None else None
+
+    jobs = _jobs(settings.jobs, len(todo))
     if jobs == 1:
-        engine = engine_for(ruleset, settings)
-        for shown, path in found.files:
-            results.append(check_file(engine, shown, path))
-            if progress is not None and len(results) % _CHUNK == 0:
-                progress(len(results), total)
+        for count, item in enumerate(todo, done + 1):
+            settle(item, *_check_unless_unchanged(lambda: engine_for(ruleset, settings), item[1], item[2],
+                                                  known(item[1])))
+            if progress is not None and count % _CHUNK == 0:
+                progress(count, total)
     else:
-        chunks = [found.files[i : i + _CHUNK] for i in range(0, total, _CHUNK)]
+        import multiprocessing  # only a pool needs them (~0.05 s of start-up)
+        from concurrent.futures import ProcessPoolExecutor
+
+        chunks = [todo[i : i + _CHUNK] for i in range(0, len(todo), _CHUNK)]
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         with ProcessPoolExecutor(jobs, multiprocessing.get_context(method), _init_worker, (ruleset, settings)) as pool:
-            for chunk in pool.map(_check_chunk, chunks):
-                results.extend(chunk)
+            work = [[(shown, path, known(shown)) for _, shown, path, _ in chunk] for chunk in chunks]
+            for chunk, checked in zip(chunks, pool.map(_check_chunk, work)):
+                for item, (result, content_hash) in zip(chunk, checked):
+                    settle(item, result, content_hash)
+                done += len(chunk)
                 if progress is not None:
-                    progress(len(results), total)
+                    progress(done, total)
     if progress is not None and total:
         progress(total, total)
-    if any(result.facts is not None for result in results):  # the cross-file passes
-        engine = engine_for(ruleset, settings)
-        results = follow_includes(results, dict(found.files), engine, _read)
-        results = link_extensions(results, dict(found.files), engine, _read)
+    results = [result for result in slots if result is not None]
+    if any(result.facts is not None and result.facts.includes for result in results):  # the cross-file passes
+        from .project.includes import follow_includes
+
+        results = follow_includes(results, dict(found.files), engine_for(ruleset, settings), _read)
+    if any(result.facts is not None for result in results):
+        results = _linked(results, dict(found.files), ruleset, settings, cache, hashes)
+    if cache is not None:
+        cache.save()
     for result in results:
         run.files_scanned += 1
         run.files_skipped += result.skipped
@@ -122,6 +184,22 @@ def check_paths(paths: list[str], ruleset: RuleSet, settings: Settings | None = 
     run.errors.sort(key=lambda e: (e.path, e.message))
     run.unused_suppressions.sort(key=lambda u: (u.path, u.line))
     return run
+
+
+def _linked(results: list[FileResult], files: dict[str, str], ruleset: RuleSet, settings: Settings,
+            cache: ResultCache | None, hashes: dict[str, str]) -> list[FileResult]:
+    """`link_extensions`, or what it gave last time on exactly the same files (it reads and parses
+    every file that may call an op, which would dominate an otherwise cached run)."""
+    from .project.linker import link_extensions
+
+    tree = cache.tree_digest(hashes) if cache is not None else ""
+    reused = cache.linked(tree) if cache is not None else None
+    if reused is not None:
+        return [reused.get(result.path, result) for result in results]
+    linked = link_extensions(results, files, engine_for(ruleset, settings), _read)
+    if cache is not None:
+        cache.put_linked(tree, {new.path: new for old, new in zip(results, linked) if new is not old})
+    return linked
 
 
 def _ignored_for_file(finding: Finding, table: tuple[tuple[str, tuple[str, ...]], ...]) -> bool:

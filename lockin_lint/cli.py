@@ -98,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     rules_opt = _Parser(add_help=False)
     rules_opt.add_argument("--rules", action="append", default=[], metavar="PATH",
                            help="extra rule file or directory (repeatable)")
-    rules_opt.add_argument("--no-cache", action="store_true", help="do not read or write the compiled-rules cache")
+    rules_opt.add_argument("--no-cache", action="store_true", help="do not read or write the compiled-rules and result caches")
 
     scan = _Parser(add_help=False)
     scan.add_argument("paths", nargs="*", default=["."])
@@ -159,7 +159,7 @@ def _settings(args: argparse.Namespace, config: Config, ruleset: RuleSet) -> Set
     select = args.select if args.select is not None else config.select
     select = (*select, *config.extend_select, *args.extend_select) if select else ()
     ignore = args.ignore if args.ignore is not None else config.ignore
-    known = {r.id for r in ruleset.rules} | {r.category for r in ruleset.rules} | {r.name for r in ruleset.rules}
+    known = {field for entry in ruleset.catalog for field in (entry.id, entry.category, entry.name)}
     for code in (*select, *ignore, *(c for _, codes in config.per_file_ignores for c in codes)):
         if not any(k.startswith(code) for k in known):
             raise UsageError(f"select/ignore: {code!r} matches no rule id, prefix, name or category")
@@ -213,7 +213,8 @@ def _report_errors(run: RunResult, err: TextIO) -> None:
 
 def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     config, ruleset, settings = _prepare(args)
-    run = check_paths(args.paths, ruleset, settings, progress=_progress(err) if args.format == "text" else None)
+    run = check_paths(args.paths, ruleset, settings, progress=_progress(err) if args.format == "text" else None,
+                      use_cache=not args.no_cache)
     if args.write_baseline:
         count = write_baseline(Path(args.write_baseline), run.findings)
         err.write(f"lockin-lint: wrote {count} findings to {args.write_baseline}\n")
@@ -221,7 +222,7 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     baseline = Path(args.baseline) if args.baseline else config.baseline
     if baseline is not None:
         _apply_baseline(run, baseline)
-    ctx = OutputContext(settings, __version__, ruleset.by_id(), config.effort)
+    ctx = OutputContext(settings, __version__, ruleset.lookup(), config.effort)
     report = render_statistics(run, ctx) if args.statistics else FORMATTERS[args.format](run, ctx)
     if args.output:
         _write(args.output, report, "--output")
@@ -247,7 +248,7 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     config, ruleset, settings = _prepare(args)
-    run = check_paths(args.paths, ruleset, settings, progress=_progress(err))
+    run = check_paths(args.paths, ruleset, settings, progress=_progress(err), use_cache=not args.no_cache)
     scopes = config.scopes.with_vendored(submodule_globs(args.paths, Path.cwd()))
     document = build_report(run, settings, config.effort, scopes)
     text = _html(document, args.all_findings) if args.format == "html" else REPORT_FORMATS[args.format](document)

@@ -23,21 +23,24 @@ def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_cache_is_reused_and_keyed_by_content(tmp_path: Path, cache_dir: Path) -> None:
     rules = write_rules(tmp_path / "rules", rule_yaml("LL901", "{qualified: [a.b]}"))
     first = load_rules(rules)
-    entries = list(cache_dir.glob("rules-*.pickle"))
-    assert len(entries) == 1
-    assert load_rules(rules) == first and list(cache_dir.glob("rules-*.pickle")) == entries
+    entries = sorted(cache_dir.glob("rules-*.pickle"))
+    assert len(entries) == 2  # the C/C++ rules apart from the rest
+    assert load_rules(rules) == first and sorted(cache_dir.glob("rules-*.pickle")) == entries
     write_rules(rules, rule_yaml("LL901", "{qualified: [a.c]}"))
     changed = load_rules(rules)
     assert changed.rules[0].match.qualified == ("a.c",)
-    assert len(list(cache_dir.glob("rules-*.pickle"))) == 2
+    assert len(list(cache_dir.glob("rules-*.pickle"))) == 4
 
 
 def test_a_corrupt_entry_is_rebuilt(tmp_path: Path, cache_dir: Path) -> None:
     rules = write_rules(tmp_path / "rules", rule_yaml("LL901", "{qualified: [a.b]}"))
     expected = load_rules(rules)
-    (entry,) = cache_dir.glob("rules-*.pickle")
-    entry.write_bytes(b"not a pickle")
+    for entry in cache_dir.glob("rules-*.pickle"):
+        entry.write_bytes(b"not a pickle")
     assert load_rules(rules) == expected
+    (heavy,) = cache_dir.glob("rules-*-cuda.pickle")
+    heavy.write_bytes(b"not a pickle")
+    assert load_rules(rules) == expected  # a corrupt C/C++ part alone is rebuilt too
 
 
 def test_no_cache_writes_nothing(tmp_path: Path, cache_dir: Path) -> None:
@@ -53,3 +56,23 @@ def test_cli_start_up_from_the_cache_skips_yaml_and_jsonschema(cache_dir: Path) 
     warm = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert cold.stderr.strip() == "True True"
     assert warm.stderr.strip() == "False False" and warm.stdout == cold.stdout
+
+
+def test_a_python_only_run_never_loads_the_c_cpp_rules(tmp_path: Path, cache_dir: Path) -> None:
+    """The C/C++ knowledge base is 90% of the compiled rules: a pre-commit run on staged ``.py``
+    files must start without it, and a run that meets a ``.cu`` file must still use it."""
+    (tmp_path / "a.py").write_text("import torch\ntorch.cuda.synchronize()\n", encoding="utf-8")
+    (tmp_path / "k.cu").write_text("__global__ void k() {}\n", encoding="utf-8")
+    probe = ("import sys; from lockin_lint.kb import ruleset; from lockin_lint.cli import main\n"
+             "loads = []; real = ruleset.RuleSet.heavy_rules\n"
+             "ruleset.RuleSet.heavy_rules = lambda self: loads.append(1) or real(self)\n"
+             "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+             "print('heavy', bool(loads), file=sys.stderr)")
+    runs = {}
+    for name in ("warm-up", "a.py", "k.cu"):
+        target = "a.py" if name == "warm-up" else name
+        done = subprocess.run([sys.executable, "-c", probe, "check", str(tmp_path / target)],
+                              capture_output=True, text=True, check=False)
+        runs[name] = done
+    assert "heavy False" in runs["a.py"].stderr and "LL101" in runs["a.py"].stdout
+    assert "heavy True" in runs["k.cu"].stderr and "LC7000" in runs["k.cu"].stdout

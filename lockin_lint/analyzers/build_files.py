@@ -4,24 +4,13 @@ line by line against the line rules of `build_rules`."""
 from __future__ import annotations
 
 from ..model import FileResult
-from .base import NameGlobs
 from .build_rules import match_lines
 from .context import FileContext
 from .findings import finish, line_findings
 from .source import decode_text
 
-#: Build, container and CI files, read line by line.
-CONFIG_NAMES = NameGlobs(("CMakeLists.txt", "*.cmake", "Makefile", "makefile", "GNUmakefile", "*.mk", "Dockerfile",
-                          "Dockerfile.*", "*.Dockerfile", "*.dockerfile", "Containerfile", "Containerfile.*",
-                          "docker-compose*.yml", "docker-compose*.yaml", "compose*.yml", "compose*.yaml",
-                          ".github/workflows/*.yml", ".github/workflows/*.yaml", ".gitlab-ci.yml"))
-
-
 class BuildFileAnalyzer:
     language = "config"
-
-    def takes(self, path: str, suffix: str) -> bool:
-        return CONFIG_NAMES.match(path)
 
     def check(self, path: str, data: bytes, ctx: FileContext) -> FileResult:
         run = ctx.run

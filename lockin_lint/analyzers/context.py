@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Mapping
 
 import tree_sitter as ts
 import tree_sitter_cuda
@@ -46,13 +47,13 @@ class RunContext:
         return selected(rule, self.settings.select, self.settings.ignore)
 
     def rules_for(self, language: str) -> list[Rule]:
-        return [r for r in self.ruleset.rules if language in r.languages and self.selected(r)]
+        return [r for r in self.ruleset.for_language(language) if self.selected(r)]
 
     def _builder_rules(self) -> list[Rule]:
         """The Python rules that see extension builds, when the rule for calls into them is selected."""
         if self.link_rule is None:
             return []
-        return [r for r in self.ruleset.rules if "python" in r.languages and BUILDERS & set(r.match.qualified)]
+        return [r for r in self.ruleset.for_language("python") if BUILDERS & set(r.match.qualified)]
 
     @cached_property
     def link_rule(self) -> Rule | None:
@@ -60,8 +61,8 @@ class RunContext:
         return next((r for r in self.rules_for("python") if "custom-op-call" in r.match.constructs), None)
 
     @cached_property
-    def rules_by_id(self) -> dict[str, Rule]:
-        return self.ruleset.by_id()
+    def rules_by_id(self) -> Mapping[str, Rule]:
+        return self.ruleset.lookup()
 
     @property
     def cuda(self) -> CudaIndex:

@@ -7,10 +7,12 @@ Python side (builds, ``setup.py``) is `extensions`, and `project.linker` joins t
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
 import tree_sitter as ts
+import tree_sitter_cuda
 
 from ..kb.torch_cpp import LIBRARY_IMPL_MACROS, LIBRARY_MACROS
 from .matching import node_text as _text
@@ -93,39 +95,41 @@ class _Names:
         return self.calls | self.addresses | self.arguments
 
 
+#: What `_used_names` looks for, matched by tree-sitter in C: the walk in Python it replaces cost as
+#: much as parsing the file again (vLLM csrc: 1,500 function bodies).
+_USES = """
+(call_expression function: (_) @call)
+(pointer_expression) @pointer
+(argument_list) @arguments
+"""
+
+
+@functools.lru_cache(maxsize=1)
+def _uses_query() -> tuple[ts.Query, ts.QueryCursor]:
+    query = ts.Query(ts.Language(tree_sitter_cuda.language()), _USES)
+    return query, ts.QueryCursor(query)
+
+
 def _used_names(node: ts.Node) -> _Names:
     """The functions called or kernels launched below ``node`` (``AT_DISPATCH_...(..., [&] {
     k<<<...>>>(...); })`` included), the names whose address is taken, and bare-name arguments.
 
     In a binding all three name its code; inside function bodies the last two are mostly variables
-    (``cudaMalloc(&ptr)``), so callers decide which to follow. One walk serves both.
+    (``cudaMalloc(&ptr)``), so callers decide which to follow. One query serves both.
     """
     found = _Names()
-    cursor = node.walk()
-    visited_children = False
-    while True:
-        if not visited_children:
-            current = cursor.node
-            if current is not None:
-                if current.type == "call_expression":
-                    function = current.child_by_field_name("function")
-                    name = _last_name(function)
-                    found.calls.add(name)
-                    if name == "apply" and function is not None and function.type == "qualified_identifier":
-                        found.calls.add(f"{_text(function.child_by_field_name('scope'))}::apply")  # Op::apply(...)
-                elif current.type == "pointer_expression" and current.child_count == 2 \
-                        and current.children[0].type == "&":
-                    found.addresses.add(_last_name(current.children[1]))
-                elif current.type == "argument_list":
-                    found.arguments.update(_last_name(a) for a in current.named_children
-                                           if a.type in ("identifier", "qualified_identifier", "template_function"))
-            if cursor.goto_first_child():
-                continue
-            visited_children = True
-        if cursor.goto_next_sibling():
-            visited_children = False
-        elif not cursor.goto_parent():
-            break
+    captures = _uses_query()[1].captures(node)
+    for function in captures.get("call", ()):
+        name = _last_name(function)
+        found.calls.add(name)
+        if name == "apply" and function.type == "qualified_identifier":
+            found.calls.add(f"{_text(function.child_by_field_name('scope'))}::apply")  # Op::apply(...)
+    for pointer in captures.get("pointer", ()):
+        if pointer.child_count == 2 and pointer.children[0].type == "&":
+            found.addresses.add(_last_name(pointer.children[1]))
+    for arguments in captures.get("arguments", ()):
+        found.arguments.update(_last_name(a) for a in arguments.named_children
+                               if a.type in ("identifier", "qualified_identifier", "template_function"))
     for names in (found.calls, found.addresses, found.arguments):
         names.discard("")
     return found

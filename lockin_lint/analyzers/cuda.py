@@ -10,13 +10,10 @@ from ..model import FileFacts, FileResult
 from .context import FileContext, RunContext
 from .cuda_matcher import CudaFileMatcher
 from .cpp_facts import CodeFacts, scan_code
+from .file_kinds import CUDA_SUFFIXES
 from .findings import skipped, tree_result, with_facts
 from .source import decode_utf8
 
-#: CUDA sources proper; ``__global__`` code and ``PYBIND11_MODULE`` there are CUDA by definition.
-CUDA_SUFFIXES = frozenset({".cu", ".cuh"})
-#: C and C++ files are parsed with the CUDA grammar (a superset) when the prefilter lets them through.
-C_CPP_SUFFIXES = frozenset({".c", ".cc", ".cpp", ".cxx", ".h", ".hh", ".hpp", ".hxx", ".inl", ".inc"})
 CUDA_SOURCE_SUFFIXES = tuple(sorted(CUDA_SUFFIXES))
 #: A binding block of a C/C++ file: the macro at the start of a line (not its ``#define``, not a doc
 #: comment's example). The cross-file pass parses such files.
@@ -26,9 +23,6 @@ _REGISTRATION = re.compile(rb"^[ \t]*(?:PYBIND11_MODULE|(?:STABLE_)?TORCH_LIBRAR
 
 class CudaAnalyzer:
     language = "cuda"
-
-    def takes(self, path: str, suffix: str) -> bool:
-        return suffix in CUDA_SUFFIXES or suffix in C_CPP_SUFFIXES
 
     def check(self, path: str, data: bytes, ctx: FileContext) -> FileResult:
         run = ctx.run

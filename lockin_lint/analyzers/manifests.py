@@ -5,24 +5,14 @@ the line rules, and the ``-r``/``-c`` includes the cross-file pass follows."""
 from __future__ import annotations
 
 from ..model import FileError, FileFacts, FileResult
-from .base import NameGlobs
 from .build_rules import match_lines
 from .context import FileContext
 from .findings import finish, line_findings, with_facts
 from .manifest_reader import ManifestError, dependencies, manifest_includes, match_dependencies
 from .source import decode_text
 
-#: Dependency manifests, read with real parsers (``packaging``, TOML, INI, YAML).
-DEPS_NAMES = NameGlobs(("requirements*.txt", "*requirements*.txt", "requirements/*.txt", "constraints*.txt",
-                        "pyproject.toml", "setup.cfg", "environment.yml", "environment.yaml", "conda*.yml",
-                        "conda*.yaml"))
-
-
 class ManifestAnalyzer:
     language = "deps"
-
-    def takes(self, path: str, suffix: str) -> bool:
-        return DEPS_NAMES.match(path)
 
     def check(self, path: str, data: bytes, ctx: FileContext) -> FileResult:
         run, kind = ctx.run, ctx.kind

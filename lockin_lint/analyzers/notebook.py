@@ -17,9 +17,6 @@ from .python import python_matches, reported
 class NotebookAnalyzer:
     language = "notebook"
 
-    def takes(self, path: str, suffix: str) -> bool:
-        return suffix == ".ipynb"
-
     def check(self, path: str, data: bytes, ctx: FileContext) -> FileResult:
         run = ctx.run
         try:

@@ -17,14 +17,8 @@ from .op_calls import LinkTable, OpCallMatcher
 from .python_matcher import FileMatcher
 from .source import decode_python
 
-PYTHON_SUFFIXES = frozenset({".py", ".pyi"})
-
-
 class PythonAnalyzer:
     language = "python"
-
-    def takes(self, path: str, suffix: str) -> bool:
-        return suffix in PYTHON_SUFFIXES
 
     def check(self, path: str, data: bytes, ctx: FileContext) -> FileResult:
         run = ctx.run

@@ -180,8 +180,8 @@ def build_cuda_index(ruleset: RuleSet, select: tuple[str, ...] = (), ignore: tup
     names: list[str] = []
     has_device_names = False
     pattern_regexes: list[re.Pattern[bytes]] = []
-    for rule in ruleset.rules:
-        if "cuda" not in rule.languages or not selected(rule, select, ignore):
+    for rule in ruleset.for_language("cuda"):
+        if not selected(rule, select, ignore):
             continue
         m = rule.match
         for name in m.identifiers:

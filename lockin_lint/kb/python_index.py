@@ -150,8 +150,8 @@ def build_python_index(
     tokens: set[str] = set()
     string_tokens: set[str] = set()
     roots: set[str] = set()
-    for rule in ruleset.rules:
-        if "python" not in rule.languages or not (selected(rule, select, ignore) or rule.id in also):
+    for rule in ruleset.for_language("python"):
+        if not (selected(rule, select, ignore) or rule.id in also):
             continue
         m = rule.match
         for name in m.qualified:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Any, Callable, Iterator, Mapping
 from importlib import resources
 from pathlib import Path
 
@@ -28,14 +29,110 @@ def rule_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.rglob("*.yaml") if p.is_file())
 
 
-@dataclass(frozen=True)
-class RuleSet:
-    """All loaded rules, in id order, plus where they came from."""
+#: The language whose compiled rules are ~90% of the knowledge base (14,000 C/C++ names): loaded only
+#: when a run meets a C/C++/CUDA file, so a Python-only run (a pre-commit hook on staged ``.py``
+#: files, an editor) starts without unpickling it.
+HEAVY_LANGUAGE = "cuda"
 
-    rules: tuple[Rule, ...]
+
+@dataclass(frozen=True, slots=True)
+class RuleEntry:
+    """What selection needs of a rule (``--select``/``--ignore`` by id, prefix, name or category)."""
+
+    id: str
+    name: str
+    category: str
+
+
+class RuleSet:
+    """All loaded rules, in id order, plus the fingerprint of the files they came from.
+
+    The C/C++ rules are held apart and may be loaded lazily (``heavy`` is then a loader); everything
+    that asks for all rules (`rules`, `by_id`) loads them, what asks by language does only when needed.
+    """
+
+    def __init__(self, light: tuple[Rule, ...], heavy: tuple[Rule, ...] | Callable[[], tuple[Rule, ...]],
+                 catalog: tuple[RuleEntry, ...], fingerprint: str = "") -> None:
+        self._light = light
+        self._heavy = heavy
+        self.catalog = catalog
+        #: Changes whenever any rule file, the schema, the loader or the version does (result caches key on it).
+        self.fingerprint = fingerprint
+        self._all: tuple[Rule, ...] | None = None
+
+    @classmethod
+    def of(cls, rules: tuple[Rule, ...] | list[Rule], fingerprint: str = "") -> RuleSet:
+        ordered = tuple(sorted(rules, key=lambda r: r.id))
+        light = tuple(r for r in ordered if HEAVY_LANGUAGE not in r.languages)
+        heavy = tuple(r for r in ordered if HEAVY_LANGUAGE in r.languages)
+        return cls(light, heavy, tuple(RuleEntry(r.id, r.name, r.category) for r in ordered), fingerprint)
+
+    @property
+    def light(self) -> tuple[Rule, ...]:
+        """Every rule but the C/C++ ones."""
+        return self._light
+
+    def heavy_rules(self) -> tuple[Rule, ...]:
+        """The C/C++ rules, loaded now if they were not yet."""
+        if callable(self._heavy):
+            self._heavy = self._heavy()
+        return self._heavy
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        if self._all is None:
+            self._all = tuple(sorted((*self._light, *self.heavy_rules()), key=lambda r: r.id))
+        return self._all
+
+    def for_language(self, language: str) -> tuple[Rule, ...]:
+        """The rules of one language, without loading the C/C++ rules for any other language."""
+        part = self.heavy_rules() if language == HEAVY_LANGUAGE else self._light
+        return tuple(r for r in part if language in r.languages)
 
     def by_id(self) -> dict[str, Rule]:
         return {rule.id: rule for rule in self.rules}
+
+    def lookup(self) -> RuleLookup:
+        """Rules by id, loading the C/C++ rules only when one of them is asked for."""
+        return RuleLookup(self)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RuleSet) and self.rules == other.rules
+
+    __hash__ = None  # type: ignore[assignment]  # mutable cache inside; compared by content
+
+    def __reduce__(self) -> tuple[Any, ...]:  # a spawned worker gets every rule, not a loader
+        return (RuleSet.of, (self.rules, self.fingerprint))
+
+    def light_by_id(self) -> dict[str, Rule]:
+        return {rule.id: rule for rule in self._light}
+
+
+class RuleLookup(Mapping[str, Rule]):
+    """A read-only mapping by rule id over a `RuleSet` that loads the C/C++ rules on first need."""
+
+    def __init__(self, ruleset: RuleSet) -> None:
+        self._ruleset = ruleset
+        self._light = ruleset.light_by_id()
+        self._ids = tuple(entry.id for entry in ruleset.catalog)
+        self._all: dict[str, Rule] | None = None
+
+    def __getitem__(self, rule_id: str) -> Rule:
+        rule = self._light.get(rule_id)
+        if rule is not None:
+            return rule
+        if self._all is None:
+            self._all = self._ruleset.by_id()
+        return self._all[rule_id]
+
+    def __contains__(self, rule_id: object) -> bool:
+        return rule_id in self._ids
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
 
 
 def _sources(directory: Path | None, extra: tuple[str, ...]) -> list[tuple[str, Path]]:
@@ -69,12 +166,18 @@ def load_rules(directory: Path | None = None, extra: tuple[str, ...] = (), use_c
             raise RuleError(f"{display}: cannot read rule file: {exc.strerror}") from None
     key = _cache_key(contents)
     if use_cache:
-        cached = cache.load(key)
-        if isinstance(cached, RuleSet):
-            return cached
-    ruleset = _build(contents)
+        light = cache.load(f"{key}-light")
+        if isinstance(light, tuple) and len(light) == 2:
+
+            def heavy() -> tuple[Rule, ...]:
+                cached = cache.load(f"{key}-{HEAVY_LANGUAGE}")
+                return cached if isinstance(cached, tuple) else _build(contents, key).for_language(HEAVY_LANGUAGE)
+
+            return RuleSet(light[0], heavy, light[1], key)
+    ruleset = _build(contents, key)
     if use_cache:
-        cache.store(key, ruleset)
+        cache.store(f"{key}-{HEAVY_LANGUAGE}", ruleset.heavy_rules())
+        cache.store(f"{key}-light", (ruleset.light, ruleset.catalog))
     return ruleset
 
 
@@ -93,7 +196,7 @@ def _cache_key(contents: list[tuple[str, bytes]]) -> str:
     return digest.hexdigest()[:32]
 
 
-def _build(contents: list[tuple[str, bytes]]) -> RuleSet:
+def _build(contents: list[tuple[str, bytes]], fingerprint: str) -> RuleSet:
     from .loader import load_rule_text
 
     seen: dict[str, str] = {}
@@ -104,5 +207,4 @@ def _build(contents: list[tuple[str, bytes]]) -> RuleSet:
                 raise RuleError(f"{display}: rule {rule.id}: id already defined in {seen[rule.id]}")
             seen[rule.id] = display
             rules.append(rule)
-    rules.sort(key=lambda r: r.id)
-    return RuleSet(tuple(rules))
+    return RuleSet.of(rules, fingerprint)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Mapping
 
 from ..model import Rule, Settings
 from ..score.effort import EffortModel
@@ -13,5 +14,5 @@ class OutputContext:
     settings: Settings
     version: str
     #: The loaded rules by id (SARIF describes every rule a result uses).
-    rules: dict[str, Rule] | None = field(default=None)
+    rules: Mapping[str, Rule] | None = field(default=None)
     effort: EffortModel | None = field(default=None)

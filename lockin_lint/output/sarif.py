@@ -109,9 +109,9 @@ def _dump(document: dict[str, Any], results: list[dict[str, Any]]) -> str:
     return skeleton.replace(json.dumps(_RESULTS_MARK), listing, 1) + "\n"
 
 
-def _rules_by_id(rules: Mapping[str, Rule] | Any) -> dict[str, Rule]:
-    if isinstance(rules, Mapping):
-        return dict(rules)
+def _rules_by_id(rules: Mapping[str, Rule] | Any) -> Mapping[str, Rule]:
+    if isinstance(rules, Mapping):  # not copied: a lazy lookup loads the C/C++ rules only if a result needs them
+        return rules
     if hasattr(rules, "rules"):  # a RuleSet
         rules = rules.rules
     return {rule.id: rule for rule in rules}

@@ -1,0 +1,45 @@
+"""Which files each analyzer reads, by suffix or by name glob.
+
+Kept apart from the analyzers themselves, which import tree-sitter and the parsers: discovery and a
+run whose results all come from the result cache need to know what a file is, not how to read it.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+
+PYTHON_SUFFIXES = frozenset({".py", ".pyi"})
+#: CUDA sources proper; ``__global__`` code and ``PYBIND11_MODULE`` there are CUDA by definition.
+CUDA_SUFFIXES = frozenset({".cu", ".cuh"})
+#: C and C++ files are parsed with the CUDA grammar (a superset) when the prefilter lets them through.
+C_CPP_SUFFIXES = frozenset({".c", ".cc", ".cpp", ".cxx", ".h", ".hh", ".hpp", ".hxx", ".inl", ".inc"})
+NOTEBOOK_SUFFIXES = frozenset({".ipynb"})
+
+
+class NameGlobs:
+    """File-name globs, matched the way users expect: a glob without ``/`` against the name alone
+    (so ``conda*.yml`` never matches ``conda/recipe/meta.yaml``), one with a directory
+    (``.github/workflows/*.yml``) against the end of the path."""
+
+    def __init__(self, patterns: tuple[str, ...]) -> None:
+        self.patterns = patterns
+        names = [fnmatch.translate(p) for p in patterns if "/" not in p] or ["(?!)"]
+        paths = [fnmatch.translate(q) for p in patterns if "/" in p for q in (p, "*/" + p)] or ["(?!)"]
+        self._names = re.compile("|".join(f"(?:{p})" for p in names))
+        self._paths = re.compile("|".join(f"(?:{p})" for p in paths))
+
+    def match(self, path: str) -> bool:
+        return bool(self._names.match(path.rsplit("/", 1)[-1]) or ("/" in path and self._paths.match(path)))
+
+
+#: Dependency manifests, read with real parsers (``packaging``, TOML, INI, YAML).
+DEPS_NAMES = NameGlobs(("requirements*.txt", "*requirements*.txt", "requirements/*.txt", "constraints*.txt",
+                        "pyproject.toml", "setup.cfg", "environment.yml", "environment.yaml", "conda*.yml",
+                        "conda*.yaml"))
+
+#: Build, container and CI files, read line by line.
+CONFIG_NAMES = NameGlobs(("CMakeLists.txt", "*.cmake", "Makefile", "makefile", "GNUmakefile", "*.mk", "Dockerfile",
+                          "Dockerfile.*", "*.Dockerfile", "*.dockerfile", "Containerfile", "Containerfile.*",
+                          "docker-compose*.yml", "docker-compose*.yaml", "compose*.yml", "compose*.yaml",
+                          ".github/workflows/*.yml", ".github/workflows/*.yaml", ".gitlab-ci.yml"))
