@@ -130,6 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", parents=[rules_opt, scan],
                             help="per-target portability scores, effort and blockers")
     report.add_argument("--format", choices=sorted(REPORT_FORMATS), default="text")
+    report.add_argument("--merge", nargs="+", metavar="[NAME=]REPORT.json",
+                        help="merge per-repository `report --format json` files into one inventory (no scan)")
     report.add_argument("--all-findings", action="store_true",
                         help=f"HTML: list every finding (default: the first {DEFAULT_HTML_FINDINGS})")
 
@@ -248,8 +250,17 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     config, ruleset, settings = _prepare(args)
-    run = check_paths(args.paths, ruleset, settings, progress=_progress(err), use_cache=not args.no_cache)
-    scopes = config.scopes.with_vendored(submodule_globs(args.paths, Path.cwd()))
+    if args.merge:
+        from .project.inventory import InventoryError, read_inventory
+
+        try:
+            run = read_inventory(args.merge)
+        except InventoryError as exc:
+            raise UsageError(f"--merge: {exc}") from None
+        scopes = config.scopes
+    else:
+        run = check_paths(args.paths, ruleset, settings, progress=_progress(err), use_cache=not args.no_cache)
+        scopes = config.scopes.with_vendored(submodule_globs(args.paths, Path.cwd()))
     document = build_report(run, settings, config.effort, scopes)
     text = _html(document, args.all_findings) if args.format == "html" else REPORT_FORMATS[args.format](document)
     if args.output:
