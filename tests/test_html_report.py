@@ -34,7 +34,8 @@ HOSTILE_SYMBOL = '"><svg onload=alert(2)>'
 #: Targets in a non-canonical order: the page must follow the document, not ``model.TARGETS``.
 TARGETS = ("xpu", "rocm", "cpu")
 HEADINGS = ["What to do first", "Score by target", "Targets", "Product, tests and vendored code",
-            "Effort by category", "Top blockers", "Directories", "Dependencies", "Custom CUDA code", "Findings",
+            "Effort by category", "Top blockers", "Directories", "Dependencies", "Custom CUDA code", "Operators",
+            "Findings",
             "Errors", "Scoring model"]
 
 

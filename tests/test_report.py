@@ -7,6 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from lockin_lint.api import check_bytes
+from lockin_lint.kb.ruleset import RuleSet
+from lockin_lint.model import RunResult, Settings
+from lockin_lint.output.report_formats import render_report_text
+
 from .conftest import REPO
 
 
@@ -139,3 +144,21 @@ def test_progress_shows_on_a_terminal_after_a_moment(monkeypatch) -> None:  # ty
     show(64, 64)
     assert err.getvalue() == "\rscanning 64/64 files\n"
     assert cli._progress(io.StringIO()) is None  # not a terminal: never
+
+
+def test_the_report_lists_the_operators_a_target_lacks(ruleset: RuleSet) -> None:
+    """Issue 19: like the custom-kernel section, the operators a project needs per target."""
+    from lockin_lint.score.report import build_report
+
+    source = b"import torch\nimport torch.nn.functional as F\nF.ctc_loss(a, b, c, d)\nF.ctc_loss(a, b, c, d)\n" \
+             b"torch.matmul(a, b)\nnet = torch.nn.GRU(4, 4)\n"
+    result = check_bytes("model.py", source, ruleset)
+    run = RunResult(findings=list(result.findings), files_scanned=1, lines_scanned=6)
+    report = build_report(run, Settings())
+    rows = {o["symbol"]: o for o in report["operators"]}
+    assert set(rows) == {"torch.nn.functional.ctc_loss", "torch.nn.GRU"}
+    assert rows["torch.nn.functional.ctc_loss"]["uses"] == 2
+    assert "mps" in rows["torch.nn.functional.ctc_loss"]["missing"]
+    assert "PYTORCH_ENABLE_MPS_FALLBACK" in rows["torch.nn.functional.ctc_loss"]["missing"]["mps"]
+    assert "ascend" in rows["torch.nn.GRU"]["missing"] and "rocm" not in rows["torch.nn.GRU"]["missing"]
+    assert "torch.nn.functional.ctc_loss" in render_report_text(report)

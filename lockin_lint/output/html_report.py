@@ -26,7 +26,7 @@ from .html_cells import count_text, esc, sortable_table, td
 from .html_charts import band_legend, effort_chart, score_chart, status_legend
 from .html_tables import (DIRECTORY_COUNTS, blockers_table, breakdown_table, custom_code_table, days_text,
                           dependencies_table, errors_table, files_details, findings_table, model_section,
-                          target_table)
+                          operators_table, target_table)
 
 Report = Mapping[str, Any]
 
@@ -41,6 +41,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("directories", "Directories"),
     ("dependencies", "Dependencies"),
     ("custom", "Custom CUDA code"),
+    ("operators", "Operators"),
     ("findings", "Findings"),
     ("errors", "Errors"),
     ("model", "Scoring model"),
@@ -66,6 +67,7 @@ def render_html(report: Report, findings_limit: int | None = None) -> str:
                  + files_details(report["files"], names)),
         _section("dependencies", dependencies_table(report["dependencies"], names)),
         _section("custom", custom_code_table(report["custom_code"])),
+        _section("operators", operators_table(report.get("operators", []), names)),
         _section("findings", status_legend() + findings_table(report["findings"], names, findings_limit)),
         _section("errors", errors_table(report["errors"])) if report["errors"] else "",
         _section("model", model_section(report["model"])),

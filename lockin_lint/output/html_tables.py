@@ -114,6 +114,20 @@ def custom_code_table(custom: Sequence[Mapping[str, Any]]) -> str:
     return sortable_table(["Location", "Code", "Ops", "Call sites", "Calling files"], rows, "custom")
 
 
+def operators_table(operators: Sequence[Mapping[str, Any]], targets: list[str]) -> str:
+    """The operator APIs the code uses that some target lacks, with the fallback each target offers."""
+    rows = []
+    for o in operators:
+        missing = o.get("missing", {})
+        cells = "".join(td("missing" + (f": {missing[t]}" if missing[t] else ""), "st-missing") if t in missing
+                        else td("") for t in targets)
+        rows.append(code_td(o.get("symbol")) + num_td(o.get("uses"), digits=0)
+                    + path_td(*o.get("files", [])) + cells)
+    if not rows:
+        return "<p class=\"empty\">No operator that a target lacks was found.</p>\n"
+    return sortable_table(["Operator API", "Uses", "Files", *targets], rows, "operators")
+
+
 def findings_table(findings: Sequence[Mapping[str, Any]], targets: list[str], limit: int | None = None) -> str:
     """Every finding, or the first ``limit`` of them with a note saying where the rest are."""
     head = ["Location", "Rule", "Category", "Symbol", "Message", *targets]

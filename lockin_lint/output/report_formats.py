@@ -123,6 +123,14 @@ def _custom_code_rows(report: dict[str, Any]) -> Table:
     return rows
 
 
+def _operator_rows(report: dict[str, Any], limit: int = 40) -> Table:
+    rows = [["operator API", "uses", "files", "missing on", "first use"]]
+    for o in report.get("operators", [])[:limit]:
+        rows.append([o["symbol"], str(o["uses"]), str(len(o["files"])), ", ".join(o["missing"]),
+                     f"{o['path']}:{o['line']}"])
+    return rows
+
+
 SECTIONS: list[tuple[str, Callable[[dict[str, Any]], Table]]] = [
     ("Portability per target (product code)", _target_rows),
     ("Effort by scope", _scope_rows),
@@ -131,6 +139,7 @@ SECTIONS: list[tuple[str, Callable[[dict[str, Any]], Table]]] = [
     ("Directories by effort", _directory_rows),
     ("Dependencies found (one row per library)", _dependency_rows),
     ("Custom CUDA code called from Python", _custom_code_rows),
+    ("PyTorch operators a target does not implement", _operator_rows),
 ]
 
 

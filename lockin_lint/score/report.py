@@ -19,7 +19,7 @@ from .calibration import assumptions
 from .effort import HOURS_PER_DAY, EffortModel, TargetSummary, summarize
 from .plan import costs_by_target, executive_summary, top_blockers
 from .scopes import SCOPES, ScopeRules
-from .tables import COUNTING_NOTE, breakdown, custom_code, dependencies, directory_of
+from .tables import COUNTING_NOTE, breakdown, custom_code, dependencies, directory_of, operators
 from .units import group_units
 
 REPORT_VERSION = 2
@@ -80,6 +80,7 @@ def build_report(run: RunResult, settings: Settings, model: EffortModel | None =
         "files": breakdown(run, product, units, costs, lambda p: p),
         "dependencies": dependencies(product, units, costs),
         "custom_code": custom_code(run.findings),
+        "operators": operators(product, targets),
         "findings": [finding_dict(f) for f in run.findings],
         "errors": [{"path": e.path, "message": e.message} for e in run.errors],
     }

@@ -95,6 +95,26 @@ def dependencies(findings: list[Finding], units: Sequence[Unit], costs: Costs) -
     return rows
 
 
+def operators(findings: list[Finding], targets: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The PyTorch operators the code uses that some target does not implement (the ``operator``
+    rules, LL901-LL904): each API once, with where it is used and, per target, whether the vendor's
+    data says it is missing and what to fall back on. A model with no ``torch.cuda`` call can still
+    need these re-developed."""
+    found: dict[str, dict[str, Any]] = {}
+    for finding in findings:
+        if finding.category != "operator":
+            continue
+        entry = found.setdefault(finding.symbol, {
+            "symbol": finding.symbol, "rule_id": finding.rule_id, "uses": 0, "files": [],
+            "path": finding.path, "line": finding.line,
+            "missing": {t: (finding.targets[t].replacement or "") for t in targets
+                        if t in finding.targets and finding.targets[t].status == "missing"}})
+        entry["uses"] += 1
+        if finding.path not in entry["files"]:
+            entry["files"].append(finding.path)
+    return sorted(found.values(), key=lambda e: (-len(e["missing"]), -e["uses"], e["symbol"]))
+
+
 def custom_code(findings: list[Finding]) -> list[dict[str, Any]]:
     """The repository's own CUDA code that Python calls into (LL710's ``depends_on``): each kernel
     with the ops that reach it and their call sites, most called first. Migration plans start here:
