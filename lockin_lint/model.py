@@ -43,6 +43,35 @@ class TargetInfo:
     status: str
     replacement: str | None = None
     min_torch: str | None = None
+    #: Facts for older torch releases where the source differs (Ascend's lists per torch version):
+    #: (version, status, replacement), each valid from that version up to the next one listed; the
+    #: entry itself is the newest fact. `--torch-version` picks one (`for_torch`).
+    versions: tuple[tuple[str, str, str | None], ...] = ()
+
+    @classmethod
+    def from_raw(cls, entry: Mapping[str, Any]) -> TargetInfo:
+        """From a rule file's target entry (validated by the schema)."""
+        versions = entry.get("versions") or {}
+        return cls(entry["status"], entry.get("replacement"), entry.get("min_torch"),
+                   tuple(sorted(((v, f["status"], f.get("replacement")) for v, f in versions.items()),
+                                key=lambda item: _version_key(item[0]))))
+
+    def for_torch(self, torch_version: str | None) -> TargetInfo:
+        """The fact for that torch release: the newest listed version at or below it (the oldest one
+        for a release older than every list); this entry's own fact when no version is configured or
+        the release is newer than every listed one."""
+        if not self.versions or torch_version is None:
+            return self
+        wanted = _version_key(torch_version)
+        if wanted > _version_key(self.versions[-1][0]):
+            return TargetInfo(self.status, self.replacement, self.min_torch)
+        chosen = [item for item in self.versions if _version_key(item[0]) <= wanted] or [self.versions[0]]
+        _, status, replacement = chosen[-1]
+        return TargetInfo(status, replacement, self.min_torch)
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split(".") if part.isdigit())
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +114,7 @@ class SymbolTable(Mapping[str, SymbolInfo]):
     def _merge(self, override: Mapping[str, object]) -> SymbolInfo:
         targets = dict(self._default.targets)
         for name, entry in (override.get("targets") or {}).items():  # type: ignore[attr-defined]
-            targets[name] = TargetInfo(entry["status"], entry.get("replacement"), entry.get("min_torch"))
+            targets[name] = TargetInfo.from_raw(entry)
         if "portable" in override:
             portable = tuple(Portable(p["replacement"], p.get("min_torch")) for p in override["portable"])  # type: ignore[attr-defined]
         else:

@@ -348,7 +348,8 @@ class Build:
 
     def reported(self) -> list[Api]:
         """APIs with a ``missing`` target under the default facts that a rule can match (the ones it lists)."""
-        return [a for a in self.apis.values() if "missing" in a.statuses.values() and a.trigger]
+        return [a for a in self.apis.values() if a.trigger and ("missing" in a.statuses.values()
+                                                                or "missing" in a.ascend.values())]
 
 
 # -- texts ---------------------------------------------------------------------------------------
@@ -357,7 +358,7 @@ def _ops_text(ops: list[str]) -> str:
     return shown + (f" and {len(ops) - 3} more" if len(ops) > 3 else "")
 
 
-def replacement(api: Api, target: str) -> str | None:
+def replacement(api: Api, target: str, version: str = ASCEND_DEFAULT) -> str | None:
     ops = api.missing_ops.get(target, [])
     if target == "mps":
         return f"PYTORCH_ENABLE_MPS_FALLBACK=1 runs {_ops_text(ops)} on the CPU (no MPS kernel)"
@@ -368,7 +369,7 @@ def replacement(api: Api, target: str) -> str | None:
     if target == "rocm":
         return f"none: {_ops_text(ops)} has no CUDA/HIP kernel"
     if target == "ascend":
-        return f"CPU fallback or a new kernel: torch_npu lists it unsupported for torch {ASCEND_DEFAULT} (msFmkTransplt)"
+        return f"CPU fallback or a new kernel: torch_npu lists it unsupported for torch {version} (msFmkTransplt)"
     if target == "mlu":
         return "run it on the CPU or write a kernel: torch_mlu r2.4 lists it unsupported (torch_api.yaml)"
     return None
@@ -377,6 +378,22 @@ def replacement(api: Api, target: str) -> str | None:
 # -- YAML emission -------------------------------------------------------------------------------
 def q(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
+
+
+def _ascend_varies(api: Api) -> bool:
+    """Whether Ascend's lists for the torch versions disagree on this API (`--torch-version` picks)."""
+    return len({api.ascend.get(v, "native") for v in ASCEND_VERSIONS}) > 1
+
+
+def ascend_versions_yaml(api: Api) -> str:
+    """The newest list's fact, and every list's under ``versions`` (each valid up to the next one)."""
+    def fact(version: str) -> str:
+        status = "missing" if api.ascend.get(version) == "missing" else "native"
+        return fact_yaml(status, replacement(api, "ascend", version) if status == "missing" else None)
+
+    newest = fact(ASCEND_DEFAULT)
+    versions = ", ".join(f"{q(v)}: {fact(v)}" for v in ASCEND_VERSIONS)
+    return newest[:-1] + f", versions: {{{versions}}}}}"
 
 
 def fact_yaml(status: str, text: str | None) -> str:
@@ -406,8 +423,8 @@ def docs_yaml(rule_id: str, build: Build) -> list[str]:
         f"{build.trace_meta['torch_version'].split('+')[0]} over PyTorch's OpInfo/ModuleInfo samples (else the "
         "same-name aten operator); kernels per backend from `native_functions.yaml` (cpu, mps), torch-xpu-ops' "
         "CPU fallback list (xpu); unsupported APIs from msFmkTransplt's list for torch "
-        f"{ASCEND_DEFAULT} (ascend; the lists for {', '.join(v for v in ASCEND_VERSIONS if v != ASCEND_DEFAULT)} "
-        "are in `scripts/data/operators/operator_facts.generated.json`) and torch_mlu r2.4's `torch_api.yaml` "
+        f"{ASCEND_DEFAULT} (ascend; with `--torch-version` the list for that release: "
+        f"{', '.join(v for v in ASCEND_VERSIONS if v != ASCEND_DEFAULT)}) and torch_mlu r2.4's `torch_api.yaml` "
         "(mlu). rocm and musa are never `missing`: no source in the data lists what they lack. "
         "See `docs/operators.md`."
     )
@@ -444,7 +461,9 @@ def rule_yaml(rule_id: str, members: list[Api], build: Build) -> list[str]:
         key = api.leaf if rule_id == "LL904" else api.name  # a method's symbol is its bare name
         lines += [f"      {key}:", "        targets:"]
         lines += [f"          {t}: {fact_yaml('missing', replacement(api, t))}"
-                  for t in TARGETS if api.statuses[t] == "missing"]
+                  for t in TARGETS if api.statuses[t] == "missing" and not (t == "ascend" and _ascend_varies(api))]
+        if _ascend_varies(api):
+            lines.append(f"          ascend: {ascend_versions_yaml(api)}")
     return lines + docs_yaml(rule_id, build)
 
 

@@ -59,8 +59,11 @@ def test_rules_are_operator_rules_that_only_ever_say_missing() -> None:
         for heading in ("## What it does", "## Why is this bad?", "## Use instead"):
             assert heading in rule["docs"], (rule["id"], heading)
         for symbol, override in rule["symbols"].items():
-            statuses = {entry["status"] for entry in override["targets"].values()}
-            assert statuses == {"missing"}, (rule["id"], symbol)
+            # every fact says missing, for the newest list or for one torch release's (`versions`)
+            facts = [entry for entry in override["targets"].values()]
+            facts += [f for entry in facts for f in entry.get("versions", {}).values()]
+            assert "missing" in {f["status"] for f in facts} <= {"missing", "native"}, (rule["id"], symbol)
+            assert all(e["status"] == "missing" for e in override["targets"].values() if "versions" not in e)
             # no source in the data lists what ROCm or MUSA lack
             assert not {"rocm", "musa"} & set(override["targets"]), symbol
 
@@ -168,14 +171,28 @@ def test_ambiguous_method_names_are_not_matched() -> None:
 
 
 def test_every_symbol_is_found_with_its_targets(ruleset: RuleSet) -> None:
+    """Each symbol fires where a list says missing: without --torch-version for the newest facts, and
+    with the torch release of each per-version fact (Ascend's lists)."""
+    from lockin_lint.api import check_bytes
+    from lockin_lint.model import Settings
+
     for rule in PACK:
         for symbol, override in rule["symbols"].items():
             use = f"x.{symbol}()" if rule["id"] == "LL904" else f"{symbol}()"
-            found = findings(f"import torch\n{use}\n", ruleset)
-            assert len(found) == 1, (symbol, [(f.rule_id, f.symbol) for f in found])
-            assert found[0].rule_id == rule["id"]
-            want = {t: override["targets"].get(t, {"status": "native"})["status"] for t in TARGETS}
-            assert {t: info.status for t, info in found[0].targets.items()} == want, symbol
+            source = f"import torch\n{use}\n".encode()
+            releases = {None} | {v for e in override["targets"].values() for v in e.get("versions", {})}
+            for release in releases:
+                want = {t: override["targets"].get(t, {"status": "native"}) for t in TARGETS}
+                want_status = {t: e.get("versions", {}).get(release, e)["status"] if release else e["status"]
+                               for t, e in want.items()}
+                found = [f for f in check_bytes("t.py", source, ruleset, Settings(torch_version=release)).findings
+                         if f.category == "operator"]
+                if "missing" not in want_status.values():
+                    assert found == [], (symbol, release)
+                    continue
+                assert len(found) == 1, (symbol, release, [(f.rule_id, f.symbol) for f in found])
+                assert found[0].rule_id == rule["id"]
+                assert {t: info.status for t, info in found[0].targets.items()} == want_status, (symbol, release)
 
 
 def test_api_names_are_word_tokens_of_the_prefilter(ruleset: RuleSet) -> None:
@@ -199,3 +216,23 @@ def test_api_names_are_word_tokens_of_the_prefilter(ruleset: RuleSet) -> None:
 def test_an_alias_of_a_word_token_is_followed(ruleset: RuleSet) -> None:
     source = "from torch.nn.functional import ctc_loss as c\nloss = c(a, b, x, y)\n"
     assert [(f.symbol, f.line) for f in findings(source, ruleset)] == [("torch.nn.functional.ctc_loss", 2)]
+
+
+def test_torch_version_picks_the_ascend_list_of_that_release(ruleset: RuleSet) -> None:
+    """Ascend's lists differ per torch release: nn.MaxPool2d is unsupported with 2.1 only, nn.Transformer
+    with 2.8 only. Without --torch-version the newest list speaks; an API native on every configured
+    target is not reported at all."""
+    from lockin_lint.model import Settings
+
+    source = b"import torch.nn as nn\npool = nn.MaxPool2d(2)\nmodel = nn.Transformer()\n"
+
+    def ascend(version: str | None) -> dict[str, str]:
+        found = check_bytes("m.py", source, ruleset, Settings(torch_version=version)).findings
+        return {f.symbol: f.targets["ascend"].status for f in found if f.category == "operator"}
+
+    assert ascend(None) == {"torch.nn.Transformer": "missing"}
+    assert ascend("2.8") == ascend("2.9") == ascend(None)
+    assert ascend("2.1") == {"torch.nn.MaxPool2d": "missing"}
+    assert ascend("2.7") == {}
+    only_rocm = check_bytes("m.py", source, ruleset, Settings(targets=("rocm",))).findings
+    assert [f for f in only_rocm if f.category == "operator"] == []

@@ -89,8 +89,11 @@ def node_findings(run: RunContext, path: str, source: bytes, raw: list[RawMatch]
         code = source[line_start : line_end if line_end >= 0 else len(source)].decode("utf-8", "replace")
         column = len(source[line_start : node.start_byte].decode("utf-8", "replace")) + 1
         end_column = len(source[end_line_start : node.end_byte].decode("utf-8", "replace")) + 1
-        found.append(make_finding(run, path, match.rule, match.symbol, (node.start_point.row + 1, column,
-                                  node.end_point.row + 1, end_column), code, match.depends_on))
+        finding = make_finding(run, path, match.rule, match.symbol, (node.start_point.row + 1, column,
+                               node.end_point.row + 1, end_column), code, match.depends_on)
+        if finding.category == "operator" and not any(i.status == "missing" for i in finding.targets.values()):
+            continue  # an operator is reported only where a source says a configured target lacks it
+        found.append(finding)
     return found
 
 
@@ -142,7 +145,8 @@ def unused(run: RunContext, path: str, table: Suppressions,
 
 
 def _targets(run: RunContext, targets: Mapping[str, TargetInfo]) -> dict[str, TargetInfo]:
-    return {name: targets.get(name, _UNKNOWN) for name in run.settings.targets}
+    version = run.settings.torch_version
+    return {name: targets.get(name, _UNKNOWN).for_torch(version) for name in run.settings.targets}
 
 
 def with_facts(result: FileResult, facts: FileFacts) -> FileResult:

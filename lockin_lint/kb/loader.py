@@ -74,7 +74,7 @@ def _locate(data: Any, path: Iterable[Any], lines: dict[int, int]) -> tuple[str,
 
 def _targets(raw: dict[str, Any]) -> dict[str, TargetInfo]:
     return {
-        name: TargetInfo(entry["status"], entry.get("replacement"), entry.get("min_torch"))
+        name: TargetInfo.from_raw(entry)
         for name, entry in raw.items()
     }
 
@@ -243,7 +243,11 @@ def _override_problem(override: Any) -> tuple[list[Any], str] | None:
                 return ["targets", target, key], f"{value!r} is not a non-empty string"
             if key == "min_torch" and not (isinstance(value, str) and _VERSION.match(value)):
                 return ["targets", target, key], f"{value!r} does not match '{_VERSION.pattern}'"
-            if key not in ("status", "replacement", "min_torch"):
+            if key == "versions" and not (isinstance(value, dict) and all(
+                    isinstance(v, str) and _VERSION.match(v) and isinstance(f, dict) and f.get("status") in STATUSES
+                    and set(f) <= {"status", "replacement"} for v, f in value.items())):
+                return ["targets", target, key], f"{value!r} is not a mapping of versions to {{status, replacement}}"
+            if key not in ("status", "replacement", "min_torch", "versions"):
                 return ["targets", target], f"Additional properties are not allowed ({key!r} was unexpected)"
     portable = override.get("portable", [])
     if not isinstance(portable, list):

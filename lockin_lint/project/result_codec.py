@@ -77,7 +77,7 @@ def _decoder(kind: Any) -> Decoder:
     if isinstance(kind, type) and dataclasses.is_dataclass(kind):
         fields = {name: _decoder(hint) for name, hint in _hints(kind).items()
                   if name in {f.name for f in dataclasses.fields(kind)}}
-        if kind.__dataclass_params__.frozen and all(_hints(kind)[name] in _SCALARS for name in fields):  # type: ignore[attr-defined]
+        if kind.__dataclass_params__.frozen and all(_plain(_hints(kind)[name]) for name in fields):  # type: ignore[attr-defined]
             return _interned(kind, fields)
         return lambda data: kind(**{name: fields[name](v) for name, v in _expect(data, dict).items()})
     if kind is Any:
@@ -91,7 +91,18 @@ def _decoder(kind: Any) -> Decoder:
 
 #: Field types of the small immutable values a result repeats thousands of times (a target's status
 #: and replacement, a portable rewrite).
-_SCALARS = frozenset({str, int, bool, float, str | None, int | None, typing.Optional[str], typing.Optional[int]})
+_SCALARS = frozenset({str, int, bool, float, str | None, int | None})
+
+
+def _plain(hint: Any) -> bool:
+    """A scalar, or tuples of scalars: values that can key a dict once lists are made tuples."""
+    if hint in _SCALARS:
+        return True
+    return typing.get_origin(hint) is tuple and all(a is Ellipsis or _plain(a) for a in typing.get_args(hint))
+
+
+def _frozen(data: Any) -> Any:
+    return tuple(_frozen(v) for v in data) if isinstance(data, list) else data
 
 
 def _interned(kind: type, fields: dict[str, Decoder]) -> Decoder:
@@ -100,7 +111,7 @@ def _interned(kind: type, fields: dict[str, Decoder]) -> Decoder:
     seen: dict[tuple[Any, ...], Any] = {}
 
     def decode_value(data: Any) -> Any:
-        key = tuple(sorted(_expect(data, dict).items()))
+        key = tuple(sorted((k, _frozen(v)) for k, v in _expect(data, dict).items()))
         value = seen.get(key)
         if value is None:
             value = seen[key] = kind(**{name: fields[name](v) for name, v in data.items()})
