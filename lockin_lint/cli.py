@@ -225,7 +225,9 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         _report_errors(run, err)
         for unused in run.unused_suppressions:
             codes = "" if unused.codes == ("*",) else f"[{','.join(unused.codes)}]"
-            err.write(f"warning: {unused.path}:{unused.line}: unused suppression `lockin: ignore{codes}`\n")
+            if unused.marker == "noqa":
+                codes = f": {', '.join(unused.codes)}"
+            err.write(f"warning: {unused.path}:{unused.line}: unused suppression `{unused.marker}{codes}`\n")
         err.write(summary_line(run) + "\n")
     failed_bars = _failed_bars(run, settings, args.fail_under if args.fail_under is not None else config.fail_under,
                                config.effort)

@@ -251,6 +251,8 @@ class UnusedSuppression:
     path: str
     line: int
     codes: tuple[str, ...]
+    #: As written: ``lockin: ignore`` or ``noqa`` (messages quote the comment the user wrote).
+    marker: str = "lockin: ignore"
 
 
 @dataclass(frozen=True, slots=True)
