@@ -78,11 +78,15 @@ def _jobs(requested: int, files: int) -> int:
 
 
 def check_paths(paths: list[str], ruleset: RuleSet, settings: Settings | None = None,
-                cwd: Path | None = None, progress: Callable[[int, int], None] | None = None) -> RunResult:
+                cwd: Path | None = None, progress: Callable[[int, int], None] | None = None,
+                root: Path | None = None, phase: Callable[[str], None] | None = None) -> RunResult:
+    """Check ``paths`` (relative to ``cwd``), reporting paths relative to ``root`` (default ``cwd``).
+
+    ``progress(done, total)`` is called during the file scan, ``phase(name)`` before each step after
+    it, so a front end can show that a long run is still working."""
     settings = settings or Settings()
     found = discover(paths, cwd, settings.extend_exclude, settings.exclude, settings.force_exclude,
-                     settings.respect_gitignore)
-    run = RunResult(errors=list(found.errors))
+                     settings.respect_gitignore, root)
     jobs = _jobs(settings.jobs, len(found.files))
     total = len(found.files)
     results: list[FileResult] = []
@@ -103,9 +107,24 @@ def check_paths(paths: list[str], ruleset: RuleSet, settings: Settings | None = 
     if progress is not None and total:
         progress(total, total)
     if any(result.facts is not None for result in results):  # the cross-file passes
+        if phase is not None:
+            phase("linking files across the project")
         engine = engine_for(ruleset, settings)
         results = follow_includes(results, dict(found.files), engine, _read)
         results = link_extensions(results, dict(found.files), engine, _read)
+    return collect(results, settings, list(found.errors))
+
+
+def check_source(name: str, data: bytes, ruleset: RuleSet, settings: Settings | None = None) -> RunResult:
+    """One in-memory file as a whole run (``check -``, ``--stdin-filename``): editors get the same
+    suppressions, per-file ignores and report shapes as a run over files."""
+    settings = settings or Settings()
+    return collect([check_bytes(name, data, ruleset, settings)], settings, [])
+
+
+def collect(results: list[FileResult], settings: Settings, errors: list[FileError]) -> RunResult:
+    """Merge per-file results into one sorted run, ``per-file-ignores`` applied."""
+    run = RunResult(errors=errors)
     for result in results:
         run.files_scanned += 1
         run.files_skipped += result.skipped

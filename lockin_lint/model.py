@@ -182,6 +182,8 @@ class Rule:
     docs: str
     source: str
     min_torch: str | None = None
+    #: What SARIF viewers show as the alert's title; empty: derived from the message (`kb.titles`).
+    title: str = ""
 
     def info_for(self, symbol: str) -> SymbolInfo:
         """The target table for ``symbol``: its override when the rule has one."""

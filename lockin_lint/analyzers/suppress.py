@@ -31,7 +31,7 @@ _OUR_CODE = re.compile(r"^L[A-Z]\d*$")
 ALL = "*"
 
 
-@dataclass
+@dataclass(slots=True)
 class Suppression:
     line: int
     codes: frozenset[str]
@@ -93,8 +93,8 @@ def suppressions(data: bytes, comment_at: Callable[[int], bool] | None = None) -
         line_start = data.rfind(b"\n", 0, match.start()) + 1
         standalone = not data[line_start : match.start()].strip()
         if match.group("noqa") is not None:
-            codes = re.split(r"[\s,]+", match.group("noqa").decode("ascii", "replace"))
-            ours = frozenset(c for c in codes if _OUR_CODE.match(c))
+            listed = re.split(r"[\s,]+", match.group("noqa").decode("ascii", "replace"))
+            ours = frozenset(c for c in listed if _OUR_CODE.match(c))
             if ours:
                 table.add(Suppression(line, ours, standalone=False, marker="noqa"))
             continue

@@ -109,3 +109,18 @@ def render_report_markdown(report: dict[str, Any]) -> str:
 
 def render_report_json(report: dict[str, Any]) -> str:
     return json.dumps(report, indent=1, ensure_ascii=False) + "\n"
+
+
+def _render_html(report: dict[str, Any]) -> str:
+    from .html_report import render_html  # only an HTML report needs it
+
+    return render_html(report)
+
+
+#: ``lockin-lint report --format``: name -> renderer.
+REPORT_FORMATS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "text": render_report_text,
+    "markdown": render_report_markdown,
+    "json": render_report_json,
+    "html": _render_html,
+}
