@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from .base import Analyzer
+from .base import Analyzer, globs_regex
 from .build_files import BuildFileAnalyzer
 from .cuda import C_CPP_SUFFIXES, CUDA_SUFFIXES, CudaAnalyzer
 from .manifests import ManifestAnalyzer
@@ -48,4 +48,10 @@ def is_source(shown: str) -> bool:
     return any(a.takes(posix, suffix) for a in ANALYZERS)
 
 
-__all__ = ["ANALYZERS", "SOURCE_SUFFIXES", "Analyzer", "analyzer_for", "analyzer_named", "is_source", "language_of"]
+def files_regex() -> str:
+    """Every file name some analyzer takes, as one regex (the pre-commit hook's ``files``)."""
+    return globs_regex(tuple(pattern for analyzer in ANALYZERS for pattern in analyzer.patterns))
+
+
+__all__ = ["ANALYZERS", "SOURCE_SUFFIXES", "Analyzer", "analyzer_for", "analyzer_named", "files_regex", "is_source",
+           "language_of"]

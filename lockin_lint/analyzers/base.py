@@ -18,6 +18,9 @@ from .context import FileContext
 class Analyzer(Protocol):
     #: The key rules list under ``languages:`` (``python``, ``cuda``, ``deps``, ...).
     language: str
+    #: The file-name globs ``takes`` accepts (``*.py``, ``requirements*.txt``, ``.github/workflows/*.yml``),
+    #: for tools that pick files by name before calling us: the pre-commit hook's ``files`` regex.
+    patterns: tuple[str, ...]
 
     def takes(self, path: str, suffix: str) -> bool:
         """Whether this analyzer reads a file of this ``/``-separated path (``suffix`` with its dot)."""
@@ -42,3 +45,19 @@ class NameGlobs:
 
     def match(self, path: str) -> bool:
         return bool(self._names.match(path.rsplit("/", 1)[-1]) or ("/" in path and self._paths.match(path)))
+
+
+def _glob_regex(glob: str) -> str:
+    """One glob as a regex over a ``/``-separated path: ``*`` and ``?`` stay within one component."""
+    parts = []
+    for char in glob:
+        parts.append("[^/]*" if char == "*" else "[^/]" if char == "?" else re.escape(char))
+    return "".join(parts)
+
+
+def globs_regex(patterns: tuple[str, ...]) -> str:
+    """A regex that ``re.search`` matches against a relative path exactly when the path's name (or,
+    for a glob with a directory, its tail) matches one of ``patterns``: pre-commit's ``files`` syntax,
+    verbose (``(?x)``), one glob a line, so a diff of the hook file shows which kind of file changed."""
+    lines = "\n  | ".join(_glob_regex(p) for p in patterns)
+    return f"(?x)(^|/)(\n    {lines}\n)$"
