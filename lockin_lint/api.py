@@ -112,17 +112,17 @@ def check_paths(paths: list[str], ruleset: RuleSet, settings: Settings | None = 
         engine = engine_for(ruleset, settings)
         results = follow_includes(results, dict(found.files), engine, _read)
         results = link_extensions(results, dict(found.files), engine, _read)
-    return collect(results, settings, list(found.errors))
+    return collect(results, settings, list(found.errors), ruleset)
 
 
 def check_source(name: str, data: bytes, ruleset: RuleSet, settings: Settings | None = None) -> RunResult:
     """One in-memory file as a whole run (``check -``, ``--stdin-filename``): editors get the same
     suppressions, per-file ignores and report shapes as a run over files."""
     settings = settings or Settings()
-    return collect([check_bytes(name, data, ruleset, settings)], settings, [])
+    return collect([check_bytes(name, data, ruleset, settings)], settings, [], ruleset)
 
 
-def collect(results: list[FileResult], settings: Settings, errors: list[FileError]) -> RunResult:
+def collect(results: list[FileResult], settings: Settings, errors: list[FileError], ruleset: RuleSet) -> RunResult:
     """Merge per-file results into one sorted run, ``per-file-ignores`` applied."""
     run = RunResult(errors=errors)
     for result in results:
@@ -135,7 +135,9 @@ def collect(results: list[FileResult], settings: Settings, errors: list[FileErro
         run.errors.extend(result.errors)
         run.unused_suppressions.extend(result.unused_suppressions)
     if settings.per_file_ignores:
-        run.findings = [f for f in run.findings if not _ignored_for_file(f, settings.per_file_ignores)]
+        names = {rule.id: rule.name for rule in ruleset.rules}
+        run.findings = [f for f in run.findings
+                        if not _ignored_for_file(f, names.get(f.rule_id, ""), settings.per_file_ignores)]
     run.findings.sort(key=lambda f: f.sort_key())
     run.suppressed.sort(key=lambda f: f.sort_key())
     run.errors.sort(key=lambda e: (e.path, e.message))
@@ -143,11 +145,12 @@ def collect(results: list[FileResult], settings: Settings, errors: list[FileErro
     return run
 
 
-def _ignored_for_file(finding: Finding, table: tuple[tuple[str, tuple[str, ...]], ...]) -> bool:
-    """Config ``per-file-ignores``: a glob on the path (or the file name) and rule codes."""
+def _ignored_for_file(finding: Finding, rule_name: str, table: tuple[tuple[str, tuple[str, ...]], ...]) -> bool:
+    """Config ``per-file-ignores``: a glob on the path (or the file name) and rule codes (what
+    ``--select`` accepts: ids, id prefixes, categories and rule names)."""
     name = finding.path.rsplit("/", 1)[-1]
     for pattern, codes in table:
         if fnmatch.fnmatchcase(finding.path, pattern) or fnmatch.fnmatchcase(name, pattern):
-            if any(finding.rule_id.startswith(c) or finding.category == c for c in codes):
+            if any(finding.rule_id.startswith(c) or c in (finding.category, rule_name) for c in codes):
                 return True
     return False

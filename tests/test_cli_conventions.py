@@ -151,3 +151,9 @@ def test_a_code_from_the_config_that_names_no_rule_names_the_config_file(project
     assert code == 2 and "lockin-lint.toml: ignore: 'LL9999' matches no rule" in err
     code, _, err = run("check", ".", "--select", "LQ1")
     assert code == 2 and "--select: 'LQ1' matches no rule" in err
+
+
+def test_per_file_ignores_take_rule_names_like_select(project: Path) -> None:
+    (project / "lockin-lint.toml").write_text('per-file-ignores = {"train.py" = ["cuda-method"]}\n', encoding="utf-8")
+    findings = json.loads(run("check", ".", "--format", "json")[1])["findings"]
+    assert len(findings) == 2 and "LL120" not in {f["rule_id"] for f in findings}

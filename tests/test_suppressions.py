@@ -162,5 +162,5 @@ def test_many_suppressions_take_linear_time(ruleset: RuleSet) -> None:
             assert table.match(line, "LL120") is not None
         return time.perf_counter() - started
 
-    small, large = timed(4_000), timed(40_000)
-    assert large < small * 30  # linear is 10x, quadratic 100x
+    small, large = min(timed(4_000) for _ in range(3)), min(timed(40_000) for _ in range(3))
+    assert large < small * 40  # linear is 10x, quadratic 100x (best of three: the machine is shared)
