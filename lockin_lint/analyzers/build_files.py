@@ -19,7 +19,7 @@ CONFIG_NAMES = NameGlobs(("CMakeLists.txt", "*.cmake", "Makefile", "makefile", "
 
 class BuildFileAnalyzer:
     language = "config"
-    patterns = CONFIG_NAMES.patterns
+    patterns: tuple[str, ...] = CONFIG_NAMES.patterns
 
     def takes(self, path: str, suffix: str) -> bool:
         return CONFIG_NAMES.match(path)

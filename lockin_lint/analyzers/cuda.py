@@ -26,7 +26,7 @@ _REGISTRATION = re.compile(rb"^[ \t]*(?:PYBIND11_MODULE|(?:STABLE_)?TORCH_LIBRAR
 
 class CudaAnalyzer:
     language = "cuda"
-    patterns = tuple(f"*{suffix}" for suffix in sorted(CUDA_SUFFIXES | C_CPP_SUFFIXES))
+    patterns: tuple[str, ...] = tuple(f"*{suffix}" for suffix in sorted(CUDA_SUFFIXES | C_CPP_SUFFIXES))
 
     def takes(self, path: str, suffix: str) -> bool:
         return suffix in CUDA_SUFFIXES or suffix in C_CPP_SUFFIXES

@@ -20,7 +20,7 @@ DEPS_NAMES = NameGlobs(("requirements*.txt", "*requirements*.txt", "requirements
 
 class ManifestAnalyzer:
     language = "deps"
-    patterns = DEPS_NAMES.patterns
+    patterns: tuple[str, ...] = DEPS_NAMES.patterns
 
     def takes(self, path: str, suffix: str) -> bool:
         return DEPS_NAMES.match(path)

@@ -16,7 +16,7 @@ from .python import python_matches, reported
 
 class NotebookAnalyzer:
     language = "notebook"
-    patterns = ("*.ipynb",)
+    patterns: tuple[str, ...] = ("*.ipynb",)
 
     def takes(self, path: str, suffix: str) -> bool:
         return suffix == ".ipynb"

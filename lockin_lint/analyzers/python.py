@@ -22,7 +22,7 @@ PYTHON_SUFFIXES = frozenset({".py", ".pyi"})
 
 class PythonAnalyzer:
     language = "python"
-    patterns = tuple(f"*{suffix}" for suffix in sorted(PYTHON_SUFFIXES))
+    patterns: tuple[str, ...] = tuple(f"*{suffix}" for suffix in sorted(PYTHON_SUFFIXES))
 
     def takes(self, path: str, suffix: str) -> bool:
         return suffix in PYTHON_SUFFIXES
