@@ -166,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="rewrite the baseline without its stale entries (findings no longer present)")
     check.add_argument("--fail-under", type=_fail_under, default=None, metavar="TARGET=SCORE,...",
                        help="exit 1 when a target's project score is below its bar")
-    check.add_argument("--fail-on", choices=FAIL_ON, default="any",
+    check.add_argument("--fail-on", choices=FAIL_ON, default=None,
                        help="which findings fail the run: any (default), or not-native (only findings that are "
                             "not native on some configured target)")
     check.add_argument("--statistics", action="store_true", help="print counts per rule instead of findings")

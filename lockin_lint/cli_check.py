@@ -30,7 +30,7 @@ def run_check(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryI
     config, ruleset, settings = prepare(args)
     progress = progress_for(err)
     run = scan(args, config, ruleset, settings, progress, stdin)
-    filter_severity(run, args.min_severity)
+    filter_severity(run, args.min_severity or config.min_severity)
     if args.write_baseline:
         count = write_baseline(Path(args.write_baseline), run.findings)
         if progress is not None:
@@ -41,7 +41,7 @@ def run_check(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryI
     if progress is not None:
         progress.phase("building the report")
     ctx = OutputContext(settings, __version__, ruleset.by_id(), config.effort, root=project_root(config),
-                        docs_url=args.docs_url)
+                        docs_url=args.docs_url or config.docs_url)
     report = render_statistics(run, ctx) if args.statistics else FORMATTERS[args.format](run, ctx)
     sarif = FORMATTERS["sarif"](run, ctx) if args.output_sarif else None
     emit(args, report, out, progress)
@@ -67,7 +67,8 @@ def run_check(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryI
     if args.exit_zero:
         return EXIT_CLEAN
     unchecked = any(not error.partial for error in run.errors)
-    failing = [f for f in run.findings if args.fail_on == "any" or not _native_everywhere(f)]
+    fail_on = args.fail_on or config.fail_on or "any"
+    failing = [f for f in run.findings if fail_on == "any" or not _native_everywhere(f)]
     return EXIT_FINDINGS if failing or unchecked else EXIT_CLEAN
 
 

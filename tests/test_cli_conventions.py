@@ -157,3 +157,18 @@ def test_per_file_ignores_take_rule_names_like_select(project: Path) -> None:
     (project / "lockin-lint.toml").write_text('per-file-ignores = {"train.py" = ["cuda-method"]}\n', encoding="utf-8")
     findings = json.loads(run("check", ".", "--format", "json")[1])["findings"]
     assert len(findings) == 2 and "LL120" not in {f["rule_id"] for f in findings}
+
+
+def test_gates_and_the_severity_floor_can_live_in_the_config(project: Path) -> None:
+    (project / "lockin-lint.toml").write_text('targets = ["rocm"]\nfail-on = "not-native"\n', encoding="utf-8")
+    assert run("check", ".")[0] == 0
+    assert run("check", ".", "--fail-on", "any")[0] == 1  # the flag wins
+    (project / "lockin-lint.toml").write_text(
+        'min-severity = "error"\ndocs-url = "https://docs.example.com/rules"\n', encoding="utf-8")
+    code, out, _ = run("check", ".", "--format", "json")
+    assert code == 0 and json.loads(out)["findings"] == []
+    sarif = json.loads(run("check", ".", "--format", "sarif", "--min-severity", "warning")[1])
+    assert sarif["runs"][0]["tool"]["driver"]["rules"][0]["helpUri"].startswith("https://docs.example.com/rules#")
+    (project / "lockin-lint.toml").write_text('fail-on = "blockers"\n', encoding="utf-8")
+    code, _, err = run("check", ".")
+    assert code == 2 and "lockin-lint.toml:1: 'fail-on' must be" in err
