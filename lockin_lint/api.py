@@ -101,14 +101,18 @@ def _jobs(requested: int, files: int) -> int:
 
 def check_paths(paths: list[str], ruleset: RuleSet, settings: Settings | None = None,
                 cwd: Path | None = None, progress: Callable[[int, int], None] | None = None,
-                use_cache: bool = False) -> RunResult:
-    """Check every file under ``paths``. ``use_cache`` keeps per-file results between runs
-    (`project.result_cache`); the cross-file passes run again on them, so the result is the same."""
+                use_cache: bool = False, root: Path | None = None,
+                phase: Callable[[str], None] | None = None) -> RunResult:
+    """Check ``paths`` (relative to ``cwd``), reporting paths relative to ``root`` (default ``cwd``).
+
+    ``progress(done, total)`` is called during the file scan, ``phase(name)`` before each step after
+    it, so a front end can show that a long run is still working. ``use_cache`` keeps per-file results
+    between runs (`project.result_cache`); the cross-file passes run again on them (or are reused when
+    no file changed), so the result is the same."""
     settings = settings or Settings()
     found = discover(paths, cwd, settings.extend_exclude, settings.exclude, settings.force_exclude,
-                     settings.respect_gitignore)
-    run = RunResult(errors=list(found.errors))
-    cache = ResultCache.for_run(ruleset.fingerprint, settings, cwd or Path.cwd()) if use_cache else None
+                     settings.respect_gitignore, root)
+    cache = ResultCache.for_run(ruleset.fingerprint, settings, root or cwd or Path.cwd()) if use_cache else None
     total = len(found.files)
     slots: list[FileResult | None] = [None] * total
     todo: list[tuple[int, str, str, Stat | None]] = []
@@ -160,14 +164,29 @@ def check_paths(paths: list[str], ruleset: RuleSet, settings: Settings | None = 
     if progress is not None and total:
         progress(total, total)
     results = [result for result in slots if result is not None]
-    if any(result.facts is not None and result.facts.includes for result in results):  # the cross-file passes
-        from .project.includes import follow_includes
+    if any(result.facts is not None for result in results):  # the cross-file passes
+        if phase is not None:
+            phase("linking files across the project")
+        if any(result.facts is not None and result.facts.includes for result in results):
+            from .project.includes import follow_includes
 
-        results = follow_includes(results, dict(found.files), engine_for(ruleset, settings), _read)
-    if any(result.facts is not None for result in results):
+            results = follow_includes(results, dict(found.files), engine_for(ruleset, settings), _read)
         results = _linked(results, dict(found.files), ruleset, settings, cache, hashes)
     if cache is not None:
         cache.save()
+    return collect(results, settings, list(found.errors), ruleset)
+
+
+def check_source(name: str, data: bytes, ruleset: RuleSet, settings: Settings | None = None) -> RunResult:
+    """One in-memory file as a whole run (``check -``, ``--stdin-filename``): editors get the same
+    suppressions, per-file ignores and report shapes as a run over files."""
+    settings = settings or Settings()
+    return collect([check_bytes(name, data, ruleset, settings)], settings, [], ruleset)
+
+
+def collect(results: list[FileResult], settings: Settings, errors: list[FileError], ruleset: RuleSet) -> RunResult:
+    """Merge per-file results into one sorted run, ``per-file-ignores`` applied."""
+    run = RunResult(errors=errors)
     for result in results:
         run.files_scanned += 1
         run.files_skipped += result.skipped
@@ -178,7 +197,9 @@ def check_paths(paths: list[str], ruleset: RuleSet, settings: Settings | None = 
         run.errors.extend(result.errors)
         run.unused_suppressions.extend(result.unused_suppressions)
     if settings.per_file_ignores:
-        run.findings = [f for f in run.findings if not _ignored_for_file(f, settings.per_file_ignores)]
+        names = {entry.id: entry.name for entry in ruleset.catalog}
+        run.findings = [f for f in run.findings
+                        if not _ignored_for_file(f, names.get(f.rule_id, ""), settings.per_file_ignores)]
     run.findings.sort(key=lambda f: f.sort_key())
     run.suppressed.sort(key=lambda f: f.sort_key())
     run.errors.sort(key=lambda e: (e.path, e.message))
@@ -202,11 +223,12 @@ def _linked(results: list[FileResult], files: dict[str, str], ruleset: RuleSet, 
     return linked
 
 
-def _ignored_for_file(finding: Finding, table: tuple[tuple[str, tuple[str, ...]], ...]) -> bool:
-    """Config ``per-file-ignores``: a glob on the path (or the file name) and rule codes."""
+def _ignored_for_file(finding: Finding, rule_name: str, table: tuple[tuple[str, tuple[str, ...]], ...]) -> bool:
+    """Config ``per-file-ignores``: a glob on the path (or the file name) and rule codes (what
+    ``--select`` accepts: ids, id prefixes, categories and rule names)."""
     name = finding.path.rsplit("/", 1)[-1]
     for pattern, codes in table:
         if fnmatch.fnmatchcase(finding.path, pattern) or fnmatch.fnmatchcase(name, pattern):
-            if any(finding.rule_id.startswith(c) or finding.category == c for c in codes):
+            if any(finding.rule_id.startswith(c) or c in (finding.category, rule_name) for c in codes):
                 return True
     return False

@@ -214,6 +214,8 @@ class Rule:
     docs: str
     source: str
     min_torch: str | None = None
+    #: What SARIF viewers show as the alert's title; empty: derived from the message (`kb.titles`).
+    title: str = ""
 
     def info_for(self, symbol: str) -> SymbolInfo:
         """The target table for ``symbol``: its override when the rule has one."""
@@ -283,6 +285,8 @@ class UnusedSuppression:
     path: str
     line: int
     codes: tuple[str, ...]
+    #: As written: ``lockin: ignore`` or ``noqa`` (messages quote the comment the user wrote).
+    marker: str = "lockin: ignore"
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ except ModuleNotFoundError:  # a bare checkout: the package sits next to scripts
 from lockin_lint.output.text import describe_target  # noqa: E402
 from lockin_lint.model import TARGETS, Rule, TargetInfo  # noqa: E402
 from lockin_lint.kb.ruleset import load_rules  # noqa: E402
+from lockin_lint.kb.titles import rule_anchor  # noqa: E402
 
 HEADER = """\
 # Rules
@@ -57,7 +58,7 @@ def _row(label: str, targets: Mapping[str, TargetInfo]) -> str:
 
 def _anchor(rule: Rule) -> str:
     """GitHub's heading anchor for ``## ID name`` (ids and names are lower-case-able ASCII)."""
-    return f"{rule.id}-{rule.name}".lower()
+    return rule_anchor(rule)
 
 
 def _demoted(docs: str) -> str:

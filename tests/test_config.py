@@ -34,7 +34,7 @@ def test_pyproject_table_is_found_from_a_subdirectory(project: Path) -> None:
         '[project]\nname = "x"\n\n[tool.lockin-lint]\nselect = ["device-string"]\ntargets = ["ascend"]\n'
         'per-file-ignores = {"test_*.py" = ["LL2"]}\n', encoding="utf-8")
     proc = lockin("check", ".", "--format", "json", cwd=project / "src")
-    assert rule_ids(proc) == [("pkg/train.py", "LL200")]
+    assert rule_ids(proc) == [("src/pkg/train.py", "LL200")]  # relative to the project root, as from the top
     assert list(json.loads(proc.stdout)["findings"][0]["targets"]) == ["ascend"]
 
 
@@ -104,3 +104,25 @@ def test_gitignore_outside_a_repository_means_nothing(project: Path) -> None:
     (project / "src" / ".gitignore").write_text("*\n", encoding="utf-8")  # as a virtualenv writes
     proc = lockin("check", "src", "--format", "json", cwd=project)
     assert {path for path, _ in rule_ids(proc)} == {"src/pkg/train.py", "src/pkg/test_train.py"}
+
+
+def test_config_paths_mean_the_same_from_a_subdirectory(project: Path) -> None:
+    """Baseline, per-file-ignores and excludes resolve against the config file's directory, and
+    finding paths are relative to it, whatever the working directory."""
+    (project / "tests").mkdir()
+    (project / "tests" / "test_x.py").write_text(CODE, encoding="utf-8")
+    (project / "vendor").mkdir()
+    (project / "vendor" / "lib.py").write_text(CODE, encoding="utf-8")
+    (project / "empty.json").write_text('{"tool": "lockin-lint", "format": 1, "findings": []}', encoding="utf-8")
+    (project / "lockin-lint.toml").write_text(
+        'baseline = "lockin-baseline.json"\nper-file-ignores = {"tests/*" = ["LL1"]}\n'
+        'extend-exclude = ["vendor/lib.py"]\n', encoding="utf-8")
+    top = lockin("check", ".", "--format", "json", "--baseline", "empty.json", cwd=project)
+    assert {path for path, _ in rule_ids(top)} == {"src/pkg/train.py", "src/pkg/test_train.py", "tests/test_x.py"}
+    inside = lockin("check", "test_x.py", "--format", "json", "--baseline", "../empty.json", cwd=project / "tests")
+    assert rule_ids(inside) == [("tests/test_x.py", "LL200")]  # per-file-ignores still match "tests/*"
+    vendored = lockin("check", ".", "--format", "json", "--baseline", "../empty.json", cwd=project / "vendor")
+    assert rule_ids(vendored) == []  # the exclude is relative to the config, not to vendor/
+    assert lockin("check", ".", "--write-baseline", "lockin-baseline.json", cwd=project).returncode == 0
+    again = lockin("check", "test_x.py", "--format", "json", cwd=project / "tests")
+    assert rule_ids(again) == [] and again.returncode == 0  # the config's baseline, found and matching

@@ -129,21 +129,23 @@ def test_html_lists_the_first_findings_unless_asked_for_all(tmp_path: Path) -> N
 def test_progress_shows_on_a_terminal_after_a_moment(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import io
 
-    from lockin_lint import cli
+    from lockin_lint import cli_progress
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
             return True
 
-    clock = iter([100.0, 100.5, 102.0, 103.0])
-    monkeypatch.setattr(cli.time, "monotonic", lambda: next(clock))
+    clock = iter([100.0, 100.5, 102.0, 103.0, 104.0])
+    monkeypatch.setattr(cli_progress.time, "monotonic", lambda: next(clock))
     err = Terminal()
-    show = cli._progress(err)
-    assert show is not None
-    show(32, 64)  # half a second in: quiet
-    show(64, 64)
-    assert err.getvalue() == "\rscanning 64/64 files\n"
-    assert cli._progress(io.StringIO()) is None  # not a terminal: never
+    progress = cli_progress.progress_for(err)
+    assert progress is not None
+    progress.files(32, 64)  # half a second in: quiet
+    progress.files(64, 64)
+    assert err.getvalue() == "\rscanning 64/64 files (2.0 s)"
+    progress.done()  # the line is cleared for the summary
+    assert err.getvalue().endswith("\r" + " " * len("scanning 64/64 files (2.0 s)") + "\r")
+    assert cli_progress.progress_for(io.StringIO()) is None  # not a terminal: never
 
 
 def test_the_report_lists_the_operators_a_target_lacks(ruleset: RuleSet) -> None:

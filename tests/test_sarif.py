@@ -222,3 +222,42 @@ def test_two_thousand_findings_render_quickly(demo_run: RunResult, ruleset: Rule
     elapsed = time.perf_counter() - started
     assert len(json.loads(text)["runs"][0]["results"]) == 2000
     assert elapsed < 1.0, f"rendering 2,000 findings took {elapsed:.2f} s"
+
+
+def test_every_rule_has_a_real_title_and_a_link_to_its_docs(ruleset: RuleSet) -> None:
+    """GitHub shows ``shortDescription`` as every alert's title: no template holes (``<name>``,
+    ``{symbol}``); ``helpUri`` opens the rule's own section of docs/rules.md."""
+    page = (REPO / "docs" / "rules.md").read_text(encoding="utf-8")
+    anchors = {re.sub(r"[^a-z0-9 -]", "", h.lower()).replace(" ", "-") for h in re.findall(r"^## (.+)$", page, re.M)}
+    titles = {}
+    for rule in ruleset.rules:
+        descriptor = rule_descriptor(rule)
+        title = descriptor["shortDescription"]["text"]
+        assert "<" not in title and "{" not in title and title.strip() == title and title, (rule.id, title)
+        titles[rule.id] = title
+        uri = descriptor["helpUri"]
+        assert uri.startswith("https://github.com/lockin-lint/lockin-lint/blob/main/docs/rules.md#")
+        assert uri.rsplit("#", 1)[1] in anchors, rule.id
+    assert titles["LC1011"] == "CUDA Runtime API: Memory Management"
+    assert titles["LC3005"].startswith("cuBLAS / cuBLASLt API: ")
+    assert titles["LB200"] == "CUDA base image"
+    assert len(set(titles.values())) > 0.9 * len(titles)  # titles tell rules apart
+
+
+def test_docs_url_moves_the_help_links(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "t.py").write_text("import torch\ntorch.cuda.synchronize()\n", encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "lockin_lint", "check", ".", "--format", "sarif",
+                           "--docs-url", "https://docs.example.com/rules.html"], cwd=tmp_path,
+                          capture_output=True, text=True, check=False)
+    rules = json.loads(proc.stdout)["runs"][0]["tool"]["driver"]["rules"]
+    assert [r["helpUri"] for r in rules] == ["https://docs.example.com/rules.html#ll101-torch-cuda-device"]
+
+
+def test_the_repo_fixture_validates_with_every_kind_of_file(ruleset: RuleSet) -> None:
+    run = check_paths(["fixtures/repo", "fixtures/config", "fixtures/deps"], ruleset, cwd=REPO)
+    document = sarif(run, ruleset)
+    assert schema_errors(document) == []
+    assert {r["ruleId"][:2] for r in document["runs"][0]["results"]} >= {"LL", "LC", "LD", "LB"}

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .file_kinds import (C_CPP_SUFFIXES, CONFIG_NAMES, CUDA_SUFFIXES, DEPS_NAMES, NOTEBOOK_SUFFIXES, PYTHON_SUFFIXES,
-                         NameGlobs)
+                         NameGlobs, globs_regex)
 
 if TYPE_CHECKING:
     from ..model import FileResult
@@ -34,6 +34,12 @@ class Entry:
 
     def takes(self, path: str, suffix: str) -> bool:
         return suffix in self.suffixes or (self.names is not None and self.names.match(path))
+
+    @property
+    def patterns(self) -> tuple[str, ...]:
+        """The file-name globs `takes` accepts (``*.py``, ``requirements*.txt``), for tools that pick
+        files by name before calling us: the pre-commit hook's ``files`` regex."""
+        return tuple(f"*{suffix}" for suffix in sorted(self.suffixes)) + (self.names.patterns if self.names else ())
 
     def analyzer(self) -> Analyzer:
         if self._analyzer is None:
@@ -83,4 +89,10 @@ def is_source(shown: str) -> bool:
     return any(a.takes(posix, suffix) for a in ANALYZERS)
 
 
-__all__ = ["ANALYZERS", "SOURCE_SUFFIXES", "Entry", "analyzer_for", "analyzer_named", "is_source", "language_of"]
+def files_regex() -> str:
+    """Every file name some analyzer takes, as one regex (the pre-commit hook's ``files``)."""
+    return globs_regex(tuple(pattern for entry in ANALYZERS for pattern in entry.patterns))
+
+
+__all__ = ["ANALYZERS", "SOURCE_SUFFIXES", "Entry", "analyzer_for", "analyzer_named", "files_regex", "is_source",
+           "language_of"]

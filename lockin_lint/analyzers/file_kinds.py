@@ -43,3 +43,19 @@ CONFIG_NAMES = NameGlobs(("CMakeLists.txt", "*.cmake", "Makefile", "makefile", "
                           "Dockerfile.*", "*.Dockerfile", "*.dockerfile", "Containerfile", "Containerfile.*",
                           "docker-compose*.yml", "docker-compose*.yaml", "compose*.yml", "compose*.yaml",
                           ".github/workflows/*.yml", ".github/workflows/*.yaml", ".gitlab-ci.yml"))
+
+
+def _glob_regex(glob: str) -> str:
+    """One glob as a regex over a ``/``-separated path: ``*`` and ``?`` stay within one component."""
+    parts = []
+    for char in glob:
+        parts.append("[^/]*" if char == "*" else "[^/]" if char == "?" else re.escape(char))
+    return "".join(parts)
+
+
+def globs_regex(patterns: tuple[str, ...]) -> str:
+    """A regex that ``re.search`` matches against a relative path exactly when the path's name (or,
+    for a glob with a directory, its tail) matches one of ``patterns``: pre-commit's ``files`` syntax,
+    verbose (``(?x)``), one glob a line, so a diff of the hook file shows which kind of file changed."""
+    lines = "\n  | ".join(_glob_regex(p) for p in patterns)
+    return f"(?x)(^|/)(\n    {lines}\n)$"

@@ -19,7 +19,7 @@ from ..model import (FileError, FileFacts, FileResult, Finding, Location, Portab
 from .context import RunContext
 from .matching import LineMatch, RawMatch
 from .source import Decoded
-from .suppress import ALL, Suppressions, suppressions
+from .suppress import Suppressions, code_hits, suppressions
 
 _SPACES = re.compile(r"\s+")
 _UNKNOWN = TargetInfo("unknown")
@@ -60,7 +60,8 @@ def finish(run: RunContext, path: str, source: bytes, found: list[Finding], erro
     reported: list[Finding] = []
     hidden: list[Finding] = []
     for finding in _with_fingerprints(found):
-        comment = table.match(finding.line, finding.rule_id)
+        rule = run.rules_by_id.get(finding.rule_id)
+        comment = table.match(finding.line, finding.rule_id, (rule.name, rule.category) if rule else ())
         if comment is None:
             reported.append(finding)
         else:
@@ -130,18 +131,19 @@ def unused(run: RunContext, path: str, table: Suppressions,
     """Comments that hid nothing, at their line in the file (``line_map``: a notebook's .ipynb line).
 
     A comment naming only rules this run does not select (``--select LL710``, an ``ignore`` list)
-    is not reported: it may well hide something in a full run. Unknown codes still are.
+    is not reported: it may well hide something in a full run. Codes that name no rule still are.
     """
     found = table.unused()
     if not found:
         return ()
-    rules = run.rules_by_id
+    rules = run.rules_by_id.values()
 
-    def reportable(codes: frozenset[str]) -> bool:
-        return ALL in codes or any(code not in rules or run.selected(rules[code]) for code in codes)
+    def reportable(code: str) -> bool:
+        named = [r for r in rules if code_hits(code, r.id, (r.name, r.category))]
+        return not named or any(run.selected(r) for r in named)
 
-    return tuple(UnusedSuppression(path, line_map(c.line) if line_map else c.line, tuple(sorted(c.codes)))
-                 for c in found if reportable(c.codes))
+    return tuple(UnusedSuppression(path, line_map(c.line) if line_map else c.line, tuple(sorted(c.codes)), c.marker)
+                 for c in found if any(reportable(code) for code in c.codes))
 
 
 def _targets(run: RunContext, targets: Mapping[str, TargetInfo]) -> dict[str, TargetInfo]:

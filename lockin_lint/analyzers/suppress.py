@@ -1,10 +1,17 @@
 """Inline suppressions: ``# lockin: ignore[ID,...]`` (or ``//``) on the line, or alone on the line before.
 
 A bare ``lockin: ignore`` silences every rule there; ``lockin: ignore-file`` silences the whole file.
+Codes are what ``--select`` accepts (rule ids, id prefixes such as ``LL1``, rule names, categories),
+and Ruff users' ``# noqa: LL120`` works too (only its codes that look like ours count, so a
+``# noqa: E501`` beside it is neither a suppression nor "unused"; a bare ``# noqa`` is left to the
+tools it was written for).
+
 Markers are found with a regex over the bytes rather than by walking the syntax tree (the matcher never
 walks the whole tree); where the file was parsed, the caller passes ``comment_at`` so that a marker
-inside a string literal (a test's source text, a docstring) is not taken for a comment. Suppressions
-that hide nothing are reported (Ruff's RUF100), so stale ones do not pile up.
+inside a string literal (a test's source text, a docstring) is not taken for a comment. A marker is a
+whole word (``lockin: ignored - still to port`` is prose, not a suppression) and an ``ignore[`` without
+its ``]`` on the same line is no suppression at all, rather than one that swallows the lines after it.
+Suppressions that hide nothing are reported (Ruff's RUF100), so stale ones do not pile up.
 """
 
 from __future__ import annotations
@@ -13,33 +20,51 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
-_MARKER = re.compile(rb"(?:#|//)\s*lockin:\s*ignore(-file)?(?:\[([^\]]*)\])?")
+_MARKER = re.compile(
+    rb"(?:#|//)[ \t]*(?:lockin:[ \t]*ignore(?P<file>-file)?(?:\[(?P<codes>[^\]\n]*)\]|(?![\w\[-]))"
+    rb"|noqa:[ \t]*(?P<noqa>[\w-]+(?:[ \t]*,?[ \t]*[\w-]+)*))"
+)
+#: What a code of ours looks like in a ``noqa`` list (ids and id prefixes: ``LL120``, ``LC1``).
+_OUR_CODE = re.compile(r"^L[A-Z]\d*$")
 
 #: Sentinel meaning "all rules".
 ALL = "*"
 
 
-@dataclass
+@dataclass(slots=True)
 class Suppression:
     line: int
     codes: frozenset[str]
     #: A comment alone on its line covers the next line; one after code covers only its own line.
     standalone: bool = False
     used: bool = False
+    #: How the comment was spelled, for messages: ``lockin: ignore`` or ``noqa``.
+    marker: str = "lockin: ignore"
 
-    def covers(self, line: int) -> bool:
-        return line == self.line or (self.standalone and line == self.line + 1)
+
+def code_hits(code: str, rule_id: str, names: tuple[str, ...]) -> bool:
+    """Does one suppression code name this rule? The same test ``--select`` uses."""
+    return code == ALL or rule_id.startswith(code) or code in names
 
 
 @dataclass
 class Suppressions:
     comments: list[Suppression] = field(default_factory=list)
     whole_file: Suppression | None = None
+    #: Comments by each line they cover, so matching a finding is one lookup however many there are.
+    _by_line: dict[int, list[Suppression]] = field(default_factory=dict)
 
-    def match(self, line: int, rule_id: str) -> Suppression | None:
-        """The comment that hides a finding of ``rule_id`` on ``line``, marked as used."""
-        for comment in self.comments:
-            if comment.covers(line) and (ALL in comment.codes or rule_id in comment.codes):
+    def add(self, comment: Suppression) -> None:
+        self.comments.append(comment)
+        self._by_line.setdefault(comment.line, []).append(comment)
+        if comment.standalone:
+            self._by_line.setdefault(comment.line + 1, []).append(comment)
+
+    def match(self, line: int, rule_id: str, names: tuple[str, ...] = ()) -> Suppression | None:
+        """The comment that hides a finding of ``rule_id`` (also known by ``names``: its rule name and
+        category) on ``line``, marked as used."""
+        for comment in self._by_line.get(line, ()):
+            if any(code_hits(code, rule_id, names) for code in comment.codes):
                 comment.used = True
                 return comment
         if self.whole_file is not None:
@@ -57,18 +82,27 @@ class Suppressions:
 def suppressions(data: bytes, comment_at: Callable[[int], bool] | None = None) -> Suppressions:
     """The file's suppression comments; ``comment_at(offset)`` tells whether a marker is in a comment."""
     table = Suppressions()
-    if b"lockin:" not in data:
+    if b"lockin:" not in data and b"noqa:" not in data:
         return table
+    line, counted = 1, 0  # line numbers counted incrementally: one pass over the file, not one per marker
     for match in _MARKER.finditer(data):
         if comment_at is not None and not comment_at(match.start()):
             continue
-        line = data.count(b"\n", 0, match.start()) + 1
-        ids = match.group(2)
-        codes = {c.strip() for c in ids.decode("utf-8", "replace").split(",") if c.strip()} if ids else {ALL}
+        line += data.count(b"\n", counted, match.start())
+        counted = match.start()
         line_start = data.rfind(b"\n", 0, match.start()) + 1
-        entry = Suppression(line, frozenset(codes), standalone=not data[line_start : match.start()].strip())
-        if match.group(1):
+        standalone = not data[line_start : match.start()].strip()
+        if match.group("noqa") is not None:
+            listed = re.split(r"[\s,]+", match.group("noqa").decode("ascii", "replace"))
+            ours = frozenset(c for c in listed if _OUR_CODE.match(c))
+            if ours:
+                table.add(Suppression(line, ours, standalone=False, marker="noqa"))
+            continue
+        ids = match.group("codes")
+        codes = {c.strip() for c in ids.decode("utf-8", "replace").split(",") if c.strip()} if ids else {ALL}
+        entry = Suppression(line, frozenset(codes), standalone=standalone)
+        if match.group("file"):
             table.whole_file = table.whole_file or entry
         else:
-            table.comments.append(entry)
+            table.add(entry)
     return table

@@ -73,12 +73,17 @@ class CudaIndex:
     namespaces: set[str] = field(default_factory=set)
     #: Last components of scoped names, so a bare use after ``using namespace`` can be resolved.
     scoped_by_last: dict[str, list[str]] = field(default_factory=dict)
+    #: Exact names of rules left out of the selection: the catch-all patterns and namespace
+    #: prefixes must not report what a more specific rule claims (``--ignore`` must ignore).
+    unselected: frozenset[str] = frozenset()
 
     def lookup_scoped(self, name: str) -> tuple[Rule, str] | None:
         """The rule for ``a::b::c`` or its longest namespace prefix, and the symbol it names."""
         rule = self.scoped.get(name)
         if rule is not None:
             return rule, name
+        if name in self.unselected:
+            return None
         parts = name.split("::")
         for size in range(len(parts) - 1, 0, -1):
             prefix = "::".join(parts[:size])
@@ -91,6 +96,8 @@ class CudaIndex:
         rule = self.includes.get(path)
         if rule is not None:
             return rule, path
+        if path in self.unselected:
+            return None
         parts = path.split("/")
         for size in range(len(parts) - 1, 0, -1):
             prefix = "/".join(parts[:size]) + "/"
@@ -103,6 +110,8 @@ class CudaIndex:
         rule = self.identifiers.get(name)
         if rule is not None:
             return rule, name
+        if name in self.unselected:
+            return None
         for pattern, rule in self.patterns:
             if pattern.fullmatch(name):
                 return rule, name
@@ -180,8 +189,10 @@ def build_cuda_index(ruleset: RuleSet, select: tuple[str, ...] = (), ignore: tup
     names: list[str] = []
     has_device_names = False
     pattern_regexes: list[re.Pattern[bytes]] = []
+    unselected: set[str] = set()
     for rule in ruleset.for_language("cuda"):
         if not selected(rule, select, ignore):
+            unselected.update((*rule.match.identifiers, *rule.match.scoped, *rule.match.includes))
             continue
         m = rule.match
         for name in m.identifiers:
@@ -223,6 +234,7 @@ def build_cuda_index(ruleset: RuleSet, select: tuple[str, ...] = (), ignore: tup
         index.namespaces.update("::".join(parts[:size]) for size in range(1, len(parts) + (name in index.scoped_prefixes)))
         hit_words.update((parts[-1], _namespace_token(name)))
     index.hit_words = frozenset(w.encode() for w in hit_words)
+    index.unselected = frozenset(unselected - set(index.identifiers) - set(index.scoped) - set(index.includes))
     if index.patterns:
         index.catch_all = re.compile("|".join(f"(?:{p.pattern})" for p, _ in index.patterns).encode())
     family, words = _name_tokens(names)

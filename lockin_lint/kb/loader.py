@@ -133,6 +133,7 @@ def _build_rule(raw: dict[str, Any], source: str) -> Rule:
         docs=raw["docs"].strip(),
         source=source,
         min_torch=raw.get("min_torch"),
+        title=raw.get("title", ""),
     )
 
 

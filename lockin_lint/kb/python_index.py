@@ -83,6 +83,11 @@ class PythonIndex:
     name_parts: frozenset[str] = frozenset()
     #: Module paths below which some qualified name or prefix is indexed (for star imports).
     members_by_module: dict[str, list[str]] = field(default_factory=dict)
+    #: Qualified names and prefixes of rules left out of the selection. A catch-all prefix
+    #: (``torch.cuda``) must not report what a more specific rule claims: ``--ignore LL101`` means
+    #: "do not report these calls", not "report them under LL110".
+    unselected_qualified: frozenset[str] = frozenset()
+    unselected_prefixes: frozenset[str] = frozenset()
 
     def lookup_qualified(self, dotted: str) -> tuple[Rule, str] | None:
         """The rule for ``dotted`` or its longest indexed prefix, and the symbol it names."""
@@ -92,10 +97,14 @@ class PythonIndex:
             rule = self.qualified.get(name)
             if rule is not None:
                 return rule, name
+            if name in self.unselected_qualified:
+                return None
             if size < len(parts):
                 rule = self.prefixes.get(name)
                 if rule is not None:
                     return rule, ".".join(parts[: size + 1])
+                if name in self.unselected_prefixes:
+                    return None
         return None
 
     def lookup_import(self, module: str) -> tuple[Rule, str] | None:
@@ -150,8 +159,12 @@ def build_python_index(
     tokens: set[str] = set()
     string_tokens: set[str] = set()
     roots: set[str] = set()
+    unselected_qualified: set[str] = set()
+    unselected_prefixes: set[str] = set()
     for rule in ruleset.for_language("python"):
         if not (selected(rule, select, ignore) or rule.id in also):
+            unselected_qualified.update(rule.match.qualified)
+            unselected_prefixes.update(rule.match.prefixes)
             continue
         m = rule.match
         for name in m.qualified:
@@ -175,6 +188,8 @@ def build_python_index(
         if module:
             index.members_by_module.setdefault(module, []).append(member)
     index.import_roots = frozenset(roots)
+    index.unselected_qualified = frozenset(unselected_qualified - set(index.qualified))
+    index.unselected_prefixes = frozenset(unselected_prefixes - set(index.prefixes))
     index.name_parts = frozenset(
         part
         for name in (*index.qualified, *index.prefixes, *index.imports, *index.methods, *index.attributes)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ..model import RunResult
+from .concise import render_concise
 from .context import OutputContext
 from .github import render_github
 from .json_format import render_json
@@ -15,6 +16,7 @@ Formatter = Callable[[RunResult, OutputContext], str]
 
 FORMATTERS: dict[str, Formatter] = {
     "text": render_text,
+    "concise": render_concise,
     "json": render_json,
     "sarif": render_sarif,
     "github": render_github,

@@ -189,3 +189,23 @@ def render_report_markdown(report: dict[str, Any]) -> str:
 
 def render_report_json(report: dict[str, Any]) -> str:
     return json.dumps(report, indent=1, ensure_ascii=False) + "\n"
+
+
+#: Findings an HTML report lists by default: enough to browse, few enough to stay small on big repositories
+#: (every finding is in ``--format json``; ``report --all-findings`` lists them all in the page).
+DEFAULT_HTML_FINDINGS = 500
+
+
+def render_report_html(report: dict[str, Any], all_findings: bool = False) -> str:
+    from .html_report import render_html  # only an HTML report needs it
+
+    return render_html(report, findings_limit=None if all_findings else DEFAULT_HTML_FINDINGS)
+
+
+#: ``lockin-lint report --format``: name -> renderer.
+REPORT_FORMATS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "text": render_report_text,
+    "markdown": render_report_markdown,
+    "json": render_report_json,
+    "html": render_report_html,
+}

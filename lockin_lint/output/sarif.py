@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 from urllib.parse import quote
 
+from ..kb.titles import help_uri, rule_title
 from ..model import FileError, Finding, Rule, RunResult, targets_dict
 from .context import OutputContext
 from .text import target_line
@@ -67,7 +68,7 @@ def render_sarif(run: RunResult, ctx: OutputContext) -> str:
         from ..kb.ruleset import load_rules
 
         rules = load_rules()
-    return render_sarif_with_rules(run, ctx, rules)
+    return render_sarif_with_rules(run, ctx, rules, root=ctx.root)
 
 
 def render_sarif_with_rules(run: RunResult, ctx: OutputContext, rules: Mapping[str, Rule] | Any,
@@ -80,7 +81,7 @@ def render_sarif_with_rules(run: RunResult, ctx: OutputContext, rules: Mapping[s
     by_id = _rules_by_id(rules)
     hidden = list(getattr(run, "suppressed", None) or ())
     findings = sorted([*run.findings, *hidden], key=lambda f: f.sort_key())
-    descriptors, index = _descriptors(findings, by_id)
+    descriptors, index = _descriptors(findings, by_id, getattr(ctx, "docs_url", None))
     sarif_run: dict[str, Any] = {
         "tool": {"driver": {
             "name": TOOL_NAME,
@@ -117,26 +118,30 @@ def _rules_by_id(rules: Mapping[str, Rule] | Any) -> Mapping[str, Rule]:
     return {rule.id: rule for rule in rules}
 
 
-def _descriptors(findings: Iterable[Finding], rules: Mapping[str, Rule]) -> tuple[list[dict[str, Any]], dict[str, int]]:
+def _descriptors(findings: Iterable[Finding], rules: Mapping[str, Rule],
+                 docs_url: str | None = None) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """Descriptors of the rules used, in id order, and each id's ``ruleIndex``."""
     used: dict[str, Finding] = {}
     for finding in findings:
         used.setdefault(finding.rule_id, finding)
     ids = sorted(used)
-    descriptors = [rule_descriptor(rules[i]) if i in rules else _fallback_descriptor(used[i]) for i in ids]
+    descriptors = [rule_descriptor(rules[i], docs_url) if i in rules else _fallback_descriptor(used[i]) for i in ids]
     return descriptors, {rule_id: position for position, rule_id in enumerate(ids)}
 
 
-def rule_descriptor(rule: Rule) -> dict[str, Any]:
-    """A ``reportingDescriptor`` in the shape GitHub code scanning displays."""
+def rule_descriptor(rule: Rule, docs_url: str | None = None) -> dict[str, Any]:
+    """A ``reportingDescriptor`` in the shape GitHub code scanning displays: the title of every alert
+    (``shortDescription``, a real title, never a template), the docs, and a link to the rule's section
+    of ``docs/rules.md`` (``helpUri``, under ``docs_url`` when the docs live elsewhere)."""
     sections = doc_sections(rule.docs)
-    short = short_description(rule.message)
+    short = rule_title(rule)
     return {
         "id": rule.id,
         "name": rule.name,
         "shortDescription": {"text": short},
         "fullDescription": {"text": sections.get("What it does") or _plain(rule.docs) or short},
         "help": {"text": _plain(rule.docs) or short, "markdown": rule.docs.strip() or short},
+        "helpUri": help_uri(rule, docs_url),
         "defaultConfiguration": {"level": LEVELS.get(rule.severity, "warning")},
         "properties": {
             "tags": [rule.category, *rule.languages, "cuda-lock-in"],
@@ -164,12 +169,6 @@ def rule_precision(rule: Rule) -> str:
     if rule.id in CATCH_ALL_RULES or rule.match.patterns or rule.match.prefixes:
         return "medium"
     return "high"
-
-
-def short_description(message: str) -> str:
-    """The rule's message with its ``{symbol}`` placeholder left generic, capitalised."""
-    text = message.replace("`{symbol}`", "`<name>`").replace("{symbol}", "<name>")
-    return text[:1].upper() + text[1:]
 
 
 def doc_sections(docs: str) -> dict[str, str]:

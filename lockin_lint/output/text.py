@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Mapping
 
 from ..model import Finding, RunResult, TargetInfo
+from .concise import finding_line
 from .context import OutputContext
 
 
@@ -21,8 +22,7 @@ def target_line(targets: Mapping[str, TargetInfo]) -> str:
 
 
 def format_finding(finding: Finding) -> str:
-    where = f" (cell {finding.cell}, line {finding.cell_line})" if finding.cell is not None else ""
-    lines = [f"{finding.path}:{finding.line}:{finding.column}: {finding.rule_id} {finding.message}{where}"]
+    lines = [finding_line(finding)]
     lines.append("    " + target_line(finding.targets))
     if finding.portable is not None:
         since = f" (torch>={finding.portable.min_torch})" if finding.portable.min_torch else ""
@@ -35,12 +35,20 @@ def render_text(run: RunResult, ctx: OutputContext) -> str:
 
 
 def summary_line(run: RunResult) -> str:
-    """The stderr summary, in the shape of Fixit's and Ruff's."""
+    """The stderr summary, in the shape of Fixit's and Ruff's, and what the baseline and suppression
+    comments hid (a clean run that hides 500 findings should say so)."""
     files = len({f.path for f in run.findings})
     parsed = run.files_scanned - run.files_skipped
+    by_baseline = sum(1 for f in run.suppressed if f.suppression == "baseline")
+    by_comments = len(run.suppressed) - by_baseline
+    hidden = ""
+    if run.suppressed:
+        parts = [f"{by_baseline} by the baseline"] if by_baseline else []
+        parts += [f"{by_comments} by suppression comments"] if by_comments else []
+        hidden = f"; {len(run.suppressed)} hidden ({', '.join(parts)})"
     return (
         f"{run.files_scanned} files checked ({parsed} parsed, {run.files_skipped} skipped by prefilter), "
-        f"{len(run.findings)} findings in {files} files, {len(run.errors)} errors"
+        f"{len(run.findings)} findings in {files} files, {len(run.errors)} errors{hidden}"
     )
 
 

@@ -3,15 +3,17 @@
 Entries are line-independent fingerprints (rule, path, normalised code line, symbol, occurrence
 index), so moving code or inserting lines above it keeps it hidden, while one more occurrence of the
 same call gets a fresh occurrence index and is reported. The file is sorted, indented JSON so that
-updating it gives a readable diff.
+updating it gives a readable diff. Entries whose lock-in is gone are reported as stale, and
+``--prune-baseline`` drops them without accepting anything new.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
-from ..model import Finding
+from ..model import Finding, RunResult
 
 FORMAT = 1
 
@@ -21,10 +23,13 @@ class BaselineError(Exception):
 
 
 def write_baseline(path: Path, findings: list[Finding]) -> int:
-    entries = sorted(
-        ({"path": f.path, "rule_id": f.rule_id, "symbol": f.symbol, "fingerprint": f.fingerprint} for f in findings),
-        key=lambda e: (e["path"], e["rule_id"], e["symbol"], e["fingerprint"]),
-    )
+    entries = [{"path": f.path, "rule_id": f.rule_id, "symbol": f.symbol, "fingerprint": f.fingerprint}
+               for f in findings]
+    return _dump(path, entries)
+
+
+def _dump(path: Path, entries: list[dict[str, str]]) -> int:
+    entries = sorted(entries, key=lambda e: (e["path"], e["rule_id"], e["symbol"], e["fingerprint"]))
     document = {"tool": "lockin-lint", "format": FORMAT, "findings": entries}
     try:
         temp = path.with_name(path.name + ".tmp")
@@ -36,6 +41,11 @@ def write_baseline(path: Path, findings: list[Finding]) -> int:
 
 
 def load_baseline(path: Path) -> set[str]:
+    return {e["fingerprint"] for e in load_entries(path)}
+
+
+def load_entries(path: Path) -> list[dict[str, str]]:
+    """The baseline's entries (``path``, ``rule_id``, ``symbol``, ``fingerprint``)."""
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -48,4 +58,32 @@ def load_baseline(path: Path) -> set[str]:
         document.get("findings"), list
     ):
         raise BaselineError(f"{path}: not a lockin-lint baseline (format {FORMAT})")
-    return {e["fingerprint"] for e in document["findings"] if isinstance(e, dict) and "fingerprint" in e}
+    return [{key: str(e.get(key, "")) for key in ("path", "rule_id", "symbol", "fingerprint")}
+            for e in document["findings"] if isinstance(e, dict) and "fingerprint" in e]
+
+
+def apply_baseline(run: RunResult, entries: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Move the run's findings the baseline lists to ``run.suppressed``; return its stale entries.
+
+    An entry is stale when its file was checked in this run and no finding (reported or hidden by a
+    comment) has its fingerprint any more: the lock-in was removed, and the entry would otherwise
+    silently accept it again if it came back. Entries of files outside the run (pre-commit checks
+    only the staged files) are not judged.
+    """
+    known = {e["fingerprint"] for e in entries}
+    kept = []
+    for finding in run.findings:
+        if finding.fingerprint in known:
+            run.suppressed.append(replace(finding, suppression="baseline"))
+        else:
+            kept.append(finding)
+    run.findings = kept
+    run.suppressed.sort(key=lambda f: f.sort_key())
+    present = {f.fingerprint for f in run.suppressed}
+    return [e for e in entries if e["path"] in run.file_lines and e["fingerprint"] not in present]
+
+
+def prune_baseline(path: Path, entries: list[dict[str, str]], stale: list[dict[str, str]]) -> int:
+    """Rewrite the baseline without its stale entries (new findings are not added); the count kept."""
+    gone = {id(e) for e in stale}
+    return _dump(path, [e for e in entries if id(e) not in gone])

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from ..model import CATEGORIES, STATUSES, TARGETS
+from ..model import CATEGORIES, SEVERITIES, STATUSES, TARGETS
 from ..score.effort import (DEFAULT_CATEGORY_FACTOR, DEFAULT_GOOD_MAX_HOURS, DEFAULT_LINES_PER_HOUR,
                             DEFAULT_STATUS_HOURS, EffortModel)
 from ..score.ranges import DEFAULT_COSTS
@@ -47,6 +47,9 @@ class Config:
     respect_gitignore: bool = True
     effort: EffortModel = field(default_factory=EffortModel)
     scopes: ScopeRules = field(default_factory=ScopeRules)
+    fail_on: str | None = None
+    min_severity: str | None = None
+    docs_url: str | None = None
 
 
 def _strings(value: Any) -> bool:
@@ -81,6 +84,9 @@ KEYS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "torch-version": (lambda v: isinstance(v, str) and bool(_VERSION.match(v)), "a version such as \"2.6\""),
     "fail-under": (_fail_under, "a table of target = score between 0 and 100"),
     "respect-gitignore": (lambda v: isinstance(v, bool), "true or false"),
+    "fail-on": (lambda v: v in ("any", "not-native"), '"any" or "not-native"'),
+    "min-severity": (lambda v: v in SEVERITIES, f"one of {', '.join(SEVERITIES)}"),
+    "docs-url": (lambda v: isinstance(v, str) and v.startswith(("https://", "http://")), "an http(s) URL"),
     "effort-hours": (lambda v: _numbers(v, STATUSES, 0.0), f"a table of status = hours >= 0 ({', '.join(STATUSES)})"),
     "category-factor": (lambda v: _numbers(v, CATEGORIES, 0.0), "a table of category = factor >= 0"),
     "lines-per-hour": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0, "a number > 0"),
@@ -182,6 +188,9 @@ def load_config(path: Path) -> Config:
         torch_version=table.get("torch-version"),
         fail_under={k: float(v) for k, v in table.get("fail-under", {}).items()},
         respect_gitignore=table.get("respect-gitignore", True),
+        fail_on=table.get("fail-on"),
+        min_severity=table.get("min-severity"),
+        docs_url=table.get("docs-url"),
         effort=_effort(table),
         scopes=ScopeRules(tests=tuple(table.get("tests", ScopeRules.tests)),
                           vendored=tuple(table.get("vendored", ScopeRules.vendored))),

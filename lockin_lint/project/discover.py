@@ -41,21 +41,27 @@ def display_path(path: Path, cwd: Path) -> str:
 
 def discover(paths: list[str], cwd: Path | None = None, extend_exclude: tuple[str, ...] = (),
              exclude: tuple[str, ...] | None = None, force_exclude: bool = False,
-             respect_gitignore: bool = True) -> Discovery:
+             respect_gitignore: bool = True, root: Path | None = None) -> Discovery:
     """Files to check, sorted by display path.
 
-    ``exclude`` replaces the default directory excludes, ``extend_exclude`` adds to them; both are
-    globs over names and relative paths. Files named explicitly are checked whatever they are, as
-    Ruff does, unless ``force_exclude`` (pre-commit names every staged file).
+    ``paths`` are relative to ``cwd``; display paths are relative to ``root`` (the project root: the
+    configuration file's directory), so that a run from a subdirectory reports, excludes and
+    fingerprints every file the same way as a run from the top. ``exclude`` replaces the default
+    directory excludes, ``extend_exclude`` adds to them; both are globs over names and display paths.
+    Files named explicitly are checked whatever they are, as Ruff does, unless ``force_exclude``
+    (pre-commit names every staged file).
     """
-    base = cwd or Path.cwd()
+    cwd = cwd or Path.cwd()
+    base = Path(os.path.abspath(root)) if root is not None else cwd
     walker = _Walker(_Excluder(extend_exclude), DEFAULT_EXCLUDES if exclude is None else frozenset(), exclude or (),
                      respect_gitignore)
     for raw in paths:
         path = Path(raw)
-        absolute = path if path.is_absolute() else base / path
+        absolute = path if path.is_absolute() else cwd / path
+        if root is not None:
+            absolute = Path(os.path.abspath(absolute))  # '..' resolved lexically: symlinks stay as named
         shown = display_path(absolute, base)
-        if path.is_symlink() and not path.exists():
+        if absolute.is_symlink() and not absolute.exists():
             walker.errors.append(FileError(shown, "broken symlink or symlink loop"))
         elif not os.path.lexists(absolute):
             walker.errors.append(FileError(shown, "no such file or directory"))
