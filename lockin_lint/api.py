@@ -18,7 +18,9 @@ from .project.discover import discover
 from .engine import Engine
 from .project.includes import follow_includes
 from .project.linker import link_extensions
+from .limits import LimitError, read_regular
 from .model import FileError, FileResult, Finding, RunResult, Settings
+from .project.workers import cpu_count, die_with_parent
 from .kb.ruleset import RuleSet
 
 #: Below this many files a process pool costs more than it saves.
@@ -46,23 +48,26 @@ def check_bytes(path: str, data: bytes, ruleset: RuleSet, settings: Settings | N
 
 def check_file(engine: Engine, shown: str, path: str) -> FileResult:
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
+        data = read_regular(path)
     except OSError as exc:
         return FileResult(shown, errors=(FileError(shown, f"cannot read: {exc.strerror or exc}"),))
+    except LimitError as exc:  # a file over the size cap is skipped with the reason, not read
+        return FileResult(shown, errors=(FileError(shown, str(exc), partial=True),), skipped=True)
     return engine.check(shown, data)
 
 
 def _read(path: str) -> bytes | None:
+    """An included requirements file: a regular file under the size cap (a FIFO would block, and
+    ``-r /dev/zero`` would never end), else None (reported as unreadable)."""
     try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except OSError:
+        return read_regular(path)
+    except (OSError, LimitError):
         return None
 
 
-def _init_worker(ruleset: RuleSet, settings: Settings) -> None:
+def _init_worker(ruleset: RuleSet, settings: Settings, parent: int) -> None:
     global _worker_engine
+    die_with_parent(parent)
     _worker_engine = Engine(ruleset, settings)
 
 
@@ -72,9 +77,11 @@ def _check_chunk(chunk: list[tuple[str, str]]) -> list[FileResult]:
 
 
 def _jobs(requested: int, files: int) -> int:
+    """Workers for ``files`` files: never more than there are chunks of work to hand out."""
+    chunks = max(1, -(-files // _CHUNK))
     if requested > 0:
-        return requested
-    return 1 if files < POOL_THRESHOLD else max(1, os.cpu_count() or 1)
+        return min(requested, chunks)
+    return 1 if files < POOL_THRESHOLD else min(cpu_count(), chunks)
 
 
 def check_paths(paths: list[str], ruleset: RuleSet, settings: Settings | None = None,
@@ -95,7 +102,8 @@ def check_paths(paths: list[str], ruleset: RuleSet, settings: Settings | None = 
     else:
         chunks = [found.files[i : i + _CHUNK] for i in range(0, total, _CHUNK)]
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-        with ProcessPoolExecutor(jobs, multiprocessing.get_context(method), _init_worker, (ruleset, settings)) as pool:
+        with ProcessPoolExecutor(jobs, multiprocessing.get_context(method), _init_worker,
+                                 (ruleset, settings, os.getpid())) as pool:
             for chunk in pool.map(_check_chunk, chunks):
                 results.extend(chunk)
                 if progress is not None:

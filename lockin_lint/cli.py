@@ -8,6 +8,9 @@ configuration or rule-file errors. Every error is one line on stderr, never a tr
 from __future__ import annotations
 
 import argparse
+import errno
+import io
+import os
 import sys
 import time
 from dataclasses import replace
@@ -18,11 +21,13 @@ from . import __version__
 from .api import check_paths
 from .project.baseline import BaselineError, load_baseline, write_baseline
 from .project.config import Config, ConfigError, find_config, load_config
+from .project.workers import bounded_jobs
 from .model import TARGETS, Rule, RunResult, Settings, TargetInfo
 from .output import FORMATTERS, OutputContext
 from .output.report_formats import render_report_json, render_report_markdown, render_report_text
-from .output.text import describe_target, render_statistics, summary_line
+from .output.text import describe_target, one_line, render_statistics, summary_line
 from .score.report import build_report
+from .kb.python_index import selects
 from .kb.ruleset import RuleError, RuleSet, load_rules
 from .score.effort import EffortModel, summarize
 
@@ -109,7 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="also skip directories/files whose name or path matches (repeatable)")
     scan.add_argument("--force-exclude", action="store_true", help="apply excludes to files named explicitly")
     scan.add_argument("--no-respect-gitignore", action="store_true", help="also check files .gitignore ignores")
-    scan.add_argument("--jobs", type=int, default=0, help="worker processes (0: automatic)")
+    scan.add_argument("--jobs", type=int, default=0, help="worker processes (0: automatic; at most the CPU count)")
+    scan.add_argument("--force-jobs", action="store_true", help="allow --jobs above the CPU count")
 
     check = sub.add_parser("check", parents=[rules_opt, scan], help="lint paths for CUDA lock-in")
     check.add_argument("--format", choices=sorted(FORMATTERS), default="text")
@@ -151,9 +157,8 @@ def _settings(args: argparse.Namespace, config: Config, ruleset: RuleSet) -> Set
     select = args.select if args.select is not None else config.select
     select = (*select, *config.extend_select, *args.extend_select) if select else ()
     ignore = args.ignore if args.ignore is not None else config.ignore
-    known = {r.id for r in ruleset.rules} | {r.category for r in ruleset.rules} | {r.name for r in ruleset.rules}
     for code in (*select, *ignore, *(c for _, codes in config.per_file_ignores for c in codes)):
-        if not any(k.startswith(code) for k in known):
+        if not any(selects(rule, code) for rule in ruleset.rules):
             raise UsageError(f"select/ignore: {code!r} matches no rule id, prefix, name or category")
     exclude = tuple(args.exclude) if args.exclude is not None else config.exclude
     return Settings(
@@ -161,7 +166,7 @@ def _settings(args: argparse.Namespace, config: Config, ruleset: RuleSet) -> Set
         select=tuple(select),
         ignore=tuple(ignore),
         torch_version=args.torch_version or config.torch_version,
-        jobs=args.jobs,
+        jobs=bounded_jobs(args.jobs, args.force_jobs),
         extend_exclude=(*config.extend_exclude, *args.extend_exclude),
         exclude=exclude,
         per_file_ignores=config.per_file_ignores,
@@ -200,7 +205,7 @@ def _prepare(args: argparse.Namespace) -> tuple[Config, RuleSet, Settings]:
 
 def _report_errors(run: RunResult, err: TextIO) -> None:
     for error in run.errors:
-        err.write(f"{'warning' if error.partial else 'error'}: {error.path}: {error.message}\n")
+        err.write(f"{'warning' if error.partial else 'error'}: {one_line(error.path)}: {one_line(error.message)}\n")
 
 
 def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -225,7 +230,7 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         _report_errors(run, err)
         for unused in run.unused_suppressions:
             codes = "" if unused.codes == ("*",) else f"[{','.join(unused.codes)}]"
-            err.write(f"warning: {unused.path}:{unused.line}: unused suppression `lockin: ignore{codes}`\n")
+            err.write(f"warning: {one_line(unused.path)}:{unused.line}: unused suppression `lockin: ignore{codes}`\n")
         err.write(summary_line(run) + "\n")
     failed_bars = _failed_bars(run, settings, args.fail_under if args.fail_under is not None else config.fail_under,
                                config.effort)
@@ -246,7 +251,7 @@ def _report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     else:
         out.write(text)
     _report_errors(run, err)
-    return EXIT_CLEAN
+    return EXIT_FINDINGS if any(not error.partial for error in run.errors) else EXIT_CLEAN
 
 
 def _progress(err: TextIO):  # type: ignore[no-untyped-def]
@@ -320,17 +325,20 @@ def _explain(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
-    out = out or sys.stdout
-    err = err or sys.stderr
+    out = out or sys.stdout or _ClosedOutput()  # Python sets sys.stdout to None when fd 1 is closed
+    err = err or sys.stderr or io.StringIO()
     try:
         args = build_parser().parse_args(argv)
         if args.command == "check":
-            return _check(args, out, err)
-        if args.command == "report":
-            return _report(args, out, err)
-        if args.command == "rules":
-            return _rules(args, out)
-        return _explain(args, out)
+            code = _check(args, out, err)
+        elif args.command == "report":
+            code = _report(args, out, err)
+        elif args.command == "rules":
+            code = _rules(args, out)
+        else:
+            code = _explain(args, out)
+        out.flush()  # a full disk or a closed stdout shows here, as an error, not at interpreter exit
+        return code
     except UsageError as exc:
         err.write(f"lockin-lint: error: {exc}\n")
     except RuleError as exc:
@@ -343,5 +351,27 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         err.write("lockin-lint: interrupted\n")
         return 130
     except BrokenPipeError:
+        _discard_output(out)
         return EXIT_CLEAN
+    except OSError as exc:  # writing the report: stdout on a full disk, or closed
+        _discard_output(out)
+        err.write(f"lockin-lint: error: cannot write the output: {exc.strerror or exc}\n")
     return EXIT_ERROR
+
+
+class _ClosedOutput(io.StringIO):
+    """Stands for a closed stdout: the report cannot be written, which is an error (exit 2)."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "stdout is closed")
+
+
+def _discard_output(out: TextIO) -> None:
+    """Point a stdout that failed at /dev/null, so that Python's own flush at exit does not print a
+    second error (the recipe of Python's documentation for SIGPIPE)."""
+    if out is not sys.stdout:
+        return
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass

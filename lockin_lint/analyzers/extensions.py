@@ -163,19 +163,26 @@ def setup_requirements(root: ts.Node) -> list[tuple[str, ts.Node]]:
     return found
 
 
-def _strings_below(node: ts.Node | None, followed: frozenset[str] = frozenset()) -> list[tuple[str, ts.Node]]:
+#: How deep `_strings_below` looks into nested literals (real ``setup.py`` lists nest 2 or 3 deep;
+#: the bound keeps a hostile one from exhausting the stack).
+_MAX_LITERAL_DEPTH = 50
+
+
+def _strings_below(node: ts.Node | None, followed: frozenset[str] = frozenset(),
+                   depth: int = 0) -> list[tuple[str, ts.Node]]:
     """String values in a list/tuple, or in a dict's values (``extras_require``), in source order;
     a name is followed to what it is assigned (once: ``reqs = reqs + [...]`` ends)."""
-    if node is None:
+    if node is None or depth > _MAX_LITERAL_DEPTH:
         return []
+    depth += 1
     if node.type == "string":
         value = _string_value(node)
         return [(value, node)] if value is not None else []
     if node.type == "pair":
-        return _strings_below(node.child_by_field_name("value"), followed)
+        return _strings_below(node.child_by_field_name("value"), followed, depth)
     if node.type == "identifier" and _text(node) not in followed:
         name = _text(node)
-        return [item for value in _assigned_values(node, name) for item in _strings_below(value, followed | {name})]
+        return [item for value in _assigned_values(node, name) for item in _strings_below(value, followed | {name}, depth)]
     if node.type in ("list", "tuple", "dictionary", "parenthesized_expression", "binary_operator"):
-        return [item for child in node.named_children for item in _strings_below(child, followed)]
+        return [item for child in node.named_children for item in _strings_below(child, followed, depth)]
     return []

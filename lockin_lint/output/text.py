@@ -20,9 +20,19 @@ def target_line(targets: Mapping[str, TargetInfo]) -> str:
     return " | ".join(f"{name}: {describe_target(info)}" for name, info in targets.items())
 
 
+#: Control characters as escapes (``\\n``, ``\\x1b``): a file name may hold any of them, and one
+#: finding must stay one line (and must not drive the terminal).
+_CONTROL = {code: repr(chr(code))[1:-1] for code in (*range(32), 127)}
+
+
+def one_line(path: str) -> str:
+    """A path as text output shows it: control characters escaped."""
+    return path.translate(_CONTROL)
+
+
 def format_finding(finding: Finding) -> str:
     where = f" (cell {finding.cell}, line {finding.cell_line})" if finding.cell is not None else ""
-    lines = [f"{finding.path}:{finding.line}:{finding.column}: {finding.rule_id} {finding.message}{where}"]
+    lines = [f"{one_line(finding.path)}:{finding.line}:{finding.column}: {finding.rule_id} {finding.message}{where}"]
     lines.append("    " + target_line(finding.targets))
     if finding.portable is not None:
         since = f" (torch>={finding.portable.min_torch})" if finding.portable.min_torch else ""

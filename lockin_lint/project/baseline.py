@@ -11,9 +11,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..limits import LimitError, load_json, read_regular
 from ..model import Finding
+from .atomic import WriteError, write_atomic
 
 FORMAT = 1
+#: A baseline holds ~150 bytes per finding: this is room for about 400,000 of them.
+MAX_BASELINE_BYTES = 64 * 1024 * 1024
 
 
 class BaselineError(Exception):
@@ -27,20 +31,20 @@ def write_baseline(path: Path, findings: list[Finding]) -> int:
     )
     document = {"tool": "lockin-lint", "format": FORMAT, "findings": entries}
     try:
-        temp = path.with_name(path.name + ".tmp")
-        temp.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-        temp.replace(path)
-    except OSError as exc:
-        raise BaselineError(f"{path}: cannot write baseline: {exc.strerror}") from None
+        write_atomic(path, json.dumps(document, indent=2) + "\n")
+    except WriteError as exc:
+        raise BaselineError(f"{path}: cannot write baseline: {exc}") from None
     return len(entries)
 
 
 def load_baseline(path: Path) -> set[str]:
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = load_json(read_regular(path, MAX_BASELINE_BYTES).decode("utf-8"), "baseline JSON")
     except FileNotFoundError:
         raise BaselineError(f"{path}: baseline file not found (create it with --write-baseline)") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
+        raise BaselineError(f"{path}: cannot read baseline: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, LimitError) as exc:
         raise BaselineError(f"{path}: cannot read baseline: {exc}") from None
     except json.JSONDecodeError as exc:
         raise BaselineError(f"{path}:{exc.lineno}: invalid baseline JSON: {exc.msg}") from None
@@ -48,4 +52,5 @@ def load_baseline(path: Path) -> set[str]:
         document.get("findings"), list
     ):
         raise BaselineError(f"{path}: not a lockin-lint baseline (format {FORMAT})")
-    return {e["fingerprint"] for e in document["findings"] if isinstance(e, dict) and "fingerprint" in e}
+    entries = document["findings"]
+    return {e["fingerprint"] for e in entries if isinstance(e, dict) and isinstance(e.get("fingerprint"), str)}
