@@ -94,6 +94,19 @@ def test_baseline_entries_with_non_string_fingerprints(project: Path, monkeypatc
     assert code == 1 and "LL101" in out
 
 
+@pytest.mark.parametrize(("name", "content", "flags", "expected"), [
+    ("b.json", '{"findings": ' + "[" * 100_000 + "]" * 100_000 + "}", ["--baseline", "b.json"],
+     "baseline error: b.json: cannot read baseline: baseline JSON is nested too deeply"),
+    ("lockin-lint.toml", "x = " + "[" * 5000 + "]" * 5000 + "\n", ["--config", "lockin-lint.toml"],
+     "config error: lockin-lint.toml: TOML is nested too deeply"),
+])
+def test_deeply_nested_baselines_and_configs(project: Path, monkeypatch: pytest.MonkeyPatch, name: str, content: str,
+                                             flags: list[str], expected: str) -> None:
+    (project / name).write_text(content)
+    code, _, err = _cli(["check", "ok.py", *flags], project, monkeypatch)
+    assert code == 2 and err == f"lockin-lint: {expected}\n"
+
+
 @pytest.mark.parametrize("flag", ["--baseline", "--rules"])
 def test_a_fifo_as_baseline_or_rules_is_refused_not_waited_on(project: Path, monkeypatch: pytest.MonkeyPatch,
                                                              flag: str) -> None:

@@ -9,7 +9,6 @@ it when its parent dies (Linux ``PR_SET_PDEATHSIG``), with a watcher thread as t
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import signal
 import threading
@@ -37,7 +36,7 @@ def bounded_jobs(requested: int, force: bool = False) -> int:
 def die_with_parent(parent: int) -> None:
     """Called in each worker as it starts: end this process when ``parent`` goes away."""
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+        libc = ctypes.CDLL(None, use_errno=True)  # the process's own symbols, libc's included
         if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
             if os.getppid() != parent:  # the parent died before the request was made
                 os._exit(1)
