@@ -16,7 +16,6 @@ import hashlib
 import hmac
 import os
 import pickle
-import secrets
 import stat
 import tempfile
 from pathlib import Path
@@ -55,6 +54,8 @@ def _secret(directory: Path, create: bool) -> bytes | None:
 
 
 def _new_secret(path: Path) -> bytes | None:
+    import secrets  # only the first run makes a key
+
     key = secrets.token_bytes(_KEY_BYTES)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)

@@ -8,7 +8,6 @@ it when its parent dies (Linux ``PR_SET_PDEATHSIG``), with a watcher thread as t
 
 from __future__ import annotations
 
-import ctypes
 import os
 import signal
 import threading
@@ -35,6 +34,8 @@ def bounded_jobs(requested: int, force: bool = False) -> int:
 
 def die_with_parent(parent: int) -> None:
     """Called in each worker as it starts: end this process when ``parent`` goes away."""
+    import ctypes  # only workers need it; start-up stays without it
+
     try:
         libc = ctypes.CDLL(None, use_errno=True)  # the process's own symbols, libc's included
         if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
