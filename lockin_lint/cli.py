@@ -15,7 +15,7 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Mapping, Sequence, TextIO
+from typing import Mapping, Sequence, TextIO, cast
 
 from . import __version__
 from .api import check_paths
@@ -325,7 +325,8 @@ def _explain(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
-    out = out or sys.stdout or _ClosedOutput()  # Python sets sys.stdout to None when fd 1 is closed
+    stdout: TextIO = out or sys.stdout or _ClosedOutput()  # sys.stdout is None when fd 1 is closed
+    out = cast(TextIO, _Output(stdout))
     err = err or sys.stderr or io.StringIO()
     try:
         args = build_parser().parse_args(argv)
@@ -351,12 +352,46 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         err.write("lockin-lint: interrupted\n")
         return 130
     except BrokenPipeError:
-        _discard_output(out)
+        _discard_output(stdout)
         return EXIT_CLEAN
-    except OSError as exc:  # writing the report: stdout on a full disk, or closed
-        _discard_output(out)
-        err.write(f"lockin-lint: error: cannot write the output: {exc.strerror or exc}\n")
+    except _OutputError as exc:  # stdout on a full disk, or closed
+        _discard_output(stdout)
+        err.write(f"lockin-lint: error: cannot write the output: {exc}\n")
+    except OSError as exc:  # a path the run had to look at (a name too long, say)
+        where = f"{exc.filename}: " if exc.filename else ""
+        err.write(f"lockin-lint: error: {where}{exc.strerror or exc}\n")
     return EXIT_ERROR
+
+
+class _OutputError(Exception):
+    """Writing the report to stdout failed (the message is the system's reason)."""
+
+
+class _Output(io.TextIOBase):
+    """stdout, with its write errors told apart from every other OSError of a run (a closed pipe
+    stays a BrokenPipeError: ``| head`` is not an error)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self.stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise _OutputError(exc.strerror or str(exc)) from None
+
+    def flush(self) -> None:
+        try:
+            self.stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise _OutputError(exc.strerror or str(exc)) from None
+
+    def isatty(self) -> bool:
+        return self.stream.isatty()
 
 
 class _ClosedOutput(io.StringIO):

@@ -10,6 +10,7 @@ imports nothing from the package: every stage may use it (see docs/reliability.m
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import stat
@@ -44,7 +45,10 @@ def read_regular(path: str | os.PathLike[str], limit: int = MAX_FILE_BYTES) -> b
     refused before it is read; the size is checked on the open handle (no race with a swap) and the
     read itself is bounded. Raises OSError (with ``strerror``) or LimitError.
     """
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except ValueError:  # a NUL byte in the name (a configured path can hold one): no such file
+        raise OSError(errno.EINVAL, "invalid file name (it holds a NUL byte)") from None
     with os.fdopen(fd, "rb") as handle:
         info = os.fstat(handle.fileno())
         if not stat.S_ISREG(info.st_mode):

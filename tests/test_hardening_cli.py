@@ -107,6 +107,20 @@ def test_deeply_nested_baselines_and_configs(project: Path, monkeypatch: pytest.
     assert code == 2 and err == f"lockin-lint: {expected}\n"
 
 
+@pytest.mark.parametrize("config", ['baseline = "a\\u0000b"\n'])
+def test_a_configured_path_with_a_nul_byte(project: Path, monkeypatch: pytest.MonkeyPatch, config: str) -> None:
+    (project / "lockin-lint.toml").write_text(config)
+    code, _, err = _cli(["check", "ok.py"], project, monkeypatch)
+    assert code == 2 and "invalid file name (it holds a NUL byte)" in err
+    code, _, err = _cli(["check", "ok.py", "--write-baseline", "out.json"], project, monkeypatch)
+    assert code == 0
+
+
+def test_write_atomic_refuses_a_nul_byte(tmp_path: Path) -> None:
+    with pytest.raises(WriteError, match="NUL byte"):
+        write_atomic(tmp_path / "a\0b", "x")
+
+
 @pytest.mark.parametrize("flag", ["--baseline", "--rules"])
 def test_a_fifo_as_baseline_or_rules_is_refused_not_waited_on(project: Path, monkeypatch: pytest.MonkeyPatch,
                                                              flag: str) -> None:
@@ -209,6 +223,12 @@ def test_stdout_on_a_full_disk_is_an_error_not_a_traceback(project: Path) -> Non
                               stderr=subprocess.PIPE, text=True, timeout=120)
     assert done.returncode == 2 and "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
     assert "cannot write the output: No space left on device" in done.stderr
+
+
+def test_other_system_errors_name_the_path_and_are_not_called_output_errors(project: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    code, _, err = _cli(["check", "a" * 5000], project, monkeypatch)
+    assert code == 2 and err.endswith("a: File name too long\n") and "output" not in err
 
 
 def test_closed_stdout_is_an_error(project: Path) -> None:

@@ -23,6 +23,8 @@ class WriteError(Exception):
 
 def write_atomic(path: Path, text: str) -> None:
     """Replace ``path``'s content with ``text`` (UTF-8) atomically; raises WriteError."""
+    if "\0" in str(path):
+        raise WriteError("invalid file name (it holds a NUL byte)")
     target = Path(os.path.realpath(path))  # through symlinks, to the file they name
     try:
         info = os.stat(target)
