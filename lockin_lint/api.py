@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from .project.discover import discover
+from .limits import LimitError, read_regular
 from .model import FileError, FileResult, Finding, RunResult, Settings
+from .project.workers import cpu_count, die_with_parent
 from .kb.ruleset import RuleSet
 from .project.result_cache import ResultCache, Stat, digest, file_stat
 
@@ -47,18 +49,20 @@ def check_bytes(path: str, data: bytes, ruleset: RuleSet, settings: Settings | N
 
 def check_file(engine: Engine, shown: str, path: str) -> FileResult:
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
+        data = read_regular(path)
     except OSError as exc:
         return FileResult(shown, errors=(FileError(shown, f"cannot read: {exc.strerror or exc}"),))
+    except LimitError as exc:  # a file over the size cap is skipped with the reason, not read
+        return FileResult(shown, errors=(FileError(shown, str(exc), partial=True),), skipped=True)
     return engine.check(shown, data)
 
 
 def _read(path: str) -> bytes | None:
+    """An included requirements file: a regular file under the size cap (a FIFO would block, and
+    ``-r /dev/zero`` would never end), else None (reported as unreadable)."""
     try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except OSError:
+        return read_regular(path)
+    except (OSError, LimitError):
         return None
 
 
@@ -67,20 +71,22 @@ def _check_unless_unchanged(engine: Callable[[], Engine], shown: str, path: str,
     """The file's result and content hash; no result when the content hashes to ``known_hash`` (the
     result cache has it), so an unchanged file with a new mtime is read but never parsed."""
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
+        data = read_regular(path)
     except OSError as exc:
         return FileResult(shown, errors=(FileError(shown, f"cannot read: {exc.strerror or exc}"),)), ""
+    except LimitError as exc:  # a file over the size cap is skipped with the reason, not read
+        return FileResult(shown, errors=(FileError(shown, str(exc), partial=True),), skipped=True), ""
     content_hash = digest(data)
     if known_hash == content_hash:
         return None, content_hash
     return engine().check(shown, data), content_hash
 
 
-def _init_worker(ruleset: RuleSet, settings: Settings) -> None:
+def _init_worker(ruleset: RuleSet, settings: Settings, parent: int) -> None:
     from .engine import Engine
 
     global _worker_engine
+    die_with_parent(parent)
     _worker_engine = Engine(ruleset, settings)
 
 
@@ -94,9 +100,11 @@ def _check_chunk(chunk: list[tuple[str, str, str | None]]) -> list[tuple[FileRes
 
 
 def _jobs(requested: int, files: int) -> int:
+    """Workers for ``files`` files: never more than there are chunks of work to hand out."""
+    chunks = max(1, -(-files // _CHUNK))
     if requested > 0:
-        return requested
-    return 1 if files < POOL_THRESHOLD else max(1, os.cpu_count() or 1)
+        return min(requested, chunks)
+    return 1 if files < POOL_THRESHOLD else min(cpu_count(), chunks)
 
 
 def check_paths(paths: list[str], ruleset: RuleSet, settings: Settings | None = None,
@@ -153,7 +161,8 @@ def check_paths(paths: list[str], ruleset: RuleSet, settings: Settings | None = 
 
         chunks = [todo[i : i + _CHUNK] for i in range(0, len(todo), _CHUNK)]
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-        with ProcessPoolExecutor(jobs, multiprocessing.get_context(method), _init_worker, (ruleset, settings)) as pool:
+        with ProcessPoolExecutor(jobs, multiprocessing.get_context(method), _init_worker,
+                                 (ruleset, settings, os.getpid())) as pool:
             work = [[(shown, path, known(shown)) for _, shown, path, _ in chunk] for chunk in chunks]
             for chunk, checked in zip(chunks, pool.map(_check_chunk, work)):
                 for item, (result, content_hash) in zip(chunk, checked):

@@ -10,9 +10,12 @@ its gates in ``cli_check``.
 from __future__ import annotations
 
 import argparse
+import errno
+import io
+import os
 import sys
 from pathlib import Path
-from typing import BinaryIO, Mapping, Sequence, TextIO
+from typing import BinaryIO, Mapping, Sequence, TextIO, cast
 
 from .cli_args import UsageError, build_parser
 from .cli_check import run_check
@@ -53,7 +56,7 @@ def _report(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryIO 
         else REPORT_FORMATS[args.format](document)
     emit(args, text, out, progress)
     report_errors(run, err)
-    return EXIT_CLEAN
+    return EXIT_FINDINGS if any(not error.partial for error in run.errors) else EXIT_CLEAN
 
 
 def _rules(args: argparse.Namespace, out: TextIO) -> int:
@@ -106,17 +109,21 @@ def _explain(args: argparse.Namespace, out: TextIO) -> int:
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None,
          stdin: BinaryIO | None = None) -> int:
-    out = out or sys.stdout
-    err = err or sys.stderr
+    stdout: TextIO = out or sys.stdout or _ClosedOutput()  # sys.stdout is None when fd 1 is closed
+    out = cast(TextIO, _Output(stdout))
+    err = err or sys.stderr or io.StringIO()
     try:
         args = build_parser().parse_args(argv)
         if args.command == "check":
-            return run_check(args, out, err, stdin)
-        if args.command == "report":
-            return _report(args, out, err, stdin)
-        if args.command == "rules":
-            return _rules(args, out)
-        return _explain(args, out)
+            code = run_check(args, out, err, stdin)
+        elif args.command == "report":
+            code = _report(args, out, err, stdin)
+        elif args.command == "rules":
+            code = _rules(args, out)
+        else:
+            code = _explain(args, out)
+        out.flush()  # a full disk or a closed stdout shows here, as an error, not at interpreter exit
+        return code
     except UsageError as exc:
         err.write(f"lockin-lint: error: {exc}\n")
     except RuleError as exc:
@@ -129,5 +136,61 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         err.write("lockin-lint: interrupted\n")
         return 130
     except BrokenPipeError:
+        _discard_output(stdout)
         return EXIT_CLEAN
+    except _OutputError as exc:  # stdout on a full disk, or closed
+        _discard_output(stdout)
+        err.write(f"lockin-lint: error: cannot write the output: {exc}\n")
+    except OSError as exc:  # a path the run had to look at (a name too long, say)
+        where = f"{exc.filename}: " if exc.filename else ""
+        err.write(f"lockin-lint: error: {where}{exc.strerror or exc}\n")
     return EXIT_ERROR
+
+
+class _OutputError(Exception):
+    """Writing the report to stdout failed (the message is the system's reason)."""
+
+
+class _Output(io.TextIOBase):
+    """stdout, with its write errors told apart from every other OSError of a run (a closed pipe
+    stays a BrokenPipeError: ``| head`` is not an error)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self.stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise _OutputError(exc.strerror or str(exc)) from None
+
+    def flush(self) -> None:
+        try:
+            self.stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise _OutputError(exc.strerror or str(exc)) from None
+
+    def isatty(self) -> bool:
+        return self.stream.isatty()
+
+
+class _ClosedOutput(io.StringIO):
+    """Stands for a closed stdout: the report cannot be written, which is an error (exit 2)."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "stdout is closed")
+
+
+def _discard_output(out: TextIO) -> None:
+    """Point a stdout that failed at /dev/null, so that Python's own flush at exit does not print a
+    second error (the recipe of Python's documentation for SIGPIPE)."""
+    if out is not sys.stdout:
+        return
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass

@@ -122,7 +122,8 @@ def _scan_options() -> argparse.ArgumentParser:
                       help="also skip directories/files whose name or path matches (repeatable)")
     scan.add_argument("--force-exclude", action="store_true", help="apply excludes to files named explicitly")
     scan.add_argument("--no-respect-gitignore", action="store_true", help="also check files .gitignore ignores")
-    scan.add_argument("--jobs", type=int, default=0, help="worker processes (0: automatic)")
+    scan.add_argument("--jobs", type=int, default=0, help="worker processes (0: automatic; at most the CPU count)")
+    scan.add_argument("--force-jobs", action="store_true", help="allow --jobs above the CPU count")
     scan.add_argument("--stdin-filename", metavar="NAME",
                       help="read the source from stdin and report it as NAME (its directory finds the config)")
     return scan

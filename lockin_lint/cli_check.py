@@ -15,6 +15,7 @@ from typing import BinaryIO, TextIO
 from . import __version__
 from .cli_args import UsageError
 from .cli_progress import progress_for
+from .output.concise import one_line
 from .cli_run import emit, filter_severity, prepare, project_root, report_errors, scan, write_file
 from .model import Finding, RunResult, Settings
 from .output import FORMATTERS, OutputContext
@@ -53,7 +54,7 @@ def run_check(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryI
             codes = "" if unused.codes == ("*",) else f"[{','.join(unused.codes)}]"
             if unused.marker == "noqa":
                 codes = f": {', '.join(unused.codes)}"
-            err.write(f"warning: {unused.path}:{unused.line}: unused suppression `{unused.marker}{codes}`\n")
+            err.write(f"warning: {one_line(unused.path)}:{unused.line}: unused suppression `{unused.marker}{codes}`\n")
         if stale:
             err.write(f"warning: {stale} stale baseline entries (their findings are gone); "
                       "--prune-baseline removes them\n")

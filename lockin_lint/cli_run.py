@@ -19,7 +19,9 @@ from .cli_progress import Progress
 from .kb.ruleset import RuleSet, load_rules
 from .model import SEVERITIES, TARGETS, RunResult, Settings
 from .project.config import Config, ConfigError, find_config, load_config
+from .output.concise import one_line
 from .project.discover import display_path
+from .project.workers import bounded_jobs
 
 #: The name a source read from stdin gets when ``--stdin-filename`` does not give one (Ruff's too).
 STDIN = "-"
@@ -52,8 +54,11 @@ def project_root(config: Config) -> Path | None:
 
 
 def _check_codes(codes: tuple[str, ...], known: set[str], origin: str) -> None:
+    """A code names a rule by id or id prefix, or by its whole name or category (``device`` is no
+    category: it selects nothing, so it is an error, as in Ruff)."""
+    ids = {k for k in known if k[:2].isalpha() and k[:2].isupper() and k[2:].isdigit()}
     for code in codes:
-        if not any(k.startswith(code) for k in known):
+        if not (code in known or any(k.startswith(code) for k in ids)):
             raise UsageError(f"{origin}: {code!r} matches no rule id, prefix, name or category")
 
 
@@ -77,7 +82,7 @@ def merged_settings(args: argparse.Namespace, config: Config, ruleset: RuleSet) 
         select=tuple(select),
         ignore=tuple(ignore),
         torch_version=args.torch_version or config.torch_version,
-        jobs=args.jobs,
+        jobs=bounded_jobs(args.jobs, args.force_jobs),
         extend_exclude=(*config.extend_exclude, *args.extend_exclude),
         exclude=exclude,
         per_file_ignores=config.per_file_ignores,
@@ -135,4 +140,4 @@ def write_file(path: str, text: str, flag: str) -> None:
 
 def report_errors(run: RunResult, err: TextIO) -> None:
     for error in run.errors:
-        err.write(f"{'warning' if error.partial else 'error'}: {error.path}: {error.message}\n")
+        err.write(f"{'warning' if error.partial else 'error'}: {one_line(error.path)}: {one_line(error.message)}\n")

@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING
 
 from .analyzers import analyzer_for
 from .analyzers.context import FileContext, RunContext
-from .analyzers.source import BINARY_FILE, is_binary
+from .analyzers.source import BINARY_FILE, is_binary, normalize_bytes
 from .kb.python_index import PythonIndex
 from .kb.ruleset import RuleSet
+from .limits import MAX_FILE_BYTES, LimitError, too_big
 from .model import FileError, FileResult, Rule, Settings
 
 if TYPE_CHECKING:
@@ -37,11 +38,21 @@ class Engine:
         which is how the tests prove the prefilter never hides a finding. ``links`` (from the
         cross-file pass, `linker`) adds calls into the run's own CUDA extensions; ``requirements``
         reads the file as a pip requirements file whatever its name (a ``-r`` include)."""
+        if len(data) > MAX_FILE_BYTES:
+            return FileResult(path, errors=(FileError(path, too_big(len(data)), partial=True),), skipped=True)
+        data = normalize_bytes(data)
         lines = line_count(data)
         if is_binary(data):
             return FileResult(path, errors=(FileError(path, BINARY_FILE),), lines=lines)
         kind = "requirements.txt" if requirements else path
-        return analyzer_for(kind).check(path, data, FileContext(self.run, lines, prefilter, links, kind))
+        try:
+            return analyzer_for(kind).check(path, data, FileContext(self.run, lines, prefilter, links, kind))
+        except (RecursionError, LimitError) as exc:
+            message = "nested too deeply to analyse" if isinstance(exc, RecursionError) else str(exc)
+            return FileResult(path, errors=(FileError(path, message),), lines=lines)
+        except Exception as exc:  # noqa: BLE001 - one odd file must not stop the run (docs/reliability.md)
+            return FileResult(path, errors=(FileError(path, f"internal error, please report: "
+                                                           f"{type(exc).__name__}: {exc}"),), lines=lines)
 
     @property
     def python(self) -> PythonIndex:

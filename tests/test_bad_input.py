@@ -12,6 +12,7 @@ import pytest
 
 from lockin_lint.api import check_bytes, check_paths
 from lockin_lint.kb.ruleset import RuleSet
+from lockin_lint.limits import read_regular
 
 CUDA_LINE = b"import torch\ntorch.cuda.synchronize()\n"
 
@@ -59,12 +60,12 @@ def test_paths_that_cannot_be_read(ruleset: RuleSet, tmp_path: Path, monkeypatch
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "up").symlink_to(tmp_path, target_is_directory=True)  # a directory loop
     os.mkfifo(tmp_path / "pipe.py")
-    def guarded_open(path: str, mode: str = "r", *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+    def guarded_read(path: str) -> bytes:
         if str(path).endswith("locked.py"):  # tests run as root in CI, where chmod 000 does not stop reads
             raise PermissionError(13, "Permission denied")
-        return open(path, mode, *args, **kwargs)  # type: ignore[call-overload]
+        return read_regular(path)
 
-    monkeypatch.setattr("lockin_lint.api.open", guarded_open, raising=False)
+    monkeypatch.setattr("lockin_lint.api.read_regular", guarded_read)
     run = _run([".", "missing.py"], ruleset, tmp_path)
     errors = {(e.path, e.message) for e in run.errors}
     assert errors == {

@@ -76,3 +76,47 @@ def test_a_python_only_run_never_loads_the_c_cpp_rules(tmp_path: Path, cache_dir
         runs[name] = done
     assert "heavy False" in runs["a.py"].stderr and "LL101" in runs["a.py"].stdout
     assert "heavy True" in runs["k.cu"].stderr and "LC7000" in runs["k.cu"].stdout
+
+
+class _Planted:
+    """Unpickling this writes a marker file: proof that a planted entry's code ran."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (Path(self.marker).write_text, ("ran",))
+
+
+def test_a_planted_entry_is_never_unpickled(tmp_path: Path, cache_dir: Path) -> None:
+    import pickle
+
+    rules = write_rules(tmp_path / "rules", rule_yaml("LL901", "{qualified: [a.b]}"))
+    expected = load_rules(rules)
+    entries = sorted(cache_dir.glob("rules-*.pickle"))
+    marker = tmp_path / "marker"
+    for planted in (pickle.dumps(_Planted(str(marker))), b"\0" * 32 + pickle.dumps(_Planted(str(marker)))):
+        for entry in entries:  # the rules apart from C/C++, and the C/C++ rules
+            entry.write_bytes(planted)
+        assert load_rules(rules) == expected
+    assert not marker.exists()
+
+
+def test_the_signing_key_is_private_and_a_foreign_one_disables_the_cache(tmp_path: Path, cache_dir: Path) -> None:
+    import os
+    import stat
+
+    rules = write_rules(tmp_path / "rules", rule_yaml("LL901", "{qualified: [a.b]}"))
+    expected = load_rules(rules)
+    key = cache_dir / ".key"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    key.chmod(0o644)  # readable by others: anyone could sign entries, so nothing is trusted
+    from lockin_lint.kb import cache
+
+    entry = sorted(cache_dir.glob("rules-*.pickle"))[0]
+    assert cache.load(entry.name[len("rules-"):-len(".pickle")]) is None
+    assert load_rules(rules) == expected  # rebuilt, not an error
+    key.unlink()
+    key.symlink_to(tmp_path / "elsewhere")
+    assert cache.load(entry.name[len("rules-"):-len(".pickle")]) is None
+    assert os.path.islink(key)

@@ -11,6 +11,7 @@ import fnmatch
 import re
 from dataclasses import dataclass
 
+from .source import text_lines
 from .matching import LineMatch
 from ..model import Rule
 
@@ -36,7 +37,7 @@ def match_lines(path: str, text: str, rules: list[LineRule]) -> list[LineMatch]:
     found: list[LineMatch] = []
     if not chosen:
         return found
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text_lines(text), start=1):
         if line.lstrip().startswith("#"):
             continue
         for rule in chosen:

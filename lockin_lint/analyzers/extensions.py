@@ -69,6 +69,7 @@ def _calls_of(node: ts.Node, name: str) -> list[ts.Node]:
 def extension_builds(matches: list[RawMatch]) -> tuple[ExtensionBuild, ...]:
     """The extensions a Python file builds, from its matched ``CUDAExtension``/``load`` calls."""
     builds = []
+    index: Assignments = {}
     for call in _build_calls(matches):
         args = call.child_by_field_name("arguments")
         if args is None:
@@ -81,24 +82,24 @@ def extension_builds(matches: list[RawMatch]) -> tuple[ExtensionBuild, ...]:
         if not name and positional:
             name = _string_value(positional[0]) or ""
         sources = []
-        stack = list(args.named_children)
+        stack = list(reversed(args.named_children))  # next item last: pop() is O(1), pop(0) was O(n)
         followed: set[str] = set()
         while stack:
-            item = stack.pop(0)
+            item = stack.pop()
             value = _string_value(item)
             if value is not None and value.endswith(SOURCE_SUFFIXES):
                 sources.append(value)
             elif item.type == "identifier":  # ``sources=SRCS`` with ``SRCS = [...]`` / ``glob(...)`` above
                 if _text(item) not in followed:
                     followed.add(_text(item))
-                    stack[:0] = _assigned_values(call, _text(item))
+                    stack.extend(reversed(_assigned_values(call, _text(item), index)))
             elif item.type == "attribute":  # ``os.path.join``: a name, not a value to follow
                 continue
             elif item.type == "keyword_argument":  # ``sources=[...]``: the value, not the keyword's name
                 value_node = item.child_by_field_name("value")
-                stack[:0] = [value_node] if value_node is not None else []
+                stack.extend([value_node] if value_node is not None else [])
             elif item.type != "string":
-                stack[:0] = item.named_children
+                stack.extend(reversed(item.named_children))
         holder = call.parent
         variable = None
         if holder is not None and holder.type == "assignment" and holder.child_by_field_name("right") == call:
@@ -110,28 +111,42 @@ def extension_builds(matches: list[RawMatch]) -> tuple[ExtensionBuild, ...]:
     return tuple(builds)
 
 
-def _assigned_values(node: ts.Node, name: str) -> list[ts.Node]:
+#: Per scope (by tree-sitter node id), each name's assigned values in source order: built once per
+#: scope, so following N names costs one walk of the module, not N.
+Assignments = dict[int, dict[str, list[ts.Node]]]
+
+
+def _assigned_values(node: ts.Node, name: str, index: Assignments | None = None) -> list[ts.Node]:
     """What ``name = ...`` / ``name += ...`` assigns in the functions around ``node`` and at module
     level (inside ``if``/``for``/``try`` blocks too, not in nested functions): a build script's
     ``sources = glob(...) + [...]`` in ``get_extensions()`` or at the top of ``setup.py``."""
+    index = {} if index is None else index
     values: list[ts.Node] = []
     scope = node.parent
     while scope is not None:
         if scope.type in ("function_definition", "module"):
-            body = scope.child_by_field_name("body") if scope.type == "function_definition" else scope
-            stack = list(body.named_children) if body is not None else []
-            while stack:
-                item = stack.pop(0)
-                if item.type in ("function_definition", "class_definition", "decorated_definition"):
-                    continue
-                if item.type in ("assignment", "augmented_assignment"):
-                    left, right = item.child_by_field_name("left"), item.child_by_field_name("right")
-                    if left is not None and left.type == "identifier" and _text(left) == name and right is not None:
-                        values.append(right)
-                    continue
-                stack[:0] = item.named_children
+            if scope.id not in index:
+                index[scope.id] = _scope_assignments(scope)
+            values += index[scope.id].get(name, [])
         scope = scope.parent
     return values
+
+
+def _scope_assignments(scope: ts.Node) -> dict[str, list[ts.Node]]:
+    body = scope.child_by_field_name("body") if scope.type == "function_definition" else scope
+    found: dict[str, list[ts.Node]] = {}
+    stack = list(reversed(body.named_children)) if body is not None else []  # pop() from the end: O(1)
+    while stack:
+        item = stack.pop()
+        if item.type in ("function_definition", "class_definition", "decorated_definition"):
+            continue
+        if item.type in ("assignment", "augmented_assignment"):
+            left, right = item.child_by_field_name("left"), item.child_by_field_name("right")
+            if left is not None and left.type == "identifier" and right is not None:
+                found.setdefault(_text(left), []).append(right)
+            continue
+        stack.extend(reversed(item.named_children))
+    return found
 
 
 # -- Python: setup.py requirements ----------------------------------------------------------------
@@ -163,19 +178,26 @@ def setup_requirements(root: ts.Node) -> list[tuple[str, ts.Node]]:
     return found
 
 
-def _strings_below(node: ts.Node | None, followed: frozenset[str] = frozenset()) -> list[tuple[str, ts.Node]]:
+#: How deep `_strings_below` looks into nested literals (real ``setup.py`` lists nest 2 or 3 deep;
+#: the bound keeps a hostile one from exhausting the stack).
+_MAX_LITERAL_DEPTH = 50
+
+
+def _strings_below(node: ts.Node | None, followed: frozenset[str] = frozenset(),
+                   depth: int = 0) -> list[tuple[str, ts.Node]]:
     """String values in a list/tuple, or in a dict's values (``extras_require``), in source order;
     a name is followed to what it is assigned (once: ``reqs = reqs + [...]`` ends)."""
-    if node is None:
+    if node is None or depth > _MAX_LITERAL_DEPTH:
         return []
+    depth += 1
     if node.type == "string":
         value = _string_value(node)
         return [(value, node)] if value is not None else []
     if node.type == "pair":
-        return _strings_below(node.child_by_field_name("value"), followed)
+        return _strings_below(node.child_by_field_name("value"), followed, depth)
     if node.type == "identifier" and _text(node) not in followed:
         name = _text(node)
-        return [item for value in _assigned_values(node, name) for item in _strings_below(value, followed | {name})]
+        return [item for value in _assigned_values(node, name) for item in _strings_below(value, followed | {name}, depth)]
     if node.type in ("list", "tuple", "dictionary", "parenthesized_expression", "binary_operator"):
-        return [item for child in node.named_children for item in _strings_below(child, followed)]
+        return [item for child in node.named_children for item in _strings_below(child, followed, depth)]
     return []

@@ -18,7 +18,7 @@ from ..model import (FileError, FileFacts, FileResult, Finding, Location, Portab
                      UnusedSuppression)
 from .context import RunContext
 from .matching import LineMatch, RawMatch
-from .source import Decoded
+from .source import Decoded, text_lines
 from .suppress import Suppressions, code_hits, suppressions
 
 _SPACES = re.compile(r"\s+")
@@ -99,7 +99,7 @@ def node_findings(run: RunContext, path: str, source: bytes, raw: list[RawMatch]
 
 
 def line_findings(run: RunContext, path: str, text: str, matches: list[LineMatch]) -> list[Finding]:
-    lines = text.splitlines()
+    lines = text_lines(text)
     return [make_finding(run, path, m.rule, m.symbol, (m.line, m.column, m.line, m.end_column), lines[m.line - 1])
             for m in matches]
 

@@ -19,6 +19,8 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidSdistFilename, InvalidWheelFilename, parse_sdist_filename, parse_wheel_filename
 
 from .matching import LineMatch
+from .source import text_lines
+from ..limits import MAX_REQUIREMENT_CHARS, LimitError, load_toml, load_yaml
 from ..model import Rule
 
 if sys.version_info >= (3, 11):
@@ -97,10 +99,15 @@ def _direct_reference(line: str) -> tuple[str, str] | None:
 
 
 def requirements_txt(text: str, problems: list[str]) -> Iterator[Dependency]:
-    lines = text.splitlines()
+    lines = text_lines(text)
     for index, raw in enumerate(lines):
-        line = re.split(r"\s+#", raw, maxsplit=1)[0].strip()
+        comment = _COMMENT.search(raw)  # not re.split(r"\s+#"): quadratic on a long run of spaces
+        line = (raw[: comment.start()] if comment else raw).strip()
         if not line or line.startswith(("#", "-")):  # options (-r, --extra-index-url) go to `lines` rules
+            continue
+        if len(line) > MAX_REQUIREMENT_CHARS:
+            problems.append(f"line {index + 1}: requirement of {len(line):,} characters not read "
+                            f"(over {MAX_REQUIREMENT_CHARS:,})")
             continue
         if _is_direct_reference(line):
             direct = _direct_reference(line)
@@ -110,9 +117,51 @@ def requirements_txt(text: str, problems: list[str]) -> Iterator[Dependency]:
         try:
             name, version = _requirement(line)
         except InvalidRequirement as exc:
-            problems.append(f"line {index + 1}: invalid requirement {line!r}: {exc}")
+            problems.append(f"line {index + 1}: invalid requirement {_short(line)}: {exc}")
             continue
         yield Dependency(name, version, index + 1, raw.find(name) + 1 if name in raw else 1)
+
+
+#: Where a requirements line's comment starts: ``#`` after whitespace (pip's rule).
+_COMMENT = re.compile(r"\s#")
+
+
+def _short(text: str, limit: int = 80) -> str:
+    """``repr`` of a value for a message, cut so one bad line cannot make a megabyte of output."""
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+def _list_of(value: Any, where: str, lines: list[str], problems: list[str]) -> list[Any]:
+    """A manifest value that must be a list: anything else is reported (never read one character at
+    a time, as iterating a string would) and read as empty."""
+    if value is None or isinstance(value, list):
+        return value or []
+    line, _ = _locate_key(lines, where.rsplit(".", 1)[-1])
+    problems.append(f"line {line}: {where} must be a list, not {_type_name(value)}; not read")
+    return []
+
+
+def _table(value: Any, where: str, lines: list[str], problems: list[str]) -> dict[str, Any]:
+    """A manifest value that must be a table (a mapping): anything else is reported and read as empty."""
+    if value is None or isinstance(value, dict):
+        return value or {}
+    line, _ = _locate_key(lines, where.rsplit(".", 1)[-1])
+    problems.append(f"line {line}: {where} must be a table, not {_type_name(value)}; not read")
+    return {}
+
+
+def _type_name(value: Any) -> str:
+    return {str: "a string", int: "a number", float: "a number", bool: "a boolean", list: "a list",
+            dict: "a table"}.get(type(value), type(value).__name__)
+
+
+def _locate_key(lines: list[str], key: str) -> tuple[int, int]:
+    """Where a key is written (``key =`` in TOML, ``key:`` in YAML, or a ``[..key]`` header)."""
+    pattern = re.compile(r"^\s*(?:\[[^\]]*\b|[\"']?)" + re.escape(key) + r"\b")
+    for index, line in enumerate(lines):
+        if pattern.search(line):
+            return index + 1, 1
+    return 1, 1
 
 
 def _from_strings(specs: list[Any], lines: list[str], problems: list[str], where: str) -> Iterator[Dependency]:
@@ -121,10 +170,12 @@ def _from_strings(specs: list[Any], lines: list[str], problems: list[str], where
         if not isinstance(spec, str) or spec.lstrip().startswith("-"):  # pip options in a conda list
             continue
         try:
+            if len(spec) > MAX_REQUIREMENT_CHARS:
+                raise InvalidRequirement(f"{len(spec):,} characters, over {MAX_REQUIREMENT_CHARS:,}")
             name, version = _requirement(spec)
         except InvalidRequirement as exc:
-            line, _ = _locate(lines, spec.split()[0] if spec.split() else spec)
-            problems.append(f"line {line}: invalid requirement {spec!r} in {where}: {exc}")
+            line, _ = _locate(lines, spec.split()[0][:200] if spec.split() else spec[:200])
+            problems.append(f"line {line}: invalid requirement {_short(spec)} in {where}: {exc}")
             continue
         line, column = _locate(lines, name, cursor)
         cursor = max(cursor, line - 1)
@@ -133,29 +184,51 @@ def _from_strings(specs: list[Any], lines: list[str], problems: list[str], where
 
 def pyproject(text: str, problems: list[str]) -> Iterator[Dependency]:
     try:
-        data = tomllib.loads(text)
+        data = load_toml(tomllib.loads, text)
     except tomllib.TOMLDecodeError as exc:
         raise ManifestError(f"invalid TOML: {exc}") from None
-    lines = text.splitlines()
-    project = data.get("project", {})
-    yield from _from_strings(project.get("dependencies", []), lines, problems, "[project]")
-    for extra, specs in (project.get("optional-dependencies") or {}).items():
-        yield from _from_strings(specs, lines, problems, f"optional-dependencies.{extra}")
-    poetry = data.get("tool", {}).get("poetry", {})
-    tables = [poetry.get("dependencies", {}), poetry.get("dev-dependencies", {})]
-    tables += [group.get("dependencies", {}) for group in (poetry.get("group") or {}).values()]
+    except LimitError as exc:
+        raise ManifestError(str(exc)) from None
+    lines = text_lines(text)
+    project = _table(data.get("project"), "project", lines, problems)
+    yield from _from_strings(_list_of(project.get("dependencies"), "project.dependencies", lines, problems),
+                             lines, problems, "[project]")
+    extras = _table(project.get("optional-dependencies"), "project.optional-dependencies", lines, problems)
+    for extra, specs in extras.items():
+        where = f"optional-dependencies.{extra}"
+        yield from _from_strings(_list_of(specs, where, lines, problems), lines, problems, where)
+    tool = _table(data.get("tool"), "tool", lines, problems)
+    yield from _poetry(_table(tool.get("poetry"), "tool.poetry", lines, problems), lines, problems)
+    pdm = _table(tool.get("pdm"), "tool.pdm", lines, problems)
+    for group, specs in _table(pdm.get("dev-dependencies"), "tool.pdm.dev-dependencies", lines, problems).items():
+        where = f"tool.pdm.dev-dependencies.{group}"
+        yield from _from_strings(_list_of(specs, where, lines, problems), lines, problems, where)
+
+
+def _poetry(poetry: dict[str, Any], lines: list[str], problems: list[str]) -> Iterator[Dependency]:
+    tables = [_table(poetry.get("dependencies"), "tool.poetry.dependencies", lines, problems),
+              _table(poetry.get("dev-dependencies"), "tool.poetry.dev-dependencies", lines, problems)]
+    for name, group in _table(poetry.get("group"), "tool.poetry.group", lines, problems).items():
+        where = f"tool.poetry.group.{name}"
+        tables.append(_table(_table(group, where, lines, problems).get("dependencies"), where + ".dependencies",
+                             lines, problems))
     start = next((i for i, line in enumerate(lines) if line.strip().startswith("[tool.poetry")), 0)
     for table in tables:
         for name, value in table.items():
             if name.lower() == "python":
                 continue
-            version = value if isinstance(value, str) else str((value or {}).get("version", ""))
-            if version[:1].isdigit():  # Poetry's bare "1.2.3" means ==1.2.3
-                version = "==" + version
+            # Poetry's multiple-constraint form is a list of tables, one per Python version or platform
+            version = ",".join(filter(None, (_poetry_version(v) for v in value))) if isinstance(value, list) \
+                else _poetry_version(value)
             line, column = _locate(lines, name, start)
             yield Dependency(name, version, line, column)
-    for specs in (data.get("tool", {}).get("pdm", {}).get("dev-dependencies") or {}).values():
-        yield from _from_strings(specs, lines, problems, "[tool.pdm.dev-dependencies]")
+
+
+def _poetry_version(value: Any) -> str:
+    """A Poetry constraint (``"1.2"``, ``{version = "^1.2"}``, a path or git table) as written."""
+    version = value if isinstance(value, str) else value.get("version", "") if isinstance(value, dict) else ""
+    version = version if isinstance(version, str) else ""
+    return "==" + version if version[:1].isdigit() else version  # Poetry's bare "1.2.3" means ==1.2.3
 
 
 def setup_cfg(text: str, problems: list[str]) -> Iterator[Dependency]:
@@ -164,7 +237,7 @@ def setup_cfg(text: str, problems: list[str]) -> Iterator[Dependency]:
         parser.read_string(text)
     except configparser.Error as exc:
         raise ManifestError(f"invalid setup.cfg: {str(exc).splitlines()[0]}") from None
-    lines = text.splitlines()
+    lines = text_lines(text)
     specs = []
     if parser.has_option("options", "install_requires"):
         specs += parser.get("options", "install_requires").splitlines()
@@ -178,19 +251,23 @@ def environment_yml(text: str, problems: list[str]) -> Iterator[Dependency]:
     import yaml  # only conda files need it; start-up stays free of PyYAML
 
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text, getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise ManifestError(f"line {mark.line + 1}: invalid YAML" if mark else "invalid YAML") from None
-    lines = text.splitlines()
-    for entry in (data or {}).get("dependencies", []) if isinstance(data, dict) else []:
+    except LimitError as exc:
+        raise ManifestError(str(exc)) from None
+    lines = text_lines(text)
+    if not isinstance(data, dict):
+        return
+    for entry in _list_of(data.get("dependencies"), "dependencies", lines, problems):
         if isinstance(entry, str):
             spec = entry.split("::")[-1]
             name = re.split(r"[=<>!~\s]", spec, maxsplit=1)[0]
             line, column = _locate(lines, name)
             yield Dependency(name, spec[len(name):], line, column)
         elif isinstance(entry, dict):
-            yield from _from_strings(entry.get("pip", []) or [], lines, problems, "pip")
+            yield from _from_strings(_list_of(entry.get("pip"), "pip", lines, problems), lines, problems, "pip")
 
 
 PARSERS = {
@@ -223,7 +300,7 @@ def requirement_includes(text: str, conda: bool = False) -> tuple[tuple[str, int
     """
     found = []
     pattern = _YAML_INCLUDE if conda else _INCLUDE
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text_lines(text), start=1):
         match = pattern.match(line)
         if match and "://" not in match.group(1):
             found.append((match.group(1), number))

@@ -41,11 +41,12 @@ class NotebookAnalyzer:
 
         def relocate(finding: Finding) -> Finding:
             at = place(finding.line)
-            shift = at.json_column - 1
-            return replace(finding, line=at.json_line, end_line=at.json_line, column=finding.column + shift,
-                           end_column=finding.end_column + shift, cell=at.cell, cell_line=at.line)
+            end = at.column(finding.end_column) if finding.end_line == finding.line \
+                else finding.end_column + at.json_column - 1
+            return replace(finding, line=at.json_line, end_line=at.json_line, column=at.column(finding.column),
+                           end_column=end, cell=at.cell, cell_line=at.line)
 
-        builds = tuple(replace(b, line=place(b.line).json_line, column=b.column + place(b.line).json_column - 1)
+        builds = tuple(replace(b, line=place(b.line).json_line, column=place(b.line).column(b.column))
                        for b in extension_builds(raw))
         result = finish(run, path, source, node_findings(run, path, source, reported(run, raw)), errors, ctx.lines,
                         relocate, tree, json_line)

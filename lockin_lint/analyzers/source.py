@@ -41,6 +41,34 @@ def is_binary(data: bytes) -> bool:
     return b"\0" in data[:_BINARY_PROBE]
 
 
+_LONE_CR = re.compile(rb"\r(?!\n)")
+
+
+def normalize_bytes(data: bytes) -> bytes:
+    """A UTF-16 file (it starts with its byte-order mark, as Windows editors write it) as UTF-8, and
+    lone CR line ends (old Mac style, valid Python) as LF, before anything looks at the bytes.
+
+    UTF-16 is full of NUL bytes and would be called binary; a lone CR is a line end to Python and to
+    editors but not to tree-sitter, the prefilter or the suppressions, which would read the whole
+    file as one line (a ``#`` early on would make the rest a comment). CR -> LF keeps every offset.
+    """
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            data = data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            return data  # not UTF-16 after all: the binary sniff decides
+    return _LONE_CR.sub(b"\n", data) if b"\r" in data else data
+
+
+def text_lines(text: str) -> list[str]:
+    """A text's lines as every other stage counts them: split at LF only.
+
+    ``str.splitlines`` also splits at form feeds, vertical tabs and Unicode line separators, which
+    tree-sitter, editors and the suppression comments do not count, so line numbers would drift.
+    """
+    return text.replace("\r\n", "\n").split("\n")
+
+
 def decode_utf8(data: bytes) -> Decoded:
     """C, C++ and CUDA sources: UTF-8 (a BOM is dropped), or scanned anyway and reported."""
     if data.startswith(codecs.BOM_UTF8):

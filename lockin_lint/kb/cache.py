@@ -1,17 +1,29 @@
 """A small on-disk cache of compiled artefacts, keyed by the content they were built from.
 
-Entries are pickles written atomically (temp file + rename) so concurrent runs (pre-commit, editors,
-``--jobs``) never read half a file; any unreadable entry is simply rebuilt. Set ``LOCKIN_LINT_CACHE_DIR``
-to move the cache; ``--no-cache`` bypasses it.
+Entries are pickles, because unpickling the compiled rule set is what keeps start-up fast; but
+unpickling runs code, and a cache directory may be shared or writable by others. So every entry is
+signed with an HMAC keyed by a per-user secret (``.key`` in the cache directory: created with 0600
+permissions, used only when it is a regular file owned by this user that nobody else can read or
+write), and an entry is unpickled only after its signature checks out. A planted, truncated or
+foreign entry is simply rebuilt; with no usable key there is no cache. Entries are written
+atomically (temp file + rename) so concurrent runs never read half a file. Set
+``LOCKIN_LINT_CACHE_DIR`` to move the cache; ``--no-cache`` bypasses it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import pickle
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
+
+_KEY_FILE = ".key"
+_KEY_BYTES = 32
+_TAG_BYTES = hashlib.sha256().digest_size
 
 
 def cache_dir() -> Path:
@@ -22,11 +34,57 @@ def cache_dir() -> Path:
     return Path(base) / "lockin-lint"
 
 
-def load(key: str) -> Any | None:
+def _secret(directory: Path, create: bool) -> bytes | None:
+    """The per-user signing key, or None when there is none that only this user controls."""
+    path = directory / _KEY_FILE
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        with open(cache_dir() / f"rules-{key}.pickle", "rb") as handle:
-            return pickle.load(handle)
-    except Exception:  # a missing, stale or foreign entry is rebuilt, never an error
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        return _new_secret(path) if create else None
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        owned = not hasattr(os, "geteuid") or info.st_uid == os.geteuid()
+        if not stat.S_ISREG(info.st_mode) or not owned or info.st_mode & 0o077:
+            return None
+        key = handle.read(_KEY_BYTES + 1)
+    return key if len(key) == _KEY_BYTES else None
+
+
+def _new_secret(path: Path) -> bytes | None:
+    import secrets  # only the first run makes a key
+
+    key = secrets.token_bytes(_KEY_BYTES)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    except FileExistsError:  # another run made one first: use that one
+        return _secret(path.parent, create=False)
+    except OSError:
+        return None
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(key)
+    return key
+
+
+def _tag(key: bytes, payload: bytes) -> bytes:
+    return hmac.new(key, payload, hashlib.sha256).digest()
+
+
+def load(key: str) -> Any | None:
+    directory = cache_dir()
+    try:
+        with open(directory / f"rules-{key}.pickle", "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return None
+    secret = _secret(directory, create=False)
+    if secret is None or not hmac.compare_digest(data[:_TAG_BYTES], _tag(secret, data[_TAG_BYTES:])):
+        return None  # unsigned, tampered with or foreign: never unpickled
+    try:
+        return pickle.loads(data[_TAG_BYTES:])
+    except Exception:  # a stale entry of an older layout is rebuilt, never an error
         return None
 
 
@@ -34,10 +92,14 @@ def store(key: str, value: Any) -> None:
     directory = cache_dir()
     temp = None
     try:
-        directory.mkdir(parents=True, exist_ok=True)
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        secret = _secret(directory, create=True)
+        if secret is None:
+            return
+        payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         fd, temp = tempfile.mkstemp(dir=directory, prefix=".rules-", suffix=".tmp")
         with os.fdopen(fd, "wb") as handle:
-            pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            handle.write(_tag(secret, payload) + payload)
         os.replace(temp, directory / f"rules-{key}.pickle")
         temp = None
     except OSError:

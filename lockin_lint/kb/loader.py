@@ -14,6 +14,7 @@ from typing import Any, Iterable
 import jsonschema
 import yaml
 
+from ..limits import LimitError, load_yaml
 from ..model import (
     STATUSES,
     TARGETS,
@@ -54,7 +55,7 @@ def _load_with_lines(text: str) -> tuple[Any, dict[int, int]]:
             return mapping
 
     LineLoader.add_constructor("tag:yaml.org,2002:map", LineLoader.construct_mapping)
-    return yaml.load(text, Loader=LineLoader), lines
+    return load_yaml(text, LineLoader, "rule file"), lines
 
 
 def _locate(data: Any, path: Iterable[Any], lines: dict[int, int]) -> tuple[str, int]:
@@ -164,6 +165,8 @@ def load_rule_text(raw_bytes: bytes, shown: str) -> list[Rule]:
         at_line = f":{mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise RuleError(f"{shown}{at_line}: invalid YAML: {problem}") from None
+    except LimitError as exc:
+        raise RuleError(f"{shown}: {exc}") from None
     error = jsonschema.exceptions.best_match(_validator().iter_errors(_without_symbols(data)))
     if error is None and isinstance(data, dict):
         error = _symbols_error(data, lines)

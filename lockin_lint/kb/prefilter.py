@@ -11,6 +11,7 @@ Two cheap tests, both derived from the loaded rules (`python_index.build_python_
 
 from __future__ import annotations
 
+import bisect
 import re
 from typing import Iterator
 
@@ -41,7 +42,8 @@ def present_triggers(index: PythonIndex, data: bytes) -> list[bytes]:
 
 
 def is_candidate(index: PythonIndex, data: bytes, present: list[bytes]) -> bool:
-    if any(_relevant(index, data, token, start) for token in present for start in occurrences(data, token)):
+    lines = _Lines(data)  # each line is scanned once, however many hits it has
+    if any(_relevant(index, token, start, lines) for token in present for start in occurrences(data, token)):
         return True
     return bool(index.import_roots_bytes) and not imported_roots(data).isdisjoint(index.import_roots_bytes)
 
@@ -64,45 +66,110 @@ def word_occurrences(data: bytes, word: bytes) -> Iterator[int]:
             yield start
 
 
-def _relevant(index: PythonIndex, data: bytes, token: bytes, start: int) -> bool:
+def _relevant(index: PythonIndex, token: bytes, start: int, lines: _Lines) -> bool:
     """Could the token occurrence at ``start`` be part of a finding? Judged from its line alone.
 
     Conservative by construction: only a hit inside a comment, inside a one-line string literal whose
     content no string rule accepts, or inside an identifier that is no part of any matched name is
     irrelevant. Anything the line cannot tell (a line inside a multi-line string, say) is relevant.
     """
-    line_start = data.rfind(b"\n", 0, start) + 1
-    line_end = data.find(b"\n", start)
-    line = data[line_start : line_end if line_end >= 0 else len(data)]
-    offset = start - line_start
-    quote, opened, position = b"", 0, 0
-    while position < offset:
-        char = line[position : position + 1]
+    scanned = lines.at(start)
+    line = scanned.text
+    offset = start - scanned.start
+    if offset >= scanned.comment:
+        return False  # a comment
+    string = scanned.string_at(offset)
+    if string is not None:
+        opened, close = string
+        if opened not in scanned.verdicts:  # one judgement per literal, however many hits it holds
+            value = _INTERPOLATION.sub("0", line[opened:close].decode("utf-8", "replace"))
+            scanned.verdicts[opened] = any(rule.pattern.search(value) for rule in index.strings)
+        return scanned.verdicts[opened]
+    begin, end = scanned.word_at(offset)
+    key = -1 - begin  # words' verdicts beside strings' (keyed by their non-negative start)
+    if key not in scanned.verdicts:
+        scanned.verdicts[key] = line[begin:end].decode("utf-8", "replace") in index.name_parts
+    return scanned.verdicts[key]
+
+
+class _Lines:
+    """The scanned lines of one file, found by offset; the last one is remembered, since a token's
+    hits come in order (finding a long line's start again for each hit was quadratic too)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.by_start: dict[int, _Line] = {}
+        self.last: _Line | None = None
+
+    def at(self, offset: int) -> _Line:
+        last = self.last
+        if last is not None and last.start <= offset < last.start + len(last.text):
+            return last
+        start = self.data.rfind(b"\n", 0, offset) + 1
+        line = self.by_start.get(start)
+        if line is None:
+            end = self.data.find(b"\n", offset)
+            line = self.by_start[start] = _Line(start, self.data[start : end if end >= 0 else len(self.data)])
+        self.last = line
+        return line
+
+
+class _Line:
+    """One line's comment start and one-line string literals, found in one left-to-right pass (judging
+    each hit from the line's start instead was quadratic on long lines with many hits)."""
+
+    __slots__ = ("start", "text", "comment", "starts", "spans", "verdicts", "words", "word_starts")
+
+    def __init__(self, start: int, text: bytes) -> None:
+        self.start = start
+        self.text = text
+        self.comment = len(text)
+        spans: list[tuple[int, int]] = []
+        quote, opened, position = 0, 0, 0
+        while position < len(text):
+            char = text[position]
+            if quote:
+                if char == 0x5C:  # a backslash escapes the next byte
+                    position += 1
+                elif char == quote:
+                    spans.append((opened, position))
+                    quote = 0
+            elif char in (0x22, 0x27):  # " or '
+                quote, opened = char, position + 1
+            elif char == 0x23:  # '#'
+                self.comment = position
+                break
+            position += 1
         if quote:
-            if char == b"\\":
-                position += 1
-            elif char == quote:
-                quote = b""
-        elif char in (b'"', b"'"):
-            quote, opened = char, position + 1
-        elif char == b"#":
-            return False  # a comment
-        position += 1
-    if quote:
-        close = line.find(quote, offset)
-        content = line[opened : close if close >= 0 else len(line)].decode("utf-8", "replace")
-        value = _INTERPOLATION.sub("0", content)
-        return any(rule.pattern.search(value) for rule in index.strings)
-    begin = offset
-    while begin > 0 and IDENT_BYTE[line[begin - 1]]:
-        begin -= 1
-    end = offset + len(token)
-    while end < len(line) and IDENT_BYTE[line[end]]:
-        end += 1
-    return line[begin:end].decode("utf-8", "replace") in index.name_parts
+            spans.append((opened, len(text)))  # unclosed on this line: the rest of it
+        self.spans = spans
+        self.starts = [opened for opened, _ in spans]
+        self.verdicts: dict[int, bool] = {}
+        self.words: list[tuple[int, int]] | None = None
+        self.word_starts: list[int] = []
+
+    def word_at(self, offset: int) -> tuple[int, int]:
+        """The (start, end) of the identifier around ``offset`` (all the line's identifiers are found
+        once, with a regex, the first time one is asked for)."""
+        if self.words is None:
+            self.words = [m.span() for m in _WORD.finditer(self.text)]
+            self.word_starts = [start for start, _ in self.words]
+        index = bisect.bisect_right(self.word_starts, offset) - 1
+        if index >= 0 and offset < self.words[index][1]:
+            return self.words[index]
+        return offset, offset
+
+    def string_at(self, offset: int) -> tuple[int, int] | None:
+        """The (start, end) of the string literal's content that holds ``offset``, if any."""
+        index = bisect.bisect_right(self.starts, offset) - 1
+        if index >= 0 and offset < self.spans[index][1]:
+            return self.spans[index]
+        return None
 
 
 _INTERPOLATION = re.compile(r"\{[^{}]*\}")
+#: An identifier, as `IDENT_BYTE` defines its bytes.
+_WORD = re.compile(rb"[A-Za-z0-9_\x80-\xff]+")
 #: Bytes that can continue a Python identifier (non-ASCII bytes included: UTF-8 identifiers).
 IDENT_BYTE = [chr(b).isalnum() or b == ord("_") or b >= 0x80 for b in range(256)]
 #: ``data.translate(_WORD_BYTES).split()``: the file's identifier-like words (every other byte a space).

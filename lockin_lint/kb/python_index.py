@@ -123,9 +123,15 @@ class PythonIndex:
                 or any(part in self.word_text for part in dotted.split(".")))
 
 
+def selects(rule: Rule, code: str) -> bool:
+    """Whether one ``--select``/``--ignore`` code names ``rule``: an id or id prefix (``LL1``), or the
+    whole name or category (``device-string``; ``device`` is no category, so it names nothing)."""
+    return rule.id.startswith(code) or rule.category == code or rule.name == code
+
+
 def selected(rule: Rule, select: tuple[str, ...], ignore: tuple[str, ...]) -> bool:
     def hits(patterns: tuple[str, ...]) -> bool:
-        return any(rule.id.startswith(p) or rule.category == p or rule.name == p for p in patterns)
+        return any(selects(rule, p) for p in patterns)
 
     if select and not hits(select):
         return False

@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 from .. import __version__
+from ..limits import LimitError, read_regular
 from ..model import Rule
 from .errors import RuleError
 
@@ -161,9 +162,11 @@ def load_rules(directory: Path | None = None, extra: tuple[str, ...] = (), use_c
     contents = []
     for display, path in sources:
         try:
-            contents.append((display, path.read_bytes()))
+            contents.append((display, read_regular(path)))  # a FIFO would block, /dev/zero never end
         except OSError as exc:
             raise RuleError(f"{display}: cannot read rule file: {exc.strerror}") from None
+        except LimitError as exc:
+            raise RuleError(f"{display}: cannot read rule file: {exc}") from None
     key = _cache_key(contents)
     if use_cache:
         light = cache.load(f"{key}-light")

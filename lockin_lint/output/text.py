@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Mapping
 
 from ..model import Finding, RunResult, TargetInfo
-from .concise import finding_line
+from .concise import finding_line, one_line
 from .context import OutputContext
 
 
@@ -19,6 +19,8 @@ def describe_target(info: TargetInfo, with_native_note: bool = False) -> str:
 
 def target_line(targets: Mapping[str, TargetInfo]) -> str:
     return " | ".join(f"{name}: {describe_target(info)}" for name, info in targets.items())
+
+
 
 
 def format_finding(finding: Finding) -> str:

@@ -13,9 +13,13 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+from ..limits import LimitError, load_json, read_regular
 from ..model import Finding, RunResult
+from .atomic import WriteError, write_atomic
 
 FORMAT = 1
+#: A baseline holds ~150 bytes per finding: this is room for about 400,000 of them.
+MAX_BASELINE_BYTES = 64 * 1024 * 1024
 
 
 class BaselineError(Exception):
@@ -32,11 +36,9 @@ def _dump(path: Path, entries: list[dict[str, str]]) -> int:
     entries = sorted(entries, key=lambda e: (e["path"], e["rule_id"], e["symbol"], e["fingerprint"]))
     document = {"tool": "lockin-lint", "format": FORMAT, "findings": entries}
     try:
-        temp = path.with_name(path.name + ".tmp")
-        temp.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-        temp.replace(path)
-    except OSError as exc:
-        raise BaselineError(f"{path}: cannot write baseline: {exc.strerror}") from None
+        write_atomic(path, json.dumps(document, indent=2) + "\n")
+    except WriteError as exc:
+        raise BaselineError(f"{path}: cannot write baseline: {exc}") from None
     return len(entries)
 
 
@@ -47,10 +49,12 @@ def load_baseline(path: Path) -> set[str]:
 def load_entries(path: Path) -> list[dict[str, str]]:
     """The baseline's entries (``path``, ``rule_id``, ``symbol``, ``fingerprint``)."""
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = load_json(read_regular(path, MAX_BASELINE_BYTES).decode("utf-8"), "baseline JSON")
     except FileNotFoundError:
         raise BaselineError(f"{path}: baseline file not found (create it with --write-baseline)") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
+        raise BaselineError(f"{path}: cannot read baseline: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, LimitError) as exc:
         raise BaselineError(f"{path}: cannot read baseline: {exc}") from None
     except json.JSONDecodeError as exc:
         raise BaselineError(f"{path}:{exc.lineno}: invalid baseline JSON: {exc.msg}") from None
@@ -59,7 +63,7 @@ def load_entries(path: Path) -> list[dict[str, str]]:
     ):
         raise BaselineError(f"{path}: not a lockin-lint baseline (format {FORMAT})")
     return [{key: str(e.get(key, "")) for key in ("path", "rule_id", "symbol", "fingerprint")}
-            for e in document["findings"] if isinstance(e, dict) and "fingerprint" in e]
+            for e in document["findings"] if isinstance(e, dict) and isinstance(e.get("fingerprint"), str)]
 
 
 def apply_baseline(run: RunResult, entries: list[dict[str, str]]) -> list[dict[str, str]]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from ..limits import LimitError, load_toml, read_regular
 from ..model import CATEGORIES, SEVERITIES, STATUSES, TARGETS
 from ..score.effort import (DEFAULT_CATEGORY_FACTOR, DEFAULT_GOOD_MAX_HOURS, DEFAULT_LINES_PER_HOUR,
                             DEFAULT_STATUS_HOURS, EffortModel)
@@ -25,6 +26,8 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 _VERSION = re.compile(r"^\d+\.\d+(\.\d+)?$")
+#: The largest number an effort setting may have (hours, factors, lines per hour).
+_MAX = 1e6
 
 
 class ConfigError(Exception):
@@ -87,12 +90,13 @@ KEYS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "fail-on": (lambda v: v in ("any", "not-native"), '"any" or "not-native"'),
     "min-severity": (lambda v: v in SEVERITIES, f"one of {', '.join(SEVERITIES)}"),
     "docs-url": (lambda v: isinstance(v, str) and v.startswith(("https://", "http://")), "an http(s) URL"),
-    "effort-hours": (lambda v: _numbers(v, STATUSES, 0.0), f"a table of status = hours >= 0 ({', '.join(STATUSES)})"),
-    "category-factor": (lambda v: _numbers(v, CATEGORIES, 0.0), "a table of category = factor >= 0"),
-    "lines-per-hour": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0, "a number > 0"),
+    "effort-hours": (lambda v: _numbers(v, STATUSES), f"a table of status = hours from 0 to {_MAX:g} "
+                                                       f"({', '.join(STATUSES)})"),
+    "category-factor": (lambda v: _numbers(v, CATEGORIES), f"a table of category = factor from 0 to {_MAX:g}"),
+    "lines-per-hour": (lambda v: _number(v, 0.01), f"a number from 0.01 to {_MAX:g}"),
     "effort-ranges": (lambda v: _ranges(v), f"a table of kind = [low, high] hours, 0 <= low <= high "
                                              f"({', '.join(DEFAULT_COSTS)})"),
-    "good-max-hours": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0, "a number >= 0"),
+    "good-max-hours": (lambda v: _number(v), f"a number from 0 to {_MAX:g}"),
     "tests": (_strings, "a list of globs"),
     "vendored": (_strings, "a list of globs"),
 }
@@ -100,8 +104,7 @@ KEYS: dict[str, tuple[Callable[[Any], bool], str]] = {
 
 def _ranges(value: Any) -> bool:
     def pair(v: Any) -> bool:
-        return (isinstance(v, list) and len(v) == 2 and all(isinstance(x, (int, float)) and not isinstance(x, bool)
-                                                            for x in v) and 0 <= v[0] <= v[1])
+        return isinstance(v, list) and len(v) == 2 and all(_number(x) for x in v) and v[0] <= v[1]
     return isinstance(value, dict) and all(k in DEFAULT_COSTS and pair(v) for k, v in value.items())
 
 
@@ -121,11 +124,14 @@ def _effort(table: dict[str, Any]) -> EffortModel:
     )
 
 
-def _numbers(value: Any, keys: tuple[str, ...], minimum: float) -> bool:
-    return isinstance(value, dict) and all(
-        k in keys and isinstance(v, (int, float)) and not isinstance(v, bool) and v >= minimum
-        for k, v in value.items()
-    )
+def _number(value: Any, minimum: float = 0.0) -> bool:
+    """A finite number in range: ``inf``, ``nan`` and 1e308 are valid TOML, but they would divide by
+    zero or put ``NaN``/``Infinity`` (which is not JSON) into every score."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and minimum <= value <= _MAX
+
+
+def _numbers(value: Any, keys: tuple[str, ...]) -> bool:
+    return isinstance(value, dict) and all(k in keys and _number(v) for k, v in value.items())
 
 
 def find_config(paths: list[str], cwd: Path) -> Path | None:
@@ -138,13 +144,27 @@ def find_config(paths: list[str], cwd: Path) -> Path | None:
         if own.is_file():
             return own
         pyproject = folder / "pyproject.toml"
-        if pyproject.is_file() and "[tool.lockin-lint" in pyproject.read_text(encoding="utf-8", errors="replace"):
+        if pyproject.is_file() and _configures(pyproject):
             return pyproject
     return None
 
 
+def _configures(pyproject: Path) -> bool:
+    """Whether a ``pyproject.toml`` has a ``tool.lockin-lint`` table, in any TOML spelling (``[tool]``
+    with a dotted key, an inline table): parsed, never grepped. One that does not parse but names
+    lockin-lint is chosen, so that loading it reports the error instead of silently ignoring it."""
+    try:
+        text = read_regular(pyproject).decode("utf-8", "replace")
+        tool = load_toml(tomllib.loads, text).get("tool")
+    except (OSError, LimitError):
+        return False
+    except tomllib.TOMLDecodeError:
+        return "lockin-lint" in text
+    return isinstance(tool, dict) and "lockin-lint" in tool
+
+
 def _line_of(text: str, key: str) -> int:
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text.split("\n"), start=1):  # not splitlines: a form feed is no line end
         if re.match(rf'^\s*"?{re.escape(key)}"?\s*=', line):
             return number
     return 1
@@ -152,15 +172,20 @@ def _line_of(text: str, key: str) -> int:
 
 def load_config(path: Path) -> Config:
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_regular(path).decode("utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read configuration: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, LimitError) as exc:
         raise ConfigError(f"{path}: cannot read configuration: {exc}") from None
     try:
-        data = tomllib.loads(text)
+        data = load_toml(tomllib.loads, text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except LimitError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     if path.name == "pyproject.toml":
-        table = data.get("tool", {}).get("lockin-lint", {})
+        tool = data.get("tool", {})
+        table = tool.get("lockin-lint", {}) if isinstance(tool, dict) else {}
         where = "[tool.lockin-lint]"
     else:
         table, where = data, "lockin-lint.toml"

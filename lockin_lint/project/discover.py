@@ -15,6 +15,7 @@ from pathlib import Path
 import pathspec
 
 from ..analyzers import is_source
+from ..limits import MAX_FILE_BYTES
 from ..model import FileError
 
 #: Directories that never hold a project's own source (VCS data, caches, virtualenvs).
@@ -34,9 +35,20 @@ class Discovery:
 def display_path(path: Path, cwd: Path) -> str:
     """Relative, ``/``-separated path as shown in every output (stable across machines)."""
     try:
-        return path.relative_to(cwd).as_posix()
+        return text_name(path.relative_to(cwd).as_posix())
     except ValueError:
-        return Path(os.path.relpath(path, cwd)).as_posix() if path.is_absolute() else path.as_posix()
+        return text_name(Path(os.path.relpath(path, cwd)).as_posix() if path.is_absolute() else path.as_posix())
+
+
+def text_name(name: str) -> str:
+    """A file name as valid text: bytes that are not UTF-8 (``bad\\xffname.py``, which Python holds as
+    lone surrogates that no output can encode) are shown as ``\\xff`` escapes. Only the shown name
+    changes; the file is still opened by its real name."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(name).decode("utf-8", "backslashreplace")
+    return name
 
 
 def discover(paths: list[str], cwd: Path | None = None, extend_exclude: tuple[str, ...] = (),
@@ -57,23 +69,36 @@ def discover(paths: list[str], cwd: Path | None = None, extend_exclude: tuple[st
                      respect_gitignore)
     for raw in paths:
         path = Path(raw)
-        absolute = path if path.is_absolute() else cwd / path
-        if root is not None:
-            absolute = Path(os.path.abspath(absolute))  # '..' resolved lexically: symlinks stay as named
+        absolute = _lexical(path if path.is_absolute() else cwd / path)
         shown = display_path(absolute, base)
-        if absolute.is_symlink() and not absolute.exists():
-            walker.errors.append(FileError(shown, "broken symlink or symlink loop"))
-        elif not os.path.lexists(absolute):
-            walker.errors.append(FileError(shown, "no such file or directory"))
-        elif absolute.is_dir():
-            walker.walk(str(absolute), shown)
-        elif absolute.is_file():
-            if not (force_exclude and walker.is_excluded(absolute.name, shown)):
-                walker.add(shown, str(absolute))  # named explicitly: checked whatever its suffix
-        else:
-            walker.errors.append(FileError(shown, "not a regular file"))
-    found = Discovery(sorted(walker.files.items()), sorted(walker.errors, key=lambda e: e.path))
-    return found
+        try:
+            _named(walker, absolute, shown, force_exclude)
+        except OSError as exc:  # a directory on the way that cannot be searched
+            walker.errors.append(FileError(shown, f"cannot access: {exc.strerror or exc}"))
+    errors = sorted(set(walker.errors), key=lambda e: (e.path, e.message))  # a path named twice: one error
+    return Discovery(sorted(walker.files.items()), errors)
+
+
+def _lexical(path: Path) -> Path:
+    """``sub/../ok.py`` as ``ok.py``, so that one file named twice is checked once, unless a symlink
+    makes the two spellings different files (then the path is kept as written)."""
+    normal = Path(os.path.normpath(path))
+    return normal if normal == path or os.path.realpath(normal) == os.path.realpath(path) else path
+
+
+def _named(walker: _Walker, absolute: Path, shown: str, force_exclude: bool) -> None:
+    """Add one path named on the command line: a directory to walk, or a file checked whatever it is."""
+    if absolute.is_symlink() and not absolute.exists():
+        walker.errors.append(FileError(shown, "broken symlink or symlink loop"))
+    elif not os.path.lexists(absolute):
+        walker.errors.append(FileError(shown, "no such file or directory"))
+    elif absolute.is_dir():
+        walker.walk(str(absolute), shown)
+    elif absolute.is_file():
+        if not (force_exclude and walker.is_excluded(absolute.name, shown)):
+            walker.add(shown, str(absolute))  # named explicitly: checked whatever its suffix
+    else:
+        walker.errors.append(FileError(shown, "not a regular file"))
 
 
 class _Excluder:
@@ -121,7 +146,7 @@ class _Walker:
             if in_repository and any(e.name == ".gitignore" for e in entries):
                 ignores = (*ignores, *_load_gitignore(directory))
             for entry in entries:
-                shown = prefix + entry.name
+                shown = prefix + text_name(entry.name)
                 is_dir = entry.is_dir(follow_symlinks=False)
                 if ignores and _git_ignored(ignores, entry.path, is_dir):
                     continue
@@ -148,9 +173,23 @@ _Ignore = tuple[str, pathspec.GitIgnoreSpec]
 def _load_gitignore(directory: str) -> tuple[_Ignore, ...]:
     try:
         with open(os.path.join(directory, ".gitignore"), encoding="utf-8", errors="replace") as handle:
-            return ((directory, pathspec.GitIgnoreSpec.from_lines(handle)),)
+            lines = handle.read(MAX_FILE_BYTES).split("\n")
     except OSError:
         return ()
+    try:
+        return ((directory, pathspec.GitIgnoreSpec.from_lines(lines)),)
+    except Exception:  # noqa: BLE001 - pathspec rejects lines git accepts (a lone "!", "[z-a]")
+        return ((directory, pathspec.GitIgnoreSpec.from_lines([line for line in lines if _pattern_ok(line)])),)
+
+
+def _pattern_ok(line: str) -> bool:
+    """Whether pathspec accepts one ``.gitignore`` line; git ignores a pattern it cannot use, and so
+    does discovery, instead of failing the run."""
+    try:
+        pathspec.GitIgnoreSpec.from_lines([line])
+    except Exception:  # noqa: BLE001 - pathspec raises several types for a bad pattern
+        return False
+    return True
 
 
 def _ancestor_ignores(root: str) -> tuple[_Ignore, ...] | None:
