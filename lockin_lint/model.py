@@ -6,7 +6,7 @@ formatters and the scoring code cannot drift apart: they all import from this mo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterator, Mapping
 
 #: Every target lockin-lint judges code against, in display order.
@@ -226,6 +226,12 @@ class Finding:
     #: extension points at its kernels). Such a finding costs nothing itself: its kernels carry the
     #: effort, once each, however many call sites reach them.
     depends_on: tuple[Location, ...] = ()
+    #: Targets the scanned code already has a path for, and how (``(("rocm", "preprocessor
+    #: branch"),)``): their status is ``native`` because the project ported this construct itself.
+    handled: tuple[tuple[str, str], ...] = ()
+    #: Other CUDA-only names of the same construct that joined this finding instead of making their
+    #: own (``cudaMemcpyHostToDevice`` in a ``cudaMemcpy`` call): one construct, one finding.
+    extra_symbols: tuple[str, ...] = ()
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         return (self.path, self.line, self.column, self.rule_id, self.symbol)
@@ -328,6 +334,22 @@ class RunResult:
     file_lines: dict[str, int] = field(default_factory=dict)
 
 
+def with_handled(finding: Finding, handled: Mapping[str, str]) -> Finding:
+    """``finding`` with the targets in ``handled`` (target -> how) made ``native`` and noted.
+
+    Targets the run does not show are ignored; a finding every shown target handles is still
+    returned (callers decide whether to drop it).
+    """
+    shown = {t: how for t, how in handled.items() if t in finding.targets}
+    if not shown:
+        return finding
+    targets = dict(finding.targets)
+    for target in shown:
+        targets[target] = TargetInfo("native")
+    notes = dict(finding.handled) | shown
+    return replace(finding, targets=targets, handled=tuple(sorted(notes.items())))
+
+
 # -- the JSON shape of a finding (JSON output, SARIF properties and the report embed it) -------------
 def targets_dict(finding: Finding) -> dict[str, dict[str, Any]]:
     """``{target: {status, replacement[, min_torch]}}``, as JSON, SARIF and the report print it."""
@@ -357,6 +379,10 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         data["cell"], data["cell_line"] = finding.cell, finding.cell_line
     if finding.portable is not None:
         data["portable"] = {"replacement": finding.portable.replacement, "min_torch": finding.portable.min_torch}
+    if finding.handled:
+        data["handled"] = dict(finding.handled)
+    if finding.extra_symbols:
+        data["extra_symbols"] = list(finding.extra_symbols)
     if finding.depends_on:
         data["depends_on"] = [{"path": d.path, "line": d.line, "column": d.column, "message": d.message}
                               for d in finding.depends_on]
