@@ -17,6 +17,7 @@ from typing import Callable
 from .project.discover import discover
 from .engine import Engine
 from .project.includes import follow_includes
+from .project.backend_modules import mark_backend_modules
 from .project.linker import link_extensions
 from .model import FileError, FileResult, Finding, RunResult, Settings
 from .kb.ruleset import RuleSet
@@ -106,6 +107,7 @@ def check_paths(paths: list[str], ruleset: RuleSet, settings: Settings | None = 
         engine = engine_for(ruleset, settings)
         results = follow_includes(results, dict(found.files), engine, _read)
         results = link_extensions(results, dict(found.files), engine, _read)
+    results = mark_backend_modules(results)
     for result in results:
         run.files_scanned += 1
         run.files_skipped += result.skipped

@@ -15,7 +15,7 @@ from typing import Callable, Mapping
 import tree_sitter as ts
 
 from ..model import (FileError, FileFacts, FileResult, Finding, Location, Portable, Rule, TargetInfo,
-                     UnusedSuppression)
+                     UnusedSuppression, with_handled)
 from .context import RunContext
 from .matching import LineMatch, RawMatch
 from .source import Decoded
@@ -89,8 +89,9 @@ def node_findings(run: RunContext, path: str, source: bytes, raw: list[RawMatch]
         code = source[line_start : line_end if line_end >= 0 else len(source)].decode("utf-8", "replace")
         column = len(source[line_start : node.start_byte].decode("utf-8", "replace")) + 1
         end_column = len(source[end_line_start : node.end_byte].decode("utf-8", "replace")) + 1
-        found.append(make_finding(run, path, match.rule, match.symbol, (node.start_point.row + 1, column,
-                                  node.end_point.row + 1, end_column), code, match.depends_on))
+        finding = make_finding(run, path, match.rule, match.symbol, (node.start_point.row + 1, column,
+                               node.end_point.row + 1, end_column), code, match.depends_on)
+        found.append(with_handled(finding, dict(match.handled)) if match.handled else finding)
     return found
 
 

@@ -27,6 +27,8 @@ class RawMatch:
     symbol: str
     node: ts.Node
     depends_on: tuple[Location, ...] = ()
+    #: Targets the code around the match already handles, and how (`Finding.handled`).
+    handled: tuple[tuple[str, str], ...] = ()
 
 
 class SpanMatcher:
