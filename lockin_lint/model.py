@@ -136,6 +136,8 @@ class CallCondition:
     any_string: str | None = None
     keywords: tuple[str, ...] = ()
     true_keywords: tuple[str, ...] = ()
+    #: The name is called (``cp.zeros(3)``), not only read (``cp.float32``); alone, that is the whole condition.
+    calls: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -91,6 +91,8 @@ def node_findings(run: RunContext, path: str, source: bytes, raw: list[RawMatch]
         end_column = len(source[end_line_start : node.end_byte].decode("utf-8", "replace")) + 1
         finding = make_finding(run, path, match.rule, match.symbol, (node.start_point.row + 1, column,
                                node.end_point.row + 1, end_column), code, match.depends_on)
+        if match.extra_symbols:
+            finding = replace(finding, extra_symbols=match.extra_symbols)
         found.append(with_handled(finding, dict(match.handled)) if match.handled else finding)
     return found
 

@@ -29,6 +29,8 @@ class RawMatch:
     depends_on: tuple[Location, ...] = ()
     #: Targets the code around the match already handles, and how (`Finding.handled`).
     handled: tuple[tuple[str, str], ...] = ()
+    #: Symbols of other matches of the same construct that joined this one (`Finding.extra_symbols`).
+    extra_symbols: tuple[str, ...] = ()
 
 
 class SpanMatcher:

@@ -78,8 +78,16 @@ class Test:
 
 
 def _atom(platforms: Platforms) -> Test:
-    """A test true exactly on ``platforms`` (``is_rocm()``, ``device.type == "xpu"``)."""
+    """A test true exactly on ``platforms`` (``is_rocm()``, ``torch.version.hip``)."""
     return Test(platforms, platforms, platforms)
+
+
+def _value_test(platforms: Platforms) -> Test:
+    """A test of a value naming ``platforms`` (``device.type == "xpu"``, ``backend == "nccl"``): true
+    only there, but false says nothing, since a tensor on the CPU or a backend chosen by the user can
+    differ from the platform (``elif torch.cuda.is_available():`` after ``if x.device.type == "cuda":``
+    still runs on CUDA)."""
+    return Test(platforms, frozenset(), platforms)
 
 
 _UNKNOWN = Test()
@@ -163,8 +171,8 @@ def _call_test(node: ts.Node) -> Test:
     if last == "hasattr" and args is not None and len(args.named_children) == 2:
         owner, attribute = args.named_children
         platforms = _string_platforms(attribute)
-        if platforms is not None:  # hasattr(torch, "xpu")
-            return _atom(platforms)
+        if platforms is not None:  # hasattr(torch, "npu")
+            return _value_test(platforms)
         if re.search(r"(^|\.)(ops|_C)(\.|$)", node_text(owner)):
             # hasattr(torch.ops._C, "op"): a compiled op is used only where it was built; the path
             # taken without it is the plain fallback, which handles cpu.
@@ -172,7 +180,7 @@ def _call_test(node: ts.Node) -> Test:
         return _UNKNOWN
     if last == "startswith" and args is not None and args.named_children:
         platforms = _string_platforms(args.named_children[0])
-        return _atom(platforms) if platforms else _UNKNOWN
+        return _value_test(platforms) if platforms else _UNKNOWN
     return _name_test(last)
 
 
@@ -193,7 +201,7 @@ def _comparison_test(node: ts.Node) -> Test:
         platforms = _string_platforms(left)
     if platforms is None:
         return _UNKNOWN
-    test = _atom(platforms)
+    test = _value_test(platforms)
     return test.negated() if operator in ("!=", "not in") else test
 
 

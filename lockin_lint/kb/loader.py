@@ -98,6 +98,7 @@ def _match(raw: dict[str, Any]) -> Match:
             any_string=when.get("any_string"),
             keywords=tuple(when.get("keywords", ())),
             true_keywords=tuple(when.get("true_keywords", ())),
+            calls=bool(when.get("calls", False)),
         )
         if when
         else None,
