@@ -26,6 +26,8 @@ _OPTION_CALLS = frozenset({"add_argument", "add_option", "option", "get", "getat
 #: A string in one of these is judged by where the container sits (``choices=["cuda", "cpu"]``).
 _CONTAINERS = frozenset({"list", "tuple", "set", "pair", "expression_list"})
 _CONTAINER_DEPTH = 3
+#: Device types of other accelerators: a list that names one next to "cuda" is a list of all devices.
+_OTHER_ACCELERATOR = re.compile(r"^(rocm|hip|xpu|npu|mlu|musa|mps|hpu|xla|tpu|meta|privateuseone|neuron|ipu)(:\d+)?$")
 #: The keywords of an option call whose value is the option's value: its default and its choices.
 _OPTION_VALUES = frozenset({"default", "choices"})
 
@@ -80,6 +82,8 @@ class StringContexts:
                 parent = parent.parent
                 if parent is None:
                     return
+            elif _lists_other_accelerators(parent):
+                return  # device.type in ["cuda", "xpu", "npu"]: every accelerator is accepted
             value_node, parent = parent, parent.parent
             if parent is not None:
                 places = places + self._contexts_of(value_node, parent)
@@ -171,6 +175,11 @@ class StringContexts:
 #: Where a string literal sits (the call/method/subscript around it, its argument slot, the name it is
 #: given) is told in the terms a rule's contexts use, so that the two compare field by field.
 _Place = StringContext
+
+
+def _lists_other_accelerators(container: ts.Node) -> bool:
+    return any(item.type == "string" and _OTHER_ACCELERATOR.match(string_value(item))
+               for item in container.named_children)
 
 
 def _option_place(arguments: ts.Node, value: ts.Node | None = None) -> list[_Place]:
