@@ -16,6 +16,7 @@ from typing import Callable
 
 from .project.discover import discover
 from .engine import Engine
+from .project.declared_names import drop_declared_unknowns
 from .project.includes import follow_includes
 from .project.linker import link_extensions
 from .model import FileError, FileResult, Finding, RunResult, Settings
@@ -106,6 +107,7 @@ def check_paths(paths: list[str], ruleset: RuleSet, settings: Settings | None = 
         engine = engine_for(ruleset, settings)
         results = follow_includes(results, dict(found.files), engine, _read)
         results = link_extensions(results, dict(found.files), engine, _read)
+        results = drop_declared_unknowns(results, dict(found.files), engine, _read)
     for result in results:
         run.files_scanned += 1
         run.files_skipped += result.skipped

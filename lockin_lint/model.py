@@ -283,6 +283,9 @@ class FileFacts:
     registers_ops: bool = False
     #: ``-r``/``-c`` files a requirements file includes: (path as written, line).
     includes: tuple[tuple[str, int], ...] = ()
+    #: A C/C++/CUDA file with names spelled like unknown CUDA APIs: its ``#include "..."`` headers, where
+    #: the project may declare those names itself (`project.declared_names` looks).
+    headers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

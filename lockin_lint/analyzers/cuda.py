@@ -11,7 +11,7 @@ from ..model import FileFacts, FileResult, Finding, with_handled
 from .backend_paths import dedicated_backend
 from .context import FileContext, RunContext
 from .cuda_matcher import CudaFileMatcher
-from .cpp_facts import CodeFacts, scan_code
+from .cpp_facts import CodeFacts, quoted_includes, scan_code
 from .findings import skipped, tree_result, with_facts
 from .preprocessor import NOT_ON_ROCM, ROCM_ONLY, line_states
 from .source import decode_utf8
@@ -53,6 +53,8 @@ class CudaAnalyzer:
         if states is not None:
             result = replace(result, findings=_handled(result.findings, states),
                              suppressed=_handled(result.suppressed, states))
+        if any(f.rule_id in index.catch_all_ids for f in result.findings):
+            facts = replace(facts, headers=tuple(quoted_includes(tree.root_node)))
         return with_facts(result, facts)
 
 
