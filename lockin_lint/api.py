@@ -107,7 +107,8 @@ def check_paths(paths: list[str], ruleset: RuleSet, settings: Settings | None = 
         engine = engine_for(ruleset, settings)
         results = follow_includes(results, dict(found.files), engine, _read)
         results = link_extensions(results, dict(found.files), engine, _read)
-        results = drop_declared_unknowns(results, dict(found.files), engine, _read)
+    if total:
+        results = drop_declared_unknowns(results, dict(found.files), engine_for(ruleset, settings), _read)
     for result in results:
         run.files_scanned += 1
         run.files_skipped += result.skipped

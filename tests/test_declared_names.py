@@ -29,3 +29,13 @@ def test_headers_that_do_not_exist_or_do_not_declare_change_nothing(tmp_path: Pa
     (tmp_path / "train.cu").write_text('#include "missing.h"\n#include "other.h"\n'
                                        "void f() { cudaFutureCall(3); }\n")
     assert "cudaFutureCall" in _unknown_names(tmp_path, ruleset)
+
+
+def test_a_header_may_use_names_its_sibling_headers_declare(tmp_path: Path, ruleset: RuleSet) -> None:
+    (tmp_path / "llmc").mkdir()
+    (tmp_path / "llmc" / "common.h").write_text("#define cudaCheckResult(x) (x)\n")
+    (tmp_path / "llmc" / "zero.cuh").write_text("void f() { cudaCheckResult(1); cudaFutureCall(2); }\n")
+    (tmp_path / "main.cu").write_text("void g() { cudaCheckResult(1); }\n")  # not a header: no siblings
+    run = check_paths(["."], ruleset, Settings(select=("LC9000",)), cwd=tmp_path)
+    assert sorted((f.path, f.symbol) for f in run.findings) == [("llmc/zero.cuh", "cudaFutureCall"),
+                                                                ("main.cu", "cudaCheckResult")]

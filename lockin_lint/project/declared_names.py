@@ -4,12 +4,15 @@ LC9000 reports ``cudaCheck(...)`` only when nothing declares it; the file itself
 checked (`analyzers.declarations`), but llm.c declares ``cudaCheck`` in ``llmc/cuda_common.h`` and
 uses it in every ``.cu`` file. After the run, each file with such findings has its quoted includes
 followed (relative to the file, then to its parent folders, a few levels deep) and a finding whose
-name a header declares is dropped.
+name a header declares is dropped. A header is judged with the headers beside it as well: ``zero.cuh``
+uses ``cudaCheck`` from its sibling ``cuda_common.h``, which the ``.cu`` files that include both
+include first.
 """
 
 from __future__ import annotations
 
 import os
+import posixpath
 from dataclasses import replace
 
 import tree_sitter as ts
@@ -19,6 +22,7 @@ from ..analyzers.declarations import declares
 from ..engine import Engine
 from ..model import FileResult, Reader
 
+_HEADER_SUFFIXES = (".h", ".hh", ".hpp", ".hxx", ".cuh", ".inl", ".inc")
 #: Include nesting followed from the checked file, and parent folders tried for an include's root.
 _MAX_DEPTH = 4
 _PARENT_LEVELS = 4
@@ -86,14 +90,21 @@ def drop_declared_unknowns(results: list[FileResult], files: dict[str, str], eng
     """``results`` without the unknown-CUDA-name findings whose names the project's headers declare."""
     catch_all = engine.run.cuda.catch_all_ids
     headers = _Headers(engine, read)
+    siblings: dict[str, list[str]] = {}
+    for shown in files:
+        if shown.endswith(_HEADER_SUFFIXES):
+            siblings.setdefault(posixpath.dirname(shown), []).append(posixpath.basename(shown))
     output = []
     for result in results:
-        facts = result.facts
-        if facts is None or not facts.headers or result.path not in files:
+        names = {f.symbol for f in result.findings if f.rule_id in catch_all}
+        if not names or result.path not in files:
             output.append(result)
             continue
-        names = {f.symbol for f in result.findings if f.rule_id in catch_all}
-        declared = headers.declared(files[result.path], facts.headers, names) if names else set()
+        included = result.facts.headers if result.facts is not None else ()
+        if result.path.endswith(_HEADER_SUFFIXES):
+            own = posixpath.basename(result.path)
+            included += tuple(h for h in siblings.get(posixpath.dirname(result.path), ()) if h != own)
+        declared = headers.declared(files[result.path], included, names)
         if declared:
             result = replace(result, findings=tuple(f for f in result.findings
                                                     if not (f.rule_id in catch_all and f.symbol in declared)))
