@@ -17,6 +17,7 @@ from ..kb.cuda_index import CONSTRUCT_LITERALS, CudaIndex
 from ..kb.torch_cpp import CUDA_DISPATCH_KEYS, LIBRARY_IMPL_MACROS, LIBRARY_MACROS
 from ..kb.prefilter import occurrences, word_occurrences
 from .declarations import declares
+from .joins import join_constructs
 from .matching import RawMatch, SpanMatcher, node_text as _text
 
 _NAME_NODES = frozenset({"identifier", "type_identifier", "namespace_identifier", "field_identifier"})
@@ -81,7 +82,7 @@ class CudaFileMatcher(SpanMatcher):
             spans += [(s, s + len(word)) for s in word_occurrences(self.source, word)]
         for literal in CONSTRUCT_LITERALS:
             spans += [(s, s + len(literal)) for s in occurrences(self.source, literal)]
-        return self._visit(spans)
+        return join_constructs(self._visit(spans))
 
     def _relevant_words(self) -> set[bytes]:
         """The file's identifiers that some rule may care about (see `CudaIndex.hit_words`)."""

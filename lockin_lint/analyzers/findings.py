@@ -14,7 +14,7 @@ from typing import Callable, Mapping
 
 import tree_sitter as ts
 
-from ..model import (FileError, FileFacts, FileResult, Finding, Location, Portable, Rule, TargetInfo,
+from ..model import (STATUSES, FileError, FileFacts, FileResult, Finding, Location, Portable, Rule, TargetInfo,
                      UnusedSuppression)
 from .context import RunContext
 from .matching import LineMatch, RawMatch
@@ -23,6 +23,8 @@ from .suppress import ALL, Suppressions, suppressions
 
 _SPACES = re.compile(r"\s+")
 _UNKNOWN = TargetInfo("unknown")
+#: How far a status is from portable, to keep the worst of a construct's joined matches.
+_RANK = {status: rank for rank, status in enumerate(STATUSES)}
 #: How many of the places a finding depends on its message names.
 _SHOWN_DEPENDENCIES = 3
 
@@ -89,9 +91,26 @@ def node_findings(run: RunContext, path: str, source: bytes, raw: list[RawMatch]
         code = source[line_start : line_end if line_end >= 0 else len(source)].decode("utf-8", "replace")
         column = len(source[line_start : node.start_byte].decode("utf-8", "replace")) + 1
         end_column = len(source[end_line_start : node.end_byte].decode("utf-8", "replace")) + 1
-        found.append(make_finding(run, path, match.rule, match.symbol, (node.start_point.row + 1, column,
-                                  node.end_point.row + 1, end_column), code, match.depends_on))
+        finding = make_finding(run, path, match.rule, match.symbol, (node.start_point.row + 1, column,
+                               node.end_point.row + 1, end_column), code, match.depends_on)
+        found.append(_with_joined(run, finding, match.joined) if match.joined else finding)
     return found
+
+
+def _with_joined(run: RunContext, finding: Finding, joined: tuple[tuple[Rule, str], ...]) -> Finding:
+    """One finding for a construct: the joined names listed, each target at the worst joined status."""
+    targets = dict(finding.targets)
+    symbols: list[str] = []
+    for rule, symbol in joined:
+        if symbol != finding.symbol and symbol not in symbols:
+            symbols.append(symbol)
+        for name, info in _targets(run, rule.info_for(symbol.lstrip(".")).targets).items():
+            if _RANK[info.status] > _RANK[targets[name].status]:
+                targets[name] = info
+    if not symbols:
+        return replace(finding, targets=targets)
+    also = ", ".join(f"`{s}`" for s in symbols)
+    return replace(finding, targets=targets, extra_symbols=tuple(symbols), message=f"{finding.message} (with {also})")
 
 
 def line_findings(run: RunContext, path: str, text: str, matches: list[LineMatch]) -> list[Finding]:

@@ -27,6 +27,8 @@ class RawMatch:
     symbol: str
     node: ts.Node
     depends_on: tuple[Location, ...] = ()
+    #: Other (rule, symbol) matches of the same construct, folded into this one (`joins`).
+    joined: tuple[tuple[Rule, str], ...] = ()
 
 
 class SpanMatcher:
