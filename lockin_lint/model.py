@@ -336,6 +336,17 @@ class RunResult:
     #: Lines per scanned file (display path), for per-file and per-directory scores.
     file_lines: dict[str, int] = field(default_factory=dict)
 
+    @property
+    def failures(self) -> list[FileError]:
+        """Files that could not be scanned at all: errors proper."""
+        return [e for e in self.errors if not e.partial]
+
+    @property
+    def partial_parses(self) -> list[FileError]:
+        """Files scanned around code the parser could not read (macros it does not know, invalid
+        UTF-8): a notice, not an error; their findings are kept."""
+        return [e for e in self.errors if e.partial]
+
 
 def with_handled(finding: Finding, handled: Mapping[str, str]) -> Finding:
     """``finding`` with the targets in ``handled`` (target -> how) made ``native`` and noted.
