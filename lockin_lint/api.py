@@ -16,6 +16,7 @@ from typing import Callable
 
 from .project.discover import discover
 from .engine import Engine
+from .project.declared_names import drop_declared_unknowns
 from .project.includes import follow_includes
 from .project.backend_modules import mark_backend_modules
 from .project.linker import link_extensions
@@ -107,6 +108,8 @@ def check_paths(paths: list[str], ruleset: RuleSet, settings: Settings | None = 
         engine = engine_for(ruleset, settings)
         results = follow_includes(results, dict(found.files), engine, _read)
         results = link_extensions(results, dict(found.files), engine, _read)
+    if total:
+        results = drop_declared_unknowns(results, dict(found.files), engine_for(ruleset, settings), _read)
     results = mark_backend_modules(results)
     for result in results:
         run.files_scanned += 1

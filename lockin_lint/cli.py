@@ -200,7 +200,8 @@ def _prepare(args: argparse.Namespace) -> tuple[Config, RuleSet, Settings]:
 
 def _report_errors(run: RunResult, err: TextIO) -> None:
     for error in run.errors:
-        err.write(f"{'warning' if error.partial else 'error'}: {error.path}: {error.message}\n")
+        err.write(f"notice: {error.path}: partial parse: {error.message}\n" if error.partial
+                  else f"error: {error.path}: {error.message}\n")
 
 
 def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

@@ -285,6 +285,9 @@ class FileFacts:
     registers_ops: bool = False
     #: ``-r``/``-c`` files a requirements file includes: (path as written, line).
     includes: tuple[tuple[str, int], ...] = ()
+    #: A C/C++/CUDA file with names spelled like unknown CUDA APIs: its ``#include "..."`` headers, where
+    #: the project may declare those names itself (`project.declared_names` looks).
+    headers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,6 +337,17 @@ class RunResult:
     unused_suppressions: list[UnusedSuppression] = field(default_factory=list)
     #: Lines per scanned file (display path), for per-file and per-directory scores.
     file_lines: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def failures(self) -> list[FileError]:
+        """Files that could not be scanned at all: errors proper."""
+        return [e for e in self.errors if not e.partial]
+
+    @property
+    def partial_parses(self) -> list[FileError]:
+        """Files scanned around code the parser could not read (macros it does not know, invalid
+        UTF-8): a notice, not an error; their findings are kept."""
+        return [e for e in self.errors if e.partial]
 
 
 def with_handled(finding: Finding, handled: Mapping[str, str]) -> Finding:

@@ -4,8 +4,8 @@ Two rules can describe one thing a user would fix in one edit: ``from apex impor
 import (LL500) and the apex.amp API (LL501); ``"cuda" if torch.cuda.is_available() else "cpu"`` is one
 device choice, a device string (LL200/LL201) picked by an availability check (LL101). Reporting each
 part on its own inflated the counts (and the effort) and made the same line read as several problems.
-Here the parts join one finding: the import's, or the device string's, listing the others'
-symbols in ``extra_symbols``.
+Here the parts join one finding: the import's, or the device string's, which lists the others'
+symbols in ``extra_symbols`` and takes the worst status per target (`findings.node_findings`).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import replace
 
 import tree_sitter as ts
 
+from ..model import Rule
 from .matching import RawMatch
 
 _IMPORTS = frozenset({"import_statement", "import_from_statement", "future_import_statement"})
@@ -63,11 +64,8 @@ def join_constructs(raw: list[RawMatch]) -> list[RawMatch]:
             hosts[position] = host
     if not hosts:
         return raw
-    extra: dict[int, list[str]] = {}
+    joined: dict[int, list[tuple[Rule, str]]] = {}
     for position, host in sorted(hosts.items()):
-        symbol = raw[position].symbol
-        if symbol != raw[host].symbol and symbol not in extra.setdefault(host, []):
-            extra[host].append(symbol)
-    return [replace(match, extra_symbols=match.extra_symbols + tuple(extra.get(position, ())))
-            if position in extra else match
+        joined.setdefault(host, []).append((raw[position].rule, raw[position].symbol))
+    return [replace(match, joined=match.joined + tuple(joined[position])) if position in joined else match
             for position, match in enumerate(raw) if position not in hosts]

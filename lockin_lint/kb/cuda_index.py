@@ -74,6 +74,11 @@ class CudaIndex:
     #: Last components of scoped names, so a bare use after ``using namespace`` can be resolved.
     scoped_by_last: dict[str, list[str]] = field(default_factory=dict)
 
+    @property
+    def catch_all_ids(self) -> frozenset[str]:
+        """Ids of the rules that match by name pattern (unknown CUDA-like names, LC9xxx)."""
+        return frozenset(rule.id for _, rule in self.patterns)
+
     def lookup_scoped(self, name: str) -> tuple[Rule, str] | None:
         """The rule for ``a::b::c`` or its longest namespace prefix, and the symbol it names."""
         rule = self.scoped.get(name)

@@ -37,6 +37,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("custom", "Custom CUDA code"),
     ("findings", "Findings"),
     ("errors", "Errors"),
+    ("partial", "Partial parses"),
     ("model", "Scoring model"),
 )
 
@@ -67,7 +68,7 @@ def render_html(report: Report) -> str:
     names = list(targets)
     body = "".join((
         _header(report),
-        _nav(bool(report["errors"])),
+        _nav({anchor for anchor, key in (("errors", "errors"), ("partial", "partial_parses")) if report.get(key)}),
         _section("scores", _score_chart(targets) + _band_legend()),
         _section("targets", _target_table(targets)),
         _section("effort", _effort_chart(targets)),
@@ -78,6 +79,7 @@ def render_html(report: Report) -> str:
         _section("custom", _custom_code_table(report["custom_code"])),
         _section("findings", _status_legend() + _findings_table(report["findings"], names)),
         _section("errors", _errors_table(report["errors"])) if report["errors"] else "",
+        _section("partial", _errors_table(report["partial_parses"], "partial")) if report.get("partial_parses") else "",
         _section("model", _model(report["model"])),
     ))
     return _document(f"lockin-lint report: {len(report['findings'])} findings", body)
@@ -114,6 +116,7 @@ def _header(report: Report) -> str:
         ("Findings", len(report["findings"])),
         ("Targets", len(report["targets"])),
         ("Errors", len(report["errors"])),
+        ("Partial parses", len(report.get("partial_parses", ()))),
     )
     cards = "".join(f"<div class=\"card\"><div class=\"value\">{_count(value)}</div>"
                     f"<div class=\"label\">{_esc(label)}</div></div>" for label, value in stats)
@@ -125,10 +128,14 @@ def _header(report: Report) -> str:
     )
 
 
-def _nav(has_errors: bool) -> str:
-    """Links to every section; the errors section exists only when some file could not be checked."""
+#: Sections shown only when they have rows: files that could not be checked, or only in part.
+_OPTIONAL = frozenset({"errors", "partial"})
+
+
+def _nav(present: set[str]) -> str:
+    """Links to every section; the optional ones (`_OPTIONAL`) only when they are ``present``."""
     links = "".join(f"<a href=\"#{anchor}\">{_esc(title)}</a>" for anchor, title in SECTIONS
-                    if anchor != "errors" or has_errors)
+                    if anchor not in _OPTIONAL or anchor in present)
     return f"<nav>{links}</nav>\n"
 
 
@@ -326,9 +333,9 @@ def _findings_table(findings: Sequence[Mapping[str, Any]], targets: list[str]) -
             "what to write instead.</p>\n" + _table(head, rows, "findings"))
 
 
-def _errors_table(errors: Sequence[Mapping[str, Any]]) -> str:
+def _errors_table(errors: Sequence[Mapping[str, Any]], name: str = "errors") -> str:
     rows = [_path_td(e.get("path", "")) + _td(e.get("message"), cls="message") for e in errors]
-    return _table(["File", "Problem"], rows, "errors")
+    return _table(["File", "Problem"], rows, name)
 
 
 def _model(model: Mapping[str, Any]) -> str:

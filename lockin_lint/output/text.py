@@ -40,7 +40,8 @@ def summary_line(run: RunResult) -> str:
     parsed = run.files_scanned - run.files_skipped
     return (
         f"{run.files_scanned} files checked ({parsed} parsed, {run.files_skipped} skipped by prefilter), "
-        f"{len(run.findings)} findings in {files} files, {len(run.errors)} errors"
+        f"{len(run.findings)} findings in {files} files, {len(run.failures)} errors"
+        + (f", {len(run.partial_parses)} partial parses" if run.partial_parses else "")
     )
 
 

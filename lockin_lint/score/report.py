@@ -115,5 +115,6 @@ def build_report(run: RunResult, settings: Settings, model: EffortModel | None =
         "dependencies": _dependencies(run),
         "custom_code": _custom_code(run),
         "findings": [finding_dict(f) for f in run.findings],
-        "errors": [{"path": e.path, "message": e.message} for e in run.errors],
+        "errors": [{"path": e.path, "message": e.message} for e in run.failures],
+        "partial_parses": [{"path": e.path, "message": e.message} for e in run.partial_parses],
     }
