@@ -234,6 +234,7 @@ class Dispatch:
 
     def __init__(self) -> None:
         self._tests: dict[int, Test] = {}
+        self._exits: dict[int, list[tuple[int, Test]]] = {}  # block -> (end byte, test) of its early exits
 
     def _test(self, node: ts.Node | None) -> Test:
         if node is None:
@@ -300,18 +301,23 @@ class Dispatch:
     def _early_exits(self, block: ts.Node, child: ts.Node) -> Test:
         """``if not is_cuda(): return`` before ``child`` in the same block: the rest runs only when
         the test is false."""
+        exits = self._exits.get(block.id)
+        if exits is None:  # once per block: a module may hold many findings
+            exits = self._exits[block.id] = []
+            for stmt in block.named_children:
+                if stmt.type != "if_statement" or stmt.children_by_field_name("alternative"):
+                    continue
+                body = stmt.child_by_field_name("consequence")
+                last = body.named_children[-1] if body is not None and body.named_children else None
+                if last is not None and last.type in _EXITS:  # a raise is no fallback: it handles nothing
+                    test = self._test(stmt.child_by_field_name("condition"))
+                    if test.known:
+                        exits.append((stmt.end_byte, test.negated()))
         path = _UNKNOWN
-        for stmt in block.named_children:
-            if stmt == child:
+        for end, test in exits:
+            if end > child.start_byte:
                 break
-            if stmt.type != "if_statement" or stmt.children_by_field_name("alternative"):
-                continue
-            body = stmt.child_by_field_name("consequence")
-            last = body.named_children[-1] if body is not None and body.named_children else None
-            if last is not None and last.type in _EXITS:  # a raise is no fallback: it handles nothing
-                test = self._test(stmt.child_by_field_name("condition"))
-                if test.known:
-                    path = _both(path, test.negated())
+            path = _both(path, test)
         return path
 
 
