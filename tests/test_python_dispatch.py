@@ -13,7 +13,7 @@ import pytest
 import tree_sitter as ts
 import tree_sitter_python
 
-from lockin_lint.analyzers.python_dispatch import BRANCH, FALLBACK, classify
+from lockin_lint.analyzers.python_dispatch import BRANCH, FALLBACK, PLATFORMS, classify
 from lockin_lint.api import check_bytes, check_paths
 from lockin_lint.kb.ruleset import RuleSet
 from lockin_lint.model import Finding
@@ -67,6 +67,14 @@ def test_platform_tests_are_read(expression: str, may: set[str]) -> None:
 ])
 def test_other_conditions_say_nothing(expression: str) -> None:
     assert not classify(_condition(expression)).known
+
+
+def test_compiled_op_feature_check_leaves_a_cpu_fallback(ruleset: RuleSet) -> None:
+    """``hasattr(torch.ops._C, "op")``: the op is used only where it was built; without it the plain
+    fallback runs, which handles cpu and nothing else."""
+    assert classify(_condition('hasattr(torch.ops._C, "rms_norm")')).may == PLATFORMS - {"cpu"}
+    source = ('import torch\nif hasattr(torch.ops._C, "rms_norm"):\n    torch.cuda.synchronize()\n')
+    assert _at(_findings(source, ruleset), 3).handled == (("cpu", FALLBACK),)
 
 
 def test_negating_a_partly_unknown_test_stays_honest() -> None:
