@@ -138,6 +138,8 @@ class CallCondition:
     true_keywords: tuple[str, ...] = ()
     #: The name is called (``cp.zeros(3)``), not only read (``cp.float32``); alone, that is the whole condition.
     calls: bool = False
+    #: The value is used (compared, parsed, printed), not only tested (``if x:``, ``x is None``).
+    value_used: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -235,6 +235,7 @@ class Dispatch:
     def __init__(self) -> None:
         self._tests: dict[int, Test] = {}
         self._exits: dict[int, list[tuple[int, Test]]] = {}  # block -> (end byte, test) of its early exits
+        self._above: dict[int, Test] = {}  # block -> the path into it (the same for all its statements)
 
     def _test(self, node: ts.Node | None) -> Test:
         if node is None:
@@ -246,7 +247,18 @@ class Dispatch:
 
     def verdict(self, node: ts.Node) -> Verdict:
         """Drop, handled targets, or nothing, for a finding at ``node``."""
-        path = _UNKNOWN  # where the node runs, as far as the tests around it say
+        return _verdict(*self._walk(node))
+
+    def _into(self, block: ts.Node) -> Test:
+        """The path into a block, from the tests around it (once per block: findings share them)."""
+        path = self._above.get(block.id)
+        if path is None:
+            path = self._above[block.id] = self._walk(block)[0]
+        return path
+
+    def _walk(self, node: ts.Node) -> tuple[Test, bool]:
+        """Where ``node`` runs (as far as the tests around it say) and whether it is part of a test."""
+        path = _UNKNOWN
         check = False
         child, below = node, node
         parent = node.parent
@@ -269,9 +281,9 @@ class Dispatch:
                 operator = parent.child_by_field_name("operator")
                 path = _both(path, test if operator is not None and operator.type == "and" else test.negated())
             elif kind in ("block", "module"):
-                path = _both(path, self._early_exits(parent, child))
+                return _both(_both(path, self._early_exits(parent, child)), self._into(parent)), check
             below, child, parent = child, parent, parent.parent
-        return _verdict(path, check)
+        return path, check
 
     def _if_step(self, stmt: ts.Node, child: ts.Node, below: ts.Node) -> tuple[Test, bool]:
         """The path into ``child`` of an if/elif/else chain, and whether it is one of the tests."""

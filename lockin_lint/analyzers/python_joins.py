@@ -47,17 +47,19 @@ def join_constructs(raw: list[RawMatch]) -> list[RawMatch]:
     hosts: dict[int, int] = {}  # index of a joining match -> index of its host
     imports: dict[int, int] = {}  # import statement -> the match of its module (an ``imports`` rule)
     choices: dict[int, int] = {}  # conditional expression -> the device string in one of its values
+    statements = [import_of(match.node) for match in raw]
     for position, match in enumerate(raw):
-        statement = import_of(match.node)
+        statement = statements[position]
         if statement is not None and match.rule.match.imports:
             imports.setdefault(statement.id, position)
-        choice = _choice_of(match.node)
-        if choice is not None and not choice[1] and match.rule.category == "device-string":
-            choices.setdefault(choice[0].id, position)
+        if match.rule.category == "device-string":
+            choice = _choice_of(match.node)
+            if choice is not None and not choice[1]:
+                choices.setdefault(choice[0].id, position)
     for position, match in enumerate(raw):
-        statement = import_of(match.node)
+        statement = statements[position]
         host = imports.get(statement.id) if statement is not None else None
-        if host is None:
+        if host is None and choices:
             choice = _choice_of(match.node)
             host = choices.get(choice[0].id) if choice is not None and choice[1] else None
         if host is not None and host != position:

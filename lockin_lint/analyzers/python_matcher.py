@@ -210,6 +210,8 @@ class FileMatcher(StringContexts, SpanMatcher):
         call = node.parent
         if when is None:
             return True
+        if when.value_used:
+            return not _only_tested(node)
         if when.calls and not (when.keywords or when.true_keywords or when.any_string):
             return _called(node)
         if call is None or call.type != "call" or call.child_by_field_name("function") != node:
@@ -237,6 +239,25 @@ class FileMatcher(StringContexts, SpanMatcher):
                 else:
                     stack.extend(item.named_children)
         return False
+
+
+def _only_tested(node: ts.Node) -> bool:
+    """Is ``node`` only tested (``if torch.version.cuda:``, ``x is not None and ...``), never used?"""
+    child, parent = node, node.parent
+    while parent is not None:
+        kind = parent.type
+        if kind in ("not_operator", "boolean_operator", "parenthesized_expression"):
+            child, parent = parent, parent.parent
+            continue
+        if kind == "comparison_operator":
+            operators = {c.type for c in parent.children if not c.is_named}
+            others = [c for c in parent.named_children if c != child]
+            return operators <= {"is", "is not"} and all(o.type == "none" for o in others)
+        return (kind in ("if_statement", "elif_clause", "while_statement", "assert_statement")
+                and parent.child_by_field_name("condition") == child) or (
+                kind == "conditional_expression" and parent.named_child_count == 3
+                and parent.named_children[1] == child)
+    return False
 
 
 def _called(node: ts.Node) -> bool:

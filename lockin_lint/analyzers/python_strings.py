@@ -26,6 +26,8 @@ _OPTION_CALLS = frozenset({"add_argument", "add_option", "option", "get", "getat
 #: A string in one of these is judged by where the container sits (``choices=["cuda", "cpu"]``).
 _CONTAINERS = frozenset({"list", "tuple", "set", "pair", "expression_list"})
 _CONTAINER_DEPTH = 3
+#: Longer lists than this are tables or `__all__`, not a device setting or its choices.
+_DEVICE_LIST_SIZE = 16
 #: Device types of other accelerators: a list that names one next to "cuda" is a list of all devices.
 _OTHER_ACCELERATOR = re.compile(r"^(rocm|hip|xpu|npu|mlu|musa|mps|hpu|xla|tpu|meta|privateuseone|neuron|ipu)(:\d+)?$")
 #: The keywords of an option call whose value is the option's value: its default and its choices.
@@ -82,8 +84,8 @@ class StringContexts:
                 parent = parent.parent
                 if parent is None:
                     return
-            elif _lists_other_accelerators(parent):
-                return  # device.type in ["cuda", "xpu", "npu"]: every accelerator is accepted
+            elif parent.named_child_count > _DEVICE_LIST_SIZE or _lists_other_accelerators(parent):
+                return  # an `__all__`-like list, or device.type in ["cuda", "xpu", "npu"]: all accepted
             value_node, parent = parent, parent.parent
             if parent is not None:
                 places = places + self._contexts_of(value_node, parent)
