@@ -45,6 +45,7 @@ def _condition(expression: str) -> ts.Node:
     ("torch.version.hip is not None", {"rocm"}),
     ("torch.version.cuda", {"cuda"}),
     ("current_platform.is_rocm()", {"rocm"}),
+    ("self.is_rocm_pytorch()", {"rocm"}),
     ("current_platform.is_cuda()", {"cuda"}),
     ("current_platform.is_cuda_alike()", {"cuda", "rocm"}),
     ("torch.cuda.is_available()", {"cuda", "rocm"}),

@@ -47,11 +47,11 @@ _WORDS: dict[str, Platforms] = {
     "hpu": frozenset({"other"}), "tpu": frozenset({"other"}), "xla": frozenset({"other"}),
     "neuron": frozenset({"other"}), "habana": frozenset({"other"}),
 }
-#: A platform predicate or flag: ``is_rocm()``, ``is_cuda_alike()``, ``is_torch_npu_available()``,
+#: A platform predicate or flag: ``is_rocm()``, ``is_rocm_pytorch()``, ``is_cuda_alike()``, ``is_torch_npu_available()``,
 #: ``IS_HIP_EXTENSION``, ``args.use_cuda``; not ``use_cuda_graph`` (a feature, not a platform).
 _PREDICATE = re.compile(
     r"(?i)^_?(?:is|use|using|on|has|run_on|with)_(?:torch_)?([a-z]+)"
-    r"(_available|_alike|_extension|_platform|_build|_device|_backend|_is_available)?$"
+    r"(_available|_alike|_extension|_platform|_build|_device|_backend|_is_available|_pytorch|_torch)?$"
 )
 #: ``torch.version.hip`` / ``torch.version.cuda``: the build's toolkit version, None on other builds.
 _VERSION_FLAGS: dict[str, Platforms] = {"hip": frozenset({"rocm"}), "cuda": frozenset({"cuda"})}

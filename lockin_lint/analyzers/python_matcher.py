@@ -242,10 +242,13 @@ class FileMatcher(StringContexts, SpanMatcher):
 
 
 def _only_tested(node: ts.Node) -> bool:
-    """Is ``node`` only tested (``if torch.version.cuda:``, ``x is not None and ...``), never used?"""
+    """Is ``node`` only tested (``if torch.version.cuda:``, ``x is not None and ...``) or printed
+    (``f"CUDA {torch.version.cuda}"`` shows None elsewhere, harmlessly), never used?"""
     child, parent = node, node.parent
     while parent is not None:
         kind = parent.type
+        if kind == "interpolation":
+            return True
         if kind in ("not_operator", "boolean_operator", "parenthesized_expression"):
             child, parent = parent, parent.parent
             continue
