@@ -125,6 +125,12 @@ def test_handled_targets_cost_nothing(ruleset: RuleSet) -> None:
     assert summarize(dispatched, ("ascend", "xpu"), 100)["xpu"].effort_hours > 0
 
 
+def test_a_branch_that_only_raises_handles_nothing(ruleset: RuleSet) -> None:
+    source = ("import torch\nif torch.version.hip:\n    raise ValueError('NVIDIA only')\n"
+              "elif torch.cuda.get_device_properties(0).major != 8:\n    pass\n")
+    assert _at(_findings(source, ruleset), 4).handled == ()
+
+
 def test_unknown_condition_changes_nothing(ruleset: RuleSet) -> None:
     found = _at(_findings("import torch\nif use_graphs:\n    torch.cuda.synchronize()\n", ruleset), 3)
     assert found.handled == ()

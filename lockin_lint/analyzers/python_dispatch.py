@@ -295,7 +295,11 @@ class Dispatch:
                                 alternative.child_by_field_name("consequence"), alternative))
             else:
                 otherwise = alternative
-        tests = [self._test(condition) for condition, _, _ in clauses]
+        # A branch that only raises ("only supported on NVIDIA GPUs") handles nothing it names.
+        tests = []
+        for condition, body, _ in clauses:
+            test = self._test(condition)
+            tests.append(replace(test, named=frozenset()) if _only_raises(body) else test)
         named = frozenset().union(*(t.named for t in tests))
         if not any(t.known for t in tests):
             return _UNKNOWN, False
@@ -331,6 +335,11 @@ class Dispatch:
                 break
             path = _both(path, test)
         return path
+
+
+def _only_raises(body: ts.Node | None) -> bool:
+    statements = [s for s in body.named_children if s.type != "comment"] if body is not None else []
+    return bool(statements) and all(s.type == "raise_statement" for s in statements)
 
 
 def _verdict(path: Test, check: bool) -> Verdict:
