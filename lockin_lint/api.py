@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Callable
 
 from .project.discover import discover
 from .limits import LimitError, read_regular
+from .project.backend_modules import mark_backend_modules
 from .model import FileError, FileResult, Finding, RunResult, Settings
 from .project.workers import cpu_count, die_with_parent
 from .kb.ruleset import RuleSet
@@ -22,6 +23,9 @@ from .project.result_cache import ResultCache, Stat, digest, file_stat
 if TYPE_CHECKING:  # imported when a file is first checked: a fully cached run never loads a parser
     from .engine import Engine
 
+#: The unknown-CUDA-name rules (LC9xxx): only runs with such findings look for the project's own
+#: declarations of those names (a Python-only run never loads the C/C++ rules for it).
+CATCH_ALL_PREFIX = "LC9"
 #: Below this many files a process pool costs more than it saves.
 POOL_THRESHOLD = 300
 _CHUNK = 32
@@ -181,6 +185,11 @@ def check_paths(paths: list[str], ruleset: RuleSet, settings: Settings | None = 
 
             results = follow_includes(results, dict(found.files), engine_for(ruleset, settings), _read)
         results = _linked(results, dict(found.files), ruleset, settings, cache, hashes)
+    if any(f.rule_id.startswith(CATCH_ALL_PREFIX) for result in results for f in result.findings):
+        from .project.declared_names import drop_declared_unknowns
+
+        results = drop_declared_unknowns(results, dict(found.files), engine_for(ruleset, settings), _read)
+    results = mark_backend_modules(results)
     if cache is not None:
         cache.save()
     return collect(results, settings, list(found.errors), ruleset)

@@ -140,4 +140,5 @@ def write_file(path: str, text: str, flag: str) -> None:
 
 def report_errors(run: RunResult, err: TextIO) -> None:
     for error in run.errors:
-        err.write(f"{'warning' if error.partial else 'error'}: {one_line(error.path)}: {one_line(error.message)}\n")
+        err.write(f"notice: {one_line(error.path)}: partial parse: {one_line(error.message)}\n" if error.partial
+                  else f"error: {one_line(error.path)}: {one_line(error.message)}\n")

@@ -6,7 +6,7 @@ formatters and the scoring code cannot drift apart: they all import from this mo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterator, Mapping
 
 #: Every target lockin-lint judges code against, in display order.
@@ -168,6 +168,10 @@ class CallCondition:
     true_keywords: tuple[str, ...] = ()
     #: ``call: true``: the use must be a call; with no other condition any call qualifies.
     call: bool = False
+    #: The name is called (``cp.zeros(3)``), not only read (``cp.float32``); alone, that is the whole condition.
+    calls: bool = False
+    #: The value is used (compared, parsed, printed), not only tested (``if x:``, ``x is None``).
+    value_used: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +264,12 @@ class Finding:
     #: extension points at its kernels). Such a finding costs nothing itself: its kernels carry the
     #: effort, once each, however many call sites reach them.
     depends_on: tuple[Location, ...] = ()
+    #: Targets the scanned code already has a path for, and how (``(("rocm", "preprocessor
+    #: branch"),)``): their status is ``native`` because the project ported this construct itself.
+    handled: tuple[tuple[str, str], ...] = ()
+    #: Other CUDA-only names of the same construct that joined this finding instead of making their
+    #: own (``cudaMemcpyHostToDevice`` in a ``cudaMemcpy`` call): one construct, one finding.
+    extra_symbols: tuple[str, ...] = ()
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         return (self.path, self.line, self.column, self.rule_id, self.symbol)
@@ -313,6 +323,9 @@ class FileFacts:
     registers_ops: bool = False
     #: ``-r``/``-c`` files a requirements file includes: (path as written, line).
     includes: tuple[tuple[str, int], ...] = ()
+    #: A C/C++/CUDA file with names spelled like unknown CUDA APIs: its ``#include "..."`` headers, where
+    #: the project may declare those names itself (`project.declared_names` looks).
+    headers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -363,6 +376,33 @@ class RunResult:
     #: Lines per scanned file (display path), for per-file and per-directory scores.
     file_lines: dict[str, int] = field(default_factory=dict)
 
+    @property
+    def failures(self) -> list[FileError]:
+        """Files that could not be scanned at all: errors proper."""
+        return [e for e in self.errors if not e.partial]
+
+    @property
+    def partial_parses(self) -> list[FileError]:
+        """Files scanned around code the parser could not read (macros it does not know, invalid
+        UTF-8): a notice, not an error; their findings are kept."""
+        return [e for e in self.errors if e.partial]
+
+
+def with_handled(finding: Finding, handled: Mapping[str, str]) -> Finding:
+    """``finding`` with the targets in ``handled`` (target -> how) made ``native`` and noted.
+
+    Targets the run does not show are ignored; a finding every shown target handles is still
+    returned (callers decide whether to drop it).
+    """
+    shown = {t: how for t, how in handled.items() if t in finding.targets}
+    if not shown:
+        return finding
+    targets = dict(finding.targets)
+    for target in shown:
+        targets[target] = TargetInfo("native")
+    notes = dict(finding.handled) | shown
+    return replace(finding, targets=targets, handled=tuple(sorted(notes.items())))
+
 
 # -- the JSON shape of a finding (JSON output, SARIF properties and the report embed it) -------------
 def targets_dict(finding: Finding) -> dict[str, dict[str, Any]]:
@@ -393,6 +433,10 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         data["cell"], data["cell_line"] = finding.cell, finding.cell_line
     if finding.portable is not None:
         data["portable"] = {"replacement": finding.portable.replacement, "min_torch": finding.portable.min_torch}
+    if finding.handled:
+        data["handled"] = dict(finding.handled)
+    if finding.extra_symbols:
+        data["extra_symbols"] = list(finding.extra_symbols)
     if finding.depends_on:
         data["depends_on"] = [{"path": d.path, "line": d.line, "column": d.column, "message": d.message}
                               for d in finding.depends_on]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -88,8 +89,11 @@ def test_cli_keeps_going_and_reports_errors_on_stderr(tmp_path: Path) -> None:
     assert text.returncode == 1
     assert "error: nope.py: no such file or directory" in text.stderr
     assert "error: blob.py: binary file" in text.stderr
+    assert "notice: broken.py: partial parse: line 2" in text.stderr  # parsed around: a notice, not an error
+    assert re.search(r", 2 errors, 1 partial parses$", text.stderr, re.M)
     assert "Traceback" not in text.stderr
     data = subprocess.run(command + ["--format", "json"], cwd=tmp_path, capture_output=True, text=True, check=False)
     report = json.loads(data.stdout)
-    assert {e["path"] for e in report["errors"]} == {"blob.py", "broken.py", "nope.py"}
+    assert {e["path"] for e in report["errors"]} == {"blob.py", "nope.py"}
+    assert [e["path"] for e in report["summary"]["partial_parses"]] == ["broken.py"]
     assert {(f["path"], f["line"]) for f in report["findings"]} == {("good.py", 2), ("broken.py", 3)}

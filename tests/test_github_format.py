@@ -70,7 +70,7 @@ def test_command_follows_severity(severity: str, command: str) -> None:
 def test_file_errors() -> None:
     assert format_error(FileError("data.bin", "binary file")) == "::error file=data.bin::binary file"
     assert format_error(FileError("x.py", "syntax error at 3:1", partial=True)) == \
-        "::warning file=x.py::syntax error at 3:1"
+        "::notice file=x.py,title=partial parse::syntax error at 3:1"
 
 
 def test_one_line_per_finding_and_error(ruleset: RuleSet) -> None:

@@ -314,3 +314,11 @@ def test_renders_in_headless_chromium(tmp_path: Path, which: str, ruleset: RuleS
         [str(CHROMIUM), *script.CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom",
          html_file.as_uri()], capture_output=True, text=True, timeout=120, check=True).stdout
     assert '<th scope="col" tabindex="0">' in dom  # set by the script: the CSP hash let it run
+
+
+def test_partial_parses_have_their_own_section_not_the_errors_one() -> None:
+    report = sample_report() | {"errors": [], "partial_parses": [{"path": "csrc/k.cu", "message": "line 3:1: syntax error"}]}
+    parsed = Page(text := render_html(report))
+    assert "Partial parses" in parsed.headings and "Errors" not in parsed.headings
+    assert parsed.rows["partial"] == 1
+    assert '<a href="#partial">' in text and '<a href="#errors">' not in text

@@ -165,7 +165,8 @@ def test_file_errors_become_tool_notifications(ruleset: RuleSet) -> None:
              for n in invocation["toolExecutionNotifications"]}
     assert notes["does-not-exist.py"]["level"] == "error"
     assert "no such file" in notes["does-not-exist.py"]["message"]["text"]
-    assert notes["fixtures/demo/broken.py"]["level"] == "warning"
+    assert notes["fixtures/demo/broken.py"]["level"] == "note"
+    assert notes["fixtures/demo/broken.py"]["descriptor"] == {"id": "partial-parse"}
 
 
 def test_suppressed_findings_are_kept_as_suppressed_results(demo_run: RunResult, ruleset: RuleSet) -> None:

@@ -212,11 +212,11 @@ def scan_code(path: str, root: ts.Node) -> CodeFacts:
         if owner and name in _AUTOGRAD_METHODS:  # ``Op::apply(...)`` runs forward and backward
             facts.functions.append(Function(f"{owner}::apply", path, point.row + 1, point.column + 1, False, calls,
                                             references, launches))
-    facts.includes = _quoted_includes(root)
+    facts.includes = quoted_includes(root)
     return facts
 
 
-def _quoted_includes(root: ts.Node) -> list[str]:
+def quoted_includes(root: ts.Node) -> list[str]:
     """The ``#include "..."`` paths of a file (at any preprocessor nesting)."""
     found = []
     stack = [root]

@@ -4,14 +4,17 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from ..kb.cuda_index import passes_prefilter
-from ..model import FileFacts, FileResult
+from ..model import FileFacts, FileResult, Finding, with_handled
+from .backend_paths import dedicated_backend
 from .context import FileContext, RunContext
 from .cuda_matcher import CudaFileMatcher
-from .cpp_facts import CodeFacts, scan_code
+from .cpp_facts import CodeFacts, quoted_includes, scan_code
 from .file_kinds import CUDA_SUFFIXES
 from .findings import skipped, tree_result, with_facts
+from .preprocessor import NOT_ON_ROCM, ROCM_ONLY, line_states
 from .source import decode_utf8
 
 CUDA_SOURCE_SUFFIXES = tuple(sorted(CUDA_SUFFIXES))
@@ -35,7 +38,24 @@ class CudaAnalyzer:
         decoded = decode_utf8(data)
         tree = run.cuda_parser.parse(decoded.data)
         raw = CudaFileMatcher(index, decoded.data, tree.root_node, cuda_source).run()
-        return with_facts(tree_result(run, path, decoded, tree, raw, ctx.lines), facts)
+        if dedicated_backend(path) is not None:
+            raw = []  # another backend's file (``csrc/rocm/``, ``*_hip.cu``): none of it is CUDA lock-in
+        states = line_states(decoded.data) if raw else None
+        if states is not None:
+            raw = [m for m in raw if states[m.node.start_point.row] != ROCM_ONLY]
+        result = tree_result(run, path, decoded, tree, raw, ctx.lines)
+        if states is not None:
+            result = replace(result, findings=_handled(result.findings, states),
+                             suppressed=_handled(result.suppressed, states))
+        if any(f.rule_id in index.catch_all_ids for f in result.findings):
+            facts = replace(facts, headers=tuple(quoted_includes(tree.root_node)))
+        return with_facts(result, facts)
+
+
+def _handled(findings: tuple[Finding, ...], states: list[int]) -> tuple[Finding, ...]:
+    """Findings in code a ROCm build leaves out (the CUDA side of a ROCm branch) are ported for rocm."""
+    return tuple(with_handled(f, {"rocm": "preprocessor branch"}) if states[f.line - 1] == NOT_ON_ROCM else f
+                 for f in findings)
 
 
 def code_facts(run: RunContext, path: str, data: bytes) -> CodeFacts:

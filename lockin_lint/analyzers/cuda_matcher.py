@@ -16,6 +16,8 @@ import tree_sitter as ts
 from ..kb.cuda_index import CONSTRUCT_LITERALS, CudaIndex
 from ..kb.torch_cpp import CUDA_DISPATCH_KEYS, LIBRARY_IMPL_MACROS, LIBRARY_MACROS
 from ..kb.prefilter import occurrences, word_occurrences
+from .declarations import declares
+from .joins import join_constructs
 from .matching import RawMatch, SpanMatcher, node_text as _text
 
 _NAME_NODES = frozenset({"identifier", "type_identifier", "namespace_identifier", "field_identifier"})
@@ -80,7 +82,7 @@ class CudaFileMatcher(SpanMatcher):
             spans += [(s, s + len(word)) for s in word_occurrences(self.source, word)]
         for literal in CONSTRUCT_LITERALS:
             spans += [(s, s + len(literal)) for s in occurrences(self.source, literal)]
-        return self._visit(spans)
+        return join_constructs(self._visit(spans))
 
     def _relevant_words(self) -> set[bytes]:
         """The file's identifiers that some rule may care about (see `CudaIndex.hit_words`)."""
@@ -201,7 +203,7 @@ class CudaFileMatcher(SpanMatcher):
             exact = found[0] is self.index.identifiers.get(name)
             if found[0].category == "kernel" and not self._in_device_code(node):
                 return  # device functions (rsqrt, erfinv, __ldg) are only CUDA's inside device code
-            if exact or not (self._is_definition(node) or self._defined_here(name)):
+            if exact or not self._declared(name):
                 self._add(found[0], found[1], node)
             return
         for using in self.usings:  # exact names only: under ``using`` a bare name may come from anywhere
@@ -243,21 +245,13 @@ class CudaFileMatcher(SpanMatcher):
                 return size
         return 0
 
-    def _is_definition(self, node: ts.Node) -> bool:
-        """A user's own ``cudaCheck(...)`` definition is not a use of an unknown CUDA API."""
-        parent = node.parent
-        return parent is not None and parent.type in ("function_declarator", "preproc_def",
-                                                      "preproc_function_def", "enumerator", "struct_specifier",
-                                                      "class_specifier") and parent.child_by_field_name(
-            "declarator" if parent.type == "function_declarator" else "name") == node
-
-    def _defined_here(self, name: str) -> bool:
-        """The file defines ``name`` itself (a ``#define`` or a function): a user's wrapper, not an API."""
-        defined = self._defined.get(name)
-        if defined is None:
-            pattern = rb"#\s*define\s+" + name.encode() + rb"\b|\b" + name.encode() + rb"\s*\([^;{)]*\)\s*\{"
-            defined = self._defined[name] = re.search(pattern, self.source) is not None
-        return defined
+    def _declared(self, name: str) -> bool:
+        """The file declares ``name`` itself (a variable, parameter, macro, function, type...): the
+        project's own name, not an API (see `declarations`)."""
+        declared = self._defined.get(name)
+        if declared is None:
+            declared = self._defined[name] = declares(self.root, self.source, name)
+        return declared
 
     def _include(self, include: ts.Node) -> None:
         path_node = include.child_by_field_name("path")

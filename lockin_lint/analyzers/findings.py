@@ -14,8 +14,8 @@ from typing import Callable, Mapping
 
 import tree_sitter as ts
 
-from ..model import (FileError, FileFacts, FileResult, Finding, Location, Portable, Rule, TargetInfo,
-                     UnusedSuppression)
+from ..model import (STATUSES, FileError, FileFacts, FileResult, Finding, Location, Portable, Rule, TargetInfo,
+                     UnusedSuppression, with_handled)
 from .context import RunContext
 from .matching import LineMatch, RawMatch
 from .source import Decoded, text_lines
@@ -23,6 +23,8 @@ from .suppress import Suppressions, code_hits, suppressions
 
 _SPACES = re.compile(r"\s+")
 _UNKNOWN = TargetInfo("unknown")
+#: How far a status is from portable, to keep the worst of a construct's joined matches.
+_RANK = {status: rank for rank, status in enumerate(STATUSES)}
 #: How many of the places a finding depends on its message names.
 _SHOWN_DEPENDENCIES = 3
 
@@ -92,10 +94,30 @@ def node_findings(run: RunContext, path: str, source: bytes, raw: list[RawMatch]
         end_column = len(source[end_line_start : node.end_byte].decode("utf-8", "replace")) + 1
         finding = make_finding(run, path, match.rule, match.symbol, (node.start_point.row + 1, column,
                                node.end_point.row + 1, end_column), code, match.depends_on)
+        if match.joined:
+            finding = _with_joined(run, finding, match.joined)
+        if match.handled:
+            finding = with_handled(finding, dict(match.handled))
         if finding.category == "operator" and not any(i.status == "missing" for i in finding.targets.values()):
             continue  # an operator is reported only where a source says a configured target lacks it
         found.append(finding)
     return found
+
+
+def _with_joined(run: RunContext, finding: Finding, joined: tuple[tuple[Rule, str], ...]) -> Finding:
+    """One finding for a construct: the joined names listed, each target at the worst joined status."""
+    targets = dict(finding.targets)
+    symbols: list[str] = []
+    for rule, symbol in joined:
+        if symbol != finding.symbol and symbol not in symbols:
+            symbols.append(symbol)
+        for name, info in _targets(run, rule.info_for(symbol.lstrip(".")).targets).items():
+            if _RANK[info.status] > _RANK[targets[name].status]:
+                targets[name] = info
+    if not symbols:
+        return replace(finding, targets=targets)
+    also = ", ".join(f"`{s}`" for s in symbols)
+    return replace(finding, targets=targets, extra_symbols=tuple(symbols), message=f"{finding.message} (with {also})")
 
 
 def line_findings(run: RunContext, path: str, text: str, matches: list[LineMatch]) -> list[Finding]:

@@ -27,6 +27,10 @@ class RawMatch:
     symbol: str
     node: ts.Node
     depends_on: tuple[Location, ...] = ()
+    #: Other (rule, symbol) matches of the same construct, folded into this one (`joins`).
+    joined: tuple[tuple[Rule, str], ...] = ()
+    #: Targets the code around the match already handles, and how (`Finding.handled`).
+    handled: tuple[tuple[str, str], ...] = ()
 
 
 class SpanMatcher:

@@ -8,12 +8,15 @@ from packaging.requirements import InvalidRequirement
 
 from ..kb.prefilter import is_candidate, present_triggers
 from ..model import FileError, FileFacts, FileResult
+from .backend_paths import dedicated_backend
 from .context import FileContext, RunContext
 from .extensions import extension_builds, setup_requirements
 from .findings import skipped, tree_result, with_facts
 from .manifest_reader import match_package, parse_requirement
 from .matching import RawMatch
 from .op_calls import LinkTable, OpCallMatcher
+from .python_dispatch import apply_dispatch
+from .python_joins import join_constructs
 from .python_matcher import FileMatcher
 from .source import decode_python
 
@@ -38,15 +41,23 @@ class PythonAnalyzer:
 
 def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, present: list[bytes],
                    links: LinkTable | None) -> list[RawMatch]:
-    """The file's matches, builds included; `reported` drops the rules matched only for builds."""
+    """The file's matches, builds included; `reported` drops the rules matched only for builds.
+
+    A file dedicated to another backend (``platforms/rocm.py``, ``xpu_accelerator.py``) is that
+    backend's code, and a match in a branch for another platform is that platform's code: neither
+    is CUDA lock-in.
+    """
+    if dedicated_backend(path) is not None:
+        return []
     raw = FileMatcher(run.python, source, tree.root_node).run(present)
     if links and run.link_rule is not None:
         raw += OpCallMatcher(links, run.link_rule, path, source, tree.root_node).run()
-    return raw
+    return apply_dispatch(raw)
 
 
 def reported(run: RunContext, raw: list[RawMatch]) -> list[RawMatch]:
-    return [m for m in raw if m.rule.id not in run.unreported] if run.unreported else raw
+    """The matches that become findings: the selected rules', one per construct."""
+    return join_constructs([m for m in raw if m.rule.id not in run.unreported] if run.unreported else raw)
 
 
 def _setup_requirements(run: RunContext, path: str, tree: ts.Tree, problems: list[FileError]) -> list[RawMatch]:

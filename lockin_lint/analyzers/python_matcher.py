@@ -4,57 +4,32 @@ Parsing is the dominant cost of a scan, and walking every node from Python would
 matcher is driven by the prefilter's trigger tokens: it finds each token's byte offsets, asks
 tree-sitter for the node at each offset, and judges only those few nodes in their syntactic context. Import statements are found the same way (every ``import`` keyword; a tree query costs more
 than the whole match), first, both to resolve aliases and because aliases of CUDA modules
-(``from torch import cuda as gpu``) become extra tokens for that file.
+(``from torch import cuda as gpu``) become extra tokens for that file. Strings are judged by where
+they sit (`python_strings`).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 import tree_sitter as ts
 
 from ..kb.python_index import PythonIndex
 from .matching import RawMatch, SpanMatcher, node_text as _text
-from ..model import Rule, StringContext
+from ..model import Rule
 from ..kb.prefilter import occurrences, word_occurrences
+from .python_joins import import_of
+from .python_strings import StringContexts, chain, string_value
 
-_IMPORT_TYPES = frozenset({"import_statement", "import_from_statement", "future_import_statement"})
 _BARE_NAME_PARENTS = frozenset({"parameters", "lambda_parameters", "typed_parameter"})
 _NAMED_PARENTS = frozenset(
     {"function_definition", "class_definition", "default_parameter", "typed_default_parameter",
      "keyword_argument"}
 )
-#: What an option or key looks like (``--device``, ``device``, ``train.device``), unlike a log message.
-_OPTION_NAME = re.compile(r"^-{0,2}[A-Za-z_][\w.-]*$")
-#: Calls whose first argument names an option or key and whose other arguments or ``default=`` are
-#: its value (argparse, optparse, click, dict/config/env getters); ``print("device", "cuda")`` is not one.
-_OPTION_CALLS = frozenset({"add_argument", "add_option", "option", "get", "getattr", "getenv", "setdefault",
-                           "pop", "get_option", "set_option"})
 _STRING_PARTS = frozenset({"string_content", "string_start", "string_end", "escape_sequence"})
 
 
-def _chain(top: ts.Node) -> tuple[str | None, list[tuple[str, ts.Node]]]:
-    """Split ``a.b.c`` into its root name and ``[(b, node a.b), (c, node a.b.c)]``.
-
-    The root is None when the chain starts from an expression (``f().cuda``), which is how method
-    rules tell "any receiver" apart from a module path.
-    """
-    parts: list[tuple[str, ts.Node]] = []
-    node = top
-    while node.type == "attribute":
-        attr = node.child_by_field_name("attribute")
-        parts.append((_text(attr) if attr is not None else "", node))
-        obj = node.child_by_field_name("object")
-        if obj is None:
-            return None, []
-        node = obj
-    parts.reverse()
-    root = _text(node) if node.type == "identifier" else None
-    return root, [(root or "", node)] + parts if root else parts
-
-
-class FileMatcher(SpanMatcher):
+class FileMatcher(StringContexts, SpanMatcher):
     """Matches one file; short-lived, so per-file state (aliases) needs no resetting."""
 
     def __init__(self, index: PythonIndex, source: bytes, root: ts.Node) -> None:
@@ -160,14 +135,7 @@ class FileMatcher(SpanMatcher):
                 self._string(string)
 
     def _in_import(self, node: ts.Node) -> bool:
-        parent = node.parent
-        for _ in range(3):
-            if parent is None:
-                return False
-            if parent.type in _IMPORT_TYPES:
-                return True
-            parent = parent.parent
-        return False
+        return import_of(node) is not None
 
     def _identifier(self, node: ts.Node) -> None:
         parent = node.parent
@@ -177,10 +145,12 @@ class FileMatcher(SpanMatcher):
             parent.type in _NAMED_PARENTS and parent.child_by_field_name("name") == node
         ):
             return  # a definition or keyword name, not a use
+        if parent.type == "assignment" and parent.child_by_field_name("left") == node:
+            return  # `flash_attn_func = None` in an except branch rebinds the name, it does not use it
         top = node
         while top.parent is not None and top.parent.type == "attribute":
             top = top.parent
-        root, parts = _chain(top)
+        root, parts = chain(top)
         if root is not None and root in self.aliases:
             self._qualified(root, parts)
             return  # an imported module is not "any receiver"
@@ -216,8 +186,8 @@ class FileMatcher(SpanMatcher):
                 return
         else:
             rules = self.index.attributes.get(name, ())
-        for rule in rules:
-            self._add(rule, f".{name}", attribute)
+        for rule in rules:  # at the name: the `.cuda` of a chain split over lines is on its own line
+            self._add(rule, f".{name}", name_node)
 
     def _own_method(self, node: ts.Node, name: str) -> bool:
         """True when ``self.NAME()`` calls a method the enclosing class defines itself."""
@@ -240,6 +210,10 @@ class FileMatcher(SpanMatcher):
         call = node.parent
         if when is None:
             return True
+        if when.value_used:
+            return not _only_tested(node)
+        if when.calls and not (when.keywords or when.true_keywords or when.any_string):
+            return _called(node)
         if call is None or call.type != "call" or call.child_by_field_name("function") != node:
             return False
         if not (when.keywords or when.true_keywords or when.any_string):
@@ -262,170 +236,39 @@ class FileMatcher(SpanMatcher):
             while stack:
                 item = stack.pop()
                 if item.type == "string":
-                    if pattern.search(_string_value(item)):
+                    if pattern.search(string_value(item)):
                         return True
                 else:
                     stack.extend(item.named_children)
         return False
 
-    # -- strings -------------------------------------------------------------------------------
-    def _string(self, string: ts.Node) -> None:
-        if not self.index.strings:
-            return
-        value_node = string
-        parent = string.parent
-        while parent is not None and parent.type in ("parenthesized_expression", "conditional_expression"):
-            if parent.type == "conditional_expression":
-                branches = parent.named_children
-                if len(branches) == 3 and branches[1] == value_node:
-                    return  # the condition, not a value
-            value_node, parent = parent, parent.parent
-        if parent is None:
-            return
-        places = self._contexts_of(value_node, parent)
-        if not places:
-            return
-        value = _string_value(string)
-        for srule in self.index.strings:
-            if srule.pattern.search(value) and any(_context_matches(ctx, places) for ctx in srule.contexts):
-                self._add(srule.rule, _string_value(string, as_written=True), string)
 
-    def _resolve(self, node: ts.Node | None) -> list[str]:
-        """Qualified names an expression may stand for (empty for non-module expressions)."""
-        if node is None:
-            return []
-        root, parts = _chain(node) if node.type == "attribute" else (
-            (_text(node), [(_text(node), node)]) if node.type == "identifier" else (None, [])
-        )
-        if root is None or root not in self.aliases:
-            return []
-        names = [name for name, _ in parts[1:]]
-        return [".".join([base, *names]) for base in self.aliases[root]]
-
-    def _contexts_of(self, value: ts.Node, parent: ts.Node) -> list[_Place]:
-        ptype = parent.type
-        if ptype == "argument_list":
-            call = parent.parent
-            if call is None or call.type != "call":
-                return []
-            position = 0
-            for arg in parent.named_children:
-                if arg == value:
-                    break
-                if arg.type not in ("keyword_argument", "dictionary_splat", "comment"):
-                    position += 1
-            places = self._call_places(call, position=position, keyword=None)
-            return places + _option_place(parent, value) if position > 0 else places
-        if ptype == "keyword_argument" and parent.child_by_field_name("value") == value:
-            key = parent.child_by_field_name("name")
-            call = parent.parent.parent if parent.parent is not None else None
-            if key is None or call is None or call.type != "call":
-                return []
-            places = self._call_places(call, position=None, keyword=_text(key))
-            arguments = parent.parent
-            return places + _option_place(arguments) if _text(key) == "default" and arguments is not None else places
-        if ptype == "subscript" and parent.child_by_field_name("subscript") == value:
-            return [_Place(subscript=q) for q in self._resolve(parent.child_by_field_name("value"))]
-        if ptype == "comparison_operator":
-            operands = parent.named_children
-            operators = {child.type for child in parent.children if not child.is_named}
-            if len(operands) != 2:
-                return []
-            other = operands[1] if operands[0] == value else operands[0]
-            places = [_Place(named=_text(other))] if operators & {"==", "!=", "in", "not in"} else []
-            if operands[0] == value and operators & {"in", "not in"}:
-                places += [_Place(contains=q) for q in self._resolve(operands[1])]
-            return places
-        if ptype == "assignment" and parent.child_by_field_name("right") == value:
-            target = parent.child_by_field_name("left")
-            return [_Place(named=_text(target))] if target is not None and target.type in ("identifier", "attribute") else []
-        if ptype in ("default_parameter", "typed_default_parameter") and parent.child_by_field_name("value") == value:
-            name = parent.child_by_field_name("name")
-            return [_Place(named=_text(name))] if name is not None else []
-        if ptype == "pair" and parent.child_by_field_name("value") == value:
-            key = parent.child_by_field_name("key")
-            return [_Place(named=_string_value(key))] if key is not None and key.type == "string" else []
-        return []
-
-    def _call_places(self, call: ts.Node, position: int | None, keyword: str | None) -> list[_Place]:
-        function = call.child_by_field_name("function")
-        places = [_Place(position=position, keyword=keyword)]
-        for qualified in self._resolve(function):
-            places.append(_Place(call=qualified, position=position, keyword=keyword))
-        if function is not None and function.type == "attribute" and not self._resolve(function):
-            attr = function.child_by_field_name("attribute")
-            if attr is not None:
-                places.append(_Place(method=_text(attr), position=position, keyword=keyword))
-        return places
-
-
-@dataclass(frozen=True, slots=True)
-class _Place:
-    """Where a string literal sits: the call/method/subscript around it and its argument slot."""
-
-    call: str | None = None
-    method: str | None = None
-    position: int | None = None
-    keyword: str | None = None
-    subscript: str | None = None
-    contains: str | None = None
-    named: str | None = None
-
-
-def _option_place(arguments: ts.Node, value: ts.Node | None = None) -> list[_Place]:
-    """A call whose first argument is a string names the option its other arguments and its
-    ``default=`` are values of (``add_argument("--device", default=...)``, ``cfg.get("device", ...)``)."""
-    call = arguments.parent
-    function = call.child_by_field_name("function") if call is not None else None
-    if function is None or _text(function).rsplit(".", 1)[-1] not in _OPTION_CALLS:
-        return []
-    first = None
-    for arg in arguments.named_children:
-        if arg == value or arg.type == "keyword_argument":
-            break
-        if arg.type == "string":  # getattr(args, "device", ...): the first string before the value
-            first = arg
-            break
-    if first is None:
-        return []
-    name = _string_value(first)
-    return [_Place(named=name)] if _OPTION_NAME.match(name) else []  # a key, not a message
-
-
-def _context_matches(ctx: StringContext, places: list[_Place]) -> bool:
-    for place in places:
-        if ctx.named is not None or place.named is not None:
-            if ctx.named is not None and place.named is not None and re.search(ctx.named, place.named):
-                return True
-            continue
-        if ctx.subscript is not None or ctx.contains is not None:
-            if ctx.subscript is not None and ctx.subscript == place.subscript:
-                return True
-            if ctx.contains is not None and ctx.contains == place.contains:
-                return True
-            continue
-        if place.subscript is not None or place.contains is not None:
-            continue
-        if ctx.call != place.call or ctx.method != place.method:
-            continue
-        if ctx.keyword is not None:
-            if ctx.keyword == place.keyword:
-                return True
-        elif ctx.position is not None and ctx.position == place.position and place.keyword is None:
+def _only_tested(node: ts.Node) -> bool:
+    """Is ``node`` only tested (``if torch.version.cuda:``, ``x is not None and ...``) or printed
+    (``f"CUDA {torch.version.cuda}"`` shows None elsewhere, harmlessly), never used?"""
+    child, parent = node, node.parent
+    while parent is not None:
+        kind = parent.type
+        if kind == "interpolation":
             return True
+        if kind in ("not_operator", "boolean_operator", "parenthesized_expression"):
+            child, parent = parent, parent.parent
+            continue
+        if kind == "comparison_operator":
+            operators = {c.type for c in parent.children if not c.is_named}
+            others = [c for c in parent.named_children if c != child]
+            return operators <= {"is", "is not"} and all(o.type == "none" for o in others)
+        return (kind in ("if_statement", "elif_clause", "while_statement", "assert_statement")
+                and parent.child_by_field_name("condition") == child) or (
+                kind == "conditional_expression" and parent.named_child_count == 3
+                and parent.named_children[1] == child)
     return False
 
 
-def _string_value(string: ts.Node, as_written: bool = False) -> str:
-    """The literal's value as far as it is static.
-
-    For matching, each ``{...}`` of an f-string reads as ``0`` (so ``f"cuda:{rank}"`` is a device
-    string); ``as_written`` keeps the interpolation text, which is what a user should see as the symbol.
-    """
-    pieces: list[str] = []
-    for child in string.children:
-        if child.type == "string_content":
-            pieces.append(_text(child))
-        elif child.type == "interpolation":
-            pieces.append(_text(child) if as_written else "0")
-    return "".join(pieces)
+def _called(node: ts.Node) -> bool:
+    """Is ``node`` (``cp.linalg``) the start of a chain that is called (``cp.linalg.norm(x)``)?"""
+    top = node
+    while top.parent is not None and top.parent.type == "attribute" and top.parent.child_by_field_name("object") == top:
+        top = top.parent
+    call = top.parent
+    return call is not None and call.type == "call" and call.child_by_field_name("function") == top

@@ -77,6 +77,11 @@ class CudaIndex:
     #: prefixes must not report what a more specific rule claims (``--ignore`` must ignore).
     unselected: frozenset[str] = frozenset()
 
+    @property
+    def catch_all_ids(self) -> frozenset[str]:
+        """Ids of the rules that match by name pattern (unknown CUDA-like names, LC9xxx)."""
+        return frozenset(rule.id for _, rule in self.patterns)
+
     def lookup_scoped(self, name: str) -> tuple[Rule, str] | None:
         """The rule for ``a::b::c`` or its longest namespace prefix, and the symbol it names."""
         rule = self.scoped.get(name)

@@ -100,6 +100,8 @@ def _match(raw: dict[str, Any]) -> Match:
             keywords=tuple(when.get("keywords", ())),
             true_keywords=tuple(when.get("true_keywords", ())),
             call=bool(when.get("call")),
+            calls=bool(when.get("calls", False)),
+            value_used=bool(when.get("value_used", False)),
         )
         if when
         else None,

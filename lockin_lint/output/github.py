@@ -45,8 +45,11 @@ def format_finding(finding: Finding) -> str:
 
 
 def format_error(error: FileError) -> str:
-    """A file that could not be read fails the run (error); one parsed around a syntax error does not."""
-    return _command("warning" if error.partial else "error", {"file": error.path}, error.message)
+    """A file that could not be read fails the run (error); one parsed around code the parser could not
+    read is a partial parse (a notice)."""
+    if error.partial:
+        return _command("notice", {"file": error.path, "title": "partial parse"}, error.message)
+    return _command("error", {"file": error.path}, error.message)
 
 
 def _is_suppressed(finding: Finding) -> bool:

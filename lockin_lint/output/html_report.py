@@ -44,6 +44,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("operators", "Operators"),
     ("findings", "Findings"),
     ("errors", "Errors"),
+    ("partial", "Partial parses"),
     ("model", "Scoring model"),
 )
 
@@ -55,7 +56,7 @@ def render_html(report: Report, findings_limit: int | None = None) -> str:
     good_max = (report.get("model") or {}).get("good_max_hours")
     body = "".join((
         _header(report),
-        _nav(bool(report["errors"])),
+        _nav({anchor for anchor, key in (("errors", "errors"), ("partial", "partial_parses")) if report.get(key)}),
         _section("summary", _summary(report.get("summary") or {}, names)),
         _section("scores", score_chart(targets) + band_legend(good_max)),
         _section("targets", _headline_note(report) + target_table(targets)),
@@ -70,6 +71,7 @@ def render_html(report: Report, findings_limit: int | None = None) -> str:
         _section("operators", operators_table(report.get("operators", []), names)),
         _section("findings", status_legend() + findings_table(report["findings"], names, findings_limit)),
         _section("errors", errors_table(report["errors"])) if report["errors"] else "",
+        _section("partial", errors_table(report["partial_parses"], "partial")) if report.get("partial_parses") else "",
         _section("model", model_section(report["model"])),
     ))
     return _document(f"lockin-lint report: {len(report['findings'])} findings", body)
@@ -103,6 +105,7 @@ def _header(report: Report) -> str:
         ("Findings", len(report["findings"])),
         ("Targets", len(report["targets"])),
         ("Errors", len(report["errors"])),
+        ("Partial parses", len(report.get("partial_parses", ()))),
     )
     cards = "".join(f"<div class=\"card\"><div class=\"value\">{count_text(value)}</div>"
                     f"<div class=\"label\">{esc(label)}</div></div>" for label, value in stats)
@@ -114,10 +117,14 @@ def _header(report: Report) -> str:
     )
 
 
-def _nav(has_errors: bool) -> str:
-    """Links to every section; the errors section exists only when some file could not be checked."""
+#: Sections shown only when they have rows: files that could not be checked, or only in part.
+_OPTIONAL = frozenset({"errors", "partial"})
+
+
+def _nav(present: set[str]) -> str:
+    """Links to every section; the optional ones (`_OPTIONAL`) only when they are ``present``."""
     links = "".join(f"<a href=\"#{anchor}\">{esc(title)}</a>" for anchor, title in SECTIONS
-                    if anchor != "errors" or has_errors)
+                    if anchor not in _OPTIONAL or anchor in present)
     return f"<nav>{links}</nav>\n"
 
 

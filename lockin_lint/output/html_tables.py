@@ -146,9 +146,9 @@ def findings_table(findings: Sequence[Mapping[str, Any]], targets: list[str], li
             f"what to write instead.{note}</p>\n" + sortable_table(head, rows, "findings"))
 
 
-def errors_table(errors: Sequence[Mapping[str, Any]]) -> str:
+def errors_table(errors: Sequence[Mapping[str, Any]], name: str = "errors") -> str:
     rows = [path_td(e.get("path", "")) + td(e.get("message"), cls="message") for e in errors]
-    return sortable_table(["File", "Problem"], rows, "errors")
+    return sortable_table(["File", "Problem"], rows, name)
 
 
 def model_section(model: Mapping[str, Any]) -> str:

@@ -19,14 +19,14 @@ def render_json(run: RunResult, ctx: OutputContext) -> str:
     document = {
         "version": ctx.version,
         "files_scanned": run.files_scanned,
-        "errors": [{"path": e.path, "message": e.message} | ({"partial": True} if e.partial else {})
-                   for e in run.errors],
+        "errors": [{"path": e.path, "message": e.message} for e in run.failures],
         "findings": [finding_dict(f) for f in run.findings],
         "summary": {
             "findings": len(run.findings),
             "files_with_findings": len({f.path for f in run.findings}),
             "files_skipped_by_prefilter": run.files_skipped,
             "lines_scanned": run.lines_scanned,
+            "partial_parses": [{"path": e.path, "message": e.message} for e in run.partial_parses],
             "by_rule": dict(sorted(by_rule.items())),
             "suppressed": {kind: sum(f.suppression == kind for f in run.suppressed)
                            for kind in ("inline", "file", "baseline")},

@@ -159,7 +159,8 @@ def _markdown_table(rows: Table) -> str:
 
 def _intro(report: dict[str, Any]) -> str:
     return (f"lockin-lint {report['version']}: {report['files_scanned']} files, {report['lines_scanned']} lines, "
-            f"{len(report['findings'])} findings, {len(report['errors'])} errors")
+            f"{len(report['findings'])} findings, {len(report['errors'])} errors"
+            + (f", {len(report['partial_parses'])} partial parses" if report.get("partial_parses") else ""))
 
 
 def _render(report: dict[str, Any], header: list[str], section: Callable[[str, Table], str],

@@ -286,14 +286,18 @@ def _root_uri(root: Path) -> str:
     return uri if uri.endswith("/") else uri + "/"
 
 
+#: The notification id of a file parsed around code the parser could not read.
+PARTIAL_PARSE = "partial-parse"
+
+
 def _invocation(errors: Iterable[FileError]) -> dict[str, Any]:
     """Unreadable files are not results (no rule found them) but tool notifications."""
     notifications = [
         {
-            "level": "warning" if error.partial else "error",
-            "message": {"text": error.message},
+            "level": "note" if error.partial else "error",
+            "message": {"text": f"partial parse: {error.message}" if error.partial else error.message},
             "locations": [{"physicalLocation": {"artifactLocation": artifact_location(error.path)}}],
-        }
+        } | ({"descriptor": {"id": PARTIAL_PARSE}} if error.partial else {})
         for error in sorted(errors, key=lambda e: (e.path, e.message))
     ]
     invocation: dict[str, Any] = {"executionSuccessful": True}

@@ -50,7 +50,8 @@ def summary_line(run: RunResult) -> str:
         hidden = f"; {len(run.suppressed)} hidden ({', '.join(parts)})"
     return (
         f"{run.files_scanned} files checked ({parsed} parsed, {run.files_skipped} skipped by prefilter), "
-        f"{len(run.findings)} findings in {files} files, {len(run.errors)} errors{hidden}"
+        f"{len(run.findings)} findings in {files} files, {len(run.failures)} errors"
+        + (f", {len(run.partial_parses)} partial parses" if run.partial_parses else "") + hidden
     )
 
 

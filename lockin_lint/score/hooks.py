@@ -43,8 +43,8 @@ def is_handled(finding: Finding, target: str) -> bool:
         return marks
     if isinstance(marks, Mapping):
         return bool(marks.get(target))
-    if isinstance(marks, Iterable):
-        return target in marks
+    if isinstance(marks, Iterable):  # targets, or (target, how) pairs as `model.Finding.handled` holds them
+        return any((mark[0] if isinstance(mark, tuple) else mark) == target for mark in marks)
     return False
 
 

@@ -82,5 +82,6 @@ def build_report(run: RunResult, settings: Settings, model: EffortModel | None =
         "custom_code": custom_code(run.findings),
         "operators": operators(product, targets),
         "findings": [finding_dict(f) for f in run.findings],
-        "errors": [{"path": e.path, "message": e.message} for e in run.errors],
+        "errors": [{"path": e.path, "message": e.message} for e in run.failures],
+        "partial_parses": [{"path": e.path, "message": e.message} for e in run.partial_parses],
     }

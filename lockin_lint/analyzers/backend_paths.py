@@ -1,0 +1,64 @@
+"""Which other backend a file is dedicated to, judged from its path alone.
+
+Projects that already run elsewhere keep the other backend's code apart: ``csrc/rocm/``,
+``platforms/rocm.py``, ``attention_hip.cu``, ``tests/test_amd_fp8.py``. Such a file is that backend's
+code, not CUDA lock-in, even when it spells CUDA names (hipified sources keep many). Both the Python and
+the C/C++/CUDA analyzers ask this one function, so the two languages cannot disagree about a path.
+"""
+
+from __future__ import annotations
+
+import re
+
+#: A path token that names a backend, and the target it is (None: a backend lockin-lint does not judge,
+#: whose code is still not CUDA lock-in). CPU is absent on purpose: ``offload/cpu.py`` moves tensors to
+#: and from the GPU, so a CPU-named file is no evidence that its CUDA calls are handled.
+BACKEND_TOKENS: dict[str, str | None] = {
+    "rocm": "rocm", "hip": "rocm", "amd": "rocm", "amdgpu": "rocm", "hipify": "rocm", "hipified": "rocm",
+    "xpu": "xpu", "sycl": "xpu",
+    "npu": "ascend", "ascend": "ascend", "cann": "ascend",
+    "mlu": "mlu", "cambricon": "mlu",
+    "musa": "musa",
+    "mps": "mps", "metal": "mps",
+    "hpu": None, "gaudi": None, "habana": None, "tpu": None, "neuron": None,
+}
+_TARGETS = frozenset(t for t in BACKEND_TOKENS.values() if t)
+#: Tokens of a file or folder name: split at ``_ - .`` and at lower-to-upper case changes.
+_SPLIT = re.compile(r"[_\-.]+|(?<=[a-z0-9])(?=[A-Z])")
+#: Suffixes dropped from the last path part before it is split (``rocm.py``, ``attn_hip.cu``).
+_SUFFIX = re.compile(r"\.[A-Za-z0-9]+$")
+
+
+def _tokens(part: str) -> list[str]:
+    return [token.lower() for token in _SPLIT.split(part) if token]
+
+
+def dedicated_backend(path: str) -> str | None:
+    """The backend a file is dedicated to by its path (``"rocm"``, ``"xpu"``, ``"hpu"``...), or None.
+
+    A folder counts when its whole name is a backend token (``csrc/rocm/``, ``ops/hip/``); the file
+    counts when one token of its name is (``rocm.py``, ``attention_hip.cu``, ``test_amd_gemm.py``,
+    ``RocmAllocator.cpp``). Folder names are matched whole because ``amd_`` or ``hip_`` prefixes
+    on folders are rarer and a whole folder is a large thing to wave through.
+    """
+    parts = [p for p in path.replace("\\", "/").split("/") if p and p not in (".", "..")]
+    if not parts:
+        return None
+    for folder in parts[:-1]:
+        if folder.lower() in BACKEND_TOKENS:
+            return _name(folder.lower())
+    for token in _tokens(_SUFFIX.sub("", parts[-1])):
+        if token in BACKEND_TOKENS:
+            return _name(token)
+    return None
+
+
+def _name(token: str) -> str:
+    target = BACKEND_TOKENS[token]
+    return target if target is not None else token
+
+
+def dedicated_target(path: str) -> str | None:
+    """The lockin-lint target a file is dedicated to (``rocm`` for ``csrc/rocm/x.cu``), or None."""
+    backend = dedicated_backend(path)
+    return backend if backend in _TARGETS else None

@@ -1,0 +1,107 @@
+"""One construct, one finding: join the matches that belong to another match's construct.
+
+``cudaMemcpy(d, s, n, cudaMemcpyHostToDevice)`` is one call to port, not two; nor is
+``cg::thread_block b = cg::this_thread_block();`` or a kernel with ``__launch_bounds__``. A match
+joins the construct it sits in when that construct is itself matched:
+
+- a name or constant in the arguments of a matched call (the nearest call around it), unless it is
+  a call of its own (``cudaCheck(cudaFree(p))`` stays two calls);
+- the type of a declaration whose only initializer is a matched call;
+- anything in the head (not the body) of a matched kernel definition;
+- a second rule on exactly the same node.
+
+The joined names are listed on the finding (``extra_symbols``) and its per-target statuses are the
+worst of the joined ones, so nothing they said is lost while the effort counts the construct once.
+"""
+
+from __future__ import annotations
+
+import bisect
+
+import tree_sitter as ts
+
+from .matching import RawMatch
+
+#: Parents a name climbs through to reach the call, declaration or definition it belongs to.
+_STOP = frozenset({"compound_statement", "translation_unit", "field_declaration_list", "declaration_list",
+                   "lambda_expression", "preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif"})
+_MAX_CLIMB = 16
+
+
+def _span(node: ts.Node) -> tuple[int, int]:
+    return node.start_byte, node.end_byte
+
+
+def _owner_span(node: ts.Node, calls: list[tuple[int, int]], kernels: set[tuple[int, int]]) -> tuple[int, int] | None:
+    """The span of the matched construct ``node`` belongs to, if any."""
+    child, current = node, node.parent
+    for _ in range(_MAX_CLIMB):
+        if current is None or current.type in _STOP:
+            return None
+        if current.type == "call_expression":
+            function = current.child_by_field_name("function")
+            if function is not None and function.start_byte <= child.start_byte < function.end_byte:
+                return None  # ``node`` names the called function: a construct of its own
+            owner = _matched_function(function, calls)
+            if owner is not None:
+                return owner
+            return None  # the nearest call is unmatched: ``node`` is its own construct
+        if current.type == "declaration" and current.child_by_field_name("type") == child:
+            declarators = current.children_by_field_name("declarator")
+            if len(declarators) == 1 and declarators[0].type == "init_declarator":
+                value = declarators[0].child_by_field_name("value")
+                if value is not None and value.type == "call_expression":
+                    return _matched_function(value.child_by_field_name("function"), calls)
+            return None
+        if current.type == "function_definition":
+            body = current.child_by_field_name("body")
+            if _span(current) in kernels and child != body:
+                return _span(current)
+            return None
+        child, current = current, current.parent
+    return None
+
+
+def _matched_function(function: ts.Node | None, spans: list[tuple[int, int]]) -> tuple[int, int] | None:
+    """The span of a match naming ``function`` (the callee node or a name inside it); ``spans`` sorted."""
+    if function is None:
+        return None
+    index = bisect.bisect_left(spans, (function.start_byte, -1))
+    while index < len(spans) and spans[index][0] < function.end_byte:
+        if spans[index][1] <= function.end_byte:
+            return spans[index]
+        index += 1
+    return None
+
+
+def join_constructs(matches: list[RawMatch]) -> list[RawMatch]:
+    """``matches`` with those that belong to another match's construct folded into it."""
+    if len(matches) < 2:
+        return matches
+    by_span: dict[tuple[int, int], RawMatch] = {}
+    for match in sorted(matches, key=lambda m: (m.node.start_byte, m.node.end_byte, m.rule.id)):
+        span = _span(match.node)
+        if span in by_span:  # a second rule on the same node
+            by_span[span] = _fold(by_span[span], match)
+        else:
+            by_span[span] = match
+    kernels = {span for span, m in by_span.items() if m.node.type == "function_definition"}
+    owners: dict[tuple[int, int], tuple[int, int]] = {}
+    spans = sorted(by_span)
+    for span, match in by_span.items():
+        owner = _owner_span(match.node, spans, kernels)
+        if owner is not None and owner != span:
+            owners[span] = owner
+    for span in sorted(owners, key=lambda s: (s[0] - s[1], s)):  # inner spans first
+        root = owners[span]
+        hops = 0
+        while root in owners and hops < len(owners):
+            root, hops = owners[root], hops + 1
+        if root in by_span and span in by_span and root != span:
+            by_span[root] = _fold(by_span[root], by_span.pop(span))
+    return list(by_span.values())
+
+
+def _fold(owner: RawMatch, joined: RawMatch) -> RawMatch:
+    extra = ((joined.rule, joined.symbol), *joined.joined)
+    return RawMatch(owner.rule, owner.symbol, owner.node, owner.depends_on, owner.joined + extra)

@@ -1,0 +1,249 @@
+"""Which lines of a C/C++/CUDA file only a ROCm build compiles, and which a ROCm build leaves out.
+
+Projects that already run on ROCm keep both sides in one file: ``#ifdef USE_ROCM ... #else ... #endif``.
+The ROCm side is not CUDA lock-in at all, and the CUDA side is already ported for ``rocm`` (a ROCm
+build takes the other branch or needs nothing there). Conditions are evaluated twice, once as a ROCm
+build and once as a CUDA build, in three-valued logic over a small model of the usual macros: names
+spelled for ROCm (``USE_ROCM``, ``__HIP_PLATFORM_AMD__``, ``__gfx942__``, ``HIP_VERSION``) are never
+defined in a CUDA build; the platform flags among them are defined in a ROCm build; everything else
+is unknown in both. A branch whose fate depends on anything unknown changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+#: Defined (as 1) in every ROCm build, never in a CUDA build.
+ROCM_FLAGS = frozenset({
+    "USE_ROCM", "USE_HIP", "BUILD_HIP", "BNB_HIP", "__HIP_PLATFORM_AMD__", "__HIP_PLATFORM_HCC__", "__HIPCC__",
+    "__HIP__", "__HIP_PLATFORM_AMD", "HIP_PLATFORM_AMD",
+})
+#: Defined only when HIP targets NVIDIA: never in a ROCm build, unknown in a CUDA one.
+HIP_ON_NVIDIA = frozenset({"__HIP_PLATFORM_NVIDIA__", "__HIP_PLATFORM_NVCC__"})
+_ROCM_TOKENS = frozenset({"hip", "rocm", "hcc", "amd", "amdgpu"})
+_ROCM_TOKEN_PREFIXES = ("hipblas", "hipcc", "hipify", "gfx", "rocm")
+
+#: Line states, by priority: inside a ROCm-only branch wins over inside a branch ROCm builds skip.
+NEUTRAL, NOT_ON_ROCM, ROCM_ONLY = 0, 1, 2
+
+Tri = bool | None  # True, False, or unknown
+Value = int | None
+
+_DIRECTIVE = re.compile(rb"^[ \t]*#[ \t]*(if|ifdef|ifndef|elif|else|endif)\b(.*)$")
+_COMMENTS = re.compile(r"//.*$|/\*.*?\*/")
+_TOKEN = re.compile(r"\s*(0[xX][0-9a-fA-F]+|\d+|[A-Za-z_]\w*|\|\||&&|==|!=|<=|>=|<<|>>|[()!<>+\-*/%~?:&|^])")
+_NUMBER_SUFFIX = re.compile(r"[uUlL]+$")
+_ALTERNATIVES = {"and": "&&", "or": "||", "not": "!", "bitand": "&", "bitor": "|", "xor": "^", "compl": "~"}
+_BINARY = {"||": 1, "&&": 2, "|": 3, "^": 4, "&": 5, "==": 6, "!=": 6, "<": 7, ">": 7, "<=": 7, ">=": 7,
+           "<<": 8, ">>": 8, "+": 9, "-": 9, "*": 10, "/": 10, "%": 10}
+
+
+def spelled_for_rocm(name: str) -> bool:
+    """``USE_ROCM``, ``__HIP__GFX9__``, ``hipblasVersionMajor``: a name no CUDA build defines."""
+    if name in HIP_ON_NVIDIA:
+        return False
+    for token in name.lower().split("_"):
+        if token in _ROCM_TOKENS or token.startswith(_ROCM_TOKEN_PREFIXES):
+            return True
+    return False
+
+
+def _macro(name: str, rocm: bool) -> tuple[Tri, Value]:
+    """(is it defined, its value) in a ROCm build (``rocm``) or a CUDA build; None: unknown."""
+    if name in HIP_ON_NVIDIA:
+        return (False, 0) if rocm else (None, None)
+    if not spelled_for_rocm(name):
+        return None, None
+    if not rocm:
+        return False, 0
+    return (True, 1) if name in ROCM_FLAGS else (True, None) if "version" in name.lower() else (None, None)
+
+
+class _Unsupported(Exception):
+    """An expression outside the modelled grammar: the whole condition is unknown."""
+
+
+class _Evaluator:
+    """A tiny precedence-climbing evaluator of ``#if`` expressions in three-valued logic."""
+
+    def __init__(self, tokens: list[str], rocm: bool) -> None:
+        self.tokens = tokens
+        self.pos = 0
+        self.rocm = rocm
+
+    def _next(self) -> str:
+        if self.pos >= len(self.tokens):
+            raise _Unsupported
+        token = self.tokens[self.pos]
+        self.pos += 1
+        return token
+
+    def _peek(self) -> str | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def expression(self, floor: int = 1) -> Value:
+        left = self._unary()
+        while True:
+            op = self._peek()
+            if op is None or op not in _BINARY or _BINARY[op] < floor:
+                return left
+            self.pos += 1
+            right = self.expression(_BINARY[op] + 1)
+            left = _apply(op, left, right)
+
+    def _unary(self) -> Value:
+        token = self._next()
+        if token in ("!", "-", "+", "~"):
+            value = self._unary()
+            if value is None:
+                return None
+            return {"!": int(not value), "-": -value, "+": value, "~": ~value}[token]
+        if token == "(":
+            value = self.expression()
+            if self._next() != ")":
+                raise _Unsupported
+            return value
+        if token == "defined":
+            wrapped = self._peek() == "("
+            if wrapped:
+                self.pos += 1
+            name = self._next()
+            if wrapped and self._next() != ")":
+                raise _Unsupported
+            defined = _macro(name, self.rocm)[0]
+            return None if defined is None else int(defined)
+        if token[0].isdigit():
+            return int(_NUMBER_SUFFIX.sub("", token), 0) if not token.startswith("0") or len(token) == 1 \
+                or token[1] in "xX" else int(_NUMBER_SUFFIX.sub("", token), 8)
+        if token[0].isalpha() or token[0] == "_":
+            if self._peek() == "(":  # a function-like macro (``__has_include(...)``): unknown
+                raise _Unsupported
+            return _macro(token, self.rocm)[1]
+        raise _Unsupported
+
+
+def _apply(op: str, left: Value, right: Value) -> Value:
+    if op == "&&":
+        if left == 0 or right == 0:
+            return 0
+        return None if left is None or right is None else 1
+    if op == "||":
+        if (left is not None and left != 0) or (right is not None and right != 0):
+            return 1
+        return None if left is None or right is None else 0
+    if left is None or right is None:
+        return None
+    if op in ("/", "%") and right == 0:
+        return None
+    return int({
+        "|": lambda: left | right, "^": lambda: left ^ right, "&": lambda: left & right,
+        "==": lambda: left == right, "!=": lambda: left != right, "<": lambda: left < right,
+        ">": lambda: left > right, "<=": lambda: left <= right, ">=": lambda: left >= right,
+        "<<": lambda: left << right, ">>": lambda: left >> right, "+": lambda: left + right,
+        "-": lambda: left - right, "*": lambda: left * right, "/": lambda: int(left / right),
+        "%": lambda: left % right,
+    }[op]())
+
+
+def evaluate(condition: str, rocm: bool) -> Tri:
+    """An ``#if`` condition in a ROCm build (``rocm``) or a CUDA build: True, False or None (unknown)."""
+    text = _COMMENTS.sub(" ", condition).strip()
+    tokens: list[str] = []
+    pos = 0
+    while pos < len(text):
+        match = _TOKEN.match(text, pos)
+        if match is None:
+            if text[pos:].strip():
+                return None
+            break
+        tokens.append(_ALTERNATIVES.get(match.group(1), match.group(1)))
+        pos = match.end()
+    if not tokens:
+        return None
+    try:
+        parser = _Evaluator(tokens, rocm)
+        value = parser.expression()
+        if parser.pos != len(tokens):
+            return None
+    except (_Unsupported, ValueError, OverflowError):
+        return None
+    return None if value is None else value != 0
+
+
+def _and(a: Tri, b: Tri) -> Tri:
+    if a is False or b is False:
+        return False
+    return None if a is None or b is None else True
+
+
+def _not(a: Tri) -> Tri:
+    return None if a is None else not a
+
+
+class _Group:
+    """One ``#if`` ... ``#endif`` chain: whether the branches so far were all not taken, per build."""
+
+    def __init__(self, outer: int) -> None:
+        self.outer = outer
+        self.none_rocm: Tri = True
+        self.none_cuda: Tri = True
+        self.state = NEUTRAL
+
+    def branch(self, in_rocm: Tri, in_cuda: Tri) -> None:
+        taken_rocm, taken_cuda = _and(self.none_rocm, in_rocm), _and(self.none_cuda, in_cuda)
+        self.none_rocm = _and(self.none_rocm, _not(in_rocm))
+        self.none_cuda = _and(self.none_cuda, _not(in_cuda))
+        own = ROCM_ONLY if taken_cuda is False and taken_rocm is not False else \
+            NOT_ON_ROCM if taken_rocm is False and taken_cuda is not False else NEUTRAL
+        self.state = max(self.outer, own)
+
+
+def _logical_lines(source: bytes) -> Iterator[tuple[int, int, bytes]]:
+    """(first line, last line, text) of each line, backslash continuations joined; 0-based lines."""
+    lines = source.split(b"\n")
+    index = 0
+    while index < len(lines):
+        first, text = index, lines[index].rstrip(b"\r")
+        while text.endswith(b"\\") and index + 1 < len(lines):
+            index += 1
+            text = text[:-1] + b" " + lines[index].rstrip(b"\r")
+        yield first, index, text
+        index += 1
+
+
+def line_states(source: bytes) -> list[int] | None:
+    """Per 0-based line, `NEUTRAL`, `NOT_ON_ROCM` or `ROCM_ONLY`; None when no condition names ROCm.
+
+    Most files have no ROCm branch at all; they pay one byte search.
+    """
+    lowered = source.lower()
+    if b"hip" not in lowered and b"rocm" not in lowered and b"gfx" not in lowered and b"amd" not in lowered:
+        return None
+    states = [NEUTRAL] * (source.count(b"\n") + 1)
+    stack: list[_Group] = []
+    current = NEUTRAL
+    touched = False
+    for first, last, text in _logical_lines(source):
+        match = _DIRECTIVE.match(text) if b"#" in text else None
+        if match is None:
+            if current:
+                for line in range(first, last + 1):
+                    states[line] = current
+            continue
+        keyword, rest = match.group(1).decode(), match.group(2).decode("utf-8", "replace")
+        if keyword in ("if", "ifdef", "ifndef"):
+            stack.append(_Group(current))
+            condition = rest if keyword == "if" else f"defined({rest.split()[0] if rest.split() else ''})"
+            if keyword == "ifndef":
+                condition = f"!{condition}"
+            stack[-1].branch(evaluate(condition, True), evaluate(condition, False))
+        elif keyword == "elif" and stack:
+            stack[-1].branch(evaluate(rest, True), evaluate(rest, False))
+        elif keyword == "else" and stack:
+            stack[-1].branch(True, True)
+        elif keyword == "endif" and stack:
+            stack.pop()
+        current = stack[-1].state if stack else NEUTRAL
+        touched = touched or current != NEUTRAL
+    return states if touched else None

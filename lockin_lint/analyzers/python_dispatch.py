@@ -1,0 +1,373 @@
+"""Which platforms a line of Python can run on, read from the device and platform tests around it.
+
+Real projects already dispatch: ``if torch.version.hip:``, ``current_platform.is_rocm()``,
+``device.type == "xpu"``, ``if backend == "nccl": ... elif backend == "hccl":``, early returns such as
+``if not current_platform.is_cuda(): return``. Reporting the CUDA side of such a branch as lock-in for
+a target the project already handles, or the ROCm side as CUDA lock-in at all, is what made users
+distrust the numbers. This module reads those tests (never executing anything) and tells the analyzer,
+per matched node:
+
+- the code never runs on an NVIDIA/CUDA build (it sits in a branch for another platform): not CUDA
+  lock-in, so the match is dropped;
+- the code runs only on some platforms, and the dispatch names others: those targets are *handled*
+  (a branch handles target T only when its test names T; the path a test falls through to when it is
+  false is the plain fallback, which handles ``cpu`` only);
+- the node is itself the test (``torch.cuda.is_available()`` in an ``if``): reported, with the same
+  per-target handling.
+
+A test this module does not understand tells nothing (the code may run anywhere), so an unknown
+condition never hides or softens a finding.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+import tree_sitter as ts
+
+from ..model import TARGETS
+from .matching import RawMatch, node_text
+
+#: Every platform a test can name. ``cuda`` is an NVIDIA build; ``other`` is a platform that is none
+#: of the targets (TPU, HPU, Neuron, ...), which still makes a branch "not CUDA".
+PLATFORMS: frozenset[str] = frozenset({"cuda", *TARGETS, "other"})
+Platforms = frozenset[str]
+_CUDA_BUILDS: Platforms = frozenset({"cuda", "rocm"})  # torch.cuda, "cuda" devices and "nccl" work on both
+
+#: Device, backend and platform words, as strings (``"xpu"``, ``"hccl"``) or inside names (``is_xpu``).
+#: ``cuda`` spells a device type that ROCm builds share; HCCL is both Huawei's and Habana's library.
+_WORDS: dict[str, Platforms] = {
+    "cuda": _CUDA_BUILDS, "gpu": _CUDA_BUILDS, "nccl": _CUDA_BUILDS, "nvidia": frozenset({"cuda"}),
+    "rocm": frozenset({"rocm"}), "hip": frozenset({"rocm"}), "amd": frozenset({"rocm"}), "rccl": frozenset({"rocm"}),
+    "xpu": frozenset({"xpu"}), "xccl": frozenset({"xpu"}), "ccl": frozenset({"xpu"}), "oneccl": frozenset({"xpu"}),
+    "npu": frozenset({"ascend"}), "ascend": frozenset({"ascend"}), "hccl": frozenset({"ascend", "other"}),
+    "mlu": frozenset({"mlu"}), "cncl": frozenset({"mlu"}), "musa": frozenset({"musa"}), "mccl": frozenset({"musa"}),
+    "mps": frozenset({"mps"}), "cpu": frozenset({"cpu"}), "gloo": frozenset({"cpu"}),
+    "hpu": frozenset({"other"}), "tpu": frozenset({"other"}), "xla": frozenset({"other"}),
+    "neuron": frozenset({"other"}), "habana": frozenset({"other"}),
+}
+#: A platform predicate or flag: ``is_rocm()``, ``is_rocm_pytorch()``, ``is_cuda_alike()``, ``is_torch_npu_available()``,
+#: ``IS_HIP_EXTENSION``, ``args.use_cuda``; not ``use_cuda_graph`` (a feature, not a platform).
+_PREDICATE = re.compile(
+    r"(?i)^_?(?:is|use|using|on|has|run_on|with)_(?:torch_)?([a-z]+)"
+    r"(_available|_alike|_extension|_platform|_build|_device|_backend|_is_available|_pytorch|_torch)?$"
+)
+#: ``torch.version.hip`` / ``torch.version.cuda``: the build's toolkit version, None on other builds.
+_VERSION_FLAGS: dict[str, Platforms] = {"hip": frozenset({"rocm"}), "cuda": frozenset({"cuda"})}
+_DEVICE_STRING = re.compile(r"^([a-z]+)(?::\d+)?$")
+_EXITS = frozenset({"return_statement", "continue_statement", "break_statement"})
+
+
+@dataclass(frozen=True, slots=True)
+class Test:
+    """What a condition says: the platforms where it may be true and those where it surely is (an
+    unknown part of ``a and b`` makes the second smaller, so that ``not (a and b)`` stays honest), and
+    the platforms it names (a branch handles only what its test names)."""
+
+    may: Platforms = PLATFORMS
+    must: Platforms = frozenset()
+    named: Platforms = frozenset()
+
+    @property
+    def known(self) -> bool:
+        return self.may != PLATFORMS or bool(self.must)
+
+    def negated(self) -> Test:
+        return Test(PLATFORMS - self.must, PLATFORMS - self.may, self.named)
+
+
+def _atom(platforms: Platforms) -> Test:
+    """A test true exactly on ``platforms`` (``is_rocm()``, ``torch.version.hip``)."""
+    return Test(platforms, platforms, platforms)
+
+
+def _value_test(platforms: Platforms) -> Test:
+    """A test of a value naming ``platforms`` (``device.type == "xpu"``, ``backend == "nccl"``): true
+    only there, but false says nothing, since a tensor on the CPU or a backend chosen by the user can
+    differ from the platform (``elif torch.cuda.is_available():`` after ``if x.device.type == "cuda":``
+    still runs on CUDA)."""
+    return Test(platforms, frozenset(), platforms)
+
+
+_UNKNOWN = Test()
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What the dispatch around a node means for its finding."""
+
+    drop: bool = False
+    handled: frozenset[str] = frozenset()
+    named: frozenset[str] = frozenset()  # the platforms the tests around the node name
+    check: bool = False  # the node is part of a device/platform test itself
+
+
+_NONE = Verdict()
+
+
+def _both(a: Test, b: Test) -> Test:
+    return Test(a.may & b.may, a.must & b.must, a.named | b.named)
+
+
+def _either(a: Test, b: Test) -> Test:
+    return Test(a.may | b.may, a.must | b.must, a.named | b.named)
+
+
+def _word(word: str) -> Platforms | None:
+    return _WORDS.get(word.lower())
+
+
+def _string_platforms(node: ts.Node) -> Platforms | None:
+    """Platforms a string literal (or a tuple/list/set of them) names; None if any is no platform."""
+    if node.type == "string":
+        if any(child.type == "interpolation" for child in node.children):
+            return None
+        match = _DEVICE_STRING.match(node_text(node)[1:-1].strip("'\""))
+        return _word(match.group(1)) if match else None
+    if node.type in ("tuple", "list", "set", "parenthesized_expression"):
+        found: set[str] = set()
+        for item in node.named_children:
+            platforms = _string_platforms(item)
+            if platforms is None:
+                return None
+            found |= platforms
+        return frozenset(found) if found else None
+    return None
+
+
+def _name_test(name: str) -> Test:
+    """A predicate's or flag's last name component: ``is_rocm``, ``is_cuda``, ``IS_HIP_EXTENSION``."""
+    match = _PREDICATE.match(name)
+    if match is None:
+        return _UNKNOWN
+    platforms = _word(match.group(1))
+    if platforms is None:
+        return _UNKNOWN
+    if match.group(1).lower() == "cuda":  # vLLM's is_cuda() is NVIDIA only; is_cuda_alike() includes ROCm
+        platforms = frozenset({"cuda"}) if match.group(2) is None and name.lower() == "is_cuda" else _CUDA_BUILDS
+    return _atom(platforms)
+
+
+def _attribute_test(node: ts.Node) -> Test:
+    obj, attr = node.child_by_field_name("object"), node.child_by_field_name("attribute")
+    name = node_text(attr)
+    if obj is not None and node_text(obj).rsplit(".", 1)[-1] == "version" and name in _VERSION_FLAGS:
+        platforms = _VERSION_FLAGS[name]
+        return _atom(platforms)
+    return _name_test(name)
+
+
+def _call_test(node: ts.Node) -> Test:
+    function = node.child_by_field_name("function")
+    args = node.child_by_field_name("arguments")
+    if function is None:
+        return _UNKNOWN
+    parts = node_text(function).replace(" ", "").split(".")
+    last = parts[-1]
+    if last == "is_available" and len(parts) >= 2:  # torch.cuda / torch.xpu / torch.backends.mps
+        platforms = _word(parts[-2])
+        return _atom(platforms) if platforms else _UNKNOWN
+    if last == "hasattr" and args is not None and len(args.named_children) == 2:
+        owner, attribute = args.named_children
+        platforms = _string_platforms(attribute)
+        if platforms is not None:  # hasattr(torch, "npu")
+            return _value_test(platforms)
+        if re.search(r"(^|\.)(ops|_C)(\.|$)", node_text(owner)):
+            # hasattr(torch.ops._C, "op"): a compiled op is used only where it was built; the path
+            # taken without it is the plain fallback, which handles cpu.
+            return Test(PLATFORMS - {"cpu"})
+        return _UNKNOWN
+    if last == "startswith" and args is not None and args.named_children:
+        platforms = _string_platforms(args.named_children[0])
+        return _value_test(platforms) if platforms else _UNKNOWN
+    return _name_test(last)
+
+
+def _comparison_test(node: ts.Node) -> Test:
+    operands = node.named_children
+    operators = [node_text(child) for child in node.children if not child.is_named]
+    if len(operands) != 2 or len(operators) not in (1, 2):
+        return _UNKNOWN
+    operator = " ".join(operators)
+    left, right = operands
+    if operator in ("is", "is not") and right.type == "none":
+        test = classify(left)
+        return test if operator == "is not" else test.negated()
+    if operator not in ("==", "!=", "in", "not in"):
+        return _UNKNOWN
+    platforms = _string_platforms(right) if operator in ("==", "!=") or left.type != "string" else None
+    if platforms is None and operator in ("==", "!=", "in", "not in"):
+        platforms = _string_platforms(left)
+    if platforms is None:
+        return _UNKNOWN
+    test = _value_test(platforms)
+    return test.negated() if operator in ("!=", "not in") else test
+
+
+def classify(node: ts.Node | None) -> Test:
+    """What a condition expression says about the platform it runs on."""
+    if node is None:
+        return _UNKNOWN
+    kind = node.type
+    if kind == "parenthesized_expression" and node.named_child_count == 1:
+        return classify(node.named_children[0])
+    if kind == "not_operator":
+        return classify(node.child_by_field_name("argument")).negated()
+    if kind == "boolean_operator":
+        left, right = classify(node.child_by_field_name("left")), classify(node.child_by_field_name("right"))
+        operator = node.child_by_field_name("operator")
+        return _both(left, right) if operator is not None and operator.type == "and" else _either(left, right)
+    if kind == "comparison_operator":
+        return _comparison_test(node)
+    if kind == "call":
+        return _call_test(node)
+    if kind == "attribute":
+        return _attribute_test(node)
+    if kind == "identifier":
+        return _name_test(node_text(node))
+    return _UNKNOWN
+
+
+class Dispatch:
+    """Per-file reader of the tests around matched nodes (tests are classified once each)."""
+
+    def __init__(self) -> None:
+        self._tests: dict[int, Test] = {}
+        self._exits: dict[int, list[tuple[int, Test]]] = {}  # block -> (end byte, test) of its early exits
+        self._above: dict[int, Test] = {}  # block -> the path into it (the same for all its statements)
+
+    def _test(self, node: ts.Node | None) -> Test:
+        if node is None:
+            return _UNKNOWN
+        test = self._tests.get(node.id)
+        if test is None:
+            test = self._tests[node.id] = classify(node)
+        return test
+
+    def verdict(self, node: ts.Node) -> Verdict:
+        """Drop, handled targets, or nothing, for a finding at ``node``."""
+        return _verdict(*self._walk(node))
+
+    def _into(self, block: ts.Node) -> Test:
+        """The path into a block, from the tests around it (once per block: findings share them)."""
+        path = self._above.get(block.id)
+        if path is None:
+            path = self._above[block.id] = self._walk(block)[0]
+        return path
+
+    def _walk(self, node: ts.Node) -> tuple[Test, bool]:
+        """Where ``node`` runs (as far as the tests around it say) and whether it is part of a test."""
+        path = _UNKNOWN
+        check = False
+        child, below = node, node
+        parent = node.parent
+        while parent is not None:
+            kind = parent.type
+            if kind == "if_statement":
+                step, in_test = self._if_step(parent, child, below)
+                path, check = _both(path, step), check or in_test
+            elif kind == "conditional_expression" and parent.named_child_count == 3:
+                value, condition, other = parent.named_children
+                test = self._test(condition)
+                if child == value:
+                    path = _both(path, test)
+                elif child == other:
+                    path = _both(path, test.negated())
+                elif test.known:  # the test itself: where it is true, the value is used
+                    path, check = _both(path, test), True
+            elif kind == "boolean_operator" and child == parent.child_by_field_name("right"):
+                test = self._test(parent.child_by_field_name("left"))
+                operator = parent.child_by_field_name("operator")
+                path = _both(path, test if operator is not None and operator.type == "and" else test.negated())
+            elif kind in ("block", "module"):
+                return _both(_both(path, self._early_exits(parent, child)), self._into(parent)), check
+            below, child, parent = child, parent, parent.parent
+        return path, check
+
+    def _if_step(self, stmt: ts.Node, child: ts.Node, below: ts.Node) -> tuple[Test, bool]:
+        """The path into ``child`` of an if/elif/else chain, and whether it is one of the tests."""
+        clauses = [(stmt.child_by_field_name("condition"), stmt.child_by_field_name("consequence"), stmt)]
+        otherwise = None
+        for alternative in stmt.children_by_field_name("alternative"):
+            if alternative.type == "elif_clause":
+                clauses.append((alternative.child_by_field_name("condition"),
+                                alternative.child_by_field_name("consequence"), alternative))
+            else:
+                otherwise = alternative
+        # A branch that only raises ("only supported on NVIDIA GPUs") handles nothing it names.
+        tests = []
+        for condition, body, _ in clauses:
+            test = self._test(condition)
+            tests.append(replace(test, named=frozenset()) if _only_raises(body) else test)
+        named = frozenset().union(*(t.named for t in tests))
+        if not any(t.known for t in tests):
+            return _UNKNOWN, False
+        before = Test(named=named)
+        for test, (condition, body, clause) in zip(tests, clauses):
+            in_clause = child == clause if clause is not stmt else True
+            target = below if clause is not stmt else child
+            if in_clause and target == condition:
+                return _both(before, test), test.known
+            if in_clause and target == body:
+                return _both(before, test), False
+            before = _both(before, test.negated())
+        return (before, False) if child == otherwise else (Test(named=named), False)
+
+    def _early_exits(self, block: ts.Node, child: ts.Node) -> Test:
+        """``if not is_cuda(): return`` before ``child`` in the same block: the rest runs only when
+        the test is false."""
+        exits = self._exits.get(block.id)
+        if exits is None:  # once per block: a module may hold many findings
+            exits = self._exits[block.id] = []
+            for stmt in block.named_children:
+                if stmt.type != "if_statement" or stmt.children_by_field_name("alternative"):
+                    continue
+                body = stmt.child_by_field_name("consequence")
+                last = body.named_children[-1] if body is not None and body.named_children else None
+                if last is not None and last.type in _EXITS:  # a raise is no fallback: it handles nothing
+                    test = self._test(stmt.child_by_field_name("condition"))
+                    if test.known:
+                        exits.append((stmt.end_byte, test.negated()))
+        path = _UNKNOWN
+        for end, test in exits:
+            if end > child.start_byte:
+                break
+            path = _both(path, test)
+        return path
+
+
+def _only_raises(body: ts.Node | None) -> bool:
+    statements = [s for s in body.named_children if s.type != "comment"] if body is not None else []
+    return bool(statements) and all(s.type == "raise_statement" for s in statements)
+
+
+def _verdict(path: Test, check: bool) -> Verdict:
+    if path.may == PLATFORMS:
+        return _NONE
+    if "cuda" not in path.may and not check and path.may <= path.named:
+        return Verdict(drop=True)  # a branch for named platforms only (ROCm, XPU, ...): their code
+    handled = frozenset(t for t in TARGETS if t not in path.may and (t in path.named or t == "cpu"))
+    return Verdict(handled=handled, named=path.named, check=check) if handled or check else _NONE
+
+
+#: How `Finding.handled` names the two ways a dispatch handles a target.
+BRANCH = "device/platform branch"
+FALLBACK = "fallback path (cpu)"
+
+
+def apply_dispatch(raw: list[RawMatch]) -> list[RawMatch]:
+    """``raw`` without the matches in branches for other platforms, the rest with the targets the
+    dispatch around them handles."""
+    dispatch = Dispatch()
+    kept = []
+    for match in raw:
+        verdict = dispatch.verdict(match.node)
+        if verdict.drop:
+            continue
+        if verdict.handled:
+            notes = tuple((t, FALLBACK if t == "cpu" and t not in verdict.named else BRANCH)
+                          for t in sorted(verdict.handled))
+            match = replace(match, handled=match.handled + notes)
+        kept.append(match)
+    return kept

@@ -1,0 +1,70 @@
+"""The CUDA backend of a project's own accelerator abstraction: reported apart, kept out of the effort.
+
+DeepSpeed keeps ``accelerator/cuda_accelerator.py`` beside ``xpu_accelerator.py`` and
+``npu_accelerator.py``; vLLM keeps ``platforms/cuda.py`` beside ``rocm.py`` and ``xpu.py``. Each module
+implements one backend of an interface, so the CUDA calls in the CUDA one are that backend doing its
+job, not lock-in of the project: porting to a new target means writing a sibling module, not editing
+this one. Only the whole run shows the siblings, so this is a cross-file pass over the results: the
+findings of such a module become ``info`` and every target is marked handled (status ``native``,
+which keeps them out of the effort), with the siblings named in ``handled``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from ..analyzers.backend_paths import dedicated_backend
+from ..model import TARGETS, FileResult, Finding, with_handled
+
+#: Name parts that make a module the CUDA (NVIDIA) backend of an interface.
+_CUDA_TOKENS = frozenset({"cuda", "nvidia"})
+_SPLIT = re.compile(r"[_\-]+")
+
+
+def _parts(name: str) -> list[str]:
+    return [part.lower() for part in _SPLIT.split(name.removesuffix(".py")) if part]
+
+
+def _shape(parts: list[str], backend: str) -> tuple[str, ...]:
+    """The name with its backend word blanked: ``cuda_accelerator`` and ``xpu_accelerator`` agree."""
+    return tuple("*" if part == backend else part for part in parts)
+
+
+def _siblings(name: str, others: list[str]) -> list[str]:
+    """The other backends beside a CUDA module ``name`` (``["npu", "xpu"]``), by files of its shape."""
+    parts = _parts(name)
+    cuda = next((part for part in parts if part in _CUDA_TOKENS), None)
+    if cuda is None:
+        return []
+    shape = _shape(parts, cuda)
+    found = []
+    for other in others:
+        other_parts = _parts(other)
+        backend = next((part for part in other_parts if part == "cpu" or dedicated_backend(part) is not None), None)
+        if backend is not None and other != name and _shape(other_parts, backend) == shape:
+            found.append(backend)
+    return sorted(set(found))
+
+
+def mark_backend_modules(results: list[FileResult]) -> list[FileResult]:
+    """``results`` with the findings of CUDA backend modules (those with sibling backends) reported
+    apart: ``info`` severity, every target handled."""
+    folders: dict[str, list[str]] = {}
+    for result in results:
+        if result.path.endswith(".py"):
+            folder, _, name = result.path.rpartition("/")
+            folders.setdefault(folder, []).append(name)
+    marked = []
+    for result in results:
+        folder, _, name = result.path.rpartition("/")
+        siblings = _siblings(name, folders.get(folder, [])) if result.findings and name.endswith(".py") else []
+        if siblings:
+            how = f"CUDA backend of the project's accelerator abstraction (beside {', '.join(siblings)})"
+            result = replace(result, findings=tuple(_as_backend(f, how) for f in result.findings))
+        marked.append(result)
+    return marked
+
+
+def _as_backend(finding: Finding, how: str) -> Finding:
+    return replace(with_handled(finding, dict.fromkeys(TARGETS, how)), severity="info")

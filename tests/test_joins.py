@@ -1,0 +1,46 @@
+"""One construct, one finding: arguments, declared types and kernel heads join their construct."""
+
+from __future__ import annotations
+
+from lockin_lint.api import check_bytes
+from lockin_lint.kb.ruleset import RuleSet
+from lockin_lint.model import STATUSES, finding_dict
+
+
+def _findings(source: str, ruleset: RuleSet) -> list[tuple[str, str, tuple[str, ...]]]:
+    result = check_bytes("k.cu", source.encode(), ruleset)
+    return [(f.rule_id, f.symbol, f.extra_symbols) for f in result.findings]
+
+
+def test_enum_arguments_join_the_call(ruleset: RuleSet) -> None:
+    found = _findings("void f(float* d, float* s) { cudaMemcpy(d, s, 4, cudaMemcpyHostToDevice); }\n", ruleset)
+    assert found == [("LC1011", "cudaMemcpy", ("cudaMemcpyHostToDevice",))]
+
+
+def test_a_call_in_the_arguments_stays_its_own_finding(ruleset: RuleSet) -> None:
+    found = _findings("void f(float* p) { cudaCheck(cudaFree(p)); }\n", ruleset)
+    assert [symbol for _, symbol, _ in found] == ["cudaCheck", "cudaFree"]
+
+
+def test_arguments_of_an_unmatched_call_are_reported(ruleset: RuleSet) -> None:
+    found = _findings("void f(float* d) { my_copy(d, cudaMemcpyHostToDevice); }\n", ruleset)
+    assert found == [("LC1036", "cudaMemcpyHostToDevice", ())]
+
+
+def test_a_declared_type_joins_its_initializer_call(ruleset: RuleSet) -> None:
+    source = "void f() { cudaStream_t s = at::cuda::getCurrentCUDAStream(); cudaStream_t t = s; }\n"
+    found = _findings(source, ruleset)
+    assert ("LC5001", "at::cuda::getCurrentCUDAStream", ("cudaStream_t",)) in found
+    assert ("LC1036", "cudaStream_t", ()) in found  # ``t = s`` has no matched initializer
+
+
+def test_the_joined_finding_keeps_the_worst_status_per_target(ruleset: RuleSet) -> None:
+    source = "__global__ void k(float* x) { x[0] = __shfl_xor_sync(0xffffffff, x[0], 1); }\n"
+    result = check_bytes("k.cu", source.encode(), ruleset)
+    shfl = next(f for f in result.findings if f.symbol == "__shfl_xor_sync")
+    alone = check_bytes("k.cu", b"__global__ void k(float* x) { x[0] = __shfl_xor_sync(m, x[0], 1); }\n", ruleset)
+    before = next(f for f in alone.findings if f.symbol == "__shfl_xor_sync")
+    assert shfl.extra_symbols == ("0xffffffff",) and "0xffffffff" in shfl.message
+    assert before.targets["rocm"].status == "native"
+    assert STATUSES.index(shfl.targets["rocm"].status) > STATUSES.index("native")  # the mask needs a change
+    assert finding_dict(shfl)["extra_symbols"] == ["0xffffffff"]

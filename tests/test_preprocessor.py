@@ -1,0 +1,75 @@
+"""The ROCm/CUDA model of preprocessor conditions, and what it does to findings."""
+
+from __future__ import annotations
+
+import pytest
+
+from lockin_lint.analyzers.preprocessor import NEUTRAL, NOT_ON_ROCM, ROCM_ONLY, evaluate, line_states
+from lockin_lint.api import check_bytes
+from lockin_lint.kb.ruleset import RuleSet
+
+from .conftest import FIXTURES, REPO
+
+
+@pytest.mark.parametrize("condition, in_rocm, in_cuda", [
+    ("defined(USE_ROCM)", True, False),
+    ("!defined(USE_ROCM)", False, True),
+    ("defined __HIPCC__", True, False),
+    ("defined(__HIP_PLATFORM_AMD__) and ROCM_WAVEFRONT_SIZE == 64", None, False),
+    ("defined __CUDA_ARCH__ && __CUDA_ARCH__ >= 610 || defined USE_ROCM", True, None),
+    ("(!defined(__CUDA_ARCH__) || __CUDA_ARCH__ < 800) && !defined(USE_ROCM)", False, None),
+    ("defined(__gfx942__)", None, False),       # an AMD architecture: unknown even in a ROCm build
+    ("HIP_VERSION >= 50000", None, False),      # undefined, so 0, in a CUDA build
+    ("defined(__HIP_PLATFORM_NVIDIA__)", False, None),
+    ("BUILD_CUDA || BUILD_HIP", True, None),
+    ("defined(__CUDA_ARCH__)", None, None),     # names no ROCm macro: unknown in both
+    ("__has_include(<hip/hip_runtime.h>)", None, None),
+    ("0", False, False),
+    ("(1 + 2) * 3 == 9 && 0x10 > 010", True, True),
+    ("defined(", None, None),                   # malformed: unknown, never an exception
+    ("FOO ? 1 : 0", None, None),
+])
+def test_conditions_in_a_rocm_and_a_cuda_build(condition: str, in_rocm: bool | None, in_cuda: bool | None) -> None:
+    assert (evaluate(condition, rocm=True), evaluate(condition, rocm=False)) == (in_rocm, in_cuda)
+
+
+def test_line_states_follow_nesting_elif_and_continuations() -> None:
+    source = b"\n".join([
+        b"a",                            # 1
+        b"#if defined(__CUDA_ARCH__)",   # 2
+        b"b",                            # 3  unknown condition: neutral
+        b"#ifdef __HIPCC__",             # 4
+        b"c",                            # 5  ROCm only
+        b"#elif \\",                     # 6
+        b"  1",                          # 7
+        b"d",                            # 8  a ROCm build took the branch before
+        b"#endif",                       # 9
+        b"#endif",                       # 10
+        b"e",                            # 11
+    ])
+    states = line_states(source)
+    assert states is not None
+    assert [states[i - 1] for i in (1, 3, 5, 8, 11)] == [NEUTRAL, NEUTRAL, ROCM_ONLY, NOT_ON_ROCM, NEUTRAL]
+
+
+def test_files_without_rocm_conditions_cost_nothing() -> None:
+    assert line_states(b"#ifdef __CUDA_ARCH__\nx\n#endif\n") is None
+    assert line_states(b"// hip hip hooray\nint x;\n") is None
+
+
+def test_cuda_side_of_a_rocm_branch_is_native_for_rocm_only(ruleset: RuleSet) -> None:
+    path = FIXTURES / "cuda" / "ported_branches.cu"
+    result = check_bytes(path.relative_to(REPO).as_posix(), path.read_bytes(), ruleset)
+    by_line = {f.line: f for f in result.findings}
+    handled = by_line[9]
+    assert handled.targets["rocm"].status == "native" and handled.handled == (("rocm", "preprocessor branch"),)
+    assert handled.targets["ascend"].status != "native"
+    unknown_condition = by_line[23]  # ``#elif defined(__CUDA_ARCH__)`` after a condition that is unknown on ROCm
+    assert unknown_condition.handled == () and unknown_condition.targets["rocm"].status != "native"
+
+
+def test_files_of_another_backend_report_nothing(ruleset: RuleSet) -> None:
+    data = b"void f(float* p) { cudaFree(p); }\n"
+    assert check_bytes("csrc/kernels/copy.cu", data, ruleset).findings
+    assert not check_bytes("csrc/rocm/copy.cu", data, ruleset).findings
+    assert not check_bytes("csrc/kernels/copy_hip.cu", data, ruleset).findings

@@ -1,0 +1,175 @@
+"""Device/platform dispatch in Python (analyzers/python_dispatch.py), files dedicated to another
+backend, and the CUDA backend modules of a project's accelerator abstraction (project/backend_modules.py).
+
+fixtures/python/dispatch.py holds which lines are reported at all; these tests hold what the
+reported ones say per target.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import tree_sitter as ts
+import tree_sitter_python
+
+from lockin_lint.analyzers.python_dispatch import BRANCH, FALLBACK, PLATFORMS, classify
+from lockin_lint.api import check_bytes, check_paths
+from lockin_lint.kb.ruleset import RuleSet
+from lockin_lint.model import Finding
+from lockin_lint.score.effort import summarize
+
+_PARSER = ts.Parser(ts.Language(tree_sitter_python.language()))
+
+
+def _findings(source: str, ruleset: RuleSet, path: str = "m.py") -> list[Finding]:
+    result = check_bytes(path, source.encode(), ruleset)
+    assert not result.errors, result.errors
+    return list(result.findings)
+
+
+def _at(findings: list[Finding], line: int) -> Finding:
+    [found] = [f for f in findings if f.line == line]
+    return found
+
+
+def _condition(expression: str) -> ts.Node:
+    tree = _PARSER.parse(f"if {expression}:\n    pass\n".encode())
+    node = tree.root_node.children[0].child_by_field_name("condition")
+    assert node is not None
+    return node
+
+
+@pytest.mark.parametrize(("expression", "may"), [
+    ("torch.version.hip", {"rocm"}),
+    ("torch.version.hip is not None", {"rocm"}),
+    ("torch.version.cuda", {"cuda"}),
+    ("current_platform.is_rocm()", {"rocm"}),
+    ("self.is_rocm_pytorch()", {"rocm"}),
+    ("current_platform.is_cuda()", {"cuda"}),
+    ("current_platform.is_cuda_alike()", {"cuda", "rocm"}),
+    ("torch.cuda.is_available()", {"cuda", "rocm"}),
+    ("torch.xpu.is_available()", {"xpu"}),
+    ("is_torch_npu_available()", {"ascend"}),
+    ('device.type == "xpu"', {"xpu"}),
+    ('get_accelerator().device_name() == "cuda"', {"cuda", "rocm"}),
+    ('backend in ("hccl", "gloo")', {"ascend", "other", "cpu"}),
+    ('hasattr(torch, "mlu")', {"mlu"}),
+    ('str(x.device).startswith("mps")', {"mps"}),
+    ("is_rocm() or is_xpu()", {"rocm", "xpu"}),
+    ("torch.cuda.is_available() and torch.version.hip", {"rocm"}),
+])
+def test_platform_tests_are_read(expression: str, may: set[str]) -> None:
+    assert classify(_condition(expression)).may == frozenset(may)
+
+
+@pytest.mark.parametrize("expression", [
+    "flag", "args.use_cuda_graph", 'name == "model"', 'sys.platform.startswith("darwin")', "x > 1",
+])
+def test_other_conditions_say_nothing(expression: str) -> None:
+    assert not classify(_condition(expression)).known
+
+
+def test_compiled_op_feature_check_leaves_a_cpu_fallback(ruleset: RuleSet) -> None:
+    """``hasattr(torch.ops._C, "op")``: the op is used only where it was built; without it the plain
+    fallback runs, which handles cpu and nothing else."""
+    assert classify(_condition('hasattr(torch.ops._C, "rms_norm")')).may == PLATFORMS - {"cpu"}
+    source = ('import torch\nif hasattr(torch.ops._C, "rms_norm"):\n    torch.cuda.synchronize()\n')
+    assert _at(_findings(source, ruleset), 3).handled == (("cpu", FALLBACK),)
+
+
+def test_negating_a_partly_unknown_test_stays_honest() -> None:
+    """``not (flag and is_cpu())`` may be true anywhere; only its else branch is known (CPU only)."""
+    test = classify(_condition("not (flag and is_cpu())"))
+    assert test.may == classify(_condition("flag")).may
+    assert test.negated().may == {"cpu"}
+
+
+def test_not_of_a_known_test_is_the_other_platforms() -> None:
+    test = classify(_condition("not current_platform.is_cuda()"))
+    assert "cuda" not in test.may and "rocm" in test.may and test.named == {"cuda"}
+
+
+def test_cuda_side_of_a_rocm_branch_handles_rocm_only(ruleset: RuleSet) -> None:
+    found = _at(_findings("import torch\nif torch.version.hip:\n    pass\nelse:\n    torch.cuda.synchronize()\n",
+                          ruleset), 5)
+    assert found.handled == (("rocm", BRANCH),)
+    assert found.targets["rocm"].status == "native"
+    assert found.targets["ascend"].status != "native"
+
+
+def test_availability_check_handles_cpu_only(ruleset: RuleSet) -> None:
+    """Falling back to the CPU on Ascend is still Ascend lock-in."""
+    findings = _findings("import torch\nif torch.cuda.is_available():\n    x = x.cuda()\n", ruleset)
+    for line in (2, 3):
+        found = _at(findings, line)
+        assert found.handled == (("cpu", FALLBACK),)
+        assert found.targets["cpu"].status == "native"
+        assert found.targets["ascend"].status == "rename"
+
+
+def test_every_named_branch_is_handled(ruleset: RuleSet) -> None:
+    source = ("import torch\ndef f(x):\n    if x.device.type == 'cuda':\n        return x.cuda()\n"
+              "    elif x.device.type == 'npu':\n        return x.npu()\n    elif x.device.type == 'xpu':\n"
+              "        return x.xpu()\n")
+    found = _at(_findings(source, ruleset), 4)
+    assert dict(found.handled) == {"ascend": BRANCH, "xpu": BRANCH, "cpu": FALLBACK}
+    assert {t for t, info in found.targets.items() if info.status == "native"} == {"rocm", "ascend", "xpu", "cpu"}
+
+
+def test_handled_targets_cost_nothing(ruleset: RuleSet) -> None:
+    # NVTX: missing on ascend and musa (a rename or a portable rewrite would cost nothing anyway)
+    body = "    torch_npu.npu.synchronize()\nelse:\n    torch.cuda.nvtx.range_push('step')\n"
+    plain = _findings("import torch\nif flag:\n" + body, ruleset)
+    dispatched = _findings("import torch\nif torch.npu.is_available():\n" + body, ruleset)
+    before = summarize(plain, ("ascend", "musa"), 100)
+    after = summarize(dispatched, ("ascend", "musa"), 100)
+    assert before["ascend"].blockers == 1 and after["ascend"].blockers == 0
+    assert after["ascend"].statuses["native"] == 1 and after["ascend"].effort_hours == 0
+    assert after["musa"].blockers == 1  # the branch names npu only
+
+
+def test_a_branch_that_only_raises_handles_nothing(ruleset: RuleSet) -> None:
+    source = ("import torch\nif torch.version.hip:\n    raise ValueError('NVIDIA only')\n"
+              "elif torch.cuda.get_device_properties(0).major != 8:\n    pass\n")
+    assert _at(_findings(source, ruleset), 4).handled == ()
+
+
+def test_unknown_condition_changes_nothing(ruleset: RuleSet) -> None:
+    found = _at(_findings("import torch\nif use_graphs:\n    torch.cuda.synchronize()\n", ruleset), 3)
+    assert found.handled == ()
+
+
+@pytest.mark.parametrize("path", ["vllm/platforms/rocm.py", "csrc/rocm/build.py", "tests/test_amd_fp8.py",
+                                  "accelerator/xpu_accelerator.py"])
+def test_files_dedicated_to_another_backend_are_not_cuda_lock_in(path: str, ruleset: RuleSet) -> None:
+    assert _findings("import torch\ntorch.cuda.synchronize()\n", ruleset, path) == []
+
+
+@pytest.mark.parametrize("path", ["vllm/platforms/cuda.py", "ops/hipster.py", "src/chip.py"])
+def test_other_files_are_checked(path: str, ruleset: RuleSet) -> None:
+    assert len(_findings("import torch\ntorch.cuda.synchronize()\n", ruleset, path)) == 1
+
+
+def _project(root: Path, names: list[str]) -> None:
+    folder = root / "accelerator"
+    folder.mkdir()
+    for name in names:
+        (folder / name).write_text("import torch\ntorch.cuda.synchronize()\n", encoding="utf-8")
+
+
+def test_cuda_backend_module_with_siblings_is_info_and_handled(tmp_path: Path, ruleset: RuleSet) -> None:
+    _project(tmp_path, ["cuda_accelerator.py", "xpu_accelerator.py", "npu_accelerator.py", "abstract_accelerator.py"])
+    run = check_paths(["."], ruleset, cwd=tmp_path)
+    [found] = [f for f in run.findings if f.path.endswith("cuda_accelerator.py")]
+    assert found.severity == "info"
+    assert {info.status for info in found.targets.values()} == {"native"}
+    assert "beside npu, xpu" in dict(found.handled)["ascend"]
+    assert summarize([found], ("ascend",), 100)["ascend"].effort_hours == 0
+
+
+def test_cuda_module_without_siblings_is_lock_in(tmp_path: Path, ruleset: RuleSet) -> None:
+    _project(tmp_path, ["cuda_accelerator.py", "abstract_accelerator.py", "cuda_utils.py"])
+    run = check_paths(["."], ruleset, cwd=tmp_path)
+    assert {f.severity for f in run.findings} == {"warning"}
+    assert all(f.handled == () for f in run.findings)
