@@ -29,6 +29,9 @@ _FULL_MASKS = re.compile(r"^0[xX][fF]{8}[uUlL]*$")
 _SYNC_INTRINSIC = re.compile(r"^__\w+_sync$")
 _REGISTRATION_MACROS = LIBRARY_MACROS | {"PYBIND11_MODULE"}
 _DEVICE_QUALIFIERS = frozenset({"__global__", "__device__"})
+#: AMD GCN/CDNA assembly: vector/scalar/LDS/buffer mnemonics and DPP modifiers; no PTX opcode is spelled so.
+_AMD_ASM = re.compile(r"(?:^|[\"\s;])(?:v|s|ds|buffer|global|flat|scratch)_[a-z][a-z0-9_]*\b|\b(?:quad_perm|row_shr|row_shl|"
+                      r"row_ror|row_bcast|row_mask|bank_mask|bound_ctrl|wave_shr|wave_ror)\b")
 
 
 def _scoped_parts(node: ts.Node) -> list[str] | None:
@@ -299,6 +302,8 @@ class CudaFileMatcher(SpanMatcher):
         if not self._in_device_code(asm):
             return
         template = "".join(_text(c) for c in asm.named_children if c.type in ("string_literal", "concatenated_string"))
+        if _AMD_ASM.search(template):
+            return  # AMD GCN/CDNA assembly (a ROCm path the project already has), not PTX
         rules = self.index.constructs.get("inline-asm", ())
         specific = [r for r in rules if r.id in self.index.asm_patterns
                     and self.index.asm_patterns[r.id].search(template)]

@@ -37,6 +37,15 @@ CONSTRUCT_TOKENS: dict[str, tuple[str, ...]] = {
 #: Identifiers (and keywords) through which the matcher reaches the structural constructs.
 CONSTRUCT_WORDS = ("__global__", "__launch_bounds__", "asm", "__asm__", "__asm", "threadIdx", "PYBIND11_MODULE",
                    *sorted(LIBRARY_MACROS | LIBRARY_IMPL_MACROS))
+#: Macros that mean ``__device__`` (or ``__host__ __device__``) in the libraries CUDA code is written
+#: with; the C/C++ pre-pass reads them as ``__device__``, and the prefilter lets files spelling them in.
+DEVICE_MACROS = frozenset({
+    "CUTLASS_DEVICE", "CUTLASS_HOST_DEVICE", "CUTE_DEVICE", "CUTE_HOST_DEVICE", "CUTE_HOST_DEVICE_INLINE",
+    "C10_DEVICE", "C10_HOST_DEVICE", "C10_HOST_DEVICE_INLINE", "THRUST_DEVICE_FUNCTION", "THRUST_HOST_DEVICE",
+    "CUB_DEVICE", "CUB_HOST_DEVICE", "CUB_RUNTIME_FUNCTION", "CCCL_DEVICE", "_CCCL_DEVICE", "_CCCL_HOST_DEVICE",
+    "__host__device__", "HOST_DEVICE", "DEVICE_INLINE", "HOST_DEVICE_INLINE", "DEVICE_FUNCTION",
+    "FLASHINFER_INLINE", "QUALIFIERS", "CUTLASS_HOST_DEVICE_INLINE",
+})
 #: Literal spellings the matcher finds by byte search (not identifiers).
 CONSTRUCT_LITERALS = (b"<<<", b"0xffffffff", b"0xFFFFFFFF", b"#include")
 
@@ -231,7 +240,7 @@ def build_cuda_index(ruleset: RuleSet, select: tuple[str, ...] = (), ignore: tup
     if index.patterns:
         index.catch_all = re.compile("|".join(f"(?:{p.pattern})" for p, _ in index.patterns).encode())
     family, words = _name_tokens(names)
-    markers = {"__device__", "__global__"} if has_device_names else set()
+    markers = {"__device__", "__global__", *DEVICE_MACROS} if has_device_names else set()
     words -= tokens
     prefixes = set(minimal_tokens(tokens | family | words | markers)) - words
     index.prefilter = _regexes(prefixes) + tuple(pattern_regexes)
