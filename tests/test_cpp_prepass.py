@@ -65,3 +65,4 @@ def test_amd_assembly_is_not_inline_ptx(ruleset: RuleSet) -> None:
     assert not [f for f in check_bytes("k.cu", amd, ruleset).findings if f.symbol == "asm"]
     assert not [f for f in check_bytes("k.cu", dpp, ruleset).findings if f.symbol == "asm"]
     assert [f.rule_id for f in check_bytes("k.cu", ptx, ruleset).findings if f.symbol == "asm"] == ["LC7010"]
+

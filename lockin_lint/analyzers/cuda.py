@@ -15,6 +15,7 @@ from .cuda_matcher import CudaFileMatcher
 from .cpp_facts import CodeFacts, quoted_includes, scan_code
 from .cpp_prepass import prepare
 from .findings import skipped, tree_result, with_facts
+from .matching import RawMatch
 from .preprocessor import NOT_ON_ROCM, ROCM_ONLY, line_states
 from .source import decode_utf8
 
@@ -52,7 +53,7 @@ class CudaAnalyzer:
             raw = []  # another backend's file (``csrc/rocm/``, ``*_hip.cu``): none of it is CUDA lock-in
         states = line_states(decoded.data) if raw else None
         if states is not None:
-            raw = [m for m in raw if states[m.node.start_point.row] != ROCM_ONLY]
+            raw = [m for m in raw if states[_row(m, decoded.data)] != ROCM_ONLY]
         result = tree_result(run, path, decoded, tree, raw, ctx.lines)
         if states is not None:
             result = replace(result, findings=_handled(result.findings, states),
@@ -60,6 +61,11 @@ class CudaAnalyzer:
         if any(f.rule_id in index.catch_all_ids for f in result.findings):
             facts = replace(facts, headers=tuple(quoted_includes(tree.root_node)))
         return with_facts(result, facts)
+
+
+def _row(match: RawMatch, source: bytes) -> int:
+    """The 0-based line a match starts on."""
+    return match.node.start_point.row if match.span is None else source.count(b"\n", 0, match.span[0])
 
 
 def _guard(index: CudaIndex) -> Callable[[bytes], bool]:

@@ -79,8 +79,8 @@ def join_constructs(matches: list[RawMatch]) -> list[RawMatch]:
     if len(matches) < 2:
         return matches
     by_span: dict[tuple[int, int], RawMatch] = {}
-    for match in sorted(matches, key=lambda m: (m.node.start_byte, m.node.end_byte, m.rule.id)):
-        span = _span(match.node)
+    for match in sorted(matches, key=lambda m: (*m.bounds, m.rule.id)):
+        span = match.bounds
         if span in by_span:  # a second rule on the same node
             by_span[span] = _fold(by_span[span], match)
         else:
@@ -89,6 +89,8 @@ def join_constructs(matches: list[RawMatch]) -> list[RawMatch]:
     owners: dict[tuple[int, int], tuple[int, int]] = {}
     spans = sorted(by_span)
     for span, match in by_span.items():
+        if match.span is not None:
+            continue  # inside a ``#define`` body: joined there, by `macro_bodies`
         owner = _owner_span(match.node, spans, kernels)
         if owner is not None and owner != span:
             owners[span] = owner
@@ -104,4 +106,4 @@ def join_constructs(matches: list[RawMatch]) -> list[RawMatch]:
 
 def _fold(owner: RawMatch, joined: RawMatch) -> RawMatch:
     extra = ((joined.rule, joined.symbol), *joined.joined)
-    return RawMatch(owner.rule, owner.symbol, owner.node, owner.depends_on, owner.joined + extra)
+    return RawMatch(owner.rule, owner.symbol, owner.node, owner.depends_on, owner.joined + extra, owner.span)
