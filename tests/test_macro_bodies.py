@@ -17,3 +17,9 @@ def test_macro_bodies_spanning_lines_report_each_call_at_its_line(ruleset: RuleS
 def test_a_pasted_or_stringised_name_is_not_a_name(ruleset: RuleSet) -> None:
     source = b"#define NAME(x) cuda##x(); #cudaMalloc; x##cudaFree\n"
     assert not check_bytes("macros.h", source, ruleset).findings
+
+
+def test_launches_in_macro_bodies_name_their_kernel_when_they_can(ruleset: RuleSet) -> None:
+    source = b"#define A(g) my_kernel<<<g, 1>>>()\n#define B(g) Kernel<float, 140><<<g, 1>>>()\n"
+    assert [f.symbol for f in check_bytes("macros.h", source, ruleset).findings] == ["my_kernel<<<...>>>",
+                                                                                   "kernel<<<...>>>"]

@@ -76,10 +76,14 @@ def body_matches(index: CudaIndex, body: str, parameters: frozenset[str], cuda_s
             first = position - 1
             while first >= 2 and tokens[first - 1].group(0) == "##":  # ``group_##PASS##_kernel<<<``
                 first -= 2
-            if first >= 0 and _NAME.match(tokens[first].group(0)):
+            adjacent = first >= 0 and not body[tokens[position - 1].end():token.start()].strip()
+            if adjacent and _NAME.match(tokens[first].group(0)):
                 callee = body[tokens[first].start():tokens[position - 1].end()].replace(" ", "")
                 for rule in index.constructs.get("kernel-launch", ()):
                     found.append(BodyMatch(rule, f"{callee}<<<...>>>", tokens[first].start(), token.end()))
+            else:  # ``Kernel<T, 128><<<``: the name is behind a template argument list
+                for rule in index.constructs.get("kernel-launch", ()):
+                    found.append(BodyMatch(rule, "kernel<<<...>>>", token.start(), token.end()))
             continue
         if pasted or text in parameters:
             continue
