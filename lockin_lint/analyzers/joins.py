@@ -8,6 +8,7 @@ joins the construct it sits in when that construct is itself matched:
   a call of its own (``cudaCheck(cudaFree(p))`` stays two calls);
 - the type of a declaration whose only initializer is a matched call;
 - anything in the head (not the body) of a matched kernel definition;
+- every match of one ``#if``/``#elif`` condition, in its first;
 - a second rule on exactly the same node.
 
 The joined names are listed on the finding (``extra_symbols``) and its per-target statuses are the
@@ -24,8 +25,10 @@ from .matching import RawMatch
 
 #: Parents a name climbs through to reach the call, declaration or definition it belongs to.
 _STOP = frozenset({"compound_statement", "translation_unit", "field_declaration_list", "declaration_list",
-                   "lambda_expression", "preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif"})
+                   "lambda_expression", "preproc_ifdef", "preproc_else"})
 _MAX_CLIMB = 16
+#: Directives whose condition is one construct: ``#if defined(CUBLAS_VERSION) && CUBLAS_VERSION >= 11000``.
+_CONDITIONAL = frozenset({"preproc_if", "preproc_elif"})
 
 
 def _span(node: ts.Node) -> tuple[int, int]:
@@ -53,12 +56,22 @@ def _owner_span(node: ts.Node, calls: list[tuple[int, int]], kernels: set[tuple[
                 if value is not None and value.type == "call_expression":
                     return _matched_function(value.child_by_field_name("function"), calls)
             return None
+        if current.type in _CONDITIONAL and current.child_by_field_name("condition") == child:
+            return _first_inside(child, calls)
         if current.type == "function_definition":
             body = current.child_by_field_name("body")
             if _span(current) in kernels and child != body:
                 return _span(current)
             return None
         child, current = current, current.parent
+    return None
+
+
+def _first_inside(node: ts.Node, spans: list[tuple[int, int]]) -> tuple[int, int] | None:
+    """The first match inside ``node``; ``spans`` sorted."""
+    index = bisect.bisect_left(spans, (node.start_byte, -1))
+    if index < len(spans) and spans[index][1] <= node.end_byte:
+        return spans[index]
     return None
 
 
