@@ -73,3 +73,10 @@ def test_files_of_another_backend_report_nothing(ruleset: RuleSet) -> None:
     assert check_bytes("csrc/kernels/copy.cu", data, ruleset).findings
     assert not check_bytes("csrc/rocm/copy.cu", data, ruleset).findings
     assert not check_bytes("csrc/kernels/copy_hip.cu", data, ruleset).findings
+
+
+def test_a_directive_line_belongs_to_the_group_around_it() -> None:
+    source = b"#ifdef USE_ROCM\n#ifndef CUDA_SUCCESS\n#define CUDA_SUCCESS hipSuccess\n#endif\n#endif\n#if CUDA_VERSION\n#endif\n"
+    states = line_states(source)
+    assert states is not None
+    assert states[0] == NEUTRAL and states[1] == ROCM_ONLY and states[3] == ROCM_ONLY and states[5] == NEUTRAL
