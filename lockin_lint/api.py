@@ -18,6 +18,7 @@ from .project.discover import discover
 from .engine import Engine
 from .project.declared_names import drop_declared_unknowns
 from .project.includes import follow_includes
+from .project.rocm_aliases import mark_rocm_aliases
 from .project.linker import link_extensions
 from .model import FileError, FileResult, Finding, RunResult, Settings
 from .kb.ruleset import RuleSet
@@ -109,6 +110,7 @@ def check_paths(paths: list[str], ruleset: RuleSet, settings: Settings | None = 
         results = link_extensions(results, dict(found.files), engine, _read)
     if total:
         results = drop_declared_unknowns(results, dict(found.files), engine_for(ruleset, settings), _read)
+        results = mark_rocm_aliases(results, dict(found.files), _read)
     for result in results:
         run.files_scanned += 1
         run.files_skipped += result.skipped
