@@ -80,3 +80,9 @@ def test_a_directive_line_belongs_to_the_group_around_it() -> None:
     states = line_states(source)
     assert states is not None
     assert states[0] == NEUTRAL and states[1] == ROCM_ONLY and states[3] == ROCM_ONLY and states[5] == NEUTRAL
+
+
+def test_an_elif_after_a_rocm_branch_is_never_read_by_a_rocm_build() -> None:
+    source = b"#if defined(__HIPCC__)\n#define HD __host__ __device__\n#elif defined(__CUDACC__)\n#define HD x\n#endif\n"
+    states = line_states(source)
+    assert states is not None and states[2] == NOT_ON_ROCM and states[1] == ROCM_ONLY
