@@ -38,7 +38,8 @@ CONSTRUCT_TOKENS: dict[str, tuple[str, ...]] = {
 CONSTRUCT_WORDS = ("__global__", "__launch_bounds__", "asm", "__asm__", "__asm", "threadIdx", "PYBIND11_MODULE",
                    *sorted(LIBRARY_MACROS | LIBRARY_IMPL_MACROS))
 #: Macros that mean ``__device__`` (or ``__host__ __device__``) in the libraries CUDA code is written
-#: with; the C/C++ pre-pass reads them as ``__device__``, and the prefilter lets files spelling them in.
+#: with; the C/C++ pre-pass reads them as ``__device__``. They are no prefilter tokens: c10's headers
+#: spell ``C10_HOST_DEVICE`` everywhere, and a CUDA header spelling them names ``cute``/``cutlass``/``cuda``.
 DEVICE_MACROS = frozenset({
     "CUTLASS_DEVICE", "CUTLASS_HOST_DEVICE", "CUTE_DEVICE", "CUTE_HOST_DEVICE", "CUTE_HOST_DEVICE_INLINE",
     "C10_DEVICE", "C10_HOST_DEVICE", "C10_HOST_DEVICE_INLINE", "THRUST_DEVICE_FUNCTION", "THRUST_HOST_DEVICE",
@@ -240,7 +241,7 @@ def build_cuda_index(ruleset: RuleSet, select: tuple[str, ...] = (), ignore: tup
     if index.patterns:
         index.catch_all = re.compile("|".join(f"(?:{p.pattern})" for p, _ in index.patterns).encode())
     family, words = _name_tokens(names)
-    markers = {"__device__", "__global__", *DEVICE_MACROS} if has_device_names else set()
+    markers = {"__device__", "__global__"} if has_device_names else set()
     words -= tokens
     prefixes = set(minimal_tokens(tokens | family | words | markers)) - words
     index.prefilter = _regexes(prefixes) + tuple(pattern_regexes)
