@@ -44,3 +44,10 @@ def test_the_joined_finding_keeps_the_worst_status_per_target(ruleset: RuleSet) 
     assert before.targets["rocm"].status == "native"
     assert STATUSES.index(shfl.targets["rocm"].status) > STATUSES.index("native")  # the mask needs a change
     assert finding_dict(shfl)["extra_symbols"] == ["0xffffffff"]
+
+
+def test_one_condition_is_one_construct(ruleset: RuleSet) -> None:
+    source = "#if defined(CUBLAS_VERSION) && CUBLAS_VERSION >= 11000\nint x;\n#elif CUDART_VERSION\nint y;\n#endif\n"
+    found = [(f.line, f.symbol) for f in check_bytes("k.cu", source.encode(), ruleset).findings
+             if f.rule_id == "LC9000" or f.symbol == "CUDART_VERSION"]
+    assert [line for line, _ in found].count(1) == 1

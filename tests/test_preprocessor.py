@@ -73,3 +73,16 @@ def test_files_of_another_backend_report_nothing(ruleset: RuleSet) -> None:
     assert check_bytes("csrc/kernels/copy.cu", data, ruleset).findings
     assert not check_bytes("csrc/rocm/copy.cu", data, ruleset).findings
     assert not check_bytes("csrc/kernels/copy_hip.cu", data, ruleset).findings
+
+
+def test_a_directive_line_belongs_to_the_group_around_it() -> None:
+    source = b"#ifdef USE_ROCM\n#ifndef CUDA_SUCCESS\n#define CUDA_SUCCESS hipSuccess\n#endif\n#endif\n#if CUDA_VERSION\n#endif\n"
+    states = line_states(source)
+    assert states is not None
+    assert states[0] == NEUTRAL and states[1] == ROCM_ONLY and states[3] == ROCM_ONLY and states[5] == NEUTRAL
+
+
+def test_an_elif_after_a_rocm_branch_is_never_read_by_a_rocm_build() -> None:
+    source = b"#if defined(__HIPCC__)\n#define HD __host__ __device__\n#elif defined(__CUDACC__)\n#define HD x\n#endif\n"
+    states = line_states(source)
+    assert states is not None and states[2] == NOT_ON_ROCM and states[1] == ROCM_ONLY

@@ -5,21 +5,25 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from typing import Callable
 
-from ..kb.cuda_index import passes_prefilter
+from ..kb.cuda_index import CONSTRUCT_LITERALS, CudaIndex, passes_prefilter
 from ..model import FileFacts, FileResult, Finding, with_handled
 from .backend_paths import dedicated_backend
 from .context import FileContext, RunContext
 from .cuda_matcher import CudaFileMatcher
 from .cpp_facts import CodeFacts, quoted_includes, scan_code
+from .cpp_prepass import prepare
 from .file_kinds import CUDA_SUFFIXES
 from .findings import skipped, tree_result, with_facts
+from .matching import RawMatch
 from .preprocessor import NOT_ON_ROCM, ROCM_ONLY, line_states
 from .source import decode_utf8
 
 CUDA_SOURCE_SUFFIXES = tuple(sorted(CUDA_SUFFIXES))
 #: A binding block of a C/C++ file: the macro at the start of a line (not its ``#define``, not a doc
 #: comment's example). The cross-file pass parses such files.
+_IDENTIFIER = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 _REGISTRATION = re.compile(rb"^[ \t]*(?:PYBIND11_MODULE|(?:STABLE_)?TORCH_LIBRARY\w*)[ \t]*\(|RegisterOperators\(\)",
                            re.MULTILINE)
 
@@ -36,13 +40,14 @@ class CudaAnalyzer:
         if ctx.prefilter and not cuda_source and not passes_prefilter(index, data):
             return with_facts(skipped(run, path, data, ctx.lines, run.cuda_parser), facts)
         decoded = decode_utf8(data)
-        tree = run.cuda_parser.parse(decoded.data)
-        raw = CudaFileMatcher(index, decoded.data, tree.root_node, cuda_source).run()
+        prepared = prepare(decoded.data, _guard(index))
+        tree = run.cuda_parser.parse(prepared)
+        raw = CudaFileMatcher(index, prepared, tree.root_node, cuda_source).run()
         if dedicated_backend(path) is not None:
             raw = []  # another backend's file (``csrc/rocm/``, ``*_hip.cu``): none of it is CUDA lock-in
         states = line_states(decoded.data) if raw else None
         if states is not None:
-            raw = [m for m in raw if states[m.node.start_point.row] != ROCM_ONLY]
+            raw = [m for m in raw if states[_row(m, decoded.data)] != ROCM_ONLY]
         result = tree_result(run, path, decoded, tree, raw, ctx.lines)
         if states is not None:
             result = replace(result, findings=_handled(result.findings, states),
@@ -50,6 +55,23 @@ class CudaAnalyzer:
         if any(f.rule_id in index.catch_all_ids for f in result.findings):
             facts = replace(facts, headers=tuple(quoted_includes(tree.root_node)))
         return with_facts(result, facts)
+
+
+def _row(match: RawMatch, source: bytes) -> int:
+    """The 0-based line a match starts on."""
+    return match.node.start_point.row if match.span is None else source.count(b"\n", 0, match.span[0])
+
+
+def _guard(index: CudaIndex) -> Callable[[bytes], bool]:
+    """Could these bytes hold a finding? The pre-pass never blanks code for which it might."""
+
+    def might_match(text: bytes) -> bool:
+        words = set(_IDENTIFIER.findall(text))
+        if words & index.hit_words or any(literal in text for literal in CONSTRUCT_LITERALS):
+            return True
+        return index.catch_all is not None and any(index.catch_all.fullmatch(w) for w in words)
+
+    return might_match
 
 
 def _handled(findings: tuple[Finding, ...], states: list[int]) -> tuple[Finding, ...]:
@@ -60,4 +82,4 @@ def _handled(findings: tuple[Finding, ...], states: list[int]) -> tuple[Finding,
 
 def code_facts(run: RunContext, path: str, data: bytes) -> CodeFacts:
     """Functions, kernels and op bindings of one C/C++/CUDA file, for the cross-file pass."""
-    return scan_code(path, run.cuda_parser.parse(decode_utf8(data).data).root_node)
+    return scan_code(path, run.cuda_parser.parse(prepare(decode_utf8(data).data, _guard(run.cuda))).root_node)

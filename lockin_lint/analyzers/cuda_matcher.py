@@ -10,6 +10,7 @@ launches, inline PTX, warp-size assumptions) are recognised from their syntax no
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import tree_sitter as ts
 
@@ -18,6 +19,7 @@ from ..kb.torch_cpp import CUDA_DISPATCH_KEYS, LIBRARY_IMPL_MACROS, LIBRARY_MACR
 from ..kb.prefilter import occurrences, word_occurrences
 from .declarations import declares
 from .joins import join_constructs
+from .macro_bodies import body_matches
 from .matching import RawMatch, SpanMatcher, node_text as _text
 
 _NAME_NODES = frozenset({"identifier", "type_identifier", "namespace_identifier", "field_identifier"})
@@ -29,6 +31,9 @@ _FULL_MASKS = re.compile(r"^0[xX][fF]{8}[uUlL]*$")
 _SYNC_INTRINSIC = re.compile(r"^__\w+_sync$")
 _REGISTRATION_MACROS = LIBRARY_MACROS | {"PYBIND11_MODULE"}
 _DEVICE_QUALIFIERS = frozenset({"__global__", "__device__"})
+#: AMD GCN/CDNA assembly: vector/scalar/LDS/buffer mnemonics and DPP modifiers; no PTX opcode is spelled so.
+_AMD_ASM = re.compile(r"(?:^|[\"\s;])(?:v|s|ds|buffer|global|flat|scratch)_[a-z][a-z0-9_]*\b|\b(?:quad_perm|row_shr|row_shl|"
+                      r"row_ror|row_bcast|row_mask|bank_mask|bound_ctrl|wave_shr|wave_ror)\b")
 
 
 def _scoped_parts(node: ts.Node) -> list[str] | None:
@@ -299,6 +304,8 @@ class CudaFileMatcher(SpanMatcher):
         if not self._in_device_code(asm):
             return
         template = "".join(_text(c) for c in asm.named_children if c.type in ("string_literal", "concatenated_string"))
+        if _AMD_ASM.search(template):
+            return  # AMD GCN/CDNA assembly (a ROCm path the project already has), not PTX
         rules = self.index.constructs.get("inline-asm", ())
         specific = [r for r in rules if r.id in self.index.asm_patterns
                     and self.index.asm_patterns[r.id].search(template)]
@@ -323,15 +330,31 @@ class CudaFileMatcher(SpanMatcher):
                 self._construct("full-lane-mask", node, value)
 
     def _macro_value(self, value: ts.Node) -> None:
-        """``#define FULL_MASK 0xffffffff``: macro bodies are raw text, so judge name and value."""
+        """A ``#define`` body: raw text to the grammar, so its names are read as tokens (`macro_bodies`),
+        and ``#define FULL_MASK 0xffffffff`` is judged by name and value."""
         definition = value.parent
-        if definition is None or definition.type != "preproc_def":
+        if definition is None or definition.type not in ("preproc_def", "preproc_function_def"):
+            return
+        self._macro_body(value, definition)
+        if definition.type != "preproc_def":
             return
         name = _text(definition.child_by_field_name("name")).lower()
         body = _text(value).strip()
         if "mask" in name and _FULL_MASKS.match(body) and "full-lane-mask" in self.index.constructs \
                 and self.cuda_source:
             self._construct("full-lane-mask", value, body)
+
+    def _macro_body(self, value: ts.Node, definition: ts.Node) -> None:
+        params = definition.child_by_field_name("parameters")
+        names = frozenset(_text(p) for p in params.named_children) if params is not None else frozenset()
+        body = self.source[value.start_byte:value.end_byte].decode("utf-8", "replace")
+        for match in body_matches(self.index, body, names, self.cuda_source, self._declared):
+            start = value.start_byte + len(body[:match.start].encode())
+            end = value.start_byte + len(body[:match.end].encode())
+            self._add(match.rule, match.symbol, value, (start, end))
+            if match.joined:
+                key = (match.rule.id, start, end)
+                self.matches[key] = replace(self.matches[key], joined=self.matches[key].joined + match.joined)
 
     def _warp_literals(self, node: ts.Node) -> None:
         """Literal 32/31 next to lane arithmetic, or a warp-size constant defined as 32."""

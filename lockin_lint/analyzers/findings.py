@@ -86,14 +86,19 @@ def node_findings(run: RunContext, path: str, source: bytes, raw: list[RawMatch]
     found = []
     for match in raw:
         node = match.node
-        line_start = node.start_byte - node.start_point.column
-        end_line_start = node.end_byte - node.end_point.column
+        if match.span is None:
+            start, end, row, end_row = node.start_byte, node.end_byte, node.start_point.row, node.end_point.row
+            line_start, end_line_start = start - node.start_point.column, end - node.end_point.column
+        else:
+            (start, end), row = match.span, source.count(b"\n", 0, match.span[0])
+            end_row = row + source.count(b"\n", start, end)
+            line_start, end_line_start = source.rfind(b"\n", 0, start) + 1, source.rfind(b"\n", 0, end) + 1
         line_end = source.find(b"\n", line_start)
         code = source[line_start : line_end if line_end >= 0 else len(source)].decode("utf-8", "replace")
-        column = len(source[line_start : node.start_byte].decode("utf-8", "replace")) + 1
-        end_column = len(source[end_line_start : node.end_byte].decode("utf-8", "replace")) + 1
-        finding = make_finding(run, path, match.rule, match.symbol, (node.start_point.row + 1, column,
-                               node.end_point.row + 1, end_column), code, match.depends_on)
+        column = len(source[line_start : start].decode("utf-8", "replace")) + 1
+        end_column = len(source[end_line_start : end].decode("utf-8", "replace")) + 1
+        finding = make_finding(run, path, match.rule, match.symbol, (row + 1, column, end_row + 1, end_column), code,
+                               match.depends_on)
         if match.joined:
             finding = _with_joined(run, finding, match.joined)
         if match.handled:

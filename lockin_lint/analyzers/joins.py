@@ -8,6 +8,7 @@ joins the construct it sits in when that construct is itself matched:
   a call of its own (``cudaCheck(cudaFree(p))`` stays two calls);
 - the type of a declaration whose only initializer is a matched call;
 - anything in the head (not the body) of a matched kernel definition;
+- every match of one ``#if``/``#elif`` condition, in its first;
 - a second rule on exactly the same node.
 
 The joined names are listed on the finding (``extra_symbols``) and its per-target statuses are the
@@ -24,8 +25,10 @@ from .matching import RawMatch
 
 #: Parents a name climbs through to reach the call, declaration or definition it belongs to.
 _STOP = frozenset({"compound_statement", "translation_unit", "field_declaration_list", "declaration_list",
-                   "lambda_expression", "preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif"})
+                   "lambda_expression", "preproc_ifdef", "preproc_else"})
 _MAX_CLIMB = 16
+#: Directives whose condition is one construct: ``#if defined(CUBLAS_VERSION) && CUBLAS_VERSION >= 11000``.
+_CONDITIONAL = frozenset({"preproc_if", "preproc_elif"})
 
 
 def _span(node: ts.Node) -> tuple[int, int]:
@@ -53,12 +56,22 @@ def _owner_span(node: ts.Node, calls: list[tuple[int, int]], kernels: set[tuple[
                 if value is not None and value.type == "call_expression":
                     return _matched_function(value.child_by_field_name("function"), calls)
             return None
+        if current.type in _CONDITIONAL and current.child_by_field_name("condition") == child:
+            return _first_inside(child, calls)
         if current.type == "function_definition":
             body = current.child_by_field_name("body")
             if _span(current) in kernels and child != body:
                 return _span(current)
             return None
         child, current = current, current.parent
+    return None
+
+
+def _first_inside(node: ts.Node, spans: list[tuple[int, int]]) -> tuple[int, int] | None:
+    """The first match inside ``node``; ``spans`` sorted."""
+    index = bisect.bisect_left(spans, (node.start_byte, -1))
+    if index < len(spans) and spans[index][1] <= node.end_byte:
+        return spans[index]
     return None
 
 
@@ -79,8 +92,8 @@ def join_constructs(matches: list[RawMatch]) -> list[RawMatch]:
     if len(matches) < 2:
         return matches
     by_span: dict[tuple[int, int], RawMatch] = {}
-    for match in sorted(matches, key=lambda m: (m.node.start_byte, m.node.end_byte, m.rule.id)):
-        span = _span(match.node)
+    for match in sorted(matches, key=lambda m: (*m.bounds, m.rule.id)):
+        span = match.bounds
         if span in by_span:  # a second rule on the same node
             by_span[span] = _fold(by_span[span], match)
         else:
@@ -89,6 +102,8 @@ def join_constructs(matches: list[RawMatch]) -> list[RawMatch]:
     owners: dict[tuple[int, int], tuple[int, int]] = {}
     spans = sorted(by_span)
     for span, match in by_span.items():
+        if match.span is not None:
+            continue  # inside a ``#define`` body: joined there, by `macro_bodies`
         owner = _owner_span(match.node, spans, kernels)
         if owner is not None and owner != span:
             owners[span] = owner
@@ -104,4 +119,5 @@ def join_constructs(matches: list[RawMatch]) -> list[RawMatch]:
 
 def _fold(owner: RawMatch, joined: RawMatch) -> RawMatch:
     extra = ((joined.rule, joined.symbol), *joined.joined)
-    return RawMatch(owner.rule, owner.symbol, owner.node, owner.depends_on, owner.joined + extra)
+    return RawMatch(owner.rule, owner.symbol, owner.node, owner.depends_on, owner.joined + extra, owner.handled,
+                    owner.span)

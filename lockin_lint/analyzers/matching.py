@@ -31,6 +31,14 @@ class RawMatch:
     joined: tuple[tuple[Rule, str], ...] = ()
     #: Targets the code around the match already handles, and how (`Finding.handled`).
     handled: tuple[tuple[str, str], ...] = ()
+    #: Byte offsets of the match when it is only part of ``node`` (a name inside a ``#define`` body,
+    #: which the grammar keeps as one raw-text node).
+    span: tuple[int, int] | None = None
+
+    @property
+    def bounds(self) -> tuple[int, int]:
+        """Start and end byte of what matched."""
+        return self.span if self.span is not None else (self.node.start_byte, self.node.end_byte)
 
 
 class SpanMatcher:
@@ -41,10 +49,10 @@ class SpanMatcher:
         self.root = root
         self.matches: dict[tuple[str, int, int], RawMatch] = {}
 
-    def _add(self, rule: Rule, symbol: str, node: ts.Node) -> None:
-        key = (rule.id, node.start_byte, node.end_byte)
+    def _add(self, rule: Rule, symbol: str, node: ts.Node, span: tuple[int, int] | None = None) -> None:
+        key = (rule.id, *(span or (node.start_byte, node.end_byte)))
         if key not in self.matches:
-            self.matches[key] = RawMatch(rule, symbol, node)
+            self.matches[key] = RawMatch(rule, symbol, node, span=span)
 
     def _visit(self, spans: Iterable[tuple[int, int]]) -> list[RawMatch]:
         seen: set[int] = set()

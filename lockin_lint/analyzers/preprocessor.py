@@ -232,6 +232,13 @@ def line_states(source: bytes) -> list[int] | None:
                     states[line] = current
             continue
         keyword, rest = match.group(1).decode(), match.group(2).decode("utf-8", "replace")
+        # a directive's own line (``#if CUBLAS_VERSION >= 11000``) is code of the group around it
+        enclosing = stack[-1].outer if keyword in ("elif", "else", "endif") and stack else current
+        if keyword == "elif" and stack and stack[-1].none_rocm is False and stack[-1].none_cuda is not False:
+            enclosing = max(enclosing, NOT_ON_ROCM)  # a ROCm build took a branch before: never reads this
+        if enclosing:
+            for line in range(first, last + 1):
+                states[line] = enclosing
         if keyword in ("if", "ifdef", "ifndef"):
             stack.append(_Group(current))
             condition = rest if keyword == "if" else f"defined({rest.split()[0] if rest.split() else ''})"

@@ -9,7 +9,7 @@ which names the places the literal sits in and checks them against each string r
 from __future__ import annotations
 
 import re
-from typing import Callable
+from typing import TYPE_CHECKING
 
 import tree_sitter as ts
 
@@ -59,7 +59,8 @@ class StringContexts:
 
     index: PythonIndex
     aliases: dict[str, list[str]]
-    _add: Callable[[Rule, str, ts.Node], None]  # SpanMatcher's
+    if TYPE_CHECKING:  # SpanMatcher's, through FileMatcher (defined here, it would shadow that one)
+        def _add(self, rule: Rule, symbol: str, node: ts.Node, span: tuple[int, int] | None = None) -> None: ...
 
     def _string(self, string: ts.Node) -> None:
         if not self.index.strings:

@@ -37,6 +37,16 @@ CONSTRUCT_TOKENS: dict[str, tuple[str, ...]] = {
 #: Identifiers (and keywords) through which the matcher reaches the structural constructs.
 CONSTRUCT_WORDS = ("__global__", "__launch_bounds__", "asm", "__asm__", "__asm", "threadIdx", "PYBIND11_MODULE",
                    *sorted(LIBRARY_MACROS | LIBRARY_IMPL_MACROS))
+#: Macros that mean ``__device__`` (or ``__host__ __device__``) in the libraries CUDA code is written
+#: with; the C/C++ pre-pass reads them as ``__device__``. They are no prefilter tokens: c10's headers
+#: spell ``C10_HOST_DEVICE`` everywhere, and a CUDA header spelling them names ``cute``/``cutlass``/``cuda``.
+DEVICE_MACROS = frozenset({
+    "CUTLASS_DEVICE", "CUTLASS_HOST_DEVICE", "CUTE_DEVICE", "CUTE_HOST_DEVICE", "CUTE_HOST_DEVICE_INLINE",
+    "C10_DEVICE", "C10_HOST_DEVICE", "C10_HOST_DEVICE_INLINE", "THRUST_DEVICE_FUNCTION", "THRUST_HOST_DEVICE",
+    "CUB_DEVICE", "CUB_HOST_DEVICE", "CUB_RUNTIME_FUNCTION", "CCCL_DEVICE", "_CCCL_DEVICE", "_CCCL_HOST_DEVICE",
+    "__host__device__", "HOST_DEVICE", "DEVICE_INLINE", "HOST_DEVICE_INLINE", "DEVICE_FUNCTION",
+    "FLASHINFER_INLINE", "QUALIFIERS", "CUTLASS_HOST_DEVICE_INLINE",
+})
 #: Literal spellings the matcher finds by byte search (not identifiers).
 CONSTRUCT_LITERALS = (b"<<<", b"0xffffffff", b"0xFFFFFFFF", b"#include")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Mapping
 
 from ..model import Finding, RunResult, TargetInfo
-from .concise import finding_line, one_line
+from .concise import finding_line
 from .context import OutputContext
 
 

@@ -1,0 +1,138 @@
+"""A light pass over C/C++/CUDA bytes before tree-sitter sees them, keeping every byte offset.
+
+tree-sitter-cuda knows no macros, so valid code reads as syntax errors: an attribute-like macro before a
+declaration (``CUTLASS_DEVICE void f()``, ``FORCE_INLINE static int g()``), a macro invocation used as
+a statement without a semicolon (``GN_CUDA_INST_DEFINE(1024, 320)``, ``Py_END_ALLOW_THREADS``),
+``__align__(8)`` in a declaration, a last ``#include`` without a newline. Each is replaced by spaces
+of the same length (newlines kept), so positions, lines and the findings after the old recovery point
+stay where they are. Macros that mean device code (``CUTLASS_DEVICE``, ``C10_HOST_DEVICE``, a file's
+own ``#define HOST_DEVICE __host__ __device__``) become ``__device__`` instead, so the intrinsics in
+such functions count as device code. A statement-like invocation is blanked only when nothing in it
+could be a finding (``might_match``), so no finding is ever traded for a cleaner parse.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+from ..kb.cuda_index import DEVICE_MACROS
+
+#: ``#define NAME <qualifiers>`` whose body marks device code: the file's own device macros.
+_DEVICE_DEFINE = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)[ \t]+((?:[A-Za-z_]\w*[ \t]*)+)$", re.MULTILINE)
+_QUALIFIERS = frozenset({b"__host__", b"__device__", b"__global__", b"__forceinline__", b"__inline__", b"inline",
+                         b"static", b"constexpr", b"__noinline__", b"extern"})
+#: Attribute-like macro names: upper case, ending in what such macros are named for.
+#: Only in a declaration's specifiers: followed by another word (``CUTLASS_DEVICE void``), never by an
+#: operator or a comma (``n = MAX_DEVICE + 1`` keeps its constant).
+_ATTRIBUTE = re.compile(rb"\b(?:[A-Z][A-Z0-9]*_)+(?:DEVICE|HOST|INLINE|FORCEINLINE|NOINLINE|FUNCTION|FUNC|DECL|API|"
+                        rb"EXPORT|QUALIFIERS?)\b(?=[ \t\r\n]+[A-Za-z_~])")
+_ALIGN = re.compile(rb"\b__align__[ \t]*\([ \t]*\w+[ \t]*\)")
+#: A statement-like macro invocation: a macro name at the start of a line, then its arguments.
+_INVOCATION_START = re.compile(rb"^([ \t]*)([A-Za-z_]\w*)[ \t]*\(", re.MULTILINE)
+#: A bare statement-like macro: a line that is one upper-case name (``Py_END_ALLOW_THREADS``).
+_BARE_MACRO = re.compile(rb"^[ \t]*([A-Z][A-Za-z0-9]*_[A-Za-z0-9_]*)[ \t]*$", re.MULTILINE)
+_MACRO_NAME = re.compile(rb"^(?:[A-Z][A-Z0-9]*_)+[A-Za-z0-9_]*$|^[A-Z][A-Z0-9_]{3,}$|^[A-Z][A-Za-z0-9]*_[A-Z][A-Z0-9_]*$")
+_DIRECTIVE = re.compile(rb"[ \t]*#")  # matched at a line's start offset
+#: Where a statement may start: after these characters at the end of the previous code line.
+_STATEMENT_END = (b";", b"}", b"{", b")")
+_MAX_ARGUMENTS = 20_000
+#: What, on the next code line, would continue an expression rather than start a new statement.
+_CONTINUES = frozenset(bytes([c]) for c in b";,.)-+*/%&|^?:=<>[(")
+
+
+def _blank(buffer: bytearray, start: int, end: int) -> None:
+    for index in range(start, end):
+        if buffer[index] not in (0x0A, 0x0D):
+            buffer[index] = 0x20
+
+
+def _device_macros(source: bytes) -> dict[bytes, bytes]:
+    """Macro name -> the qualifier it stands for (``__device__`` or ``__global__``)."""
+    found = {name.encode(): b"__device__" for name in DEVICE_MACROS}
+    if b"#" not in source:
+        return found
+    for match in _DEVICE_DEFINE.finditer(source):
+        words = match.group(2).split()
+        if words and all(w in _QUALIFIERS for w in words):
+            if b"__global__" in words:
+                found[match.group(1)] = b"__global__"
+            elif b"__device__" in words:
+                found[match.group(1)] = b"__device__"
+    return found
+
+
+def _on_directive(source: bytes, offset: int) -> bool:
+    line_start = source.rfind(b"\n", 0, offset) + 1
+    return _DIRECTIVE.match(source, line_start) is not None
+
+
+def _previous_code_ends_statement(source: bytes, offset: int) -> bool:
+    """The code before ``offset`` (comments and directive lines skipped) ends a statement or block."""
+    end = offset
+    while end > 0:
+        line_start = source.rfind(b"\n", 0, end - 1) + 1
+        line = source[line_start:end].split(b"//", 1)[0].strip()
+        if line and not line.startswith((b"#", b"*", b"/*")) and not line.endswith(b"*/"):
+            return line.endswith(_STATEMENT_END)
+        end = line_start
+        if line_start == 0:
+            break
+    return True  # the start of the file
+
+
+def _closing_paren(source: bytes, open_at: int) -> int | None:
+    """The offset just after the ``)`` matching the ``(`` at ``open_at``; None if unbalanced or huge."""
+    depth = 0
+    limit = min(len(source), open_at + _MAX_ARGUMENTS)
+    for index in range(open_at, limit):
+        char = source[index]
+        if char == 0x28:
+            depth += 1
+        elif char == 0x29:
+            depth -= 1
+            if depth == 0:
+                return index + 1
+        elif char in (0x3B, 0x7B, 0x7D):  # ``; { }``: a statement inside, not a plain invocation
+            return None
+    return None
+
+
+def prepare(source: bytes, might_match: Callable[[bytes], bool]) -> bytes:
+    """``source`` with macros tree-sitter cannot read blanked (same length, plus a final newline)."""
+    buffer = bytearray(source)
+    for name, qualifier in _device_macros(source).items():
+        if name not in source:
+            continue
+        for match in re.finditer(rb"\b" + re.escape(name) + rb"\b(?![ \t]*\()", source):
+            if _on_directive(source, match.start()):
+                continue
+            start, end = match.span()
+            _blank(buffer, start, end)
+            if end - start >= len(qualifier):
+                buffer[start:start + len(qualifier)] = qualifier
+    for pattern in (_ATTRIBUTE, _ALIGN):
+        for match in pattern.finditer(source):
+            if bytes(buffer[match.start():match.end()]) == match.group(0) and not _on_directive(source, match.start()):
+                _blank(buffer, *match.span())
+    for match in _INVOCATION_START.finditer(source):
+        if not _MACRO_NAME.match(match.group(2)) or not _previous_code_ends_statement(source, match.start(2)):
+            continue
+        closing = _closing_paren(source, match.end() - 1)
+        if closing is None:
+            continue
+        end = closing
+        line_end = source.find(b"\n", end)
+        rest = source[end:line_end if line_end >= 0 else len(source)]
+        following = source[end:end + 200].lstrip()[:1]
+        if rest.split(b"//", 1)[0].strip() or following in _CONTINUES or might_match(source[match.start(2):end]):
+            continue  # followed by ``;`` or more code, or holding a possible finding
+        _blank(buffer, match.start(2), end)
+    for match in _BARE_MACRO.finditer(source):
+        name = match.group(1)
+        if _MACRO_NAME.match(name) and bytes(buffer[match.start(1):match.end(1)]) == name \
+                and _previous_code_ends_statement(source, match.start(1)) and not might_match(name):
+            _blank(buffer, *match.span(1))
+    if buffer and not buffer.endswith(b"\n"):
+        buffer += b"\n"
+    return bytes(buffer)

@@ -1,0 +1,35 @@
+"""CUDA names a project's compatibility header defines for ROCm builds are already ported for rocm."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lockin_lint.api import check_paths
+from lockin_lint.kb.ruleset import RuleSet
+
+COMPAT = """#pragma once
+#ifdef USE_ROCM
+  #include <hip/hip_runtime_api.h>
+typedef hipDeviceptr_t CUdeviceptr;
+  #define cuMemCreate hipMemCreate
+#endif
+"""
+
+
+def test_names_aliased_under_a_rocm_branch_are_native_for_rocm(tmp_path: Path, ruleset: RuleSet) -> None:
+    (tmp_path / "compat.h").write_text(COMPAT)
+    (tmp_path / "alloc.cpp").write_text('#include "compat.h"\n#include <cuda.h>\n'
+                                        "void f(CUdeviceptr p, void* h) { cuMemCreate(h, 0, 0, 0); cuMemMap(p, 0, 0, h, 0); }\n")
+    run = check_paths(["."], ruleset, cwd=tmp_path)
+    by_symbol = {f.symbol: f for f in run.findings if f.path == "alloc.cpp"}
+    assert by_symbol["CUdeviceptr"].targets["rocm"].status == "native"
+    assert dict(by_symbol["cuMemCreate"].handled) == {"rocm": "ROCm alias in compat.h"}
+    assert by_symbol["cuMemMap"].targets["rocm"].status != "native"  # no alias for it: still to port
+    assert by_symbol["CUdeviceptr"].targets["ascend"].status != "native"
+
+
+def test_aliases_outside_a_rocm_branch_change_nothing(tmp_path: Path, ruleset: RuleSet) -> None:
+    (tmp_path / "compat.h").write_text(COMPAT.replace("#ifdef USE_ROCM", "#ifdef SOMETHING_ELSE"))
+    (tmp_path / "alloc.cpp").write_text('#include "compat.h"\nvoid f(CUdeviceptr p) {}\n')
+    run = check_paths(["."], ruleset, cwd=tmp_path)
+    assert all(not f.handled for f in run.findings)
