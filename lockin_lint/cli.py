@@ -1,4 +1,4 @@
-"""Command line: ``lockin-lint check | report | rules | explain``.
+"""Command line: ``lockin-lint check | report | rules | explain | server``.
 
 Exit codes are a contract CI relies on: 0 clean, 1 findings (or files that could not be read at all;
 a file parsed around a syntax error is reported but does not fail the run by itself), 2 usage,
@@ -130,6 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     explain = sub.add_parser("explain", parents=[rules_opt], help="show a rule's documentation")
     explain.add_argument("rule_id")
+
+    sub.add_parser("server", parents=[rules_opt], help="language server for editors (LSP over stdio)")
     return parser
 
 
@@ -330,6 +332,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
             return _report(args, out, err)
         if args.command == "rules":
             return _rules(args, out)
+        if args.command == "server":
+            from .server import serve  # pygls is loaded only by the server
+
+            return serve(tuple(args.rules), not args.no_cache)
         return _explain(args, out)
     except UsageError as exc:
         err.write(f"lockin-lint: error: {exc}\n")
