@@ -20,7 +20,7 @@ from lockin_lint.kb.ruleset import RuleSet
 from lockin_lint.model import finding_dict
 from lockin_lint.server.actions import comment_prefix, suppress_file_edit, suppress_line_edit, suppression_actions
 from lockin_lint.server.checking import check_document, checked_name
-from lockin_lint.server.convert import SEVERITIES, docs_href, hover_markdown, rule_anchor, to_diagnostic
+from lockin_lint.server.convert import SEVERITIES, Lines, docs_href, hover_markdown, rule_anchor, to_diagnostic
 from lockin_lint.server.workspace import ConfigError, Options, Resolver, parse_options
 
 REPO = Path(__file__).resolve().parent.parent
@@ -161,7 +161,7 @@ def _check_text(ruleset: RuleSet, text: str, name: str = "a.py") -> list:  # typ
 def test_ranges_are_in_the_client_encoding(ruleset: RuleSet, encoding: str, start: int, end: int) -> None:
     text = "import torch\nx = '😀'; torch.cuda.synchronize()\n"
     finding, = _check_text(ruleset, text)
-    diagnostic = to_diagnostic(finding, _document(text, encoding=encoding), ruleset.by_id(), "https://d")
+    diagnostic = to_diagnostic(finding, Lines(_document(text, encoding=encoding)), ruleset.by_id(), "https://d")
     assert (diagnostic.range.start.line, diagnostic.range.start.character) == (1, start)
     assert (diagnostic.range.end.line, diagnostic.range.end.character) == (1, end)
     assert diagnostic.code == "LL101" and diagnostic.source == "lockin-lint"
@@ -238,3 +238,24 @@ def test_notebooks_get_no_suppression_actions(ruleset: RuleSet) -> None:
     assert findings
     document = _document(text, "file:///w/explore.ipynb")
     assert suppression_actions(document.uri, "explore.ipynb", document, findings, []) == []
+
+
+def test_the_server_is_a_subcommand_that_other_commands_do_not_pay_for() -> None:
+    import subprocess
+    import sys
+
+    from lockin_lint.cli import build_parser
+
+    assert build_parser().parse_args(["server", "--no-cache"]).command == "server"
+    loaded = subprocess.run([sys.executable, "-c", "import sys, lockin_lint.cli; print('pygls' in sys.modules)"],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "False"
+
+
+def test_the_server_does_not_reach_into_the_command_line() -> None:
+    import ast
+
+    for module in (REPO / "lockin_lint" / "server").glob("*.py"):
+        tree = ast.parse(module.read_text(encoding="utf-8"))
+        imported = {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+        assert not any(name == "cli" or name.endswith(".cli") for name in imported), module.name

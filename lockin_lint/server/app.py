@@ -27,7 +27,7 @@ from ..project.baseline import BaselineError
 from ..project.config import ConfigError
 from .actions import FIX_ALL_KIND, fix_actions, fix_all_action, suppression_actions
 from .checking import DocumentResult, check_document, checked_name
-from .convert import hover_markdown, to_diagnostic, unused_diagnostic
+from .convert import Lines, hover_markdown, to_diagnostic, unused_diagnostic
 from .workspace import Options, Resolved, Resolver, parse_options
 
 CONFIG_NAMES = ("pyproject.toml", "lockin-lint.toml")
@@ -82,11 +82,14 @@ class LockinServer(LanguageServer):
             self.window_log_message(types.LogMessageParams(
                 types.MessageType.Error, f"lockin-lint: {shown}: internal error\n{traceback.format_exc()}"))
             return None
-        for error in result.errors:
-            kind = types.MessageType.Warning if error.partial else types.MessageType.Error
-            self.window_log_message(types.LogMessageParams(kind, f"lockin-lint: {error.path}: {error.message}"))
-        diagnostics = [to_diagnostic(f, document, self.rules, self.options.docs_url) for f in result.findings]
-        diagnostics += [unused_diagnostic(u, document) for u in result.unused_suppressions]
+        before = self.checked.get(uri)
+        if before is None or before.result.errors != result.errors:  # once per problem, not per keystroke
+            for error in result.errors:
+                kind = types.MessageType.Warning if error.partial else types.MessageType.Error
+                self.window_log_message(types.LogMessageParams(kind, f"lockin-lint: {error.path}: {error.message}"))
+        lines = Lines(document)
+        diagnostics = [to_diagnostic(f, lines, self.rules, self.options.docs_url) for f in result.findings]
+        diagnostics += [unused_diagnostic(u, lines) for u in result.unused_suppressions]
         checked = Checked(document.version, shown, resolved, result, diagnostics)
         self.checked[uri] = checked
         self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri, diagnostics, document.version))
@@ -133,8 +136,9 @@ def _path(uri: str) -> Path | None:
     return Path(fs_path).resolve() if fs_path else None
 
 
-def _lines_overlap(finding: Finding, span: types.Range) -> bool:
-    return finding.line - 1 <= span.end.line and finding.end_line - 1 >= span.start.line
+def _lines_overlap(finding: Finding, first: int, last: int) -> bool:
+    """Whether the finding touches a line from ``first`` to ``last`` (0-based): actions are offered per line."""
+    return finding.line - 1 <= last and finding.end_line - 1 >= first
 
 
 def _contains(finding: Finding, line: int, character: int) -> bool:
@@ -226,8 +230,9 @@ def create_server(ruleset: RuleSet) -> LockinServer:
         only = [str(k) for k in params.context.only] if params.context.only else None
         actions: list[types.CodeAction] = []
         if _wanted(types.CodeActionKind.QuickFix, only):
-            span = document.position_codec.range_from_client_units(document.lines, params.range)
-            pairs = [(f, d) for f, d in zip(checked.result.findings, checked.diagnostics) if _lines_overlap(f, span)]
+            first, last = params.range.start.line, params.range.end.line
+            pairs = [(f, d) for f, d in zip(checked.result.findings, checked.diagnostics)
+                     if _lines_overlap(f, first, last)]
             findings, diagnostics = [f for f, _ in pairs], [d for _, d in pairs]
             actions += fix_actions(uri, document, findings, diagnostics)
             actions += suppression_actions(uri, checked.name, document, findings, diagnostics)

@@ -25,7 +25,7 @@ from ..project.discover import display_path
 #: Where ``codeDescription.href`` points by default: the generated rule pages, one anchor per rule.
 DEFAULT_DOCS_URL = "https://github.com/lockin-lint/lockin-lint/blob/main/docs/rules.md"
 #: Quiet time after a keystroke before the document is checked again (an option can change it).
-DEFAULT_DEBOUNCE_MS = 50
+DEFAULT_DEBOUNCE_MS = 25
 
 #: Initialization options that override the configuration file, as its own keys spell them.
 OVERRIDABLE = ("targets", "select", "extend-select", "ignore", "torch-version", "per-file-ignores")
