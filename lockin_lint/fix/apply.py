@@ -8,6 +8,7 @@ Only files with at least one wanted fix are read again and parsed by libcst.
 from __future__ import annotations
 
 import difflib
+import re
 import os
 import stat
 import tempfile
@@ -19,7 +20,7 @@ import libcst as cst
 
 from ..model import FileError, Finding, Replacement, Rule
 from .codemod import FixError, Planned, Span, fix_module
-from .notebook import NotebookFixError, fix_notebook
+from .notebook import NotebookFixError, fix_notebook, hide_magics, restore_magics
 from .plan import PLUGIN_IMPORTS, FixOptions, choose, wanted
 from .table import Entry
 
@@ -80,25 +81,49 @@ def fix_text(path: str, text: str, fixes: list[tuple[Finding, Entry]], options: 
     if recheck is None:
         raise FixError("notebooks are fixed only through the command line")
     applied: set[tuple[int, int, str]] = set()
+    shared = Planned({}, plugin, taken=frozenset(re.findall(r"[A-Za-z_]\w*", text)))
+    imports: list[str] = []
 
     def fix_cell(number: int, source: str) -> str:
-        cell_fixes = [pair for pairs in planned_fixes(recheck(source), rules, options).values() for pair in pairs]
-        plan = Planned({_span(f): e for f, e in cell_fixes}, plugin)
+        parsable = hide_magics(source)
+        if parsable is None:
+            return source
+        code, magics = parsable
+        # Cells share one namespace: names imported by earlier cells resolve here too.
+        prelude = "".join(imports)
+        shift = prelude.count("\n")
+        found = [replace(f, line=f.line - shift, end_line=f.end_line - shift)
+                 for f in recheck(prelude + code) if f.line > shift]
+        imports.extend(line + "\n" for line in _IMPORT_LINE.findall(code))
+        cell_fixes = [pair for pairs in planned_fixes(found, rules, options).values() for pair in pairs]
+        plan = Planned({_span(f): e for f, e in cell_fixes}, plugin, torch=shared.torch, device=shared.device,
+                       taken=shared.taken)
         if not plan.fixes:
+            shared.torch = shared.torch or _torch_alias(code)
             return source
         try:
-            fixed = fix_module(source, plan)
+            fixed = fix_module(code, plan)
             _reparse(fixed)
         except FixError:
             return source
+        shared.torch, shared.device = plan.torch, plan.device
         applied.update((number, f.line, f.rule_id) for f, _ in cell_fixes if _span(f) in plan.applied)
-        return fixed
+        return restore_magics(fixed, magics)
 
     try:
         after = fix_notebook(text, fix_cell)
     except NotebookFixError as exc:
         raise FixError(str(exc)) from None
     return FileFix(path, text, after, [f for f, _ in fixes if (f.cell, f.cell_line, f.rule_id) in applied])
+
+
+_IMPORT_LINE = re.compile(r"^((?:import|from)\s[^\n()\\\\]*)$", re.M)
+
+
+def _torch_alias(code: str) -> str | None:
+    """The name a cell imports torch as (later cells use it), by a plain look at its import lines."""
+    found = re.search(r"^import torch(?: as (\w+))?\s*$", code, re.M)
+    return (found.group(1) or "torch") if found else None
 
 
 def _reparse(text: str) -> None:

@@ -35,6 +35,11 @@ class Planned:
     fixes: dict[Span, Entry]
     plugin: str | None = None
     applied: set[Span] = field(default_factory=set)
+    #: Notebooks: what earlier cells bound (cells share one namespace), names to avoid, and after
+    #: fixing, the torch alias and device variable this cell leaves for the next ones.
+    torch: str | None = None
+    device: str | None = None
+    taken: frozenset[str] = frozenset()
 
 
 class FixError(Exception):
@@ -258,13 +263,16 @@ def fix_module(source: str, plan: Planned) -> str:
     names = _Names()
     module.visit(names)
     context = CodemodContext()
-    torch = names.torch or "torch"
-    device = next((n for n in DEVICE_NAMES if n not in names.names), f"DEVICE_{len(names.names)}")
+    had_torch = names.torch or plan.torch
+    torch = had_torch or "torch"
+    taken = names.names | plan.taken
+    device = plan.device or next((n for n in DEVICE_NAMES if n not in taken), f"DEVICE_{len(taken)}")
     rewriter = _Rewriter(plan, torch, device, context)
     fixed = MetadataWrapper(module).visit(rewriter)
+    plan.torch = torch if had_torch or plan.applied else None
     if not plan.applied:
         return source
-    if names.torch is None and _mentions(fixed, "torch"):
+    if had_torch is None and _mentions(fixed, "torch"):
         AddImportsVisitor.add_needed_import(context, "torch")
     for plugin in {plan.plugin, *(_roots(plan))} - {None, "torch"}:
         AddImportsVisitor.add_needed_import(context, str(plugin))
@@ -272,8 +280,9 @@ def fix_module(source: str, plan: Planned) -> str:
         RemoveImportsVisitor.remove_unused_import(context, module_name, obj, asname)
     fixed = AddImportsVisitor(context).transform_module(fixed)
     fixed = RemoveImportsVisitor(context).transform_module(fixed)
-    if rewriter.used_device:
+    if rewriter.used_device and plan.device is None:
         fixed = _define_device(fixed, device, torch)
+        plan.device = device
     return fixed.code
 
 
@@ -312,7 +321,6 @@ def _imports_binding(module: cst.Module, roots: set[str]) -> list[tuple[str, str
 def _define_device(module: cst.Module, device: str, torch: str) -> cst.Module:
     """``DEVICE = ...`` once, after the docstring, ``__future__`` and the leading imports."""
     definition = cst.parse_statement(f"{device} = " + DEVICE_DEFINITION.format(torch=torch) + "\n")
-    definition = definition.with_changes(leading_lines=[cst.EmptyLine()])
     body = list(module.body)
     position = 0
     for index, statement in enumerate(body):
@@ -323,7 +331,7 @@ def _define_device(module: cst.Module, device: str, torch: str) -> cst.Module:
             position = index + 1
             continue
         break
-    body.insert(position, definition)
+    body.insert(position, definition.with_changes(leading_lines=[cst.EmptyLine()] if position else []))
     return module.with_changes(body=body)
 
 

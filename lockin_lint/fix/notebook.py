@@ -77,6 +77,29 @@ def _source_json(lines: list[str], original: str) -> str:
     return f"[\n{indent}{body}\n{closing}]"
 
 
+def hide_magics(source: str) -> tuple[str, dict[str, str]] | None:
+    """Cell source with each IPython magic (``%time``, ``!pip``) replaced by a placeholder call libcst
+    can parse, and the placeholders' original lines; None for a cell magic (``%%bash``: not Python)."""
+    if source.lstrip().startswith("%%"):
+        return None
+    lines = source.splitlines(keepends=True)
+    hidden: dict[str, str] = {}
+    for number, line in enumerate(lines):
+        stripped = line.lstrip()
+        if stripped.startswith(("%", "!")):
+            token = f"__lockin_magic_{number}__()"
+            hidden[token] = line
+            lines[number] = line[: len(line) - len(stripped)] + token + ("\n" if line.endswith("\n") else "")
+    return "".join(lines), hidden
+
+
+def restore_magics(source: str, hidden: dict[str, str]) -> str:
+    if not hidden:
+        return source
+    lines = source.splitlines(keepends=True)
+    return "".join(hidden.get(line.strip(), line) for line in lines)
+
+
 def fix_notebook(text: str, fix_cell: Callable[[int, str], str]) -> str:
     """``text`` with each code cell's source replaced by ``fix_cell(cell number, source)``."""
     start = _skip(text, 0)
