@@ -52,6 +52,8 @@ DATA = SCRIPTS / "data"
 REPO = SCRIPTS.parent
 RULES_DIR = REPO / "rules" / "cuda"
 COVERAGE = REPO / "docs" / "kb-coverage.md"
+#: docs/kb-coverage.md continues with the torch.cuda section of scripts/gen_python_rules.py from this line.
+PYTHON_SECTION_MARKER = "<!-- torch.cuda section: written by scripts/gen_python_rules.py -->"
 SUFFIX = ".generated.yaml"
 #: Written into every generated file; also how stale files of this generator are recognised.
 SIGNATURE = "# Written by scripts/gen_cuda_rules.py"
@@ -907,7 +909,9 @@ def main() -> int:
     for name, text in outputs.items():
         (RULES_DIR / name).write_text(text, encoding="utf-8")
     COVERAGE.parent.mkdir(parents=True, exist_ok=True)
-    COVERAGE.write_text(coverage_from(build_), encoding="utf-8")
+    previous = COVERAGE.read_text(encoding="utf-8") if COVERAGE.exists() else ""
+    python_section = previous[previous.find(PYTHON_SECTION_MARKER):] if PYTHON_SECTION_MARKER in previous else ""
+    COVERAGE.write_text(coverage_from(build_) + ("\n" + python_section if python_section else ""), encoding="utf-8")
     entries = sum(len(r.entries) for r in build_.rules)
     print(f"wrote {len(outputs)} files under {RULES_DIR.relative_to(REPO)} ({len(build_.rules)} rules, "
           f"{entries} entries) and {COVERAGE.relative_to(REPO)}")

@@ -32,6 +32,21 @@ SCRIPTS = Path(__file__).resolve().parent
 DATA = SCRIPTS / "data"
 REPO = SCRIPTS.parent
 OUTPUT = REPO / "rules" / "python" / "torch_cuda.generated.yaml"
+COVERAGE = REPO / "docs" / "kb-coverage.md"
+#: The same marker as scripts/gen_cuda_rules.py: the CUDA part comes before it, this generator's after.
+COVERAGE_MARKER = "<!-- torch.cuda section: written by scripts/gen_python_rules.py -->"
+STATUSES: tuple[str, ...] = ("native", "rename", "equivalent", "missing", "unknown")
+#: Statuses of the 250 torch.cuda.* symbols per target before issue #12 (commit ec8d521, when musa had
+#: no Python facts and no torch release history was read); kept for the before/after table.
+BEFORE_ISSUE_12: dict[str, dict[str, int]] = {
+    "rocm": {"native": 247, "missing": 3},
+    "ascend": {"rename": 102, "equivalent": 18, "missing": 3, "unknown": 127},
+    "mlu": {"rename": 100, "equivalent": 6, "missing": 38, "unknown": 106},
+    "musa": {"unknown": 250},
+    "xpu": {"rename": 99, "equivalent": 31, "missing": 120},
+    "mps": {"rename": 21, "equivalent": 34, "missing": 195},
+    "cpu": {"rename": 20, "equivalent": 27, "missing": 203},
+}
 
 TARGETS: tuple[str, ...] = ("rocm", "ascend", "mlu", "musa", "xpu", "mps", "cpu")
 #: Targets whose facts come from the torch dump (same-name device modules).
@@ -45,6 +60,17 @@ CATCH_ALL: dict[str, str] = {"torch.cuda": "LL110", "torch.backends.cudnn": "LL1
 DEFAULT_RULE = "LL110"
 
 TORCH_DUMP = "torch/torch-2.13.0-namespaces.json"
+TORCH_HISTORY = "torch/torch-api-history.json"
+#: Vendor plugin name lists (scripts/gen_vendor_names.py): target -> (file, attribute root used in
+#: replacements, the word CUDA becomes in class names).
+VENDOR_NAMES: dict[str, tuple[str, str, str]] = {
+    "musa": ("vendor/torch_musa-names.json", "torch.musa", "MUSA"),
+    "ascend": ("vendor/torch_npu-names.json", "torch_npu.npu", "NPU"),
+    "mlu": ("vendor/torch_mlu-names.json", "torch.mlu", "MLU"),
+}
+#: Device modules a ``torch.get_device_module(device).NAME`` rewrite must work on to be offered: every
+#: in-tree backend module lockin-lint has a target for (cuda is the symbol's own module).
+PORTABLE_DEVICE_MODULES: tuple[str, ...] = ("xpu", "mps", "cpu")
 ASCEND_FUNC_RULES = "ascend/msfmktransplt/transfer_rules/builtin_rules_pytorch_npu.json"
 ASCEND_COMMON_RULES = "ascend/msfmktransplt/transfer_rules/builtin_rules.json"
 ASCEND_SUPPORTED = "ascend/msfmktransplt/resource/supported_op_2_8.json"
@@ -141,6 +167,48 @@ def under(name: str, module: str) -> bool:
 
 def in_scope(name: str) -> bool:
     return any(under(name, scope) for scope in SCOPES)
+
+
+# -- the torch release history -------------------------------------------------------------------
+class TorchHistory:
+    """First and last torch release (2.0 on) with each public name (scripts/gen_torch_history.py)."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.spaces: dict[str, dict[str, list[str]]] = data["namespaces"]
+        self.versions: list[str] = data["_meta"]["versions"]
+        self.oldest, self.newest = self.versions[0], self.versions[-1]
+
+    def span(self, dotted: str) -> list[str] | None:
+        """[first, last] of ``dotted``; a deeper attribute chain takes the span of its first recorded part."""
+        parts = dotted.split(".")
+        for size in range(len(parts) - 1, 0, -1):
+            namespace = ".".join(parts[:size])
+            if namespace in self.spaces:
+                return self.spaces[namespace].get(parts[size])
+        return None
+
+    def current(self, dotted: str) -> bool:
+        """``dotted`` exists in the newest release read."""
+        span = self.span(dotted)
+        return span is not None and span[1] == self.newest
+
+    def first(self, dotted: str) -> str | None:
+        span = self.span(dotted)
+        return span[0] if span else None
+
+    def gate(self, dotted: str) -> str | None:
+        """The ``min_torch`` a suggestion of ``dotted`` needs (None when every release read has it)."""
+        first = self.first(dotted)
+        return first if first and first != self.oldest else None
+
+
+def max_version(*versions: str | None) -> str | None:
+    present = [v for v in versions if v]
+    return max(present, key=_version_key) if present else None
+
+
+def is_vendor_name(dotted: str) -> bool:
+    return any(under(dotted, root) for _, root, _ in VENDOR_NAMES.values())
 
 
 # -- the torch dump ------------------------------------------------------------------------------
@@ -382,6 +450,66 @@ class Musa:
         return Fact("rename", renamed) if renamed else UNKNOWN
 
 
+# -- vendor plugin name lists (musa, ascend, mlu) -----------------------------------------------------
+class VendorNames:
+    """The public names of a vendor's device module, read from its source (scripts/gen_vendor_names.py).
+
+    Fills only what the vendor tables leave ``unknown``: the same name on the vendor module (``CUDA`` in a
+    class name becomes the vendor's word: CUDAGraph -> MUSAGraph) is a ``rename``; a ``torch.cuda``
+    function, class or submodule the module lacks is ``missing`` at the recorded plugin version. Legacy
+    tensor types (LL109) and plain values are never declared missing: plugins create the former in C++.
+    """
+
+    def __init__(self, target: str, dump: TorchDump) -> None:
+        rel, self.root, self.word = VENDOR_NAMES[target]
+        self.rel = rel
+        data = _json(rel)
+        self.spaces: dict[str, set[str]] = {ns: set(names) for ns, names in data["namespaces"].items()}
+        self.plugin: str = data["_meta"]["plugin"]
+        self.version: str = data["_meta"]["version"]
+        self.dump = dump
+        self.filled: Counter[str] = Counter()
+
+    def has(self, dotted: str) -> bool:
+        parent, _, leaf = dotted.rpartition(".")
+        return leaf in self.spaces.get(parent, ())
+
+    def _module_matches(self, cuda_module: str, vendor_module: str) -> bool:
+        """A submodule counts as the same module when it has at least half of the CUDA one's API."""
+        members = [n for n, info in self.dump.modules.get(cuda_module, {}).items()
+                   if info["kind"] in ("function", "class")]
+        vendor = self.spaces.get(vendor_module, set())
+        return not members or 2 * sum(m in vendor for m in members) >= len(members)
+
+    def same_name(self, symbol: Symbol) -> str | None:
+        for key in symbol.names():
+            if not under(key, "torch.cuda") or key == "torch.cuda":
+                continue
+            rest = key[len("torch.cuda"):]
+            parent, _, leaf = rest.rpartition(".")
+            for candidate in dict.fromkeys((rest, f"{parent}.{leaf.replace('CUDA', self.word)}")):
+                dotted = self.root + candidate
+                if not self.has(dotted):
+                    continue
+                if symbol.kind == "module" and not self._module_matches(key, dotted):
+                    continue
+                return dotted
+        return None
+
+    def fact(self, symbol: Symbol, known: Fact) -> Fact:
+        if known.status != "unknown":
+            return known
+        renamed = self.same_name(symbol)
+        if renamed:
+            self.filled["rename"] += 1
+            return Fact("rename", renamed)
+        if (under(symbol.name, "torch.cuda") and symbol.rule != "LL109"
+                and symbol.kind in ("function", "class", "module")):
+            self.filled["missing"] += 1
+            return Fact("missing", f"not in {self.plugin} {self.version}")
+        return known
+
+
 # -- replacement templates -----------------------------------------------------------------------
 #: Legacy ``torch.cuda.<Dtype>Tensor(data)`` -> a device-explicit constructor.
 LEGACY_TEMPLATE = "torch.tensor(data, dtype=torch.{dtype}, device={{device}})"
@@ -405,32 +533,40 @@ def legacy_dtype(symbol: Symbol, dtypes: dict[str, str]) -> str | None:
 class PortableTable:
     """Curated device-agnostic rewrites, checked against the dump, plus the automatic get_device_module one."""
 
-    def __init__(self, dump: TorchDump, curated: dict[str, Any]) -> None:
+    def __init__(self, dump: TorchDump, history: TorchHistory, vendors: dict[str, VendorNames],
+                 curated: dict[str, Any]) -> None:
         self.dump = dump
+        self.history = history
+        self.vendors = vendors
         self.entries: list[dict[str, Any]] = curated["portable"]
         self.api_min = {name: spec["min"] for name, spec in curated["api_min_torch"].items()}
         self.dtype_map: dict[str, str] = curated["legacy_tensor_dtypes"]["map"]
         for entry in self.entries:
             self.check_names(entry["replacement"])
-        for name in self.api_min:
+        for name, version in self.api_min.items():
             self.check_names(name)
+            first = history.first(name)
+            if first and _version_key(version) <= _version_key(first):
+                raise GenerationError(f"api_min_torch {name}: {version} is not above its first release {first}; "
+                                      f"drop the entry, the history gives it")
 
     def check_names(self, text: str) -> None:
         for name in _TORCH_NAME.findall(text):
-            if not self.dump.resolves(name):
-                raise GenerationError(f"{name} (in {text!r}) does not exist in torch {self.dump.version}")
+            if is_vendor_name(name):
+                continue
+            if not (self.dump.resolves(name) and self.history.current(name)):
+                raise GenerationError(f"{name} (in {text!r}) does not exist in torch {self.history.newest}")
 
     def min_torch(self, text: str) -> str | None:
-        """Highest minimum over the torch APIs ``text`` uses (longest curated prefix per name)."""
-        found: list[str] = []
+        """Highest first release over the torch APIs ``text`` uses (history), raised by curated overrides."""
+        found: list[str | None] = []
         for name in _TORCH_NAME.findall(text):
+            if is_vendor_name(name):
+                continue
+            found.append(self.history.gate(name))
             parts = name.split(".")
-            for size in range(len(parts), 0, -1):
-                version = self.api_min.get(".".join(parts[:size]))
-                if version:
-                    found.append(version)
-                    break
-        return max(found, key=_version_key) if found else None
+            found += [self.api_min.get(".".join(parts[:size])) for size in range(len(parts), 0, -1)]
+        return max_version(*found)
 
     def _entries_for(self, symbol: Symbol) -> list[dict[str, Any]]:
         keys = set(symbol.names())
@@ -439,28 +575,58 @@ class PortableTable:
     def first_for(self, symbol: Symbol, device: str) -> dict[str, Any] | None:
         return next((e for e in self._entries_for(symbol) if device in e.get("works_on", ())), None)
 
-    def _device_module_name(self, symbol: Symbol) -> str | None:
-        """NAME for ``torch.get_device_module(device).NAME`` when enough device modules have it."""
+    def device_module_leaf(self, symbol: Symbol) -> str | None:
+        """NAME when ``symbol`` is a function or class directly in torch.cuda (a get_device_module candidate)."""
         if symbol.kind not in ("function", "class"):
             return None
         for key in symbol.names():
             parent, _, leaf = key.rpartition(".")
             if parent == "torch.cuda":
-                present = sum(leaf in self.dump.modules.get(f"torch.{m}", {}) for m in DEVICE_MODULES)
-                return leaf if present >= 2 else None
+                return leaf
         return None
+
+    def device_support(self, leaf: str) -> dict[str, str | None]:
+        """Device module -> first torch release having NAME (in-tree modules) or the plugin version (vendors).
+
+        Devices whose module lacks NAME are left out.
+        """
+        support: dict[str, str | None] = {}
+        for device in ("cuda", *DEVICE_MODULES):
+            dotted = f"torch.{device}.{leaf}"
+            if self.history.current(dotted):
+                support[device] = self.history.first(dotted)
+        for target, vendor in self.vendors.items():
+            if vendor.has(f"{vendor.root}.{leaf}"):
+                support[target] = f"{vendor.plugin} {vendor.version}"
+        return support
+
+    def _device_module_rewrite(self, symbol: Symbol) -> Portable | None:
+        """``torch.get_device_module(device).NAME`` only when every in-tree device module has NAME.
+
+        The rewrite replaces the callee and keeps the call's own arguments; its gate is the newest first
+        release over get_device_module and NAME on cuda, xpu, mps and cpu.
+        """
+        leaf = self.device_module_leaf(symbol)
+        if leaf is None:
+            return None
+        support = self.device_support(leaf)
+        devices = ("cuda", *PORTABLE_DEVICE_MODULES)
+        if not all(d in support for d in devices):
+            return None
+        text = f"torch.get_device_module(device).{leaf}"
+        return Portable(text, max_version(self.min_torch(text), *(support[d] for d in devices)))
 
     def for_symbol(self, symbol: Symbol) -> list[Portable]:
         texts = [render(e["replacement"], None) for e in self._entries_for(symbol)]
         dtype = legacy_dtype(symbol, self.dtype_map)
         if dtype:
             texts.append(render(LEGACY_TEMPLATE.format(dtype=dtype), None))
-        name = self._device_module_name(symbol)
-        if name:
-            call = "()" if symbol.kind == "function" else ""
-            texts.append(f"torch.get_device_module(device).{name}{call}")
         unique = list(dict.fromkeys(texts))
-        return [Portable(text, self.min_torch(text)) for text in unique]
+        found = [Portable(text, self.min_torch(text)) for text in unique]
+        rewrite = self._device_module_rewrite(symbol)
+        if rewrite and rewrite.replacement not in unique:
+            found.append(rewrite)
+        return found
 
 
 # -- xpu / mps / cpu (torch dump + curated) ------------------------------------------------------
@@ -484,8 +650,10 @@ class Sycl:
 class Devices:
     """xpu/mps/cpu: same-name rename from the dump, else a curated equivalent, else `missing`."""
 
-    def __init__(self, dump: TorchDump, curated: dict[str, Any], sycl: Sycl, portable: PortableTable) -> None:
+    def __init__(self, dump: TorchDump, history: TorchHistory, curated: dict[str, Any], sycl: Sycl,
+                 portable: PortableTable) -> None:
         self.dump = dump
+        self.history = history
         self.sycl = sycl
         self.portable = portable
         pattern = curated["device_name_pattern"]
@@ -496,6 +664,7 @@ class Devices:
                 for device in DEVICE_TARGETS:
                     if device in entry:
                         self.equivalents[(name, device)] = entry[device]
+                        portable.check_names(entry[device])
         legacy = curated["legacy_tensor_dtypes"]
         self.dtypes: dict[str, str] = legacy["map"]
         self.mps_unsupported = set(legacy["mps_unsupported"])
@@ -508,7 +677,7 @@ class Devices:
             parent, _, leaf = path.rpartition(".")
             for candidate in (path, f"{parent}.{leaf.replace(self.name_from, self.name_to[device])}"):
                 dotted = f"torch.{device}{candidate}"
-                if candidate and self.dump.has(dotted):
+                if candidate and self.history.current(dotted):
                     return dotted
         return None
 
@@ -523,15 +692,17 @@ class Devices:
         if renamed:
             if device == "xpu" and self.sycl.map.get(symbol.name) == renamed:
                 self.sycl.confirmed += 1
-            return Fact("rename", renamed)
+            return Fact("rename", renamed, self.history.gate(renamed))
         if device == "xpu" and symbol.name in self.sycl.map:
-            return Fact("rename", self.sycl.map[symbol.name])
+            renamed = self.sycl.map[symbol.name]
+            return Fact("rename", renamed, self.portable.min_torch(renamed))
         for key in symbol.names():
             if (key, device) in self.equivalents:
-                return Fact("equivalent", self.equivalents[(key, device)])
+                text = self.equivalents[(key, device)]
+                return Fact("equivalent", text, self.portable.min_torch(text))
         legacy = self._legacy(symbol, device)
         if legacy:
-            return Fact("equivalent", legacy)
+            return Fact("equivalent", legacy, self.portable.min_torch(legacy))
         entry = self.portable.first_for(symbol, device)
         if entry is not None:
             template = entry["replacement"]
@@ -549,6 +720,9 @@ class Build:
     dump: TorchDump
     sycl_confirmed: int
     files: tuple[str, ...]
+    history: TorchHistory
+    vendors: dict[str, VendorNames]
+    portable: PortableTable
 
 
 def check_curated(curated: dict[str, Any], symbols: dict[str, Symbol]) -> None:
@@ -570,17 +744,21 @@ def build() -> Build:
     symbols = collect_symbols(dump, curated)
     assign_families(symbols, curated["families"])
     check_curated(curated, symbols)
-    portable = PortableTable(dump, curated)
+    history = TorchHistory(_json(TORCH_HISTORY))
+    vendors = {target: VendorNames(target, dump) for target in VENDOR_NAMES}
+    portable = PortableTable(dump, history, vendors, curated)
     rocm, ascend, mlu, musa, sycl = Rocm(curated), Ascend(curated), Mlu(), Musa(), Sycl()
-    devices = Devices(dump, curated, sycl, portable)
+    devices = Devices(dump, history, curated, sycl, portable)
     for symbol in symbols.values():
-        symbol.targets = {"rocm": rocm.fact(symbol), "ascend": ascend.fact(symbol), "mlu": mlu.fact(symbol),
-                          "musa": musa.fact(symbol)}
+        tables = {"rocm": rocm.fact(symbol), "ascend": ascend.fact(symbol), "mlu": mlu.fact(symbol),
+                  "musa": musa.fact(symbol)}
+        symbol.targets = {t: (vendors[t].fact(symbol, f) if t in vendors else f) for t, f in tables.items()}
         for device in DEVICE_TARGETS:
             symbol.targets[device] = devices.fact(symbol, device)
         symbol.portable = portable.for_symbol(symbol)
-    files = (TORCH_DUMP, CURATED, *Ascend.files, *Mlu.files, *Musa.files, *Sycl.files, *rocm.files)
-    return Build(symbols, curated, dump, sycl.confirmed, files)
+    files = (TORCH_DUMP, TORCH_HISTORY, CURATED, *Ascend.files, *Mlu.files, *Musa.files,
+             *(rel for rel, _, _ in VENDOR_NAMES.values()), *Sycl.files, *rocm.files)
+    return Build(symbols, curated, dump, sycl.confirmed, files, history, vendors, portable)
 
 
 # -- YAML emission -------------------------------------------------------------------------------
@@ -626,8 +804,12 @@ def docs_yaml(meta: dict[str, Any], torch_version: str) -> list[str]:
         f"## Use instead\n{meta['use_instead']}\n\n"
         "Per-target statuses are generated by `scripts/gen_python_rules.py` from the data in `scripts/data/`: "
         f"the public names of torch {torch_version} and its device modules, HIPIFY (rocm), msFmkTransplt and "
-        "transfer_to_npu (ascend), the torch_mlu API support list and gpu2mlu maps (mlu), torch_musa's porting "
-        "maps (musa) and SYCLomatic's Python rules (xpu). `unknown` means that data does not mention the name."
+        "transfer_to_npu (ascend), the torch_mlu API support list and gpu2mlu maps (mlu), SYCLomatic's Python "
+        "rules (xpu), and the public names of torch_musa, torch_npu and torch_mlu read from their sources "
+        "(`scripts/data/vendor/`: a name the tables leave open is a `rename` when the vendor module has it and "
+        "`missing` when it does not). Every `min_torch` is the first torch release (2.0 on) having the names "
+        "a suggestion uses (`scripts/data/torch/torch-api-history.json`). `unknown` means that data does not "
+        "decide."
     )
     return ["    docs: |"] + [f"      {line}".rstrip() for line in text.splitlines()]
 
@@ -698,6 +880,74 @@ def header(build_: Build) -> list[str]:
     return text.splitlines()
 
 
+def coverage_section(build_: Build) -> str:
+    """The torch.cuda part of docs/kb-coverage.md (after the marker)."""
+    cuda = [s for name, s in sorted(build_.symbols.items()) if under(name, "torch.cuda")]
+    history = build_.history
+    lines = [
+        COVERAGE_MARKER,
+        "# Knowledge-base coverage: Python `torch.cuda` (generated)",
+        "",
+        "Generated by `scripts/gen_python_rules.py` (run `python scripts/gen_python_rules.py`); do not edit.",
+        "`tests/test_generated_python_rules.py` fails when this section is stale.",
+        "",
+        f"Statuses of the {len(cuda)} `torch.cuda.*` symbols of `rules/python/torch_cuda.generated.yaml`, per target, "
+        "before issue #12 (commit ec8d521) and now. Now: musa, and what the ascend/mlu tables left `unknown`, come "
+        "from the vendor name lists in `scripts/data/vendor/` (same name -> `rename`, absent -> `missing` at the "
+        "recorded plugin version); gates come from `scripts/data/torch/torch-api-history.json`.",
+        "",
+        "| target | native | rename | equivalent | missing | unknown | unknown before |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for target in TARGETS:
+        now = Counter(s.targets[target].status for s in cuda)
+        before = BEFORE_ISSUE_12[target]
+        cells = [f"{before.get(st, 0)} -> {now[st]}" if before.get(st, 0) != now[st] else str(now[st])
+                 for st in STATUSES]
+        lines.append(f"| {target} | " + " | ".join(cells) + f" | {before.get('unknown', 0)} |")
+    gated = Counter(t for s in cuda for t in TARGETS if s.targets[t].min_torch)
+    lines += [
+        "",
+        "Cells read `before -> now` where they changed.",
+        "",
+        "## Version gates",
+        "",
+        f"`min_torch` is the first release, of torch {history.oldest} ... {history.newest} "
+        f"({len(history.versions)} releases, {sum(len(r) for r in history.spaces.values())} names in "
+        f"{len(history.spaces)} namespaces read from the macOS arm64 wheels by `scripts/gen_torch_history.py`), "
+        "that has every torch name a suggestion uses. Target facts with a gate: "
+        + ", ".join(f"{t} {gated[t]}" for t in TARGETS if gated[t]) + ".",
+        "",
+        "## `torch.get_device_module(device).NAME`",
+        "",
+        "Offered as a portable rewrite only when the device modules of cuda, xpu, mps and cpu all have NAME; it "
+        "replaces the callee and keeps the call's arguments. The table lists, for every `torch.cuda` function or "
+        "class that some other device module also has, the first torch release having NAME there, or the plugin "
+        "version whose module has it (read from the plugin's Python sources: legacy `*Tensor` types, which plugins "
+        "create in C++, can be absent here yet exist); `-` = absent.",
+        "",
+    ]
+    devices = ("cuda", *DEVICE_MODULES, *sorted(VENDOR_NAMES))
+    lines += ["| name | " + " | ".join(devices) + " | portable rewrite |", "|---" * (len(devices) + 2) + "|"]
+    for symbol in cuda:
+        leaf = build_.portable.device_module_leaf(symbol)
+        if leaf is None or symbol.container != "torch.cuda":
+            continue
+        support = build_.portable.device_support(leaf)
+        if set(support) <= {"cuda"}:
+            continue
+        offered = next((p for p in symbol.portable if "get_device_module" in p.replacement), None)
+        rewrite = f"torch >= {offered.min_torch}" if offered else "not offered"
+        lines.append(f"| `{leaf}` | " + " | ".join(support.get(d) or "-" for d in devices) + f" | {rewrite} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_coverage(section: str) -> None:
+    text = COVERAGE.read_text(encoding="utf-8")
+    head = text.split(COVERAGE_MARKER)[0].rstrip("\n") + "\n\n"
+    COVERAGE.write_text(head + section, encoding="utf-8")
+
+
 def render_yaml(build_: Build) -> str:
     lines = [*header(build_), "rules:"]
     for rule_id, members in by_rule(build_.symbols).items():
@@ -719,7 +969,8 @@ def main() -> int:
     text = render_yaml(build_)
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)
     OUTPUT.write_text(text, encoding="utf-8")
-    print(f"wrote {OUTPUT.relative_to(REPO)}")
+    write_coverage(coverage_section(build_))
+    print(f"wrote {OUTPUT.relative_to(REPO)} and the torch.cuda section of {COVERAGE.relative_to(REPO)}")
     print("\n".join(summary(build_)))
     return 0
 

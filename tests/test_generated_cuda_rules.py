@@ -104,7 +104,9 @@ def test_generated_files_have_no_drift() -> None:
 
 
 def test_coverage_report_has_no_drift() -> None:
-    assert GEN.coverage_markdown() == COVERAGE.read_text(encoding="utf-8"), (
+    """The CUDA part of the file (the torch.cuda section after the marker belongs to gen_python_rules.py)."""
+    committed = COVERAGE.read_text(encoding="utf-8").split(GEN.PYTHON_SECTION_MARKER)[0]
+    assert GEN.coverage_markdown() + "\n" == committed, (
         "docs/kb-coverage.md is stale or hand-edited: run python scripts/gen_cuda_rules.py"
     )
 

@@ -68,6 +68,14 @@ def test_generated_file_has_no_drift() -> None:
     )
 
 
+def test_coverage_section_has_no_drift() -> None:
+    committed = (REPO / "docs" / "kb-coverage.md").read_text(encoding="utf-8")
+    assert GEN.COVERAGE_MARKER in committed
+    assert GEN.coverage_section(GEN.build()) == committed[committed.index(GEN.COVERAGE_MARKER):], (
+        "the torch.cuda section of docs/kb-coverage.md is stale: run python scripts/gen_python_rules.py"
+    )
+
+
 def test_every_rule_lists_all_targets_and_required_docs() -> None:
     assert [r["id"] for r in PACK] == [f"LL{n}" for n in range(101, 113)]
     for rule in PACK:
