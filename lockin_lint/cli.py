@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Mapping, Sequence, TextIO
 
 from . import __version__
-from .api import check_paths
+from .api import check_bytes, check_paths
+from .fix.cli import add_fix_arguments, run_fixes
 from .project.baseline import BaselineError, load_baseline, write_baseline
 from .project.config import Config, ConfigError, find_config, load_config
 from .model import TARGETS, Rule, RunResult, Settings, TargetInfo
@@ -120,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="exit 1 when a target's project score is below its bar")
     check.add_argument("--statistics", action="store_true", help="print counts per rule instead of findings")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    add_fix_arguments(check)
 
     report = sub.add_parser("report", parents=[rules_opt, scan],
                             help="per-target portability scores, effort and blockers")
@@ -207,14 +209,25 @@ def _report_errors(run: RunResult, err: TextIO) -> None:
 
 def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     config, ruleset, settings = _prepare(args)
-    run = check_paths(args.paths, ruleset, settings, progress=_progress(err) if args.format == "text" else None)
+    baseline = Path(args.baseline) if args.baseline else config.baseline
+
+    def scan() -> RunResult:
+        run = check_paths(args.paths, ruleset, settings, progress=_progress(err) if args.format == "text" else None)
+        if baseline is not None and not args.write_baseline:
+            _apply_baseline(run, baseline)
+        return run
+
+    run = scan()
     if args.write_baseline:
         count = write_baseline(Path(args.write_baseline), run.findings)
         err.write(f"lockin-lint: wrote {count} findings to {args.write_baseline}\n")
         return EXIT_CLEAN
-    baseline = Path(args.baseline) if args.baseline else config.baseline
-    if baseline is not None:
-        _apply_baseline(run, baseline)
+    fixed = run_fixes(args, run, ruleset.by_id(), settings, config.effort, scan,
+                      lambda source: list(check_bytes("cell.py", source.encode(), ruleset, settings).findings),
+                      out, err)
+    if fixed.exit_code is not None:
+        return fixed.exit_code
+    run = fixed.run
     ctx = OutputContext(settings, __version__, ruleset.by_id(), config.effort)
     report = render_statistics(run, ctx) if args.statistics else FORMATTERS[args.format](run, ctx)
     if args.output:
@@ -229,6 +242,7 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             codes = "" if unused.codes == ("*",) else f"[{','.join(unused.codes)}]"
             err.write(f"warning: {unused.path}:{unused.line}: unused suppression `lockin: ignore{codes}`\n")
         err.write(summary_line(run) + "\n")
+        err.write("".join(f"lockin-lint: {note}\n" for note in fixed.notes))
     failed_bars = _failed_bars(run, settings, args.fail_under if args.fail_under is not None else config.fail_under,
                                config.effort)
     for message in failed_bars:

@@ -199,6 +199,31 @@ class Location:
 
 
 @dataclass(frozen=True, slots=True)
+class Replacement:
+    """One text edit of a fix: the region (1-based, end exclusive) and what replaces it (SARIF)."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class FixMark:
+    """That ``check --fix`` can rewrite a finding: how safely, into what, and (when computed) the edits.
+
+    ``safe`` fixes keep behaviour wherever the original code ran (a CUDA machine); ``unsafe`` ones may
+    change it (a reseeded CPU generator, a receiver that might not be a tensor, a 0 returned instead
+    of an exception) and need ``--unsafe-fixes``.
+    """
+
+    applicability: str  # "safe" | "unsafe"
+    message: str
+    replacements: tuple[Replacement, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One place where scanned code depends on CUDA."""
 
@@ -226,6 +251,8 @@ class Finding:
     #: extension points at its kernels). Such a finding costs nothing itself: its kernels carry the
     #: effort, once each, however many call sites reach them.
     depends_on: tuple[Location, ...] = ()
+    #: Set by the fix stage when ``check --fix`` (or ``--unsafe-fixes``) can rewrite this finding.
+    fix: FixMark | None = None
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         return (self.path, self.line, self.column, self.rule_id, self.symbol)
@@ -357,6 +384,8 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         data["cell"], data["cell_line"] = finding.cell, finding.cell_line
     if finding.portable is not None:
         data["portable"] = {"replacement": finding.portable.replacement, "min_torch": finding.portable.min_torch}
+    if finding.fix is not None:
+        data["fix"] = {"applicability": finding.fix.applicability, "message": finding.fix.message}
     if finding.depends_on:
         data["depends_on"] = [{"path": d.path, "line": d.line, "column": d.column, "message": d.message}
                               for d in finding.depends_on]
