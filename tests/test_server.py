@@ -259,3 +259,36 @@ def test_the_server_does_not_reach_into_the_command_line() -> None:
         tree = ast.parse(module.read_text(encoding="utf-8"))
         imported = {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
         assert not any(name == "cli" or name.endswith(".cli") for name in imported), module.name
+
+
+def test_a_burst_of_changes_is_checked_once_and_a_lone_change_at_once(ruleset: RuleSet) -> None:
+    import asyncio
+
+    from lockin_lint.server.app import LockinServer
+
+    server = LockinServer(ruleset)
+    server.options = parse_options({"debounce-ms": 40})
+    checked: list[str] = []
+    waits: list[float] = []
+
+    async def edits() -> None:
+        loop = asyncio.get_running_loop()
+        def check(uri: str) -> None:  # what the real check does with the queue, without a client
+            server.pending.pop(uri, None)
+            checked.append(uri)
+
+        server.check = check  # type: ignore[method-assign,assignment]
+
+        def change() -> None:
+            server.check_later("file:///a.py")
+            waits.append(server.pending["file:///a.py"].when() - loop.time())
+
+        for _ in range(5):  # keystrokes arriving together
+            change()
+        await asyncio.sleep(0.2)
+        change()  # after a pause
+        await asyncio.sleep(0.2)
+
+    asyncio.run(edits())
+    assert checked == ["file:///a.py", "file:///a.py"]
+    assert waits[0] < 0.01 and all(0.03 < w <= 0.04 for w in waits[1:5]) and waits[5] < 0.01

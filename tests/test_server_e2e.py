@@ -133,7 +133,7 @@ async def test_suppression_actions(client: LanguageClient, workspace: Path, name
                                    comment: str) -> None:
     uri = _file(workspace, f"suppress/{name}", text)
     assert await _open(client, uri, text, language)
-    line_action, file_action = await _actions(client, uri, 2)
+    line_action, file_action = [a for a in await _actions(client, uri, 2) if a.title.startswith("Suppress")]
     assert line_action.kind == file_action.kind == types.CodeActionKind.QuickFix
     on_line = _applied(text, uri, line_action.edit)
     assert on_line.splitlines()[2].endswith("  " + comment)
@@ -141,14 +141,35 @@ async def test_suppression_actions(client: LanguageClient, workspace: Path, name
     in_file = _applied(text, uri, file_action.edit)
     assert in_file.startswith(comment.split(" ")[0] + " lockin: ignore-file\n")
     assert await _change(client, uri, 3, in_file) == []
-    assert await _actions(client, uri, 2) == []
+    assert await _actions(client, uri, 2, only=[types.CodeActionKind.QuickFix]) == []
 
 
-async def test_no_fix_all_action_without_fixes(client: LanguageClient, workspace: Path) -> None:
-    """The fix engine is not merged yet: asking for ``source.fixAll`` offers nothing, and says so by its absence."""
-    uri = _file(workspace, "fixall/train.py", LOCKED)
-    await _open(client, uri, LOCKED)
-    assert await _actions(client, uri, 2, only=["source.fixAll"]) == []
+FIXABLE = "import torch\n\ntorch.cuda.synchronize()\ntorch.cuda.manual_seed(0)\n"
+
+
+async def test_a_quick_fix_removes_the_finding(client: LanguageClient, workspace: Path) -> None:
+    uri = _file(workspace, "quickfix/train.py", FIXABLE)
+    assert _codes(await _open(client, uri, FIXABLE)) == ["LL101", "LL104"]
+    fix, *rest = await _actions(client, uri, 2)
+    assert fix.kind == types.CodeActionKind.QuickFix and fix.is_preferred
+    assert fix.title.startswith("Fix LL101: torch.accelerator.synchronize()")
+    assert [a.title.split(" ")[0] for a in rest] == ["Suppress", "Suppress", "Fix"]
+    assert rest[-1].kind == "source.fixAll.lockin-lint"  # asked for every kind, the source action comes too
+    fixed = _applied(FIXABLE, uri, fix.edit)
+    assert "torch.cuda.synchronize" not in fixed
+    assert _codes(await _change(client, uri, 2, fixed)) == ["LL104"]
+    unsafe, *_ = await _actions(client, uri, fixed.splitlines().index("torch.cuda.manual_seed(0)"))
+    assert unsafe.title.endswith("(unsafe)") and not unsafe.is_preferred
+    assert await _change(client, uri, 3, _applied(fixed, uri, unsafe.edit)) == []
+
+
+async def test_fix_all_applies_the_safe_fixes(client: LanguageClient, workspace: Path) -> None:
+    uri = _file(workspace, "fixall/train.py", FIXABLE)
+    await _open(client, uri, FIXABLE)
+    fix_all, = await _actions(client, uri, 0, only=["source.fixAll"])
+    assert fix_all.kind == "source.fixAll.lockin-lint"
+    assert _codes(await _change(client, uri, 2, _applied(FIXABLE, uri, fix_all.edit))) == ["LL104"]  # unsafe stays
+    assert await _actions(client, uri, 0, only=["source.fixAll"]) == []
 
 
 async def test_configuration_from_the_workspace_pyproject(client: LanguageClient, workspace: Path) -> None:

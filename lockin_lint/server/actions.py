@@ -1,4 +1,7 @@
-"""Code actions: suppress a finding on its line or in its file, and the seam where ``--fix`` plugs in.
+"""Code actions: the rewrites of ``check --fix``, and suppressing a finding on its line or in its file.
+
+Fixes come from the fix stage itself (`fix.apply.fix_text` on the buffer), so the editor applies
+exactly what ``check --fix`` would write; safe ones are preferred, unsafe ones say so.
 
 Suppressions are written in the project's own syntax (`analyzers.suppress` reads them back):
 ``# lockin: ignore[ID]`` in Python and every shell-like file (manifests, CMake, Makefiles,
@@ -9,13 +12,19 @@ file. A notebook is JSON on disk, where a comment cannot go, so it gets no suppr
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from lsprotocol import types
 from pygls.workspace import TextDocument
 
 from ..analyzers import language_of
-from ..model import Finding
+from ..fix.apply import FixRun, Recheck, fix_text, planned_fixes, with_edits
+from ..fix.codemod import FixError
+from ..fix.plan import FixOptions
+from ..fix.table import Entry
+from ..model import Finding, Rule
+from .convert import Lines
 
 SUPPRESS_KIND = types.CodeActionKind.QuickFix
 FIX_ALL_KIND = "source.fixAll.lockin-lint"
@@ -101,15 +110,70 @@ def suppression_actions(uri: str, name: str, document: TextDocument, findings: S
     return actions
 
 
-def fix_actions(uri: str, document: TextDocument, findings: Sequence[Finding],
-                diagnostics: Sequence[types.Diagnostic]) -> list[types.CodeAction]:
-    """The ``quickfix`` rewrites of ``--fix`` for these findings (safe ones preferred, unsafe marked).
+@dataclass(frozen=True)
+class FixContext:
+    """What the fix stage needs besides the buffer: its display path, the rules, the configured torch
+    version, and how to check a notebook cell on its own (as ``check --fix`` does)."""
 
-    The seam for the fix engine: until it is merged, there is no fix to offer.
+    shown: str
+    rules: Mapping[str, Rule]
+    options: FixOptions
+    recheck: Recheck
+
+
+def _fix_edits(document: TextDocument, fixes: list[tuple[Finding, Entry]], options: FixOptions,
+               ctx: FixContext) -> list[types.TextEdit]:
+    """The edits that turn the buffer into ``check --fix``'s result for these fixes (none if it fails).
+
+    Each changed hunk is one edit; a notebook (whose cells are rewritten inside JSON) is replaced whole.
     """
-    return []
+    try:
+        fixed = fix_text(ctx.shown, document.source, fixes, options, ctx.rules, ctx.recheck)
+    except (FixError, RecursionError):
+        return []
+    if not fixed.changed:
+        return []
+    lines = Lines(document)
+    replacements = [r for f in with_edits(fixed.fixed, FixRun([fixed])) if f.fix is not None
+                    for r in f.fix.replacements]
+    if not replacements:
+        end = types.Position(len(lines.lines), 0)
+        return [types.TextEdit(types.Range(types.Position(0, 0), end), fixed.after)]
+    return [types.TextEdit(types.Range(lines.position(r.line - 1, r.column - 1),
+                                       lines.position(r.end_line - 1, r.end_column - 1)), r.text)
+            for r in replacements]
 
 
-def fix_all_action(uri: str, document: TextDocument, findings: Sequence[Finding]) -> types.CodeAction | None:
+def fix_actions(uri: str, document: TextDocument, findings: Sequence[Finding],
+                diagnostics: Sequence[types.Diagnostic], ctx: FixContext) -> list[types.CodeAction]:
+    """The ``quickfix`` rewrite of ``--fix`` for each fixable finding: safe ones first and preferred,
+    unsafe ones (``--unsafe-fixes``) marked in the title and never preferred."""
+    actions = []
+    every = replace(ctx.options, unsafe=True)
+    for finding, diagnostic in zip(findings, diagnostics):
+        if finding.fix is None:
+            continue
+        fixes = planned_fixes([finding], ctx.rules, every).get(finding.path, [])
+        edits = _fix_edits(document, fixes, every, ctx) if fixes else []
+        if not edits:
+            continue
+        safe = finding.fix.applicability == "safe"
+        actions.append(types.CodeAction(
+            title=f"Fix {finding.rule_id}: {finding.fix.message}" + ("" if safe else " (unsafe)"),
+            kind=types.CodeActionKind.QuickFix,
+            diagnostics=[diagnostic],
+            edit=_edit(uri, edits),
+            is_preferred=safe,
+        ))
+    return sorted(actions, key=lambda a: not a.is_preferred)
+
+
+def fix_all_action(uri: str, document: TextDocument, findings: Sequence[Finding],
+                   ctx: FixContext) -> types.CodeAction | None:
     """``source.fixAll.lockin-lint``: every safe fix of the file in one edit (None: nothing to fix)."""
-    return None
+    fixes = [pair for pairs in planned_fixes(findings, ctx.rules, ctx.options).values() for pair in pairs]
+    edits = _fix_edits(document, fixes, ctx.options, ctx) if fixes else []
+    if not edits:
+        return None
+    return types.CodeAction(title=f"Fix all safe lock-in fixes in this file ({len(fixes)})", kind=FIX_ALL_KIND,
+                            edit=_edit(uri, edits))

@@ -25,8 +25,9 @@ from ..kb.ruleset import RuleSet
 from ..model import Finding
 from ..project.baseline import BaselineError
 from ..project.config import ConfigError
-from .actions import FIX_ALL_KIND, fix_actions, fix_all_action, suppression_actions
-from .checking import DocumentResult, check_document, checked_name
+from ..api import check_bytes
+from .actions import FIX_ALL_KIND, FixContext, fix_actions, fix_all_action, suppression_actions
+from .checking import DocumentResult, check_document, checked_name, fix_options
 from .convert import Lines, hover_markdown, to_diagnostic, unused_diagnostic
 from .workspace import Options, Resolved, Resolver, parse_options
 
@@ -56,6 +57,7 @@ class LockinServer(LanguageServer):
         self.resolver = Resolver(ruleset, self.options, [])
         self.checked: dict[str, Checked] = {}
         self.pending: dict[str, asyncio.TimerHandle] = {}
+        self.last_change: dict[str, float] = {}
         self.startup_error: str | None = None
         self._shown_errors: set[str] = set()
 
@@ -96,15 +98,18 @@ class LockinServer(LanguageServer):
         return checked
 
     def check_later(self, uri: str) -> None:
-        """Check after ``debounce-ms`` without another change (each change restarts the wait)."""
+        """Check once the edits pause: a change in a burst (less than ``debounce-ms`` after the one
+        before) waits ``debounce-ms`` for the next and restarts the wait; a lone change is checked
+        as soon as the messages already received are handled, so typing slowly costs no delay."""
         waiting = self.pending.pop(uri, None)
         if waiting is not None:
             waiting.cancel()
-        if self.options.debounce_ms == 0:
-            self.check(uri)
-            return
         loop = asyncio.get_running_loop()
-        self.pending[uri] = loop.call_later(self.options.debounce_ms / 1000, self.check, uri)
+        delay = self.options.debounce_ms / 1000
+        previous = self.last_change.get(uri)
+        self.last_change[uri] = now = loop.time()
+        in_burst = waiting is not None or (previous is not None and now - previous < delay)
+        self.pending[uri] = loop.call_later(delay if in_burst else 0, self.check, uri)
 
     def current(self, uri: str) -> Checked | None:
         """The check of the document's current text (checking it now if a change is still waiting)."""
@@ -199,6 +204,7 @@ def create_server(ruleset: RuleSet) -> LockinServer:
         if waiting is not None:
             waiting.cancel()
         ls.checked.pop(uri, None)
+        ls.last_change.pop(uri, None)
         ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri, []))
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
@@ -229,15 +235,18 @@ def create_server(ruleset: RuleSet) -> LockinServer:
         document: TextDocument = ls.workspace.get_text_document(uri)
         only = [str(k) for k in params.context.only] if params.context.only else None
         actions: list[types.CodeAction] = []
+        settings = checked.resolved.settings
+        fixing = FixContext(checked.name, ls.rules, fix_options(checked.resolved),
+                            lambda source: list(check_bytes("cell.py", source.encode(), ls.ruleset, settings).findings))
         if _wanted(types.CodeActionKind.QuickFix, only):
             first, last = params.range.start.line, params.range.end.line
             pairs = [(f, d) for f, d in zip(checked.result.findings, checked.diagnostics)
                      if _lines_overlap(f, first, last)]
             findings, diagnostics = [f for f, _ in pairs], [d for _, d in pairs]
-            actions += fix_actions(uri, document, findings, diagnostics)
+            actions += fix_actions(uri, document, findings, diagnostics, fixing)
             actions += suppression_actions(uri, checked.name, document, findings, diagnostics)
         if _wanted(FIX_ALL_KIND, only):
-            fix_all = fix_all_action(uri, document, checked.result.findings)
+            fix_all = fix_all_action(uri, document, checked.result.findings, fixing)
             if fix_all is not None:
                 actions.append(fix_all)
         return actions

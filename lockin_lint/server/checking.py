@@ -3,7 +3,8 @@
 The text comes from the editor, not the disk; everything else is the CLI's pipeline for a single
 named file: the pure core (`api.check_bytes`, whose engine compiles the rules once per settings), the
 cross-file passes restricted to this one file (a requirements file's ``-r`` includes are read from
-disk, as pip would), the configuration's per-file-ignores and its baseline. ``tests/test_server.py``
+disk, as pip would), the configuration's per-file-ignores and its baseline, and the fix stage's marks (which findings
+``--fix`` can rewrite, and how safely). ``tests/test_server.py``
 holds the result equal to the CLI's JSON.
 """
 
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from ..analyzers import is_source
 from ..api import _ignored_for_file, engine_for
+from ..fix.plan import FixOptions, mark
 from ..kb.ruleset import RuleSet
 from ..model import FileError, FileResult, Finding, UnusedSuppression
 from ..project.includes import follow_includes
@@ -86,5 +88,10 @@ def check_document(text: str, path: Path | None, shown: str, resolved: Resolved,
         findings = tuple(f for f in findings if not _ignored_for_file(f, resolved.settings.per_file_ignores))
     if resolved.baseline:
         findings = tuple(f for f in findings if f.fingerprint not in resolved.baseline)
-    return DocumentResult(tuple(sorted(findings, key=lambda f: f.sort_key())), result.errors,
-                          result.unused_suppressions)
+    marked = mark(sorted(findings, key=lambda f: f.sort_key()), ruleset.by_id(), fix_options(resolved))
+    return DocumentResult(tuple(marked), result.errors, result.unused_suppressions)
+
+
+def fix_options(resolved: Resolved, unsafe: bool = False) -> FixOptions:
+    """The fixes ``check`` marks and ``check --fix`` applies under this configuration (portable code)."""
+    return FixOptions(unsafe=unsafe, torch_version=resolved.settings.torch_version)
