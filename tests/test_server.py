@@ -292,3 +292,27 @@ def test_a_burst_of_changes_is_checked_once_and_a_lone_change_at_once(ruleset: R
     asyncio.run(edits())
     assert checked == ["file:///a.py", "file:///a.py"]
     assert waits[0] < 0.01 and all(0.03 < w <= 0.04 for w in waits[1:5]) and waits[5] < 0.01
+
+
+def test_notebook_cells_get_the_findings_of_the_ipynb_at_their_own_lines(ruleset: RuleSet,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from lockin_lint.server.notebooks import by_cell, notebook_json
+
+    path = FIXTURES / "repo" / "notebooks" / "explore.ipynb"
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    texts = {f"cell{i}": ("".join(c["source"]), "python" if c["cell_type"] == "code" else "markdown")
+             for i, c in enumerate(cells)}
+    notebook = types.NotebookDocument(uri=path.as_uri(), notebook_type="jupyter-notebook", version=1, cells=[
+        types.NotebookCell(types.NotebookCellKind.Code if c["cell_type"] == "code" else types.NotebookCellKind.Markup,
+                           f"cell{i}") for i, c in enumerate(cells)])
+    text = notebook_json(notebook, texts.__getitem__)
+    resolved = Resolver(ruleset, Options(), []).resolve(None)
+    placed = by_cell(text, check_document(text, None, "explore.ipynb", resolved, ruleset).findings)
+    expected = {(f["cell"], f["cell_line"], f["rule_id"], f["symbol"])
+                for f in _cli_findings(path.parent, path.name, monkeypatch)}
+    assert expected
+    assert {(index + 1, f.line, f.rule_id, f.symbol) for index, found in placed.items() for f in found} == expected
+    for index, found in placed.items():
+        for finding in found:
+            spelled = texts[f"cell{index}"][0].splitlines()[finding.line - 1][finding.column - 1:finding.end_column - 1]
+            assert finding.symbol.rsplit(".", 1)[-1] in spelled

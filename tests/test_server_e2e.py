@@ -191,6 +191,38 @@ async def test_configuration_from_the_workspace_pyproject(client: LanguageClient
     assert "LL200" in _codes(reloaded) and "LL101" not in _codes(reloaded)
 
 
+async def test_a_notebook_sent_cell_by_cell(client: LanguageClient, workspace: Path) -> None:
+    """VS Code's notebook editor sends cells as documents; findings land on their cell, in its own lines."""
+    notebook = (workspace / "notebook" / "explore.ipynb")
+    notebook.parent.mkdir()
+    cells = [("import torch as t\n", "python"), ("# Moving the model\n", "markdown"),
+             ("model = t.nn.Linear(2, 2)\nmodel.to('cuda')\nt.cuda.synchronize()\n", "python")]
+    uris = [f"vscode-notebook-cell:{notebook.as_posix()}#cell{i}" for i in range(len(cells))]
+    document = types.NotebookDocument(uri=notebook.as_uri(), notebook_type="jupyter-notebook", version=1, cells=[
+        types.NotebookCell(types.NotebookCellKind.Code if language == "python" else types.NotebookCellKind.Markup, uri)
+        for uri, (_, language) in zip(uris, cells)])
+    items = [types.TextDocumentItem(uri, language, 1, text) for uri, (text, language) in zip(uris, cells)]
+    last = await _published(client, uris[2], lambda: client.notebook_document_did_open(
+        types.DidOpenNotebookDocumentParams(document, items)))
+    assert [(str(d.code), d.range.start.line, d.range.start.character) for d in last] == [("LL200", 1, 9),
+                                                                                       ("LL101", 2, 0)]
+    assert list(client.diagnostics[uris[0]]) == list(client.diagnostics[uris[1]]) == []
+    hover = await client.text_document_hover_async(types.HoverParams(
+        types.TextDocumentIdentifier(uris[2]), types.Position(2, 4)))
+    assert hover is not None and isinstance(hover.contents, types.MarkupContent)
+    assert "**LL101**" in hover.contents.value
+    suppress, *_ = await _actions(client, uris[2], 2)
+    assert suppress.title.startswith("Suppress LL101")
+    fixed = _applied(cells[2][0], uris[2], suppress.edit)
+    change = types.NotebookDocumentChangeEvent(cells=types.NotebookDocumentCellChanges(text_content=[
+        types.NotebookDocumentCellContentChanges(types.VersionedTextDocumentIdentifier(uri=uris[2], version=2),
+                                                 [types.TextDocumentContentChangeWholeDocument(fixed)])]))
+    after = await _published(client, uris[2], lambda: client.notebook_document_did_change(
+        types.DidChangeNotebookDocumentParams(types.VersionedNotebookDocumentIdentifier(version=2, uri=notebook.as_uri()),
+                                              change)))
+    assert _codes(after) == ["LL200"]
+
+
 async def test_a_broken_file_gives_partial_diagnostics_and_a_log_message(client: LanguageClient,
                                                                          workspace: Path) -> None:
     text = "import torch\ndef broken(:\n    torch.cuda.synchronize()\n"

@@ -29,6 +29,7 @@ from ..api import check_bytes
 from .actions import FIX_ALL_KIND, FixContext, fix_actions, fix_all_action, suppression_actions
 from .checking import DocumentResult, check_document, checked_name, fix_options
 from .convert import Lines, hover_markdown, to_diagnostic, unused_diagnostic
+from .notebooks import by_cell, notebook_json
 from .workspace import Options, Resolved, Resolver, parse_options
 
 CONFIG_NAMES = ("pyproject.toml", "lockin-lint.toml")
@@ -44,13 +45,20 @@ class Checked:
     resolved: Resolved
     result: DocumentResult
     diagnostics: list[types.Diagnostic] = field(default_factory=list)
+    #: A notebook cell's findings are placed in the cell; it is suppressed like Python, not fixed here.
+    cell: bool = False
+
+
+#: Notebooks whose Python cells the client sends one by one (LSP 3.17 notebook sync).
+NOTEBOOK_SYNC = types.NotebookDocumentSyncOptions([types.NotebookDocumentFilterWithCells(
+    cells=[types.NotebookCellLanguage("python")], notebook="*")])
 
 
 class LockinServer(LanguageServer):
     """The server's state: the rule set, the configuration resolver and the last check per document."""
 
     def __init__(self, ruleset: RuleSet) -> None:
-        super().__init__("lockin-lint", __version__)
+        super().__init__("lockin-lint", __version__, notebook_document_sync=NOTEBOOK_SYNC)
         self.ruleset = ruleset
         self.rules = ruleset.by_id()
         self.options = Options()
@@ -63,23 +71,72 @@ class LockinServer(LanguageServer):
 
     # -- checking ------------------------------------------------------------------------------------
     def check(self, uri: str) -> Checked | None:
-        """Check the open document now and publish its diagnostics; never raises."""
+        """Check the open document (or the notebook it is a cell of) now and publish its diagnostics;
+        never raises."""
         self.pending.pop(uri, None)
+        if self.workspace.get_notebook_document(notebook_uri=uri) is not None:
+            self.check_notebook(uri)
+            return None
+        notebook = self.workspace.get_notebook_document(cell_uri=uri)
+        if notebook is not None:
+            self.check_notebook(notebook.uri)
+            return self.checked.get(uri)
         document = self.workspace.get_text_document(uri)
         path = _path(uri)
         name = checked_name(path, document.language_id)
         if name is None:
             return None
+        checked = self._run(uri, document.source, path, name, document.version)
+        if checked is None:
+            return None
+        lines = Lines(document)
+        checked.diagnostics = [to_diagnostic(f, lines, self.rules, self.options.docs_url)
+                               for f in checked.result.findings]
+        checked.diagnostics += [unused_diagnostic(u, lines) for u in checked.result.unused_suppressions]
+        self.checked[uri] = checked
+        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri, checked.diagnostics,
+                                                                              document.version))
+        return checked
+
+    def check_notebook(self, uri: str) -> None:
+        """Check a notebook document as its ``.ipynb`` file, and publish each cell's findings on the cell."""
+        notebook = self.workspace.get_notebook_document(notebook_uri=uri)
+        if notebook is None:
+            return
+        self.pending.pop(uri, None)
+        for cell in notebook.cells:
+            self.pending.pop(cell.document, None)
+
+        def cell_text(cell_uri: str) -> tuple[str, str | None]:
+            document = self.workspace.get_text_document(cell_uri)
+            return document.source, document.language_id
+
+        text = notebook_json(notebook, cell_text)
+        path = _path(uri)
+        checked = self._run(uri, text, path, "notebook.ipynb", notebook.version)
+        placed = by_cell(text, checked.result.findings) if checked is not None else {}
+        for index, cell in enumerate(notebook.cells):
+            document = self.workspace.get_text_document(cell.document)
+            findings = tuple(placed.get(index, ()))
+            lines = Lines(document)
+            diagnostics = [to_diagnostic(f, lines, self.rules, self.options.docs_url) for f in findings]
+            if checked is not None:
+                self.checked[cell.document] = Checked(document.version, "cell.py", checked.resolved,
+                                                      DocumentResult(findings), diagnostics, cell=True)
+            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(cell.document, diagnostics))
+
+    def _run(self, uri: str, text: str, path: Path | None, name: str, version: int | None) -> Checked | None:
+        """Configuration, check and logging for one text (None when it could not be checked)."""
         try:
             resolved = self.resolver.resolve(path)
         except (ConfigError, BaselineError) as exc:
             self._error_once(str(exc))
             self.checked.pop(uri, None)
-            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri, [], document.version))
+            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri, [], version))
             return None
         shown = resolved.shown(path) if path is not None else name
         try:
-            result = check_document(document.source, path, shown, resolved, self.ruleset)
+            result = check_document(text, path, shown, resolved, self.ruleset)
         except Exception:  # a bug must cost one document's diagnostics, not the editor's server
             self.window_log_message(types.LogMessageParams(
                 types.MessageType.Error, f"lockin-lint: {shown}: internal error\n{traceback.format_exc()}"))
@@ -89,12 +146,8 @@ class LockinServer(LanguageServer):
             for error in result.errors:
                 kind = types.MessageType.Warning if error.partial else types.MessageType.Error
                 self.window_log_message(types.LogMessageParams(kind, f"lockin-lint: {error.path}: {error.message}"))
-        lines = Lines(document)
-        diagnostics = [to_diagnostic(f, lines, self.rules, self.options.docs_url) for f in result.findings]
-        diagnostics += [unused_diagnostic(u, lines) for u in result.unused_suppressions]
-        checked = Checked(document.version, shown, resolved, result, diagnostics)
+        checked = Checked(version, shown, resolved, result)
         self.checked[uri] = checked
-        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri, diagnostics, document.version))
         return checked
 
     def check_later(self, uri: str) -> None:
@@ -115,7 +168,9 @@ class LockinServer(LanguageServer):
         """The check of the document's current text (checking it now if a change is still waiting)."""
         document = self.workspace.get_text_document(uri)
         known = self.checked.get(uri)
-        if known is not None and known.version == document.version and uri not in self.pending:
+        notebook = self.workspace.get_notebook_document(cell_uri=uri)
+        waiting = uri in self.pending or (notebook is not None and notebook.uri in self.pending)
+        if known is not None and known.version == document.version and not waiting:
             return known
         return self.check(uri)
 
@@ -123,7 +178,10 @@ class LockinServer(LanguageServer):
         self.resolver.forget()
         self._shown_errors.clear()
         for uri in list(self.workspace.text_documents):
-            self.check(uri)
+            if self.workspace.get_notebook_document(cell_uri=uri) is None:
+                self.check(uri)
+        for uri in list(self.workspace.notebook_documents):
+            self.check_notebook(uri)
 
     def _error_once(self, message: str) -> None:
         """A configuration error is shown once (until the configuration changes), and always logged."""
@@ -207,6 +265,29 @@ def create_server(ruleset: RuleSet) -> LockinServer:
         ls.last_change.pop(uri, None)
         ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri, []))
 
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_OPEN)
+    def notebook_open(ls: LockinServer, params: types.DidOpenNotebookDocumentParams) -> None:
+        ls.check_notebook(params.notebook_document.uri)
+
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_CHANGE)
+    def notebook_change(ls: LockinServer, params: types.DidChangeNotebookDocumentParams) -> None:
+        ls.check_later(params.notebook_document.uri)
+
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_SAVE)
+    def notebook_save(ls: LockinServer, params: types.DidSaveNotebookDocumentParams) -> None:
+        ls.check_notebook(params.notebook_document.uri)
+
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_CLOSE)
+    def notebook_close(ls: LockinServer, params: types.DidCloseNotebookDocumentParams) -> None:
+        for uri in (params.notebook_document.uri, *(c.uri for c in params.cell_text_documents)):
+            waiting = ls.pending.pop(uri, None)
+            if waiting is not None:
+                waiting.cancel()
+            ls.checked.pop(uri, None)
+            ls.last_change.pop(uri, None)
+        for cell in params.cell_text_documents:
+            ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(cell.uri, []))
+
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def did_change_watched(ls: LockinServer, params: types.DidChangeWatchedFilesParams) -> None:
         if any(change.uri.rsplit("/", 1)[-1] in CONFIG_NAMES for change in params.changes):
@@ -243,9 +324,10 @@ def create_server(ruleset: RuleSet) -> LockinServer:
             pairs = [(f, d) for f, d in zip(checked.result.findings, checked.diagnostics)
                      if _lines_overlap(f, first, last)]
             findings, diagnostics = [f for f, _ in pairs], [d for _, d in pairs]
-            actions += fix_actions(uri, document, findings, diagnostics, fixing)
+            if not checked.cell:  # a cell's rewrite depends on the cells before it: fixed as the .ipynb file
+                actions += fix_actions(uri, document, findings, diagnostics, fixing)
             actions += suppression_actions(uri, checked.name, document, findings, diagnostics)
-        if _wanted(FIX_ALL_KIND, only):
+        if _wanted(FIX_ALL_KIND, only) and not checked.cell:
             fix_all = fix_all_action(uri, document, checked.result.findings, fixing)
             if fix_all is not None:
                 actions.append(fix_all)

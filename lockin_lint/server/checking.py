@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..analyzers import is_source
-from ..api import _ignored_for_file, engine_for
+from ..api import _ignored_for_file, _read, engine_for  # the CLI's own per-file-ignores and reader
 from ..fix.plan import FixOptions, mark
 from ..kb.ruleset import RuleSet
 from ..model import FileError, FileResult, Finding, UnusedSuppression
@@ -59,14 +59,6 @@ def checked_name(path: Path | None, language_id: str | None) -> str | None:
         return UNTITLED_NAMES.get(language_id or "")
     name = path.as_posix()
     return name if is_source(name) or language_id == "python" else None
-
-
-def _read(path: str) -> bytes | None:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except OSError:
-        return None
 
 
 def check_document(text: str, path: Path | None, shown: str, resolved: Resolved, ruleset: RuleSet) -> DocumentResult:
