@@ -115,6 +115,9 @@ async def test_hover_shows_the_target_table(client: LanguageClient, workspace: P
     nothing = await client.text_document_hover_async(types.HoverParams(
         types.TextDocumentIdentifier(uri), types.Position(0, 2)))
     assert nothing is None
+    closed = await _published(client, uri, lambda: client.text_document_did_close(
+        types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri))))
+    assert closed == []  # an editor clears what a closed file showed
 
 
 async def _actions(client: LanguageClient, uri: str, line: int,

@@ -174,6 +174,16 @@ class LockinServer(LanguageServer):
             return known
         return self.check(uri)
 
+    def forget(self, uri: str, publish: bool = True) -> None:
+        """A closed document: no check waits for it, nothing is kept, and its diagnostics are cleared."""
+        waiting = self.pending.pop(uri, None)
+        if waiting is not None:
+            waiting.cancel()
+        self.checked.pop(uri, None)
+        self.last_change.pop(uri, None)
+        if publish:
+            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri, []))
+
     def recheck_all(self) -> None:
         self.resolver.forget()
         self._shown_errors.clear()
@@ -257,13 +267,7 @@ def create_server(ruleset: RuleSet) -> LockinServer:
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: LockinServer, params: types.DidCloseTextDocumentParams) -> None:
-        uri = params.text_document.uri
-        waiting = ls.pending.pop(uri, None)
-        if waiting is not None:
-            waiting.cancel()
-        ls.checked.pop(uri, None)
-        ls.last_change.pop(uri, None)
-        ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri, []))
+        ls.forget(params.text_document.uri)
 
     @server.feature(types.NOTEBOOK_DOCUMENT_DID_OPEN)
     def notebook_open(ls: LockinServer, params: types.DidOpenNotebookDocumentParams) -> None:
@@ -279,14 +283,9 @@ def create_server(ruleset: RuleSet) -> LockinServer:
 
     @server.feature(types.NOTEBOOK_DOCUMENT_DID_CLOSE)
     def notebook_close(ls: LockinServer, params: types.DidCloseNotebookDocumentParams) -> None:
-        for uri in (params.notebook_document.uri, *(c.uri for c in params.cell_text_documents)):
-            waiting = ls.pending.pop(uri, None)
-            if waiting is not None:
-                waiting.cancel()
-            ls.checked.pop(uri, None)
-            ls.last_change.pop(uri, None)
+        ls.forget(params.notebook_document.uri, publish=False)
         for cell in params.cell_text_documents:
-            ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(cell.uri, []))
+            ls.forget(cell.uri)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def did_change_watched(ls: LockinServer, params: types.DidChangeWatchedFilesParams) -> None:
