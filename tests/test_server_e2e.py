@@ -226,6 +226,17 @@ async def test_a_notebook_sent_cell_by_cell(client: LanguageClient, workspace: P
     assert _codes(after) == ["LL200"]
 
 
+async def test_a_bad_configuration_is_shown_once_and_checks_nothing(client: LanguageClient, workspace: Path) -> None:
+    config = workspace / "misconfigured" / "lockin-lint.toml"
+    config.parent.mkdir()
+    config.write_text("targets = ['rocm']\ncolour = 'red'\n", encoding="utf-8")
+    before = len(client.messages)
+    for name in ("a.py", "b.py"):
+        assert await _open(client, _file(workspace, f"misconfigured/{name}", LOCKED), LOCKED) == []
+    shown = [m.message for m in client.messages[before:]]
+    assert len(shown) == 1 and "lockin-lint.toml:2: unknown key 'colour'" in shown[0], shown
+
+
 async def test_a_broken_file_gives_partial_diagnostics_and_a_log_message(client: LanguageClient,
                                                                          workspace: Path) -> None:
     text = "import torch\ndef broken(:\n    torch.cuda.synchronize()\n"
