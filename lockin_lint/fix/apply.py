@@ -145,8 +145,10 @@ def fix_files(findings: Iterable[Finding], rules: Mapping[str, Rule], options: F
         except (OSError, UnicodeDecodeError) as exc:
             run.errors.append(FileError(path, f"not fixed: {getattr(exc, 'strerror', None) or exc}"))
             continue
+        bom = "\ufeff" if text.startswith("\ufeff") else ""
         try:
-            run.files.append(fix_text(path, text, fixes, options, rules, recheck))
+            fix = fix_text(path, text[len(bom):], fixes, options, rules, recheck)
+            run.files.append(FileFix(path, text, bom + fix.after, fix.fixed))
         except (FixError, RecursionError) as exc:
             run.errors.append(FileError(path, f"not fixed: {exc}"))
     return run
