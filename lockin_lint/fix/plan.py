@@ -60,8 +60,21 @@ def choose(finding: Finding, rule: Rule | None, options: FixOptions) -> Entry | 
     for entry in BY_SYMBOL.get((finding.rule_id, finding.symbol), ()):
         floor = max(entry.min_torch or "0", DEVICE_MIN_TORCH if entry.needs_device else "0", key=version_tuple)
         if allowed(floor if floor != "0" else None, options.torch_version):
-            return entry
+            return entry if _call_form_fits(finding, entry) else None
     return None
+
+
+def _call_form_fits(finding: Finding, entry: Entry) -> bool:
+    """Whether the call on the finding's line has arguments the rewrite keeps (``x.cuda(1)`` does
+    not fit ``.to(device)``). A look at the line, so that marks and the libcst parse are spared where
+    the codemod would decline; the codemod still decides on the syntax tree."""
+    if entry.kind not in ("call", "method") or (entry.args == "keep" and entry.keywords is None):
+        return True
+    name = re.escape(finding.symbol.rsplit(".", 1)[-1])
+    if entry.args == "none":
+        return re.search(rf"\b{name}\(\s*\)", finding.code) is not None
+    keywords = "|".join(entry.keywords or ())
+    return re.search(rf"\b{name}\(\s*(\)|({keywords})\s*=)", finding.code) is not None
 
 
 def vendor_entry(finding: Finding, rule: Rule, options: FixOptions) -> Entry | None:

@@ -62,13 +62,19 @@ class Entry:
 
     def describe(self) -> str:
         """What the fix writes, for the text/JSON mark (``torch.accelerator.synchronize()``)."""
-        text = self.template.replace("{torch}", "torch").replace("{device}", "device").replace("{recv}", "x")
+        text = self.template.format(torch="torch", device="device", recv="x")
         if self.kind == "call":
-            inserted = ", ".join(a.replace("{device}", "device") for a in self.insert)
-            text += f"({inserted}{', ...' if self.args != 'none' and inserted else '...' if self.args != 'none' else ''})"
+            inserted = [arg.format(torch="torch", device="device") for arg in self.insert]
+            text += "(" + ", ".join(inserted + ([] if self.args == "none" else ["..."])) + ")"
         elif self.kind == "method":
-            text = f".to({text.replace('{torch}', 'torch')}, ...)"
-        return text + (" (guarded: no accelerator, no call)" if self.guard else "")
+            text = f".to({text}, ...)"
+        elif self.kind == "rename-method":
+            text = f".{text}(...)"
+        elif self.kind == "rename-attribute":
+            text = f".{text}"
+        if self.guard == "statement":
+            return text + " (skipped without an accelerator)"
+        return text + (f" ({self.guard} without an accelerator)" if self.guard else "")
 
 
 def _memory(name: str, new: str, default: str | None, *, safe: bool = True) -> list[Entry]:
