@@ -166,7 +166,9 @@ def test_fix_to_rejects_an_unknown_target(project: Path) -> None:
 
 def test_calls_whose_arguments_a_rewrite_cannot_keep_are_not_marked(project: Path) -> None:
     (project / "train.py").write_text("import torch\na = torch.ones(1).cuda(1)\nb = torch.ones(1).cuda()\n"
-                                      "torch.cuda.synchronize(0)\n", encoding="utf-8")
-    _, out, _ = run("--format", "json", "train.py")
+                                      "torch.cuda.synchronize(device=0)\nn = torch.cuda.memory_allocated(0)\n",
+                                      encoding="utf-8")
+    _, out, _ = run("--format", "json", "--unsafe-fixes", "train.py")
     marked = {(f["line"], f["symbol"]): "fix" in f for f in json.loads(out)["findings"]}
-    assert marked == {(2, ".cuda"): False, (3, ".cuda"): True, (4, "torch.cuda.synchronize"): False}
+    assert marked == {(2, ".cuda"): False, (3, ".cuda"): True, (4, "torch.cuda.synchronize"): False,
+                      (5, "torch.cuda.memory_allocated"): True}

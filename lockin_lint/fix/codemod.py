@@ -146,6 +146,8 @@ class _Rewriter(cst.CSTTransformer):
         """The call's arguments under the entry's policy, or None when it cannot keep their meaning."""
         if entry.args == "none" and args:
             return None
+        if entry.args == "positional" and any(a.keyword is not None for a in args):
+            return None
         if any(a.star for a in args):
             return None
         kept: list[cst.Arg] = []

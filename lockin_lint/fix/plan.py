@@ -73,6 +73,8 @@ def _call_form_fits(finding: Finding, entry: Entry) -> bool:
     name = re.escape(finding.symbol.rsplit(".", 1)[-1])
     if entry.args == "none":
         return re.search(rf"\b{name}\(\s*\)", finding.code) is not None
+    if entry.args == "positional":
+        return re.search(rf"\b{name}\([^)]*[^=!<>]=[^=]", finding.code) is None
     keywords = "|".join(entry.keywords or ())
     return re.search(rf"\b{name}\(\s*(\)|({keywords})\s*=)", finding.code) is not None
 

@@ -42,7 +42,8 @@ class Entry:
     portable: str
     min_torch: str | None = None
     safe: bool = True
-    #: ``call``: "none" (only argument-less calls), "keep" (arguments kept), "keywords" (keywords only).
+    #: ``call``: "none" (only argument-less calls), "keep" (arguments kept), "positional" (kept, but no
+    #: keywords: the new function's parameters are positional-only).
     args: str = "keep"
     #: ``call``/``method``: arguments put first (``x`` positional, ``k=x`` keyword).
     insert: tuple[str, ...] = ()
@@ -81,7 +82,7 @@ def _memory(name: str, new: str, default: str | None, *, safe: bool = True) -> l
     """A ``torch.cuda`` memory function (both spellings) and its ``torch.accelerator.memory`` twin."""
     symbols = (f"torch.cuda.{name}", f"torch.cuda.memory.{name}")
     return [Entry("LL103", symbols, "call", "{torch}.accelerator.memory." + new,
-                  f"torch.accelerator.memory.{new}()", "2.9", safe and default is None, "keep",
+                  f"torch.accelerator.memory.{new}()", "2.9", safe and default is None, "positional",
                   guard=default or "statement")]
 
 
@@ -91,7 +92,7 @@ _ACCEL = "{torch}.accelerator."
 ENTRIES: tuple[Entry, ...] = (
     # -- LL101 device API -------------------------------------------------------------------------------
     Entry("LL101", ("torch.cuda.synchronize",), "call", _ACCEL + "synchronize", "torch.accelerator.synchronize()",
-          "2.6", args="none", guard="statement"),
+          "2.6", args="positional", guard="statement"),
     Entry("LL101", ("torch.cuda.synchronize",), "call", "{torch}.get_device_module().synchronize",
           "torch.get_device_module(device).synchronize", "2.4", args="none"),
     Entry("LL101", ("torch.cuda.is_available",), "call", _ACCEL + "is_available", "torch.accelerator.is_available()",
@@ -105,7 +106,7 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("LL101", ("torch.cuda.current_device",), "call", _ACCEL + "current_device_index",
           "torch.accelerator.current_device_index()", "2.6", safe=False, args="none", guard="0"),
     Entry("LL101", ("torch.cuda.set_device",), "call", _ACCEL + "set_device_index",
-          "torch.accelerator.set_device_index(index)", "2.6", args="keep", guard="statement"),
+          "torch.accelerator.set_device_index(index)", "2.6", args="positional", guard="statement"),
     # -- LL102 streams and events ------------------------------------------------------------------------
     Entry("LL102", ("torch.cuda.Event", "torch.cuda.streams.Event"), "call", "{torch}.Event", "torch.Event(device)",
           "2.4", keywords=("enable_timing", "blocking", "interprocess")),
