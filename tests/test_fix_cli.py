@@ -172,3 +172,15 @@ def test_calls_whose_arguments_a_rewrite_cannot_keep_are_not_marked(project: Pat
     marked = {(f["line"], f["symbol"]): "fix" in f for f in json.loads(out)["findings"]}
     assert marked == {(2, ".cuda"): False, (3, ".cuda"): True, (4, "torch.cuda.synchronize"): False,
                       (5, "torch.cuda.memory_allocated"): True}
+
+
+def test_a_file_that_cannot_be_written_is_reported(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import lockin_lint.fix.cli as fix_cli
+
+    def refuse(path: Path, text: str) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(fix_cli, "write_atomically", refuse)
+    code, _, err = run("--fix", "train.py")
+    assert code == 1 and "error: train.py: not fixed: cannot write: Permission denied" in err
+    assert "fixed 0 findings in 0 files" in err

@@ -151,6 +151,9 @@ def fix_files(findings: Iterable[Finding], rules: Mapping[str, Rule], options: F
             run.files.append(FileFix(path, text, bom + fix.after, fix.fixed))
         except (FixError, RecursionError) as exc:
             run.errors.append(FileError(path, f"not fixed: {exc}"))
+        except Exception as exc:  # noqa: BLE001 - one file's unforeseen case must not stop the run
+            run.errors.append(FileError(path, f"not fixed: internal error ({type(exc).__name__}: {exc}); "
+                                              "please report it"))
     return run
 
 

@@ -187,7 +187,8 @@ class _Rewriter(cst.CSTTransformer):
             return updated_node
         span, entry = found
         if entry.kind == "rename-method":
-            assert isinstance(updated_node.func, cst.Attribute)
+            if not isinstance(updated_node.func, cst.Attribute):
+                return updated_node
             self.plan.applied.add(span)
             return updated_node.with_changes(func=updated_node.func.with_changes(attr=cst.Name(entry.template)))
         args = self._args(entry, updated_node.args)
@@ -239,6 +240,8 @@ class _Rewriter(cst.CSTTransformer):
         if found is None:
             return updated
         span, entry = found
+        if entry.kind in ("rename-attribute", "attribute") and not isinstance(updated, cst.Attribute):
+            return updated
         self.plan.applied.add(span)
         if entry.kind == "rename-attribute":
             assert isinstance(updated, cst.Attribute)
