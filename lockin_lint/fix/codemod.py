@@ -273,6 +273,24 @@ class _Rewriter(cst.CSTTransformer):
         return self._expr(entry.template)
 
 
+    def leave_FormattedString(self, original_node: cst.FormattedString,
+                              updated_node: cst.FormattedString) -> cst.BaseExpression:
+        found = self._entry(original_node, ("fstring", "rename-fstring"))
+        parts = updated_node.parts
+        if found is None or not parts or not isinstance(parts[0], cst.FormattedStringText):
+            return updated_node
+        span, entry = found
+        prefix = next((v for v in entry.values if parts[0].value.startswith(v)), None)
+        if prefix is None:
+            return updated_node
+        self.plan.applied.add(span)
+        rest = parts[0].value[len(prefix) - 1:]  # keeps the ":"
+        if entry.kind == "rename-fstring":
+            return updated_node.with_changes(parts=[cst.FormattedStringText(entry.template + rest), *parts[1:]])
+        device_type = cst.FormattedStringExpression(self._expr(entry.template))
+        return updated_node.with_changes(parts=[device_type, cst.FormattedStringText(rest), *parts[1:]])
+
+
 def fix_module(source: str, plan: Planned) -> str:
     """The fixed text of one Python module (``plan.applied`` says which spans were rewritten)."""
     try:

@@ -19,6 +19,8 @@ DEVICE_MIN_TORCH = "2.6"
 #: ``{device} = ...``: the running accelerator, or the CPU on a machine without one.
 DEVICE_DEFINITION = ("{torch}.accelerator.current_accelerator() if {torch}.accelerator.is_available() "
                      "else {torch}.device(\"cpu\")")
+#: How ``plan`` spells the symbol of any ``f"cuda:{...}"`` for the table.
+FSTRING_DEVICE = "cuda:{...}"
 #: The test that makes a raising call safe on a machine without an accelerator.
 ACCELERATOR_GUARD = "{torch}.accelerator.is_available()"
 
@@ -31,7 +33,8 @@ class Entry:
     ``call`` (a call of the symbol: the callee becomes ``template``), ``reference`` (any use of the
     symbol: the expression becomes ``template``), ``method`` (``x.cuda(...)``: the call becomes
     ``x.to(template, ...)``), ``attribute`` (``x.is_cuda``: ``template`` with ``{recv}``), ``string``
-    (a literal whose value is in ``values`` becomes ``template``).
+    (a literal whose value is in ``values`` becomes ``template``), ``fstring`` (an f-string whose text
+    starts with one of ``values``: that prefix's device type becomes ``{template}``).
     """
 
     rule_id: str
@@ -146,6 +149,9 @@ ENTRIES: tuple[Entry, ...] = (
           values=("cuda",)),
     Entry("LL201", ("cuda",), "string", "{device}.type", "torch.accelerator.current_accelerator()", "2.6",
           safe=False, values=("cuda",)),
+    # f"cuda:{rank}" (its symbol is the f-string's text): the device type from the one device, the index kept
+    Entry("LL200", (FSTRING_DEVICE,), "fstring", "{device}.type", "torch.accelerator.current_accelerator()", "2.6",
+          values=("cuda:",)),
     # -- LL300/LL301 distributed -------------------------------------------------------------------------
     Entry("LL300", ("nccl",), "string", "{torch}.distributed.get_default_backend_for_device({device})",
           "torch.distributed.init_process_group(backend=torch.distributed.get_default_backend_for_device(device))",
