@@ -162,3 +162,25 @@ def test_a_fix_that_would_not_parse_is_dropped_and_reported(project: Path, monke
 def test_fix_to_rejects_an_unknown_target(project: Path) -> None:
     code, _, err = run("--fix-to", "tpu", "train.py")
     assert code == 2 and err.count("\n") == 1 and "--fix-to" in err
+
+
+def test_calls_whose_arguments_a_rewrite_cannot_keep_are_not_marked(project: Path) -> None:
+    (project / "train.py").write_text("import torch\na = torch.ones(1).cuda(1)\nb = torch.ones(1).cuda()\n"
+                                      "torch.cuda.synchronize(device=0)\nn = torch.cuda.memory_allocated(0)\n",
+                                      encoding="utf-8")
+    _, out, _ = run("--format", "json", "--unsafe-fixes", "train.py")
+    marked = {(f["line"], f["symbol"]): "fix" in f for f in json.loads(out)["findings"]}
+    assert marked == {(2, ".cuda"): False, (3, ".cuda"): True, (4, "torch.cuda.synchronize"): False,
+                      (5, "torch.cuda.memory_allocated"): True}
+
+
+def test_a_file_that_cannot_be_written_is_reported(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import lockin_lint.fix.cli as fix_cli
+
+    def refuse(path: Path, text: str) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(fix_cli, "write_atomically", refuse)
+    code, _, err = run("--fix", "train.py")
+    assert code == 1 and "error: train.py: not fixed: cannot write: Permission denied" in err
+    assert "fixed 0 findings in 0 files" in err

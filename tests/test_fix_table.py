@@ -16,6 +16,8 @@ from lockin_lint.kb.ruleset import RuleSet
 from .conftest import REPO
 
 NAMESPACES = json.loads((REPO / "scripts/data/torch/torch-2.13.0-namespaces.json").read_text())["modules"]
+#: namespace -> name -> [first release, last release] over the torch 2.0 ... 2.13 wheels (the kb's table).
+HISTORY = json.loads((REPO / "scripts/data/torch/torch-api-history.json").read_text())["namespaces"]
 #: Device modules get_device_module() may return; an attribute used through it must exist in each.
 DEVICE_MODULES = ("torch.cpu", "torch.mps", "torch.xpu", "torch.mtia")
 
@@ -42,6 +44,8 @@ def test_entry_matches_its_rule(entry: Entry, ruleset: RuleSet) -> None:
             assert symbol.lstrip(".") in match.attributes
         elif entry.kind == "string":
             assert match.string_pattern and re.search(match.string_pattern, symbol)
+        elif entry.kind == "fstring":  # the analyzer reads f"cuda:{x}" as "cuda:0"
+            assert match.string_pattern and re.search(match.string_pattern, symbol.replace("{...}", "0"))
         else:
             assert symbol in match.qualified
 
@@ -79,9 +83,32 @@ def test_entry_names_only_apis_torch_has(entry: Entry) -> None:
             assert _exists(name), name
 
 
+def _first_release(dotted: str) -> str | None:
+    """The first torch release that has ``dotted`` (None: the history does not cover its module)."""
+    module, _, name = dotted.rpartition(".")
+    if module not in HISTORY:
+        return None
+    assert name in HISTORY[module], f"{dotted} is in no torch release from 2.0 on"
+    first, last = HISTORY[module][name]
+    assert last == "2.13", f"{dotted} is gone after torch {last}"
+    return str(first)
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=_id)
+def test_entry_never_writes_an_api_newer_than_its_gate(entry: Entry) -> None:
+    for name in _apis(entry):
+        if name.startswith("torch.get_device_module."):
+            name = "torch.get_device_module"
+        first = _first_release(name)
+        if first is not None:
+            assert version_tuple(first) <= version_tuple(entry.min_torch or "2.0"), (name, first)
+
+
 def test_the_device_definition_uses_apis_of_its_version() -> None:
     for dotted in re.findall(r"\{torch\}((?:\.\w+)+)", DEVICE_DEFINITION):
         assert _exists("torch" + dotted)
+        first = _first_release("torch" + dotted)
+        assert first is None or version_tuple(first) <= version_tuple(DEVICE_MIN_TORCH)
 
 
 def test_a_planted_wrong_entry_is_caught(ruleset: RuleSet) -> None:
@@ -92,3 +119,7 @@ def test_a_planted_wrong_entry_is_caught(ruleset: RuleSet) -> None:
         test_entry_writes_a_portable_fact_of_its_rule_at_its_version(wrong, ruleset)
     with pytest.raises(AssertionError):
         test_entry_names_only_apis_torch_has(wrong)
+    too_early = Entry("LL103", ("torch.cuda.empty_cache",), "call", "{torch}.accelerator.memory.empty_cache",
+                      "torch.accelerator.memory.empty_cache()", "2.6")
+    with pytest.raises(AssertionError):
+        test_entry_never_writes_an_api_newer_than_its_gate(too_early)

@@ -145,10 +145,15 @@ def fix_files(findings: Iterable[Finding], rules: Mapping[str, Rule], options: F
         except (OSError, UnicodeDecodeError) as exc:
             run.errors.append(FileError(path, f"not fixed: {getattr(exc, 'strerror', None) or exc}"))
             continue
+        bom = "\ufeff" if text.startswith("\ufeff") else ""
         try:
-            run.files.append(fix_text(path, text, fixes, options, rules, recheck))
+            fix = fix_text(path, text[len(bom):], fixes, options, rules, recheck)
+            run.files.append(FileFix(path, text, bom + fix.after, fix.fixed))
         except (FixError, RecursionError) as exc:
             run.errors.append(FileError(path, f"not fixed: {exc}"))
+        except Exception as exc:  # noqa: BLE001 - one file's unforeseen case must not stop the run
+            run.errors.append(FileError(path, f"not fixed: internal error ({type(exc).__name__}: {exc}); "
+                                              "please report it"))
     return run
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Mapping, TextIO
 
-from ..model import TARGETS, Finding, Rule, RunResult, Settings
+from ..model import TARGETS, FileError, Finding, Rule, RunResult, Settings
 from ..score.effort import EffortModel, summarize
 from .apply import FixRun, Recheck, fix_files, unified_diff, with_edits, write_atomically
 from .plan import FixOptions, mark
@@ -60,11 +60,16 @@ def run_fixes(args: argparse.Namespace, run: RunResult, rules: Mapping[str, Rule
     notes: list[str] = []
     if applying:
         fixes = fix_files(run.findings, rules, options, root, recheck)
+        written = []
         for fix in fixes.files:
             if fix.changed:
-                write_atomically(root / fix.path, fix.after)
+                try:
+                    write_atomically(root / fix.path, fix.after)
+                    written.append(fix)
+                except OSError as exc:
+                    fixes.errors.append(FileError(fix.path, f"not fixed: cannot write: {exc.strerror or exc}"))
         _errors(fixes, err)
-        notes.append(f"fixed {fixes.fixed} findings in {sum(f.changed for f in fixes.files)} files")
+        notes.append(f"fixed {sum(len(f.fixed) for f in written)} findings in {len(written)} files")
         run = rescan()
         run.findings = mark(run.findings, rules, options)
     if args.format == "sarif" or args.output_sarif:

@@ -9,6 +9,7 @@ their bytes.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
@@ -56,6 +57,8 @@ class _Names(cst.CSTVisitor):
     def __init__(self) -> None:
         self.names: set[str] = set()
         self.torch: str | None = None
+        #: ``import torch.distributed as dist``: submodule -> the name it is bound to at module level.
+        self.modules: dict[str, str] = {}
         self.depth = 0
 
     def visit_Name(self, node: cst.Name) -> None:
@@ -72,19 +75,25 @@ class _Names(cst.CSTVisitor):
             return
         for alias in node.names:
             dotted = get_full_name_for_node(alias.name) or ""
-            if alias.asname is None and dotted.split(".")[0] == "torch":
+            bound = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else None
+            if bound is None and dotted.split(".")[0] == "torch":
                 self.torch = self.torch or "torch"
-            elif dotted == "torch" and isinstance(alias.asname, cst.AsName) and isinstance(alias.asname.name, cst.Name):
-                self.torch = self.torch or alias.asname.name.value
+            elif dotted == "torch" and bound:
+                self.torch = self.torch or bound
+            elif dotted.startswith("torch.") and bound:
+                self.modules.setdefault(dotted, bound)
 
 
 class _Rewriter(cst.CSTTransformer):
     METADATA_DEPENDENCIES = (PositionProvider, ParentNodeProvider)
 
-    def __init__(self, plan: Planned, torch: str, device: str, context: CodemodContext) -> None:
+    def __init__(self, plan: Planned, torch: str, device: str, context: CodemodContext,
+                 modules: Mapping[str, str]) -> None:
         super().__init__()
         self.plan = plan
         self.torch = torch
+        # Longest first, so torch.distributed.c10d would win over torch.distributed.
+        self.modules = sorted(modules.items(), key=lambda item: -len(item[0]))
         self.device = device
         self.context = context
         self.used_device = False
@@ -99,9 +108,14 @@ class _Rewriter(cst.CSTTransformer):
         return (span, entry) if entry is not None and entry.kind in kinds else None
 
     def _expr(self, template: str, **extra: str) -> cst.BaseExpression:
+        """The template as an expression; a submodule the file imports under a name is spelled with
+        it (``dist.is_backend_available``), which also keeps that import in use."""
         if "{device}" in template:
             self.used_device = True
-        return cst.parse_expression(template.format(torch=self.torch, device=self.device, **extra))
+        text = template.format(torch="torch", device=self.device, **extra)
+        for module, name in self.modules:
+            text = re.sub(rf"\b{re.escape(module)}\.", name + ".", text)
+        return cst.parse_expression(re.sub(r"\btorch\.", self.torch + ".", text) if self.torch != "torch" else text)
 
     def _note_root(self, node: cst.BaseExpression) -> None:
         while isinstance(node, (cst.Attribute, cst.Call)):
@@ -131,6 +145,8 @@ class _Rewriter(cst.CSTTransformer):
     def _args(self, entry: Entry, args: Sequence[cst.Arg]) -> list[cst.Arg] | None:
         """The call's arguments under the entry's policy, or None when it cannot keep their meaning."""
         if entry.args == "none" and args:
+            return None
+        if entry.args == "positional" and any(a.keyword is not None for a in args):
             return None
         if any(a.star for a in args):
             return None
@@ -171,7 +187,8 @@ class _Rewriter(cst.CSTTransformer):
             return updated_node
         span, entry = found
         if entry.kind == "rename-method":
-            assert isinstance(updated_node.func, cst.Attribute)
+            if not isinstance(updated_node.func, cst.Attribute):
+                return updated_node
             self.plan.applied.add(span)
             return updated_node.with_changes(func=updated_node.func.with_changes(attr=cst.Name(entry.template)))
         args = self._args(entry, updated_node.args)
@@ -223,6 +240,8 @@ class _Rewriter(cst.CSTTransformer):
         if found is None:
             return updated
         span, entry = found
+        if entry.kind in ("rename-attribute", "attribute") and not isinstance(updated, cst.Attribute):
+            return updated
         self.plan.applied.add(span)
         if entry.kind == "rename-attribute":
             assert isinstance(updated, cst.Attribute)
@@ -230,7 +249,7 @@ class _Rewriter(cst.CSTTransformer):
         if entry.kind == "attribute":
             assert isinstance(updated, cst.Attribute)
             receiver = cst.Module([]).code_for_node(updated.value)
-            return self._wrap(original, self._expr(entry.template.replace("{recv}", "{recv}"), recv=receiver))
+            return self._wrap(original, self._expr(entry.template, recv=receiver))
         self._note_root(original)
         return self._expr(entry.template)
 
@@ -254,6 +273,24 @@ class _Rewriter(cst.CSTTransformer):
         return self._expr(entry.template)
 
 
+    def leave_FormattedString(self, original_node: cst.FormattedString,
+                              updated_node: cst.FormattedString) -> cst.BaseExpression:
+        found = self._entry(original_node, ("fstring", "rename-fstring"))
+        parts = updated_node.parts
+        if found is None or not parts or not isinstance(parts[0], cst.FormattedStringText):
+            return updated_node
+        span, entry = found
+        prefix = next((v for v in entry.values if parts[0].value.startswith(v)), None)
+        if prefix is None:
+            return updated_node
+        self.plan.applied.add(span)
+        rest = parts[0].value[len(prefix) - 1:]  # keeps the ":"
+        if entry.kind == "rename-fstring":
+            return updated_node.with_changes(parts=[cst.FormattedStringText(entry.template + rest), *parts[1:]])
+        device_type = cst.FormattedStringExpression(self._expr(entry.template))
+        return updated_node.with_changes(parts=[device_type, cst.FormattedStringText(rest), *parts[1:]])
+
+
 def fix_module(source: str, plan: Planned) -> str:
     """The fixed text of one Python module (``plan.applied`` says which spans were rewritten)."""
     try:
@@ -267,7 +304,7 @@ def fix_module(source: str, plan: Planned) -> str:
     torch = had_torch or "torch"
     taken = names.names | plan.taken
     device = plan.device or next((n for n in DEVICE_NAMES if n not in taken), f"DEVICE_{len(taken)}")
-    rewriter = _Rewriter(plan, torch, device, context)
+    rewriter = _Rewriter(plan, torch, device, context, names.modules)
     fixed = MetadataWrapper(module).visit(rewriter)
     plan.torch = torch if had_torch or plan.applied else None
     if not plan.applied:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Iterable, Mapping
 
 from ..model import Finding, FixMark, Rule
-from .table import BY_SYMBOL, DEVICE_MIN_TORCH, Entry
+from .table import BY_SYMBOL, DEVICE_MIN_TORCH, FSTRING_DEVICE, Entry
 
 #: The package a target's PyTorch plugin is imported as; importing it registers the device type
 #: (what transfer_to_npu and torch_gpu2mlu do at run time).
@@ -25,6 +25,7 @@ _ATTRIBUTE = re.compile(r"^\.([A-Za-z_]\w*)$")
 _DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
 _WORD = re.compile(r"^[a-z]+$")
 _DEVICE_STRING = re.compile(r"^cuda(:[0-9]+)?$")
+_FSTRING_DEVICE = re.compile(r"^cuda:\{[^{}]*\}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,11 +58,27 @@ def choose(finding: Finding, rule: Rule | None, options: FixOptions) -> Entry | 
         return None
     if options.target is not None:
         return vendor_entry(finding, rule, options)
-    for entry in BY_SYMBOL.get((finding.rule_id, finding.symbol), ()):
+    symbol = FSTRING_DEVICE if _FSTRING_DEVICE.match(finding.symbol) else finding.symbol
+    for entry in BY_SYMBOL.get((finding.rule_id, symbol), ()):
         floor = max(entry.min_torch or "0", DEVICE_MIN_TORCH if entry.needs_device else "0", key=version_tuple)
         if allowed(floor if floor != "0" else None, options.torch_version):
-            return entry
+            return entry if _call_form_fits(finding, entry) else None
     return None
+
+
+def _call_form_fits(finding: Finding, entry: Entry) -> bool:
+    """Whether the call on the finding's line has arguments the rewrite keeps (``x.cuda(1)`` does
+    not fit ``.to(device)``). A look at the line, so that marks and the libcst parse are spared where
+    the codemod would decline; the codemod still decides on the syntax tree."""
+    if entry.kind not in ("call", "method") or (entry.args == "keep" and entry.keywords is None):
+        return True
+    name = re.escape(finding.symbol.rsplit(".", 1)[-1])
+    if entry.args == "none":
+        return re.search(rf"\b{name}\(\s*\)", finding.code) is not None
+    if entry.args == "positional":
+        return re.search(rf"\b{name}\([^)]*[^=!<>]=[^=]", finding.code) is None
+    keywords = "|".join(entry.keywords or ())
+    return re.search(rf"\b{name}\(\s*(\)|({keywords})\s*=)", finding.code) is not None
 
 
 def vendor_entry(finding: Finding, rule: Rule, options: FixOptions) -> Entry | None:
@@ -82,6 +99,8 @@ def vendor_entry(finding: Finding, rule: Rule, options: FixOptions) -> Entry | N
     if rule.match.string_pattern and "." not in symbol:
         if not _WORD.match(new) or (":" in symbol and options.target in _SINGLE_DEVICE):
             return None
+        if _FSTRING_DEVICE.match(symbol):
+            return Entry(rule.id, (symbol,), "rename-fstring", new, portable, values=("cuda:",))
         if _DEVICE_STRING.match(symbol):
             return Entry(rule.id, (symbol,), "rename-string", new + symbol[4:], portable, values=(symbol,))
         return Entry(rule.id, (symbol,), "rename-string", new, portable, values=(symbol,))

@@ -19,6 +19,8 @@ DEVICE_MIN_TORCH = "2.6"
 #: ``{device} = ...``: the running accelerator, or the CPU on a machine without one.
 DEVICE_DEFINITION = ("{torch}.accelerator.current_accelerator() if {torch}.accelerator.is_available() "
                      "else {torch}.device(\"cpu\")")
+#: How ``plan`` spells the symbol of any ``f"cuda:{...}"`` for the table.
+FSTRING_DEVICE = "cuda:{...}"
 #: The test that makes a raising call safe on a machine without an accelerator.
 ACCELERATOR_GUARD = "{torch}.accelerator.is_available()"
 
@@ -31,7 +33,8 @@ class Entry:
     ``call`` (a call of the symbol: the callee becomes ``template``), ``reference`` (any use of the
     symbol: the expression becomes ``template``), ``method`` (``x.cuda(...)``: the call becomes
     ``x.to(template, ...)``), ``attribute`` (``x.is_cuda``: ``template`` with ``{recv}``), ``string``
-    (a literal whose value is in ``values`` becomes ``template``).
+    (a literal whose value is in ``values`` becomes ``template``), ``fstring`` (an f-string whose text
+    starts with one of ``values``: that prefix's device type becomes ``{template}``).
     """
 
     rule_id: str
@@ -42,7 +45,8 @@ class Entry:
     portable: str
     min_torch: str | None = None
     safe: bool = True
-    #: ``call``: "none" (only argument-less calls), "keep" (arguments kept), "keywords" (keywords only).
+    #: ``call``: "none" (only argument-less calls), "keep" (arguments kept), "positional" (kept, but no
+    #: keywords: the new function's parameters are positional-only).
     args: str = "keep"
     #: ``call``/``method``: arguments put first (``x`` positional, ``k=x`` keyword).
     insert: tuple[str, ...] = ()
@@ -62,20 +66,26 @@ class Entry:
 
     def describe(self) -> str:
         """What the fix writes, for the text/JSON mark (``torch.accelerator.synchronize()``)."""
-        text = self.template.replace("{torch}", "torch").replace("{device}", "device").replace("{recv}", "x")
+        text = self.template.format(torch="torch", device="device", recv="x")
         if self.kind == "call":
-            inserted = ", ".join(a.replace("{device}", "device") for a in self.insert)
-            text += f"({inserted}{', ...' if self.args != 'none' and inserted else '...' if self.args != 'none' else ''})"
+            inserted = [arg.format(torch="torch", device="device") for arg in self.insert]
+            text += "(" + ", ".join(inserted + ([] if self.args == "none" else ["..."])) + ")"
         elif self.kind == "method":
-            text = f".to({text.replace('{torch}', 'torch')}, ...)"
-        return text + (" (guarded: no accelerator, no call)" if self.guard else "")
+            text = f".to({text}, ...)"
+        elif self.kind == "rename-method":
+            text = f".{text}(...)"
+        elif self.kind == "rename-attribute":
+            text = f".{text}"
+        if self.guard == "statement":
+            return text + " (skipped without an accelerator)"
+        return text + (f" ({self.guard} without an accelerator)" if self.guard else "")
 
 
 def _memory(name: str, new: str, default: str | None, *, safe: bool = True) -> list[Entry]:
     """A ``torch.cuda`` memory function (both spellings) and its ``torch.accelerator.memory`` twin."""
     symbols = (f"torch.cuda.{name}", f"torch.cuda.memory.{name}")
     return [Entry("LL103", symbols, "call", "{torch}.accelerator.memory." + new,
-                  f"torch.accelerator.memory.{new}()", "2.9", safe and default is None, "keep",
+                  f"torch.accelerator.memory.{new}()", "2.9", safe and default is None, "positional",
                   guard=default or "statement")]
 
 
@@ -85,24 +95,24 @@ _ACCEL = "{torch}.accelerator."
 ENTRIES: tuple[Entry, ...] = (
     # -- LL101 device API -------------------------------------------------------------------------------
     Entry("LL101", ("torch.cuda.synchronize",), "call", _ACCEL + "synchronize", "torch.accelerator.synchronize()",
-          "2.6", args="none", guard="statement"),
+          "2.6", args="positional", guard="statement"),
     Entry("LL101", ("torch.cuda.synchronize",), "call", "{torch}.get_device_module().synchronize",
-          "torch.get_device_module(device).synchronize()", "2.4", args="none"),
+          "torch.get_device_module(device).synchronize", "2.4", args="none"),
     Entry("LL101", ("torch.cuda.is_available",), "call", _ACCEL + "is_available", "torch.accelerator.is_available()",
           "2.6", args="none"),
     Entry("LL101", ("torch.cuda.is_available",), "call", "{torch}.get_device_module().is_available",
-          "torch.get_device_module(device).is_available()", "2.4", safe=False, args="none"),
+          "torch.get_device_module(device).is_available", "2.5", safe=False, args="none"),
     Entry("LL101", ("torch.cuda.device_count",), "call", _ACCEL + "device_count", "torch.accelerator.device_count()",
           "2.6", args="none"),
     Entry("LL101", ("torch.cuda.device_count",), "call", "{torch}.get_device_module().device_count",
-          "torch.get_device_module(device).device_count()", "2.4", safe=False, args="none"),
+          "torch.get_device_module(device).device_count", "2.4", safe=False, args="none"),
     Entry("LL101", ("torch.cuda.current_device",), "call", _ACCEL + "current_device_index",
-          "torch.accelerator.current_device_index()", "2.8", safe=False, args="none", guard="0"),
+          "torch.accelerator.current_device_index()", "2.6", safe=False, args="none", guard="0"),
     Entry("LL101", ("torch.cuda.set_device",), "call", _ACCEL + "set_device_index",
-          "torch.accelerator.set_device_index(index)", "2.8", args="keep", guard="statement"),
+          "torch.accelerator.set_device_index(index)", "2.6", args="positional", guard="statement"),
     # -- LL102 streams and events ------------------------------------------------------------------------
     Entry("LL102", ("torch.cuda.Event", "torch.cuda.streams.Event"), "call", "{torch}.Event", "torch.Event(device)",
-          "2.6", keywords=("enable_timing", "blocking", "interprocess")),
+          "2.4", keywords=("enable_timing", "blocking", "interprocess")),
     # -- LL103 memory: statistics read 0 and caches are not emptied when there is no accelerator ---------
     *_memory("empty_cache", "empty_cache", None),
     *_memory("reset_peak_memory_stats", "reset_peak_memory_stats", None),
@@ -115,7 +125,7 @@ ENTRIES: tuple[Entry, ...] = (
     *_memory("max_memory_cached", "max_memory_reserved", "0"),
     *_memory("memory_stats", "memory_stats", "{}"),
     Entry("LL103", ("torch.cuda.OutOfMemoryError",), "reference", "{torch}.OutOfMemoryError",
-          "torch.OutOfMemoryError", "2.6"),
+          "torch.OutOfMemoryError", "2.4"),
     # -- LL104 random numbers: torch.manual_seed seeds every device, the CPU generator too ---------------
     Entry("LL104", ("torch.cuda.manual_seed", "torch.cuda.manual_seed_all", "torch.cuda.random.manual_seed",
                     "torch.cuda.random.manual_seed_all"), "call", "{torch}.manual_seed", _SEEDING, safe=False),
@@ -139,6 +149,9 @@ ENTRIES: tuple[Entry, ...] = (
           values=("cuda",)),
     Entry("LL201", ("cuda",), "string", "{device}.type", "torch.accelerator.current_accelerator()", "2.6",
           safe=False, values=("cuda",)),
+    # f"cuda:{rank}" (its symbol is the f-string's text): the device type from the one device, the index kept
+    Entry("LL200", (FSTRING_DEVICE,), "fstring", "{device}.type", "torch.accelerator.current_accelerator()", "2.6",
+          values=("cuda:",)),
     # -- LL300/LL301 distributed -------------------------------------------------------------------------
     Entry("LL300", ("nccl",), "string", "{torch}.distributed.get_default_backend_for_device({device})",
           "torch.distributed.init_process_group(backend=torch.distributed.get_default_backend_for_device(device))",
