@@ -1,4 +1,4 @@
-"""Command line: ``lockin-lint check | report | rules | explain``.
+"""Command line: ``lockin-lint check | report | rules | explain | server``.
 
 Exit codes are a contract CI relies on: 0 clean, 1 findings (or files that could not be read at all;
 a file parsed around a syntax error is reported but does not fail the run by itself), 2 usage,
@@ -120,6 +120,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
             code = _report(args, out, err, stdin)
         elif args.command == "rules":
             code = _rules(args, out)
+        elif args.command == "server":
+            from .server import serve  # pygls is loaded only by the server
+
+            code = serve(tuple(args.rules), not args.no_cache)
         else:
             code = _explain(args, out)
         out.flush()  # a full disk or a closed stdout shows here, as an error, not at interpreter exit

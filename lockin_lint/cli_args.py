@@ -13,6 +13,7 @@ import re
 from typing import NoReturn
 
 from . import __version__
+from .fix.cli import add_fix_arguments
 from .model import SEVERITIES, TARGETS
 from .output import FORMATTERS
 from .output.report_formats import DEFAULT_HTML_FINDINGS, REPORT_FORMATS
@@ -173,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--statistics", action="store_true", help="print counts per rule instead of findings")
     check.add_argument("--exit-zero", action="store_true",
                        help="exit 0 even when there are findings (a --fail-under bar still fails)")
+    add_fix_arguments(check)
 
     report = _subparser(
         sub, "report", "per-target portability scores, effort and blockers",
@@ -197,4 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "Print a rule's documentation and its per-target table for every symbol it knows.",
                          ("lockin-lint explain LL101", "lockin-lint explain LC1011"), [rules_opt])
     explain.add_argument("rule_id", help="a rule id such as LL101 (`lockin-lint rules` lists them)")
+    _subparser(sub, "server", "language server for editors (LSP over stdio)",
+               "Diagnostics, hover tables, quick fixes and suppressions in any LSP client (docs/editors.md).",
+               ("lockin-lint server",), [rules_opt])
     return parser

@@ -16,7 +16,9 @@ from . import __version__
 from .cli_args import UsageError
 from .cli_progress import progress_for
 from .output.concise import one_line
-from .cli_run import emit, filter_severity, prepare, project_root, report_errors, scan, write_file
+from .api import check_bytes
+from .cli_run import emit, filter_severity, prepare, project_root, reads_stdin, report_errors, scan, write_file
+from .fix.cli import run_fixes
 from .model import Finding, RunResult, Settings
 from .output import FORMATTERS, OutputContext
 from .output.text import render_statistics, summary_line
@@ -39,6 +41,26 @@ def run_check(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryI
         err.write(f"lockin-lint: wrote {count} findings to {args.write_baseline}\n")
         return EXIT_CLEAN
     stale = _baseline(args, config, run, err)
+    if (args.fix or args.diff or args.fix_to) and reads_stdin(args):
+        raise UsageError("--fix, --diff and --fix-to rewrite files; they do not read stdin")
+
+    def rescan() -> RunResult:
+        """The run again after fixes were written (baseline applied, nothing pruned or reported)."""
+        again = scan(args, config, ruleset, settings, None, stdin)
+        filter_severity(again, args.min_severity or config.min_severity)
+        path = Path(args.baseline) if args.baseline else config.baseline
+        if path is not None:
+            apply_baseline(again, load_entries(path))
+        return again
+
+    fixed = run_fixes(args, run, ruleset.lookup(), settings, config.effort, rescan,
+                      lambda source: list(check_bytes("cell.py", source.encode(), ruleset, settings).findings),
+                      out, err, root=project_root(config))
+    if fixed.exit_code is not None:
+        if progress is not None:
+            progress.done()
+        return fixed.exit_code
+    run = fixed.run
     if progress is not None:
         progress.phase("building the report")
     ctx = OutputContext(settings, __version__, ruleset.lookup(), config.effort, root=project_root(config),
@@ -59,6 +81,7 @@ def run_check(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryI
             err.write(f"warning: {stale} stale baseline entries (their findings are gone); "
                       "--prune-baseline removes them\n")
         err.write(summary_line(run) + "\n")
+        err.write("".join(f"lockin-lint: {note}\n" for note in fixed.notes))
     failed_bars = failed_bars_of(run, settings, args.fail_under if args.fail_under is not None else config.fail_under,
                                  config.effort)
     for message in failed_bars:

@@ -237,6 +237,31 @@ class Location:
 
 
 @dataclass(frozen=True, slots=True)
+class Replacement:
+    """One text edit of a fix: the region (1-based, end exclusive) and what replaces it (SARIF)."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class FixMark:
+    """That ``check --fix`` can rewrite a finding: how safely, into what, and (when computed) the edits.
+
+    ``safe`` fixes keep behaviour wherever the original code ran (a CUDA machine); ``unsafe`` ones may
+    change it (a reseeded CPU generator, a receiver that might not be a tensor, a 0 returned instead
+    of an exception) and need ``--unsafe-fixes``.
+    """
+
+    applicability: str  # "safe" | "unsafe"
+    message: str
+    replacements: tuple[Replacement, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One place where scanned code depends on CUDA."""
 
@@ -270,6 +295,8 @@ class Finding:
     #: Other CUDA-only names of the same construct that joined this finding instead of making their
     #: own (``cudaMemcpyHostToDevice`` in a ``cudaMemcpy`` call): one construct, one finding.
     extra_symbols: tuple[str, ...] = ()
+    #: Set by the fix stage when ``check --fix`` (or ``--unsafe-fixes``) can rewrite this finding.
+    fix: FixMark | None = None
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         return (self.path, self.line, self.column, self.rule_id, self.symbol)
@@ -437,6 +464,8 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         data["handled"] = dict(finding.handled)
     if finding.extra_symbols:
         data["extra_symbols"] = list(finding.extra_symbols)
+    if finding.fix is not None:
+        data["fix"] = {"applicability": finding.fix.applicability, "message": finding.fix.message}
     if finding.depends_on:
         data["depends_on"] = [{"path": d.path, "line": d.line, "column": d.column, "message": d.message}
                               for d in finding.depends_on]

@@ -100,6 +100,7 @@ ALLOWED = {
     "lockin_lint.analyzers": {"lockin_lint.model", "lockin_lint.kb"},
     "lockin_lint.score": {"lockin_lint.model"},
     "lockin_lint.output": {"lockin_lint.model", "lockin_lint.score", "lockin_lint.kb"},  # kb: rule titles, docs
+    "lockin_lint.fix": {"lockin_lint.model", "lockin_lint.score"},  # score: the effort a fix saves
     "lockin_lint.project": {"lockin_lint.model", "lockin_lint.kb", "lockin_lint.analyzers", "lockin_lint.engine",
                             "lockin_lint.score"},
 }

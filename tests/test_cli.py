@@ -40,7 +40,7 @@ def test_text_output_lines_and_summary(project: Path) -> None:
     assert {TEXT_LINE.match(h)["line"] for h in headers} == {"3", "4", "5"}  # type: ignore[index]
     assert all(TEXT_LINE.match(h)["path"] == "pkg/train.py" for h in headers)  # type: ignore[index]
     suggestions = [line for line in proc.stdout.splitlines() if line.startswith("    ")]
-    assert suggestions and all("rocm:" in s or "portable:" in s for s in suggestions)
+    assert suggestions and all("rocm:" in s or "portable:" in s or "fix (" in s for s in suggestions)
     assert re.search(r"^2 files checked .* 3 findings in 1 files, 0 errors$", proc.stderr, re.M)
 
 

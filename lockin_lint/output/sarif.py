@@ -221,8 +221,26 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
     suppressions = _suppressions(finding)
     if suppressions:
         result["suppressions"] = suppressions
+    if finding.fix is not None and finding.fix.replacements:
+        result["fixes"] = [_fix(finding)]
     result["properties"] = _result_properties(finding)
     return result
+
+
+def _fix(finding: Finding) -> dict[str, Any]:
+    """SARIF 2.1.0 §3.55: the edits of ``check --fix`` for this finding, which viewers can apply."""
+    assert finding.fix is not None
+    return {
+        "description": {"text": f"{finding.fix.applicability} fix: {finding.fix.message}"},
+        "artifactChanges": [{
+            "artifactLocation": artifact_location(finding.path),
+            "replacements": [{
+                "deletedRegion": {"startLine": r.line, "startColumn": r.column,
+                                  "endLine": r.end_line, "endColumn": r.end_column},
+                "insertedContent": {"text": r.text},
+            } for r in finding.fix.replacements],
+        }],
+    }
 
 
 def _linked_message(finding: Finding) -> str:
@@ -247,6 +265,8 @@ def _result_properties(finding: Finding) -> dict[str, Any]:
     if finding.portable is not None:
         properties["portable"] = {"replacement": finding.portable.replacement,
                                   "min_torch": finding.portable.min_torch}
+    if finding.fix is not None:
+        properties["fix"] = {"applicability": finding.fix.applicability, "message": finding.fix.message}
     return properties
 
 

@@ -29,6 +29,9 @@ def format_finding(finding: Finding) -> str:
     if finding.portable is not None:
         since = f" (torch>={finding.portable.min_torch})" if finding.portable.min_torch else ""
         lines.append(f"    portable: {finding.portable.replacement}{since}")
+    if finding.fix is not None:
+        flag = "--fix" if finding.fix.applicability == "safe" else "--fix --unsafe-fixes"
+        lines.append(f"    fix ({finding.fix.applicability}, {flag}): {finding.fix.message}")
     return "\n".join(lines)
 
 

@@ -1,0 +1,105 @@
+"""``check --fix / --unsafe-fixes / --diff / --fix-to TARGET``: the command line of the fix stage, kept
+here so the main command line only adds the flags and calls one function.
+
+Ruff's conventions: ``--fix`` applies safe fixes, ``--unsafe-fixes`` adds the unsafe ones (alone it
+only shows them as available), ``--diff`` prints a unified diff and writes nothing, and the exit code
+says whether findings remain. ``--fix-to TARGET`` rewrites to one vendor's names instead of portable
+code, and implies ``--fix`` unless ``--diff`` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Mapping, TextIO
+
+from ..model import TARGETS, FileError, Finding, Rule, RunResult, Settings
+from ..score.effort import EffortModel, summarize
+from .apply import FixRun, Recheck, fix_files, unified_diff, with_edits, write_atomically
+from .plan import FixOptions, mark
+
+
+def add_fix_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("fixes")
+    group.add_argument("--fix", action="store_true", help="apply safe fixes (portable PyTorch by default)")
+    group.add_argument("--unsafe-fixes", action="store_true", help="also apply (or show) unsafe fixes")
+    group.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; write nothing")
+    group.add_argument("--fix-to", choices=TARGETS, metavar="TARGET",
+                       help=f"rewrite to this target's names instead ({', '.join(TARGETS)}); implies --fix")
+
+
+@dataclass
+class FixOutcome:
+    """What the main command line does next: the (possibly new) run, an exit code to stop with, notes."""
+
+    run: RunResult
+    exit_code: int | None = None
+    notes: tuple[str, ...] = ()
+
+
+def options_from(args: argparse.Namespace, settings: Settings) -> FixOptions:
+    return FixOptions(unsafe=args.unsafe_fixes, target=args.fix_to, torch_version=settings.torch_version)
+
+
+def run_fixes(args: argparse.Namespace, run: RunResult, rules: Mapping[str, Rule], settings: Settings,
+              model: EffortModel, rescan: Callable[[], RunResult], recheck: Recheck, out: TextIO,
+              err: TextIO, root: Path | None = None) -> FixOutcome:
+    """Mark fixable findings; apply or show fixes when asked; rescan after writing. Finding paths are
+    relative to ``root`` (the project root; default the working directory)."""
+    options = options_from(args, settings)
+    root = root or Path.cwd()
+    run.findings = mark(run.findings, rules, options)
+    applying = args.fix or (args.fix_to is not None and not args.diff)
+    if args.diff:
+        fixes = fix_files(run.findings, rules, options, root, recheck)
+        out.write("".join(unified_diff(f) for f in fixes.files if f.changed))
+        _errors(fixes, err)
+        err.write(f"lockin-lint: {fixes.fixed} findings would be fixed in "
+                  f"{sum(f.changed for f in fixes.files)} files\n")
+        return FixOutcome(run, 1 if run.findings else 0)
+    notes: list[str] = []
+    if applying:
+        fixes = fix_files(run.findings, rules, options, root, recheck)
+        written = []
+        for fix in fixes.files:
+            if fix.changed:
+                try:
+                    write_atomically(root / fix.path, fix.after)
+                    written.append(fix)
+                except OSError as exc:
+                    fixes.errors.append(FileError(fix.path, f"not fixed: cannot write: {exc.strerror or exc}"))
+        _errors(fixes, err)
+        notes.append(f"fixed {sum(len(f.fixed) for f in written)} findings in {len(written)} files")
+        run = rescan()
+        run.findings = mark(run.findings, rules, options)
+    if args.format == "sarif" or args.output_sarif:
+        every = FixOptions(True, options.target, options.torch_version)  # SARIF offers unsafe fixes too
+        run.findings = with_edits(run.findings, fix_files(run.findings, rules, every, root, recheck))
+    return FixOutcome(run, None, (*notes, *fixable_notes(run.findings, options, settings.targets, model)))
+
+
+def _errors(fixes: FixRun, err: TextIO) -> None:
+    for error in fixes.errors:
+        err.write(f"error: {error.path}: {error.message}\n")
+
+
+def fixable_notes(findings: list[Finding], options: FixOptions, targets: tuple[str, ...],
+                  model: EffortModel) -> tuple[str, ...]:
+    """"N fixable with --fix (M more with --unsafe-fixes), saving ~H h on ascend, ...": what fixing buys."""
+    safe = [f for f in findings if f.fix is not None and f.fix.applicability == "safe"]
+    unsafe = [f for f in findings if f.fix is not None and f.fix.applicability == "unsafe"]
+    removable = safe + unsafe if options.unsafe else safe
+    if not safe and not unsafe:
+        return ()
+    flag = "--fix" + (f" --fix-to {options.target}" if options.target else "")
+    hidden = f" ({len(unsafe)} more with --unsafe-fixes)" if unsafe and not options.unsafe else ""
+    shown = safe + unsafe if options.unsafe else safe
+    before = summarize(findings, targets, 1, model)
+    gone = {id(f) for f in removable}
+    remaining = [f for f in findings if id(f) not in gone]
+    after = summarize(remaining, targets, 1, model)
+    saved = ", ".join(f"{t} {before[t].effort_hours - after[t].effort_hours:.1f} h" for t in targets
+                      if before[t].effort_hours - after[t].effort_hours > 0.05)
+    return (f"{len(shown)} findings fixable with `{flag}{' --unsafe-fixes' if options.unsafe else ''}`{hidden}"
+            + (f", saving {saved} of porting effort" if saved else ""),)
