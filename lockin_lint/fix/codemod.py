@@ -309,14 +309,17 @@ def fix_module(source: str, plan: Planned) -> str:
     plan.torch = torch if had_torch or plan.applied else None
     if not plan.applied:
         return source
-    if had_torch is None and _mentions(fixed, "torch"):
-        AddImportsVisitor.add_needed_import(context, "torch")
-    for plugin in {plan.plugin, *(_roots(plan))} - {None, "torch"}:
-        AddImportsVisitor.add_needed_import(context, str(plugin))
-    for module_name, obj, asname in _imports_binding(module, rewriter.replaced_roots):
-        RemoveImportsVisitor.remove_unused_import(context, module_name, obj, asname)
-    fixed = AddImportsVisitor(context).transform_module(fixed)
-    fixed = RemoveImportsVisitor(context).transform_module(fixed)
+    needed = sorted(name for name in {plan.plugin, *_roots(plan)} if name and name != "torch") + (
+        ["torch"] if had_torch is None and _mentions(fixed, "torch") else [])
+    for name in needed:
+        AddImportsVisitor.add_needed_import(context, str(name))
+    # Each visitor costs a pass with scope analysis (the dearest part of fixing a big file): only
+    # when there is an import to add or one that may have become unused.
+    unused = _imports_binding(module, rewriter.replaced_roots)
+    if needed:
+        fixed = AddImportsVisitor(context).transform_module(fixed)
+    if unused:
+        fixed = RemoveImportsVisitor(context, unused).transform_module(fixed)
     if rewriter.used_device and plan.device is None:
         fixed = _define_device(fixed, device, torch)
         plan.device = device
