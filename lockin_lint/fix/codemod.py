@@ -315,7 +315,7 @@ def fix_module(source: str, plan: Planned) -> str:
         AddImportsVisitor.add_needed_import(context, str(name))
     # Each visitor costs a pass with scope analysis (the dearest part of fixing a big file): only
     # when there is an import to add or one that may have become unused.
-    unused = _imports_binding(module, rewriter.replaced_roots)
+    unused = _imports_binding(module, rewriter.replaced_roots - _used_names(fixed))
     if needed:
         fixed = AddImportsVisitor(context).transform_module(fixed)
     if unused:
@@ -324,6 +324,32 @@ def fix_module(source: str, plan: Planned) -> str:
         fixed = _define_device(fixed, device, torch)
         plan.device = device
     return fixed.code
+
+
+class _Uses(cst.CSTVisitor):
+    """Names spelled outside import statements (a cheap first look before LibCST's scope analysis)."""
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+    def visit_Import(self, node: cst.Import) -> bool:
+        return False
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        return False
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        node.value.visit(self)  # `x.amp` uses x, not a name `amp`
+        return False
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.names.add(node.value)
+
+
+def _used_names(module: cst.Module) -> set[str]:
+    uses = _Uses()
+    module.visit(uses)
+    return uses.names
 
 
 def _mentions(module: cst.Module, name: str) -> bool:
