@@ -240,7 +240,8 @@ class _Rewriter(cst.CSTTransformer):
         if found is None:
             return updated
         span, entry = found
-        if entry.kind in ("rename-attribute", "attribute") and not isinstance(updated, cst.Attribute):
+        if entry.kind in ("rename-attribute", "attribute") and (
+                not isinstance(updated, cst.Attribute) or self._is_target(original)):
             return updated
         self.plan.applied.add(span)
         if entry.kind == "rename-attribute":
@@ -252,6 +253,13 @@ class _Rewriter(cst.CSTTransformer):
             return self._wrap(original, self._expr(entry.template, recv=receiver))
         self._note_root(original)
         return self._expr(entry.template)
+
+    def _is_target(self, node: cst.CSTNode) -> bool:
+        """``self.is_cuda = ...`` names the program's own attribute: it is assigned, not read."""
+        parent = self._parent(node)
+        if isinstance(parent, (cst.AssignTarget, cst.Del)):
+            return True
+        return isinstance(parent, (cst.AugAssign, cst.AnnAssign)) and parent.target is node
 
     def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute) -> cst.BaseExpression:
         return self._reference(original_node, updated_node)
