@@ -16,9 +16,9 @@ from typing import Mapping, Sequence
 import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
-from libcst.helpers import get_full_name_for_node
 from libcst.metadata import CodeRange, MetadataWrapper, ParentNodeProvider, PositionProvider
 
+from .names import Names, imports_binding, mentions, used_names
 from .table import ACCELERATOR_GUARD, DEVICE_DEFINITION, Entry
 
 #: A finding's span: (line, 0-based column, end line, 0-based end column), libcst's way of counting.
@@ -49,39 +49,6 @@ class FixError(Exception):
 
 def span_of(code_range: CodeRange) -> Span:
     return (code_range.start.line, code_range.start.column, code_range.end.line, code_range.end.column)
-
-
-class _Names(cst.CSTVisitor):
-    """Every name the file spells, and the module-level name(s) of ``torch``."""
-
-    def __init__(self) -> None:
-        self.names: set[str] = set()
-        self.torch: str | None = None
-        #: ``import torch.distributed as dist``: submodule -> the name it is bound to at module level.
-        self.modules: dict[str, str] = {}
-        self.depth = 0
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self.names.add(node.value)
-
-    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
-        self.depth += 1
-
-    def leave_IndentedBlock(self, original_node: cst.IndentedBlock) -> None:
-        self.depth -= 1
-
-    def visit_Import(self, node: cst.Import) -> None:
-        if self.depth:
-            return
-        for alias in node.names:
-            dotted = get_full_name_for_node(alias.name) or ""
-            bound = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else None
-            if bound is None and dotted.split(".")[0] == "torch":
-                self.torch = self.torch or "torch"
-            elif dotted == "torch" and bound:
-                self.torch = self.torch or bound
-            elif dotted.startswith("torch.") and bound:
-                self.modules.setdefault(dotted, bound)
 
 
 class _Rewriter(cst.CSTTransformer):
@@ -305,7 +272,7 @@ def fix_module(source: str, plan: Planned) -> str:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
         raise FixError(f"line {exc.raw_line}:{exc.raw_column + 1}: cannot parse for fixing ({exc.message})") from None
-    names = _Names()
+    names = Names()
     module.visit(names)
     context = CodemodContext()
     had_torch = names.torch or plan.torch
@@ -318,12 +285,12 @@ def fix_module(source: str, plan: Planned) -> str:
     if not plan.applied:
         return source
     needed = sorted(name for name in {plan.plugin, *_roots(plan)} if name and name != "torch") + (
-        ["torch"] if had_torch is None and _mentions(fixed, "torch") else [])
+        ["torch"] if had_torch is None and mentions(fixed, "torch") else [])
     for name in needed:
         AddImportsVisitor.add_needed_import(context, str(name))
     # Each visitor costs a pass with scope analysis (the dearest part of fixing a big file): only
     # when there is an import to add or one that may have become unused.
-    unused = _imports_binding(module, rewriter.replaced_roots - _used_names(fixed))
+    unused = imports_binding(module, rewriter.replaced_roots - used_names(fixed))
     if needed:
         fixed = AddImportsVisitor(context).transform_module(fixed)
     if unused:
@@ -334,62 +301,10 @@ def fix_module(source: str, plan: Planned) -> str:
     return fixed.code
 
 
-class _Uses(cst.CSTVisitor):
-    """Names spelled outside import statements (a cheap first look before LibCST's scope analysis)."""
-
-    def __init__(self) -> None:
-        self.names: set[str] = set()
-
-    def visit_Import(self, node: cst.Import) -> bool:
-        return False
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
-        return False
-
-    def visit_Attribute(self, node: cst.Attribute) -> bool:
-        node.value.visit(self)  # `x.amp` uses x, not a name `amp`
-        return False
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self.names.add(node.value)
-
-
-def _used_names(module: cst.Module) -> set[str]:
-    uses = _Uses()
-    module.visit(uses)
-    return uses.names
-
-
-def _mentions(module: cst.Module, name: str) -> bool:
-    names = _Names()
-    module.visit(names)
-    return name in names.names
-
-
 def _roots(plan: Planned) -> set[str]:
     """Modules a vendor rename's replacement is rooted at (``torch_npu.npu.synchronize``)."""
     return {entry.template.split(".")[0] for span, entry in plan.fixes.items()
             if span in plan.applied and entry.kind == "reference" and not entry.template.startswith("{")}
-
-
-def _imports_binding(module: cst.Module, roots: set[str]) -> list[tuple[str, str | None, str | None]]:
-    """The module-level imports that bound a name a fix replaced: removed if nothing uses them now."""
-    found: list[tuple[str, str | None, str | None]] = []
-    for statement in module.body:
-        if not isinstance(statement, cst.SimpleStatementLine):
-            continue
-        for small in statement.body:
-            if isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar) and small.module:
-                base = "." * len(small.relative) + (get_full_name_for_node(small.module) or "")
-                for alias in small.names:
-                    bound = alias.evaluated_alias or alias.evaluated_name
-                    if bound in roots:
-                        found.append((base, alias.evaluated_name, alias.evaluated_alias))
-            elif isinstance(small, cst.Import):
-                for alias in small.names:
-                    if alias.evaluated_alias in roots:
-                        found.append((alias.evaluated_name, None, alias.evaluated_alias))
-    return found
 
 
 def _define_device(module: cst.Module, device: str, torch: str) -> cst.Module:
