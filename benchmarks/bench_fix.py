@@ -1,66 +1,58 @@
-"""Time ``check --diff`` (the fix stage without writing) against a plain ``check`` on large trees.
+"""What the fix stage costs on a large tree, beside the scan: ``check --diff`` (and with
+``--unsafe-fixes``) computed in-process, timed in CPU seconds (this machine is shared, and CPU time is
+what load distorts least), with how many files libcst had to parse.
 
-libcst parses ~10x slower than tree-sitter, so only files with a fix to apply are parsed by it; this
-shows what that costs on real code. Whole-process timings, best and median of ``--runs`` after one
-warm-up, as ``bench_scan.py`` does. Usage:
+libcst parses ~10x slower than tree-sitter, so only files with a fix to apply are parsed by it. Usage:
 
-    .venv/bin/python benchmarks/bench_fix.py DIR [DIR ...] [--runs 3] [--exclude include]
+    .venv/bin/python benchmarks/bench_fix.py DIR [--exclude include]
+
+Nothing is written: the fixed texts are computed and dropped, as ``--diff`` does.
 """
 
 from __future__ import annotations
 
 import argparse
-import re
-import resource
-import statistics
-import subprocess
+import os
 import sys
 import time
+from pathlib import Path
 
-MODES = {
-    "check": [],
-    "check --diff": ["--diff"],
-    "check --diff --unsafe-fixes": ["--diff", "--unsafe-fixes"],
-}
-
-
-def run(directory: str, flags: list[str], exclude: list[str]) -> tuple[float, float, str, int]:
-    """Wall and CPU seconds (user + system of the child: what a shared, loaded machine distorts least)."""
-    command = [sys.executable, "-m", "lockin_lint", "check", directory, "--no-respect-gitignore", "--exit-zero",
-               *[x for e in exclude for x in ("--extend-exclude", e)], *flags]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    proc = subprocess.run(command, capture_output=True, text=True, check=False)
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-    return wall, cpu, proc.stderr, len(proc.stdout.splitlines())
+from lockin_lint.api import check_bytes, check_paths
+from lockin_lint.fix.apply import fix_files
+from lockin_lint.fix.plan import FixOptions, mark
+from lockin_lint.kb.ruleset import load_rules
+from lockin_lint.model import Finding, Settings
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("dirs", nargs="+")
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("root")
     parser.add_argument("--exclude", action="append", default=[])
     args = parser.parse_args()
-    print("| tree | mode | wall best s | CPU best s | CPU median s | result |")
-    print("|---|---|---:|---:|---:|---|")
-    for directory in args.dirs:
-        for mode, flags in MODES.items():
-            run(directory, flags, args.exclude)  # warm-up
-            walls, cpus, stderr, lines = [], [], "", 0
-            for _ in range(args.runs):
-                wall, cpu, stderr, lines = run(directory, flags, args.exclude)
-                walls.append(wall)
-                cpus.append(cpu)
-            summary = re.findall(r"^lockin-lint: (\d+ findings (?:would be fixed in \d+ files|fixable with .*?\)))",
-                                 stderr, re.M)
-            found = re.search(r"(\d+) findings in (\d+) files", stderr)
-            result = summary[0] if summary else (f"{found.group(1)} findings" if found else "")
-            if flags:
-                result += f", {lines} diff lines"
-            print(f"| {directory} | `{mode}` | {min(walls):.2f} | {min(cpus):.2f} | {statistics.median(cpus):.2f} "
-                  f"| {result} |")
+    root = Path(args.root).resolve()
+    ruleset = load_rules()
+    settings = Settings(extend_exclude=tuple(args.exclude), respect_gitignore=False, jobs=1)
+    cpu, wall = time.process_time(), time.perf_counter()
+    run = check_paths(["."], ruleset, settings, cwd=root)
+    print(f"{root}: scan of {run.files_scanned} files, {len(run.findings)} findings: "
+          f"CPU {time.process_time() - cpu:.1f} s (wall {time.perf_counter() - wall:.1f} s)")
+    rules = ruleset.by_id()
+
+    def recheck(source: str) -> list[Finding]:
+        return list(check_bytes("cell.py", source.encode(), ruleset, settings).findings)
+
+    os.chdir(root)
+    for unsafe in (False, True):
+        options = FixOptions(unsafe=unsafe)
+        cpu, wall = time.process_time(), time.perf_counter()
+        fixes = fix_files(mark(run.findings, rules, options), rules, options, root, recheck)
+        megabytes = sum(len(f.before) for f in fixes.files) / 1e6
+        print(f"  --diff{' --unsafe-fixes' if unsafe else ''}: {len(fixes.files) + len(fixes.errors)} files parsed "
+              f"by libcst ({megabytes:.1f} MB), {sum(f.changed for f in fixes.files)} changed, {fixes.fixed} findings "
+              f"fixed, {len(fixes.errors)} not fixed: CPU {time.process_time() - cpu:.1f} s "
+              f"(wall {time.perf_counter() - wall:.1f} s)")
+        for error in fixes.errors:
+            print(f"    {error.path}: {error.message}")
     return 0
 
 

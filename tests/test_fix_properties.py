@@ -41,7 +41,7 @@ def _ruleset() -> RuleSet:
 programs = st.lists(st.one_of(st.sampled_from(FIXABLE), st.sampled_from(UNRELATED)), min_size=1, max_size=8)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(lines=programs, unsafe=st.booleans(), version=st.sampled_from([None, "2.4", "2.6", "2.8"]))
 def test_fixing_parses_is_idempotent_and_keeps_unrelated_lines(lines: list[str], unsafe: bool,
                                                                version: str | None) -> None:

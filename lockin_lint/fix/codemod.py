@@ -16,9 +16,9 @@ from typing import Mapping, Sequence
 import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
-from libcst.helpers import get_full_name_for_node
 from libcst.metadata import CodeRange, MetadataWrapper, ParentNodeProvider, PositionProvider
 
+from .names import Names, imports_binding, mentions, used_names
 from .table import ACCELERATOR_GUARD, DEVICE_DEFINITION, Entry
 
 #: A finding's span: (line, 0-based column, end line, 0-based end column), libcst's way of counting.
@@ -49,39 +49,6 @@ class FixError(Exception):
 
 def span_of(code_range: CodeRange) -> Span:
     return (code_range.start.line, code_range.start.column, code_range.end.line, code_range.end.column)
-
-
-class _Names(cst.CSTVisitor):
-    """Every name the file spells, and the module-level name(s) of ``torch``."""
-
-    def __init__(self) -> None:
-        self.names: set[str] = set()
-        self.torch: str | None = None
-        #: ``import torch.distributed as dist``: submodule -> the name it is bound to at module level.
-        self.modules: dict[str, str] = {}
-        self.depth = 0
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self.names.add(node.value)
-
-    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
-        self.depth += 1
-
-    def leave_IndentedBlock(self, original_node: cst.IndentedBlock) -> None:
-        self.depth -= 1
-
-    def visit_Import(self, node: cst.Import) -> None:
-        if self.depth:
-            return
-        for alias in node.names:
-            dotted = get_full_name_for_node(alias.name) or ""
-            bound = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else None
-            if bound is None and dotted.split(".")[0] == "torch":
-                self.torch = self.torch or "torch"
-            elif dotted == "torch" and bound:
-                self.torch = self.torch or bound
-            elif dotted.startswith("torch.") and bound:
-                self.modules.setdefault(dotted, bound)
 
 
 class _Rewriter(cst.CSTTransformer):
@@ -240,7 +207,8 @@ class _Rewriter(cst.CSTTransformer):
         if found is None:
             return updated
         span, entry = found
-        if entry.kind in ("rename-attribute", "attribute") and not isinstance(updated, cst.Attribute):
+        if entry.kind in ("rename-attribute", "attribute") and (
+                not isinstance(updated, cst.Attribute) or self._is_target(original)):
             return updated
         self.plan.applied.add(span)
         if entry.kind == "rename-attribute":
@@ -252,6 +220,13 @@ class _Rewriter(cst.CSTTransformer):
             return self._wrap(original, self._expr(entry.template, recv=receiver))
         self._note_root(original)
         return self._expr(entry.template)
+
+    def _is_target(self, node: cst.CSTNode) -> bool:
+        """``self.is_cuda = ...`` names the program's own attribute: it is assigned, not read."""
+        parent = self._parent(node)
+        if isinstance(parent, (cst.AssignTarget, cst.Del)):
+            return True
+        return isinstance(parent, (cst.AugAssign, cst.AnnAssign)) and parent.target is node
 
     def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute) -> cst.BaseExpression:
         return self._reference(original_node, updated_node)
@@ -297,7 +272,7 @@ def fix_module(source: str, plan: Planned) -> str:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
         raise FixError(f"line {exc.raw_line}:{exc.raw_column + 1}: cannot parse for fixing ({exc.message})") from None
-    names = _Names()
+    names = Names()
     module.visit(names)
     context = CodemodContext()
     had_torch = names.torch or plan.torch
@@ -309,50 +284,27 @@ def fix_module(source: str, plan: Planned) -> str:
     plan.torch = torch if had_torch or plan.applied else None
     if not plan.applied:
         return source
-    if had_torch is None and _mentions(fixed, "torch"):
-        AddImportsVisitor.add_needed_import(context, "torch")
-    for plugin in {plan.plugin, *(_roots(plan))} - {None, "torch"}:
-        AddImportsVisitor.add_needed_import(context, str(plugin))
-    for module_name, obj, asname in _imports_binding(module, rewriter.replaced_roots):
-        RemoveImportsVisitor.remove_unused_import(context, module_name, obj, asname)
-    fixed = AddImportsVisitor(context).transform_module(fixed)
-    fixed = RemoveImportsVisitor(context).transform_module(fixed)
+    needed = sorted(name for name in {plan.plugin, *_roots(plan)} if name and name != "torch") + (
+        ["torch"] if had_torch is None and mentions(fixed, "torch") else [])
+    for name in needed:
+        AddImportsVisitor.add_needed_import(context, str(name))
+    # Each visitor costs a pass with scope analysis (the dearest part of fixing a big file): only
+    # when there is an import to add or one that may have become unused.
+    unused = imports_binding(module, rewriter.replaced_roots - used_names(fixed))
+    if needed:
+        fixed = AddImportsVisitor(context).transform_module(fixed)
+    if unused:
+        fixed = RemoveImportsVisitor(context, unused).transform_module(fixed)
     if rewriter.used_device and plan.device is None:
         fixed = _define_device(fixed, device, torch)
         plan.device = device
     return fixed.code
 
 
-def _mentions(module: cst.Module, name: str) -> bool:
-    names = _Names()
-    module.visit(names)
-    return name in names.names
-
-
 def _roots(plan: Planned) -> set[str]:
     """Modules a vendor rename's replacement is rooted at (``torch_npu.npu.synchronize``)."""
     return {entry.template.split(".")[0] for span, entry in plan.fixes.items()
             if span in plan.applied and entry.kind == "reference" and not entry.template.startswith("{")}
-
-
-def _imports_binding(module: cst.Module, roots: set[str]) -> list[tuple[str, str | None, str | None]]:
-    """The module-level imports that bound a name a fix replaced: removed if nothing uses them now."""
-    found: list[tuple[str, str | None, str | None]] = []
-    for statement in module.body:
-        if not isinstance(statement, cst.SimpleStatementLine):
-            continue
-        for small in statement.body:
-            if isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar) and small.module:
-                base = "." * len(small.relative) + (get_full_name_for_node(small.module) or "")
-                for alias in small.names:
-                    bound = alias.evaluated_alias or alias.evaluated_name
-                    if bound in roots:
-                        found.append((base, alias.evaluated_name, alias.evaluated_alias))
-            elif isinstance(small, cst.Import):
-                for alias in small.names:
-                    if alias.evaluated_alias in roots:
-                        found.append((alias.evaluated_name, None, alias.evaluated_alias))
-    return found
 
 
 def _define_device(module: cst.Module, device: str, torch: str) -> cst.Module:

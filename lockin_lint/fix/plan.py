@@ -57,7 +57,8 @@ def choose(finding: Finding, rule: Rule | None, options: FixOptions) -> Entry | 
     if rule is None or is_import_line(finding):
         return None
     if options.target is not None:
-        return vendor_entry(finding, rule, options)
+        vendor = vendor_entry(finding, rule, options)
+        return vendor if vendor is not None and _call_form_fits(finding, vendor) else None
     symbol = FSTRING_DEVICE if _FSTRING_DEVICE.match(finding.symbol) else finding.symbol
     for entry in BY_SYMBOL.get((finding.rule_id, symbol), ()):
         floor = max(entry.min_torch or "0", DEVICE_MIN_TORCH if entry.needs_device else "0", key=version_tuple)
@@ -70,6 +71,9 @@ def _call_form_fits(finding: Finding, entry: Entry) -> bool:
     """Whether the call on the finding's line has arguments the rewrite keeps (``x.cuda(1)`` does
     not fit ``.to(device)``). A look at the line, so that marks and the libcst parse are spared where
     the codemod would decline; the codemod still decides on the syntax tree."""
+    if entry.kind in ("attribute", "rename-attribute"):  # assigned (self.is_cuda = ...), not read
+        name = re.escape(finding.symbol.lstrip("."))
+        return re.search(rf"\.{name}\s*(:[^=]*)?[-+*/|&]?=(?!=)", finding.code) is None
     if entry.kind not in ("call", "method") or (entry.args == "keep" and entry.keywords is None):
         return True
     name = re.escape(finding.symbol.rsplit(".", 1)[-1])
