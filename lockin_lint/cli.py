@@ -123,7 +123,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         elif args.command == "server":
             from .server import serve  # pygls is loaded only by the server
 
-            code = serve(tuple(args.rules), not args.no_cache)
+            return serve(tuple(args.rules), not args.no_cache)  # it owns stdio, and closes it on exit
         else:
             code = _explain(args, out)
         out.flush()  # a full disk or a closed stdout shows here, as an error, not at interpreter exit

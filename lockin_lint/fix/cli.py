@@ -89,17 +89,13 @@ def fixable_notes(findings: list[Finding], options: FixOptions, targets: tuple[s
     """"N fixable with --fix (M more with --unsafe-fixes), saving ~H h on ascend, ...": what fixing buys."""
     safe = [f for f in findings if f.fix is not None and f.fix.applicability == "safe"]
     unsafe = [f for f in findings if f.fix is not None and f.fix.applicability == "unsafe"]
-    removable = safe + unsafe if options.unsafe else safe
     if not safe and not unsafe:
         return ()
     flag = "--fix" + (f" --fix-to {options.target}" if options.target else "")
     hidden = f" ({len(unsafe)} more with --unsafe-fixes)" if unsafe and not options.unsafe else ""
     shown = safe + unsafe if options.unsafe else safe
-    before = summarize(findings, targets, 1, model)
-    gone = {id(f) for f in removable}
-    remaining = [f for f in findings if id(f) not in gone]
-    after = summarize(remaining, targets, 1, model)
-    saved = ", ".join(f"{t} {before[t].effort_hours - after[t].effort_hours:.1f} h" for t in targets
-                      if before[t].effort_hours - after[t].effort_hours > 0.05)
+    # The effort model already prices a safe fix at nothing; what it saves is the hand edit it replaces.
+    summary = summarize(findings, targets, 1, model)
+    saved = ", ".join(f"{t} {summary[t].fix_saves.mid:.1f} h" for t in targets if summary[t].fix_saves.mid > 0.05)
     return (f"{len(shown)} findings fixable with `{flag}{' --unsafe-fixes' if options.unsafe else ''}`{hidden}"
             + (f", saving {saved} of porting effort" if saved else ""),)

@@ -74,6 +74,14 @@ class _Rewriter(cst.CSTTransformer):
         entry = self.plan.fixes.get(span)
         return (span, entry) if entry is not None and entry.kind in kinds else None
 
+    def _entry_at(self, node: cst.CSTNode, kinds: Sequence[str]) -> tuple[Span, Entry] | None:
+        """`_entry` for the node, or for its attribute's name: a method or attribute finding is placed
+        at the name (`.cuda` of a chain split over lines is reported at `cuda`)."""
+        found = self._entry(node, kinds)
+        if found is None and isinstance(node, cst.Attribute):
+            found = self._entry(node.attr, kinds)
+        return found
+
     def _expr(self, template: str, **extra: str) -> cst.BaseExpression:
         """The template as an expression; a submodule the file imports under a name is spelled with
         it (``dist.is_backend_available``), which also keeps that import in use."""
@@ -149,7 +157,7 @@ class _Rewriter(cst.CSTTransformer):
 
     # -- calls: new callee and arguments, guards ---------------------------------------------------
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
-        found = self._entry(original_node.func, ("call", "method", "rename-method"))
+        found = self._entry_at(original_node.func, ("call", "method", "rename-method"))
         if found is None:
             return updated_node
         span, entry = found
@@ -203,7 +211,7 @@ class _Rewriter(cst.CSTTransformer):
     def _reference(self, original: cst.BaseExpression, updated: cst.BaseExpression) -> cst.BaseExpression:
         if self.in_import:
             return updated
-        found = self._entry(original, ("reference", "attribute", "rename-attribute"))
+        found = self._entry_at(original, ("reference", "attribute", "rename-attribute"))
         if found is None:
             return updated
         span, entry = found
