@@ -81,7 +81,9 @@ def main() -> int:
     trees = dict(item.split("=", 1) for item in args.tree)
     singles = dict(item.split("=", 1) for item in args.one_file)
     tools = tools_venv(args.tools_venv)
-    lockin = [sys.executable, "-m", "lockin_lint", "check", "--format", "json", "--exit-zero",
+    # The console script, not `python -m`: that would put the scanned tree on sys.path (torch/types.py
+    # shadows the standard library's `types`).
+    lockin = [str(Path(sys.executable).parent / "lockin-lint"), "check", "--format", "json", "--exit-zero",
               "--no-respect-gitignore"]
     rules = Path(tempfile.mkdtemp()) / "lockin.yaml"
     rules.write_text(SEMGREP_RULES, encoding="utf-8")

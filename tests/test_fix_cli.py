@@ -175,12 +175,12 @@ def test_calls_whose_arguments_a_rewrite_cannot_keep_are_not_marked(project: Pat
 
 
 def test_a_file_that_cannot_be_written_is_reported(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import lockin_lint.fix.cli as fix_cli
+    import lockin_lint.fix.apply as fix_apply  # imported by the fix stage when it writes
 
     def refuse(path: Path, text: str) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(fix_cli, "write_atomically", refuse)
+    monkeypatch.setattr(fix_apply, "write_atomically", refuse)
     code, _, err = run("--fix", "train.py")
     assert code == 1 and "error: train.py: not fixed: cannot write: Permission denied" in err
     assert "fixed 0 findings in 0 files" in err
