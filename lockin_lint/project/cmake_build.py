@@ -52,6 +52,9 @@ _OTHER_REFERENCE = re.compile(r"\$(?:ENV|CACHE)\{[^${}]*\}")
 MAX_INCLUDE_DEPTH = 16
 MAX_EXPANSIONS = 64
 _DIR_VARIABLES = ("CMAKE_CURRENT_SOURCE_DIR", "CMAKE_CURRENT_LIST_DIR")
+#: What the directory variables expand to, before the folder as the run shows it: CMake's are absolute,
+#: so ``${CMAKE_CURRENT_SOURCE_DIR}/csrc/x.cu`` must not be joined to the source directory again.
+_ROOTED = "@project@/"
 _ROOT_VARIABLES = ("CMAKE_SOURCE_DIR", "PROJECT_SOURCE_DIR")
 
 
@@ -84,6 +87,13 @@ class BuildFacts:
         return left
 
 
+def _joined(folder: str, written: str) -> str:
+    """A path as the run shows it: ``written`` relative to ``folder``, unless rooted by a directory variable."""
+    if written.startswith(_ROOTED):
+        return posixpath.normpath(written[len(_ROOTED):])
+    return posixpath.normpath(posixpath.join(folder, written))
+
+
 def ref_order(ref: str) -> tuple[str, int]:
     path, _, line = ref.rpartition(":")
     return path, int(line) if line.isdigit() else 0
@@ -96,6 +106,9 @@ class _Branch:
     taken: dict[str, Tri]
     now: dict[str, Tri]
     ref: str
+    #: The current branch's own condition names a ROCm build (``elseif(HIP_FOUND)``). The ``else`` of
+    #: ``if(BUILD_CUDA)`` is not a ROCm build path: it may be a CPU fallback.
+    names_rocm: bool = False
 
 
 class _Interpreter:
@@ -122,21 +135,21 @@ class _Interpreter:
 
     def rocm_only(self) -> bool:
         """Whether the current path is one only a ROCm build takes."""
-        return any(b.now["rocm"] is True and b.now["cuda"] is False for b in self.branches) \
-            and self.context().not_rocm is None
+        return any(b.names_rocm and b.now["rocm"] is True for b in self.branches) and self.context().not_rocm is None
 
     def branch(self, command: Command, ref: str) -> None:
         name = command.name
         if name == "if":
             now = {w: evaluate(command.args, w) for w in WORLDS}
-            self.branches.append(_Branch(dict(now), now, ref))
+            self.branches.append(_Branch(dict(now), now, ref, now["rocm"] is True and now["cuda"] is False))
         elif name in ("elseif", "else") and self.branches:
             top = self.branches[-1]
+            tests = {w: evaluate(command.args, w) if name == "elseif" else True for w in WORLDS}
             for w in WORLDS:
-                test = evaluate(command.args, w) if name == "elseif" else True
-                top.now[w] = tri_and([tri_not(top.taken[w]), test])
-                top.taken[w] = tri_or([top.taken[w], test])
+                top.now[w] = tri_and([tri_not(top.taken[w]), tests[w]])
+                top.taken[w] = tri_or([top.taken[w], tests[w]])
             top.ref = ref
+            top.names_rocm = name == "elseif" and tests["rocm"] is True and tests["cuda"] is False
         elif name == "endif" and self.branches:
             self.branches.pop()
 
@@ -179,7 +192,7 @@ class _Interpreter:
         list_dir = posixpath.dirname(path) or "."
         outer = {name: scope.get(name, []) for name in _DIR_VARIABLES}
         for name in _DIR_VARIABLES:
-            scope[name] = [Item(source_dir if name == "CMAKE_CURRENT_SOURCE_DIR" else list_dir)]
+            scope[name] = [Item(_ROOTED + (source_dir if name == "CMAKE_CURRENT_SOURCE_DIR" else list_dir))]
         opened = len(self.branches)
         for command in parse_commands(data):
             self.command(command, scope, source_dir, depth, f"{path}:{command.line}")
@@ -222,7 +235,7 @@ class _Interpreter:
             if target is not None:
                 self.run_file(target, scope, source_dir, depth + 1)
         elif name == "add_subdirectory" and words:
-            folder = posixpath.normpath(posixpath.join(source_dir, words[0]))
+            folder = _joined(source_dir, words[0])
             target = posixpath.join(folder, "CMakeLists.txt") if folder != "." else "CMakeLists.txt"
             if target in self.files:
                 self.run_file(target, dict(scope), folder, depth + 1)
@@ -248,10 +261,8 @@ class _Interpreter:
         """The run's file an item names, relative to the current source directory or as the run shows it."""
         if not written or "$" in written or written.startswith("/"):
             return None
-        for candidate in (posixpath.normpath(posixpath.join(source_dir, written)), posixpath.normpath(written)):
-            if candidate in self.files:
-                return candidate
-        return None
+        candidate = _joined(source_dir, written)
+        return candidate if candidate in self.files else None
 
     def glob(self, items: list[Item], source_dir: str, recurse: bool) -> list[Item]:
         found = []
@@ -263,13 +274,13 @@ class _Interpreter:
             if item.text in ("LIST_DIRECTORIES", "RELATIVE"):
                 skip_next = True
                 continue
-            pattern = posixpath.normpath(posixpath.join(source_dir, item.text))
+            pattern = _joined(source_dir, item.text)
             folder, _, name = pattern.rpartition("/")
             for path in self.ordered:
                 parent, _, base = path.rpartition("/")
                 inside = parent == folder or recurse and (parent + "/").startswith(folder + "/" if folder else "")
                 if inside and fnmatch.fnmatchcase(base, name):
-                    found.append(Item(path, item.not_rocm, item.not_cuda))
+                    found.append(Item(_ROOTED + path, item.not_rocm, item.not_cuda))
         return found
 
     def use(self, item: Item, source_dir: str) -> None:
@@ -282,10 +293,10 @@ class _Interpreter:
 
 def read_build(cmake_files: list[str], files: set[str], read: Reader) -> tuple[dict[str, str], set[str]]:
     """Sources the run's CMake builds for CUDA but never for ROCm (source -> the branch that leaves it
-    out, ``CMakeLists.txt:308``), and the other sources it builds.
+    out, ``CMakeLists.txt:308``), and the sources it may build for ROCm.
 
     Every ``CMakeLists.txt`` not reached by ``add_subdirectory``/``include`` from another is a project of
-    its own, outermost first; each needs its own ROCm build path, and a source some project builds
+    its own, outermost first; each needs its own ROCm build path, and a source some project may build
     for ROCm is not left out."""
     visited: set[str] = set()
     ordered = sorted(files)
@@ -297,8 +308,8 @@ def read_build(cmake_files: list[str], files: set[str], read: Reader) -> tuple[d
         facts = BuildFacts()
         interpreter = _Interpreter(files, ordered, read, facts, visited)
         folder = posixpath.dirname(path) or "."
-        interpreter.run_file(path, {name: [Item(folder)] for name in _ROOT_VARIABLES}, folder, 0)
+        interpreter.run_file(path, {name: [Item(_ROOTED + folder)] for name in _ROOT_VARIABLES}, folder, 0)
         project_left = facts.left_out_of_rocm()
         left.update(project_left)
-        built.update(p for p in facts.uses if p not in project_left)
+        built.update(p for p, uses in facts.uses.items() if any(u.not_rocm is None for u in uses))
     return {path: ref for path, ref in left.items() if path not in built}, built
