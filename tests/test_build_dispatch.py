@@ -12,7 +12,7 @@ import pytest
 from lockin_lint.api import check_paths
 from lockin_lint.kb.ruleset import RuleSet
 from lockin_lint.model import Finding, RunResult, Settings
-from lockin_lint.output.report_formats import render_report_text
+from lockin_lint.output.report_formats import render_report_html, render_report_markdown, render_report_text
 from lockin_lint.score.hooks import LEFT_OUT_OF_BUILD, is_handled, left_out_of_build
 from lockin_lint.score.report import build_report
 
@@ -80,10 +80,12 @@ def test_the_report_shows_what_the_rocm_build_leaves_out_and_prices_it(ruleset: 
     assert left["rocm"]["files"] == len({f.path for f in handled})
     assert left["rocm"]["where"] == ["CMakeLists.txt:" + dict(handled[0].handled)["rocm"].rsplit(":", 1)[1][:-1]]
     assert 0 < left["rocm"]["effort_low"] <= left["rocm"]["effort_high"]
-    assert "CUDA-only features the rocm build leaves out" in render_report_text(report)
+    sentence = "CUDA-only features the rocm build leaves out"
+    assert all(sentence in render(report) for render in (render_report_text, render_report_markdown, render_report_html))
     # the ROCm estimate without the pass: the left-out code is priced in it
     before = build_report(_run(ruleset, _without_rocm_path(tmp_path)), Settings())
     assert "left_out" in before and before["left_out"] == {}
+    assert sentence not in render_report_text(before)
     rocm, rocm_before = report["targets"]["rocm"], before["targets"]["rocm"]
     assert rocm["effort_high"] < rocm_before["effort_high"] and rocm["effort_low"] < rocm_before["effort_low"]
     assert left["rocm"]["effort_high"] <= rocm_before["effort_high"]

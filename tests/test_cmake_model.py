@@ -4,6 +4,8 @@ build, and which sources a project's build leaves out of ROCm (`project.cmake_bu
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lockin_lint.project.cmake_build import read_build
 from lockin_lint.project.cmake_conditions import evaluate
@@ -152,3 +154,23 @@ def test_each_top_level_project_needs_its_own_rocm_path() -> None:
     assert _left_out(files) == {"src/a.cu": "one/CMakeLists.txt:4"}
     files["two/CMakeLists.txt"] = "add_library(y ../src/a.cu)\n"
     assert _left_out(files) == {}
+
+
+_PIECES = st.sampled_from(["if(", "elseif(", "else()", "endif()", "set(", "list(APPEND ", "file(GLOB ", "include(",
+                           "add_subdirectory(", "function(f)", "endfunction()", "foreach(", "NOT ", "AND ", "OR ", "(",
+                           ")", '"', "[[", "]]", "#", "${", "}", "HIP_FOUND ", "BUILD_CUDA ", "S ", "src/a.cu ",
+                           "CMakeLists.txt ", ".", "\n", "\\", ";"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PIECES, max_size=60), st.lists(_PIECES, max_size=30))
+def test_any_cmake_text_gives_an_answer_never_an_exception(top: list[str], sub: list[str]) -> None:
+    files = {"CMakeLists.txt": "".join(top), "x/CMakeLists.txt": "".join(sub), "x/y.cmake": "".join(sub)}
+    assert set(_left_out(files)) <= {f"src/{n}.cu" for n in "abcdefgh"}
+
+
+def test_deep_nesting_and_long_negations_are_bounded() -> None:
+    assert _condition("NOT " * 5000 + "HIP_FOUND") == (True, False)
+    assert _condition("(" * 40 + "HIP_FOUND" + ")" * 40) == (None, None)  # deeper than MAX_DEPTH: unknown
+    deep = "if(HIP_FOUND)\n" * 3000 + "add_library(x src/a.cu)\n"
+    assert _left_out({"CMakeLists.txt": deep, "a.cmake": "include(a.cmake)\n"}) == {}

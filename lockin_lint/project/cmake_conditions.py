@@ -149,10 +149,12 @@ class _Parser:
         return tri_and(values)
 
     def negation(self) -> Tri:
-        if self.peek() == "NOT":
+        flips = 0
+        while self.peek() == "NOT":  # a loop: ``NOT NOT ... x`` must not recurse once per NOT
             self.pos += 1
-            return tri_not(self.negation())
-        return self.primary()
+            flips += 1
+        value = self.primary()
+        return tri_not(value) if flips % 2 else value
 
     def primary(self) -> Tri:
         if self.pos >= len(self.args):
