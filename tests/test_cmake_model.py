@@ -148,6 +148,13 @@ def test_globs_includes_subdirectories_and_function_bodies() -> None:
                                 "src/c.cu": "CMakeLists.txt:5"}
 
 
+def test_an_included_module_is_found_in_the_module_path() -> None:
+    files = {"CMakeLists.txt": (_HIP_PATH + 'list(APPEND CMAKE_MODULE_PATH "${CMAKE_CURRENT_SOURCE_DIR}/cmake")\n'
+                                "include(FetchContent)\nif(BUILD_CUDA)\n  include(extra)\nendif()\n"),
+             "cmake/extra.cmake": "add_library(e src/a.cu)\n"}
+    assert _left_out(files) == {"src/a.cu": "CMakeLists.txt:6"}
+
+
 def test_each_top_level_project_needs_its_own_rocm_path() -> None:
     files = {"one/CMakeLists.txt": _HIP_PATH + "if(BUILD_CUDA)\n  add_library(x ../src/a.cu)\nendif()\n",
              "two/CMakeLists.txt": "if(BUILD_CUDA)\n  add_library(y ../src/b.cu ../src/a.cu)\nendif()\n"}

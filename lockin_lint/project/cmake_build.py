@@ -248,9 +248,10 @@ class _Interpreter:
                 self.use(item, source_dir)
 
     def cmake_file(self, written: str, source_dir: str, scope: dict[str, list[Item]]) -> str | None:
+        """What ``include(written)`` reads: a file, or a module searched in ``CMAKE_MODULE_PATH`` (CMake's
+        own modules, ``FetchContent``, are not in the run and are skipped)."""
         candidates = [written] if written.endswith(".cmake") or "/" in written else [
-            f"{base}/{written}.cmake" for base in [i.text for i in scope.get("CMAKE_MODULE_PATH", [])] + [
-                posixpath.join(source_dir, "cmake")]]
+            f"{item.text}/{written}.cmake" for item in scope.get("CMAKE_MODULE_PATH", [])]
         for candidate in candidates:
             resolved = self.resolve(candidate, source_dir)
             if resolved is not None:
