@@ -98,6 +98,9 @@ def test_the_else_of_a_cuda_branch_is_no_rocm_build_path() -> None:
     cmake = "if(BUILD_CUDA)\n  add_library(x src/b.cu)\nelse()\n  add_library(x src/a.cu)\nendif()\n"
     assert _left_out({"CMakeLists.txt": cmake}) == {}
     assert _left_out({"CMakeLists.txt": cmake + "enable_language(HIP)\n"}) == {"src/b.cu": "CMakeLists.txt:1"}
+    negated = 'if(NOT GPU_LANG STREQUAL "CUDA")\n  add_library(x src/a.cu)\nelse()\n  add_library(x src/b.cu)\nendif()\n'
+    assert _left_out({"CMakeLists.txt": negated}) == {}
+    assert _left_out({"CMakeLists.txt": negated + _HIP_PATH}) == {"src/b.cu": "CMakeLists.txt:3"}
 
 
 def test_else_and_elseif_branches() -> None:

@@ -107,8 +107,14 @@ class _Branch:
     now: dict[str, Tri]
     ref: str
     #: The current branch's own condition names a ROCm build (``elseif(HIP_FOUND)``). The ``else`` of
-    #: ``if(BUILD_CUDA)`` is not a ROCm build path: it may be a CPU fallback.
+    #: ``if(BUILD_CUDA)`` and ``if(NOT BUILD_CUDA)`` are no ROCm build path: they may be a CPU fallback.
     names_rocm: bool = False
+
+
+def _names_rocm(command: Command, truth: dict[str, Tri]) -> bool:
+    """A condition that holds in a ROCm build only: false in a CUDA build, and false in a build of neither
+    (``NOT GPU_LANG STREQUAL "CUDA"`` holds in a CPU build too, so it names no ROCm path)."""
+    return truth["rocm"] is True and truth["cuda"] is False and evaluate(command.args, "other") is False
 
 
 class _Interpreter:
@@ -141,7 +147,7 @@ class _Interpreter:
         name = command.name
         if name == "if":
             now = {w: evaluate(command.args, w) for w in WORLDS}
-            self.branches.append(_Branch(dict(now), now, ref, now["rocm"] is True and now["cuda"] is False))
+            self.branches.append(_Branch(dict(now), now, ref, _names_rocm(command, now)))
         elif name in ("elseif", "else") and self.branches:
             top = self.branches[-1]
             tests = {w: evaluate(command.args, w) if name == "elseif" else True for w in WORLDS}
@@ -149,7 +155,7 @@ class _Interpreter:
                 top.now[w] = tri_and([tri_not(top.taken[w]), tests[w]])
                 top.taken[w] = tri_or([top.taken[w], tests[w]])
             top.ref = ref
-            top.names_rocm = name == "elseif" and tests["rocm"] is True and tests["cuda"] is False
+            top.names_rocm = name == "elseif" and _names_rocm(command, tests)
         elif name == "endif" and self.branches:
             self.branches.pop()
 

@@ -188,8 +188,8 @@ class _Parser:
 
 
 def evaluate(args: Sequence[Arg], world: str) -> Tri:
-    """The condition of an ``if``/``elseif`` in ``world`` (``rocm`` or ``cuda``); unknown when it does not
-    parse."""
+    """The condition of an ``if``/``elseif`` in ``world`` (``rocm``, ``cuda``, or ``other``: a build for
+    neither, where every backend test is false); unknown when it does not parse."""
     if not args:
         return None
     parser = _Parser(args, world)
