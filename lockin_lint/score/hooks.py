@@ -55,8 +55,13 @@ LEFT_OUT_OF_BUILD = "not built for ROCm"
 
 def left_out_of_build(finding: Finding, target: str) -> bool:
     """The project's build for ``target`` leaves this finding's file out (`project.build_dispatch`)."""
-    return any(t == target and how.startswith(LEFT_OUT_OF_BUILD) for t, how in getattr(finding, "handled", ()) or ()
-               if isinstance(how, str))
+    marks = getattr(finding, "handled", None)
+    if isinstance(marks, Mapping):
+        marks = tuple(marks.items())
+    if not isinstance(marks, tuple):
+        return False
+    return any(isinstance(mark, tuple) and len(mark) == 2 and mark[0] == target and isinstance(mark[1], str)
+               and mark[1].startswith(LEFT_OUT_OF_BUILD) for mark in marks)
 
 
 def is_fixable(finding: Finding, target: str) -> bool:
