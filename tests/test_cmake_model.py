@@ -179,8 +179,20 @@ def test_any_cmake_text_gives_an_answer_never_an_exception(top: list[str], sub: 
     assert set(_left_out(files)) <= {f"src/{n}.cu" for n in "abcdefgh"}
 
 
+@pytest.mark.parametrize("argument", ["${" * 20000, "$ENVabc{" * 20000, "$a" * 20000, "${A}" * 20000])
+def test_parsing_is_linear_on_hostile_arguments(argument: str) -> None:
+    """Each of these took minutes when the argument rule scanned ahead for a ``}`` at every ``${``."""
+    import time
+
+    start = time.perf_counter()
+    (command,) = parse_commands(f"set({argument})\n".encode())
+    assert command.args[0].text == argument and time.perf_counter() - start < 2.0
+
+
 def test_deep_nesting_and_long_negations_are_bounded() -> None:
     assert _condition("NOT " * 5000 + "HIP_FOUND") == (True, False)
     assert _condition("(" * 40 + "HIP_FOUND" + ")" * 40) == (None, None)  # deeper than MAX_DEPTH: unknown
+    doubling = _HIP_PATH + 'set(X "src/a.cu;")\n' + 'set(X "${X}${X}")\n' * 64 + "if(BUILD_CUDA)\n  add_library(y ${X})\nendif()\n"
+    assert _left_out({"CMakeLists.txt": doubling}) == {}  # a value past the bound is no value: nothing left out
     deep = "if(HIP_FOUND)\n" * 3000 + "add_library(x src/a.cu)\n"
     assert _left_out({"CMakeLists.txt": deep, "a.cmake": "include(a.cmake)\n"}) == {}

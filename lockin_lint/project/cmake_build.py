@@ -51,6 +51,9 @@ _VARIABLE = re.compile(r"\$\{([^${}]*)\}")
 _OTHER_REFERENCE = re.compile(r"\$(?:ENV|CACHE)\{[^${}]*\}")
 MAX_INCLUDE_DEPTH = 16
 MAX_EXPANSIONS = 64
+#: Bounds on one value, far above any real build's, so a hostile file cannot grow one without end.
+MAX_TEXT = 1 << 16
+MAX_ITEMS = 1 << 16
 _DIR_VARIABLES = ("CMAKE_CURRENT_SOURCE_DIR", "CMAKE_CURRENT_LIST_DIR")
 #: What the directory variables expand to, before the folder as the run shows it: CMake's are absolute,
 #: so ``${CMAKE_CURRENT_SOURCE_DIR}/csrc/x.cu`` must not be joined to the source directory again.
@@ -177,6 +180,8 @@ class _Interpreter:
                 if match is None:
                     break
                 value = ";".join(v.text for v in scope.get(match.group(1), []))
+                if len(text) + len(value) > MAX_TEXT:  # set(X "${X}${X}") forty times: no value, no source
+                    return []
                 text = text[:match.start()] + value + text[match.end():]
             pieces = [Item(t) for t in text.split(";") if t]
         return [Item(p.text, here.not_rocm or p.not_rocm, here.not_cuda or p.not_cuda) for p in pieces]
@@ -184,8 +189,9 @@ class _Interpreter:
     def assign(self, scope: dict[str, list[Item]], name: str, items: list[Item], append: bool = False) -> None:
         old = scope.get(name, [])
         if append or not self.certain():
-            items = old + [i for i in items if i not in old]
-        scope[name] = items
+            seen = set(old)
+            items = old + [i for i in items if i not in seen]
+        scope[name] = items[:MAX_ITEMS]
 
     # -- commands ------------------------------------------------------------------------------------
     def run_file(self, path: str, scope: dict[str, list[Item]], source_dir: str, depth: int) -> None:

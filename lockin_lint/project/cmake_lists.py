@@ -33,7 +33,10 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SPACE = re.compile(r"[ \t\r\n]+")
 _BRACKET_OPEN = re.compile(r"\[(=*)\[")
 _QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"', re.DOTALL)
-_UNQUOTED = re.compile(r'(?:[^\s()"#\\$]|\\.|\$(?:\{[^}\n]*\}|<[^>\n]*>|[A-Za-z]*\{[^}\n]*\}|))+')
+#: An unquoted argument: no whitespace, parenthesis, quote or ``#`` unless escaped. ``${X}`` needs no
+#: rule of its own (its characters are all allowed), and a rule scanning ahead for its ``}`` would make
+#: ``${${${...`` quadratic.
+_UNQUOTED = re.compile(r'(?:[^\s()"#\\]|\\.)+')
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", ";": "\\;"}
 #: Nesting of parentheses inside one command's arguments (``if((A AND B) OR C)``) beyond which the
 #: command is taken as malformed: no real CMake file comes close.
