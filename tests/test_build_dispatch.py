@@ -13,6 +13,7 @@ from lockin_lint.api import check_paths
 from lockin_lint.kb.ruleset import RuleSet
 from lockin_lint.model import Finding, RunResult, Settings
 from lockin_lint.output.report_formats import render_report_html, render_report_markdown, render_report_text
+from lockin_lint.project.build_dispatch import left_out_files
 from lockin_lint.score.hooks import LEFT_OUT_OF_BUILD, is_handled, left_out_of_build
 from lockin_lint.score.report import build_report
 
@@ -90,3 +91,20 @@ def test_the_report_shows_what_the_rocm_build_leaves_out_and_prices_it(ruleset: 
     assert rocm["effort_high"] < rocm_before["effort_high"] and rocm["effort_low"] < rocm_before["effort_low"]
     assert left["rocm"]["effort_high"] <= rocm_before["effort_high"]
     assert report["targets"]["ascend"] == before["targets"]["ascend"]
+
+
+def test_headers_join_through_chains_of_includes_and_only_when_every_includer_is_left_out() -> None:
+    files = {
+        "CMakeLists.txt": b"if(HIP_FOUND)\n  enable_language(HIP)\nendif()\nadd_library(c src/common.cu)\n"
+                          b"if(BUILD_CUDA)\n  add_library(k src/kernel.cu)\nendif()\n",
+        "src/kernel.cu": b'#include "one.cuh"\n',
+        "src/one.cuh": b'#include "inc/two.cuh"\n#include <inc/shared.cuh>\n',
+        "src/inc/two.cuh": b'#include "three.cuh"\n',
+        "src/inc/three.cuh": b"",
+        "src/inc/shared.cuh": b"",
+        "src/common.cu": b'#include "inc/shared.cuh"\n',
+        "other/orphan.cuh": b"",
+    }
+    left = left_out_files({path: path for path in files}, files.get)
+    assert set(left) == {"src/kernel.cu", "src/one.cuh", "src/inc/two.cuh", "src/inc/three.cuh"}
+    assert left["src/inc/three.cuh"] == f"{LEFT_OUT_OF_BUILD}: only sources it leaves out include it (CMakeLists.txt:5)"

@@ -97,14 +97,18 @@ def left_out_files(files: dict[str, str], read: Reader) -> dict[str, str]:
     for header, ref in _orphans(files, sources, built, includers).items():
         refs[header] = ref
         left[header] = f"{LEFT_OUT_OF_BUILD}: no file includes it, beside sources only CUDA builds compile ({ref})"
-    changed = True
-    while changed:  # a header joins once every file including it is left out
-        changed = False
-        for header, by in includers.items():
+    includes: dict[str, set[str]] = {}
+    for header, by in includers.items():
+        for including in by:
+            includes.setdefault(including, set()).add(header)
+    waiting = sorted(refs)
+    while waiting:  # a header joins once every file including it is left out
+        for header in sorted(includes.get(waiting.pop(), ())):
+            by = includers[header]
             if header not in refs and all(f in refs for f in by):
                 refs[header] = min((refs[f] for f in by), key=ref_order)
                 left[header] = f"{LEFT_OUT_OF_BUILD}: only sources it leaves out include it ({refs[header]})"
-                changed = True
+                waiting.append(header)
     return left
 
 
