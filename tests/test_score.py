@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from lockin_lint.model import STATUSES, TARGETS, Finding, Location, TargetInfo
 from lockin_lint.score.effort import EffortModel, summarize
-from lockin_lint.score.hooks import is_mechanical
+from lockin_lint.score.hooks import LEFT_OUT_OF_BUILD, is_mechanical
+from lockin_lint.score.left_out import left_out
 
 MODEL = EffortModel()
 #: (rule, category, path, symbol) shapes the model treats differently.
@@ -71,6 +72,25 @@ def test_a_rocm_branch_never_raises_rocm_effort(found: list[Finding], data: st.D
     after = summarize([*found[:index], ported, *found[index + 1:]], ("rocm",), model=MODEL)["rocm"]
     assert after.effort.high <= before.effort.high + 1e-6 and after.effort.low <= before.effort.low + 1e-6
     assert after.score >= before.score
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(findings(), min_size=1, max_size=25), st.sampled_from(sorted({shape[2] for shape in SHAPES})))
+def test_a_rocm_build_that_leaves_a_file_out_never_raises_rocm_effort(found: list[Finding], path: str) -> None:
+    """A project gaining a ROCm build that leaves ``path`` out (`project.build_dispatch`): ROCm's effort can
+    only fall, no other target moves, and the left-out part, priced as a port, costs no more than all."""
+    how = f"{LEFT_OUT_OF_BUILD} (CMakeLists.txt:1)"
+    marked = [dataclasses.replace(f, handled=(*f.handled, ("rocm", how))) if f.path == path else f for f in found]
+    before, after = summarize(found, TARGETS, model=MODEL), summarize(marked, TARGETS, model=MODEL)
+    assert after["rocm"].effort.high <= before["rocm"].effort.high + 1e-6
+    assert after["rocm"].effort.low <= before["rocm"].effort.low + 1e-6
+    assert after["rocm"].score >= before["rocm"].score
+    assert all(after[t] == before[t] for t in TARGETS if t != "rocm")
+    row = left_out(marked, ("rocm",), MODEL).get("rocm")
+    assert (row is None) == (not any(f.path == path for f in found))
+    if row is not None:
+        assert row["effort_high"] <= before["rocm"].effort.high + 1e-6 and row["findings"] == sum(
+            f.path == path for f in found)
 
 
 @settings(max_examples=100, deadline=None)

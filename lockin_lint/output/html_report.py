@@ -21,6 +21,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..score.left_out import left_out_lines
 from .html_assets import CSS, SORT_SCRIPT
 from .html_cells import count_text, esc, sortable_table, td
 from .html_charts import band_legend, effort_chart, score_chart, status_legend
@@ -168,8 +169,9 @@ def _summary(summary: Mapping[str, Any], targets: Sequence[str]) -> str:
 
 def _headline_note(report: Report) -> str:
     scope = report.get("headline_scope")
+    left = "".join(f"<p class=\"hint\">{esc(line)}</p>\n" for line in left_out_lines(report))
     return (f"<p class=\"hint\">Estimates for {esc(scope)} code; tests and vendored code are counted apart below. "
-            "Effort is a range from an optimistic to a pessimistic estimate.</p>\n" if scope else "")
+            "Effort is a range from an optimistic to a pessimistic estimate.</p>\n" if scope else "") + left
 
 
 def _counting(report: Report) -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any, Callable
 
+from ..score.left_out import left_out_lines
+
 Table = list[list[str]]
 HOURS_PER_DAY = 8.0
 
@@ -169,6 +171,8 @@ def _render(report: dict[str, Any], header: list[str], section: Callable[[str, T
     parts = [*header, _intro(report)]
     if steps := summary_lines(report):
         parts.append(prose("What to do first", steps))
+    if left := left_out_lines(report):
+        parts.append(prose("What a target's build leaves out", left))
     parts += [section(title, table) for title, rows in SECTIONS if len(table := rows(report)) > 1]
     if report.get("counting"):
         parts.append(prose("How the tables count", [report["counting"]]))

@@ -65,6 +65,9 @@ def assumptions(model: EffortModel) -> list[str]:
         "beyond that and hardware access are not counted.",
         "A finding native on the target, handled by the project's own dispatch code, or rewritten by "
         "`lockin-lint check --fix` costs nothing.",
+        "Code the project's own build compiles for CUDA only while it also builds for the target (a CUDA-only "
+        "feature the target's build leaves out) costs nothing there; the report prices it apart, as if it were "
+        "to be ported.",
         f"A mechanical rename costs {rename_low}–{rename_high} minutes a site; a device string, environment "
         f"variable, include or build line {span('edit')}.",
         f"An API with an equivalent is adapted once ({span('adapt')}); one with none is re-implemented once "

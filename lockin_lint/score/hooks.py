@@ -48,6 +48,22 @@ def is_handled(finding: Finding, target: str) -> bool:
     return False
 
 
+#: How `project.build_dispatch` begins its ``handled`` note on a finding in a file the project's ROCm build
+#: leaves out (a CUDA-only feature): free on ROCm, yet shown apart with what porting it would cost.
+LEFT_OUT_OF_BUILD = "not built for ROCm"
+
+
+def left_out_of_build(finding: Finding, target: str) -> bool:
+    """The project's build for ``target`` leaves this finding's file out (`project.build_dispatch`)."""
+    marks = getattr(finding, "handled", None)
+    if isinstance(marks, Mapping):
+        marks = tuple(marks.items())
+    if not isinstance(marks, tuple):
+        return False
+    return any(isinstance(mark, tuple) and len(mark) == 2 and mark[0] == target and isinstance(mark[1], str)
+               and mark[1].startswith(LEFT_OUT_OF_BUILD) for mark in marks)
+
+
 def is_fixable(finding: Finding, target: str) -> bool:
     """``check --fix`` rewrites this finding for ``target`` with a safe fix.
 

@@ -17,6 +17,7 @@ from .. import __version__
 from ..model import Finding, RunResult, Settings, finding_dict
 from .calibration import assumptions
 from .effort import HOURS_PER_DAY, EffortModel, TargetSummary, summarize
+from .left_out import left_out
 from .plan import costs_by_target, executive_summary, top_blockers
 from .scopes import SCOPES, ScopeRules
 from .tables import COUNTING_NOTE, breakdown, custom_code, dependencies, directory_of, operators
@@ -72,6 +73,7 @@ def build_report(run: RunResult, settings: Settings, model: EffortModel | None =
         "model": chosen.describe() | {"assumptions": assumptions(chosen)},
         "headline_scope": "product",
         "targets": {t: _target_dict(s) for t, s in summary.items()},
+        "left_out": left_out(product, targets, chosen),
         "summary": executive_summary(product, summary, chosen, units),
         "scopes": _scope_rows(run, by_scope, rules, targets, chosen),
         "top_blockers": top_blockers(units, costs),
