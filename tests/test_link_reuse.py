@@ -102,3 +102,20 @@ def test_kept_code_facts_stay_out_of_the_result_cache(ruleset: RuleSet) -> None:
     assert "code" not in json.loads(stored)["facts"]
     assert decode(FileResult, json.loads(stored)) == kept
     assert decode(FileResult, json.loads(stored)).facts.code is None  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("code, expected", [
+    ("from pkg import _C\ns = '_C.run(x)'  # _C.run(x)\nmy_C.run(x)\n_C_other.run(x)\n", []),
+    ("def f(x):\n    from pkg import _C\n    return _C.run(x) + _C.run(x)\n", [3]),
+    ("from pkg import _C as é_C\né_C.run(x)\n_C.run(x)\n", [2]),
+    ("from pkg import _C\nif x:\n    y = (_C\n         .run(x))\n", [3]),
+])
+def test_op_calls_are_found_from_the_names_occurrences(tmp_path: Path, ruleset: RuleSet, code: str,
+                                                        expected: list[int]) -> None:
+    """`OpCallMatcher` looks at the identifiers spelling an imported name, not at every node: a name
+    in a string, a comment or inside a longer identifier is no use of it."""
+    from .test_op_links import BINDINGS_CPP, KERNEL_CU, SETUP as PKG_SETUP, links, project
+
+    run = project(tmp_path, {"setup.py": PKG_SETUP, "pkg/k.cu": KERNEL_CU, "pkg/bindings.cpp": BINDINGS_CPP,
+                             "pkg/use.py": code}, ruleset)
+    assert sorted(line for path, line in links(run) if path == "pkg/use.py") == expected
