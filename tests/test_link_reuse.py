@@ -119,3 +119,35 @@ def test_op_calls_are_found_from_the_names_occurrences(tmp_path: Path, ruleset: 
     run = project(tmp_path, {"setup.py": PKG_SETUP, "pkg/k.cu": KERNEL_CU, "pkg/bindings.cpp": BINDINGS_CPP,
                              "pkg/use.py": code}, ruleset)
     assert sorted(line for path, line in links(run) if path == "pkg/use.py") == expected
+
+
+def test_prepare_compiles_the_c_index_only_for_c_code(ruleset: RuleSet) -> None:
+    """`Engine.prepare` runs before the process pool forks, so the workers inherit what it compiles."""
+    python_only, mixed = Engine(ruleset), Engine(ruleset)
+    python_only.prepare(["a.py", "b/requirements.txt"])
+    mixed.prepare(["a.py", "k.cu"])
+    assert python_only.run._cuda is None and mixed.run._cuda is not None
+
+
+def test_pool_workers_use_the_engine_compiled_before_the_fork(ruleset: RuleSet) -> None:
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+    import multiprocessing
+
+    from lockin_lint import api
+    from lockin_lint.model import Settings
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("workers inherit the engine only when forked")
+    settings = Settings(jobs=2)
+    engine = api.engine_for(ruleset, settings)
+    engine.prepare(["k.cu"])
+    with ProcessPoolExecutor(1, multiprocessing.get_context("fork"), api._init_worker,
+                             (ruleset, settings, os.getpid())) as pool:
+        assert pool.submit(_worker_cuda_index_id).result() == id(engine.run._cuda)
+
+
+def _worker_cuda_index_id() -> int:
+    from lockin_lint import api
+
+    return id(api._the_worker_engine().run._cuda)
