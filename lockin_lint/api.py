@@ -89,11 +89,9 @@ def _check_unless_unchanged(engine: Callable[[], Engine], shown: str, path: str,
 
 
 def _init_worker(ruleset: RuleSet, settings: Settings, parent: int) -> None:
-    from .engine import Engine
-
     global _worker_engine
     die_with_parent(parent)
-    _worker_engine = Engine(ruleset, settings)
+    _worker_engine = engine_for(ruleset, settings)  # a forked worker inherits the parent's, compiled
 
 
 def _the_worker_engine() -> Engine:
@@ -166,6 +164,7 @@ def check_paths(paths: list[str], ruleset: RuleSet, settings: Settings | None = 
         from concurrent.futures import ProcessPoolExecutor
 
         chunks = [todo[i : i + _CHUNK] for i in range(0, len(todo), _CHUNK)]
+        engine_for(ruleset, settings).prepare([shown for _, shown, _, _ in todo])  # once, before the fork
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         with ProcessPoolExecutor(jobs, multiprocessing.get_context(method), _init_worker,
                                  (ruleset, settings, os.getpid())) as pool:

@@ -54,6 +54,14 @@ class Engine:
             return FileResult(path, errors=(FileError(path, f"internal error, please report: "
                                                            f"{type(exc).__name__}: {exc}"),), lines=lines)
 
+    def prepare(self, paths: list[str]) -> None:
+        """Compile now what checking ``paths`` will need (the C/C++ index when there is C/C++ code).
+
+        Called before the process pool forks, so that its workers inherit the compiled indexes
+        instead of each building them again (0.4 s of CPU per worker for the C/C++ index)."""
+        if any(analyzer_for(path).language == "cuda" for path in paths):
+            _ = self.run.cuda, self.run.cuda_parser
+
     @property
     def python(self) -> PythonIndex:
         return self.run.python

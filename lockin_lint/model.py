@@ -341,6 +341,10 @@ class ExtensionBuild:
     column: int
 
 
+#: Metadata key of a dataclass field that only lives in memory: the result cache does not store it.
+TRANSIENT = "transient"
+
+
 @dataclass(frozen=True, slots=True)
 class FileFacts:
     """What one file tells the cross-file pass (`linker`), gathered while it is checked anyway."""
@@ -353,6 +357,11 @@ class FileFacts:
     #: A C/C++/CUDA file with names spelled like unknown CUDA APIs: its ``#include "..."`` headers, where
     #: the project may declare those names itself (`project.declared_names` looks).
     headers: tuple[str, ...] = ()
+    #: A parsed C/C++/CUDA file's functions, kernels and op bindings (`analyzers.cpp_facts.CodeFacts`),
+    #: taken from the parse the file's check made anyway, so the cross-file pass does not parse it
+    #: again. Kept in memory only (`TRANSIENT`): a result from the result cache has none, and the pass
+    #: then parses the file itself.
+    code: Any = field(default=None, compare=False, metadata={TRANSIENT: True})
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,9 @@
 """Facts about home-made CUDA extensions on the C/C++ side: the functions a file defines, which are
 ``__global__`` kernels, what each calls and launches, and the ops its registrations bind.
 
-Run only in the cross-file pass, on the few files an extension names or that register ops; the
-Python side (builds, ``setup.py``) is `extensions`, and `project.linker` joins the two.
+Read from the tree the file's own check parsed, for the files the cross-file pass reads first (``.cu``/
+``.cuh`` files and files that register ops, `cuda.CudaAnalyzer`), and by the pass itself for the others
+it needs; the Python side (builds, ``setup.py``) is `extensions`, and `project.linker` joins the two.
 """
 
 from __future__ import annotations

@@ -18,8 +18,12 @@ from typing import Callable
 
 from ..kb.cuda_index import DEVICE_MACROS
 
-#: ``#define NAME <qualifiers>`` whose body marks device code: the file's own device macros.
-_DEVICE_DEFINE = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)[ \t]+((?:[A-Za-z_]\w*[ \t]*)+)$", re.MULTILINE)
+#: ``#define NAME <qualifiers>`` whose body marks device code: the file's own device macros. The body is
+#: words separated by blanks, written so that a word can be split in one way only: with the separator
+#: optional, ``#define AT_X GenericPackedTensorAccessor<T, N>`` tried every split of the long word
+#: before failing at ``<`` (75 s for torch's 2.8 KB ``TensorAccessor.h``).
+_DEVICE_DEFINE = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)[ \t]+([A-Za-z_]\w*(?:[ \t]+[A-Za-z_]\w*)*[ \t]*)$",
+                            re.MULTILINE)
 _QUALIFIERS = frozenset({b"__host__", b"__device__", b"__global__", b"__forceinline__", b"__inline__", b"inline",
                          b"static", b"constexpr", b"__noinline__", b"extern"})
 #: Attribute-like macro names: upper case, ending in what such macros are named for.

@@ -180,7 +180,7 @@ def _targets(run: RunContext, targets: Mapping[str, TargetInfo]) -> dict[str, Ta
 
 def with_facts(result: FileResult, facts: FileFacts) -> FileResult:
     """Attach what the cross-file pass needs, when there is anything (most files have nothing)."""
-    return replace(result, facts=facts) if facts != FileFacts() else result
+    return replace(result, facts=facts) if facts != FileFacts() or facts.code is not None else result
 
 
 def _dependencies(depends_on: tuple[Location, ...]) -> str:

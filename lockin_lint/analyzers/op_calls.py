@@ -1,22 +1,30 @@
 """Find Python uses of a home-made CUDA extension's ops, given what the run's extensions export.
 
 The table comes from the cross-file pass (`linker`); this matcher runs only on the few Python files
-that spell one of its names, so it can afford to walk the whole tree. It resolves the import forms a
-package uses for its own extension (``import pkg._C``, ``from pkg import _C``, ``from . import _C``,
-``from pkg._C import op``), a module bound by ``ext = load(...)`` in the same file (or imported
-from the file that binds it), and ``torch.ops.<namespace>.<op>``.
+that spell one of its names, and reads only their imports, assignments and the identifiers that
+spell a name those bind. It resolves the import forms a package uses for its own extension
+(``import pkg._C``, ``from pkg import _C``, ``from . import _C``, ``from pkg._C import op``), a
+module bound by ``ext = load(...)`` in the same file (or imported from the file that binds it), and
+``torch.ops.<namespace>.<op>``.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Mapping
 
 import tree_sitter as ts
+import tree_sitter_python
+
+from ..kb.prefilter import occurrences
 
 from .matching import RawMatch, SpanMatcher, node_text as _text
 from ..model import Location, Rule
 
+#: The statements `OpCallMatcher` reads first: imports (what names lead to an extension) and
+#: assignments (new names for them), matched by tree-sitter in C.
+_STATEMENTS = "[(import_statement) (import_from_statement)] @import (assignment) @assignment"
 _DEFINITION_PARENTS = frozenset({"function_definition", "class_definition", "keyword_argument", "parameters",
                                  "default_parameter", "typed_parameter", "typed_default_parameter"})
 
@@ -84,6 +92,11 @@ class LinkTable:
         return best[1] if best is not None else None
 
 
+@functools.lru_cache(maxsize=1)
+def _statements() -> ts.QueryCursor:
+    return ts.QueryCursor(ts.Query(ts.Language(tree_sitter_python.language()), _STATEMENTS))
+
+
 class OpCallMatcher(SpanMatcher):
     """One file's uses of extension ops, reported with the rule for custom-op calls."""
 
@@ -103,26 +116,31 @@ class OpCallMatcher(SpanMatcher):
         for (path, variable), ext in self.table.variables.items():
             if path == self.path:
                 self.direct[variable] = ext
-        identifiers: list[ts.Node] = []
-        aliases: list[ts.Node] = []
-        stack = [self.root]
-        while stack:
-            node = stack.pop()
+        captures = _statements().captures(self.root)
+        for node in captures.get("import", ()):  # in source order, both kinds of import interleaved
             if node.type == "import_statement":
                 self._import(node)
-            elif node.type == "import_from_statement":
-                self._import_from(node)
-            elif node.type == "identifier":
-                identifiers.append(node)
             else:
-                if node.type == "assignment":
-                    aliases.append(node)
-                stack.extend(reversed(node.children))
-        for node in aliases:  # in source order: the walk above visits children first to last
+                self._import_from(node)
+        for node in captures.get("assignment", ()):
             self._alias(node)
-        for node in identifiers:
+        for node in self._identifiers({*self.direct, *self.ops, *self.paths}):
             self._use(node)
         return list(self.matches.values())
+
+    def _identifiers(self, names: set[str]) -> list[ts.Node]:
+        """The identifiers spelling one of ``names``, in source order: found from the names'
+        occurrences in the bytes (a few) rather than by walking every node of the tree (thousands,
+        each a Python object; the walk cost more than the parse)."""
+        found = []
+        for name in names:
+            spelled = name.encode()
+            for start in occurrences(self.source, spelled):
+                node = self.root.descendant_for_byte_range(start, start + len(spelled))
+                if node is not None and node.type == "identifier" and node.start_byte == start \
+                        and node.end_byte == start + len(spelled):
+                    found.append(node)
+        return sorted(found, key=lambda node: node.start_byte)
 
     def _alias(self, assignment: ts.Node) -> None:
         """``ops = _C``, ``lib = torch.ops.mylib``, ``add = _C.fused_add``: a new name for a module,

@@ -55,6 +55,16 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
     return apply_dispatch(raw)
 
 
+def calls_extension_ops(run: RunContext, path: str, data: bytes, links: LinkTable) -> bool:
+    """Does this file call one of the run's extension ops? Only then can checking it again with
+    ``links`` change its result (`python_matches` adds nothing else), so the cross-file pass parses
+    it and walks it for op calls alone, and re-checks in full only the few files that do."""
+    if dedicated_backend(path) is not None or run.link_rule is None:
+        return False
+    source = decode_python(data).data
+    return bool(OpCallMatcher(links, run.link_rule, path, source, run.python_parser.parse(source).root_node).run())
+
+
 def reported(run: RunContext, raw: list[RawMatch]) -> list[RawMatch]:
     """The matches that become findings: the selected rules', one per construct."""
     return join_constructs([m for m in raw if m.rule.id not in run.unreported] if run.unreported else raw)

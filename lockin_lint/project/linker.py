@@ -7,8 +7,8 @@ CUDA extension (``CUDAExtension``/``load``) or some C/C++ file registers ops. Th
 2. parses those files (and the run's ``.cu``/``.cuh`` files) for functions, kernel launches and op
    bindings (``PYBIND11_MODULE``, ``TORCH_LIBRARY``, ``TORCH_LIBRARY_IMPL``);
 3. follows each bound op through the functions it calls to the ``__global__`` kernels it launches;
-4. re-checks, with that table, the Python files that spell an extension's name, so their call sites
-   are reported (rule ``custom-op-call``) pointing at the kernels, through the same suppression,
+4. re-checks, with that table, the Python files that spell an extension's name and call one of its
+   ops (a first walk for op calls alone rules out most of them), so their call sites are reported (rule ``custom-op-call``) pointing at the kernels, through the same suppression,
    fingerprint and notebook handling as every other finding.
 
 Only what the run scanned can be linked: a kernel file outside the given paths is not read.
@@ -24,6 +24,7 @@ from typing import Iterable
 
 from ..analyzers import language_of
 from ..analyzers.cuda import CUDA_SUFFIXES, code_facts
+from ..analyzers.python import calls_extension_ops
 from ..engine import Engine
 from ..analyzers.cpp_facts import Binding, CodeFacts, Function
 from ..kb.torch_cpp import CUDA_DISPATCH_KEYS
@@ -54,7 +55,8 @@ def link_extensions(results: list[FileResult], files: dict[str, str], engine: En
     languages = {path: language_of(path) for path in files}
     code_files = sorted(p for p, language in languages.items() if language == "cuda")
     sources = {id(build): resolve_sources(path, build.sources, code_files) for path, build in builds}
-    scanned = _Scanner(files, engine, read)
+    scanned = _Scanner(files, engine, read, {r.path: r.facts.code for r in results
+                                             if r.facts is not None and isinstance(r.facts.code, CodeFacts)})
     scanned.scan(registering)
     # A build's code is its sources and the project headers they include; its ops are followed there only.
     closures = {key: scanned.closure(found, code_files) for key, found in sources.items()}
@@ -66,9 +68,11 @@ def link_extensions(results: list[FileResult], files: dict[str, str], engine: En
         return results
     linked = []
     for result in results:
-        if languages.get(result.path) in ("python", "notebook"):
+        language = languages.get(result.path)
+        if language in ("python", "notebook"):
             data = read(files[result.path])
-            if data is not None and table.may_reach(result.path, data):
+            if data is not None and table.may_reach(result.path, data) and (
+                    language == "notebook" or result.skipped or calls_extension_ops(engine.run, result.path, data, table)):
                 result = engine.check(result.path, data, prefilter=False, links=table)
         linked.append(result)
     return linked
@@ -77,12 +81,17 @@ def link_extensions(results: list[FileResult], files: dict[str, str], engine: En
 class _Scanner:
     """The C/C++/CUDA files parsed for the link table, each once."""
 
-    def __init__(self, files: dict[str, str], engine: Engine, read: Reader) -> None:
+    def __init__(self, files: dict[str, str], engine: Engine, read: Reader, known: dict[str, CodeFacts]) -> None:
         self.files, self.engine, self.read = files, engine, read
+        #: Facts the files' own checks kept from their parse: used instead of parsing them again.
+        self.known = known
         self.facts: dict[str, CodeFacts] = {}
 
     def scan(self, paths: Iterable[str]) -> None:
         for path in sorted(set(paths) - set(self.facts)):
+            if path in self.known:
+                self.facts[path] = self.known[path]
+                continue
             data = self.read(self.files[path])
             if data is not None:
                 self.facts[path] = code_facts(self.engine.run, path, data)

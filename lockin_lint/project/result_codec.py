@@ -15,6 +15,8 @@ import typing
 from collections.abc import Mapping
 from typing import Any
 
+from ..model import TRANSIENT
+
 
 
 class CodecError(ValueError):
@@ -23,7 +25,7 @@ class CodecError(ValueError):
 
 def encode(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value) if not f.metadata.get(TRANSIENT)}
     if isinstance(value, (tuple, list)):
         return [encode(v) for v in value]
     if isinstance(value, Mapping):
