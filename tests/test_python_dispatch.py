@@ -108,6 +108,19 @@ def test_availability_check_handles_cpu_only(ruleset: RuleSet) -> None:
         assert found.targets["ascend"].status == "rename"
 
 
+def test_a_cpu_fallback_says_which_targets_take_it(ruleset: RuleSet) -> None:
+    """The message names the accelerators that silently get the CPU path; a branch names its own."""
+    choice = _at(_findings('import torch\ndevice = "cuda" if torch.cuda.is_available() else "cpu"\n', ruleset), 2)
+    tail = choice.message.split("CPU fallback, so ", 1)[1]
+    assert tail.startswith("ascend, mlu, musa, xpu, mps get the CPU path")
+    source = ("import torch\nif torch.cuda.is_available():\n    torch.cuda.synchronize()\n"
+              "elif torch.xpu.is_available():\n    torch.xpu.synchronize()\n")
+    assert "ascend, mlu, musa, mps get" in _at(_findings(source, ruleset), 3).message
+    hip = _at(_findings("import torch\nif torch.version.hip:\n    pass\nelse:\n    torch.cuda.synchronize()\n",
+                        ruleset), 5)
+    assert "fallback" not in hip.message  # no CPU fallback there: the message is the rule's own
+
+
 def test_every_named_branch_is_handled(ruleset: RuleSet) -> None:
     source = ("import torch\ndef f(x):\n    if x.device.type == 'cuda':\n        return x.cuda()\n"
               "    elif x.device.type == 'npu':\n        return x.npu()\n    elif x.device.type == 'xpu':\n"

@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 import tree_sitter as ts
 
 from ..model import TARGETS
+from .findings import CPU_FALLBACK
 from .matching import RawMatch, node_text
 
 #: Every platform a test can name. ``cuda`` is an NVIDIA build; ``other`` is a platform that is none
@@ -353,7 +354,7 @@ def _verdict(path: Test, check: bool) -> Verdict:
 
 #: How `Finding.handled` names the two ways a dispatch handles a target.
 BRANCH = "device/platform branch"
-FALLBACK = "fallback path (cpu)"
+FALLBACK = CPU_FALLBACK
 
 
 def apply_dispatch(raw: list[RawMatch]) -> list[RawMatch]:
