@@ -58,6 +58,12 @@ def _condition(expression: str) -> ts.Node:
     ('str(x.device).startswith("mps")', {"mps"}),
     ("is_rocm() or is_xpu()", {"rocm", "xpu"}),
     ("torch.cuda.is_available() and torch.version.hip", {"rocm"}),
+    ('SYSTEM == "ipex"', {"xpu", "cpu"}),
+    ("is_ipex_available()", {"xpu", "cpu"}),
+    ("is_sdaa_available()", {"other"}),
+    ("state.distributed_type == DistributedType.MULTI_XPU", {"xpu"}),
+    ("self._enum == PlatformEnum.ROCM", {"rocm"}),
+    ("backend in [Backend.NCCL, Backend.GLOO]", {"cuda", "rocm", "cpu"}),
 ])
 def test_platform_tests_are_read(expression: str, may: set[str]) -> None:
     assert classify(_condition(expression)).may == frozenset(may)
@@ -65,6 +71,7 @@ def test_platform_tests_are_read(expression: str, may: set[str]) -> None:
 
 @pytest.mark.parametrize("expression", [
     "flag", "args.use_cuda_graph", 'name == "model"', 'sys.platform.startswith("darwin")', "x > 1",
+    "mode == Mode.XPU", "kind == DistributedType.FSDP", 'SYSTEM == "ipex_old"',
 ])
 def test_other_conditions_say_nothing(expression: str) -> None:
     assert not classify(_condition(expression)).known

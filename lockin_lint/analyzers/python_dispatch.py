@@ -46,7 +46,10 @@ _WORDS: dict[str, Platforms] = {
     "mlu": frozenset({"mlu"}), "cncl": frozenset({"mlu"}), "musa": frozenset({"musa"}), "mccl": frozenset({"musa"}),
     "mps": frozenset({"mps"}), "cpu": frozenset({"cpu"}), "gloo": frozenset({"cpu"}),
     "hpu": frozenset({"other"}), "tpu": frozenset({"other"}), "xla": frozenset({"other"}),
-    "neuron": frozenset({"other"}), "habana": frozenset({"other"}),
+    "neuron": frozenset({"other"}), "habana": frozenset({"other"}), "gaudi": frozenset({"other"}),
+    "sdaa": frozenset({"other"}),  # Tecorigin's accelerator (accelerate's is_sdaa_available)
+    # Intel Extension for PyTorch runs on Intel GPUs and CPUs (TGI's SYSTEM == "ipex"): both are Intel's.
+    "ipex": frozenset({"xpu", "cpu"}),
 }
 #: A platform predicate or flag: ``is_rocm()``, ``is_rocm_pytorch()``, ``is_cuda_alike()``, ``is_torch_npu_available()``,
 #: ``IS_HIP_EXTENSION``, ``args.use_cuda``; not ``use_cuda_graph`` (a feature, not a platform).
@@ -57,6 +60,9 @@ _PREDICATE = re.compile(
 #: ``torch.version.hip`` / ``torch.version.cuda``: the build's toolkit version, None on other builds.
 _VERSION_FLAGS: dict[str, Platforms] = {"hip": frozenset({"rocm"}), "cuda": frozenset({"cuda"})}
 _DEVICE_STRING = re.compile(r"^([a-z]+)(?::\d+)?$")
+#: An enum member naming a platform: accelerate's ``DistributedType.MULTI_NPU``, vLLM's
+#: ``PlatformEnum.ROCM``, ``Backend.NCCL``; only of a class whose name says it lists such things.
+_ENUM_MEMBER = re.compile(r"(?:^|\.)[A-Za-z_]*(?:Type|Device|Backend|Platform|Enum)\.(?:MULTI_)?([A-Z]+)$")
 _EXITS = frozenset({"return_statement", "continue_statement", "break_statement"})
 
 
@@ -120,12 +126,16 @@ def _word(word: str) -> Platforms | None:
 
 
 def _string_platforms(node: ts.Node) -> Platforms | None:
-    """Platforms a string literal (or a tuple/list/set of them) names; None if any is no platform."""
+    """Platforms a string literal or platform enum member (or a tuple/list/set of them) names; None
+    if any is no platform."""
     if node.type == "string":
         if any(child.type == "interpolation" for child in node.children):
             return None
         match = _DEVICE_STRING.match(node_text(node)[1:-1].strip("'\""))
         return _word(match.group(1)) if match else None
+    if node.type == "attribute":
+        member = _ENUM_MEMBER.search(node_text(node))
+        return _word(member.group(1)) if member else None
     if node.type in ("tuple", "list", "set", "parenthesized_expression"):
         found: set[str] = set()
         for item in node.named_children:
