@@ -115,15 +115,16 @@ CPU_FALLBACK = "fallback path (cpu)"
 
 def _fallback_noted(finding: Finding) -> Finding:
     """A plain CPU fallback handles ``cpu`` only: on an accelerator the tests do not name (Ascend
-    behind ``if torch.cuda.is_available(): ... else: "cpu"``) the code silently runs the CPU path,
-    which is still lock-in there; the message says so, naming those targets."""
+    behind ``if torch.cuda.is_available(): ... else: "cpu"``) the code takes the path meant for
+    the CPU, which is still lock-in there; the message says so, naming those targets. "May": the
+    fallback can be generic code that works on them too (``model.to(device)``), which no test shows."""
     if dict(finding.handled).get("cpu") != CPU_FALLBACK:
         return finding
     left = [t for t, info in finding.targets.items() if t not in ("cpu", "rocm") and info.status != "native"]
     if not left:
         return finding
-    return replace(finding, message=f"{finding.message}; without CUDA the code takes its CPU fallback, so "
-                                    f"{', '.join(left)} get the CPU path, not their accelerator")
+    return replace(finding, message=f"{finding.message}; without CUDA it takes a fallback no test names "
+                                    f"{', '.join(left)} in, so there it may silently run on the CPU")
 
 
 def _with_joined(run: RunContext, finding: Finding, joined: tuple[tuple[Rule, str], ...]) -> Finding:
