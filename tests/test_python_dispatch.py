@@ -193,3 +193,30 @@ def test_cuda_module_without_siblings_is_lock_in(tmp_path: Path, ruleset: RuleSe
     run = check_paths(["."], ruleset, cwd=tmp_path)
     assert {f.severity for f in run.findings} == {"warning"}
     assert all(f.handled == () for f in run.findings)
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+
+
+def test_a_project_using_its_own_package_does_not_depend_on_it(tmp_path: Path, ruleset: RuleSet) -> None:
+    """Scanning apex: apex's modules, tests and benchmarks importing apex are apex itself."""
+    uses = "from apex.optimizers import FusedAdam\nimport xformers.ops\nimport torch\ntorch.cuda.synchronize()\n"
+    _write(tmp_path, {"apex/__init__.py": "", "apex/contrib/__init__.py": "", "apex/contrib/lamb.py": uses,
+                      "tests/test_lamb.py": uses, "benchmarks/bench.py": uses})
+    run = check_paths(["."], ruleset, cwd=tmp_path)
+    for path in ("apex/contrib/lamb.py", "tests/test_lamb.py", "benchmarks/bench.py"):
+        rules = {f.rule_id for f in run.findings if f.path == path}
+        assert not any(r.startswith("LL50") for r in rules), (path, rules)  # apex: the project's own
+        assert "LL101" in rules and any(r.startswith("LL51") for r in rules), (path, rules)  # xformers: not
+
+
+def test_a_subpackage_is_not_a_project_of_its_own(tmp_path: Path) -> None:
+    from lockin_lint.project.own_packages import own_packages
+
+    paths = ["apex/__init__.py", "apex/contrib/__init__.py", "third_party/flash/flash_attn/__init__.py",
+             "scripts/run.py", "__init__.py"]
+    assert own_packages(paths) == {"apex", "flash_attn"}
+    assert own_packages(["/abs/repo/apex/__init__.py", "/abs/repo/apex/amp/__init__.py"]) == {"apex"}
