@@ -203,9 +203,12 @@ def _write(root: Path, files: dict[str, str]) -> None:
 
 def test_a_project_using_its_own_package_does_not_depend_on_it(tmp_path: Path, ruleset: RuleSet) -> None:
     """Scanning apex: apex's modules, tests and benchmarks importing apex are apex itself."""
-    uses = "from apex.optimizers import FusedAdam\nimport xformers.ops\nimport torch\ntorch.cuda.synchronize()\n"
+    uses = ("from apex.optimizers import FusedAdam\nimport xformers.ops\nimport torch\ntorch.cuda.synchronize()\n"
+            "import amp_C\n")
+    setup = ("from setuptools import setup\nfrom torch.utils.cpp_extension import CUDAExtension\n"
+             "setup(ext_modules=[CUDAExtension('amp_C', ['csrc/amp_C_frontend.cpp'])])\n")
     _write(tmp_path, {"apex/__init__.py": "", "apex/contrib/__init__.py": "", "apex/contrib/lamb.py": uses,
-                      "tests/test_lamb.py": uses, "benchmarks/bench.py": uses})
+                      "tests/test_lamb.py": uses, "benchmarks/bench.py": uses, "setup.py": setup})
     run = check_paths(["."], ruleset, cwd=tmp_path)
     for path in ("apex/contrib/lamb.py", "tests/test_lamb.py", "benchmarks/bench.py"):
         rules = {f.rule_id for f in run.findings if f.path == path}
@@ -218,7 +221,10 @@ def test_a_subpackage_is_not_a_project_of_its_own(tmp_path: Path) -> None:
 
     paths = ["apex/__init__.py", "apex/contrib/__init__.py", "third_party/flash/flash_attn/__init__.py",
              "scripts/run.py", "__init__.py"]
-    assert own_packages(paths) == {"apex", "flash_attn"}
+    assert own_packages(paths) == {"apex", "flash_attn", "run"}
+    assert own_packages(["hopper/__init__.py", "hopper/flash_attn_interface.py", "vllm/__init__.py",
+                         "vllm/backends/__init__.py", "vllm/backends/xformers.py"]) == {
+        "hopper", "flash_attn_interface", "vllm"}  # a module deep in a package is not importable by its name
     assert own_packages(["/abs/repo/apex/__init__.py", "/abs/repo/apex/amp/__init__.py"]) == {"apex"}
 
 

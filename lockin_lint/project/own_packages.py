@@ -5,7 +5,8 @@ xformers". Scanning apex itself, every ``from apex.contrib import ...`` inside a
 benchmark of it, said that apex depends on apex: hundreds of findings (and their effort) about a
 dependency that does not exist. apex's real lock-in is in its own kernels and ``torch.cuda`` calls,
 which other rules report. Only the whole run knows which packages are the project's own (a top-level
-directory with an ``__init__.py``: its parent has none), so this is a cross-file pass over the results.
+directory with an ``__init__.py``: its parent has none; a module at the top; a CUDA extension its
+``setup.py`` builds), so this is a cross-file pass over the results.
 """
 
 from __future__ import annotations
@@ -20,10 +21,14 @@ _PACKAGE_CATEGORIES = frozenset({"library", "plugin"})
 
 
 def own_packages(paths: list[str]) -> frozenset[str]:
-    """Top-level packages among ``paths``: folders with an ``__init__.py`` whose parent has none."""
+    """Top-level packages among ``paths``: folders with an ``__init__.py`` whose parent has none; and
+    modules at the top of the run or of a top-level folder (flash-attention's
+    ``hopper/flash_attn_interface.py``, imported as ``flash_attn_interface`` by the scripts beside it)."""
     packages = {path.rsplit("/", 1)[0] for path in paths if path.rsplit("/", 1)[-1] == "__init__.py" and "/" in path}
-    return frozenset(folder.rsplit("/", 1)[-1] for folder in packages
-                     if folder.rsplit("/", 1)[0] not in packages or "/" not in folder)
+    found = {folder.rsplit("/", 1)[-1] for folder in packages if folder.rsplit("/", 1)[0] not in packages or "/" not in folder}
+    found |= {path.rsplit("/", 1)[-1].removesuffix(".py") for path in paths
+              if path.endswith(".py") and path.count("/") <= 1 and not path.startswith(("/", "."))}
+    return frozenset(found - {"__init__", "setup"})
 
 
 def _own(finding: Finding, packages: frozenset[str]) -> bool:
@@ -32,7 +37,8 @@ def _own(finding: Finding, packages: frozenset[str]) -> bool:
 
 def drop_own_package_uses(results: list[FileResult]) -> list[FileResult]:
     """``results`` without the library/plugin findings whose package is one of the project's own."""
-    packages = own_packages([result.path for result in results])
+    built = {build.name.split(".", 1)[0] for result in results if result.facts is not None for build in result.facts.builds}
+    packages = own_packages([result.path for result in results]) | built  # apex's amp_C, flash_attn_2_cuda
     if not packages:
         return results
     kept = []
