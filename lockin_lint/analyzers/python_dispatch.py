@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 import tree_sitter as ts
 
 from ..model import TARGETS
+from .backend_paths import BACKEND_TOKENS, dedicated_backend, name_tokens
 from .findings import CPU_FALLBACK
 from .matching import RawMatch, node_text
 
@@ -326,6 +327,8 @@ class Dispatch:
                 path = _both(path, test if operator is not None and operator.type == "and" else test.negated())
             elif kind == "pair" and child == parent.child_by_field_name("value"):
                 path = _both(path, _table_entry(parent))
+            elif kind in ("function_definition", "class_definition") and child == parent.child_by_field_name("body"):
+                path = _both(path, _named_for(parent))
             elif kind in ("block", "module"):
                 return _both(_both(path, self._early_exits(parent, child)), self._into(parent)), check
             below, child, parent = child, parent, parent.parent
@@ -397,6 +400,18 @@ def _table_entry(pair: ts.Node) -> Test:
             platforms = _string_platforms(other.child_by_field_name("key") or other)
             named |= platforms or frozenset()
     return Test(key, frozenset(), frozenset(named)) if named != key else _UNKNOWN
+
+
+def _named_for(definition: ts.Node) -> Test:
+    """A class or function named for another backend (TGI's ``class FastLinearROCm``, vLLM's
+    ``def rocm_unquantized_gemm``, ``def test_amd_fp8``) is that backend's code, as a file so named is
+    (`backend_paths`); a name that also says CUDA (``hip_or_cuda``) is not."""
+    name = node_text(definition.child_by_field_name("name"))
+    tokens = name_tokens(name)
+    if not tokens or not BACKEND_TOKENS.keys() & tokens or {"cuda", "nvidia"} & set(tokens):
+        return _UNKNOWN
+    backend = dedicated_backend(name)
+    return _atom(frozenset({backend if backend in TARGETS else "other"})) if backend is not None else _UNKNOWN
 
 
 def _only_raises(body: ts.Node | None) -> bool:
