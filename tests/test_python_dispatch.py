@@ -216,6 +216,16 @@ def test_a_project_using_its_own_package_does_not_depend_on_it(tmp_path: Path, r
         assert "LL101" in rules and any(r.startswith("LL51") for r in rules), (path, rules)  # xformers: not
 
 
+def test_a_module_named_after_an_own_package_is_its_own(tmp_path: Path, ruleset: RuleSet) -> None:
+    """flash-attention's ``flash_attn/flash_attn_interface.py`` imports ``flash_attn_2_cuda``, the
+    extension it builds (with a build file the run may not hold); another project's import is not."""
+    uses = "import flash_attn_2_cuda\n"
+    _write(tmp_path, {"flash_attn/__init__.py": "", "flash_attn/flash_attn_interface.py": uses})
+    assert not check_paths(["."], ruleset, cwd=tmp_path).findings
+    _write(tmp_path / "other", {"serving/__init__.py": "", "serving/attention.py": uses})
+    assert {f.rule_id for f in check_paths(["."], ruleset, cwd=tmp_path / "other").findings} == {"LL510"}
+
+
 def test_a_subpackage_is_not_a_project_of_its_own(tmp_path: Path) -> None:
     from lockin_lint.project.own_packages import own_packages
 

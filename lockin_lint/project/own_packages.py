@@ -32,7 +32,12 @@ def own_packages(paths: list[str]) -> frozenset[str]:
 
 
 def _own(finding: Finding, packages: frozenset[str]) -> bool:
-    return finding.category in _PACKAGE_CATEGORIES and finding.symbol.lstrip(".").split(".", 1)[0] in packages
+    """A library/plugin finding naming an own package, or a module named after one
+    (``flash_attn_2_cuda``, the extension ``flash_attn`` builds, where its build file is not in the run)."""
+    if finding.category not in _PACKAGE_CATEGORIES:
+        return False
+    root = finding.symbol.lstrip(".").split(".", 1)[0]
+    return root in packages or any(root.startswith(f"{package}_") for package in packages)
 
 
 def drop_own_package_uses(results: list[FileResult]) -> list[FileResult]:
