@@ -245,3 +245,28 @@ def test_only_a_package_lends_its_name_to_modules(tmp_path: Path, ruleset: RuleS
     _write(tmp_path, {"op_builder/transformer.py": "", "tests/test_fp8.py": uses, "op_builder/fp8.py": uses})
     assert {f.path for f in check_paths(["."], ruleset, cwd=tmp_path).findings} == {"tests/test_fp8.py",
                                                                                     "op_builder/fp8.py"}
+
+
+def test_the_other_side_of_a_platform_value_test_handles_what_it_named(ruleset: RuleSet) -> None:
+    """``if SYSTEM == "ipex": ... else: import flash_attn_2_cuda``: a value test's false side may still
+    run anywhere, but the project has a path for the platforms its true side was for."""
+    source = ('import torch\nif SYSTEM == "ipex":\n    import intel_extension_for_pytorch\nelse:\n'
+              '    torch.cuda.synchronize()\nif device.type != "xpu":\n    torch.cuda.synchronize()\n')
+    findings = _findings(source, ruleset)
+    assert dict(_at(findings, 5).handled) == {"xpu": BRANCH, "cpu": BRANCH}
+    assert _at(findings, 7).handled == ()  # `!=`: its true side is for no named platform
+
+
+def test_a_test_of_cuda_within_a_test_that_takes_xpu_too(ruleset: RuleSet) -> None:
+    found = _at(_findings("import torch\nif (x.is_cuda or x.is_xpu) and n > 1:\n    pass\n", ruleset), 2)
+    assert dict(found.handled)["xpu"] == BRANCH
+    body = _at(_findings("import torch\nif x.is_cuda or x.is_xpu:\n    torch.cuda.synchronize()\n", ruleset), 3)
+    assert "xpu" not in dict(body.handled)  # the body runs on XPU too: not a port
+
+
+def test_a_table_keyed_by_platform_is_a_dispatch(ruleset: RuleSet) -> None:
+    source = 'import torch.distributed as dist\nbackend_map = {"cuda": "nccl", "xpu": "xccl"}\n'
+    [found] = _findings(source, ruleset)
+    assert dict(found.handled) == {"xpu": BRANCH, "cpu": FALLBACK}
+    alone = _findings('import torch.distributed as dist\nbackend_map = {"cuda": "nccl", "ok": "gloo"}\n', ruleset)
+    assert alone and all(f.handled == () for f in alone)
