@@ -16,6 +16,7 @@ from .project.discover import discover
 from .limits import LimitError, read_regular
 from .project.backend_modules import mark_backend_modules
 from .project.build_dispatch import mark_build_dispatch
+from .project.own_packages import drop_own_package_uses
 from .project.rocm_aliases import mark_rocm_aliases
 from .model import FileError, FileResult, Finding, RunResult, Settings
 from .project.workers import cpu_count, die_with_parent
@@ -193,7 +194,7 @@ def check_paths(paths: list[str], ruleset: RuleSet, settings: Settings | None = 
     if total:
         results = mark_rocm_aliases(results, dict(found.files), _read)
         results = mark_build_dispatch(results, dict(found.files), _read)
-    results = mark_backend_modules(results)
+    results = drop_own_package_uses(mark_backend_modules(results))
     if cache is not None:
         cache.save()
     return collect(results, settings, list(found.errors), ruleset)

@@ -4,8 +4,11 @@ and the per-call replacements of CUDA-only libraries (LL409 NVML, LL410 CuPy, LL
 from __future__ import annotations
 
 from lockin_lint.api import check_bytes, engine_for
+from lockin_lint.fix.plan import FixOptions
 from lockin_lint.kb.ruleset import RuleSet
 from lockin_lint.model import Finding, Settings, finding_dict
+
+from .fixhelp import fix_in_memory
 
 
 def _findings(source: str, ruleset: RuleSet) -> list[Finding]:
@@ -17,6 +20,22 @@ def _findings(source: str, ruleset: RuleSet) -> list[Finding]:
 def test_chained_cuda_on_its_own_line_is_reported_there(ruleset: RuleSet) -> None:
     [found] = _findings("y = (model(x)\n     .float()\n     .cuda())\n", ruleset)
     assert (found.line, found.column, found.end_line, found.end_column) == (3, 7, 3, 11)
+
+
+def test_qualified_name_split_over_lines_is_reported_from_its_cuda_part(ruleset: RuleSet) -> None:
+    # `(torch` alone on a line is not what an editor should underline; `.cuda` and what follows is.
+    [paren] = _findings("import torch\n(torch\n .cuda\n .synchronize())\n", ruleset)
+    assert (paren.line, paren.column, paren.end_line, paren.end_column) == (3, 3, 4, 14)
+    [slash] = _findings("import torch\nx = torch.backends \\\n    .cudnn.benchmark\n", ruleset)
+    assert (slash.line, slash.column, slash.end_line, slash.end_column) == (3, 6, 3, 21)
+    [one_line] = _findings("import torch\ntorch.cuda.synchronize()\n", ruleset)
+    assert (one_line.column, one_line.end_column) == (1, 23)  # a chain on one line keeps its whole span
+
+
+def test_fix_still_rewrites_a_qualified_name_split_over_lines(ruleset: RuleSet) -> None:
+    text = "import torch\nx = (torch.cuda\n     .memory_allocated())\n"
+    fixed = fix_in_memory("m.py", text, ruleset, FixOptions(unsafe=True))
+    assert "torch.cuda" not in fixed.after and len(fixed.fixed) == 1
 
 
 def test_import_of_plugin_names_is_one_finding(ruleset: RuleSet) -> None:

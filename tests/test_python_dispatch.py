@@ -58,6 +58,12 @@ def _condition(expression: str) -> ts.Node:
     ('str(x.device).startswith("mps")', {"mps"}),
     ("is_rocm() or is_xpu()", {"rocm", "xpu"}),
     ("torch.cuda.is_available() and torch.version.hip", {"rocm"}),
+    ('SYSTEM == "ipex"', {"xpu", "cpu"}),
+    ("is_ipex_available()", {"xpu", "cpu"}),
+    ("is_sdaa_available()", {"other"}),
+    ("state.distributed_type == DistributedType.MULTI_XPU", {"xpu"}),
+    ("self._enum == PlatformEnum.ROCM", {"rocm"}),
+    ("backend in [Backend.NCCL, Backend.GLOO]", {"cuda", "rocm", "cpu"}),
 ])
 def test_platform_tests_are_read(expression: str, may: set[str]) -> None:
     assert classify(_condition(expression)).may == frozenset(may)
@@ -65,6 +71,7 @@ def test_platform_tests_are_read(expression: str, may: set[str]) -> None:
 
 @pytest.mark.parametrize("expression", [
     "flag", "args.use_cuda_graph", 'name == "model"', 'sys.platform.startswith("darwin")', "x > 1",
+    "mode == Mode.XPU", "kind == DistributedType.FSDP", 'SYSTEM == "ipex_old"',
 ])
 def test_other_conditions_say_nothing(expression: str) -> None:
     assert not classify(_condition(expression)).known
@@ -106,6 +113,19 @@ def test_availability_check_handles_cpu_only(ruleset: RuleSet) -> None:
         assert found.handled == (("cpu", FALLBACK),)
         assert found.targets["cpu"].status == "native"
         assert found.targets["ascend"].status == "rename"
+
+
+def test_a_cpu_fallback_says_which_targets_take_it(ruleset: RuleSet) -> None:
+    """The message names the accelerators that silently get the CPU path; a branch names its own."""
+    choice = _at(_findings('import torch\ndevice = "cuda" if torch.cuda.is_available() else "cpu"\n', ruleset), 2)
+    tail = choice.message.split("a fallback no test names ", 1)[1]
+    assert tail.startswith("ascend, mlu, musa, xpu, mps in, so there it may silently run on the CPU")
+    source = ("import torch\nif torch.cuda.is_available():\n    torch.cuda.synchronize()\n"
+              "elif torch.xpu.is_available():\n    torch.xpu.synchronize()\n")
+    assert "names ascend, mlu, musa, mps in" in _at(_findings(source, ruleset), 3).message
+    hip = _at(_findings("import torch\nif torch.version.hip:\n    pass\nelse:\n    torch.cuda.synchronize()\n",
+                        ruleset), 5)
+    assert "fallback" not in hip.message  # no CPU fallback there: the message is the rule's own
 
 
 def test_every_named_branch_is_handled(ruleset: RuleSet) -> None:
@@ -173,3 +193,80 @@ def test_cuda_module_without_siblings_is_lock_in(tmp_path: Path, ruleset: RuleSe
     run = check_paths(["."], ruleset, cwd=tmp_path)
     assert {f.severity for f in run.findings} == {"warning"}
     assert all(f.handled == () for f in run.findings)
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+
+
+def test_a_project_using_its_own_package_does_not_depend_on_it(tmp_path: Path, ruleset: RuleSet) -> None:
+    """Scanning apex: apex's modules, tests and benchmarks importing apex are apex itself."""
+    uses = ("from apex.optimizers import FusedAdam\nimport xformers.ops\nimport torch\ntorch.cuda.synchronize()\n"
+            "import amp_C\n")
+    setup = ("from setuptools import setup\nfrom torch.utils.cpp_extension import CUDAExtension\n"
+             "setup(ext_modules=[CUDAExtension('amp_C', ['csrc/amp_C_frontend.cpp'])])\n")
+    _write(tmp_path, {"apex/__init__.py": "", "apex/contrib/__init__.py": "", "apex/contrib/lamb.py": uses,
+                      "tests/test_lamb.py": uses, "benchmarks/bench.py": uses, "setup.py": setup})
+    run = check_paths(["."], ruleset, cwd=tmp_path)
+    for path in ("apex/contrib/lamb.py", "tests/test_lamb.py", "benchmarks/bench.py"):
+        rules = {f.rule_id for f in run.findings if f.path == path}
+        assert not any(r.startswith("LL50") for r in rules), (path, rules)  # apex: the project's own
+        assert "LL101" in rules and any(r.startswith("LL51") for r in rules), (path, rules)  # xformers: not
+
+
+def test_a_module_named_after_an_own_package_is_its_own(tmp_path: Path, ruleset: RuleSet) -> None:
+    """flash-attention's ``flash_attn/flash_attn_interface.py`` imports ``flash_attn_2_cuda``, the
+    extension it builds (with a build file the run may not hold); another project's import is not."""
+    uses = "import flash_attn_2_cuda\n"
+    _write(tmp_path, {"flash_attn/__init__.py": "", "flash_attn/flash_attn_interface.py": uses})
+    assert not check_paths(["."], ruleset, cwd=tmp_path).findings
+    _write(tmp_path / "other", {"serving/__init__.py": "", "serving/attention.py": uses})
+    assert {f.rule_id for f in check_paths(["."], ruleset, cwd=tmp_path / "other").findings} == {"LL510"}
+
+
+def test_a_subpackage_is_not_a_project_of_its_own(tmp_path: Path) -> None:
+    from lockin_lint.project.own_packages import own_packages, script_modules
+
+    paths = ["apex/__init__.py", "apex/contrib/__init__.py", "third_party/flash/flash_attn/__init__.py",
+             "scripts/run.py", "__init__.py"]
+    assert own_packages(paths) == {"apex", "flash_attn"}
+    assert own_packages(["/abs/repo/apex/__init__.py", "/abs/repo/apex/amp/__init__.py"]) == {"apex"}
+    modules = script_modules(["hopper/__init__.py", "hopper/flash_attn_interface.py", "vllm/__init__.py",
+                              "vllm/backends/__init__.py", "vllm/backends/xformers.py", "op_builder/transformer.py"])
+    assert modules["hopper"] == {"flash_attn_interface"} and modules["op_builder"] == {"transformer"}
+    assert "vllm/backends" not in modules  # inside a package, `import xformers` is the real xFormers
+
+
+def test_only_a_package_lends_its_name_to_modules(tmp_path: Path, ruleset: RuleSet) -> None:
+    """DeepSpeed's ``op_builder/transformer.py`` makes no ``transformer_engine`` import its own."""
+    uses = "import transformer_engine.pytorch as te\n"
+    _write(tmp_path, {"op_builder/transformer.py": "", "tests/test_fp8.py": uses, "op_builder/fp8.py": uses})
+    assert {f.path for f in check_paths(["."], ruleset, cwd=tmp_path).findings} == {"tests/test_fp8.py",
+                                                                                    "op_builder/fp8.py"}
+
+
+def test_the_other_side_of_a_platform_value_test_handles_what_it_named(ruleset: RuleSet) -> None:
+    """``if SYSTEM == "ipex": ... else: import flash_attn_2_cuda``: a value test's false side may still
+    run anywhere, but the project has a path for the platforms its true side was for."""
+    source = ('import torch\nif SYSTEM == "ipex":\n    import intel_extension_for_pytorch\nelse:\n'
+              '    torch.cuda.synchronize()\nif device.type != "xpu":\n    torch.cuda.synchronize()\n')
+    findings = _findings(source, ruleset)
+    assert dict(_at(findings, 5).handled) == {"xpu": BRANCH, "cpu": BRANCH}
+    assert _at(findings, 7).handled == ()  # `!=`: its true side is for no named platform
+
+
+def test_a_test_of_cuda_within_a_test_that_takes_xpu_too(ruleset: RuleSet) -> None:
+    found = _at(_findings("import torch\nif (x.is_cuda or x.is_xpu) and n > 1:\n    pass\n", ruleset), 2)
+    assert dict(found.handled)["xpu"] == BRANCH
+    body = _at(_findings("import torch\nif x.is_cuda or x.is_xpu:\n    torch.cuda.synchronize()\n", ruleset), 3)
+    assert "xpu" not in dict(body.handled)  # the body runs on XPU too: not a port
+
+
+def test_a_table_keyed_by_platform_is_a_dispatch(ruleset: RuleSet) -> None:
+    source = 'import torch.distributed as dist\nbackend_map = {"cuda": "nccl", "xpu": "xccl"}\n'
+    [found] = _findings(source, ruleset)
+    assert dict(found.handled) == {"xpu": BRANCH, "cpu": FALLBACK}
+    alone = _findings('import torch.distributed as dist\nbackend_map = {"cuda": "nccl", "ok": "gloo"}\n', ruleset)
+    assert alone and all(f.handled == () for f in alone)

@@ -33,6 +33,11 @@ def _tokens(part: str) -> list[str]:
     return [token.lower() for token in _SPLIT.split(part) if token]
 
 
+#: The lower-cased words of a name (``FastLinearROCm`` -> fast, linear, rocm), for the Python dispatch
+#: reading of classes and functions named for a backend.
+name_tokens = _tokens
+
+
 def dedicated_backend(path: str) -> str | None:
     """The backend a file is dedicated to by its path (``"rocm"``, ``"xpu"``, ``"hpu"``...), or None.
 

@@ -102,11 +102,29 @@ def node_findings(run: RunContext, path: str, source: bytes, raw: list[RawMatch]
         if match.joined:
             finding = _with_joined(run, finding, match.joined)
         if match.handled:
-            finding = with_handled(finding, dict(match.handled))
+            finding = _fallback_noted(with_handled(finding, dict(match.handled)))
         if finding.category == "operator" and not any(i.status == "missing" for i in finding.targets.values()):
             continue  # an operator is reported only where a source says a configured target lacks it
         found.append(finding)
     return found
+
+
+#: How a dispatch notes the path taken when its tests are false (`python_dispatch.FALLBACK`).
+CPU_FALLBACK = "fallback path (cpu)"
+
+
+def _fallback_noted(finding: Finding) -> Finding:
+    """A plain CPU fallback handles ``cpu`` only: on an accelerator the tests do not name (Ascend
+    behind ``if torch.cuda.is_available(): ... else: "cpu"``) the code takes the path meant for
+    the CPU, which is still lock-in there; the message says so, naming those targets. "May": the
+    fallback can be generic code that works on them too (``model.to(device)``), which no test shows."""
+    if dict(finding.handled).get("cpu") != CPU_FALLBACK:
+        return finding
+    left = [t for t, info in finding.targets.items() if t not in ("cpu", "rocm") and info.status != "native"]
+    if not left:
+        return finding
+    return replace(finding, message=f"{finding.message}; without CUDA it takes a fallback no test names "
+                                    f"{', '.join(left)} in, so there it may silently run on the CPU")
 
 
 def _with_joined(run: RunContext, finding: Finding, joined: tuple[tuple[Rule, str], ...]) -> Finding:

@@ -27,6 +27,8 @@ from dataclasses import dataclass, replace
 import tree_sitter as ts
 
 from ..model import TARGETS
+from .backend_paths import BACKEND_TOKENS, dedicated_backend, name_tokens
+from .findings import CPU_FALLBACK
 from .matching import RawMatch, node_text
 
 #: Every platform a test can name. ``cuda`` is an NVIDIA build; ``other`` is a platform that is none
@@ -45,7 +47,10 @@ _WORDS: dict[str, Platforms] = {
     "mlu": frozenset({"mlu"}), "cncl": frozenset({"mlu"}), "musa": frozenset({"musa"}), "mccl": frozenset({"musa"}),
     "mps": frozenset({"mps"}), "cpu": frozenset({"cpu"}), "gloo": frozenset({"cpu"}),
     "hpu": frozenset({"other"}), "tpu": frozenset({"other"}), "xla": frozenset({"other"}),
-    "neuron": frozenset({"other"}), "habana": frozenset({"other"}),
+    "neuron": frozenset({"other"}), "habana": frozenset({"other"}), "gaudi": frozenset({"other"}),
+    "sdaa": frozenset({"other"}),  # Tecorigin's accelerator (accelerate's is_sdaa_available)
+    # Intel Extension for PyTorch runs on Intel GPUs and CPUs (TGI's SYSTEM == "ipex"): both are Intel's.
+    "ipex": frozenset({"xpu", "cpu"}),
 }
 #: A platform predicate or flag: ``is_rocm()``, ``is_rocm_pytorch()``, ``is_cuda_alike()``, ``is_torch_npu_available()``,
 #: ``IS_HIP_EXTENSION``, ``args.use_cuda``; not ``use_cuda_graph`` (a feature, not a platform).
@@ -56,6 +61,9 @@ _PREDICATE = re.compile(
 #: ``torch.version.hip`` / ``torch.version.cuda``: the build's toolkit version, None on other builds.
 _VERSION_FLAGS: dict[str, Platforms] = {"hip": frozenset({"rocm"}), "cuda": frozenset({"cuda"})}
 _DEVICE_STRING = re.compile(r"^([a-z]+)(?::\d+)?$")
+#: An enum member naming a platform: accelerate's ``DistributedType.MULTI_NPU``, vLLM's
+#: ``PlatformEnum.ROCM``, ``Backend.NCCL``; only of a class whose name says it lists such things.
+_ENUM_MEMBER = re.compile(r"(?:^|\.)[A-Za-z_]*(?:Type|Device|Backend|Platform|Enum)\.(?:MULTI_)?([A-Z]+)$")
 _EXITS = frozenset({"return_statement", "continue_statement", "break_statement"})
 
 
@@ -68,6 +76,10 @@ class Test:
     may: Platforms = PLATFORMS
     must: Platforms = frozenset()
     named: Platforms = frozenset()
+    #: Platforms an earlier branch of the same dispatch was for (``if SYSTEM == "ipex": ... else:``):
+    #: a value test's false side says nothing about where the code runs, but it does say that the
+    #: project has a path for them.
+    elsewhere: Platforms = frozenset()
 
     @property
     def known(self) -> bool:
@@ -107,7 +119,28 @@ _NONE = Verdict()
 
 
 def _both(a: Test, b: Test) -> Test:
-    return Test(a.may & b.may, a.must & b.must, a.named | b.named)
+    return Test(a.may & b.may, a.must & b.must, a.named | b.named, a.elsewhere | b.elsewhere)
+
+
+def _otherwise(test: Test, condition: ts.Node | None) -> Test:
+    """The path where ``condition`` (whose reading is ``test``) was false: its negation, and the
+    platforms it pointed to are handled elsewhere when it is a plain positive test (``x == "xpu"``,
+    ``is_xpu()``; not ``!=`` or ``not``, whose true side is for no named platform)."""
+    negated = test.negated()
+    return replace(negated, elsewhere=test.named & test.may) if _positive(condition) and test.known else negated
+
+
+def _positive(node: ts.Node | None) -> bool:
+    if node is None:
+        return False
+    if node.type == "parenthesized_expression" and node.named_child_count == 1:
+        return _positive(node.named_children[0])
+    if node.type == "comparison_operator":
+        operators = [node_text(child) for child in node.children if not child.is_named]
+        return operators in (["=="], ["in"])
+    if node.type == "boolean_operator":
+        return _positive(node.child_by_field_name("left")) and _positive(node.child_by_field_name("right"))
+    return node.type in ("call", "attribute", "identifier")
 
 
 def _either(a: Test, b: Test) -> Test:
@@ -119,12 +152,16 @@ def _word(word: str) -> Platforms | None:
 
 
 def _string_platforms(node: ts.Node) -> Platforms | None:
-    """Platforms a string literal (or a tuple/list/set of them) names; None if any is no platform."""
+    """Platforms a string literal or platform enum member (or a tuple/list/set of them) names; None
+    if any is no platform."""
     if node.type == "string":
         if any(child.type == "interpolation" for child in node.children):
             return None
         match = _DEVICE_STRING.match(node_text(node)[1:-1].strip("'\""))
         return _word(match.group(1)) if match else None
+    if node.type == "attribute":
+        member = _ENUM_MEMBER.search(node_text(node))
+        return _word(member.group(1)) if member else None
     if node.type in ("tuple", "list", "set", "parenthesized_expression"):
         found: set[str] = set()
         for item in node.named_children:
@@ -247,7 +284,15 @@ class Dispatch:
 
     def verdict(self, node: ts.Node) -> Verdict:
         """Drop, handled targets, or nothing, for a finding at ``node``."""
-        return _verdict(*self._walk(node))
+        path, check = self._walk(node)
+        found = _verdict(path, check)
+        if check and not found.drop:
+            # `x.is_cuda or x.is_xpu`: the test of CUDA is one part of a test that takes XPU too.
+            own = _own_test(node)
+            also = frozenset(t for t in TARGETS if t in path.named & path.may and t not in own.may) if own.known else None
+            if also:
+                return replace(found, handled=found.handled | also, named=found.named | also)
+        return found
 
     def _into(self, block: ts.Node) -> Test:
         """The path into a block, from the tests around it (once per block: findings share them)."""
@@ -273,13 +318,17 @@ class Dispatch:
                 if child == value:
                     path = _both(path, test)
                 elif child == other:
-                    path = _both(path, test.negated())
+                    path = _both(path, _otherwise(test, condition))
                 elif test.known:  # the test itself: where it is true, the value is used
                     path, check = _both(path, test), True
             elif kind == "boolean_operator" and child == parent.child_by_field_name("right"):
                 test = self._test(parent.child_by_field_name("left"))
                 operator = parent.child_by_field_name("operator")
                 path = _both(path, test if operator is not None and operator.type == "and" else test.negated())
+            elif kind == "pair" and child == parent.child_by_field_name("value"):
+                path = _both(path, _table_entry(parent))
+            elif kind in ("function_definition", "class_definition") and child == parent.child_by_field_name("body"):
+                path = _both(path, _named_for(parent))
             elif kind in ("block", "module"):
                 return _both(_both(path, self._early_exits(parent, child)), self._into(parent)), check
             below, child, parent = child, parent, parent.parent
@@ -311,7 +360,7 @@ class Dispatch:
                 return _both(before, test), test.known
             if in_clause and target == body:
                 return _both(before, test), False
-            before = _both(before, test.negated())
+            before = _both(before, _otherwise(test, condition))
         return (before, False) if child == otherwise else (Test(named=named), False)
 
     def _early_exits(self, block: ts.Node, child: ts.Node) -> Test:
@@ -326,9 +375,10 @@ class Dispatch:
                 body = stmt.child_by_field_name("consequence")
                 last = body.named_children[-1] if body is not None and body.named_children else None
                 if last is not None and last.type in _EXITS:  # a raise is no fallback: it handles nothing
-                    test = self._test(stmt.child_by_field_name("condition"))
+                    condition = stmt.child_by_field_name("condition")
+                    test = self._test(condition)
                     if test.known:
-                        exits.append((stmt.end_byte, test.negated()))
+                        exits.append((stmt.end_byte, _otherwise(test, condition)))
         path = _UNKNOWN
         for end, test in exits:
             if end > child.start_byte:
@@ -337,23 +387,65 @@ class Dispatch:
         return path
 
 
+def _table_entry(pair: ts.Node) -> Test:
+    """A value in a table keyed by platform (``{"cuda": "nccl", "xpu": "xccl"}.get(device_type)``) is
+    that platform's entry, like a branch; only when another key names a platform too."""
+    table = pair.parent
+    key = _string_platforms(pair.child_by_field_name("key") or pair)
+    if key is None or table is None or table.type != "dictionary":
+        return _UNKNOWN
+    named = set(key)
+    for other in table.named_children:
+        if other is not pair and other.type == "pair":
+            platforms = _string_platforms(other.child_by_field_name("key") or other)
+            named |= platforms or frozenset()
+    return Test(key, frozenset(), frozenset(named)) if named != key else _UNKNOWN
+
+
+def _named_for(definition: ts.Node) -> Test:
+    """A class or function named for another backend (TGI's ``class FastLinearROCm``, vLLM's
+    ``def rocm_unquantized_gemm``, ``def test_amd_fp8``) is that backend's code, as a file so named is
+    (`backend_paths`); a name that also says CUDA (``hip_or_cuda``) is not."""
+    name = node_text(definition.child_by_field_name("name"))
+    tokens = name_tokens(name)
+    if not tokens or not BACKEND_TOKENS.keys() & tokens or {"cuda", "nvidia"} & set(tokens):
+        return _UNKNOWN
+    backend = dedicated_backend(name)
+    return _atom(frozenset({backend if backend in TARGETS else "other"})) if backend is not None else _UNKNOWN
+
+
 def _only_raises(body: ts.Node | None) -> bool:
     statements = [s for s in body.named_children if s.type != "comment"] if body is not None else []
     return bool(statements) and all(s.type == "raise_statement" for s in statements)
 
 
+def _own_test(node: ts.Node) -> Test:
+    """The platform test ``node`` itself is (``torch.cuda.is_available()``, ``x.is_cuda``, ``d ==
+    "cuda"``): the node or one of the two expressions around it, the first that reads as one."""
+    candidate: ts.Node | None = node
+    for _ in range(3):
+        if candidate is None:
+            break
+        test = classify(candidate)
+        if test.known:
+            return test
+        candidate = candidate.parent
+    return _UNKNOWN
+
+
 def _verdict(path: Test, check: bool) -> Verdict:
-    if path.may == PLATFORMS:
+    if path.may == PLATFORMS and not path.elsewhere:
         return _NONE
     if "cuda" not in path.may and not check and path.may <= path.named:
         return Verdict(drop=True)  # a branch for named platforms only (ROCm, XPU, ...): their code
-    handled = frozenset(t for t in TARGETS if t not in path.may and (t in path.named or t == "cpu"))
+    handled = frozenset(t for t in TARGETS if (t not in path.may and (t in path.named or t == "cpu"))
+                        or t in path.elsewhere)
     return Verdict(handled=handled, named=path.named, check=check) if handled or check else _NONE
 
 
 #: How `Finding.handled` names the two ways a dispatch handles a target.
 BRANCH = "device/platform branch"
-FALLBACK = "fallback path (cpu)"
+FALLBACK = CPU_FALLBACK
 
 
 def apply_dispatch(raw: list[RawMatch]) -> list[RawMatch]:

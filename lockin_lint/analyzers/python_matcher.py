@@ -14,7 +14,7 @@ import re
 
 import tree_sitter as ts
 
-from ..kb.python_index import PythonIndex
+from ..kb.python_index import GENERIC_COMPONENTS, PythonIndex
 from .matching import RawMatch, SpanMatcher, node_text as _text
 from ..model import Rule
 from ..kb.prefilter import occurrences, word_occurrences
@@ -172,9 +172,10 @@ class FileMatcher(StringContexts, SpanMatcher):
         base = self.aliases[root][0]
         rule, symbol = resolved[0]  # type: ignore[misc]
         depth = symbol.count(".") - base.count(".")
-        node = parts[max(0, min(depth, len(parts) - 1))][1]
+        last = max(0, min(depth, len(parts) - 1))
+        node = parts[last][1]
         if rule.match.when is None or self._call_meets(node, rule):
-            self._add(rule, symbol, node)
+            self._add(rule, symbol, node, _offending_span(base, parts[: last + 1]))
 
     def _member(self, name_node: ts.Node, attribute: ts.Node, root: str | None) -> None:
         name = _text(name_node)
@@ -241,6 +242,22 @@ class FileMatcher(StringContexts, SpanMatcher):
                 else:
                     stack.extend(item.named_children)
         return False
+
+
+def _offending_span(base: str, parts: list[tuple[str, ts.Node]]) -> tuple[int, int] | None:
+    """Where a qualified name split over lines starts being CUDA: ``torch`` on one line and
+    ``.cuda`` on the next is reported from ``cuda``, so an editor underlines the offending lines, not
+    an opening ``(torch``. A chain on one line keeps its whole span (None: the node's own)."""
+    node = parts[-1][1]
+    if node.start_point.row == node.end_point.row:
+        return None
+    if any(part not in GENERIC_COMPONENTS for part in base.split(".")):
+        return None  # the root is already an alias of the CUDA module (``from torch import cuda``)
+    for name, part in parts[1:]:
+        attr = part.child_by_field_name("attribute")
+        if name not in GENERIC_COMPONENTS and attr is not None:
+            return (attr.start_byte, node.end_byte) if attr.start_byte != node.start_byte else None
+    return None
 
 
 def _only_tested(node: ts.Node) -> bool:

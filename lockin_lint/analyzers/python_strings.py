@@ -28,6 +28,8 @@ _CONTAINERS = frozenset({"list", "tuple", "set", "pair", "expression_list"})
 _CONTAINER_DEPTH = 3
 #: Longer lists than this are tables or `__all__`, not a device setting or its choices.
 _DEVICE_LIST_SIZE = 16
+#: How many statements either side a table of backend names (`_names_itself`) is looked for in.
+_TABLE_REACH = 8
 #: Device types of other accelerators: a list that names one next to "cuda" is a list of all devices.
 _OTHER_ACCELERATOR = re.compile(r"^(rocm|hip|xpu|npu|mlu|musa|mps|hpu|xla|tpu|meta|privateuseone|neuron|ipu)(:\d+)?$")
 #: The keywords of an option call whose value is the option's value: its default and its choices.
@@ -145,7 +147,9 @@ class StringContexts:
             return places
         if ptype == "assignment" and parent.child_by_field_name("right") == value:
             target = parent.child_by_field_name("left")
-            return [_Place(named=_text(target))] if target is not None and target.type in ("identifier", "attribute") else []
+            if target is None or target.type not in ("identifier", "attribute") or _names_itself(parent):
+                return []
+            return [_Place(named=_text(target))]
         if ptype in ("default_parameter", "typed_default_parameter") and parent.child_by_field_name("value") == value:
             name = parent.child_by_field_name("name")
             return [_Place(named=_text(name))] if name is not None else []
@@ -178,6 +182,38 @@ class StringContexts:
 #: Where a string literal sits (the call/method/subscript around it, its argument slot, the name it is
 #: given) is told in the terms a rule's contexts use, so that the two compare field by field.
 _Place = StringContext
+
+
+def _spells_its_value(assignment: ts.Node) -> tuple[str, str] | None:
+    """``NCCL_BACKEND = "nccl"``: a constant whose name spells its value; (name shape, value)."""
+    target, value = assignment.child_by_field_name("left"), assignment.child_by_field_name("right")
+    if target is None or value is None or target.type != "identifier" or value.type != "string":
+        return None
+    name, word = _text(target), string_value(value).lower()
+    parts = name.lower().split("_")
+    if not name.isupper() or word not in parts:
+        return None
+    return "_".join("*" if part == word else part for part in parts), word
+
+
+def _names_itself(assignment: ts.Node) -> bool:
+    """DeepSpeed's ``NCCL_BACKEND = 'nccl'`` beside ``CCL_BACKEND = 'ccl'`` and ``HCCL_BACKEND = 'hccl'``
+    is a table of backend names, not a choice of one: a constant spelled after its value, next to one
+    of the same shape naming another accelerator or backend."""
+    own = _spells_its_value(assignment)
+    if own is None or assignment.parent is None:
+        return False
+    statement = assignment.parent
+    for step in ("prev_named_sibling", "next_named_sibling"):
+        sibling = getattr(statement, step)
+        for _ in range(_TABLE_REACH):
+            if sibling is None:
+                break
+            other = _spells_its_value(sibling.named_children[0]) if sibling.named_children else None
+            if other is not None and other[0] == own[0] and other[1] != own[1]:
+                return True
+            sibling = getattr(sibling, step)
+    return False
 
 
 def _lists_other_accelerators(container: ts.Node) -> bool:

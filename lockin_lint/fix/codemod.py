@@ -80,6 +80,17 @@ class _Rewriter(cst.CSTTransformer):
         found = self._entry(node, kinds)
         if found is None and isinstance(node, cst.Attribute):
             found = self._entry(node.attr, kinds)
+        if found is None and isinstance(node, cst.Attribute):
+            # A qualified name split over lines is reported from its first CUDA component
+            # (``torch`` / ``.cuda`` / ``.synchronize()`` from ``cuda``): its span ends where the node does.
+            end = self.get_metadata(PositionProvider, node).end
+            inner: cst.BaseExpression = node.value
+            while found is None and isinstance(inner, cst.Attribute):
+                start = self.get_metadata(PositionProvider, inner.attr).start
+                entry = self.plan.fixes.get((start.line, start.column, end.line, end.column))
+                if entry is not None and entry.kind in kinds:
+                    found = ((start.line, start.column, end.line, end.column), entry)
+                inner = inner.value
         return found
 
     def _expr(self, template: str, **extra: str) -> cst.BaseExpression:
