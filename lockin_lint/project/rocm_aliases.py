@@ -6,7 +6,9 @@ CUdeviceptr;`` and ``#define cuMemCreate hipMemCreate``. Such a name is already 
 After the run, for each C/C++/CUDA file with findings not yet native on ``rocm``, the quoted headers it
 includes (and the file itself) are searched for ``typedef``/``#define``/``using`` of those names on lines
 only a ROCm build compiles (`analyzers.preprocessor`); the findings that name them become ``native`` for
-rocm, noted ``handled: {rocm: "ROCm alias in <header>"}``.
+rocm, noted ``handled: {rocm: "ROCm alias in <header>"}``. A function *defined* there under the CUDA
+name counts too: the same header wraps ``CUresult cuMemSetAccess(...) { return hipMemSetAccess(...); }``.
+A declaration without a body, a call, or a method (``Foo::cuMemSetAccess``) is no such wrapper.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import re
 from dataclasses import replace
 
 from ..analyzers import language_of
+from ..analyzers.cpp_prepass import _closing_paren  # the same balanced ``(...)`` with no ``; { }`` inside
 from ..analyzers.preprocessor import ROCM_ONLY, line_states
 from ..model import FileResult, Finding, Reader, with_handled
 
@@ -23,6 +26,16 @@ _INCLUDE = re.compile(rb'^[ \t]*#[ \t]*include[ \t]*"([^"\n]+)"', re.MULTILINE)
 _ALIAS = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)|\btypedef\b[^;{}]*?\b([A-Za-z_]\w*)[ \t]*;|"
                     rb"\busing[ \t]+([A-Za-z_]\w*)[ \t]*=", re.MULTILINE)
 _PARENT_LEVELS = 3
+#: Comments and literals, blanked before looking for function definitions (they may hold braces).
+_NOISE = re.compile(rb'//[^\n]*|/\*.*?\*/|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'', re.DOTALL)
+_CALL_NAME = re.compile(rb"\b([A-Za-z_]\w*)[ \t\r\n]*\(")
+#: What may stand before a defined function's name: its return type and specifiers.
+_SPECIFIERS = re.compile(rb"(?:[A-Za-z_]\w*\b|::|[*&<>,]|\s)+")
+_AFTER_PARAMETERS = re.compile(rb"\s*(?:(?:const|noexcept|override)\b\s*)*\{")
+_NOT_TYPES = frozenset({b"return", b"else", b"new", b"delete", b"throw", b"case", b"goto", b"sizeof", b"typedef",
+                        b"using", b"define", b"operator"})
+_NOT_FUNCTIONS = frozenset({b"if", b"for", b"while", b"switch", b"catch", b"sizeof", b"return", b"defined",
+                            b"decltype", b"alignof", b"static_assert"})
 
 
 class _Aliases:
@@ -60,7 +73,38 @@ def _rocm_aliases(data: bytes) -> frozenset[str]:
         if states[line] == ROCM_ONLY:
             name = next(g for g in match.groups() if g is not None)
             names.add(name.decode())
+    if ROCM_ONLY in states:
+        names.update(_wrapper_definitions(data, states))
     return frozenset(names)
+
+
+def _rocm_only_code(data: bytes, states: list[int]) -> bytes:
+    """``data`` with everything but ROCm-only code (comments, literals, directives, other lines) blanked."""
+    data = _NOISE.sub(lambda m: re.sub(rb"[^\n]", b" ", m.group()), data)
+    lines = data.split(b"\n")
+    return b"\n".join(line if states[i] == ROCM_ONLY and not line.lstrip().startswith(b"#") else b""
+                      for i, line in enumerate(lines))
+
+
+def _wrapper_definitions(data: bytes, states: list[int]) -> set[str]:
+    """Names of the free functions defined (with a body) on ROCm-only lines."""
+    code = _rocm_only_code(data, states)
+    names = set()
+    for match in _CALL_NAME.finditer(code):
+        name = match.group(1)
+        if name in _NOT_FUNCTIONS:
+            continue
+        start = max(code.rfind(b";", 0, match.start()), code.rfind(b"{", 0, match.start()),
+                    code.rfind(b"}", 0, match.start())) + 1
+        prefix = code[start:match.start()]
+        words = prefix.split()
+        if not words or prefix.rstrip().endswith((b"::", b",", b"<")) or not _SPECIFIERS.fullmatch(prefix) \
+                or any(w in _NOT_TYPES for w in words):
+            continue
+        after = _closing_paren(code, match.end() - 1)
+        if after is not None and _AFTER_PARAMETERS.match(code, after):
+            names.add(name.decode())
+    return names
 
 
 def _unported(finding: Finding) -> bool:
