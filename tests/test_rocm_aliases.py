@@ -72,3 +72,33 @@ def test_functions_defined_under_a_rocm_branch_are_aliases(tmp_path: Path, rules
     for unported in ("cuMemRelease", "cuMemAddressFree", "cuMemMap", "cuMemAddressReserve",
                      "cuMemGetAllocationGranularity"):
         assert rocm[unported] != "native", unported
+
+
+KERNEL_UTILS = """#pragma once
+#ifdef __HIP_PLATFORM_AMD__
+#define HALF_OK 1
+#else
+#define PTX_OK
+#define HALF_OK 1
+#endif
+"""
+
+
+def _lane(macro: str) -> str:
+    return (f'__device__ int lane_{macro.lower()}() {{\n#ifdef {macro}\n  int r;\n'
+            '  asm("mov.u32 %0, %%laneid;" : "=r"(r));\n  return r;\n#else\n  return 0;\n#endif\n}\n')
+
+
+def test_a_branch_on_a_macro_a_header_defines_only_off_rocm_is_handled(tmp_path: Path, ruleset: RuleSet) -> None:
+    (tmp_path / "kernel_utils.h").write_text(KERNEL_UTILS)
+    (tmp_path / "lane.cu").write_text('#include "kernel_utils.h"\n' + _lane("PTX_OK") + _lane("HALF_OK")
+                                      + _lane("OTHER_OK"))
+    (tmp_path / "alone.cu").write_text(_lane("PTX_OK"))  # does not include the header: nothing known
+    run = check_paths(["."], ruleset, cwd=tmp_path)
+    asm = {(f.path, f.line): f for f in run.findings if f.rule_id == "LC7010"}
+    assert dict(asm[("lane.cu", 5)].handled) == {"rocm": "preprocessor branch (macros of kernel_utils.h)"}
+    assert asm[("lane.cu", 5)].targets["rocm"].status == "native"
+    assert asm[("lane.cu", 5)].targets["xpu"].status != "native"
+    # near misses: a macro defined for ROCm too, an unknown macro, a file without the header
+    for key in (("lane.cu", 14), ("lane.cu", 23), ("alone.cu", 4)):
+        assert asm[key].targets["rocm"].status != "native", key

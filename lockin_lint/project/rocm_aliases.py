@@ -9,6 +9,12 @@ only a ROCm build compiles (`analyzers.preprocessor`); the findings that name th
 rocm, noted ``handled: {rocm: "ROCm alias in <header>"}``. A function *defined* there under the CUDA
 name counts too: the same header wraps ``CUresult cuMemSetAccess(...) { return hipMemSetAccess(...); }``.
 A declaration without a body, a call, or a method (``Foo::cuMemSetAccess``) is no such wrapper.
+
+The same headers say which of the project's macros a ROCm build never defines: DeepSpeed's
+``ds_kernel_utils.h`` defines ``PTX_AVAILABLE`` only in the branch after ``#ifdef __HIP_PLATFORM_AMD__
+... #else``, so ``#ifdef PTX_AVAILABLE <inline PTX> #else <plain C++> #endif`` in a file that includes
+it is the CUDA side of a branch a ROCm build leaves out: its findings become ``native`` for rocm,
+noted ``handled: {rocm: "preprocessor branch (macros of <header>)"}``.
 """
 
 from __future__ import annotations
@@ -19,10 +25,11 @@ from dataclasses import replace
 
 from ..analyzers import language_of
 from ..analyzers.cpp_prepass import _closing_paren  # the same balanced ``(...)`` with no ``; { }`` inside
-from ..analyzers.preprocessor import ROCM_ONLY, line_states
+from ..analyzers.preprocessor import NOT_ON_ROCM, ROCM_ONLY, line_states
 from ..model import FileResult, Finding, Reader, with_handled
 
 _INCLUDE = re.compile(rb'^[ \t]*#[ \t]*include[ \t]*"([^"\n]+)"', re.MULTILINE)
+_DEFINE = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)", re.MULTILINE)
 _ALIAS = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)|\btypedef\b[^;{}]*?\b([A-Za-z_]\w*)[ \t]*;|"
                     rb"\busing[ \t]+([A-Za-z_]\w*)[ \t]*=", re.MULTILINE)
 _PARENT_LEVELS = 3
@@ -44,12 +51,20 @@ class _Aliases:
     def __init__(self, read: Reader) -> None:
         self.read = read
         self.cache: dict[str, frozenset[str]] = {}
+        self.cuda_only_cache: dict[str, frozenset[str]] = {}
 
     def of(self, path: str, data: bytes | None = None) -> frozenset[str]:
         if path not in self.cache:
             data = data if data is not None else self.read(path)
             self.cache[path] = _rocm_aliases(data) if data is not None else frozenset()
         return self.cache[path]
+
+    def cuda_only(self, path: str) -> frozenset[str]:
+        """The macros ``path`` defines only on lines a ROCm build leaves out."""
+        if path not in self.cuda_only_cache:
+            data = self.read(path)
+            self.cuda_only_cache[path] = _cuda_only_macros(data) if data is not None else frozenset()
+        return self.cuda_only_cache[path]
 
     def header(self, including: str, written: str) -> str | None:
         folder = os.path.dirname(including)
@@ -76,6 +91,20 @@ def _rocm_aliases(data: bytes) -> frozenset[str]:
     if ROCM_ONLY in states:
         names.update(_wrapper_definitions(data, states))
     return frozenset(names)
+
+
+def _cuda_only_macros(data: bytes) -> frozenset[str]:
+    if b"define" not in data:
+        return frozenset()
+    states = line_states(data)
+    if states is None:
+        return frozenset()
+    cuda_only: set[str] = set()
+    elsewhere: set[str] = set()
+    for match in _DEFINE.finditer(data):
+        name = match.group(1).decode()
+        (cuda_only if states[data.count(b"\n", 0, match.start())] == NOT_ON_ROCM else elsewhere).add(name)
+    return frozenset(cuda_only - elsewhere)
 
 
 def _rocm_only_code(data: bytes, states: list[int]) -> bytes:
@@ -127,14 +156,24 @@ def mark_rocm_aliases(results: list[FileResult], files: dict[str, str], read: Re
             output.append(result)
             continue
         found: dict[str, str] = {name: "ROCm alias in this file" for name in aliases.of(real, data)}
+        cuda_only: dict[str, str] = {}
         for written in _INCLUDE.findall(data):
             header = aliases.header(real, written.decode("utf-8", "replace"))
             if header is not None:
                 for name in aliases.of(header):
                     found.setdefault(name, f"ROCm alias in {os.path.basename(header)}")
+                for name in aliases.cuda_only(header):
+                    cuda_only.setdefault(name, os.path.basename(header))
         if found:
             result = replace(result, findings=tuple(
                 with_handled(f, {"rocm": found[f.symbol]}) if f.symbol in found and _unported(f) else f
+                for f in result.findings))
+        used = {name: header for name, header in cuda_only.items() if name.encode() in data}
+        states = line_states(data, frozenset(used)) if used else None
+        if states is not None:
+            note = f"preprocessor branch (macros of {', '.join(sorted(set(used.values())))})"
+            result = replace(result, findings=tuple(
+                with_handled(f, {"rocm": note}) if _unported(f) and states[f.line - 1] == NOT_ON_ROCM else f
                 for f in result.findings))
         output.append(result)
     return output
