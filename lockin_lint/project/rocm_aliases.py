@@ -57,13 +57,12 @@ class _Aliases:
         if path not in self.cache:
             data = data if data is not None else self.read(path)
             self.cache[path] = _rocm_aliases(data) if data is not None else frozenset()
+            self.cuda_only_cache[path] = _cuda_only_macros(data) if data is not None else frozenset()
         return self.cache[path]
 
     def cuda_only(self, path: str) -> frozenset[str]:
-        """The macros ``path`` defines only on lines a ROCm build leaves out."""
-        if path not in self.cuda_only_cache:
-            data = self.read(path)
-            self.cuda_only_cache[path] = _cuda_only_macros(data) if data is not None else frozenset()
+        """The macros ``path`` defines only on lines a ROCm build leaves out (read with `of`)."""
+        self.of(path)
         return self.cuda_only_cache[path]
 
     def header(self, including: str, written: str) -> str | None:
