@@ -424,6 +424,9 @@ class Curated:
         self.families: dict[str, dict[str, str]] = data["families"]
         self.excluded = self._excluded(data["not_lock_in"])
         self.symbols: dict[tuple[str, str], Fact] = {}
+        #: (target, name) whose curated fact replaces a vendor table's: the table has no mapping for a
+        #: name the target does have (HIPIFY leaves ``nv_bfloat162`` empty; HIP has ``__hip_bfloat162``).
+        self.corrections: set[tuple[str, str]] = set()
         for group in data["symbols"]:
             self._require_why(group)
             pairs = list(group.get("map", {}).items()) + [(n, None) for n in group.get("names", ())]
@@ -432,6 +435,8 @@ class Curated:
                 if key in self.symbols:
                     raise GenerationError(f"{CURATED}: {name} has two {group['target']} facts")
                 self.symbols[key] = Fact(group["status"], replacement)
+                if group.get("corrects_table"):
+                    self.corrections.add(key)
         self.patterns: list[tuple[str, re.Pattern[str], Fact]] = []
         for pattern in data["patterns"]:
             self._require_why(pattern)
@@ -635,6 +640,8 @@ class Builder:
             "musa": self.musa.fact(entry.name),
         }.get(target)
         curated = self.curated.symbol_fact(target, entry.name)
+        if curated is not None and (target, entry.name) in self.curated.corrections:
+            return curated
         if table_fact is not None:
             if curated is not None:
                 raise GenerationError(f"{CURATED}: {target} fact for {entry.name} contradicts the vendor table")

@@ -18,6 +18,8 @@ from lockin_lint.model import Finding, TargetInfo, finding_dict, with_handled
     ("ops/npu/flash.py", "ascend"),
     ("ext/hpu/ops.py", "hpu"),
     ("C:\\proj\\csrc\\rocm\\k.cu", "rocm"),
+    ("xformers/csrc/attention/hip_fmha/ck_fmha_util.h", "rocm"),
+    ("csrc/rocm_kernels/gemm.cu", "rocm"),
 ])
 def test_paths_dedicated_to_another_backend(path: str, backend: str) -> None:
     assert dedicated_backend(path) == backend
@@ -26,6 +28,7 @@ def test_paths_dedicated_to_another_backend(path: str, backend: str) -> None:
 @pytest.mark.parametrize("path", [
     "csrc/chip.cu",             # "hip" inside a word is not a token
     "csrc/hipster_utils/x.cu",  # nor a folder that merely starts with it
+    "csrc/amd_perf/x.cu",       # a weaker first token does not take a whole folder
     "offload/cpu.py",           # CPU-named files move tensors to the GPU: no evidence
     "csrc/attention/attention_kernels.cu",
     "",

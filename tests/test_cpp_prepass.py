@@ -30,6 +30,14 @@ def test_device_macros_read_as_device_and_attributes_are_blanked() -> None:
     assert b"int n = MAX_DEVICE + 1;" in out         # a constant in an expression is no attribute
 
 
+def test_attribute_macros_named_for_device_code_read_as_device() -> None:
+    source = b"DS_D_INLINE float a();\nMY_DEVICE_INLINE int b();\nDS_INLINE int c();\nLIB_HOST_INLINE int d();\n"
+    out = prepare(source, _never)
+    _same_layout(source, out)
+    assert out.split(b"\n")[:4] == [b"__device__  float a();", b"__device__       int b();",
+                                     b"          int c();", b"                int d();"]
+
+
 def test_statement_like_invocations_are_blanked_only_without_possible_findings() -> None:
     source = b"void f();\nINSTANTIATE_ALL(float, 128)\nREGISTER_KERNEL(cudaMalloc)\nTORCH_CHECK(x);\nPy_END_ALLOW_THREADS\n"
     out = prepare(source, lambda text: b"cuda" in text)

@@ -262,6 +262,8 @@ def test_a_sample_of_every_family_is_reported_with_its_facts(
          ("rename", "hipcub::DeviceScan::InclusiveSum")),
         ("using namespace nvcuda;\nvoid f() { wmma::mma_sync(0); }\n", "LC4501", "nvcuda::wmma::mma_sync",
          ("equivalent", "rocwmma::mma_sync")),
+        # HIPIFY's row is empty; curated_cuda.yaml corrects it (corrects_table)
+        ("__device__ void k(nv_bfloat162* p) {}\n", "LC4002", "nv_bfloat162", ("rename", "__hip_bfloat162")),
     ],
 )
 def test_spot_checks(source: str, rule_id: str, symbol: str, rocm: tuple[str, str | None], ruleset: RuleSet) -> None:
@@ -269,6 +271,20 @@ def test_spot_checks(source: str, rule_id: str, symbol: str, rocm: tuple[str, st
     hits = [f for f in result.findings if f.rule_id == rule_id]
     assert [f.symbol for f in hits] == [symbol]
     assert (hits[0].targets["rocm"].status, hits[0].targets["rocm"].replacement) == rocm
+
+
+def test_a_curated_fact_contradicting_a_vendor_table_fails_unless_it_says_it_corrects_it() -> None:
+    data = GEN._curated()
+    correction = next(g for g in data["symbols"] if g.get("corrects_table"))
+    assert GEN.Builder().curated.corrections  # the real data has one, and builds (the drift test)
+    del correction["corrects_table"]
+    builder = GEN.Builder()
+    builder.curated = GEN.Curated(data)
+    with pytest.raises(GEN.GenerationError, match="contradicts the vendor table"):
+        for table in GEN.TABLES:
+            if table.hip:
+                builder.add_hipify(table)
+        builder.finish()
 
 
 def test_standard_c_math_is_not_reported_as_cuda(ruleset: RuleSet) -> None:

@@ -34,6 +34,18 @@ def test_a_declared_type_joins_its_initializer_call(ruleset: RuleSet) -> None:
     assert ("LC1036", "cudaStream_t", ()) in found  # ``t = s`` has no matched initializer
 
 
+def test_a_template_typed_declaration_tree_sitter_misreads_still_joins(ruleset: RuleSet) -> None:
+    source = ("namespace cg = cooperative_groups;\n__global__ void k() {\n"
+              "  cg::thread_block b = cg::this_thread_block();\n"
+              "  cg::thread_block_tile<32> w = cg::tiled_partition<32>(b);\n"
+              "  cg::thread_block_tile<32> v = w;\n}\n")
+    found = [f for f in _findings(source, ruleset) if f[1] != "cooperative_groups"]
+    assert ("LC4010", "cooperative_groups::tiled_partition", ("cooperative_groups::thread_block_tile",)) in found
+    # no call to join: the type is its own finding
+    assert [f for f in found if f[1] == "cooperative_groups::thread_block_tile"] == [
+        ("LC7030", "cooperative_groups::thread_block_tile", ())]
+
+
 def test_the_joined_finding_keeps_the_worst_status_per_target(ruleset: RuleSet) -> None:
     source = "__global__ void k(float* x) { x[0] = __shfl_xor_sync(0xffffffff, x[0], 1); }\n"
     result = check_bytes("k.cu", source.encode(), ruleset)

@@ -33,3 +33,72 @@ def test_aliases_outside_a_rocm_branch_change_nothing(tmp_path: Path, ruleset: R
     (tmp_path / "alloc.cpp").write_text('#include "compat.h"\nvoid f(CUdeviceptr p) {}\n')
     run = check_paths(["."], ruleset, cwd=tmp_path)
     assert all(not f.handled for f in run.findings)
+
+
+WRAPPERS = """#pragma once
+#ifdef USE_ROCM
+extern "C" {
+// Virtual memory: the driver calls {wrapped} for HIP
+CUresult cuMemSetAccess(CUdeviceptr ptr, size_t size,
+                        const CUmemAccessDesc* desc, size_t count) {
+  return hipMemSetAccess(ptr, size, desc, count);
+}
+static inline CUresult cuMemUnmap(CUdeviceptr ptr, size_t size) { return hipMemUnmap(ptr, size); }
+CUresult cuMemRelease(CUmemGenericAllocationHandle handle);
+void release_all() { cuMemAddressFree(0, 0); }
+CUresult Pool::cuMemMap(CUdeviceptr p) { return hipMemMap(p, 0, 0, 0, 0); }
+}
+#else
+CUresult cuMemAddressReserve(CUdeviceptr* p, size_t n) { return CUDA_SUCCESS; }
+#endif
+CUresult cuMemGetAllocationGranularity(size_t* g) { return CUDA_SUCCESS; }
+"""
+
+
+def test_functions_defined_under_a_rocm_branch_are_aliases(tmp_path: Path, ruleset: RuleSet) -> None:
+    (tmp_path / "compat.h").write_text(WRAPPERS)
+    (tmp_path / "alloc.cpp").write_text(
+        '#include "compat.h"\n#include <cuda.h>\nvoid f(CUdeviceptr p, size_t n, CUmemAccessDesc* d) {\n'
+        "  cuMemSetAccess(p, n, d, 1);\n  cuMemUnmap(p, n);\n  cuMemRelease(0);\n  cuMemAddressFree(p, n);\n"
+        "  cuMemMap(p, n, 0, 0, 0);\n  cuMemAddressReserve(&p, n, 0, 0, 0);\n"
+        "  cuMemGetAllocationGranularity(&n, 0, 0);\n}\n")
+    run = check_paths(["."], ruleset, cwd=tmp_path)
+    rocm = {f.symbol: f.targets["rocm"].status for f in run.findings if f.path == "alloc.cpp"}
+    handled = {f.symbol: dict(f.handled) for f in run.findings if f.path == "alloc.cpp"}
+    # wrappers defined with a body on ROCm-only lines, one spanning lines, one inline
+    assert handled["cuMemSetAccess"] == {"rocm": "ROCm alias in compat.h"}
+    assert rocm["cuMemSetAccess"] == rocm["cuMemUnmap"] == "native"
+    # near misses: a prototype, a call, a method, the CUDA branch's function, a definition outside any branch
+    for unported in ("cuMemRelease", "cuMemAddressFree", "cuMemMap", "cuMemAddressReserve",
+                     "cuMemGetAllocationGranularity"):
+        assert rocm[unported] != "native", unported
+
+
+KERNEL_UTILS = """#pragma once
+#ifdef __HIP_PLATFORM_AMD__
+#define HALF_OK 1
+#else
+#define PTX_OK
+#define HALF_OK 1
+#endif
+"""
+
+
+def _lane(macro: str) -> str:
+    return (f'__device__ int lane_{macro.lower()}() {{\n#ifdef {macro}\n  int r;\n'
+            '  asm("mov.u32 %0, %%laneid;" : "=r"(r));\n  return r;\n#else\n  return 0;\n#endif\n}\n')
+
+
+def test_a_branch_on_a_macro_a_header_defines_only_off_rocm_is_handled(tmp_path: Path, ruleset: RuleSet) -> None:
+    (tmp_path / "kernel_utils.h").write_text(KERNEL_UTILS)
+    (tmp_path / "lane.cu").write_text('#include "kernel_utils.h"\n' + _lane("PTX_OK") + _lane("HALF_OK")
+                                      + _lane("OTHER_OK"))
+    (tmp_path / "alone.cu").write_text(_lane("PTX_OK"))  # does not include the header: nothing known
+    run = check_paths(["."], ruleset, cwd=tmp_path)
+    asm = {(f.path, f.line): f for f in run.findings if f.rule_id == "LC7010"}
+    assert dict(asm[("lane.cu", 5)].handled) == {"rocm": "preprocessor branch (macros of kernel_utils.h)"}
+    assert asm[("lane.cu", 5)].targets["rocm"].status == "native"
+    assert asm[("lane.cu", 5)].targets["xpu"].status != "native"
+    # near misses: a macro defined for ROCm too, an unknown macro, a file without the header
+    for key in (("lane.cu", 14), ("lane.cu", 23), ("alone.cu", 4)):
+        assert asm[key].targets["rocm"].status != "native", key

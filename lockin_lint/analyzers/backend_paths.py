@@ -22,6 +22,8 @@ BACKEND_TOKENS: dict[str, str | None] = {
     "mps": "mps", "metal": "mps",
     "hpu": None, "gaudi": None, "habana": None, "tpu": None, "neuron": None,
 }
+#: First tokens that make a whole folder another backend's (``hip_fmha/``, ``rocm_kernels/``).
+_FOLDER_PREFIXES = frozenset({"hip", "rocm"})
 _TARGETS = frozenset(t for t in BACKEND_TOKENS.values() if t)
 #: Tokens of a file or folder name: split at ``_ - .`` and at lower-to-upper case changes.
 _SPLIT = re.compile(r"[_\-.]+|(?<=[a-z0-9])(?=[A-Z])")
@@ -43,8 +45,9 @@ def dedicated_backend(path: str) -> str | None:
 
     A folder counts when its whole name is a backend token (``csrc/rocm/``, ``ops/hip/``); the file
     counts when one token of its name is (``rocm.py``, ``attention_hip.cu``, ``test_amd_gemm.py``,
-    ``RocmAllocator.cpp``). Folder names are matched whole because ``amd_`` or ``hip_`` prefixes
-    on folders are rarer and a whole folder is a large thing to wave through.
+    ``RocmAllocator.cpp``). Folder names are matched whole, or by their first token when it is
+    ``hip``/``rocm`` (xformers' ``attention/hip_fmha/`` and ``hip_decoder/`` hold only Composable
+    Kernel code); weaker first tokens (``amd_``, ``npu_``) are not enough for a whole folder.
     """
     parts = [p for p in path.replace("\\", "/").split("/") if p and p not in (".", "..")]
     if not parts:
@@ -52,6 +55,9 @@ def dedicated_backend(path: str) -> str | None:
     for folder in parts[:-1]:
         if folder.lower() in BACKEND_TOKENS:
             return _name(folder.lower())
+        first = _tokens(folder)[:1]
+        if first and first[0] in _FOLDER_PREFIXES:
+            return _name(first[0])
     for token in _tokens(_SUFFIX.sub("", parts[-1])):
         if token in BACKEND_TOKENS:
             return _name(token)

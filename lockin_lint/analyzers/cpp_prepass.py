@@ -6,8 +6,9 @@ a statement without a semicolon (``GN_CUDA_INST_DEFINE(1024, 320)``, ``Py_END_AL
 ``__align__(8)`` in a declaration, a last ``#include`` without a newline. Each is replaced by spaces
 of the same length (newlines kept), so positions, lines and the findings after the old recovery point
 stay where they are. Macros that mean device code (``CUTLASS_DEVICE``, ``C10_HOST_DEVICE``, a file's
-own ``#define HOST_DEVICE __host__ __device__``) become ``__device__`` instead, so the intrinsics in
-such functions count as device code. A statement-like invocation is blanked only when nothing in it
+own ``#define HOST_DEVICE __host__ __device__``, and an attribute-like macro from another header whose
+name says device: ``DS_D_INLINE``) become ``__device__`` instead, so the intrinsics in such functions
+count as device code. A statement-like invocation is blanked only when nothing in it
 could be a finding (``might_match``), so no finding is ever traded for a cleaner parse.
 """
 
@@ -31,6 +32,9 @@ _QUALIFIERS = frozenset({b"__host__", b"__device__", b"__global__", b"__forceinl
 #: operator or a comma (``n = MAX_DEVICE + 1`` keeps its constant).
 _ATTRIBUTE = re.compile(rb"\b(?:[A-Z][A-Z0-9]*_)+(?:DEVICE|HOST|INLINE|FORCEINLINE|NOINLINE|FUNCTION|FUNC|DECL|API|"
                         rb"EXPORT|QUALIFIERS?)\b(?=[ \t\r\n]+[A-Za-z_~])")
+#: Parts of an attribute-like macro's name that say device code, for a macro defined in another header
+#: (DeepSpeed's ``DS_D_INLINE``/``DS_HD_INLINE`` from ``ds_kernel_utils.h``, ``MY_DEVICE_INLINE``).
+_DEVICE_PARTS = frozenset({b"DEVICE", b"DEV", b"D", b"HD"})
 _ALIGN = re.compile(rb"\b__align__[ \t]*\([ \t]*\w+[ \t]*\)")
 #: A statement-like macro invocation: a macro name at the start of a line, then its arguments.
 _INVOCATION_START = re.compile(rb"^([ \t]*)([A-Za-z_]\w*)[ \t]*\(", re.MULTILINE)
@@ -119,6 +123,9 @@ def prepare(source: bytes, might_match: Callable[[bytes], bool]) -> bytes:
         for match in pattern.finditer(source):
             if bytes(buffer[match.start():match.end()]) == match.group(0) and not _on_directive(source, match.start()):
                 _blank(buffer, *match.span())
+                if pattern is _ATTRIBUTE and _DEVICE_PARTS.intersection(match.group(0).split(b"_")) \
+                        and match.end() - match.start() >= len(b"__device__"):
+                    buffer[match.start():match.start() + len(b"__device__")] = b"__device__"
     for match in _INVOCATION_START.finditer(source):
         if not _MACRO_NAME.match(match.group(2)) or not _previous_code_ends_statement(source, match.start(2)):
             continue

@@ -6,7 +6,8 @@ joins the construct it sits in when that construct is itself matched:
 
 - a name or constant in the arguments of a matched call (the nearest call around it), unless it is
   a call of its own (``cudaCheck(cudaFree(p))`` stays two calls);
-- the type of a declaration whose only initializer is a matched call;
+- the type of a declaration whose only initializer is a matched call (also when tree-sitter misreads
+  ``T<32> x = f<32>(...)`` as a comparison);
 - anything in the head (not the body) of a matched kernel definition;
 - every match of one ``#if``/``#elif`` condition, in its first;
 - a second rule on exactly the same node.
@@ -56,6 +57,10 @@ def _owner_span(node: ts.Node, calls: list[tuple[int, int]], kernels: set[tuple[
                 if value is not None and value.type == "call_expression":
                     return _matched_function(value.child_by_field_name("function"), calls)
             return None
+        if current.type == "binary_expression" and _misread_declaration(current, child):
+            assignment = current.child_by_field_name("right")
+            value = assignment.child_by_field_name("right") if assignment is not None else None
+            return _matched_function(value.child_by_field_name("function") if value is not None else None, calls)
         if current.type in _CONDITIONAL and current.child_by_field_name("condition") == child:
             return _first_inside(child, calls)
         if current.type == "function_definition":
@@ -65,6 +70,19 @@ def _owner_span(node: ts.Node, calls: list[tuple[int, int]], kernels: set[tuple[
             return None
         child, current = current, current.parent
     return None
+
+
+def _misread_declaration(expression: ts.Node, child: ts.Node) -> bool:
+    """``cg::thread_block_tile<32> w = cg::tiled_partition<32>(b);`` as tree-sitter reads it without
+    knowing the template: ``(cg::thread_block_tile < 32) > (w = <call>)``, ``child`` being the type part."""
+    left, right = expression.child_by_field_name("left"), expression.child_by_field_name("right")
+    operator = expression.child_by_field_name("operator")
+    if left != child or left.type != "binary_expression" or operator is None or operator.type != ">" \
+            or right is None or right.type != "assignment_expression":
+        return False
+    inner = left.child_by_field_name("operator")
+    value = right.child_by_field_name("right")
+    return inner is not None and inner.type == "<" and value is not None and value.type == "call_expression"
 
 
 def _first_inside(node: ts.Node, spans: list[tuple[int, int]]) -> tuple[int, int] | None:

@@ -49,9 +49,13 @@ def spelled_for_rocm(name: str) -> bool:
     return False
 
 
-def _macro(name: str, rocm: bool) -> tuple[Tri, Value]:
-    """(is it defined, its value) in a ROCm build (``rocm``) or a CUDA build; None: unknown."""
-    if name in HIP_ON_NVIDIA:
+def _macro(name: str, rocm: bool, cuda_only: frozenset[str] = frozenset()) -> tuple[Tri, Value]:
+    """(is it defined, its value) in a ROCm build (``rocm``) or a CUDA build; None: unknown.
+
+    ``cuda_only``: the project's macros that a ROCm build never defines (found by the caller in headers,
+    e.g. DeepSpeed's ``PTX_AVAILABLE``, defined only in the non-HIP branch of ``ds_kernel_utils.h``).
+    """
+    if name in HIP_ON_NVIDIA or name in cuda_only:
         return (False, 0) if rocm else (None, None)
     if not spelled_for_rocm(name):
         return None, None
@@ -67,10 +71,11 @@ class _Unsupported(Exception):
 class _Evaluator:
     """A tiny precedence-climbing evaluator of ``#if`` expressions in three-valued logic."""
 
-    def __init__(self, tokens: list[str], rocm: bool) -> None:
+    def __init__(self, tokens: list[str], rocm: bool, cuda_only: frozenset[str] = frozenset()) -> None:
         self.tokens = tokens
         self.pos = 0
         self.rocm = rocm
+        self.cuda_only = cuda_only
 
     def _next(self) -> str:
         if self.pos >= len(self.tokens):
@@ -111,7 +116,7 @@ class _Evaluator:
             name = self._next()
             if wrapped and self._next() != ")":
                 raise _Unsupported
-            defined = _macro(name, self.rocm)[0]
+            defined = _macro(name, self.rocm, self.cuda_only)[0]
             return None if defined is None else int(defined)
         if token[0].isdigit():
             return int(_NUMBER_SUFFIX.sub("", token), 0) if not token.startswith("0") or len(token) == 1 \
@@ -119,7 +124,7 @@ class _Evaluator:
         if token[0].isalpha() or token[0] == "_":
             if self._peek() == "(":  # a function-like macro (``__has_include(...)``): unknown
                 raise _Unsupported
-            return _macro(token, self.rocm)[1]
+            return _macro(token, self.rocm, self.cuda_only)[1]
         raise _Unsupported
 
 
@@ -146,7 +151,7 @@ def _apply(op: str, left: Value, right: Value) -> Value:
     }[op]())
 
 
-def evaluate(condition: str, rocm: bool) -> Tri:
+def evaluate(condition: str, rocm: bool, cuda_only: frozenset[str] = frozenset()) -> Tri:
     """An ``#if`` condition in a ROCm build (``rocm``) or a CUDA build: True, False or None (unknown)."""
     text = _COMMENTS.sub(" ", condition).strip()
     tokens: list[str] = []
@@ -162,7 +167,7 @@ def evaluate(condition: str, rocm: bool) -> Tri:
     if not tokens:
         return None
     try:
-        parser = _Evaluator(tokens, rocm)
+        parser = _Evaluator(tokens, rocm, cuda_only)
         value = parser.expression()
         if parser.pos != len(tokens):
             return None
@@ -212,13 +217,14 @@ def _logical_lines(source: bytes) -> Iterator[tuple[int, int, bytes]]:
         index += 1
 
 
-def line_states(source: bytes) -> list[int] | None:
+def line_states(source: bytes, cuda_only: frozenset[str] = frozenset()) -> list[int] | None:
     """Per 0-based line, `NEUTRAL`, `NOT_ON_ROCM` or `ROCM_ONLY`; None when no condition names ROCm.
 
-    Most files have no ROCm branch at all; they pay one byte search.
+    Most files have no ROCm branch at all; they pay one byte search. ``cuda_only``: see `_macro`.
     """
     lowered = source.lower()
-    if b"hip" not in lowered and b"rocm" not in lowered and b"gfx" not in lowered and b"amd" not in lowered:
+    if b"hip" not in lowered and b"rocm" not in lowered and b"gfx" not in lowered and b"amd" not in lowered \
+            and not any(name.encode() in source for name in cuda_only):
         return None
     states = [NEUTRAL] * (source.count(b"\n") + 1)
     stack: list[_Group] = []
@@ -244,9 +250,9 @@ def line_states(source: bytes) -> list[int] | None:
             condition = rest if keyword == "if" else f"defined({rest.split()[0] if rest.split() else ''})"
             if keyword == "ifndef":
                 condition = f"!{condition}"
-            stack[-1].branch(evaluate(condition, True), evaluate(condition, False))
+            stack[-1].branch(evaluate(condition, True, cuda_only), evaluate(condition, False, cuda_only))
         elif keyword == "elif" and stack:
-            stack[-1].branch(evaluate(rest, True), evaluate(rest, False))
+            stack[-1].branch(evaluate(rest, True, cuda_only), evaluate(rest, False, cuda_only))
         elif keyword == "else" and stack:
             stack[-1].branch(True, True)
         elif keyword == "endif" and stack:

@@ -6,7 +6,15 @@ CUdeviceptr;`` and ``#define cuMemCreate hipMemCreate``. Such a name is already 
 After the run, for each C/C++/CUDA file with findings not yet native on ``rocm``, the quoted headers it
 includes (and the file itself) are searched for ``typedef``/``#define``/``using`` of those names on lines
 only a ROCm build compiles (`analyzers.preprocessor`); the findings that name them become ``native`` for
-rocm, noted ``handled: {rocm: "ROCm alias in <header>"}``.
+rocm, noted ``handled: {rocm: "ROCm alias in <header>"}``. A function *defined* there under the CUDA
+name counts too: the same header wraps ``CUresult cuMemSetAccess(...) { return hipMemSetAccess(...); }``.
+A declaration without a body, a call, or a method (``Foo::cuMemSetAccess``) is no such wrapper.
+
+The same headers say which of the project's macros a ROCm build never defines: DeepSpeed's
+``ds_kernel_utils.h`` defines ``PTX_AVAILABLE`` only in the branch after ``#ifdef __HIP_PLATFORM_AMD__
+... #else``, so ``#ifdef PTX_AVAILABLE <inline PTX> #else <plain C++> #endif`` in a file that includes
+it is the CUDA side of a branch a ROCm build leaves out: its findings become ``native`` for rocm,
+noted ``handled: {rocm: "preprocessor branch (macros of <header>)"}``.
 """
 
 from __future__ import annotations
@@ -16,13 +24,25 @@ import re
 from dataclasses import replace
 
 from ..analyzers import language_of
-from ..analyzers.preprocessor import ROCM_ONLY, line_states
+from ..analyzers.cpp_prepass import _closing_paren  # the same balanced ``(...)`` with no ``; { }`` inside
+from ..analyzers.preprocessor import NOT_ON_ROCM, ROCM_ONLY, line_states
 from ..model import FileResult, Finding, Reader, with_handled
 
 _INCLUDE = re.compile(rb'^[ \t]*#[ \t]*include[ \t]*"([^"\n]+)"', re.MULTILINE)
+_DEFINE = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)", re.MULTILINE)
 _ALIAS = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)|\btypedef\b[^;{}]*?\b([A-Za-z_]\w*)[ \t]*;|"
                     rb"\busing[ \t]+([A-Za-z_]\w*)[ \t]*=", re.MULTILINE)
 _PARENT_LEVELS = 3
+#: Comments and literals, blanked before looking for function definitions (they may hold braces).
+_NOISE = re.compile(rb'//[^\n]*|/\*.*?\*/|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'', re.DOTALL)
+_CALL_NAME = re.compile(rb"\b([A-Za-z_]\w*)[ \t\r\n]*\(")
+#: What may stand before a defined function's name: its return type and specifiers.
+_SPECIFIERS = re.compile(rb"(?:[A-Za-z_]\w*\b|::|[*&<>,]|\s)+")
+_AFTER_PARAMETERS = re.compile(rb"\s*(?:(?:const|noexcept|override)\b\s*)*\{")
+_NOT_TYPES = frozenset({b"return", b"else", b"new", b"delete", b"throw", b"case", b"goto", b"sizeof", b"typedef",
+                        b"using", b"define", b"operator"})
+_NOT_FUNCTIONS = frozenset({b"if", b"for", b"while", b"switch", b"catch", b"sizeof", b"return", b"defined",
+                            b"decltype", b"alignof", b"static_assert"})
 
 
 class _Aliases:
@@ -31,12 +51,19 @@ class _Aliases:
     def __init__(self, read: Reader) -> None:
         self.read = read
         self.cache: dict[str, frozenset[str]] = {}
+        self.cuda_only_cache: dict[str, frozenset[str]] = {}
 
     def of(self, path: str, data: bytes | None = None) -> frozenset[str]:
         if path not in self.cache:
             data = data if data is not None else self.read(path)
             self.cache[path] = _rocm_aliases(data) if data is not None else frozenset()
+            self.cuda_only_cache[path] = _cuda_only_macros(data) if data is not None else frozenset()
         return self.cache[path]
+
+    def cuda_only(self, path: str) -> frozenset[str]:
+        """The macros ``path`` defines only on lines a ROCm build leaves out (read with `of`)."""
+        self.of(path)
+        return self.cuda_only_cache[path]
 
     def header(self, including: str, written: str) -> str | None:
         folder = os.path.dirname(including)
@@ -60,7 +87,52 @@ def _rocm_aliases(data: bytes) -> frozenset[str]:
         if states[line] == ROCM_ONLY:
             name = next(g for g in match.groups() if g is not None)
             names.add(name.decode())
+    if ROCM_ONLY in states:
+        names.update(_wrapper_definitions(data, states))
     return frozenset(names)
+
+
+def _cuda_only_macros(data: bytes) -> frozenset[str]:
+    if b"define" not in data:
+        return frozenset()
+    states = line_states(data)
+    if states is None:
+        return frozenset()
+    cuda_only: set[str] = set()
+    elsewhere: set[str] = set()
+    for match in _DEFINE.finditer(data):
+        name = match.group(1).decode()
+        (cuda_only if states[data.count(b"\n", 0, match.start())] == NOT_ON_ROCM else elsewhere).add(name)
+    return frozenset(cuda_only - elsewhere)
+
+
+def _rocm_only_code(data: bytes, states: list[int]) -> bytes:
+    """``data`` with everything but ROCm-only code (comments, literals, directives, other lines) blanked."""
+    data = _NOISE.sub(lambda m: re.sub(rb"[^\n]", b" ", m.group()), data)
+    lines = data.split(b"\n")
+    return b"\n".join(line if states[i] == ROCM_ONLY and not line.lstrip().startswith(b"#") else b""
+                      for i, line in enumerate(lines))
+
+
+def _wrapper_definitions(data: bytes, states: list[int]) -> set[str]:
+    """Names of the free functions defined (with a body) on ROCm-only lines."""
+    code = _rocm_only_code(data, states)
+    names = set()
+    for match in _CALL_NAME.finditer(code):
+        name = match.group(1)
+        if name in _NOT_FUNCTIONS:
+            continue
+        start = max(code.rfind(b";", 0, match.start()), code.rfind(b"{", 0, match.start()),
+                    code.rfind(b"}", 0, match.start())) + 1
+        prefix = code[start:match.start()]
+        words = prefix.split()
+        if not words or prefix.rstrip().endswith((b"::", b",", b"<")) or not _SPECIFIERS.fullmatch(prefix) \
+                or any(w in _NOT_TYPES for w in words):
+            continue
+        after = _closing_paren(code, match.end() - 1)
+        if after is not None and _AFTER_PARAMETERS.match(code, after):
+            names.add(name.decode())
+    return names
 
 
 def _unported(finding: Finding) -> bool:
@@ -83,14 +155,24 @@ def mark_rocm_aliases(results: list[FileResult], files: dict[str, str], read: Re
             output.append(result)
             continue
         found: dict[str, str] = {name: "ROCm alias in this file" for name in aliases.of(real, data)}
+        cuda_only: dict[str, str] = {}
         for written in _INCLUDE.findall(data):
             header = aliases.header(real, written.decode("utf-8", "replace"))
             if header is not None:
                 for name in aliases.of(header):
                     found.setdefault(name, f"ROCm alias in {os.path.basename(header)}")
+                for name in aliases.cuda_only(header):
+                    cuda_only.setdefault(name, os.path.basename(header))
         if found:
             result = replace(result, findings=tuple(
                 with_handled(f, {"rocm": found[f.symbol]}) if f.symbol in found and _unported(f) else f
+                for f in result.findings))
+        used = {name: header for name, header in cuda_only.items() if name.encode() in data}
+        states = line_states(data, frozenset(used)) if used else None
+        if states is not None:
+            note = f"preprocessor branch (macros of {', '.join(sorted(set(used.values())))})"
+            result = replace(result, findings=tuple(
+                with_handled(f, {"rocm": note}) if _unported(f) and states[f.line - 1] == NOT_ON_ROCM else f
                 for f in result.findings))
         output.append(result)
     return output
