@@ -203,8 +203,11 @@ def _call_test(node: ts.Node) -> Test:
     parts = node_text(function).replace(" ", "").split(".")
     last = parts[-1]
     if last == "is_available" and len(parts) >= 2:  # torch.cuda / torch.xpu / torch.backends.mps
+        # True only on that platform's builds, but false also on such a build with no device visible
+        # (a build machine cross-compiling for it): the body of `if not torch.cuda.is_available():`
+        # is no path for another platform, and names none it handles.
         platforms = _word(parts[-2])
-        return _atom(platforms) if platforms else _UNKNOWN
+        return _value_test(platforms) if platforms else _UNKNOWN
     if last == "hasattr" and args is not None and len(args.named_children) == 2:
         owner, attribute = args.named_children
         platforms = _string_platforms(attribute)
