@@ -13,6 +13,8 @@ from lockin_lint.kb.ruleset import RuleSet
 def test_remembered_answers_are_the_computed_ones(ruleset: RuleSet, monkeypatch: pytest.MonkeyPatch) -> None:
     index = engine_for(ruleset).run.cuda
     monkeypatch.setattr(cuda_index, "_MEMO_SIZE", 3)
+    # The index is shared by the session's engine: earlier tests leave answers in it.
+    monkeypatch.setattr(index, "_identifier_memo", {})
     names = ["cudaMalloc", "cudaSomethingUnknown", "plain_name", "cuMemAlloc", "ncclAllReduce", "x"] * 2
     for name in names:
         first = index.lookup_identifier(name)

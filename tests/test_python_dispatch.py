@@ -129,6 +129,19 @@ def test_no_visible_device_is_no_other_platform(ruleset: RuleSet) -> None:
     assert _at(_findings(guarded, ruleset), 5).handled == (("cpu", FALLBACK),)
 
 
+def test_sibling_ifs_on_the_same_subject_are_a_dispatch(ruleset: RuleSet) -> None:
+    """``if backend == "nccl" and ...:`` then ``if backend == "xccl" and ...:`` (accelerate's
+    state.py): XPU has its own path, as with ``elif``; a sibling testing another subject names
+    nothing for this one."""
+    source = ('def f(self, name):\n    if self.backend == "nccl" and name:\n        pass\n'
+              '    if self.backend == "xccl" and name:\n        pass\n')
+    found = _at(_findings(source, ruleset), 2)
+    assert dict(found.handled).get("xpu") == BRANCH
+    assert "xpu" not in found.message
+    other = source.replace('if self.backend == "xccl"', 'if name == "xccl"')
+    assert "xpu" not in dict(_at(_findings(other, ruleset), 2).handled)
+
+
 def test_a_cpu_fallback_says_which_targets_take_it(ruleset: RuleSet) -> None:
     """The message names the accelerators that silently get the CPU path; a branch names its own."""
     choice = _at(_findings('import torch\ndevice = "cuda" if torch.cuda.is_available() else "cpu"\n', ruleset), 2)
