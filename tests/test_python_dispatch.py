@@ -115,6 +115,33 @@ def test_availability_check_handles_cpu_only(ruleset: RuleSet) -> None:
         assert found.targets["ascend"].status == "rename"
 
 
+def test_no_visible_device_is_no_other_platform(ruleset: RuleSet) -> None:
+    """``torch.cuda.is_available()`` is false on a CUDA or ROCm build with no device visible too (a
+    build machine cross-compiling), so the body of its negation is no ROCm path (apex's and
+    flash-attention's ``TORCH_CUDA_ARCH_LIST`` setting there said "rocm: device/platform branch");
+    an early exit on it still leaves the code after it a CPU fallback."""
+    assert classify(_condition("not torch.cuda.is_available()")).may == PLATFORMS
+    body = ('import os\nimport torch\nif not torch.cuda.is_available():\n'
+            '    os.environ["TORCH_CUDA_ARCH_LIST"] = "8.0"\n')
+    assert _at(_findings(body, ruleset), 4).handled == ()
+    guarded = ("import torch\ndef f():\n    if not torch.cuda.is_available():\n        return\n"
+               "    torch.cuda.synchronize()\n")
+    assert _at(_findings(guarded, ruleset), 5).handled == (("cpu", FALLBACK),)
+
+
+def test_sibling_ifs_on_the_same_subject_are_a_dispatch(ruleset: RuleSet) -> None:
+    """``if backend == "nccl" and ...:`` then ``if backend == "xccl" and ...:`` (accelerate's
+    state.py): XPU has its own path, as with ``elif``; a sibling testing another subject names
+    nothing for this one."""
+    source = ('def f(self, name):\n    if self.backend == "nccl" and name:\n        pass\n'
+              '    if self.backend == "xccl" and name:\n        pass\n')
+    found = _at(_findings(source, ruleset), 2)
+    assert dict(found.handled).get("xpu") == BRANCH
+    assert "xpu" not in found.message
+    other = source.replace('if self.backend == "xccl"', 'if name == "xccl"')
+    assert "xpu" not in dict(_at(_findings(other, ruleset), 2).handled)
+
+
 def test_a_cpu_fallback_says_which_targets_take_it(ruleset: RuleSet) -> None:
     """The message names the accelerators that silently get the CPU path; a branch names its own."""
     choice = _at(_findings('import torch\ndevice = "cuda" if torch.cuda.is_available() else "cpu"\n', ruleset), 2)

@@ -203,8 +203,11 @@ def _call_test(node: ts.Node) -> Test:
     parts = node_text(function).replace(" ", "").split(".")
     last = parts[-1]
     if last == "is_available" and len(parts) >= 2:  # torch.cuda / torch.xpu / torch.backends.mps
+        # True only on that platform's builds, but false also on such a build with no device visible
+        # (a build machine cross-compiling for it): the body of `if not torch.cuda.is_available():`
+        # is no path for another platform, and names none it handles.
         platforms = _word(parts[-2])
-        return _atom(platforms) if platforms else _UNKNOWN
+        return _value_test(platforms) if platforms else _UNKNOWN
     if last == "hasattr" and args is not None and len(args.named_children) == 2:
         owner, attribute = args.named_children
         platforms = _string_platforms(attribute)
@@ -273,6 +276,7 @@ class Dispatch:
         self._tests: dict[int, Test] = {}
         self._exits: dict[int, list[tuple[int, Test]]] = {}  # block -> (end byte, test) of its early exits
         self._above: dict[int, Test] = {}  # block -> the path into it (the same for all its statements)
+        self._siblings: dict[int, Platforms] = {}  # if statement -> what sibling tests of its subject name
 
     def _test(self, node: ts.Node | None) -> Test:
         if node is None:
@@ -356,12 +360,34 @@ class Dispatch:
         for test, (condition, body, clause) in zip(tests, clauses):
             in_clause = child == clause if clause is not stmt else True
             target = below if clause is not stmt else child
+            if in_clause and target in (condition, body) and clause is stmt and _positive(condition):
+                test = replace(test, elsewhere=test.elsewhere | self._sibling_platforms(stmt) - test.may)
             if in_clause and target == condition:
                 return _both(before, test), test.known
             if in_clause and target == body:
                 return _both(before, test), False
             before = _both(before, _otherwise(test, condition))
         return (before, False) if child == otherwise else (Test(named=named), False)
+
+    def _sibling_platforms(self, stmt: ts.Node) -> Platforms:
+        """Platforms that the other ``if`` statements of the same block test the same subject for
+        (accelerate's ``if self.backend == "nccl" and ...:`` then ``if self.backend == "xccl" and
+        ...:``): a dispatch written without ``elif``, whose other branches handle what they name."""
+        found = self._siblings.get(stmt.id)
+        if found is None:
+            subjects = _subjects(stmt.child_by_field_name("condition"))
+            others: set[str] = set()
+            block = stmt.parent
+            for sibling in block.named_children if subjects and block is not None else []:
+                if sibling.type == "if_statement" and sibling.id != stmt.id:
+                    conditions = [sibling.child_by_field_name("condition")] + [
+                        a.child_by_field_name("condition") for a in sibling.children_by_field_name("alternative")
+                        if a.type == "elif_clause"]
+                    for condition in conditions:
+                        for subject, platforms in _subjects(condition).items():
+                            others |= platforms if subject in subjects else frozenset()
+            found = self._siblings[stmt.id] = frozenset(others)
+        return found
 
     def _early_exits(self, block: ts.Node, child: ts.Node) -> Test:
         """``if not is_cuda(): return`` before ``child`` in the same block: the rest runs only when
@@ -385,6 +411,25 @@ class Dispatch:
                 break
             path = _both(path, test)
         return path
+
+
+def _subjects(condition: ts.Node | None) -> dict[str, Platforms]:
+    """``x == "xpu"`` (alone or in an ``and``): ``{"x": {"xpu"}}``, the value tested per subject."""
+    if condition is None:
+        return {}
+    if condition.type == "parenthesized_expression" and condition.named_child_count == 1:
+        return _subjects(condition.named_children[0])
+    if condition.type == "boolean_operator":
+        operator = condition.child_by_field_name("operator")
+        if operator is None or operator.type != "and":
+            return {}
+        return {**_subjects(condition.child_by_field_name("left")), **_subjects(condition.child_by_field_name("right"))}
+    operators = [node_text(child) for child in condition.children if not child.is_named]
+    if condition.type != "comparison_operator" or operators != ["=="] or condition.named_child_count != 2:
+        return {}
+    left, right = condition.named_children
+    platforms = _string_platforms(right)
+    return {node_text(left): platforms} if platforms is not None and left.type != "string" else {}
 
 
 def _table_entry(pair: ts.Node) -> Test:
