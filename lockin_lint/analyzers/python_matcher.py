@@ -19,6 +19,7 @@ from .matching import RawMatch, SpanMatcher, node_text as _text
 from ..model import Rule
 from ..kb.prefilter import occurrences, word_occurrences
 from .python_joins import import_of
+from .python_receivers import foreign_instance
 from .python_strings import StringContexts, chain, string_value
 
 _BARE_NAME_PARENTS = frozenset({"parameters", "lambda_parameters", "typed_parameter"})
@@ -185,6 +186,10 @@ class FileMatcher(StringContexts, SpanMatcher):
             rules = self.index.methods.get(name, ())
             if rules and root == "self" and self._own_method(attribute, name):
                 return
+            if any(rule.category == "operator" for rule in rules):
+                receiver = attribute.child_by_field_name("object")
+                if receiver is not None and foreign_instance(receiver, self.aliases):
+                    rules = [rule for rule in rules if rule.category != "operator"]
         else:
             rules = self.index.attributes.get(name, ())
         for rule in rules:  # at the name: the `.cuda` of a chain split over lines is on its own line

@@ -1,0 +1,90 @@
+"""What a method call's receiver was built as, read from the assignments around it.
+
+The operator rules (LL904) match tensor methods by name alone (``x.dequantize()``), since a static
+reader cannot know a value's type in general. A project's own classes reuse those names
+(DeepSpeed's ``fpq = FP_Quantize(...)`` then ``fpq.dequantize(...)``), and then the operator
+statuses, which are torch's, say nothing about the call. This module recognises that one shape
+cheaply: a receiver whose every assignment in its scope constructs an instance of a class that is
+not torch's. Anything else (parameters, function results, torch classes) stays a possible tensor.
+"""
+
+from __future__ import annotations
+
+import tree_sitter as ts
+
+from .matching import node_text as _text
+
+_NESTED_SCOPES = frozenset({"function_definition", "class_definition", "lambda"})
+
+
+def foreign_instance(receiver: ts.Node, aliases: dict[str, list[str]]) -> bool:
+    """True when ``receiver`` (``name`` or ``self.name``) is only ever assigned a non-torch instance."""
+    if receiver.type == "identifier":
+        scope = _enclosing(receiver, "function_definition")
+        values = _assigned(scope if scope is not None else _module(receiver), _text(receiver), nested=False)
+    elif receiver.type == "attribute":
+        obj = receiver.child_by_field_name("object")
+        if obj is None or obj.type != "identifier" or _text(obj) != "self":
+            return False
+        scope = _enclosing(receiver, "class_definition")
+        if scope is None:
+            return False
+        values = _assigned(scope, _text(receiver), nested=True)
+    else:
+        return False
+    return bool(values) and all(_constructs_foreign(value, aliases) for value in values)
+
+
+def _enclosing(node: ts.Node, kind: str) -> ts.Node | None:
+    scope = node.parent
+    while scope is not None and scope.type != kind:
+        scope = scope.parent
+    return scope
+
+
+def _module(node: ts.Node) -> ts.Node:
+    while node.parent is not None:
+        node = node.parent
+    return node
+
+
+def _assigned(scope: ts.Node, target: str, nested: bool) -> list[ts.Node]:
+    """Right-hand sides assigned to ``target`` in ``scope`` (into nested scopes only if ``nested``)."""
+    values: list[ts.Node] = []
+    stack = list(scope.named_children)
+    while stack:
+        node = stack.pop()
+        if node.type == "assignment":
+            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+            if left is not None and right is not None and _text(left) == target:
+                values.append(right)
+        elif node.type in ("augmented_assignment", "for_statement", "with_item", "named_expression"):
+            left = node.child_by_field_name("left") or node.child_by_field_name("name")
+            if left is not None and _text(left) == target:
+                return []  # bound some other way too: unknown
+        if node.type in _NESTED_SCOPES and not nested:
+            continue
+        stack.extend(node.named_children)
+    return values
+
+
+def _constructs_foreign(value: ts.Node, aliases: dict[str, list[str]]) -> bool:
+    """``Name(...)`` or ``mod.Name(...)`` where Name is a class (CamelCase) that torch does not define."""
+    if value.type != "call":
+        return False
+    function = value.child_by_field_name("function")
+    if function is None:
+        return False
+    callee = function
+    while callee.type == "attribute":
+        obj = callee.child_by_field_name("object")
+        if obj is None:
+            return False
+        callee = obj
+    if callee.type != "identifier":
+        return False
+    name = _text(function).rsplit(".", 1)[-1]
+    if not (name[:1].isupper() and any(c.islower() for c in name)):
+        return False
+    bound = aliases.get(_text(callee), [])
+    return not any(path == "torch" or path.startswith("torch.") for path in bound)
