@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import replace
+from typing import Callable
 
 from ..analyzers import language_of
 from ..analyzers.preprocessor import ROCM_ONLY, line_states
@@ -28,8 +29,9 @@ _PARENT_LEVELS = 3
 class _Aliases:
     """Per header: the names it defines on ROCm-only lines (read and computed once per run)."""
 
-    def __init__(self, read: Reader) -> None:
+    def __init__(self, read: Reader, is_file: Callable[[str], bool]) -> None:
         self.read = read
+        self.is_file = is_file
         self.cache: dict[str, frozenset[str]] = {}
 
     def of(self, path: str, data: bytes | None = None) -> frozenset[str]:
@@ -42,7 +44,7 @@ class _Aliases:
         folder = os.path.dirname(including)
         for _ in range(_PARENT_LEVELS + 1):
             candidate = os.path.normpath(os.path.join(folder, written))
-            if candidate in self.cache or os.path.isfile(candidate):
+            if candidate in self.cache or self.is_file(candidate):
                 return candidate
             folder = os.path.dirname(folder)
         return None
@@ -68,9 +70,11 @@ def _unported(finding: Finding) -> bool:
     return target is not None and target.status != "native"
 
 
-def mark_rocm_aliases(results: list[FileResult], files: dict[str, str], read: Reader) -> list[FileResult]:
-    """``results`` with findings whose names a ROCm-only alias defines made native for rocm."""
-    aliases = _Aliases(read)
+def mark_rocm_aliases(results: list[FileResult], files: dict[str, str], read: Reader,
+                      is_file: Callable[[str], bool] = os.path.isfile) -> list[FileResult]:
+    """``results`` with findings whose names a ROCm-only alias defines made native for rocm (``read``
+    and ``is_file`` are how it looks at headers: `project.passes` records what they saw)."""
+    aliases = _Aliases(read, is_file)
     output = []
     for result in results:
         if not any(_unported(f) for f in result.findings) or language_of(result.path) != "cuda" \

@@ -14,6 +14,7 @@ target (a ROCm branch) never raises that target's effort; the result does not de
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
@@ -152,5 +153,18 @@ def summarize(findings: Iterable[Finding], targets: tuple[str, ...], lines: int 
     """Per target, the summary of these findings (``lines`` is accepted for older callers, unused)."""
     chosen = model or EffortModel()
     listed = list(findings)
+    global _last
+    last = _last
+    if (last is not None and last[1] == chosen and set(targets) <= last[2].keys() and len(last[0]) == len(listed)
+            and all(map(operator.is_, last[0], listed))):
+        return {t: last[2][t] for t in targets}
     units = group_units(listed)
-    return {t: summarize_target(listed, t, chosen, units) for t in targets}
+    summaries = {t: summarize_target(listed, t, chosen, units) for t in targets}
+    _last = (tuple(listed), chosen, summaries)
+    return summaries
+
+
+#: The last `summarize` call: ``check`` asks twice about the same findings (the fixable-findings note,
+#: then the JSON summary), which cost a second on vLLM. Findings are immutable, so the very same
+#: objects (compared by identity) give the same summaries.
+_last: tuple[tuple[Finding, ...], EffortModel, dict[str, TargetSummary]] | None = None
