@@ -18,7 +18,7 @@ from .model import FileError, FileResult, Finding, RunResult, Settings
 from .project.passes import PassContext, run_passes
 from .project.workers import cpu_count, die_with_parent
 from .kb.ruleset import RuleSet
-from .project.result_cache import ResultCache, Stat, digest, file_stat
+from .project.result_cache import ResultCache, Stat, digest, file_stat, tree_digest
 
 if TYPE_CHECKING:  # imported when a file is first checked: a fully cached run never loads a parser
     from .engine import Engine
@@ -102,13 +102,16 @@ def _jobs(requested: int, files: int) -> int:
 def check_paths(paths: list[str], ruleset: RuleSet, settings: Settings | None = None,
                 cwd: Path | None = None, progress: Callable[[int, int], None] | None = None,
                 use_cache: bool = False, root: Path | None = None,
-                phase: Callable[[str], None] | None = None) -> RunResult:
+                phase: Callable[[str], None] | None = None,
+                observe: Callable[[str, dict[str, str]], None] | None = None) -> RunResult:
     """Check ``paths`` (relative to ``cwd``), reporting paths relative to ``root`` (default ``cwd``).
 
     ``progress(done, total)`` is called during the file scan, ``phase(name)`` before each step after
     it, so a front end can show that a long run is still working. ``use_cache`` keeps per-file results
     between runs (`project.result_cache`); the cross-file passes run again on them (or are reused when
-    no file changed), so the result is the same."""
+    no file changed), so the result is the same. ``observe(tree, inputs)`` is told the run's whole
+    input when the cache vouches for every file (`tree_key`; the files outside the run the passes
+    read), for `cli_memo`."""
     settings = settings or Settings()
     found = discover(paths, cwd, settings.extend_exclude, settings.exclude, settings.force_exclude,
                      settings.respect_gitignore, root)
@@ -172,7 +175,31 @@ def check_paths(paths: list[str], ruleset: RuleSet, settings: Settings | None = 
     results = run_passes(results, context, cache, hashes)
     if cache is not None:
         cache.save()
+        if observe is not None and len(hashes) == total and all(hashes.values()):
+            observe(tree_key(hashes, found.errors), context.inputs)
     return collect(results, settings, list(found.errors), ruleset)
+
+
+def tree_key(hashes: dict[str, str], errors: list[FileError]) -> str:
+    """Every file of a run with its content, and what discovery could not walk."""
+    return digest(f"{tree_digest(hashes)}\0{errors!r}".encode())
+
+
+def unchanged_tree(paths: list[str], ruleset: RuleSet, settings: Settings, root: Path | None = None) -> str | None:
+    """The `tree_key` of ``paths`` when the result cache vouches for every file by its stat alone
+    (nothing is read), else None."""
+    found = discover(paths, None, settings.extend_exclude, settings.exclude, settings.force_exclude,
+                     settings.respect_gitignore, root)
+    cache = ResultCache.for_run(ruleset.fingerprint, settings, root or Path.cwd())
+    if cache is None:
+        return None
+    hashes = {}
+    for shown, path in found.files:
+        known = cache.trusted_hash(shown, file_stat(path))
+        if known is None:
+            return None
+        hashes[shown] = known
+    return tree_key(hashes, list(found.errors))
 
 
 def check_source(name: str, data: bytes, ruleset: RuleSet, settings: Settings | None = None) -> RunResult:
