@@ -5,17 +5,15 @@ baseline) runs the command again."""
 from __future__ import annotations
 
 import io
-import os
 import shutil
-import time
 from pathlib import Path
 
 import pytest
 
 from lockin_lint import cli
-from lockin_lint.engine import Engine
 
 from .conftest import FIXTURES
+from .test_result_cache import _age, _Counter
 
 
 @pytest.fixture
@@ -28,31 +26,17 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return root
 
 
-def _age(root: Path) -> None:
-    """Older than the cache, as after any real pause (recent files are checked by content, not stat)."""
-    old = time.time() - 60
-    for path in root.rglob("*"):
-        os.utime(path, (old, old), follow_symlinks=False)
-
-
 def _run(*args: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     code = cli.main(list(args), out, err)
     return code, out.getvalue(), err.getvalue()
 
 
-class _Scans:
-    """Counts the files the engine checks: a replayed run checks none and runs no pass."""
+class _Scans(_Counter):
+    """Counts the files the engine checks and the runs of the passes: a replayed run has none."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.paths: list[str] = []
-        real = Engine.check
-
-        def counting(engine: Engine, path: str, data: bytes, *args: object, **kwargs: object) -> object:
-            self.paths.append(path)
-            return real(engine, path, data, *args, **kwargs)  # type: ignore[arg-type]
-
-        monkeypatch.setattr(Engine, "check", counting)
+        super().__init__(monkeypatch)
         from lockin_lint.project import passes
 
         self.passes = 0

@@ -58,13 +58,18 @@ class EffortModel:
     lines_per_hour: float = DEFAULT_LINES_PER_HOUR
     costs: Mapping[str, tuple[float, float]] = field(default_factory=lambda: dict(DEFAULT_COSTS))
     good_max_hours: float = DEFAULT_GOOD_MAX_HOURS
+    #: `cost`'s answers (a report asks 60,000 times on vLLM, for a few dozen distinct triples).
+    _costs: dict[tuple[str, str, str], Range] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def cost(self, kind: str, status: str, category: str) -> Range:
         """The range of one piece of work of ``kind``, scaled by the configured status and category."""
-        base = Range(*self.costs[kind])
-        scale = _ratio(self.status_hours, DEFAULT_STATUS_HOURS, status) * _ratio(
-            self.category_factor, DEFAULT_CATEGORY_FACTOR, category)
-        return base.times(scale)
+        known = self._costs.get((kind, status, category))
+        if known is None:
+            base = Range(*self.costs[kind])
+            scale = _ratio(self.status_hours, DEFAULT_STATUS_HOURS, status) * _ratio(
+                self.category_factor, DEFAULT_CATEGORY_FACTOR, category)
+            known = self._costs[(kind, status, category)] = base.times(scale)
+        return known
 
     def band(self, score: float, effort: Range) -> str:
         band = next((name for floor, name in SCORE_BANDS if score >= floor), SCORE_BANDS[-1][1])
@@ -153,18 +158,20 @@ def summarize(findings: Iterable[Finding], targets: tuple[str, ...], lines: int 
     """Per target, the summary of these findings (``lines`` is accepted for older callers, unused)."""
     chosen = model or EffortModel()
     listed = list(findings)
-    global _last
-    last = _last
-    if (last is not None and last[1] == chosen and set(targets) <= last[2].keys() and len(last[0]) == len(listed)
-            and all(map(operator.is_, last[0], listed))):
-        return {t: last[2][t] for t in targets}
+    for seen, model_seen, summaries in _RECENT:
+        if (model_seen == chosen and set(targets) <= summaries.keys() and len(seen) == len(listed)
+                and all(map(operator.is_, seen, listed))):
+            return {t: summaries[t] for t in targets}
     units = group_units(listed)
     summaries = {t: summarize_target(listed, t, chosen, units) for t in targets}
-    _last = (tuple(listed), chosen, summaries)
+    _RECENT.insert(0, (tuple(listed), chosen, summaries))
+    del _RECENT[_RECENT_SIZE:]
     return summaries
 
 
-#: The last `summarize` call: ``check`` asks twice about the same findings (the fixable-findings note,
-#: then the JSON summary), which cost a second on vLLM. Findings are immutable, so the very same
-#: objects (compared by identity) give the same summaries.
-_last: tuple[tuple[Finding, ...], EffortModel, dict[str, TargetSummary]] | None = None
+#: The last few `summarize` calls: ``check`` asks twice about the same findings (the fixable-findings
+#: note, then the JSON summary), ``report`` about the product code twice, which cost a second each
+#: on vLLM. Findings are immutable, so the very same objects (compared by identity) give the same
+#: summaries.
+_RECENT: list[tuple[tuple[Finding, ...], EffortModel, dict[str, TargetSummary]]] = []
+_RECENT_SIZE = 4
