@@ -58,6 +58,15 @@ def check_file(engine: Engine, shown: str, path: str) -> FileResult:
     return engine.check(shown, data)
 
 
+def _read(path: str) -> bytes | None:
+    """A file a pass or the language server reads beside the checked one: a regular file under the size
+    cap (a FIFO would block, and ``-r /dev/zero`` would never end), else None (reported as unreadable)."""
+    try:
+        return read_regular(path)
+    except (OSError, LimitError):
+        return None
+
+
 def _check_unless_unchanged(engine: Callable[[], Engine], shown: str, path: str,
                             known_hash: str | None) -> tuple[FileResult | None, str]:
     """The file's result and content hash; no result when the content hashes to ``known_hash`` (the

@@ -4,7 +4,7 @@ Why: a warm run with every file cached still rebuilt the findings, scored them a
 (1 s of CPU for vLLM's 9,000 findings), where Ruff answers an unchanged tree in a fraction of that.
 The output of a command is a pure function of its inputs, so it is kept, keyed by all of them:
 
-- the command key: the tool's version and its own code (size and mtime of every module), Python's
+- the command key: the tool's version and its own files (size and mtime of each), Python's
   version, the working directory, every argument, the configuration as loaded, the rules' fingerprint,
   the merged settings, the baseline file's content, ``.gitmodules`` (the report reads it), and whether
   stdout is a terminal;
@@ -26,7 +26,7 @@ import io
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable, TextIO
+from typing import Any, Callable, TextIO, cast
 
 from . import __version__
 from .kb.cache import cache_dir, read_signed, write_signed
@@ -50,11 +50,11 @@ def replayable(args: argparse.Namespace) -> bool:
 def _code_fingerprint() -> list[tuple[str, int, int]]:
     package = Path(__file__).parent
     found = []
-    for folder, _, names in os.walk(package):
+    for folder, folders, names in os.walk(package):
+        folders[:] = [f for f in folders if f != "__pycache__"]
         for name in names:
-            if name.endswith(".py"):
-                st = os.stat(os.path.join(folder, name))
-                found.append((os.path.join(folder, name), st.st_size, st.st_mtime_ns))
+            st = os.stat(os.path.join(folder, name))
+            found.append((os.path.join(folder, name), st.st_size, st.st_mtime_ns))
     return sorted(found)
 
 
@@ -115,7 +115,7 @@ def replay_or_run(args: argparse.Namespace, config: Config, ruleset: RuleSet, se
             return int(stored["code"])
     tee_out, tee_err = _Tee(out), _Tee(err)
     observed: Observed = {}
-    code = command(tee_out, tee_err, observed)
+    code = command(cast(TextIO, tee_out), cast(TextIO, tee_err), observed)
     if observed.get("tree"):
         write_signed(path, {"format": _FORMAT, "key": key, "tree": observed["tree"],
                             "inputs": observed.get("inputs", {}), "out": "".join(tee_out.parts),

@@ -99,9 +99,11 @@ class ResultCache:
     def _results(self) -> dict[str, Any]:
         if self._stored is None:
             stored = read_signed(self.results_path)
-            valid = isinstance(stored, dict) and stored.get("format") == _FORMAT
-            self._stored = stored if valid and isinstance(stored.get("files"), dict) else {"files": {}}
-            self._passes = self._stored.get("passes")
+            if isinstance(stored, dict) and stored.get("format") == _FORMAT and isinstance(stored.get("files"), dict):
+                self._stored = stored
+                self._passes = stored.get("passes")
+            else:
+                self._stored = {"files": {}}
         return self._stored
 
     def trusted_hash(self, shown: str, stat: Stat | None) -> str | None:
