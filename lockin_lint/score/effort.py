@@ -115,7 +115,7 @@ def score_of(ready: int, sites: int) -> float:
     return round(100.0 * ready / sites, 1) if sites else 100.0
 
 
-def _fix_saves(findings: list[Finding], target: str, model: EffortModel) -> tuple[int, Range]:
+def fix_saves(findings: list[Finding], target: str, model: EffortModel) -> tuple[int, Range]:
     """How many findings ``--fix`` rewrites on ``target`` and what they would cost by hand."""
     count, saved = 0, ZERO
     for finding in findings:
@@ -141,7 +141,7 @@ def summarize_target(findings: list[Finding], target: str, model: EffortModel,
     for finding in findings:
         statuses[finding.targets[target].status] += 1
     ready = sum(is_mechanical(f, target) for f in findings)
-    fixable, saves = _fix_saves(findings, target, model)
+    fixable, saves = fix_saves(findings, target, model)
     score = score_of(ready, len(findings))
     ordered = [c for c in CATEGORIES if c in by_category] + sorted(set(by_category) - set(CATEGORIES))
     mids = {c: round(by_category[c].mid, 2) for c in ordered}
