@@ -53,7 +53,11 @@ def _code_fingerprint() -> list[tuple[str, int, int]]:
     for folder, folders, names in os.walk(package):
         folders[:] = [f for f in folders if f != "__pycache__"]
         for name in names:
-            st = os.stat(os.path.join(folder, name))
+            try:
+                st = os.stat(os.path.join(folder, name))
+            except OSError:  # removed while we looked (an upgrade in progress): still part of the key
+                found.append((os.path.join(folder, name), -1, -1))
+                continue
             found.append((os.path.join(folder, name), st.st_size, st.st_mtime_ns))
     return sorted(found)
 
@@ -63,8 +67,8 @@ def _content(path: Path | None) -> str:
         return ""
     try:
         return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError as exc:
-        return f"unreadable {exc.errno}"
+    except (OSError, ValueError) as exc:  # the command itself reports an unreadable or invalid path
+        return f"unreadable {exc!r}"
 
 
 def command_key(args: argparse.Namespace, config: Config, ruleset: RuleSet, settings: Settings, out: TextIO) -> str:
