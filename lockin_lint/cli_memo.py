@@ -31,6 +31,7 @@ from typing import Any, Callable, TextIO, cast
 from . import __version__
 from .kb.cache import cache_dir, read_signed, write_signed
 from .kb.ruleset import RuleSet
+from .limits import LimitError, read_regular
 from .model import Settings
 from .project.config import Config
 
@@ -65,9 +66,9 @@ def _code_fingerprint() -> list[tuple[str, int, int]]:
 def _content(path: Path | None) -> str:
     if path is None:
         return ""
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except (OSError, ValueError) as exc:  # the command itself reports an unreadable or invalid path
+    try:  # a regular file under the size cap only: a FIFO named as the baseline must not block here
+        return hashlib.sha256(read_regular(str(path))).hexdigest()
+    except (OSError, ValueError, LimitError) as exc:  # the command itself reports such a path
         return f"unreadable {exc!r}"
 
 
