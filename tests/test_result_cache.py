@@ -58,9 +58,10 @@ def _age(root: Path) -> None:
 
 
 def test_an_unchanged_tree_is_neither_read_nor_parsed(project: Path, capsys: pytest.CaptureFixture[str],
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+                                                      monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     _age(project)
     cold = _run(capsys)
+    shutil.rmtree(tmp_path / "cache" / "outputs")  # not replayed (`cli_memo`): through the result cache
     counter = _Counter(monkeypatch)
     warm = _run(capsys)
     assert warm == cold and json.loads(warm)["findings"]
@@ -191,6 +192,7 @@ def test_a_results_file_of_another_run_is_never_trusted(project: Path, capsys: p
     _age(project)
     edited = _run(capsys)
     results.write_bytes(before)  # the results of the run before the edit, beside the new index
+    shutil.rmtree(tmp_path / "cache" / "outputs")  # no replayed output (`cli_memo`): the run uses the cache
     counter = _Counter(monkeypatch)
     assert _run(capsys) == edited
     assert "repo/setup.py" in counter.paths
