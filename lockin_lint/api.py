@@ -14,21 +14,15 @@ from typing import TYPE_CHECKING, Callable
 
 from .project.discover import discover
 from .limits import LimitError, read_regular
-from .project.backend_modules import mark_backend_modules
-from .project.build_dispatch import mark_build_dispatch
-from .project.own_packages import drop_own_package_uses
-from .project.rocm_aliases import mark_rocm_aliases
 from .model import FileError, FileResult, Finding, RunResult, Settings
+from .project.passes import PassContext, run_passes
 from .project.workers import cpu_count, die_with_parent
 from .kb.ruleset import RuleSet
-from .project.result_cache import ResultCache, Stat, digest, file_stat
+from .project.result_cache import ResultCache, Stat, digest, file_stat, tree_digest
 
 if TYPE_CHECKING:  # imported when a file is first checked: a fully cached run never loads a parser
     from .engine import Engine
 
-#: The unknown-CUDA-name rules (LC9xxx): only runs with such findings look for the project's own
-#: declarations of those names (a Python-only run never loads the C/C++ rules for it).
-CATCH_ALL_PREFIX = "LC9"
 #: Below this many files a process pool costs more than it saves.
 POOL_THRESHOLD = 300
 _CHUNK = 32
@@ -65,8 +59,8 @@ def check_file(engine: Engine, shown: str, path: str) -> FileResult:
 
 
 def _read(path: str) -> bytes | None:
-    """An included requirements file: a regular file under the size cap (a FIFO would block, and
-    ``-r /dev/zero`` would never end), else None (reported as unreadable)."""
+    """A file a pass or the language server reads beside the checked one: a regular file under the size
+    cap (a FIFO would block, and ``-r /dev/zero`` would never end), else None (reported as unreadable)."""
     try:
         return read_regular(path)
     except (OSError, LimitError):
@@ -115,13 +109,16 @@ def _jobs(requested: int, files: int) -> int:
 def check_paths(paths: list[str], ruleset: RuleSet, settings: Settings | None = None,
                 cwd: Path | None = None, progress: Callable[[int, int], None] | None = None,
                 use_cache: bool = False, root: Path | None = None,
-                phase: Callable[[str], None] | None = None) -> RunResult:
+                phase: Callable[[str], None] | None = None,
+                observe: Callable[[str, dict[str, str]], None] | None = None) -> RunResult:
     """Check ``paths`` (relative to ``cwd``), reporting paths relative to ``root`` (default ``cwd``).
 
     ``progress(done, total)`` is called during the file scan, ``phase(name)`` before each step after
     it, so a front end can show that a long run is still working. ``use_cache`` keeps per-file results
     between runs (`project.result_cache`); the cross-file passes run again on them (or are reused when
-    no file changed), so the result is the same."""
+    no file changed), so the result is the same. ``observe(tree, inputs)`` is told the run's whole
+    input when the cache vouches for every file (`tree_key`; the files outside the run the passes
+    read), for `cli_memo`."""
     settings = settings or Settings()
     found = discover(paths, cwd, settings.extend_exclude, settings.exclude, settings.force_exclude,
                      settings.respect_gitignore, root)
@@ -179,25 +176,38 @@ def check_paths(paths: list[str], ruleset: RuleSet, settings: Settings | None = 
     if progress is not None and total:
         progress(total, total)
     results = [result for result in slots if result is not None]
-    if any(result.facts is not None for result in results):  # the cross-file passes
-        if phase is not None:
-            phase("linking files across the project")
-        if any(result.facts is not None and result.facts.includes for result in results):
-            from .project.includes import follow_includes
-
-            results = follow_includes(results, dict(found.files), engine_for(ruleset, settings), _read)
-        results = _linked(results, dict(found.files), ruleset, settings, cache, hashes)
-    if any(f.rule_id.startswith(CATCH_ALL_PREFIX) for result in results for f in result.findings):
-        from .project.declared_names import drop_declared_unknowns
-
-        results = drop_declared_unknowns(results, dict(found.files), engine_for(ruleset, settings), _read)
-    if total:
-        results = mark_rocm_aliases(results, dict(found.files), _read)
-        results = mark_build_dispatch(results, dict(found.files), _read)
-    results = drop_own_package_uses(mark_backend_modules(results))
+    if phase is not None and any(result.facts is not None for result in results):
+        phase("linking files across the project")
+    files = dict(found.files)
+    context = PassContext(files, lambda: engine_for(ruleset, settings), known_paths(files))
+    results = run_passes(results, context, cache, hashes)
     if cache is not None:
         cache.save()
+        if observe is not None and len(hashes) == total and all(hashes.values()):
+            observe(tree_key(hashes, found.errors), context.inputs)
     return collect(results, settings, list(found.errors), ruleset)
+
+
+def tree_key(hashes: dict[str, str], errors: list[FileError]) -> str:
+    """Every file of a run with its content, and what discovery could not walk."""
+    return digest(f"{tree_digest(hashes)}\0{errors!r}".encode())
+
+
+def unchanged_tree(paths: list[str], ruleset: RuleSet, settings: Settings, root: Path | None = None) -> str | None:
+    """The `tree_key` of ``paths`` when the result cache vouches for every file by its stat alone
+    (nothing is read), else None."""
+    found = discover(paths, None, settings.extend_exclude, settings.exclude, settings.force_exclude,
+                     settings.respect_gitignore, root)
+    cache = ResultCache.for_run(ruleset.fingerprint, settings, root or Path.cwd())
+    if cache is None:
+        return None
+    hashes = {}
+    for shown, path in found.files:
+        known = cache.trusted_hash(shown, file_stat(path))
+        if known is None:
+            return None
+        hashes[shown] = known
+    return tree_key(hashes, list(found.errors))
 
 
 def check_source(name: str, data: bytes, ruleset: RuleSet, settings: Settings | None = None) -> RunResult:
@@ -230,20 +240,10 @@ def collect(results: list[FileResult], settings: Settings, errors: list[FileErro
     return run
 
 
-def _linked(results: list[FileResult], files: dict[str, str], ruleset: RuleSet, settings: Settings,
-            cache: ResultCache | None, hashes: dict[str, str]) -> list[FileResult]:
-    """`link_extensions`, or what it gave last time on exactly the same files (it reads and parses
-    every file that may call an op, which would dominate an otherwise cached run)."""
-    from .project.linker import link_extensions
-
-    tree = cache.tree_digest(hashes) if cache is not None else ""
-    reused = cache.linked(tree) if cache is not None else None
-    if reused is not None:
-        return [reused.get(result.path, result) for result in results]
-    linked = link_extensions(results, files, engine_for(ruleset, settings), _read)
-    if cache is not None:
-        cache.put_linked(tree, {new.path: new for old, new in zip(results, linked) if new is not old})
-    return linked
+def known_paths(files: dict[str, str]) -> frozenset[str]:
+    """The paths the run opens its files by, also as the passes spell them (normalized): their content
+    is in the tree digest, so the passes need not record reading them."""
+    return frozenset([*files.values(), *(os.path.normpath(p) for p in files.values() if ".." not in p)])
 
 
 def _ignored_for_file(finding: Finding, rule_name: str, table: tuple[tuple[str, tuple[str, ...]], ...]) -> bool:

@@ -15,20 +15,16 @@ import io
 import os
 import sys
 from pathlib import Path
-from typing import BinaryIO, Mapping, Sequence, TextIO, cast
+from typing import Any, BinaryIO, Mapping, Sequence, TextIO, cast
 
 from .cli_args import UsageError, build_parser
 from .cli_check import run_check
 from .cli_progress import progress_for
-from .cli_run import emit, load, prepare, report_errors, scan
-from .kb.ruleset import RuleError
-from .model import TARGETS, Rule, TargetInfo
-from .output.report_formats import REPORT_FORMATS, render_report_html
-from .output.text import describe_target
+from .cli_run import emit, load, prepare, replay_or_run, report_errors, scan
+from .kb.ruleset import RuleError, RuleSet
+from .model import TARGETS, Rule, Settings, TargetInfo
 from .project.baseline import BaselineError
-from .project.config import ConfigError
-from .project.submodules import submodule_globs
-from .score.report import build_report
+from .project.config import Config, ConfigError
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -37,6 +33,16 @@ __all__ = ["EXIT_CLEAN", "EXIT_ERROR", "EXIT_FINDINGS", "UsageError", "build_par
 
 def _report(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryIO | None) -> int:
     config, ruleset, settings = prepare(args)
+    return replay_or_run(args, config, ruleset, settings, out, err,
+                         lambda o, e, observed: _build_report(args, config, ruleset, settings, o, e, stdin, observed))
+
+
+def _build_report(args: argparse.Namespace, config: Config, ruleset: RuleSet, settings: Settings, out: TextIO,
+                  err: TextIO, stdin: BinaryIO | None, observed: dict[str, Any]) -> int:
+    from .output.report_formats import REPORT_FORMATS, render_report_html  # not needed by a replayed run
+    from .project.submodules import submodule_globs
+    from .score.report import build_report
+
     progress = progress_for(err)
     if args.merge:
         from .project.inventory import InventoryError, read_inventory
@@ -47,7 +53,7 @@ def _report(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryIO 
             raise UsageError(f"--merge: {exc}") from None
         scopes = config.scopes
     else:
-        run = scan(args, config, ruleset, settings, progress, stdin)
+        run = scan(args, config, ruleset, settings, progress, stdin, observed)
         scopes = config.scopes.with_vendored(submodule_globs(args.paths, Path.cwd()))
     if progress is not None:
         progress.phase("building the report")
@@ -83,6 +89,8 @@ def _symbols(rule: Rule) -> list[str]:
 
 
 def _table_row(label: str, targets: Mapping[str, TargetInfo]) -> str:
+    from .output.text import describe_target
+
     cells = [describe_target(targets[name], with_native_note=True) for name in TARGETS]
     return f"| {label} | " + " | ".join(cells) + " |"
 

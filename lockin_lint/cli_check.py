@@ -10,29 +10,38 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from . import __version__
 from .cli_args import UsageError
 from .cli_progress import progress_for
-from .output.concise import one_line
-from .api import check_bytes
-from .cli_run import emit, filter_severity, prepare, project_root, reads_stdin, report_errors, scan, write_file
-from .fix.cli import run_fixes
+from .cli_run import (emit, filter_severity, prepare, project_root, reads_stdin, replay_or_run, report_errors, scan,
+                      write_file)
+from .kb.ruleset import RuleSet
 from .model import Finding, RunResult, Settings
-from .output import FORMATTERS, OutputContext
-from .output.text import render_statistics, summary_line
 from .project.baseline import BaselineError, apply_baseline, load_entries, prune_baseline, write_baseline
 from .project.config import Config
-from .score.effort import EffortModel, summarize
+from .score.effort import EffortModel
 
 EXIT_CLEAN, EXIT_FINDINGS = 0, 1
 
 
 def run_check(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryIO | None = None) -> int:
     config, ruleset, settings = prepare(args)
+    return replay_or_run(args, config, ruleset, settings, out, err,
+                         lambda o, e, observed: _check(args, config, ruleset, settings, o, e, stdin, observed))
+
+
+def _check(args: argparse.Namespace, config: Config, ruleset: RuleSet, settings: Settings, out: TextIO, err: TextIO,
+           stdin: BinaryIO | None, observed: dict[str, Any]) -> int:
+    from .api import check_bytes  # the scan's modules: a replayed run (`cli_memo`) never needs them
+    from .fix.cli import run_fixes
+    from .output import FORMATTERS, OutputContext
+    from .output.concise import one_line
+    from .output.text import render_statistics, summary_line
+
     progress = progress_for(err)
-    run = scan(args, config, ruleset, settings, progress, stdin)
+    run = scan(args, config, ruleset, settings, progress, stdin, observed)
     filter_severity(run, args.min_severity or config.min_severity)
     if args.write_baseline:
         count = write_baseline(Path(args.write_baseline), run.findings)
@@ -125,6 +134,8 @@ def _baseline(args: argparse.Namespace, config: Config, run: RunResult, err: Tex
 def failed_bars_of(run: RunResult, settings: Settings, bars: dict[str, float], model: EffortModel) -> list[str]:
     if not bars:
         return []
+    from .score.effort import summarize
+
     scores = summarize(run.findings, tuple(bars), run.lines_scanned, model)
     return [f"fail-under: {target} score {scores[target].score:.1f} is below {bar:g}"
             for target, bar in bars.items() if scores[target].score < bar]

@@ -51,6 +51,8 @@ class Progress:
 
 
 def progress_for(stream: TextIO) -> Progress | None:
-    """A `Progress` when ``stream`` is a terminal, else None (nothing extra in logs and pipes)."""
+    """A `Progress` when ``stream`` is a terminal, else None (nothing extra in logs and pipes). A stream
+    that copies what it is given (`cli_memo`) names the stream progress goes to instead."""
+    stream = getattr(stream, "progress_stream", stream)
     isatty = getattr(stream, "isatty", None)
     return Progress(stream, DELAY) if isatty is not None and isatty() else None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import Any, BinaryIO, Callable, TextIO
 
 from .api import check_paths, check_source
 from .cli_args import UsageError
@@ -100,16 +100,38 @@ def prepare(args: argparse.Namespace) -> tuple[Config, RuleSet, Settings]:
 
 
 def scan(args: argparse.Namespace, config: Config, ruleset: RuleSet, settings: Settings,
-         progress: Progress | None, stdin: BinaryIO | None = None) -> RunResult:
-    """The run: files under ``args.paths``, or one source read from stdin."""
+         progress: Progress | None, stdin: BinaryIO | None = None, observed: dict[str, Any] | None = None) -> RunResult:
+    """The run: files under ``args.paths``, or one source read from stdin. ``observed`` receives the
+    run's whole input (`api.check_paths`'s ``observe``) for `cli_memo`."""
     root = project_root(config)
     if reads_stdin(args):
         data = (stdin or sys.stdin.buffer).read()
         name = args.stdin_filename
         shown = display_path(Path.cwd() / name, root or Path.cwd()) if name else STDIN
         return check_source(shown, data, ruleset, settings)
+
+    def observe(tree: str, inputs: dict[str, str]) -> None:
+        if observed is not None:
+            observed.update(tree=tree, inputs=dict(inputs))
+
     return check_paths(args.paths, ruleset, settings, root=root, use_cache=not args.no_cache,
-                       progress=progress.files if progress else None, phase=progress.phase if progress else None)
+                       progress=progress.files if progress else None, phase=progress.phase if progress else None,
+                       observe=observe)
+
+
+def replay_or_run(args: argparse.Namespace, config: Config, ruleset: RuleSet, settings: Settings, out: TextIO,
+                  err: TextIO, command: Callable[[TextIO, TextIO, dict[str, Any]], int]) -> int:
+    """``command``, or what it printed last time when none of its inputs changed (`cli_memo`)."""
+    from .cli_memo import replay_or_run as memo
+
+    def tree() -> tuple[str, Callable[[dict[str, str]], bool]] | None:
+        from .api import unchanged_tree
+        from .project.passes import outside_unchanged
+
+        key = unchanged_tree(args.paths, ruleset, settings, project_root(config))
+        return (key, outside_unchanged) if key is not None else None
+
+    return memo(args, config, ruleset, settings, out, err, command, tree)
 
 
 def filter_severity(run: RunResult, floor: str | None) -> None:

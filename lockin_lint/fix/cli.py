@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Mapping, TextIO
 
 from ..model import TARGETS, FileError, Finding, Rule, RunResult, Settings
-from ..score.effort import EffortModel, summarize
-from .plan import FixOptions, mark
 
-if TYPE_CHECKING:  # libcst (0.35 s to import) is loaded only when fixes are applied or shown
+if TYPE_CHECKING:  # libcst (0.35 s to import) is loaded only when fixes are applied or shown; the fix
+    # table and the effort model when a check runs (the command line's grammar needs neither)
+    from ..score.effort import EffortModel
     from .apply import FixRun, Recheck
+    from .plan import FixOptions
 
 
 def add_fix_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,6 +42,8 @@ class FixOutcome:
 
 
 def options_from(args: argparse.Namespace, settings: Settings) -> FixOptions:
+    from .plan import FixOptions
+
     return FixOptions(unsafe=args.unsafe_fixes, target=args.fix_to, torch_version=settings.torch_version)
 
 
@@ -49,6 +52,8 @@ def run_fixes(args: argparse.Namespace, run: RunResult, rules: Mapping[str, Rule
               err: TextIO, root: Path | None = None) -> FixOutcome:
     """Mark fixable findings; apply or show fixes when asked; rescan after writing. Finding paths are
     relative to ``root`` (the project root; default the working directory)."""
+    from .plan import FixOptions, mark
+
     options = options_from(args, settings)
     root = root or Path.cwd()
 
@@ -93,6 +98,8 @@ def _errors(fixes: FixRun, err: TextIO) -> None:
 def fixable_notes(findings: list[Finding], options: FixOptions, targets: tuple[str, ...],
                   model: EffortModel) -> tuple[str, ...]:
     """"N fixable with --fix (M more with --unsafe-fixes), saving ~H h on ascend, ...": what fixing buys."""
+    from ..score.effort import fix_saves
+
     safe = [f for f in findings if f.fix is not None and f.fix.applicability == "safe"]
     unsafe = [f for f in findings if f.fix is not None and f.fix.applicability == "unsafe"]
     if not safe and not unsafe:
@@ -100,8 +107,9 @@ def fixable_notes(findings: list[Finding], options: FixOptions, targets: tuple[s
     flag = "--fix" + (f" --fix-to {options.target}" if options.target else "")
     hidden = f" ({len(unsafe)} more with --unsafe-fixes)" if unsafe and not options.unsafe else ""
     shown = safe + unsafe if options.unsafe else safe
-    # The effort model already prices a safe fix at nothing; what it saves is the hand edit it replaces.
-    summary = summarize(findings, targets, 1, model)
-    saved = ", ".join(f"{t} {summary[t].fix_saves.mid:.1f} h" for t in targets if summary[t].fix_saves.mid > 0.05)
+    # The effort model already prices a safe fix at nothing; what it saves is the hand edit it replaces
+    # (only that is computed: the whole effort model cost a second on vLLM for this one figure).
+    mids = {t: fix_saves(findings, t, model)[1].rounded().mid for t in targets}
+    saved = ", ".join(f"{t} {mids[t]:.1f} h" for t in targets if mids[t] > 0.05)
     return (f"{len(shown)} findings fixable with `{flag}{' --unsafe-fixes' if options.unsafe else ''}`{hidden}"
             + (f", saving {saved} of porting effort" if saved else ""),)

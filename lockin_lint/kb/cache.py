@@ -7,7 +7,8 @@ permissions, used only when it is a regular file owned by this user that nobody 
 write), and an entry is unpickled only after its signature checks out. A planted, truncated or
 foreign entry is simply rebuilt; with no usable key there is no cache. Entries are written
 atomically (temp file + rename) so concurrent runs never read half a file. Set
-``LOCKIN_LINT_CACHE_DIR`` to move the cache; ``--no-cache`` bypasses it.
+``LOCKIN_LINT_CACHE_DIR`` to move the cache; ``--no-cache`` bypasses it. The per-file result cache
+(`project.result_cache`) stores its entries the same way (`read_signed`, `write_signed`).
 """
 
 from __future__ import annotations
@@ -73,13 +74,22 @@ def _tag(key: bytes, payload: bytes) -> bytes:
 
 
 def load(key: str) -> Any | None:
-    directory = cache_dir()
+    return read_signed(cache_dir() / f"rules-{key}.pickle")
+
+
+def store(key: str, value: Any) -> None:
+    write_signed(cache_dir() / f"rules-{key}.pickle", value)
+
+
+def read_signed(path: Path) -> Any | None:
+    """The value a `write_signed` stored at ``path`` (a file in the cache directory), or None when it
+    is missing, unsigned, tampered with, foreign or of an older layout."""
     try:
-        with open(directory / f"rules-{key}.pickle", "rb") as handle:
+        with open(path, "rb") as handle:
             data = handle.read()
     except OSError:
         return None
-    secret = _secret(directory, create=False)
+    secret = _secret(cache_dir(), create=False)
     if secret is None or not hmac.compare_digest(data[:_TAG_BYTES], _tag(secret, data[_TAG_BYTES:])):
         return None  # unsigned, tampered with or foreign: never unpickled
     try:
@@ -88,7 +98,8 @@ def load(key: str) -> Any | None:
         return None
 
 
-def store(key: str, value: Any) -> None:
+def write_signed(path: Path, value: Any) -> None:
+    """Pickle and sign ``value`` into ``path`` (under the cache directory) atomically; never fatal."""
     directory = cache_dir()
     temp = None
     try:
@@ -96,11 +107,12 @@ def store(key: str, value: Any) -> None:
         secret = _secret(directory, create=True)
         if secret is None:
             return
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-        fd, temp = tempfile.mkstemp(dir=directory, prefix=".rules-", suffix=".tmp")
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".entry-", suffix=".tmp")
         with os.fdopen(fd, "wb") as handle:
             handle.write(_tag(secret, payload) + payload)
-        os.replace(temp, directory / f"rules-{key}.pickle")
+        os.replace(temp, path)
         temp = None
     except OSError:
         pass  # a read-only home or full disk only costs speed

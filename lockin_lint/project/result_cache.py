@@ -1,39 +1,45 @@
 """Per-file results kept between runs, so an unchanged file is neither read nor parsed again (Ruff's
 cache is the model).
 
-One JSON file per (tool version, model shape, rule fingerprint, result-changing settings, working
-directory) in the user cache directory (``LOCKIN_LINT_CACHE_DIR`` or ``~/.cache/lockin-lint``), not in
-the project: lockin-lint promises never to write into the trees it scans, pre-commit and CI already
-know how to keep a user cache directory, and nothing needs adding to a ``.gitignore``. An entry holds a
-file's first-pass result (with the facts the cross-file passes need) and its size, mtime and inode: a
-matching stat is a hit without reading the file; otherwise the content hash decides. The cross-file
-passes always run again on the (cached) facts, so a run gives exactly the cold result.
+Stored per (tool version, model shape, rule fingerprint, result-changing settings, working directory)
+in the user cache directory (``LOCKIN_LINT_CACHE_DIR`` or ``~/.cache/lockin-lint``), not in the
+project: lockin-lint promises never to write into the trees it scans, pre-commit and CI already know
+how to keep a user cache directory, and nothing needs adding to a ``.gitignore``.
 
-Writes are atomic (temp file + rename); concurrent runs (pre-commit, an editor, CI) each write a
-whole, valid file and the last one wins. A corrupt or foreign file is ignored and rebuilt.
+Two files per key. The *index* holds each file's size, mtime and inode and its content hash: a
+matching stat is a hit without reading the file; otherwise the content hash decides. It is small, so
+a run that only needs to know whether anything changed (`project.output_memo`) loads nothing else.
+The *results* file holds each file's first-pass result (with the facts the cross-file passes need),
+under the content hash it was computed from, and what the whole-project passes gave last time
+(`project.passes`); it is loaded on the first hit. Both are signed pickles (`kb.cache.write_signed`):
+loading vLLM's 9,000 findings from JSON took 0.5 s, from a pickle 0.07 s, and the signature means
+only this user's own runs are ever unpickled.
+
+Writes are atomic (temp file + rename); concurrent runs (pre-commit, an editor, CI) each write whole,
+valid files and the last one wins. The two files may then come from different runs: a result is used
+only when its content hash is the one the index vouches for, so a mixed pair costs a re-check, never a
+wrong answer. A corrupt, foreign or unsigned file is ignored and rebuilt.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import tempfile
 import time
+import dataclasses
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..kb.cache import cache_dir
-from ..model import FileResult, Settings
-from .result_codec import CodecError, decode, encode
+from ..kb.cache import cache_dir, read_signed, write_signed
+from ..model import TRANSIENT, FileResult, Settings
 
 #: A file modified this close to the moment its entry was written may have changed again within the
 #: same mtime tick; such entries are confirmed by content hash, never by stat alone (git's "racy" rule).
 _RACY_SECONDS = 2.0
-_FORMAT = 1
+_FORMAT = 2
 
 Stat = tuple[int, int, int]
 
@@ -59,101 +65,113 @@ def run_key(rules_fingerprint: str, settings: Settings, cwd: Path) -> str:
     return key.hexdigest()[:32]
 
 
+def tree_digest(hashes: dict[str, str]) -> str:
+    """One hash of every file of a run and its content: the whole input of the cross-file passes."""
+    return digest("\0".join(f"{shown}\0{h}" for shown, h in sorted(hashes.items())).encode())
+
+
 class ResultCache:
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, stem: Path) -> None:
+        self.key = stem.name
+        self.index_path = stem.with_name(f"{stem.name}.index")
+        self.results_path = stem.with_name(f"{stem.name}.results")
         self._old: dict[str, Any] = {}
         self._written_at = 0.0
-        self._new: dict[str, Any] = {}
-        self._old_linked: dict[str, Any] = {}
-        self._linked: dict[str, Any] | None = None
+        self._stored: dict[str, Any] | None = None  # the results file, loaded on the first hit
+        self._new: dict[str, tuple[Stat, str]] = {}
+        self._new_results: dict[str, tuple[str, FileResult]] = {}
+        self._passes: Any = None
         self.hits = 0
-        self._changed = False
-        try:
-            stored = json.loads(path.read_bytes())
-            if isinstance(stored, dict) and stored.get("format") == _FORMAT and isinstance(stored.get("files"), dict):
-                self._old = stored["files"]
-                self._written_at = float(stored.get("written_at", 0.0))
-                if isinstance(stored.get("linked"), dict):
-                    self._old_linked = stored["linked"]
-        except (OSError, ValueError, TypeError):
-            pass  # missing or corrupt: start empty
+        self._index_changed = False
+        self._results_changed = False
+        stored = read_signed(self.index_path)
+        if isinstance(stored, dict) and stored.get("format") == _FORMAT and isinstance(stored.get("files"), dict):
+            self._old = stored["files"]
+            written_at = stored.get("written_at")
+            self._written_at = written_at if isinstance(written_at, float) else 0.0
 
     @classmethod
     def for_run(cls, rules_fingerprint: str, settings: Settings, cwd: Path) -> ResultCache | None:
         """The run's cache, or None when the rules carry no fingerprint (built in memory by a test)."""
         if not rules_fingerprint:
             return None
-        return cls(cache_dir() / "results" / f"{run_key(rules_fingerprint, settings, cwd)}.json")
+        return cls(cache_dir() / "results" / run_key(rules_fingerprint, settings, cwd))
 
-    def _trusted_stat(self, entry: dict[str, Any], stat: Stat) -> bool:
-        return (entry.get("stat") == list(stat)
-                and stat[1] / 1e9 < self._written_at - _RACY_SECONDS)
+    def _results(self) -> dict[str, Any]:
+        if self._stored is None:
+            stored = read_signed(self.results_path)
+            if isinstance(stored, dict) and stored.get("format") == _FORMAT and isinstance(stored.get("files"), dict):
+                self._stored = stored
+                self._passes = stored.get("passes")
+            else:
+                self._stored = {"files": {}}
+        return self._stored
+
+    def trusted_hash(self, shown: str, stat: Stat | None) -> str | None:
+        """The file's content hash when its stat alone vouches for it (no need to read it)."""
+        entry = self._old.get(shown)
+        if stat is None or not isinstance(entry, tuple) or len(entry) != 2 or entry[0] != stat:
+            return None
+        return entry[1] if stat[1] / 1e9 < self._written_at - _RACY_SECONDS and isinstance(entry[1], str) else None
 
     def get(self, shown: str, stat: Stat | None, content_hash: str | None = None) -> FileResult | None:
         """The cached result when the file is unchanged: by stat alone, or by its content hash."""
-        entry = self._old.get(shown)
-        if not isinstance(entry, dict) or stat is None:
+        if stat is None:
             return None
-        if not self._trusted_stat(entry, stat) and (content_hash is None or entry.get("hash") != content_hash):
+        trusted = self.trusted_hash(shown, stat)
+        wanted = trusted or content_hash
+        if wanted is None or (trusted is None and self.known_hash(shown) != content_hash):
             return None
-        try:
-            result = decode(FileResult, entry.get("result"))
-        except CodecError:
+        stored = self._results()["files"].get(shown)
+        if not isinstance(stored, tuple) or len(stored) != 2 or stored[0] != wanted \
+                or not isinstance(stored[1], FileResult):
             return None
-        if entry.get("stat") != list(stat):
-            self._changed = True
-        self._new[shown] = {**entry, "stat": list(stat)}
+        if trusted is None:
+            self._index_changed = True  # a new stat for the same content
+        self._new[shown] = (stat, wanted)
+        self._new_results[shown] = stored
         self.hits += 1
-        return result
+        return stored[1]
 
     def known_hash(self, shown: str) -> str | None:
         """The content hash of the cached entry, for a worker to compare with what it reads."""
         entry = self._old.get(shown)
-        value = entry.get("hash") if isinstance(entry, dict) else None
+        value = entry[1] if isinstance(entry, tuple) and len(entry) == 2 else None
         return value if isinstance(value, str) else None
 
     def put(self, shown: str, stat: Stat | None, content_hash: str, result: FileResult) -> None:
         if stat is not None:
-            self._changed = True
-            self._new[shown] = {"stat": list(stat), "hash": content_hash, "result": encode(result)}
+            result = without_transient(result)
+            self._index_changed = self._results_changed = True
+            self._new[shown] = (stat, content_hash)
+            self._new_results[shown] = (content_hash, result)
 
-    def tree_digest(self, hashes: dict[str, str]) -> str:
-        """One hash of every file of the run and its content: the cross-file pass's whole input."""
-        return digest("\0".join(f"{shown}\0{h}" for shown, h in sorted(hashes.items())).encode())
+    def passes(self) -> Any:
+        """What `project.passes` stored last time (it checks that it applies)."""
+        self._results()
+        return self._passes
 
-    def linked(self, tree: str) -> dict[str, FileResult] | None:
-        """The results the extension-linking pass replaced, when it ran on exactly this tree before."""
-        if self._old_linked.get("tree") != tree or not isinstance(self._old_linked.get("results"), dict):
-            return None
-        try:
-            found = {shown: decode(FileResult, data) for shown, data in self._old_linked["results"].items()}
-        except CodecError:
-            return None
-        self._linked = self._old_linked
-        return found
-
-    def put_linked(self, tree: str, results: dict[str, FileResult]) -> None:
-        self._changed = True
-        self._linked = {"tree": tree, "results": {shown: encode(r) for shown, r in results.items()}}
+    def put_passes(self, value: Any) -> None:
+        self._results()
+        self._passes = value
+        self._results_changed = True
 
     def save(self) -> None:
         """Write the entries of this run (files gone since are dropped), atomically; never fatal.
         A run that changed nothing writes nothing."""
-        if not self._changed and self._new.keys() == self._old.keys() and self._linked == self._old_linked:
-            return
-        document = {"format": _FORMAT, "version": __version__, "written_at": time.time(), "files": self._new,
-                    "linked": self._linked or {}}
-        temp = None
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, temp = tempfile.mkstemp(dir=self.path.parent, prefix=".results-", suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(json.dumps(document, separators=(",", ":")))  # dumps: the C encoder
-            os.replace(temp, self.path)
-            temp = None
-        except OSError:
-            pass  # a read-only home or a full disk only costs speed
-        finally:
-            if temp is not None:
-                Path(temp).unlink(missing_ok=True)
+        gone = self._new.keys() != self._old.keys()
+        if self._results_changed or (gone and self._stored is not None):
+            write_signed(self.results_path, {"format": _FORMAT, "files": self._new_results, "passes": self._passes})
+        if self._index_changed or gone:
+            write_signed(self.index_path, {"format": _FORMAT, "written_at": time.time(), "files": self._new})
+
+
+def without_transient(result: FileResult) -> FileResult:
+    """``result`` without the fields `model` marks `TRANSIENT` (the parse's code facts): they are
+    for this run's cross-file pass only, and would make every stored entry several times larger."""
+    facts = result.facts
+    if facts is None:
+        return result
+    dropped = {f.name: None for f in dataclasses.fields(facts)
+               if f.metadata.get(TRANSIENT) and getattr(facts, f.name) is not None}
+    return dataclasses.replace(result, facts=dataclasses.replace(facts, **dropped)) if dropped else result

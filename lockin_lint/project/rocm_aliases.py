@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import replace
+from typing import Callable
 
 from ..analyzers import language_of
 from ..analyzers.cpp_prepass import _closing_paren  # the same balanced ``(...)`` with no ``; { }`` inside
@@ -48,8 +49,9 @@ _NOT_FUNCTIONS = frozenset({b"if", b"for", b"while", b"switch", b"catch", b"size
 class _Aliases:
     """Per header: the names it defines on ROCm-only lines (read and computed once per run)."""
 
-    def __init__(self, read: Reader) -> None:
+    def __init__(self, read: Reader, is_file: Callable[[str], bool]) -> None:
         self.read = read
+        self.is_file = is_file
         self.cache: dict[str, frozenset[str]] = {}
         self.cuda_only_cache: dict[str, frozenset[str]] = {}
 
@@ -69,7 +71,7 @@ class _Aliases:
         folder = os.path.dirname(including)
         for _ in range(_PARENT_LEVELS + 1):
             candidate = os.path.normpath(os.path.join(folder, written))
-            if candidate in self.cache or os.path.isfile(candidate):
+            if candidate in self.cache or self.is_file(candidate):
                 return candidate
             folder = os.path.dirname(folder)
         return None
@@ -140,9 +142,11 @@ def _unported(finding: Finding) -> bool:
     return target is not None and target.status != "native"
 
 
-def mark_rocm_aliases(results: list[FileResult], files: dict[str, str], read: Reader) -> list[FileResult]:
-    """``results`` with findings whose names a ROCm-only alias defines made native for rocm."""
-    aliases = _Aliases(read)
+def mark_rocm_aliases(results: list[FileResult], files: dict[str, str], read: Reader,
+                      is_file: Callable[[str], bool] = os.path.isfile) -> list[FileResult]:
+    """``results`` with findings whose names a ROCm-only alias defines made native for rocm (``read``
+    and ``is_file`` are how it looks at headers: `project.passes` records what they saw)."""
+    aliases = _Aliases(read, is_file)
     output = []
     for result in results:
         if not any(_unported(f) for f in result.findings) or language_of(result.path) != "cuda" \

@@ -14,6 +14,7 @@ target (a ROCm branch) never raises that target's effort; the result does not de
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
@@ -57,13 +58,18 @@ class EffortModel:
     lines_per_hour: float = DEFAULT_LINES_PER_HOUR
     costs: Mapping[str, tuple[float, float]] = field(default_factory=lambda: dict(DEFAULT_COSTS))
     good_max_hours: float = DEFAULT_GOOD_MAX_HOURS
+    #: `cost`'s answers (a report asks 60,000 times on vLLM, for a few dozen distinct triples).
+    _costs: dict[tuple[str, str, str], Range] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def cost(self, kind: str, status: str, category: str) -> Range:
         """The range of one piece of work of ``kind``, scaled by the configured status and category."""
-        base = Range(*self.costs[kind])
-        scale = _ratio(self.status_hours, DEFAULT_STATUS_HOURS, status) * _ratio(
-            self.category_factor, DEFAULT_CATEGORY_FACTOR, category)
-        return base.times(scale)
+        known = self._costs.get((kind, status, category))
+        if known is None:
+            base = Range(*self.costs[kind])
+            scale = _ratio(self.status_hours, DEFAULT_STATUS_HOURS, status) * _ratio(
+                self.category_factor, DEFAULT_CATEGORY_FACTOR, category)
+            known = self._costs[(kind, status, category)] = base.times(scale)
+        return known
 
     def band(self, score: float, effort: Range) -> str:
         band = next((name for floor, name in SCORE_BANDS if score >= floor), SCORE_BANDS[-1][1])
@@ -109,7 +115,7 @@ def score_of(ready: int, sites: int) -> float:
     return round(100.0 * ready / sites, 1) if sites else 100.0
 
 
-def _fix_saves(findings: list[Finding], target: str, model: EffortModel) -> tuple[int, Range]:
+def fix_saves(findings: list[Finding], target: str, model: EffortModel) -> tuple[int, Range]:
     """How many findings ``--fix`` rewrites on ``target`` and what they would cost by hand."""
     count, saved = 0, ZERO
     for finding in findings:
@@ -135,7 +141,7 @@ def summarize_target(findings: list[Finding], target: str, model: EffortModel,
     for finding in findings:
         statuses[finding.targets[target].status] += 1
     ready = sum(is_mechanical(f, target) for f in findings)
-    fixable, saves = _fix_saves(findings, target, model)
+    fixable, saves = fix_saves(findings, target, model)
     score = score_of(ready, len(findings))
     ordered = [c for c in CATEGORIES if c in by_category] + sorted(set(by_category) - set(CATEGORIES))
     mids = {c: round(by_category[c].mid, 2) for c in ordered}
@@ -152,5 +158,20 @@ def summarize(findings: Iterable[Finding], targets: tuple[str, ...], lines: int 
     """Per target, the summary of these findings (``lines`` is accepted for older callers, unused)."""
     chosen = model or EffortModel()
     listed = list(findings)
+    for seen, model_seen, summaries in _RECENT:
+        if (model_seen == chosen and set(targets) <= summaries.keys() and len(seen) == len(listed)
+                and all(map(operator.is_, seen, listed))):
+            return {t: summaries[t] for t in targets}
     units = group_units(listed)
-    return {t: summarize_target(listed, t, chosen, units) for t in targets}
+    summaries = {t: summarize_target(listed, t, chosen, units) for t in targets}
+    _RECENT.insert(0, (tuple(listed), chosen, summaries))
+    del _RECENT[_RECENT_SIZE:]
+    return summaries
+
+
+#: The last few `summarize` calls: ``check`` asks twice about the same findings (the fixable-findings
+#: note, then the JSON summary), ``report`` about the product code twice, which cost a second each
+#: on vLLM. Findings are immutable, so the very same objects (compared by identity) give the same
+#: summaries.
+_RECENT: list[tuple[tuple[Finding, ...], EffortModel, dict[str, TargetSummary]]] = []
+_RECENT_SIZE = 4

@@ -8,6 +8,7 @@ rather than ported by hand. The report keeps all three, with product code as the
 from __future__ import annotations
 
 import fnmatch
+import functools
 from dataclasses import dataclass
 
 SCOPES: tuple[str, ...] = ("product", "tests", "vendored")
@@ -34,16 +35,22 @@ class ScopeRules:
     vendored: tuple[str, ...] = DEFAULT_VENDORED_GLOBS
 
     def scope_of(self, path: str) -> str:
-        clean = path.lstrip("./") if path.startswith("./") else path
-        candidates = {clean, *_without_parents(clean)}
-        if any(fnmatch.fnmatchcase(p, glob) for p in candidates for glob in self.vendored):
-            return "vendored"
-        if any(fnmatch.fnmatchcase(p, glob) for p in candidates for glob in self.tests):
-            return "tests"
-        return "product"
+        return _scope_of(self.tests, self.vendored, path)
 
     def with_vendored(self, extra: tuple[str, ...]) -> ScopeRules:
         return ScopeRules(self.tests, self.vendored + tuple(g for g in extra if g not in self.vendored))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _scope_of(tests: tuple[str, ...], vendored: tuple[str, ...], path: str) -> str:
+    """A path's scope, remembered: a report asks once per finding and per file, with some 40 globs each."""
+    clean = path.lstrip("./") if path.startswith("./") else path
+    candidates = {clean, *_without_parents(clean)}
+    if any(fnmatch.fnmatchcase(p, glob) for p in candidates for glob in vendored):
+        return "vendored"
+    if any(fnmatch.fnmatchcase(p, glob) for p in candidates for glob in tests):
+        return "tests"
+    return "product"
 
 
 def _without_parents(path: str) -> list[str]:

@@ -1,0 +1,194 @@
+"""The whole-project passes, run in order after the per-file checks, and cached as one.
+
+Each pass (`ProjectPass`) turns the run's results into new results using the whole run: ``-r``
+includes of requirements files, Python calls into the project's own CUDA extensions, names the
+project's headers declare, ROCm aliases in compatibility headers, sources a CMake build leaves out
+of ROCm, CUDA backend modules, a project's uses of its own package. Adding one
+is one entry in `PASSES`.
+
+The passes read files again (headers, kernels) and parse some, which dominated an otherwise cached
+run. Their combined output is therefore cached (`result_cache.ResultCache.passes`), under the
+*tree digest* (every file of the run with its content hash) and every file a pass read or looked for
+outside the run (its content hash, or that it was missing): the cached output is used only when all
+of those are unchanged, so it is exactly what the passes would compute. A pass reads files only
+through `PassContext.read` and `PassContext.is_file`, which record them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable
+
+from ..limits import LimitError, read_regular
+from ..model import FileResult
+from .result_cache import ResultCache, digest, tree_digest
+
+if TYPE_CHECKING:
+    from ..engine import Engine
+
+#: The unknown-CUDA-name rules (LC9xxx): only runs with such findings look for the project's own
+#: declarations of those names (a Python-only run never loads the C/C++ rules for it).
+CATCH_ALL_PREFIX = "LC9"
+
+
+@dataclass
+class PassContext:
+    """What a pass may use: the run's files (display path -> path to open), a reader and an existence
+    test that record what they saw, and the engine (built on first use: a cached run never parses)."""
+
+    files: dict[str, str]
+    engine_factory: Callable[[], Engine]
+    #: Paths of the run's files (their content is in the tree digest already): never recorded.
+    known: frozenset[str] = frozenset()
+    #: Files outside the run a pass read or looked for: path -> content hash, "" when unreadable,
+    #: or a "file"/"none" existence answer.
+    inputs: dict[str, str] = field(default_factory=dict)
+
+    def engine(self) -> Engine:
+        return self.engine_factory()
+
+    def read(self, path: str) -> bytes | None:
+        """A regular file under the size cap, else None (a FIFO would block, ``-r /dev/zero`` never end)."""
+        try:
+            data = read_regular(path)
+        except (OSError, LimitError):
+            data = None
+        if path not in self.known:
+            self.inputs.setdefault(f"read:{path}", digest(data) if data is not None else "")
+        return data
+
+    def is_file(self, path: str) -> bool:
+        found = os.path.isfile(path)
+        if path not in self.known:
+            self.inputs.setdefault(f"isfile:{path}", "file" if found else "none")
+        return found
+
+
+@dataclass(frozen=True)
+class ProjectPass:
+    """One whole-project pass: ``wanted`` says whether this run needs it (cheaply), ``run`` does it."""
+
+    name: str
+    wanted: Callable[[list[FileResult]], bool]
+    run: Callable[[list[FileResult], PassContext], list[FileResult]]
+
+
+def _includes(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
+    from .includes import follow_includes
+
+    return follow_includes(results, ctx.files, ctx.engine(), ctx.read)
+
+
+def _links(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
+    from .linker import link_extensions
+
+    return link_extensions(results, ctx.files, ctx.engine(), ctx.read)
+
+
+def _declared(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
+    from .declared_names import drop_declared_unknowns
+
+    return drop_declared_unknowns(results, ctx.files, ctx.engine(), ctx.read)
+
+
+def _rocm(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
+    from .rocm_aliases import mark_rocm_aliases
+
+    return mark_rocm_aliases(results, ctx.files, ctx.read, ctx.is_file)
+
+
+def _backend(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
+    from .backend_modules import mark_backend_modules
+
+    return mark_backend_modules(results)
+
+
+def _build(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
+    from .build_dispatch import mark_build_dispatch
+
+    return mark_build_dispatch(results, ctx.files, ctx.read)
+
+
+def _own(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
+    from .own_packages import drop_own_package_uses
+
+    return drop_own_package_uses(results)
+
+
+def _has_facts(results: list[FileResult]) -> bool:
+    return any(result.facts is not None for result in results)
+
+
+#: The passes, in the order they run; each sees what the ones before it made.
+PASSES: tuple[ProjectPass, ...] = (
+    ProjectPass("requirements includes", lambda rs: any(r.facts is not None and r.facts.includes for r in rs),
+                _includes),
+    ProjectPass("extension links", _has_facts, _links),
+    ProjectPass("declared names",
+                lambda rs: any(f.rule_id.startswith(CATCH_ALL_PREFIX) for r in rs for f in r.findings), _declared),
+    ProjectPass("ROCm aliases", lambda rs: bool(rs), _rocm),
+    ProjectPass("build-level dispatch", lambda rs: bool(rs), _build),
+    ProjectPass("backend modules", lambda rs: True, _backend),
+    ProjectPass("own packages", lambda rs: True, _own),
+)
+
+
+def run_passes(results: list[FileResult], ctx: PassContext, cache: ResultCache | None,
+               hashes: dict[str, str], passes: tuple[ProjectPass, ...] = PASSES,
+               phase: Callable[[str], None] | None = None) -> list[FileResult]:
+    """``results`` after every pass; what the passes gave last time when nothing they read changed.
+
+    ``hashes`` maps every file of the run to its content hash (the tree digest's input)."""
+    tree = tree_digest(hashes) if cache is not None else ""
+    reused = _reuse(cache.passes(), tree, results, ctx) if cache is not None else None
+    if reused is not None:
+        return reused
+    first = {result.path: result for result in results}
+    output = results
+    for step in passes:
+        if step.wanted(output):
+            if phase is not None and step.name == "extension links":
+                phase("linking files across the project")
+            output = step.run(output, ctx)
+    if cache is not None:
+        final = [(r.path, None if first.get(r.path) is r else r) for r in output]
+        cache.put_passes((tree, dict(ctx.inputs), final))
+    return output
+
+
+def _reuse(stored: object, tree: str, results: list[FileResult], ctx: PassContext) -> list[FileResult] | None:
+    """The stored output of the passes, if it was computed on this very tree and outside input."""
+    if not isinstance(stored, tuple) or len(stored) != 3 or stored[0] != tree:
+        return None
+    _, inputs, final = stored
+    if not isinstance(inputs, dict) or not isinstance(final, list) or not outside_unchanged(inputs):
+        return None
+    first = {result.path: result for result in results}
+    output = []
+    for item in final:
+        if not isinstance(item, tuple) or len(item) != 2:
+            return None
+        shown, replaced = item
+        result = replaced if isinstance(replaced, FileResult) else first.get(shown)
+        if result is None:
+            return None
+        output.append(result)
+    ctx.inputs.update(inputs)
+    return output
+
+
+def outside_unchanged(inputs: dict[str, str]) -> bool:
+    """Whether every file outside the run that the passes read or looked for is as they saw it."""
+    for key, seen in inputs.items():
+        kind, _, path = key.partition(":")
+        if kind == "read":
+            try:
+                data: bytes | None = read_regular(path)
+            except (OSError, LimitError):
+                data = None
+            if (digest(data) if data is not None else "") != seen:
+                return False
+        elif kind != "isfile" or ("file" if os.path.isfile(path) else "none") != seen:
+            return False
+    return True
