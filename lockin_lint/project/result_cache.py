@@ -172,6 +172,6 @@ def without_transient(result: FileResult) -> FileResult:
     facts = result.facts
     if facts is None:
         return result
-    dropped = {f.name: None for f in dataclasses.fields(facts)
+    dropped: dict[str, Any] = {f.name: None for f in dataclasses.fields(facts)
                if f.metadata.get(TRANSIENT) and getattr(facts, f.name) is not None}
     return dataclasses.replace(result, facts=dataclasses.replace(facts, **dropped)) if dropped else result
