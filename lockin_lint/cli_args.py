@@ -49,9 +49,15 @@ class _Parser(argparse.ArgumentParser):
         if unknown:
             first = unknown["given"].split()[0].split("=")[0]
             known = [s for action in self._actions for s in action.option_strings]
+            owners: list[str] = []  # the subcommands that do take it: `report --exit-zero` is `check`'s
             for sub in self._subparsers._group_actions if self._subparsers else ():
-                for parser in getattr(sub, "choices", {}).values():
-                    known += [s for action in parser._actions for s in action.option_strings]
+                for name, parser in getattr(sub, "choices", {}).items():
+                    options = [s for action in parser._actions for s in action.option_strings]
+                    known += options
+                    if first in options and name not in owners:
+                        owners.append(name)
+            if owners:
+                return f" ({first} is an option of {', '.join(owners)} only)"
             return did_you_mean(first, sorted(set(known)))
         return ""
 

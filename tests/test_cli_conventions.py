@@ -140,6 +140,7 @@ def test_targets_help_lists_the_targets() -> None:
     (["check", "--format", "sarf"], "did you mean 'sarif'?"),
     (["check", "--exitzero"], "did you mean '--exit-zero'?"),
     (["check", "--targets", "rocn"], "did you mean 'rocm'?"),
+    (["report", ".", "--exit-zero"], "(--exit-zero is an option of check only)"),
 ])
 def test_typos_get_a_did_you_mean(argv: list[str], suggestion: str) -> None:
     code, _, err = run(*argv)
