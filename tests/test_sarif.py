@@ -210,19 +210,29 @@ def test_absolute_and_unusual_paths_are_valid_uris(demo_run: RunResult, ruleset:
     assert uris == {"dir%20with%20space/a%23b.py", (tmp_path / "x.py").as_uri()}
 
 
-def test_two_thousand_findings_render_quickly(demo_run: RunResult, ruleset: RuleSet) -> None:
+def test_rendering_grows_linearly_with_the_findings(demo_run: RunResult, ruleset: RuleSet) -> None:
+    """Rendering 2,000 findings once took seconds (a per-result scan of the rules). A wall-clock
+    limit failed on a loaded CI machine (1.5 s for what takes 0.2 s alone), so the guard is a ratio,
+    as in test_complexity: eight times the findings may take at most 24 times as long (linear is
+    about 8x, quadratic 64x), best of three runs, small and big interleaved."""
     base = demo_run.findings
-    findings: list[Finding] = [
-        replace(base[i % len(base)], path=f"src/module_{i % 200}.py", line=i + 1, end_line=i + 1,
-                fingerprint=f"{i:020x}")
-        for i in range(2000)
-    ]
-    run = RunResult(findings=findings)
-    started = time.perf_counter()
-    text = render_sarif_with_rules(run, CTX, ruleset.by_id(), root=REPO)
-    elapsed = time.perf_counter() - started
-    assert len(json.loads(text)["runs"][0]["results"]) == 2000
-    assert elapsed < 1.0, f"rendering 2,000 findings took {elapsed:.2f} s"
+
+    def run_of(n: int) -> RunResult:
+        return RunResult(findings=[
+            replace(base[i % len(base)], path=f"src/module_{i % 200}.py", line=i + 1, end_line=i + 1,
+                    fingerprint=f"{i:020x}")
+            for i in range(n)
+        ])
+
+    small, big = run_of(250), run_of(2000)
+    best = {250: float("inf"), 2000: float("inf")}
+    for _ in range(3):
+        for n, run in ((250, small), (2000, big)):
+            started = time.perf_counter()
+            text = render_sarif_with_rules(run, CTX, ruleset.by_id(), root=REPO)
+            best[n] = min(best[n], time.perf_counter() - started)
+            assert len(json.loads(text)["runs"][0]["results"]) == n
+    assert best[2000] / max(best[250], 0.005) < 24, best
 
 
 def test_every_rule_has_a_real_title_and_a_link_to_its_docs(ruleset: RuleSet) -> None:
