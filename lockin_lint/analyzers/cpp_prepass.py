@@ -35,7 +35,8 @@ _ATTRIBUTE = re.compile(rb"\b(?:[A-Z][A-Z0-9]*_)+(?:DEVICE|HOST|INLINE|FORCEINLI
 #: Parts of an attribute-like macro's name that say device code, for a macro defined in another header
 #: (DeepSpeed's ``DS_D_INLINE``/``DS_HD_INLINE`` from ``ds_kernel_utils.h``, ``MY_DEVICE_INLINE``).
 _DEVICE_PARTS = frozenset({b"DEVICE", b"DEV", b"D", b"HD"})
-_DEFINED = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)", re.MULTILINE)
+#: ``#define NAME``: the macro names a file defines (also read by `project.rocm_aliases`).
+DEFINED_NAME = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)", re.MULTILINE)
 _ALIGN = re.compile(rb"\b__align__[ \t]*\([ \t]*\w+[ \t]*\)")
 #: A statement-like macro invocation: a macro name at the start of a line, then its arguments.
 _INVOCATION_START = re.compile(rb"^([ \t]*)([A-Za-z_]\w*)[ \t]*\(", re.MULTILINE)
@@ -110,8 +111,7 @@ def _closing_paren(source: bytes, open_at: int) -> int | None:
 def prepare(source: bytes, might_match: Callable[[bytes], bool]) -> bytes:
     """``source`` with macros tree-sitter cannot read blanked (same length, plus a final newline)."""
     buffer = bytearray(source)
-    # a macro this file defines is read from its body (above), not from its name
-    own = frozenset(_DEFINED.findall(source)) if b"#" in source else frozenset()
+    own: frozenset[bytes] | None = None  # the macros this file defines, read on the first device-named one
     for name, qualifier in _device_macros(source).items():
         if name not in source:
             continue
@@ -126,9 +126,12 @@ def prepare(source: bytes, might_match: Callable[[bytes], bool]) -> bytes:
         for match in pattern.finditer(source):
             if bytes(buffer[match.start():match.end()]) == match.group(0) and not _on_directive(source, match.start()):
                 _blank(buffer, *match.span())
-                if pattern is _ATTRIBUTE and match.group(0) not in own \
-                        and _DEVICE_PARTS.intersection(match.group(0).split(b"_")) \
+                if pattern is _ATTRIBUTE and _DEVICE_PARTS.intersection(match.group(0).split(b"_")) \
                         and match.end() - match.start() >= len(b"__device__"):
+                    if own is None:  # a macro this file defines is read from its body (above), not its name
+                        own = frozenset(DEFINED_NAME.findall(source))
+                    if match.group(0) in own:
+                        continue
                     buffer[match.start():match.start() + len(b"__device__")] = b"__device__"
     for match in _INVOCATION_START.finditer(source):
         if not _MACRO_NAME.match(match.group(2)) or not _previous_code_ends_statement(source, match.start(2)):

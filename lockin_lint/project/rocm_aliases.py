@@ -25,12 +25,11 @@ from dataclasses import replace
 from typing import Callable
 
 from ..analyzers import language_of
-from ..analyzers.cpp_prepass import _closing_paren  # the same balanced ``(...)`` with no ``; { }`` inside
+from ..analyzers.cpp_prepass import DEFINED_NAME, _closing_paren  # the same balanced ``(...)`` with no ``; { }`` inside
 from ..analyzers.preprocessor import NOT_ON_ROCM, ROCM_ONLY, line_states
 from ..model import FileResult, Finding, Reader, with_handled
 
 _INCLUDE = re.compile(rb'^[ \t]*#[ \t]*include[ \t]*"([^"\n]+)"', re.MULTILINE)
-_DEFINE = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)", re.MULTILINE)
 _ALIAS = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)|\btypedef\b[^;{}]*?\b([A-Za-z_]\w*)[ \t]*;|"
                     rb"\busing[ \t]+([A-Za-z_]\w*)[ \t]*=", re.MULTILINE)
 _PARENT_LEVELS = 3
@@ -102,7 +101,7 @@ def _cuda_only_macros(data: bytes) -> frozenset[str]:
         return frozenset()
     cuda_only: set[str] = set()
     elsewhere: set[str] = set()
-    for match in _DEFINE.finditer(data):
+    for match in DEFINED_NAME.finditer(data):
         name = match.group(1).decode()
         (cuda_only if states[data.count(b"\n", 0, match.start())] == NOT_ON_ROCM else elsewhere).add(name)
     return frozenset(cuda_only - elsewhere)
