@@ -48,24 +48,45 @@ def _module(node: ts.Node) -> ts.Node:
     return node
 
 
+#: Statements that bind a name other than by ``name = value``, and the field holding what they bind.
+_OTHER_BINDINGS = {"augmented_assignment": "left", "for_statement": "left", "for_in_clause": "left",
+                   "named_expression": "name", "as_pattern": "alias"}
+
+
 def _assigned(scope: ts.Node, target: str, nested: bool) -> list[ts.Node]:
-    """Right-hand sides assigned to ``target`` in ``scope`` (into nested scopes only if ``nested``)."""
+    """Right-hand sides assigned to ``target`` in ``scope`` (into nested scopes only if ``nested``);
+    none when ``target`` is also bound another way (unpacking, ``for``, ``with ... as``, ``:=``, ``+=``),
+    since then what it holds is unknown."""
     values: list[ts.Node] = []
     stack = list(scope.named_children)
     while stack:
         node = stack.pop()
         if node.type == "assignment":
             left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
-            if left is not None and right is not None and _text(left) == target:
-                values.append(right)
-        elif node.type in ("augmented_assignment", "for_statement", "with_item", "named_expression"):
-            left = node.child_by_field_name("left") or node.child_by_field_name("name")
             if left is not None and _text(left) == target:
-                return []  # bound some other way too: unknown
+                if right is not None:  # an annotation alone (``x: T``) binds nothing
+                    values.append(right)
+            elif left is not None and _binds(left, target):
+                return []
+        elif node.type in _OTHER_BINDINGS:
+            bound = node.child_by_field_name(_OTHER_BINDINGS[node.type])
+            if bound is not None and _binds(bound, target):
+                return []
         if node.type in _NESTED_SCOPES and not nested:
             continue
         stack.extend(node.named_children)
     return values
+
+
+def _binds(pattern: ts.Node, target: str) -> bool:
+    """``pattern`` (a binding target: a name, a tuple of them, ...) names ``target``."""
+    stack = [pattern]
+    while stack:
+        node = stack.pop()
+        if node.type in ("identifier", "attribute") and _text(node) == target:
+            return True
+        stack.extend(node.named_children)
+    return False
 
 
 def _constructs_foreign(value: ts.Node, aliases: dict[str, list[str]]) -> bool:
