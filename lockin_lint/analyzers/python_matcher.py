@@ -19,7 +19,7 @@ from .matching import RawMatch, SpanMatcher, node_text as _text
 from ..model import Rule
 from ..kb.prefilter import occurrences, word_occurrences
 from .python_joins import import_of
-from .python_receivers import foreign_instance
+from .python_receivers import enclosing, foreign_instance
 from .python_strings import StringContexts, chain, string_value
 
 _BARE_NAME_PARENTS = frozenset({"parameters", "lambda_parameters", "typed_parameter"})
@@ -197,9 +197,7 @@ class FileMatcher(StringContexts, SpanMatcher):
 
     def _own_method(self, node: ts.Node, name: str) -> bool:
         """True when ``self.NAME()`` calls a method the enclosing class defines itself."""
-        scope = node.parent
-        while scope is not None and scope.type != "class_definition":
-            scope = scope.parent
+        scope = enclosing(node, "class_definition")
         body = scope.child_by_field_name("body") if scope is not None else None
         if body is None:
             return False

@@ -20,13 +20,13 @@ _NESTED_SCOPES = frozenset({"function_definition", "class_definition", "lambda"}
 def foreign_instance(receiver: ts.Node, aliases: dict[str, list[str]]) -> bool:
     """True when ``receiver`` (``name`` or ``self.name``) is only ever assigned a non-torch instance."""
     if receiver.type == "identifier":
-        scope = _enclosing(receiver, "function_definition")
+        scope = enclosing(receiver, "function_definition")
         values = _assigned(scope if scope is not None else _module(receiver), _text(receiver), nested=False)
     elif receiver.type == "attribute":
         obj = receiver.child_by_field_name("object")
         if obj is None or obj.type != "identifier" or _text(obj) != "self":
             return False
-        scope = _enclosing(receiver, "class_definition")
+        scope = enclosing(receiver, "class_definition")
         if scope is None:
             return False
         values = _assigned(scope, _text(receiver), nested=True)
@@ -35,7 +35,8 @@ def foreign_instance(receiver: ts.Node, aliases: dict[str, list[str]]) -> bool:
     return bool(values) and all(_constructs_foreign(value, aliases) for value in values)
 
 
-def _enclosing(node: ts.Node, kind: str) -> ts.Node | None:
+def enclosing(node: ts.Node, kind: str) -> ts.Node | None:
+    """The nearest ancestor of ``node`` of type ``kind`` (``function_definition``, ``class_definition``)."""
     scope = node.parent
     while scope is not None and scope.type != kind:
         scope = scope.parent
