@@ -48,6 +48,8 @@ def _condition(expression: str) -> ts.Node:
     ("self.is_rocm_pytorch()", {"rocm"}),
     ("current_platform.is_cuda()", {"cuda"}),
     ("current_platform.is_cuda_alike()", {"cuda", "rocm"}),
+    ("_is_cuda()", {"cuda"}),
+    ("_is_cuda_alike()", {"cuda", "rocm"}),
     ("torch.cuda.is_available()", {"cuda", "rocm"}),
     ("torch.xpu.is_available()", {"xpu"}),
     ("is_torch_npu_available()", {"ascend"}),
@@ -103,6 +105,18 @@ def test_cuda_side_of_a_rocm_branch_handles_rocm_only(ruleset: RuleSet) -> None:
     assert found.handled == (("rocm", BRANCH),)
     assert found.targets["rocm"].status == "native"
     assert found.targets["ascend"].status != "native"
+
+
+def test_a_private_is_cuda_leaves_rocm_to_its_elif(ruleset: RuleSet) -> None:
+    """vLLM's setup.py: ``if _is_cuda() and CUDA_HOME is not None: ... nvcc`` / ``elif _is_hip() and
+    ROCM_HOME is not None: ... -DROCM_PATH``: the elif is the ROCm port, so rocm is handled."""
+    source = ("from torch.utils.cpp_extension import CUDA_HOME, ROCM_HOME\n"
+              "if _is_cuda() and CUDA_HOME is not None:\n    args = [f'{CUDA_HOME}/bin/nvcc']\n"
+              "elif _is_hip() and ROCM_HOME is not None:\n    args = [ROCM_HOME]\n")
+    found = _at(_findings(source, ruleset), 3)
+    assert dict(found.handled) == {"rocm": BRANCH, "cpu": FALLBACK}
+    alike = _at(_findings(source.replace("_is_cuda()", "_is_cuda_alike()"), ruleset), 3)
+    assert "rocm" not in dict(alike.handled)  # CUDA or ROCm: the elif is not ROCm's only path
 
 
 def test_availability_check_handles_cpu_only(ruleset: RuleSet) -> None:

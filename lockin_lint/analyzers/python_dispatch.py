@@ -182,7 +182,9 @@ def _name_test(name: str) -> Test:
     if platforms is None:
         return _UNKNOWN
     if match.group(1).lower() == "cuda":  # vLLM's is_cuda() is NVIDIA only; is_cuda_alike() includes ROCm
-        platforms = frozenset({"cuda"}) if match.group(2) is None and name.lower() == "is_cuda" else _CUDA_BUILDS
+        # (so is its setup.py's private `_is_cuda()`, beside `_is_hip()`)
+        nvidia_only = match.group(2) is None and name.lower().lstrip("_") == "is_cuda"
+        platforms = frozenset({"cuda"}) if nvidia_only else _CUDA_BUILDS
     return _atom(platforms)
 
 

@@ -5,7 +5,10 @@ reader cannot know a value's type in general. A project's own classes reuse thos
 (DeepSpeed's ``fpq = FP_Quantize(...)`` then ``fpq.dequantize(...)``), and then the operator
 statuses, which are torch's, say nothing about the call. This module recognises that one shape
 cheaply: a receiver whose every assignment in its scope constructs an instance of a class that is
-not torch's. Anything else (parameters, function results, torch classes) stays a possible tensor.
+not torch's, directly or through a factory function of the same file whose every return does
+(xformers' tests: ``mask = _create_tensor(...)``, which returns ``BlockSparseTensor(...)``, whose
+``to_dense`` is its own). Anything else (parameters, results of other functions, torch classes)
+stays a possible tensor.
 """
 
 from __future__ import annotations
@@ -90,13 +93,23 @@ def _binds(pattern: ts.Node, target: str) -> bool:
     return False
 
 
-def _constructs_foreign(value: ts.Node, aliases: dict[str, list[str]]) -> bool:
-    """``Name(...)`` or ``mod.Name(...)`` where Name is a class (CamelCase) that torch does not define."""
+#: How many same-file factories deep a construction is followed (``_create_tensor`` calling
+#: ``_create_blocksparse_tensor``, which builds the instance).
+_FACTORY_DEPTH = 2
+
+
+def _constructs_foreign(value: ts.Node, aliases: dict[str, list[str]], depth: int = _FACTORY_DEPTH) -> bool:
+    """``Name(...)`` or ``mod.Name(...)`` where Name is a class (CamelCase) that torch does not define,
+    or ``factory(...)`` of a same-file function that only returns such instances."""
     if value.type != "call":
         return False
     function = value.child_by_field_name("function")
     if function is None:
         return False
+    if function.type == "identifier" and _text(function) not in aliases and depth > 0:
+        factory = _module_function(value, _text(function))
+        if factory is not None:
+            return _returns_foreign(factory, aliases, depth - 1)
     callee = function
     while callee.type == "attribute":
         obj = callee.child_by_field_name("object")
@@ -110,3 +123,30 @@ def _constructs_foreign(value: ts.Node, aliases: dict[str, list[str]]) -> bool:
         return False
     bound = aliases.get(_text(callee), [])
     return not any(path == "torch" or path.startswith("torch.") for path in bound)
+
+
+def _module_function(node: ts.Node, name: str) -> ts.Node | None:
+    """The module-level ``def name`` of ``node``'s file, if there is one."""
+    for statement in _module(node).named_children:
+        if statement.type == "decorated_definition":
+            statement = statement.child_by_field_name("definition") or statement
+        found = statement.child_by_field_name("name") if statement.type == "function_definition" else None
+        if found is not None and _text(found) == name:
+            return statement
+    return None
+
+
+def _returns_foreign(factory: ts.Node, aliases: dict[str, list[str]], depth: int) -> bool:
+    """Every value ``factory`` returns (it returns one at least) constructs a non-torch instance."""
+    body = factory.child_by_field_name("body")
+    values: list[ts.Node] = []
+    stack = list(body.named_children) if body is not None else []
+    while stack:
+        node = stack.pop()
+        if node.type == "yield":
+            return False  # a generator: its calls return no instance
+        if node.type == "return_statement":
+            values.extend(node.named_children[:1])
+        elif node.type not in _NESTED_SCOPES:
+            stack.extend(node.named_children)
+    return bool(values) and all(_constructs_foreign(value, aliases, depth) for value in values)

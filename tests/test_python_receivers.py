@@ -1,0 +1,53 @@
+"""Receivers of tensor-method names that are a project's own objects (analyzers/python_receivers.py):
+LL904 reports torch's operator only where the receiver may be a torch tensor."""
+
+from __future__ import annotations
+
+from lockin_lint.api import check_bytes
+from lockin_lint.kb.ruleset import RuleSet
+
+_FACTORIES = """\
+def _blocks(values, layout):
+    return BlockSparseTensor(values, layout)
+
+
+def _create(values, layout):
+    return _blocks(values, layout)
+
+
+def _outer(values, layout):
+    return _create(values, layout)
+
+
+def _generated(values, layout):
+    yield BlockSparseTensor(values, layout)
+
+
+def test(values, layout):
+    a = RECEIVER
+    return a.to_dense()
+"""
+
+
+def _reported(receiver: str, ruleset: RuleSet, header: str = "") -> bool:
+    source = header + _FACTORIES.replace("RECEIVER", receiver)
+    result = check_bytes("test_sparse.py", source.encode(), ruleset)
+    assert not result.errors, result.errors
+    return any(f.rule_id == "LL904" for f in result.findings)
+
+
+def test_a_same_file_factory_of_a_foreign_class_is_followed_two_deep(ruleset: RuleSet) -> None:
+    """xformers' ``mask = _create_tensor(...)`` returning ``BlockSparseTensor(...)``, whose
+    ``to_dense`` its ``__torch_function__`` answers itself: not torch's sparse operator."""
+    assert not _reported("BlockSparseTensor(values, layout)", ruleset)
+    assert not _reported("_blocks(values, layout)", ruleset)
+    assert not _reported("_create(values, layout)", ruleset)
+    assert _reported("_outer(values, layout)", ruleset)  # deeper than followed: still a possible tensor
+
+
+def test_other_calls_stay_possible_tensors(ruleset: RuleSet) -> None:
+    assert _reported("torch.randn(4).to_sparse()", ruleset, "import torch\n")
+    assert _reported("_generated(values, layout)", ruleset)  # a generator returns no instance
+    assert _reported("_unknown(values, layout)", ruleset)  # no such function in the file
+    # a factory name the file also imports is ambiguous: left a possible tensor
+    assert _reported("_blocks(values, layout)", ruleset, "from torch_helpers import _blocks\n")
