@@ -11,7 +11,8 @@ per matched node:
   lock-in, so the match is dropped;
 - the code runs only on some platforms, and the dispatch names others: those targets are *handled*
   (a branch handles target T only when its test names T; the path a test falls through to when it is
-  false is the plain fallback, which handles ``cpu`` only);
+  false is the plain fallback, which handles ``cpu`` only, and nothing when it is an ``else`` that
+  only raises);
 - the node is itself the test (``torch.cuda.is_available()`` in an ``if``): reported, with the same
   per-target handling.
 
@@ -80,13 +81,16 @@ class Test:
     #: a value test's false side says nothing about where the code runs, but it does say that the
     #: project has a path for them.
     elsewhere: Platforms = frozenset()
+    #: Whether the path taken when the tests are false goes on (the plain fallback, which handles the
+    #: CPU); False under a chain whose ``else`` only raises ("No GPU or Intel XPU found").
+    fallback: bool = True
 
     @property
     def known(self) -> bool:
         return self.may != PLATFORMS or bool(self.must)
 
     def negated(self) -> Test:
-        return Test(PLATFORMS - self.must, PLATFORMS - self.may, self.named)
+        return Test(PLATFORMS - self.must, PLATFORMS - self.may, self.named, fallback=self.fallback)
 
 
 def _atom(platforms: Platforms) -> Test:
@@ -119,7 +123,8 @@ _NONE = Verdict()
 
 
 def _both(a: Test, b: Test) -> Test:
-    return Test(a.may & b.may, a.must & b.must, a.named | b.named, a.elsewhere | b.elsewhere)
+    return Test(a.may & b.may, a.must & b.must, a.named | b.named, a.elsewhere | b.elsewhere,
+                a.fallback and b.fallback)
 
 
 def _otherwise(test: Test, condition: ts.Node | None) -> Test:
@@ -144,7 +149,7 @@ def _positive(node: ts.Node | None) -> bool:
 
 
 def _either(a: Test, b: Test) -> Test:
-    return Test(a.may | b.may, a.must | b.must, a.named | b.named)
+    return Test(a.may | b.may, a.must | b.must, a.named | b.named, fallback=a.fallback and b.fallback)
 
 
 def _word(word: str) -> Platforms | None:
@@ -358,7 +363,7 @@ class Dispatch:
         named = frozenset().union(*(t.named for t in tests))
         if not any(t.known for t in tests):
             return _UNKNOWN, False
-        before = Test(named=named)
+        before = Test(named=named, fallback=not _raising_else(otherwise))
         for test, (condition, body, clause) in zip(tests, clauses):
             in_clause = child == clause if clause is not stmt else True
             target = below if clause is not stmt else child
@@ -369,7 +374,7 @@ class Dispatch:
             if in_clause and target == body:
                 return _both(before, test), False
             before = _both(before, _otherwise(test, condition))
-        return (before, False) if child == otherwise else (Test(named=named), False)
+        return (before, False) if child == otherwise else (Test(named=named, fallback=before.fallback), False)
 
     def _sibling_platforms(self, stmt: ts.Node) -> Platforms:
         """Platforms that the other ``if`` statements of the same block test the same subject for
@@ -461,6 +466,12 @@ def _named_for(definition: ts.Node) -> Test:
     return _atom(frozenset({backend if backend in TARGETS else "other"})) if backend is not None else _UNKNOWN
 
 
+def _raising_else(otherwise: ts.Node | None) -> bool:
+    """A chain ending in ``else: raise RuntimeError("No GPU found")`` has no fallback: what its tests
+    leave out fails there, so the CPU is not handled by it (accelerate's ``bnb.py``)."""
+    return otherwise is not None and _only_raises(otherwise.child_by_field_name("body"))
+
+
 def _only_raises(body: ts.Node | None) -> bool:
     statements = [s for s in body.named_children if s.type != "comment"] if body is not None else []
     return bool(statements) and all(s.type == "raise_statement" for s in statements)
@@ -485,7 +496,8 @@ def _verdict(path: Test, check: bool) -> Verdict:
         return _NONE
     if "cuda" not in path.may and not check and path.may <= path.named:
         return Verdict(drop=True)  # a branch for named platforms only (ROCm, XPU, ...): their code
-    handled = frozenset(t for t in TARGETS if (t not in path.may and (t in path.named or t == "cpu"))
+    fallback = {"cpu"} if path.fallback else set()
+    handled = frozenset(t for t in TARGETS if (t not in path.may and (t in path.named or t in fallback))
                         or t in path.elsewhere)
     return Verdict(handled=handled, named=path.named, check=check) if handled or check else _NONE
 

@@ -1,7 +1,9 @@
 """The CUDA backend of a project's own accelerator abstraction: reported apart, kept out of the effort.
 
 DeepSpeed keeps ``accelerator/cuda_accelerator.py`` beside ``xpu_accelerator.py`` and
-``npu_accelerator.py``; vLLM keeps ``platforms/cuda.py`` beside ``rocm.py`` and ``xpu.py``. Each module
+``npu_accelerator.py``; vLLM keeps ``platforms/cuda.py`` beside ``rocm.py`` and ``xpu.py``;
+bitsandbytes keeps one folder per backend, ``backends/cuda/ops.py`` beside ``backends/xpu/ops.py``
+and ``backends/cpu/ops.py``. Each module
 implements one backend of an interface, so the CUDA calls in the CUDA one are that backend doing its
 job, not lock-in of the project: porting to a new target means writing a sibling module, not editing
 this one. Only the whole run shows the siblings, so this is a cross-file pass over the results: the
@@ -47,6 +49,18 @@ def _siblings(name: str, others: list[str]) -> list[str]:
     return sorted(set(found))
 
 
+def _folder_siblings(path: str, folders: dict[str, list[str]]) -> list[str]:
+    """The other backends beside a module in a CUDA-named folder (``backends/cuda/ops.py``): sibling
+    folders of the same shape (``backends/xpu/``) that hold a module of the same name (``ops.py``)."""
+    folder, _, name = path.rpartition("/")
+    parent, _, folder_name = folder.rpartition("/")
+    if not _CUDA_TOKENS & set(_parts(folder_name)):
+        return []
+    others = [other.rpartition("/")[2] for other, names in folders.items()
+              if other != folder and other.rpartition("/")[0] == parent and name in names]
+    return _siblings(folder_name, others)
+
+
 def mark_backend_modules(results: list[FileResult]) -> list[FileResult]:
     """``results`` with the findings of CUDA backend modules (those with sibling backends) reported
     apart: ``info`` severity, every target handled."""
@@ -58,7 +72,8 @@ def mark_backend_modules(results: list[FileResult]) -> list[FileResult]:
     marked = []
     for result in results:
         folder, _, name = result.path.rpartition("/")
-        siblings = _siblings(name, folders.get(folder, [])) if result.findings and name.endswith(".py") else []
+        siblings = (_siblings(name, folders.get(folder, [])) or _folder_siblings(result.path, folders)
+                    if result.findings and name.endswith(".py") else [])
         if siblings:
             how = f"CUDA backend of the project's accelerator abstraction (beside {', '.join(siblings)})"
             result = replace(result, findings=tuple(_as_backend(f, how) for f in result.findings))
