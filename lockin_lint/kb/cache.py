@@ -18,7 +18,6 @@ import hmac
 import os
 import pickle
 import stat
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +80,19 @@ def store(key: str, value: Any) -> None:
     write_signed(cache_dir() / f"rules-{key}.pickle", value)
 
 
+def _temp_beside(path: Path) -> tuple[int, str]:
+    """A new private file beside ``path`` (what ``tempfile.mkstemp`` makes, without importing
+    ``tempfile``, 7 ms of every run's start-up, for the one file each run writes)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        temp = str(path.parent / f".entry-{os.urandom(8).hex()}.tmp")
+        try:
+            return os.open(temp, flags, 0o600), temp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no unused temporary name in {path.parent}")
+
+
 def read_signed(path: Path) -> Any | None:
     """The value a `write_signed` stored at ``path`` (a file in the cache directory), or None when it
     is missing, unsigned, tampered with, foreign or of an older layout."""
@@ -109,7 +121,7 @@ def write_signed(path: Path, value: Any) -> None:
             return
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".entry-", suffix=".tmp")
+        fd, temp = _temp_beside(path)
         with os.fdopen(fd, "wb") as handle:
             handle.write(_tag(secret, payload) + payload)
         os.replace(temp, path)
