@@ -5,17 +5,22 @@ computing it would."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from lockin_lint import cli
 from lockin_lint.kb.python_index import build_python_index
 from lockin_lint.kb.ruleset import DEFAULT_SELECTION, load_rules
+from lockin_lint.model import Settings
 from lockin_lint.project import config
+from lockin_lint.project.result_cache import ResultCache, scope_of
 
-from .conftest import rule_yaml, write_rules
+from .conftest import FIXTURES, rule_yaml, write_rules
+from .test_result_cache import _age, _Counter
 
 #: Modules a run on one changed Python file has no use for: the C/C++ grammar, the rule loader and its
 #: YAML and JSON Schema (the rules come from the cache), requirement parsing (only manifests and
@@ -111,3 +116,49 @@ def test_rules_that_do_not_compile_still_fail_when_a_run_compiles_them(tmp_path:
         loaded = load_rules(rules)
         with pytest.raises(RuleError, match="already matched by LL901"):
             loaded.python_index()
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The acceptance project (extension links, includes, CMake, CUDA) as the working directory."""
+    monkeypatch.setenv("LOCKIN_LINT_CACHE_DIR", str(tmp_path / "cache"))
+    shutil.copytree(FIXTURES / "repo", tmp_path / "work" / "repo")
+    monkeypatch.chdir(tmp_path / "work")
+    return tmp_path / "work"
+
+
+def test_a_one_file_run_leaves_the_trees_cache_alone(project_copy: Path, capsys: pytest.CaptureFixture[str],
+                                                     monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A pre-commit run on one file used to replace the whole tree's cache with its one entry, so the
+    next run of the tree parsed every file again; now each keeps its own."""
+    _age(project_copy)
+    assert cli.main(["check", "repo", "--format", "json"]) == 1
+    capsys.readouterr()
+    edited = project_copy / "repo" / "fused_ops" / "layers.py"
+    edited.write_text(edited.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert cli.main(["check", "repo/fused_ops/layers.py"]) == 0  # skipped by the prefilter
+    capsys.readouterr()
+    shutil.rmtree(tmp_path / "cache" / "outputs")  # not replayed (`cli_memo`): through the result cache
+    counter = _Counter(monkeypatch)
+    assert cli.main(["check", "repo", "--format", "json"]) == 1
+    warm = capsys.readouterr().out
+    assert "repo/fused_ops/layers.py" in counter.paths and not any(p.endswith(".cu") for p in counter.paths)
+    assert warm == (cli.main(["check", "repo", "--format", "json", "--no-cache"]), capsys.readouterr().out)[1]
+
+
+def test_files_named_one_by_one_have_a_cache_of_their_own(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("", encoding="utf-8")
+    assert scope_of(["a.py"], tmp_path) == scope_of(["a.py", "a.py"], tmp_path) == "files"
+    assert scope_of(["."], tmp_path) == scope_of(["a.py", "."], tmp_path) == scope_of(["gone.py"], tmp_path) == "tree"
+
+
+def test_the_index_says_which_tree_the_stored_passes_are_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOCKIN_LINT_CACHE_DIR", str(tmp_path / "cache"))
+    first = ResultCache.for_run("rules", Settings(), tmp_path)
+    assert first is not None
+    first.put_passes("tree-1", ("tree-1", {}, []))
+    first.save()
+    again = ResultCache.for_run("rules", Settings(), tmp_path)
+    assert again is not None and again.passes("tree-2") is None
+    assert again._stored is None  # another tree: the results file was not even loaded
+    assert again.passes("tree-1") == ("tree-1", {}, [])

@@ -153,7 +153,7 @@ def run_passes(results: list[FileResult], ctx: PassContext, cache: ResultCache |
 
     ``hashes`` maps every file of the run to its content hash (the tree digest's input)."""
     tree = tree_digest(hashes) if cache is not None else ""
-    reused = _reuse(cache.passes(), tree, results, ctx) if cache is not None else None
+    reused = _reuse(cache.passes(tree), tree, results, ctx) if cache is not None else None
     if reused is not None:
         return reused
     first = {result.path: result for result in results}
@@ -165,7 +165,7 @@ def run_passes(results: list[FileResult], ctx: PassContext, cache: ResultCache |
             output = step.run(output, ctx)
     if cache is not None:
         final = [(r.path, None if first.get(r.path) is r else r) for r in output]
-        cache.put_passes((tree, dict(ctx.inputs), final))
+        cache.put_passes(tree, (tree, dict(ctx.inputs), final))
     return output
 
 
