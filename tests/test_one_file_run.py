@@ -5,6 +5,7 @@ computing it would."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from lockin_lint import cli
+from lockin_lint.kb import ruleset as ruleset_module
 from lockin_lint.kb.python_index import build_python_index
 from lockin_lint.kb.ruleset import DEFAULT_SELECTION, load_rules
 from lockin_lint.model import Settings
@@ -162,3 +164,38 @@ def test_the_index_says_which_tree_the_stored_passes_are_for(tmp_path: Path, mon
     assert again is not None and again.passes("tree-2") is None
     assert again._stored is None  # another tree: the results file was not even loaded
     assert again.passes("tree-1") == ("tree-1", {}, [])
+
+
+def test_unchanged_rule_files_are_not_read_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOCKIN_LINT_CACHE_DIR", str(tmp_path / "cache"))
+    rules = write_rules(tmp_path / "rules", rule_yaml("LL901", "{qualified: [a.b]}"))
+    _age(rules)
+    first = load_rules(rules)
+    monkeypatch.setattr(ruleset_module, "_contents", lambda sources: pytest.fail("read"))
+    assert load_rules(rules) == first
+
+
+@pytest.mark.parametrize("keep_mtime", [False, True])
+def test_an_edited_rule_file_is_read_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keep_mtime: bool) -> None:
+    """Also when the edit keeps the size and the mtime (its ctime still changes)."""
+    monkeypatch.setenv("LOCKIN_LINT_CACHE_DIR", str(tmp_path / "cache"))
+    rules = write_rules(tmp_path / "rules", rule_yaml("LL901", "{qualified: [a.b]}"))
+    _age(rules)
+    assert load_rules(rules).rules[0].match.qualified == ("a.b",)
+    before = (rules / "rules.yaml").stat()
+    write_rules(rules, rule_yaml("LL901", "{qualified: [a.c]}"))
+    if keep_mtime:
+        os.utime(rules / "rules.yaml", ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert load_rules(rules).rules[0].match.qualified == ("a.c",)
+
+
+def test_rule_files_edited_just_before_the_key_was_stored_are_read_again(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOCKIN_LINT_CACHE_DIR", str(tmp_path / "cache"))
+    rules = write_rules(tmp_path / "rules", rule_yaml("LL901", "{qualified: [a.b]}"))  # modified just now
+    load_rules(rules)
+    reads: list[int] = []
+    real = ruleset_module._contents
+    monkeypatch.setattr(ruleset_module, "_contents", lambda sources: reads.append(1) or real(sources))
+    load_rules(rules)
+    assert reads == [1]

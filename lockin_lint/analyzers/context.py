@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING, Mapping
 import tree_sitter as ts
 import tree_sitter_python
 
-from ..kb.cuda_index import CudaIndex, build_cuda_index
 from ..kb.python_index import PythonIndex, selected
 from ..kb.ruleset import RuleSet
 from ..model import Rule, Settings
 from .extensions import BUILDERS
 from .op_calls import LinkTable
 
-if TYPE_CHECKING:  # imported on first use: a run on Python files never reads a manifest or build file
+if TYPE_CHECKING:  # imported on first use: a run on Python files never reads C/C++, a manifest or a build file
+    from ..kb.cuda_index import CudaIndex
     from .build_rules import LineRule
     from .manifest_reader import PackageRule  # `packaging` alone took 20-35 ms to import
 
@@ -69,6 +69,8 @@ class RunContext:
     def cuda(self) -> CudaIndex:
         """Built on first use: a Python-only scan never pays for the C/C++ knowledge base."""
         if self._cuda is None:
+            from ..kb.cuda_index import build_cuda_index
+
             self._cuda = build_cuda_index(self.ruleset, self.settings.select, self.settings.ignore)
         return self._cuda
 
