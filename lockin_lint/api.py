@@ -18,7 +18,7 @@ from .model import FileError, FileResult, Finding, RunResult, Settings
 from .project.passes import PassContext, run_passes
 from .project.workers import cpu_count, die_with_parent
 from .kb.ruleset import RuleSet
-from .project.result_cache import ResultCache, Stat, digest, file_stat, tree_digest
+from .project.result_cache import ResultCache, Stat, digest, file_stat, scope_of, tree_digest
 
 if TYPE_CHECKING:  # imported when a file is first checked: a fully cached run never loads a parser
     from .engine import Engine
@@ -122,7 +122,8 @@ def check_paths(paths: list[str], ruleset: RuleSet, settings: Settings | None = 
     settings = settings or Settings()
     found = discover(paths, cwd, settings.extend_exclude, settings.exclude, settings.force_exclude,
                      settings.respect_gitignore, root)
-    cache = ResultCache.for_run(ruleset.fingerprint, settings, root or cwd or Path.cwd()) if use_cache else None
+    cache = ResultCache.for_run(ruleset.fingerprint, settings, root or cwd or Path.cwd(), scope_of(paths, cwd)) \
+        if use_cache else None
     total = len(found.files)
     slots: list[FileResult | None] = [None] * total
     todo: list[tuple[int, str, str, Stat | None]] = []
@@ -198,7 +199,7 @@ def unchanged_tree(paths: list[str], ruleset: RuleSet, settings: Settings, root:
     (nothing is read), else None."""
     found = discover(paths, None, settings.extend_exclude, settings.exclude, settings.force_exclude,
                      settings.respect_gitignore, root)
-    cache = ResultCache.for_run(ruleset.fingerprint, settings, root or Path.cwd())
+    cache = ResultCache.for_run(ruleset.fingerprint, settings, root or Path.cwd(), scope_of(paths))
     if cache is None:
         return None
     hashes = {}

@@ -8,7 +8,6 @@ own message lists every choice and leaves the reader to spot the near one.
 from __future__ import annotations
 
 import argparse
-import difflib
 import re
 from typing import NoReturn
 
@@ -32,6 +31,8 @@ _UNRECOGNIZED = re.compile(r"unrecognized arguments: (?P<given>.+)")
 
 def did_you_mean(given: str, choices: list[str]) -> str:
     """`` (did you mean 'check'?)`` when one choice is close to what was typed, else ``""``."""
+    import difflib  # only a mistyped command line needs it
+
     close = difflib.get_close_matches(given, choices, n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
 

@@ -10,20 +10,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 import tree_sitter as ts
-import tree_sitter_cuda
 import tree_sitter_python
 
-from ..kb.cuda_index import CudaIndex, build_cuda_index
-from ..kb.python_index import PythonIndex, build_python_index, selected
+from ..kb.python_index import PythonIndex, selected
 from ..kb.ruleset import RuleSet
 from ..model import Rule, Settings
-from .build_rules import LineRule, compile_line_rules
 from .extensions import BUILDERS
-from .manifest_reader import PackageRule, compile_package_rules
 from .op_calls import LinkTable
+
+if TYPE_CHECKING:  # imported on first use: a run on Python files never reads C/C++, a manifest or a build file
+    from ..kb.cuda_index import CudaIndex
+    from .build_rules import LineRule
+    from .manifest_reader import PackageRule  # `packaging` alone took 20-35 ms to import
 
 _PY_LANGUAGE = ts.Language(tree_sitter_python.language())
 
@@ -36,7 +37,7 @@ class RunContext:
         self.ruleset = ruleset
         #: Rules matched only so that the extension builds LL710 needs are seen, not reported.
         self.unreported = frozenset(r.id for r in self._builder_rules() if not self.selected(r))
-        self.python: PythonIndex = build_python_index(ruleset, settings.select, settings.ignore, self.unreported)
+        self.python: PythonIndex = ruleset.python_index(settings.select, settings.ignore, self.unreported)
         self.python_parser = ts.Parser(_PY_LANGUAGE)
         self._cuda: CudaIndex | None = None
         self._cuda_parser: ts.Parser | None = None
@@ -68,22 +69,30 @@ class RunContext:
     def cuda(self) -> CudaIndex:
         """Built on first use: a Python-only scan never pays for the C/C++ knowledge base."""
         if self._cuda is None:
+            from ..kb.cuda_index import build_cuda_index
+
             self._cuda = build_cuda_index(self.ruleset, self.settings.select, self.settings.ignore)
         return self._cuda
 
     @property
     def cuda_parser(self) -> ts.Parser:
         if self._cuda_parser is None:
+            import tree_sitter_cuda  # a run on Python files never loads the C/C++ grammar
+
             self._cuda_parser = ts.Parser(ts.Language(tree_sitter_cuda.language()))
         return self._cuda_parser
 
     def package_rules(self, language: str) -> list[PackageRule]:
         if language not in self._package_rules:
+            from .manifest_reader import compile_package_rules
+
             self._package_rules[language] = compile_package_rules(self.rules_for(language))
         return self._package_rules[language]
 
     def line_rules(self, language: str) -> list[LineRule]:
         if language not in self._line_rules:
+            from .build_rules import compile_line_rules
+
             self._line_rules[language] = compile_line_rules(self.rules_for(language))
         return self._line_rules[language]
 

@@ -4,7 +4,6 @@ requirements a ``setup.py`` declares and calls into the run's own CUDA extension
 from __future__ import annotations
 
 import tree_sitter as ts
-from packaging.requirements import InvalidRequirement
 
 from ..kb.prefilter import is_candidate, present_triggers
 from ..model import FileError, FileFacts, FileResult
@@ -12,7 +11,6 @@ from .backend_paths import dedicated_backend
 from .context import FileContext, RunContext
 from .extensions import extension_builds, setup_requirements
 from .findings import skipped, tree_result, with_facts
-from .manifest_reader import match_package, parse_requirement
 from .matching import RawMatch
 from .op_calls import LinkTable, OpCallMatcher
 from .python_dispatch import apply_dispatch
@@ -72,6 +70,10 @@ def reported(run: RunContext, raw: list[RawMatch]) -> list[RawMatch]:
 
 def _setup_requirements(run: RunContext, path: str, tree: ts.Tree, problems: list[FileError]) -> list[RawMatch]:
     """``setup(install_requires=[...])`` strings, judged by the dependency rules."""
+    from packaging.requirements import InvalidRequirement  # 20-35 ms: only a setup.py needs it
+
+    from .manifest_reader import match_package, parse_requirement
+
     rules = run.package_rules("deps")
     found = []
     for spec, node in setup_requirements(tree.root_node):

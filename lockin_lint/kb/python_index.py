@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..model import Rule, StringContext
 from .errors import RuleError
-from .ruleset import RuleSet
+
+if TYPE_CHECKING:  # `RuleSet.python_index` builds and keeps the index: ruleset imports this module
+    from .ruleset import RuleSet
 
 #: Name components too common to be a useful prefilter token. Any component of a qualified name is a
 #: *sound* trigger (a file can only reference ``a.b.c`` if it spells every component somewhere, in the

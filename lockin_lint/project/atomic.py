@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 
@@ -36,6 +35,8 @@ def write_atomic(path: Path, text: str) -> None:
         kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
         raise WriteError(f"{kind}; refusing to replace it")
     mode = stat.S_IMODE(info.st_mode) if info is not None else 0o666 & ~_umask()
+    import tempfile  # only a run that writes a baseline needs it
+
     temp: str | None = None
     try:
         fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")

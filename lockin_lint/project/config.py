@@ -11,6 +11,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any, Callable
 
 from ..limits import LimitError, load_toml, read_regular
@@ -20,10 +21,15 @@ from ..score.effort import (DEFAULT_CATEGORY_FACTOR, DEFAULT_GOOD_MAX_HOURS, DEF
 from ..score.ranges import DEFAULT_COSTS
 from ..score.scopes import ScopeRules
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
+
+def _tomllib() -> ModuleType:
+    """The TOML parser, imported when a file is to be parsed (8 ms that a project without a
+    configuration never needs)."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on Python 3.10 only
+        import tomli as tomllib
+    return tomllib
 
 _VERSION = re.compile(r"^\d+\.\d+(\.\d+)?$")
 #: The largest number an effort setting may have (hours, factors, lines per hour).
@@ -152,9 +158,19 @@ def find_config(paths: list[str], cwd: Path) -> Path | None:
 def _configures(pyproject: Path) -> bool:
     """Whether a ``pyproject.toml`` has a ``tool.lockin-lint`` table, in any TOML spelling (``[tool]``
     with a dotted key, an inline table): parsed, never grepped. One that does not parse but names
-    lockin-lint is chosen, so that loading it reports the error instead of silently ignoring it."""
+    lockin-lint is chosen, so that loading it reports the error instead of silently ignoring it.
+
+    A text without ``lockin-lint`` and without a backslash (the only way a TOML key can spell a
+    character other than itself: an escape in a quoted key) cannot hold the table, parsed or not, so
+    it is not parsed: most projects' ``pyproject.toml`` has no such table."""
     try:
         text = read_regular(pyproject).decode("utf-8", "replace")
+    except (OSError, LimitError):
+        return False
+    if "lockin-lint" not in text and "\\" not in text:
+        return False
+    tomllib = _tomllib()
+    try:
         tool = load_toml(tomllib.loads, text).get("tool")
     except (OSError, LimitError):
         return False
@@ -177,6 +193,7 @@ def load_config(path: Path) -> Config:
         raise ConfigError(f"{path}: cannot read configuration: {exc.strerror or exc}") from None
     except (UnicodeDecodeError, LimitError) as exc:
         raise ConfigError(f"{path}: cannot read configuration: {exc}") from None
+    tomllib = _tomllib()
     try:
         data = load_toml(tomllib.loads, text)
     except tomllib.TOMLDecodeError as exc:

@@ -11,12 +11,14 @@ import fnmatch
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pathspec
+from typing import TYPE_CHECKING
 
 from ..analyzers import is_source
 from ..limits import MAX_FILE_BYTES
 from ..model import FileError
+
+if TYPE_CHECKING:  # imported when a walk meets a .gitignore: files named one by one never need it
+    import pathspec
 
 #: Directories that never hold a project's own source (VCS data, caches, virtualenvs).
 DEFAULT_EXCLUDES = frozenset(
@@ -167,10 +169,12 @@ class _Walker:
             self.errors.append(FileError(shown, "not a regular file"))
 
 
-_Ignore = tuple[str, pathspec.GitIgnoreSpec]
+_Ignore = tuple[str, "pathspec.GitIgnoreSpec"]
 
 
 def _load_gitignore(directory: str) -> tuple[_Ignore, ...]:
+    import pathspec  # 20 ms: a pre-commit run names its files and never walks
+
     try:
         with open(os.path.join(directory, ".gitignore"), encoding="utf-8", errors="replace") as handle:
             lines = handle.read(MAX_FILE_BYTES).split("\n")
@@ -185,6 +189,8 @@ def _load_gitignore(directory: str) -> tuple[_Ignore, ...]:
 def _pattern_ok(line: str) -> bool:
     """Whether pathspec accepts one ``.gitignore`` line; git ignores a pattern it cannot use, and so
     does discovery, instead of failing the run."""
+    import pathspec
+
     try:
         pathspec.GitIgnoreSpec.from_lines([line])
     except Exception:  # noqa: BLE001 - pathspec raises several types for a bad pattern

@@ -20,6 +20,7 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
+from ..analyzers import language_of
 from ..limits import LimitError, read_regular
 from ..model import FileResult
 from .result_cache import ResultCache, digest, tree_digest
@@ -120,6 +121,17 @@ def _has_facts(results: list[FileResult]) -> bool:
     return any(result.facts is not None for result in results)
 
 
+def _cuda_findings(results: list[FileResult]) -> bool:
+    """ROCm aliases change only findings in C/C++/CUDA files: a run on Python files never imports them."""
+    return any(result.findings and language_of(result.path) == "cuda" for result in results)
+
+
+def _cmake_and_findings(results: list[FileResult]) -> bool:
+    """The build-level dispatch reads only the run's CMake files (a name ending ``CMakeLists.txt`` or
+    ``.cmake`` here, a superset of the pass's own test) and changes only findings."""
+    return any(r.findings for r in results) and any(r.path.endswith(("CMakeLists.txt", ".cmake")) for r in results)
+
+
 #: The passes, in the order they run; each sees what the ones before it made.
 PASSES: tuple[ProjectPass, ...] = (
     ProjectPass("requirements includes", lambda rs: any(r.facts is not None and r.facts.includes for r in rs),
@@ -127,8 +139,8 @@ PASSES: tuple[ProjectPass, ...] = (
     ProjectPass("extension links", _has_facts, _links),
     ProjectPass("declared names",
                 lambda rs: any(f.rule_id.startswith(CATCH_ALL_PREFIX) for r in rs for f in r.findings), _declared),
-    ProjectPass("ROCm aliases", lambda rs: bool(rs), _rocm),
-    ProjectPass("build-level dispatch", lambda rs: bool(rs), _build),
+    ProjectPass("ROCm aliases", _cuda_findings, _rocm),
+    ProjectPass("build-level dispatch", _cmake_and_findings, _build),
     ProjectPass("backend modules", lambda rs: True, _backend),
     ProjectPass("own packages", lambda rs: True, _own),
 )
@@ -141,7 +153,7 @@ def run_passes(results: list[FileResult], ctx: PassContext, cache: ResultCache |
 
     ``hashes`` maps every file of the run to its content hash (the tree digest's input)."""
     tree = tree_digest(hashes) if cache is not None else ""
-    reused = _reuse(cache.passes(), tree, results, ctx) if cache is not None else None
+    reused = _reuse(cache.passes(tree), tree, results, ctx) if cache is not None else None
     if reused is not None:
         return reused
     first = {result.path: result for result in results}
@@ -153,7 +165,7 @@ def run_passes(results: list[FileResult], ctx: PassContext, cache: ResultCache |
             output = step.run(output, ctx)
     if cache is not None:
         final = [(r.path, None if first.get(r.path) is r else r) for r in output]
-        cache.put_passes((tree, dict(ctx.inputs), final))
+        cache.put_passes(tree, (tree, dict(ctx.inputs), final))
     return output
 
 

@@ -1,8 +1,8 @@
 """Per-file results kept between runs, so an unchanged file is neither read nor parsed again (Ruff's
 cache is the model).
 
-Stored per (tool version, model shape, rule fingerprint, result-changing settings, working directory)
-in the user cache directory (``LOCKIN_LINT_CACHE_DIR`` or ``~/.cache/lockin-lint``), not in the
+Stored per (tool version, model shape, rule fingerprint, result-changing settings, working directory,
+and whether the run names its files one by one or walks a tree: `scope_of`) in the user cache directory (``LOCKIN_LINT_CACHE_DIR`` or ``~/.cache/lockin-lint``), not in the
 project: lockin-lint promises never to write into the trees it scans, pre-commit and CI already know
 how to keep a user cache directory, and nothing needs adding to a ``.gitignore``.
 
@@ -11,7 +11,7 @@ matching stat is a hit without reading the file; otherwise the content hash deci
 a run that only needs to know whether anything changed (`project.output_memo`) loads nothing else.
 The *results* file holds each file's first-pass result (with the facts the cross-file passes need),
 under the content hash it was computed from, and what the whole-project passes gave last time
-(`project.passes`); it is loaded on the first hit. Both are signed pickles (`kb.cache.write_signed`):
+(`project.passes`; the index names the tree that output is for); it is loaded on the first hit. Both are signed pickles (`kb.cache.write_signed`):
 loading vLLM's 9,000 findings from JSON took 0.5 s, from a pickle 0.07 s, and the signature means
 only this user's own runs are ever unpickled.
 
@@ -28,7 +28,6 @@ import os
 import time
 import dataclasses
 from dataclasses import replace
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +38,7 @@ from ..model import TRANSIENT, FileResult, Settings
 #: A file modified this close to the moment its entry was written may have changed again within the
 #: same mtime tick; such entries are confirmed by content hash, never by stat alone (git's "racy" rule).
 _RACY_SECONDS = 2.0
-_FORMAT = 2
+_FORMAT = 3
 
 Stat = tuple[int, int, int]
 
@@ -56,12 +55,22 @@ def digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def run_key(rules_fingerprint: str, settings: Settings, cwd: Path) -> str:
+def scope_of(paths: list[str], cwd: Path | None = None) -> str:
+    """``files`` for a run on files named one by one (a pre-commit hook, an editor), else ``tree``.
+
+    The two keep apart caches: a run keeps only its own files' entries, so a one-file run sharing the
+    whole tree's cache loaded its index (and the 3 MB results file, for the passes) only to replace
+    it with one entry, and the next run of the whole tree started cold."""
+    base = cwd or Path.cwd()
+    return "files" if paths and all(os.path.isfile(base / p) for p in paths) else "tree"
+
+
+def run_key(rules_fingerprint: str, settings: Settings, cwd: Path, scope: str = "tree") -> str:
     """What a cached result depends on besides the file itself."""
     key = hashlib.sha256()
-    key.update(f"{_FORMAT}\0{__version__}\0{rules_fingerprint}\0{cwd.resolve()}\0".encode())
+    key.update(f"{_FORMAT}\0{__version__}\0{rules_fingerprint}\0{cwd.resolve()}\0{scope}\0".encode())
     key.update(repr(replace(settings, jobs=0)).encode())
-    key.update(resources.files("lockin_lint").joinpath("model.py").read_bytes())  # the shape of a result
+    key.update((Path(__file__).parent.parent / "model.py").read_bytes())  # the shape of a result
     return key.hexdigest()[:32]
 
 
@@ -81,6 +90,9 @@ class ResultCache:
         self._new: dict[str, tuple[Stat, str]] = {}
         self._new_results: dict[str, tuple[str, FileResult]] = {}
         self._passes: Any = None
+        #: The tree digest the stored passes' output was computed on (kept in the index, so that a run
+        #: on another tree knows it cannot use it without loading the results file).
+        self._passes_tree: str | None = None
         self.hits = 0
         self._index_changed = False
         self._results_changed = False
@@ -89,13 +101,15 @@ class ResultCache:
             self._old = stored["files"]
             written_at = stored.get("written_at")
             self._written_at = written_at if isinstance(written_at, float) else 0.0
+            passes_tree = stored.get("passes_tree")
+            self._passes_tree = passes_tree if isinstance(passes_tree, str) else None
 
     @classmethod
-    def for_run(cls, rules_fingerprint: str, settings: Settings, cwd: Path) -> ResultCache | None:
+    def for_run(cls, rules_fingerprint: str, settings: Settings, cwd: Path, scope: str = "tree") -> ResultCache | None:
         """The run's cache, or None when the rules carry no fingerprint (built in memory by a test)."""
         if not rules_fingerprint:
             return None
-        return cls(cache_dir() / "results" / run_key(rules_fingerprint, settings, cwd))
+        return cls(cache_dir() / "results" / run_key(rules_fingerprint, settings, cwd, scope))
 
     def _results(self) -> dict[str, Any]:
         if self._stored is None:
@@ -146,15 +160,19 @@ class ResultCache:
             self._new[shown] = (stat, content_hash)
             self._new_results[shown] = (content_hash, result)
 
-    def passes(self) -> Any:
-        """What `project.passes` stored last time (it checks that it applies)."""
+    def passes(self, tree: str) -> Any:
+        """What `project.passes` stored last time, when the index says it was computed on ``tree``
+        (it checks again that it applies); else None, without loading the results file."""
+        if self._passes_tree != tree:
+            return None
         self._results()
         return self._passes
 
-    def put_passes(self, value: Any) -> None:
+    def put_passes(self, tree: str, value: Any) -> None:
         self._results()
         self._passes = value
-        self._results_changed = True
+        self._passes_tree = tree
+        self._results_changed = self._index_changed = True
 
     def save(self) -> None:
         """Write the entries of this run (files gone since are dropped), atomically; never fatal.
@@ -163,7 +181,8 @@ class ResultCache:
         if self._results_changed or (gone and self._stored is not None):
             write_signed(self.results_path, {"format": _FORMAT, "files": self._new_results, "passes": self._passes})
         if self._index_changed or gone:
-            write_signed(self.index_path, {"format": _FORMAT, "written_at": time.time(), "files": self._new})
+            write_signed(self.index_path, {"format": _FORMAT, "written_at": time.time(), "files": self._new,
+                                           "passes_tree": self._passes_tree})
 
 
 def without_transient(result: FileResult) -> FileResult:
