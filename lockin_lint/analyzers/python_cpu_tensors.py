@@ -17,9 +17,8 @@ import re
 import tree_sitter as ts
 
 from .matching import RawMatch, node_text
-from .python_receivers import enclosing
+from .python_receivers import enclosing, statements
 
-_SCOPES = frozenset({"function_definition", "class_definition", "lambda"})
 #: torch factories that make a tensor on the default device (the CPU unless the file changes it).
 _FACTORIES = frozenset({"arange", "zeros", "ones", "full", "empty", "eye", "linspace", "logspace", "rand",
                         "randn", "randint", "randperm", "range", "tril_indices", "triu_indices"})
@@ -33,9 +32,12 @@ _MOVES = frozenset({"to", "cuda", "type", "xpu", "npu", "mlu", "musa", "hpu", "m
 #: Methods that return plain Python or numpy values, or a CPU tensor whatever the receiver.
 _TO_HOST = frozenset({"cpu", "numpy", "tolist", "item"})
 #: Calls whose result is a Python number or a numpy value, never a device tensor.
-_HOST_CALLS = frozenset({"len", "int", "float", "bool", "range", "min", "max", "abs", "round", "sum"})
+_HOST_CALLS = frozenset({"len", "int", "float", "bool", "range"})
 _NUMPY = re.compile(r"^(np|numpy)\.")
 _TORCH_MODULE = re.compile(r"^torch(\.\w+)*$")
+_TORCH_CONSTANT = re.compile(r"^torch\.(u?int\d*|float\d*\w*|bfloat16|half|double|long|short|bool|complex\d*|"
+                             r"c?float|q?u?int\d+x?\d*|strided|sparse_\w+|channels_last\w*|contiguous_format|"
+                             r"preserve_format|inf|nan|pi|e)$")
 _DEFAULT_DEVICE = re.compile(rb"set_default_device|set_default_tensor_type|with\s+[\w.]*device\b")
 _LITERALS = frozenset({"integer", "float", "string", "concatenated_string", "true", "false", "none"})
 
@@ -47,23 +49,20 @@ class CpuTensors:
     """Per file: which operator inputs are provably on the CPU."""
 
     def __init__(self, source: bytes) -> None:
-        #: A file that sets torch's default device (or makes tensors inside ``with torch.device(...)``)
-        #: has no provable CPU factories.
-        self._off = _DEFAULT_DEVICE.search(source) is not None
+        self._source = source
+        self._off: bool | None = None  # read on the first proof only: most files need none
         self._names: dict[tuple[int, str], int] = {}
 
     def operator_input_on_cpu(self, node: ts.Node) -> bool:
         """For an operator match at ``node`` (``x.to_dense`` of ``x.to_dense()``, or ``torch.bucketize``
         of a call): is the tensor it works on (the receiver, or the first argument) on the CPU?"""
-        if self._off:
-            return False
         parent = node.parent
         if parent is not None and parent.type == "attribute" and parent.child_by_field_name("attribute") == node:
             receiver = parent.child_by_field_name("object")
             if receiver is None:
                 return False
             if not _TORCH_MODULE.match(node_text(receiver)):  # a method: its receiver is the input
-                return self._kind(receiver, 0, set()) != _UNKNOWN
+                return self._kind(receiver, 0, set()) != _UNKNOWN and not self._default_device_set()
             node = parent  # torch.op(x, ...): its first argument is
         call = node.parent
         if call is None or call.type != "call" or call.child_by_field_name("function") != node:
@@ -71,7 +70,14 @@ class CpuTensors:
         args = call.child_by_field_name("arguments")
         first = next((a for a in args.named_children if a.type not in ("comment", "keyword_argument")),
                      None) if args is not None else None
-        return first is not None and self._kind(first, 0, set()) == _CPU
+        return first is not None and self._kind(first, 0, set()) == _CPU and not self._default_device_set()
+
+    def _default_device_set(self) -> bool:
+        """Does the file set torch's default device (or make tensors inside ``with torch.device(...)``)?
+        Then its factories prove nothing."""
+        if self._off is None:
+            self._off = _DEFAULT_DEVICE.search(self._source) is not None
+        return self._off
 
     def _kind(self, node: ts.Node, depth: int, visiting: set[tuple[int, str]]) -> int:
         if depth > _DEPTH:
@@ -87,9 +93,12 @@ class CpuTensors:
             value = node.child_by_field_name("value")
             return self._kind(value, depth + 1, visiting) if value is not None else _UNKNOWN
         if kind == "attribute":
-            root = node_text(node).split(".", 1)[0]
-            if root in ("torch", "np", "numpy"):
-                return _HOST  # dtypes and constants (torch.int64, np.inf)
+            text = node_text(node)
+            root = text.split(".", 1)[0]
+            if root in ("np", "numpy") or _TORCH_CONSTANT.match(text):
+                return _HOST  # dtypes, layouts and constants (torch.int64, torch.sparse_csr, np.inf)
+            if root == "torch":
+                return _UNKNOWN  # a module (torch._C._nn) or a global
             obj = node.child_by_field_name("object")
             return self._kind(obj, depth + 1, visiting) if obj is not None and root != "self" else _UNKNOWN
         if kind == "identifier":
@@ -144,8 +153,8 @@ class CpuTensors:
             receiver = function.child_by_field_name("object")
             if method in _TO_HOST:
                 return _CPU if method == "cpu" else _HOST
-            if method in _MOVES or receiver is None:
-                return _UNKNOWN
+            if method in _MOVES or receiver is None or _TORCH_MODULE.match(node_text(receiver)):
+                return _UNKNOWN  # a move, or a function of a torch module this module does not know
             base = self._kind(receiver, depth + 1, visiting)
             if base != _CPU:
                 return base  # a method of a number, list or numpy array (``a.astype(np.int32)``) is one too
@@ -183,38 +192,54 @@ def _parameter(function: ts.Node, word: str) -> bool:
     return params is not None and word in re.findall(r"\w+", node_text(params))
 
 
+#: Statements that bind names other than by ``name = value``: a name they spell may be bound there.
+_OTHER_BINDINGS = frozenset({"for_statement", "with_statement", "try_statement", "global_statement",
+                             "nonlocal_statement", "delete_statement", "import_statement",
+                             "import_from_statement", "function_definition", "class_definition",
+                             "decorated_definition"})
+
+
 def _assigned(scope: ts.Node, word: str) -> list[ts.Node]:
     """The values assigned to the name ``word`` in ``scope`` (not in nested scopes); empty when it is
-    also bound another way (a ``for``, ``with ... as``, unpacking, ``+=``, ``global``), so unknown."""
+    also bound another way (a ``for``, ``with ... as``, ``except ... as``, unpacking, ``+=``, ``:=``,
+    ``global``, an import or a definition), or may be: then what it holds is unknown."""
     values: list[ts.Node] = []
-    stack = list(scope.named_children)
-    while stack:
-        node = stack.pop()
-        kind = node.type
-        if kind == "assignment":
-            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
-            if left is not None and left.type == "identifier" and node_text(left) == word:
-                if right is None or right.type in ("assignment", "yield", "await"):
-                    return []
-                values.append(right)
-            elif left is not None and left.type in ("pattern_list", "tuple_pattern", "list_pattern") and \
-                    word in re.findall(r"\w+", node_text(left)):
+    spelled = re.compile(rf"\b{re.escape(word)}\b")
+    source = scope.text or b""
+    if b":=" in source and re.search(rb"\b" + re.escape(word.encode()) + rb"\s*:=", source):
+        return []  # bound by ``:=`` somewhere, even inside an expression
+    for stmt in statements(scope):
+        kind = stmt.type
+        if kind == "expression_statement":
+            for expression in stmt.named_children:
+                if expression.type == "assignment":
+                    left, right = expression.child_by_field_name("left"), expression.child_by_field_name("right")
+                    if left is not None and left.type == "identifier" and node_text(left) == word:
+                        if right is None or right.type in ("assignment", "yield", "await"):
+                            return []
+                        values.append(right)
+                    elif left is not None and left.type != "identifier" and left.type not in ("subscript", "attribute") \
+                            and spelled.search(node_text(left)):
+                        return []  # unpacking: ``word, other = ...``
+                elif expression.type == "augmented_assignment":
+                    if node_text(expression.child_by_field_name("left")) == word:
+                        return []
+        elif kind in _OTHER_BINDINGS:
+            head = stmt.child_by_field_name("left") if kind == "for_statement" else None
+            if kind == "try_statement":
+                clauses = [c for c in stmt.named_children if c.type in ("except_clause", "except_group_clause")]
+                text = " ".join(node_text(part) for c in clauses for part in c.named_children if part.type != "block")
+            elif kind == "with_statement":
+                text = " ".join(node_text(c) for c in stmt.named_children if c.type == "with_clause")
+            elif kind in ("function_definition", "class_definition"):
+                text = node_text(stmt.child_by_field_name("name"))
+            elif kind == "decorated_definition":
+                text = ""
+            else:
+                text = node_text(head if head is not None else stmt)
+            if spelled.search(text):
                 return []
-        elif kind in ("augmented_assignment", "for_statement", "for_in_clause", "named_expression",
-                      "as_pattern", "global_statement", "nonlocal_statement", "with_item", "delete_statement"):
-            if word in re.findall(r"\w+", node_text(node.child_by_field_name("left") or node.child_by_field_name("name")
-                                                    or node.child_by_field_name("alias") or node)):
-                if kind != "augmented_assignment" or _binds_name(node, word):
-                    return []
-        if kind in _SCOPES:
-            continue
-        stack.extend(node.named_children)
     return values
-
-
-def _binds_name(node: ts.Node, word: str) -> bool:
-    left = node.child_by_field_name("left")
-    return left is not None and left.type == "identifier" and node_text(left) == word
 
 
 def drop_cpu_operators(raw: list[RawMatch], source: bytes) -> list[RawMatch]:

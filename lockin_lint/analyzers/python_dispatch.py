@@ -290,6 +290,7 @@ class Dispatch:
         self._above: dict[int, Test] = {}  # block -> the path into it (the same for all its statements)
         self._siblings: dict[int, Platforms] = {}  # if statement -> what sibling tests of its subject name
         self._later = LaterSetups(self._setup_test)
+        self._agnostic: dict[int, ts.Node | None] = {}  # CUDA clause -> its device-agnostic side
 
     def _test(self, node: ts.Node | None) -> Test:
         if node is None:
@@ -369,7 +370,8 @@ class Dispatch:
         for condition, body, _ in clauses:
             test = self._test(condition)
             tests.append(replace(test, named=frozenset()) if only_raises(body) else test)
-        if otherwise is None and len(clauses) > 1 and _names_other_backends([c for c, _, _ in clauses]):
+        if otherwise is None and len(clauses) > 1 and any(t.known and "cuda" in t.may for t in tests) \
+                and _names_other_backends([c for c, _, _ in clauses]):
             # `nccl` / `mpi` / `hccl` with no `else` (DeepSpeed's 1-bit optimizers): a name that is
             # no platform is another backend (MPI moves CuPy arrays on the GPU), not a CPU fallback.
             tests = [replace(t, may=t.may | {"cpu"}) if t.known and "cuda" in t.may else t for t in tests]
@@ -400,7 +402,7 @@ class Dispatch:
     def _other_paths(self, node: ts.Node, path: Test, found: Verdict) -> Verdict:
         """``found`` with the targets that the device-agnostic side of the CUDA branch ``node`` is
         in handles (every one but ROCm, which runs the CUDA branch)."""
-        side = agnostic_side_around(node, self._cuda_test) if path.may <= _CUDA_BUILDS else None
+        side = agnostic_side_around(node, self._cuda_test, self._agnostic) if path.may <= _CUDA_BUILDS else None
         if side is None:
             return found
         # ROCm builds take the CUDA branch itself (torch.cuda, "cuda" devices and NCCL work there).

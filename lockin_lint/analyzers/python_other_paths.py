@@ -36,7 +36,7 @@ import tree_sitter as ts
 from .matching import node_text
 from .python_joins import import_of
 from .python_mentions import only_diagnostic, only_raises
-from .python_receivers import enclosing
+from .python_receivers import enclosing, statements
 
 _EXITS = frozenset({"return_statement", "continue_statement", "break_statement"})
 _SCOPES = frozenset({"function_definition", "class_definition", "lambda"})
@@ -48,16 +48,20 @@ _ACCELERATOR = re.compile(r"\btorch\.accelerator\.")
 _DEVICE_OF_VARIABLE = re.compile(r"\btorch\.device\(\s*[A-Za-z_][\w.]*\s*[,)]")
 
 
-def agnostic_side_around(node: ts.Node, cuda_test: Callable[[ts.Node | None], bool]) -> ts.Node | None:
+def agnostic_side_around(node: ts.Node, cuda_test: Callable[[ts.Node | None], bool],
+                         memo: dict[int, ts.Node | None]) -> ts.Node | None:
     """The device-agnostic side of the nearest CUDA branch around ``node`` in its function (a branch
-    whose test ``cuda_test`` accepts, ``node`` in its test or body), if any."""
+    whose test ``cuda_test`` accepts, ``node`` in its test or body), if any; ``memo`` keeps it per
+    branch for the file's other findings there."""
     child, parent = node, node.parent
     while parent is not None and parent.type not in _SCOPES:
         if parent.type in ("if_statement", "elif_clause") and child in (
                 parent.child_by_field_name("condition"), parent.child_by_field_name("consequence")):
             stmt = parent if parent.type == "if_statement" else parent.parent
             if stmt is not None and cuda_test(parent.child_by_field_name("condition")):
-                return agnostic_side(stmt, parent)
+                if parent.id not in memo:
+                    memo[parent.id] = agnostic_side(stmt, parent)
+                return memo[parent.id]
         child, parent = parent, parent.parent
     return None
 
@@ -176,10 +180,7 @@ class LaterSetups:
         return frozenset(found)
 
     def _setups(self, function: ts.Node) -> Iterator[tuple[int, frozenset[str]]]:
-        body = function.child_by_field_name("body")
-        stack = list(body.named_children) if body is not None else []
-        while stack:
-            node = stack.pop()
+        for node in statements(function):
             if node.type in ("if_statement", "elif_clause"):
                 condition = node.child_by_field_name("condition")
                 consequence = node.child_by_field_name("consequence")
@@ -187,8 +188,6 @@ class LaterSetups:
                     platforms, positive = self._test_of(condition)
                     if positive and platforms and not only_raises(consequence):
                         yield node.start_byte, platforms
-            if node.type not in _SCOPES:
-                stack.extend(node.named_children)
 
 
 def rocm_home_beside(node: ts.Node, symbol: str) -> ts.Node | None:
