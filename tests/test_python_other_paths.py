@@ -106,3 +106,6 @@ def test_a_chain_over_backend_names_has_no_cpu_fallback(ruleset: RuleSet) -> Non
     assert dict(_at(platforms, ruleset, 2).handled) == {"ascend": BRANCH, "cpu": FALLBACK}
     with_else = source + "    else:\n        self.h = None\n"
     assert dict(_at(with_else, ruleset, 2).handled) == {"ascend": BRANCH, "cpu": FALLBACK}
+    devices = ("import torch\ndef f(device):\n    if device.type == 'cuda':\n        return torch.cuda\n"
+               "    elif device.type == 'mtia':\n        return torch.mtia\n")
+    assert dict(_at(devices, ruleset, 3).handled) == {"cpu": FALLBACK}  # torch's fsdp: mtia is a device

@@ -469,10 +469,13 @@ def _has_comparison(node: ts.Node) -> bool:
 
 
 def _names_other_backends(conditions: list[ts.Node | None]) -> bool:
-    """Do the tests of a chain compare one subject with a platform's name (``"nccl"``) and, in
-    another clause, with a name that is no platform (``"mpi"``, ``"compressed"``)?"""
+    """Do the tests of a chain compare one backend (a subject so named) with a platform's name
+    (``"nccl"``) and, in another clause, with a name that is no platform (``"mpi"``, ``"compressed"``)?
+    A device type that is no platform (``device.type == "mtia"``) is an accelerator this module does
+    not know, not another backend: such a chain keeps its fallback."""
     compared = [compared_names(c) for c in conditions]
-    platform_subjects = {s for names in compared for s, v in names.items() if _string_platforms(v) is not None}
+    platform_subjects = {s for names in compared for s, v in names.items()
+                         if "backend" in s.lower() and _string_platforms(v) is not None}
     return any(s in platform_subjects and v.type == "string" and _string_platforms(v) is None
                for names in compared for s, v in names.items())
 
