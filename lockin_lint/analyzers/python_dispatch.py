@@ -31,7 +31,8 @@ from .backend_paths import BACKEND_TOKENS, dedicated_backend, name_tokens
 from .findings import CPU_FALLBACK
 from .matching import RawMatch, node_text
 from .python_mentions import only_raises
-from .python_other_paths import LaterSetups, agnostic_side_around, compared_names, note_line, rocm_home_beside
+from .python_other_paths import (LaterSetups, agnostic_side_around, compared_names, has_comparison,
+                                 names_other_backends, note_line, rocm_home_beside)
 
 #: Every platform a test can name. ``cuda`` is an NVIDIA build; ``other`` is a platform that is none
 #: of the targets (TPU, HPU, Neuron, ...), which still makes a branch "not CUDA".
@@ -371,7 +372,7 @@ class Dispatch:
             test = self._test(condition)
             tests.append(replace(test, named=frozenset()) if only_raises(body) else test)
         if otherwise is None and len(clauses) > 1 and any(t.known and "cuda" in t.may for t in tests) \
-                and _names_other_backends([c for c, _, _ in clauses]):
+                and names_other_backends([c for c, _, _ in clauses], _string_platforms):
             # `nccl` / `mpi` / `hccl` with no `else` (DeepSpeed's 1-bit optimizers): a name that is
             # no platform is another backend (MPI moves CuPy arrays on the GPU), not a CPU fallback.
             tests = [replace(t, may=t.may | {"cpu"}) if t.known and "cuda" in t.may else t for t in tests]
@@ -397,7 +398,7 @@ class Dispatch:
         positive test of the platform itself (``torch.xpu.is_available()``, ``is_xpu()``; not a
         comparison such as ``name == "xccl"``, whose subject may be anything)."""
         test = self._test(condition)
-        return test.named & test.may, test.known and _positive(condition) and not _has_comparison(condition)
+        return test.named & test.may, test.known and _positive(condition) and not has_comparison(condition)
 
     def _other_paths(self, node: ts.Node, path: Test, found: Verdict) -> Verdict:
         """``found`` with the targets that the device-agnostic side of the CUDA branch ``node`` is
@@ -456,28 +457,6 @@ class Dispatch:
                 break
             path = _both(path, test)
         return path
-
-
-def _has_comparison(node: ts.Node) -> bool:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if current.type == "comparison_operator":
-            return True
-        stack.extend(current.named_children)
-    return False
-
-
-def _names_other_backends(conditions: list[ts.Node | None]) -> bool:
-    """Do the tests of a chain compare one backend (a subject so named) with a platform's name
-    (``"nccl"``) and, in another clause, with a name that is no platform (``"mpi"``, ``"compressed"``)?
-    A device type that is no platform (``device.type == "mtia"``) is an accelerator this module does
-    not know, not another backend: such a chain keeps its fallback."""
-    compared = [compared_names(c) for c in conditions]
-    platform_subjects = {s for names in compared for s, v in names.items()
-                         if "backend" in s.lower() and _string_platforms(v) is not None}
-    return any(s in platform_subjects and v.type == "string" and _string_platforms(v) is None
-               for names in compared for s, v in names.items())
 
 
 def _subjects(condition: ts.Node | None) -> dict[str, Platforms]:

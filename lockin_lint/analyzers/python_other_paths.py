@@ -226,3 +226,28 @@ def compared_names(condition: ts.Node | None) -> dict[str, ts.Node]:
         return {}
     left, right = condition.named_children
     return {node_text(left): right} if left.type != "string" else {}
+
+
+def has_comparison(node: ts.Node) -> bool:
+    """Does the condition ``node`` compare anything (``name == "xccl"``)?"""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.type == "comparison_operator":
+            return True
+        stack.extend(current.named_children)
+    return False
+
+
+def names_other_backends(conditions: list[ts.Node | None],
+                         platforms_of: Callable[[ts.Node], frozenset[str] | None]) -> bool:
+    """Do the tests of a chain compare one backend (a subject so named) with a platform's name
+    (``"nccl"``; ``platforms_of`` reads a value) and, in another clause, with a string that names no
+    platform (``"mpi"``, ``"compressed"``)? A device type that is no platform (``device.type ==
+    "mtia"``) is an accelerator the analyzer does not know, not another backend: such a chain keeps its
+    fallback."""
+    compared = [compared_names(c) for c in conditions]
+    platform_subjects = {s for names in compared for s, v in names.items()
+                         if "backend" in s.lower() and platforms_of(v) is not None}
+    return any(s in platform_subjects and v.type == "string" and platforms_of(v) is None
+               for names in compared for s, v in names.items())
