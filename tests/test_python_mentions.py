@@ -27,6 +27,8 @@ def test_a_test_whose_branch_decides_is_reported(ruleset: RuleSet) -> None:
     assert _lines(source, ruleset, "LL300") == [2]
     both = ('import torch\nif torch.cuda.is_available():\n    print("gpu")\n    x = x.cuda()\n')
     assert _lines(both, ruleset, "LL101") == [2]
+    guarding = 'import torch\nif torch.cuda.is_available():\n    print(torch.cuda.device_count(), "devices")\n'
+    assert _lines(guarding, ruleset, "LL101") == [2, 3]  # the test guards CUDA code in the message
     empty = "import torch\nif torch.cuda.is_available():\n    pass\n"
     assert _lines(empty, ruleset, "LL101") == [2]
     setting = 'import os\nif "NCCL_DEBUG" not in os.environ:\n    print("set NCCL_DEBUG=INFO")\n'

@@ -85,19 +85,29 @@ def _textual(node: ts.Node | None) -> bool:
     return False
 
 
-def _tests_for_a_message(node: ts.Node, platform_test: Callable[[ts.Node], bool]) -> bool:
-    """Is ``node`` part of a device/platform/backend test (``platform_test``) of an ``if`` whose
-    every branch only words a message? (Other tests, such as ``"NCCL_DEBUG" not in os.environ``,
-    stay: reading an NCCL setting is itself what the rule is about.)"""
+def _message_test(node: ts.Node, platform_test: Callable[[ts.Node], bool]) -> ts.Node | None:
+    """The ``if`` statement whose device/platform/backend test (``platform_test``) ``node`` is part
+    of, when its every branch only words a message; else None. (Other tests, such as ``"NCCL_DEBUG"
+    not in os.environ``, stay: reading an NCCL setting is itself what the rule is about.)"""
     child, parent = node, node.parent
     while parent is not None and parent.type not in ("block", "module"):
         if parent.type in ("if_statement", "elif_clause") and parent.child_by_field_name("condition") == child:
             stmt = parent if parent.type == "if_statement" else parent.parent
             if stmt is None or stmt.type != "if_statement" or not platform_test(child):
-                return False
-            return _diagnostic(stmt)
+                return None
+            return stmt if _diagnostic(stmt) else None
         child, parent = parent, parent.parent
-    return False
+    return None
+
+
+def _guards_a_match(stmt: ts.Node, raw: list[RawMatch]) -> bool:
+    """Does a branch of ``stmt`` hold another match (``print(torch.cuda.device_count())``)? Then the
+    test guards CUDA code, and is reported with it."""
+    bodies = [stmt.child_by_field_name("consequence")] + [
+        a.child_by_field_name("consequence") or a.child_by_field_name("body")
+        for a in stmt.children_by_field_name("alternative")]
+    spans = [(b.start_byte, b.end_byte) for b in bodies if b is not None]
+    return any(start <= m.node.start_byte < end for m in raw for start, end in spans)
 
 
 def _only_in_message(node: ts.Node) -> bool:
@@ -124,9 +134,10 @@ def _only_in_message(node: ts.Node) -> bool:
 
 def drop_diagnostic_mentions(raw: list[RawMatch], platform_test: Callable[[ts.Node], bool]) -> list[RawMatch]:
     """``raw`` without platform tests (``platform_test`` says which conditions are) whose branches
-    only word a message, and without values only shown in a message when the same rule is matched
-    elsewhere in the file."""
-    kept = [m for m in raw if not _tests_for_a_message(m.node, platform_test)]
+    only word a message and hold no other match, and without values only shown in a message when the
+    same rule is matched elsewhere in the file."""
+    tests = [_message_test(m.node, platform_test) for m in raw]
+    kept = [m for m, stmt in zip(raw, tests) if stmt is None or _guards_a_match(stmt, raw)]
     shown = [_only_in_message(m.node) for m in kept]
     if not any(shown):
         return kept
