@@ -46,7 +46,8 @@ def test_a_same_file_factory_of_a_foreign_class_is_followed_two_deep(ruleset: Ru
 
 
 def test_other_calls_stay_possible_tensors(ruleset: RuleSet) -> None:
-    assert _reported("torch.randn(4).to_sparse()", ruleset, "import torch\n")
+    # (on a device: a tensor torch.randn built without one is provably on the CPU, python_cpu_tensors)
+    assert _reported("torch.randn(4, device=values.device).to_sparse()", ruleset, "import torch\n")
     assert _reported("_generated(values, layout)", ruleset)  # a generator returns no instance
     assert _reported("_unknown(values, layout)", ruleset)  # no such function in the file
     # a factory name the file also imports is ambiguous: left a possible tensor

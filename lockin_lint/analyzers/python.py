@@ -13,9 +13,11 @@ from .extensions import extension_builds, setup_requirements
 from .findings import skipped, tree_result, with_facts
 from .matching import RawMatch
 from .op_calls import LinkTable, OpCallMatcher
-from .python_dispatch import apply_dispatch
+from .python_cpu_tensors import drop_cpu_operators
+from .python_dispatch import apply_dispatch, is_platform_test
 from .python_joins import join_constructs
 from .python_matcher import FileMatcher
+from .python_mentions import drop_diagnostic_mentions
 from .source import decode_python
 
 class PythonAnalyzer:
@@ -43,14 +45,15 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
 
     A file dedicated to another backend (``platforms/rocm.py``, ``xpu_accelerator.py``) is that
     backend's code, and a match in a branch for another platform is that platform's code: neither
-    is CUDA lock-in.
+    is CUDA lock-in. Nor is a mention that only words a message (`python_mentions`), nor an operator
+    on a tensor that never leaves the CPU (`python_cpu_tensors`).
     """
     if dedicated_backend(path) is not None:
         return []
     raw = FileMatcher(run.python, source, tree.root_node).run(present)
     if links and run.link_rule is not None:
         raw += OpCallMatcher(links, run.link_rule, path, source, tree.root_node).run()
-    return apply_dispatch(raw)
+    return drop_cpu_operators(drop_diagnostic_mentions(apply_dispatch(raw, path), is_platform_test), source)
 
 
 def calls_extension_ops(run: RunContext, path: str, data: bytes, links: LinkTable) -> bool:

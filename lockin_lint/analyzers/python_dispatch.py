@@ -31,6 +31,9 @@ from ..model import TARGETS
 from .backend_paths import BACKEND_TOKENS, dedicated_backend, name_tokens
 from .findings import CPU_FALLBACK
 from .matching import RawMatch, node_text
+from .python_mentions import only_raises
+from .python_other_paths import (LaterSetups, agnostic_side_around, compared_names, has_comparison,
+                                 names_other_backends, note_line, rocm_home_beside)
 
 #: Every platform a test can name. ``cuda`` is an NVIDIA build; ``other`` is a platform that is none
 #: of the targets (TPU, HPU, Neuron, ...), which still makes a branch "not CUDA".
@@ -117,6 +120,10 @@ class Verdict:
     handled: frozenset[str] = frozenset()
     named: frozenset[str] = frozenset()  # the platforms the tests around the node name
     check: bool = False  # the node is part of a device/platform test itself
+    #: Targets the device-agnostic side of the CUDA branch around the node handles, and its line
+    #: (`python_other_paths.agnostic_side`).
+    agnostic: frozenset[str] = frozenset()
+    agnostic_line: int = 0
 
 
 _NONE = Verdict()
@@ -276,6 +283,12 @@ def classify(node: ts.Node | None) -> Test:
     return _UNKNOWN
 
 
+def is_platform_test(node: ts.Node) -> bool:
+    """Does the condition ``node`` say anything about the platform (``torch.cuda.is_available()``,
+    ``backend == "nccl"``)?"""
+    return classify(node).known
+
+
 class Dispatch:
     """Per-file reader of the tests around matched nodes (tests are classified once each)."""
 
@@ -284,6 +297,8 @@ class Dispatch:
         self._exits: dict[int, list[tuple[int, Test]]] = {}  # block -> (end byte, test) of its early exits
         self._above: dict[int, Test] = {}  # block -> the path into it (the same for all its statements)
         self._siblings: dict[int, Platforms] = {}  # if statement -> what sibling tests of its subject name
+        self._later = LaterSetups(self._setup_test)
+        self._agnostic: dict[int, ts.Node | None] = {}  # CUDA clause -> its device-agnostic side
 
     def _test(self, node: ts.Node | None) -> Test:
         if node is None:
@@ -297,6 +312,9 @@ class Dispatch:
         """Drop, handled targets, or nothing, for a finding at ``node``."""
         path, check = self._walk(node)
         found = _verdict(path, check)
+        if found.drop:
+            return found
+        found = self._other_paths(node, path, found)
         if check and not found.drop:
             # `x.is_cuda or x.is_xpu`: the test of CUDA is one part of a test that takes XPU too.
             own = _own_test(node)
@@ -359,7 +377,12 @@ class Dispatch:
         tests = []
         for condition, body, _ in clauses:
             test = self._test(condition)
-            tests.append(replace(test, named=frozenset()) if _only_raises(body) else test)
+            tests.append(replace(test, named=frozenset()) if only_raises(body) else test)
+        if otherwise is None and len(clauses) > 1 and any(t.known and "cuda" in t.may for t in tests) \
+                and names_other_backends([c for c, _, _ in clauses], _string_platforms):
+            # `nccl` / `mpi` / `hccl` with no `else` (DeepSpeed's 1-bit optimizers): a name that is
+            # no platform is another backend (MPI moves CuPy arrays on the GPU), not a CPU fallback.
+            tests = [replace(t, may=t.may | {"cpu"}) if t.known and "cuda" in t.may else t for t in tests]
         named = frozenset().union(*(t.named for t in tests))
         if not any(t.known for t in tests):
             return _UNKNOWN, False
@@ -368,13 +391,36 @@ class Dispatch:
             in_clause = child == clause if clause is not stmt else True
             target = below if clause is not stmt else child
             if in_clause and target in (condition, body) and clause is stmt and _positive(condition):
-                test = replace(test, elsewhere=test.elsewhere | self._sibling_platforms(stmt) - test.may)
+                later = self._later.after(stmt) - _CUDA_BUILDS if test.may <= _CUDA_BUILDS else frozenset()
+                test = replace(test, elsewhere=test.elsewhere | (self._sibling_platforms(stmt) | later) - test.may)
             if in_clause and target == condition:
                 return _both(before, test), test.known
             if in_clause and target == body:
                 return _both(before, test), False
             before = _both(before, _otherwise(test, condition))
         return (before, False) if child == otherwise else (Test(named=named, fallback=before.fallback), False)
+
+    def _setup_test(self, condition: ts.Node) -> tuple[Platforms, bool]:
+        """For `LaterSetups`: the platforms a test's true side is for, and whether it is a plain
+        positive test of the platform itself (``torch.xpu.is_available()``, ``is_xpu()``; not a
+        comparison such as ``name == "xccl"``, whose subject may be anything)."""
+        test = self._test(condition)
+        return test.named & test.may, test.known and _positive(condition) and not has_comparison(condition)
+
+    def _other_paths(self, node: ts.Node, path: Test, found: Verdict) -> Verdict:
+        """``found`` with the targets that the device-agnostic side of the CUDA branch ``node`` is
+        in handles (every one but ROCm, which runs the CUDA branch)."""
+        side = agnostic_side_around(node, self._cuda_test, self._agnostic) if path.may <= _CUDA_BUILDS else None
+        if side is None:
+            return found
+        # ROCm builds take the CUDA branch itself (torch.cuda, "cuda" devices and NCCL work there).
+        agnostic = frozenset(t for t in TARGETS if t not in path.may and t != "rocm")
+        return replace(found, agnostic=agnostic, agnostic_line=note_line(side))
+
+    def _cuda_test(self, condition: ts.Node | None) -> bool:
+        """For `agnostic_side_around`: is ``condition`` a plain positive test of CUDA?"""
+        test = self._test(condition)
+        return test.known and test.may <= _CUDA_BUILDS and _positive(condition)
 
     def _sibling_platforms(self, stmt: ts.Node) -> Platforms:
         """Platforms that the other ``if`` statements of the same block test the same subject for
@@ -422,21 +468,12 @@ class Dispatch:
 
 def _subjects(condition: ts.Node | None) -> dict[str, Platforms]:
     """``x == "xpu"`` (alone or in an ``and``): ``{"x": {"xpu"}}``, the value tested per subject."""
-    if condition is None:
-        return {}
-    if condition.type == "parenthesized_expression" and condition.named_child_count == 1:
-        return _subjects(condition.named_children[0])
-    if condition.type == "boolean_operator":
-        operator = condition.child_by_field_name("operator")
-        if operator is None or operator.type != "and":
-            return {}
-        return {**_subjects(condition.child_by_field_name("left")), **_subjects(condition.child_by_field_name("right"))}
-    operators = [node_text(child) for child in condition.children if not child.is_named]
-    if condition.type != "comparison_operator" or operators != ["=="] or condition.named_child_count != 2:
-        return {}
-    left, right = condition.named_children
-    platforms = _string_platforms(right)
-    return {node_text(left): platforms} if platforms is not None and left.type != "string" else {}
+    found = {}
+    for subject, value in compared_names(condition).items():
+        platforms = _string_platforms(value)
+        if platforms is not None:
+            found[subject] = platforms
+    return found
 
 
 def _table_entry(pair: ts.Node) -> Test:
@@ -469,12 +506,7 @@ def _named_for(definition: ts.Node) -> Test:
 def _raising_else(otherwise: ts.Node | None) -> bool:
     """A chain ending in ``else: raise RuntimeError("No GPU found")`` has no fallback: what its tests
     leave out fails there, so the CPU is not handled by it (accelerate's ``bnb.py``)."""
-    return otherwise is not None and _only_raises(otherwise.child_by_field_name("body"))
-
-
-def _only_raises(body: ts.Node | None) -> bool:
-    statements = [s for s in body.named_children if s.type != "comment"] if body is not None else []
-    return bool(statements) and all(s.type == "raise_statement" for s in statements)
+    return otherwise is not None and only_raises(otherwise.child_by_field_name("body"))
 
 
 def _own_test(node: ts.Node) -> Test:
@@ -505,20 +537,38 @@ def _verdict(path: Test, check: bool) -> Verdict:
 #: How `Finding.handled` names the two ways a dispatch handles a target.
 BRANCH = "device/platform branch"
 FALLBACK = CPU_FALLBACK
+#: The two ways a target is handled without a branch naming it (`python_other_paths`), each
+#: followed by where: ``device-agnostic else (train.py:131)``, ``ROCM_HOME beside it (setup.py:22)``.
+AGNOSTIC = "device-agnostic else"
+ROCM_HOME = "ROCM_HOME beside it"
 
 
-def apply_dispatch(raw: list[RawMatch]) -> list[RawMatch]:
+def apply_dispatch(raw: list[RawMatch], path: str = "") -> list[RawMatch]:
     """``raw`` without the matches in branches for other platforms, the rest with the targets the
-    dispatch around them handles."""
+    dispatch around them handles (``path``, the file's display path, names the lines of the paths
+    that handle a target without a branch naming it)."""
     dispatch = Dispatch()
     kept = []
     for match in raw:
         verdict = dispatch.verdict(match.node)
         if verdict.drop:
             continue
-        if verdict.handled:
-            notes = tuple((t, FALLBACK if t == "cpu" and t not in verdict.named else BRANCH)
-                          for t in sorted(verdict.handled))
-            match = replace(match, handled=match.handled + notes)
+        notes = _notes(verdict, path)
+        rocm = rocm_home_beside(match.node, match.symbol)
+        if rocm is not None and "rocm" not in notes:
+            notes["rocm"] = f"{ROCM_HOME} ({path}:{note_line(rocm)})"
+        if notes:
+            match = replace(match, handled=match.handled + tuple(sorted(notes.items())))
         kept.append(match)
     return kept
+
+
+def _notes(verdict: Verdict, path: str) -> dict[str, str]:
+    """Target -> how the dispatch around a match handles it: a branch naming it, the plain
+    fallback (cpu), or the device-agnostic ``else`` of the CUDA branch (every target a branch does
+    not name, cpu included: that ``else`` is no CPU-only fallback)."""
+    notes = {t: FALLBACK if t == "cpu" and t not in verdict.named else BRANCH for t in verdict.handled}
+    for target in verdict.agnostic:
+        if notes.get(target, FALLBACK) == FALLBACK:
+            notes[target] = f"{AGNOSTIC} ({path}:{verdict.agnostic_line})"
+    return notes

@@ -13,6 +13,8 @@ stays a possible tensor.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import tree_sitter as ts
 
 from .matching import node_text as _text
@@ -44,6 +46,26 @@ def enclosing(node: ts.Node, kind: str) -> ts.Node | None:
     while scope is not None and scope.type != kind:
         scope = scope.parent
     return scope
+
+
+#: Nodes whose children can be statements: the rest (expressions) hold none, so a walk of a scope's
+#: statements skips them, which is most of a function's nodes.
+_HOLDS_STATEMENTS = frozenset({"block", "module", "if_statement", "elif_clause", "else_clause", "for_statement",
+                               "while_statement", "try_statement", "except_clause", "except_group_clause",
+                               "finally_clause", "with_statement", "match_statement", "case_clause",
+                               "decorated_definition"})
+
+
+def statements(scope: ts.Node) -> Iterator[ts.Node]:
+    """Every statement in ``scope`` (a function, class or module), in nested blocks too but not in
+    nested functions or classes (those are yielded, not entered)."""
+    body = scope.child_by_field_name("body") if scope.type != "module" else scope
+    stack = list(body.named_children) if body is not None else []
+    while stack:
+        node = stack.pop()
+        yield node
+        if node.type in _HOLDS_STATEMENTS:
+            stack.extend(node.named_children)
 
 
 def _module(node: ts.Node) -> ts.Node:

@@ -1,0 +1,61 @@
+"""Operators on tensors provably on the CPU are not reported (analyzers/python_cpu_tensors.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from lockin_lint.api import check_bytes
+from lockin_lint.kb.ruleset import RuleSet
+
+_HEAD = "import numpy as np\nimport torch\ndef f(p, device):\n"
+
+
+def _operators(body: str, ruleset: RuleSet, head: str = _HEAD) -> list[str]:
+    result = check_bytes("m.py", (head + body).encode(), ruleset)
+    assert not result.errors, result.errors
+    return [f.symbol for f in result.findings if f.category == "operator"]
+
+
+@pytest.mark.parametrize("body", [
+    "    b = torch.arange(0, 1, 0.1)\n    return torch.bucketize(torch.arange(0, 1, 0.05), b)\n",
+    "    t = torch.load('f', map_location='cpu')\n    t = t.to_dense()\n    return t\n",
+    "    t = torch.load('f', map_location=torch.device('cpu'))\n    return t.to_dense()\n",
+    "    a = np.ones((3, 3))\n    x = torch.FloatTensor(a.astype(np.int32))\n    s = torch.diag(torch.sum(x, dim=1))\n"
+    "    x = s.to_sparse() @ x\n    return x.to_sparse().to(device)\n",
+    "    x = torch.from_numpy(np.zeros(3))\n    x[x == 0] = 1\n    return x.to_sparse()\n",
+    "    return torch.tensor([1, 2]).to_sparse()\n",
+    "    return p.cpu().to_sparse()\n",
+])
+def test_an_operator_on_a_cpu_tensor_is_not_reported(body: str, ruleset: RuleSet) -> None:
+    assert _operators(body, ruleset) == []
+
+
+@pytest.mark.parametrize("body", [
+    "    return p.to_sparse()\n",  # a parameter: any device
+    "    x = torch.arange(3)\n    x = x.to(device)\n    return x.to_sparse()\n",  # moved first
+    "    x = torch.arange(3, device=device)\n    return x.to_sparse()\n",
+    "    x = torch.tensor(p)\n    return x.to_sparse()\n",  # data that may be a device tensor
+    "    x = torch.Tensor(p)\n    return x.to_sparse()\n",
+    "    x = torch.load('f')\n    return x.to_dense()\n",
+    "    x = torch.arange(3)\n    for x in p:\n        pass\n    return x.to_sparse()\n",  # bound another way
+    "    return torch.bucketize(p, torch.arange(0, 1, 0.1))\n",  # the input is what counts
+    "    x = torch.arange(3)\n    return self_x.to_sparse()\n",
+    "    x = torch.arange(3)\n    try:\n        pass\n    except ValueError as x:\n        pass\n    return x.to_sparse()\n",
+    "    x = torch.arange(3)\n    if (x := p):\n        pass\n    return x.to_sparse()\n",
+    "    x = torch.arange(3)\n    with p as x:\n        pass\n    return x.to_sparse()\n",
+])
+def test_an_operator_on_a_tensor_of_unknown_device_stays(body: str, ruleset: RuleSet) -> None:
+    assert _operators(body, ruleset)
+
+
+def test_a_file_that_sets_the_default_device_proves_nothing(ruleset: RuleSet) -> None:
+    body = "    torch.set_default_device('cuda')\n    return torch.arange(3).to_sparse()\n"
+    assert _operators(body, ruleset)
+
+
+def test_a_torch_function_the_module_does_not_know_proves_nothing(ruleset: RuleSet) -> None:
+    """torch/utils/mkldnn.py: ``y = torch._C._nn.mkldnn_linear(x, ...)`` is no number or array."""
+    body = "    y = torch._C._nn.mkldnn_linear(p, device)\n    return y.to_dense()\n"
+    assert _operators(body, ruleset)
+    constant = "    return torch.zeros(3, dtype=torch.float).to_mkldnn()\n"
+    assert _operators(constant, ruleset) == []

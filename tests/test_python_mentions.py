@@ -1,0 +1,48 @@
+"""Mentions that only word a message are not lock-in (analyzers/python_mentions.py)."""
+
+from __future__ import annotations
+
+from lockin_lint.api import check_bytes
+from lockin_lint.kb.ruleset import RuleSet
+
+
+def _lines(source: str, ruleset: RuleSet, rule: str) -> list[int]:
+    result = check_bytes("m.py", source.encode(), ruleset)
+    assert not result.errors, result.errors
+    return [f.line for f in result.findings if f.rule_id == rule]
+
+
+def test_a_backend_test_that_only_adds_a_hint_is_not_reported(ruleset: RuleSet) -> None:
+    """DeepSpeed's env_report.py: an NCCL link appended to a /dev/shm warning."""
+    source = ('def f(warn):\n    if get_accelerator().communication_backend_name() == "nccl":\n'
+              '        warn.append(f"see NCCL\'s troubleshooting page")\n')
+    assert _lines(source, ruleset, "LL300") == []
+    logged = 'import torch\nif torch.cuda.is_available() and verbose:\n    logger.warning("use flash")\n'
+    assert _lines(logged, ruleset, "LL101") == []
+
+
+def test_a_test_whose_branch_decides_is_reported(ruleset: RuleSet) -> None:
+    source = ('def f(reqs):\n    if get_accelerator().communication_backend_name() == "nccl":\n'
+              '        reqs.append("cupy-cuda12x")\n')
+    assert _lines(source, ruleset, "LL300") == [2]
+    both = ('import torch\nif torch.cuda.is_available():\n    print("gpu")\n    x = x.cuda()\n')
+    assert _lines(both, ruleset, "LL101") == [2]
+    guarding = 'import torch\nif torch.cuda.is_available():\n    print(torch.cuda.device_count(), "devices")\n'
+    assert _lines(guarding, ruleset, "LL101") == [2, 3]  # the test guards CUDA code in the message
+    empty = "import torch\nif torch.cuda.is_available():\n    pass\n"
+    assert _lines(empty, ruleset, "LL101") == [2]
+    setting = 'import os\nif "NCCL_DEBUG" not in os.environ:\n    print("set NCCL_DEBUG=INFO")\n'
+    assert _lines(setting, ruleset, "LL803") == [2]  # no platform test: reading the setting is the use
+
+
+def test_cuda_home_in_a_failure_message_beside_its_use(ruleset: RuleSet) -> None:
+    """DeepSpeed's nvcc_version(): line 3 decides and is reported, line 5 only shows the value."""
+    source = ("from torch.utils import cpp_extension as ext\ndef f():\n    home = ext.CUDA_HOME\n"
+              "    if home is None:\n        return f'[FAIL] cannot find CUDA_HOME={ext.CUDA_HOME}'\n"
+              "    raise RuntimeError(ext.CUDA_HOME)\n")
+    assert _lines(source, ruleset, "LL602") == [3]
+    alone = "from torch.utils import cpp_extension as ext\nprint(f'CUDA_HOME={ext.CUDA_HOME}')\n"
+    assert _lines(alone, ruleset, "LL602") == [2]  # the file's only mention stays
+    built = ("from torch.utils import cpp_extension as ext\nhome = ext.CUDA_HOME\n"
+             "args = [f'-DCMAKE_CUDA_COMPILER={ext.CUDA_HOME}/bin/nvcc']\n")
+    assert _lines(built, ruleset, "LL602") == [2, 3]  # a build argument, not a message
