@@ -16,6 +16,7 @@ from .manifest_reader import match_package, parse_requirement
 from .matching import RawMatch
 from .op_calls import LinkTable, OpCallMatcher
 from .python_dispatch import apply_dispatch
+from .python_env_joins import join_env_settings
 from .python_joins import join_constructs
 from .python_matcher import FileMatcher
 from .source import decode_python
@@ -67,7 +68,8 @@ def calls_extension_ops(run: RunContext, path: str, data: bytes, links: LinkTabl
 
 def reported(run: RunContext, raw: list[RawMatch]) -> list[RawMatch]:
     """The matches that become findings: the selected rules', one per construct."""
-    return join_constructs([m for m in raw if m.rule.id not in run.unreported] if run.unreported else raw)
+    return join_env_settings(join_constructs([m for m in raw if m.rule.id not in run.unreported]
+                                             if run.unreported else raw))
 
 
 def _setup_requirements(run: RunContext, path: str, tree: ts.Tree, problems: list[FileError]) -> list[RawMatch]:
