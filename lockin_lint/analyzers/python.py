@@ -15,6 +15,7 @@ from .findings import skipped, tree_result, with_facts
 from .manifest_reader import match_package, parse_requirement
 from .matching import RawMatch
 from .op_calls import LinkTable, OpCallMatcher
+from .python_callers import rocm_only_callers
 from .python_dispatch import apply_dispatch
 from .python_env_joins import join_env_settings
 from .python_joins import join_constructs
@@ -36,8 +37,10 @@ class PythonAnalyzer:
         problems: list[FileError] = []
         if setup_py:
             raw += _setup_requirements(run, path, tree, problems)
-        result = tree_result(run, path, decoded, tree, reported(run, raw), ctx.lines, problems)
-        return with_facts(result, FileFacts(builds=extension_builds(raw)))
+        kept = reported(run, raw)
+        result = tree_result(run, path, decoded, tree, kept, ctx.lines, problems)
+        return with_facts(result, FileFacts(builds=extension_builds(raw),
+                                            rocm_callers=rocm_only_callers(decoded.data, tree.root_node, kept)))
 
 
 def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, present: list[bytes],
