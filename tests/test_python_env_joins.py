@@ -46,7 +46,7 @@ def _findings(source: str, ruleset: RuleSet) -> list[Finding]:
 def test_save_set_and_restores_are_one_finding_at_the_set(ruleset: RuleSet) -> None:
     [found] = _findings(GUARD, ruleset)
     assert (found.rule_id, found.line) == ("LL800", 4)
-    assert found.message.endswith("(with its save/restore at lines 3, 9, 11)")
+    assert found.message.endswith("(one setting, also at lines 3, 9, 11)")
     assert found.extra_symbols == ()  # the same variable: nothing new to list
 
 

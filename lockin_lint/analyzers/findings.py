@@ -146,9 +146,9 @@ def _with_joined(run: RunContext, finding: Finding, joined: tuple[tuple[Rule, st
 
 
 def _lines_noted(finding: Finding, lines: tuple[int, ...]) -> Finding:
-    """Name the lines of a setting's joined save and restore, so a reader sees they were counted."""
+    """Name the lines of a setting's joined reads and restores, so a reader sees they were counted."""
     where = f"line{'s' if len(lines) > 1 else ''} {', '.join(map(str, lines))}"
-    return replace(finding, message=f"{finding.message} (with its save/restore at {where})")
+    return replace(finding, message=f"{finding.message} (one setting, also at {where})")
 
 
 def line_findings(run: RunContext, path: str, text: str, matches: list[LineMatch]) -> list[Finding]:

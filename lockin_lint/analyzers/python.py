@@ -20,6 +20,7 @@ from .python_dispatch import apply_dispatch
 from .python_env_joins import join_env_settings
 from .python_joins import join_constructs
 from .python_portable_else import apply_portable_else
+from .python_probes import apply_probes
 from .python_matcher import FileMatcher
 from .source import decode_python
 
@@ -50,14 +51,15 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
 
     A file dedicated to another backend (``platforms/rocm.py``, ``xpu_accelerator.py``) is that
     backend's code, and a match in a branch for another platform is that platform's code: neither
-    is CUDA lock-in. A match whose flag's ``else`` already calls its portable rewrite is handled.
+    is CUDA lock-in. A match whose flag's ``else`` already calls its portable rewrite is handled, and so is an import
+    inside an availability probe (`python_probes`).
     """
     if dedicated_backend(path) is not None:
         return []
     raw = FileMatcher(run.python, source, tree.root_node).run(present)
     if links and run.link_rule is not None:
         raw += OpCallMatcher(links, run.link_rule, path, source, tree.root_node).run()
-    return apply_portable_else(apply_dispatch(raw), path)
+    return apply_probes(apply_portable_else(apply_dispatch(raw), path))
 
 
 def calls_extension_ops(run: RunContext, path: str, data: bytes, links: LinkTable) -> bool:

@@ -18,7 +18,9 @@ other joined part (`python_joins`), and the finding's message names their lines.
 
 Only plain statements count: a save is ``name = <read>`` (``os.environ.get(V)``, ``os.environ[V]``,
 ``os.getenv(V)``, ``V in os.environ``), a restore is a set whose value is a saved name, or a removal
-(``del``, ``.pop``, ``os.unsetenv``) as a statement of its own. Other reads (``if os.environ.get(V):``)
+(``del``, ``.pop``, ``os.unsetenv``) as a statement of its own. A save need not be put back: reading
+the user's value into a name and then setting the variable (``current = os.getenv("NCCL_MAX_CTAS")``,
+``if current: return``, ``os.environ["NCCL_MAX_CTAS"] = "8"``) is one setting to port too. Other reads (``if os.environ.get(V):``)
 stay their own findings, and so does a second set (another branch's value is another setting).
 A function that only reads, or only sets, has no construct to join.
 """
