@@ -82,11 +82,8 @@ def rocm_only_callers(source: bytes, root: ts.Node, matches: list[RawMatch]) -> 
     file is a call kept off ROCm, with those matches and calls (candidates for `project.rocm_callers`)."""
     functions: dict[int, tuple[ts.Node, list[RawMatch]]] = {}
     for match in matches:
-        if any(target == "rocm" for target, _ in match.handled):
-            continue
-        if match.rule.info_for(match.symbol.lstrip(".")).targets.get("rocm") is None:
-            continue
-        if match.rule.info_for(match.symbol.lstrip(".")).targets["rocm"].status == "native":
+        rocm = match.rule.info_for(match.symbol.lstrip(".")).targets.get("rocm")
+        if rocm is None or rocm.status == "native" or any(target == "rocm" for target, _ in match.handled):
             continue
         function = _function_of(match.node)
         if function is not None:
