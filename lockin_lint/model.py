@@ -346,6 +346,16 @@ TRANSIENT = "transient"
 
 
 @dataclass(frozen=True, slots=True)
+class RocmCallers:
+    """A Python function whose every call in its file is kept off ROCm (`analyzers.python_callers`):
+    its name, the (rule, line) of its matches not handled on ROCm, and the lines of those calls."""
+
+    name: str
+    places: tuple[tuple[str, int], ...]
+    calls: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class FileFacts:
     """What one file tells the cross-file pass (`linker`), gathered while it is checked anyway."""
 
@@ -357,6 +367,9 @@ class FileFacts:
     #: A C/C++/CUDA file with names spelled like unknown CUDA APIs: its ``#include "..."`` headers, where
     #: the project may declare those names itself (`project.declared_names` looks).
     headers: tuple[str, ...] = ()
+    #: A Python file's functions called only off ROCm in the file: the ROCm path one call up, when
+    #: no other file spells the name (`project.rocm_callers` looks).
+    rocm_callers: tuple[RocmCallers, ...] = ()
     #: A parsed C/C++/CUDA file's functions, kernels and op bindings (`analyzers.cpp_facts.CodeFacts`),
     #: taken from the parse the file's check made anyway, so the cross-file pass does not parse it
     #: again. Kept in memory only (`TRANSIENT`): a result from the result cache has none, and the pass

@@ -101,6 +101,8 @@ def node_findings(run: RunContext, path: str, source: bytes, raw: list[RawMatch]
                                match.depends_on)
         if match.joined:
             finding = _with_joined(run, finding, match.joined)
+        if match.joined_lines:
+            finding = _lines_noted(finding, match.joined_lines)
         if match.handled:
             finding = _fallback_noted(with_handled(finding, dict(match.handled)))
         if finding.category == "operator" and not any(i.status == "missing" for i in finding.targets.values()):
@@ -141,6 +143,12 @@ def _with_joined(run: RunContext, finding: Finding, joined: tuple[tuple[Rule, st
         return replace(finding, targets=targets)
     also = ", ".join(f"`{s}`" for s in symbols)
     return replace(finding, targets=targets, extra_symbols=tuple(symbols), message=f"{finding.message} (with {also})")
+
+
+def _lines_noted(finding: Finding, lines: tuple[int, ...]) -> Finding:
+    """Name the lines of a setting's joined reads and restores, so a reader sees they were counted."""
+    where = f"line{'s' if len(lines) > 1 else ''} {', '.join(map(str, lines))}"
+    return replace(finding, message=f"{finding.message} (one setting, also at {where})")
 
 
 def line_findings(run: RunContext, path: str, text: str, matches: list[LineMatch]) -> list[Finding]:

@@ -34,6 +34,9 @@ class RawMatch:
     #: Byte offsets of the match when it is only part of ``node`` (a name inside a ``#define`` body,
     #: which the grammar keeps as one raw-text node).
     span: tuple[int, int] | None = None
+    #: Lines of joined parts the finding's message names: the save and restore of an environment
+    #: setting (`python_env_joins`), which share its variable's name and so add no ``extra_symbols``.
+    joined_lines: tuple[int, ...] = ()
 
     @property
     def bounds(self) -> tuple[int, int]:

@@ -48,6 +48,8 @@ class NotebookAnalyzer:
 
         builds = tuple(replace(b, line=place(b.line).json_line, column=place(b.line).column(b.column))
                        for b in extension_builds(raw))
-        result = finish(run, path, source, node_findings(run, path, source, reported(run, raw)), errors, ctx.lines,
+        joined = [replace(m, joined_lines=tuple(map(json_line, m.joined_lines))) if m.joined_lines else m
+                  for m in reported(run, raw)]  # the lines a message names, as the finding's own: in the .ipynb
+        result = finish(run, path, source, node_findings(run, path, source, joined), errors, ctx.lines,
                         relocate, tree, json_line)
         return with_facts(result, FileFacts(builds=builds))

@@ -13,9 +13,13 @@ from .extensions import extension_builds, setup_requirements
 from .findings import skipped, tree_result, with_facts
 from .matching import RawMatch
 from .op_calls import LinkTable, OpCallMatcher
+from .python_callers import rocm_only_callers
 from .python_cpu_tensors import drop_cpu_operators
 from .python_dispatch import apply_dispatch, is_platform_test
+from .python_env_joins import join_env_settings
 from .python_joins import join_constructs
+from .python_portable_else import apply_portable_else
+from .python_probes import apply_probes
 from .python_matcher import FileMatcher
 from .python_mentions import drop_diagnostic_mentions
 from .source import decode_python
@@ -35,8 +39,10 @@ class PythonAnalyzer:
         problems: list[FileError] = []
         if setup_py:
             raw += _setup_requirements(run, path, tree, problems)
-        result = tree_result(run, path, decoded, tree, reported(run, raw), ctx.lines, problems)
-        return with_facts(result, FileFacts(builds=extension_builds(raw)))
+        kept = reported(run, raw)
+        result = tree_result(run, path, decoded, tree, kept, ctx.lines, problems)
+        return with_facts(result, FileFacts(builds=extension_builds(raw),
+                                            rocm_callers=rocm_only_callers(decoded.data, tree.root_node, kept)))
 
 
 def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, present: list[bytes],
@@ -46,14 +52,17 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
     A file dedicated to another backend (``platforms/rocm.py``, ``xpu_accelerator.py``) is that
     backend's code, and a match in a branch for another platform is that platform's code: neither
     is CUDA lock-in. Nor is a mention that only words a message (`python_mentions`), nor an operator
-    on a tensor that never leaves the CPU (`python_cpu_tensors`).
+    on a tensor that never leaves the CPU (`python_cpu_tensors`). A match whose flag's ``else``
+    already calls its portable rewrite is handled (`python_portable_else`), and so is an import inside
+    an availability probe (`python_probes`).
     """
     if dedicated_backend(path) is not None:
         return []
     raw = FileMatcher(run.python, source, tree.root_node).run(present)
     if links and run.link_rule is not None:
         raw += OpCallMatcher(links, run.link_rule, path, source, tree.root_node).run()
-    return drop_cpu_operators(drop_diagnostic_mentions(apply_dispatch(raw, path), is_platform_test), source)
+    dispatched = drop_diagnostic_mentions(apply_dispatch(raw, path), is_platform_test)
+    return apply_probes(apply_portable_else(drop_cpu_operators(dispatched, source), path))
 
 
 def calls_extension_ops(run: RunContext, path: str, data: bytes, links: LinkTable) -> bool:
@@ -68,7 +77,8 @@ def calls_extension_ops(run: RunContext, path: str, data: bytes, links: LinkTabl
 
 def reported(run: RunContext, raw: list[RawMatch]) -> list[RawMatch]:
     """The matches that become findings: the selected rules', one per construct."""
-    return join_constructs([m for m in raw if m.rule.id not in run.unreported] if run.unreported else raw)
+    return join_env_settings(join_constructs([m for m in raw if m.rule.id not in run.unreported]
+                                             if run.unreported else raw))
 
 
 def _setup_requirements(run: RunContext, path: str, tree: ts.Tree, problems: list[FileError]) -> list[RawMatch]:

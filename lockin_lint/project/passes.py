@@ -3,8 +3,8 @@
 Each pass (`ProjectPass`) turns the run's results into new results using the whole run: ``-r``
 includes of requirements files, Python calls into the project's own CUDA extensions, names the
 project's headers declare, ROCm aliases in compatibility headers, sources a CMake build leaves out
-of ROCm, CUDA backend modules, a project's uses of its own package. Adding one
-is one entry in `PASSES`.
+of ROCm, functions every caller runs off ROCm, CUDA backend modules, a project's uses of its own
+package. Adding one is one entry in `PASSES`.
 
 The passes read files again (headers, kernels) and parse some, which dominated an otherwise cached
 run. Their combined output is therefore cached (`result_cache.ResultCache.passes`), under the
@@ -99,6 +99,12 @@ def _rocm(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
     return mark_rocm_aliases(results, ctx.files, ctx.read, ctx.is_file)
 
 
+def _rocm_callers(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
+    from .rocm_callers import mark_rocm_callers
+
+    return mark_rocm_callers(results, ctx.files, ctx.read)
+
+
 def _backend(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
     from .backend_modules import mark_backend_modules
 
@@ -132,6 +138,10 @@ def _cmake_and_findings(results: list[FileResult]) -> bool:
     return any(r.findings for r in results) and any(r.path.endswith(("CMakeLists.txt", ".cmake")) for r in results)
 
 
+def _rocm_candidates(results: list[FileResult]) -> bool:
+    return any(result.facts is not None and result.facts.rocm_callers for result in results)
+
+
 #: The passes, in the order they run; each sees what the ones before it made.
 PASSES: tuple[ProjectPass, ...] = (
     ProjectPass("requirements includes", lambda rs: any(r.facts is not None and r.facts.includes for r in rs),
@@ -141,6 +151,7 @@ PASSES: tuple[ProjectPass, ...] = (
                 lambda rs: any(f.rule_id.startswith(CATCH_ALL_PREFIX) for r in rs for f in r.findings), _declared),
     ProjectPass("ROCm aliases", _cuda_findings, _rocm),
     ProjectPass("build-level dispatch", _cmake_and_findings, _build),
+    ProjectPass("ROCm callers", _rocm_candidates, _rocm_callers),
     ProjectPass("backend modules", lambda rs: True, _backend),
     ProjectPass("own packages", lambda rs: True, _own),
 )

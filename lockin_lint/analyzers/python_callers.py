@@ -1,0 +1,102 @@
+"""The ROCm path one call up: a function every caller runs only off ROCm.
+
+DeepSpeed's ``op_builder/builder.py`` reads ``CUDA_HOME`` in ``assert_no_cuda_mismatch()``, and both
+calls of it sit under ``if not self.is_rocm_pytorch():``. The function has no test of its own, so its
+findings read as unhandled on ROCm, yet the project's ROCm path is right there, one call up. Here the
+file's own reading finds such functions: every occurrence of the name in the file is the function's
+definition or a call (``f(...)``, ``self.f(...)``) whose dispatch (`python_dispatch.Dispatch`) leaves
+ROCm out. A name used any other way (passed as a value, imported, in a string) keeps the findings
+unchanged, and so does a function with no call.
+
+A file cannot see the rest of the project, where the name may be called with no guard (DeepSpeed's
+``installed_cuda_version()`` is called by twelve op builders and the tests), so what it finds is a
+candidate, carried in `FileFacts.rocm_callers`; the whole-project pass `project.rocm_callers` turns
+it into ``handled: {rocm: ...}`` only when no other file of the run spells the name.
+"""
+
+from __future__ import annotations
+
+import re
+
+import tree_sitter as ts
+
+from ..model import RocmCallers
+from .matching import RawMatch
+from .matching import node_text as _text
+from .python_dispatch import Dispatch
+
+
+def _function_of(node: ts.Node) -> ts.Node | None:
+    """The innermost function around ``node``, when it is a module-level function or a method of a
+    module-level class (a nested function's name is local: its calls are all in the file anyway,
+    but a closure handed out as a value is not worth following)."""
+    parent = node.parent
+    while parent is not None and parent.type != "function_definition":
+        parent = parent.parent
+    if parent is None:
+        return None
+    holder = parent.parent.parent if parent.parent is not None and parent.parent.type == "decorated_definition" \
+        else parent.parent
+    if holder is not None and holder.type == "module":
+        return parent
+    klass = holder.parent if holder is not None and holder.type == "block" else None
+    top = klass.parent if klass is not None and klass.type == "class_definition" else None
+    top = top.parent if top is not None and top.type == "decorated_definition" else top
+    return parent if top is not None and top.type == "module" else None
+
+
+def _is_call_of(node: ts.Node, name: str) -> ts.Node | None:
+    """The call ``node`` (an identifier spelling ``name``) is the callee of: ``f(...)``, ``x.f(...)``."""
+    parent = node.parent
+    if parent is None:
+        return None
+    callee = node
+    if parent.type == "attribute" and parent.child_by_field_name("attribute") == node:
+        callee, parent = parent, parent.parent
+    if parent is not None and parent.type == "call" and parent.child_by_field_name("function") == callee:
+        return parent
+    return None
+
+
+def _guarded_calls(source: bytes, root: ts.Node, function: ts.Node, name: str,
+                   dispatch: Dispatch) -> tuple[int, ...] | None:
+    """The lines of the calls of ``name`` when every occurrence of it in the file is ``function``'s
+    own name or a call that the dispatch around it keeps off ROCm; None otherwise."""
+    own = function.child_by_field_name("name")
+    lines: list[int] = []
+    for hit in re.finditer(rb"\b" + re.escape(name.encode()) + rb"\b", source):
+        node = root.descendant_for_byte_range(hit.start(), hit.end())
+        if node is None or node.type != "identifier" or (node.start_byte, node.end_byte) != hit.span():
+            return None  # in a string, a comment, or part of something else
+        if own is not None and node == own:
+            continue
+        call = _is_call_of(node, name)
+        if call is None or "rocm" not in dispatch.verdict(call).handled:
+            return None
+        lines.append(call.start_point.row + 1)
+    return tuple(lines) if lines else None
+
+
+def rocm_only_callers(source: bytes, root: ts.Node, matches: list[RawMatch]) -> tuple[RocmCallers, ...]:
+    """The functions of this file holding matches not yet handled on ROCm whose every use in the
+    file is a call kept off ROCm, with those matches and calls (candidates for `project.rocm_callers`)."""
+    functions: dict[int, tuple[ts.Node, list[RawMatch]]] = {}
+    for match in matches:
+        rocm = match.rule.info_for(match.symbol.lstrip(".")).targets.get("rocm")
+        if rocm is None or rocm.status == "native" or any(target == "rocm" for target, _ in match.handled):
+            continue
+        function = _function_of(match.node)
+        if function is not None:
+            functions.setdefault(function.id, (function, []))[1].append(match)
+    found: list[RocmCallers] = []
+    dispatch = Dispatch()
+    for function, inside in functions.values():
+        name_node = function.child_by_field_name("name")
+        name = _text(name_node) if name_node is not None else ""
+        if not name or name.startswith("__"):
+            continue  # a dunder is called by Python itself
+        calls = _guarded_calls(source, root, function, name, dispatch)
+        if calls is not None:
+            places = tuple(sorted({(m.rule.id, m.node.start_point.row + 1) for m in inside}))
+            found.append(RocmCallers(name, places, calls))
+    return tuple(found)

@@ -1,0 +1,34 @@
+"""An import inside an availability probe handles every target (analyzers/python_probes.py); an
+import that is a use, or a probe that cannot answer False first, stays as it was."""
+
+from __future__ import annotations
+
+from lockin_lint.api import check_bytes
+from lockin_lint.kb.ruleset import RuleSet
+from lockin_lint.model import TARGETS, Finding
+
+
+def _imports(source: str, ruleset: RuleSet) -> list[Finding]:
+    result = check_bytes("imports.py", source.encode(), ruleset)
+    return [f for f in result.findings if f.rule_id in ("LL512", "LL516")]
+
+
+def test_imports_inside_probes_are_handled_everywhere(ruleset: RuleSet) -> None:
+    accelerate = ("def is_bitsandbytes_multi_backend_available():\n    if not is_bnb_available():\n"
+                  "        return False\n    import bitsandbytes as bnb\n"
+                  '    return "multi_backend" in getattr(bnb, "features", set())\n')
+    xformers = ("import torch\ndef _is_triton_available():\n    if not torch.cuda.is_available():\n"
+                "        return False\n    try:\n        import triton\n        return True\n"
+                "    except ImportError:\n        return False\n")
+    for source, name in ((accelerate, "is_bitsandbytes_multi_backend_available"), (xformers, "_is_triton_available")):
+        [found] = _imports(source, ruleset)
+        assert {t: i.status for t, i in found.targets.items()} == {t: "native" for t in TARGETS}
+        assert f"availability probe {name}()" in dict(found.handled)["ascend"]
+
+
+def test_uses_and_unguarded_probes_stay(ruleset: RuleSet) -> None:
+    for source in ("def load():\n    if is_bnb_available():\n        import bitsandbytes\n",  # a use
+                   "def is_bnb_available():\n    import bitsandbytes\n    return True\n",  # fails where missing
+                   "try:\n    import bitsandbytes\nexcept ImportError:\n    pass\n"):  # module level
+        [found] = _imports(source, ruleset)
+        assert not found.handled and found.targets["ascend"].status != "native", source

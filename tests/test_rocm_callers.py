@@ -1,0 +1,75 @@
+"""The ROCm path one call up (analyzers/python_callers.py, project/rocm_callers.py): a function whose
+every call is kept off ROCm has its findings handled for ROCm, but only when no other file of the
+run spells its name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lockin_lint.api import check_bytes, check_paths
+from lockin_lint.kb.ruleset import RuleSet
+from lockin_lint.model import Finding
+
+BUILDER = '''import torch
+from torch.utils.cpp_extension import CUDA_HOME
+
+
+def assert_no_cuda_mismatch(name=""):
+    return CUDA_HOME + "/bin/nvcc"
+
+
+class Builder:
+    def is_rocm_pytorch(self):
+        return torch.version.hip is not None
+
+    def cuda_flag(self):
+        if not self.is_rocm_pytorch():
+            assert_no_cuda_mismatch(self.name)
+        return "x"
+
+    def nvcc_args(self):
+        if self.is_rocm_pytorch():
+            return ["-DROCM"]
+        else:
+            assert_no_cuda_mismatch(self.name)
+            return []
+'''
+
+
+def _run(tmp_path: Path, ruleset: RuleSet, files: dict[str, str]) -> list[Finding]:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    run = check_paths(["."], ruleset, cwd=tmp_path)
+    assert not run.errors, run.errors
+    return [f for f in run.findings if f.path == "builder.py" and f.line == 6]
+
+
+def test_a_function_called_only_off_rocm_is_handled_for_rocm(tmp_path: Path, ruleset: RuleSet) -> None:
+    [found] = _run(tmp_path, ruleset, {"builder.py": BUILDER})
+    assert found.rule_id == "LL602" and found.targets["rocm"].status == "native"
+    assert dict(found.handled) == {"rocm": "callers run it only off ROCm (builder.py:15, 22)"}
+    assert found.targets["ascend"].status != "native"  # only ROCm has the path one call up
+
+
+def test_another_file_spelling_the_name_keeps_the_finding(tmp_path: Path, ruleset: RuleSet) -> None:
+    other = "from builder import assert_no_cuda_mismatch\nassert_no_cuda_mismatch()\n"
+    [found] = _run(tmp_path, ruleset, {"builder.py": BUILDER, "setup.py": other})
+    assert found.targets["rocm"].status != "native" and not found.handled
+
+
+def test_one_call_that_may_run_on_rocm_keeps_the_finding(tmp_path: Path, ruleset: RuleSet) -> None:
+    for extra in ("\n\ndef anywhere():\n    assert_no_cuda_mismatch()\n",  # no guard
+                  "\n\ndef on_rocm():\n    if torch.version.hip:\n        assert_no_cuda_mismatch()\n",
+                  "\n\nCHECKS = [assert_no_cuda_mismatch]\n",  # a value, called who knows where
+                  '\n\n__all__ = ["assert_no_cuda_mismatch"]\n'):  # exported
+        [found] = _run(tmp_path, ruleset, {"builder.py": BUILDER + extra})
+        assert not found.handled, extra
+
+
+def test_a_file_alone_only_records_the_candidate(ruleset: RuleSet) -> None:
+    result = check_bytes("builder.py", BUILDER.encode(), ruleset)
+    [finding] = [f for f in result.findings if f.line == 6]
+    assert not finding.handled  # the file cannot know who else calls it
+    assert result.facts is not None
+    [candidate] = result.facts.rocm_callers
+    assert (candidate.name, candidate.places, candidate.calls) == ("assert_no_cuda_mismatch", (("LL602", 6),), (15, 22))
