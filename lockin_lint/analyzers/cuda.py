@@ -17,7 +17,7 @@ from .cpp_prepass import prepare
 from .file_kinds import CUDA_SUFFIXES
 from .findings import skipped, tree_result, with_facts
 from .matching import RawMatch
-from .preprocessor import NOT_ON_ROCM, ROCM_ONLY, line_states
+from .preprocessor import NOT_ON_ROCM, ROCM_ONLY, line_states, never_compiled
 from .source import decode_utf8
 
 CUDA_SOURCE_SUFFIXES = tuple(sorted(CUDA_SUFFIXES))
@@ -48,6 +48,9 @@ class CudaAnalyzer:
         states = line_states(decoded.data) if raw else None
         if states is not None:
             raw = [m for m in raw if states[_row(m, decoded.data)] != ROCM_ONLY]
+        dead = never_compiled(decoded.data) if raw else None
+        if dead is not None:
+            raw = [m for m in raw if not dead[_row(m, decoded.data)]]  # ``#if 0``: no build's lock-in
         result = tree_result(run, path, decoded, tree, raw, ctx.lines)
         if states is not None:
             result = replace(result, findings=_handled(result.findings, states),
