@@ -16,6 +16,7 @@ from .cpp_facts import CodeFacts, quoted_includes, scan_code
 from .cpp_prepass import prepare
 from .file_kinds import CUDA_SUFFIXES
 from .findings import skipped, tree_result, with_facts
+from .hip_sources import written_for_hip
 from .matching import RawMatch
 from .preprocessor import NOT_ON_ROCM, ROCM_ONLY, line_states, never_compiled
 from .source import decode_utf8
@@ -43,8 +44,8 @@ class CudaAnalyzer:
         prepared = prepare(decoded.data, _guard(index))
         tree = run.cuda_parser.parse(prepared)
         raw = CudaFileMatcher(index, prepared, tree.root_node, cuda_source).run()
-        if dedicated_backend(path) is not None:
-            raw = []  # another backend's file (``csrc/rocm/``, ``*_hip.cu``): none of it is CUDA lock-in
+        if dedicated_backend(path) is not None or (raw and written_for_hip(decoded.data)):
+            raw = []  # another backend's file (``csrc/rocm/``, ``*_hip.cu``, HIP includes): no CUDA lock-in
         states = line_states(decoded.data) if raw else None
         if states is not None:
             raw = [m for m in raw if states[_row(m, decoded.data)] != ROCM_ONLY]
