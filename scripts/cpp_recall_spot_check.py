@@ -11,10 +11,12 @@ a ``check --format json`` scan of a repository (made from the repository's root)
   files and host sources (``.cpp``, ``.cc``, ``.c``: only the host-callable conversions belong there)
   apart.
 
-Each unreported line is classed: in a ROCm-only ``#if`` branch (`analyzers.preprocessor`), in a file
-its path dedicates to a backend (`analyzers.backend_paths`: ``rocm-path``, ``xpu-path``), or ``other`` (to be read by hand; printed with
-``--show``). It also counts the lines that carry two or more ``LC`` findings. The files are those the
-analyzer itself would pick up (`project.discover`, C/C++/CUDA only).
+Each unreported line is classed: in a file its path dedicates to a backend (`analyzers.backend_paths`:
+``rocm-path``, ``xpu-path``), in a file written in HIP (``hip-source``, `analyzers.hip_sources`), in a
+ROCm-only ``#if`` branch or an ``#if 0`` (``rocm-branch``, ``dead-branch``: `analyzers.preprocessor`), or
+``other`` (to be read by hand; every unreported line is printed with ``--show``). It also counts the
+lines that carry two or more ``LC`` findings. The files are those the analyzer itself would pick up
+(`project.discover`, C/C++/CUDA only).
 
 Usage::
 
@@ -33,7 +35,8 @@ from pathlib import Path
 
 from lockin_lint.analyzers import language_of
 from lockin_lint.analyzers.backend_paths import dedicated_target
-from lockin_lint.analyzers.preprocessor import ROCM_ONLY, line_states
+from lockin_lint.analyzers.hip_sources import written_for_hip
+from lockin_lint.analyzers.preprocessor import ROCM_ONLY, line_states, never_compiled
 from lockin_lint.project.discover import discover
 
 #: 25 device intrinsics common in kernels (the same names every NVIDIA GPU and HIP offer or rename).
@@ -62,12 +65,18 @@ def _logical(lines: list[str]) -> list[tuple[int, int, str]]:
     return out
 
 
-def _why_unreported(path: str, states: list[int] | None, line: int) -> str:
+def _why_unreported(path: str, data: bytes, line: int) -> str:
     target = dedicated_target(path)
     if target is not None:
         return f"{target}-path"
+    if written_for_hip(data):
+        return "hip-source"
+    states = line_states(data)
     if states is not None and states[line - 1] == ROCM_ONLY:
         return "rocm-branch"
+    dead = never_compiled(data)
+    if dead is not None and dead[line - 1]:
+        return "dead-branch"
     return "other"
 
 
@@ -86,13 +95,12 @@ def check(repo: Path, scan: Path) -> dict[str, collections.Counter[str]]:
             continue
         data = Path(real).read_bytes()
         text = data.decode("utf-8", "replace").split("\n")
-        states = line_states(data)
         on = reported.get(shown, collections.Counter())
         for first, last, logical in _logical(text):
             define = _DEFINE.match(logical)
             if define and _LIBRARY_CALL.search(define.group(2) or ""):
                 hit = any(on[n] for n in range(first, last + 1))
-                counts["macro"]["reported" if hit else _why_unreported(shown, states, first)] += 1
+                counts["macro"]["reported" if hit else _why_unreported(shown, data, first)] += 1
                 if not hit:
                     counts["macro-missed"][f"{shown}:{first}"] += 1
         kind = "intrinsic-header" if shown.endswith(_HEADERS) else \
@@ -101,7 +109,7 @@ def check(repo: Path, scan: Path) -> dict[str, collections.Counter[str]]:
             code = line.split("//", 1)[0]
             if _INTRINSIC.search(code) and not code.lstrip().startswith("#"):
                 hit = bool(on[number])
-                counts[kind]["reported" if hit else _why_unreported(shown, states, number)] += 1
+                counts[kind]["reported" if hit else _why_unreported(shown, data, number)] += 1
                 if not hit:
                     counts[kind + "-missed"][f"{shown}:{number}"] += 1
     return counts
