@@ -193,10 +193,14 @@ def _mark_aliases_of_includers(results: list[FileResult], files: dict[str, str],
     defined(USE_ROCM)``) and then ``vecdotq.cuh``. Only the includers read above count; a header none
     of them includes is left as it is.
     """
+    before_it: dict[str, list[list[str]]] = {}  # per header: what each includer includes before it
+    for headers in included.values():
+        for position, header in enumerate(headers):
+            before_it.setdefault(header, []).append(headers[:position])
     output = []
     for result in results:
         real = files.get(result.path)
-        includers = [headers[:headers.index(real)] for headers in included.values() if real in headers]
+        includers = before_it.get(real, []) if real is not None else []
         if not includers or not any(_unported(f) for f in result.findings):
             output.append(result)
             continue
