@@ -69,7 +69,7 @@ def _ancestor(node: ts.Node, kinds: frozenset[str] | set[str], depth: int = 64) 
     return None
 
 
-#: Operators whose ``32`` only means the warp width next to a count or index *of warps*.
+#: Operators whose ``32`` means the warp width only next to a plain name or an expression of warps.
 _SCALING_OPERATORS = frozenset({"*", "<<"})
 _COMPARISONS = frozenset({"==", "<", ">="})
 #: Words that make a warp-named value a width (``WARP_SIZE``, ``kWarpThreads``), not a tile or count.
