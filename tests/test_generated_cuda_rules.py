@@ -264,6 +264,9 @@ def test_a_sample_of_every_family_is_reported_with_its_facts(
          ("equivalent", "rocwmma::mma_sync")),
         # HIPIFY's row is empty; curated_cuda.yaml corrects it (corrects_table)
         ("__device__ void k(nv_bfloat162* p) {}\n", "LC4002", "nv_bfloat162", ("rename", "__hip_bfloat162")),
+        # no HIPIFY row (SYCLomatic's only); curated_cuda.yaml's pattern: HIP has the vector constructors
+        ("__global__ void k(float4* p) { *p = make_float4(0, 0, 0, 0); }\n", "LC4099", "make_float4",
+         ("native", None)),
     ],
 )
 def test_spot_checks(source: str, rule_id: str, symbol: str, rocm: tuple[str, str | None], ruleset: RuleSet) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lockin_lint.analyzers.preprocessor import NEUTRAL, NOT_ON_ROCM, ROCM_ONLY, evaluate, line_states
+from lockin_lint.analyzers.preprocessor import NEUTRAL, NOT_ON_ROCM, ROCM_ONLY, evaluate, line_states, never_compiled
 from lockin_lint.api import check_bytes
 from lockin_lint.kb.ruleset import RuleSet
 
@@ -86,3 +86,18 @@ def test_an_elif_after_a_rocm_branch_is_never_read_by_a_rocm_build() -> None:
     source = b"#if defined(__HIPCC__)\n#define HD __host__ __device__\n#elif defined(__CUDACC__)\n#define HD x\n#endif\n"
     states = line_states(source)
     assert states is not None and states[2] == NOT_ON_ROCM and states[1] == ROCM_ONLY
+
+
+def test_no_build_compiles_an_if_0_branch_nor_what_it_nests() -> None:
+    source = (b"a\n#if 0\nb\n#ifdef X\nc\n#endif\n#else\nd\n#endif\n"
+              b"#if 1\ne\n#elif Y\nf\n#else\ng\n#endif\n#ifdef Z\nh\n#endif\n")
+    dead = never_compiled(source)
+    assert dead is not None
+    lines = source.split(b"\n")
+    assert {lines[i] for i, d in enumerate(dead) if d} == {b"b", b"#ifdef X", b"c", b"#endif", b"f", b"g"}
+    assert never_compiled(b"#if FOO\nx\n#endif\n#if 0 || defined(Y)\ny\n#endif\n") is None
+
+
+def test_findings_in_an_if_0_branch_are_dropped(ruleset: RuleSet) -> None:
+    data = b"void f(float* p) {\n#if 0\n  cudaFree(p);\n#else\n  cudaFree(p + 1);\n#endif\n}\n"
+    assert [f.line for f in check_bytes("csrc/copy.cu", data, ruleset).findings] == [5]

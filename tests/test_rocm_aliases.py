@@ -102,3 +102,35 @@ def test_a_branch_on_a_macro_a_header_defines_only_off_rocm_is_handled(tmp_path:
     # near misses: a macro defined for ROCm too, an unknown macro, a file without the header
     for key in (("lane.cu", 14), ("lane.cu", 23), ("alone.cu", 4)):
         assert asm[key].targets["rocm"].status != "native", key
+
+
+SIMD_COMPAT = """#pragma once
+#if defined(USE_ROCM)
+static __device__ __forceinline__ unsigned __vcmpeq4(const unsigned a, const unsigned b) { return a == b; }
+#endif
+"""
+SIMD_USER = "__device__ unsigned signs(unsigned a) { return __vcmpeq4(a, 0x08040201u); }\n"
+
+
+def test_a_header_takes_the_aliases_its_includers_include_before_it(tmp_path: Path, ruleset: RuleSet) -> None:
+    (tmp_path / "common.h").write_text(SIMD_COMPAT)
+    (tmp_path / "vecdot.cuh").write_text(SIMD_USER)
+    (tmp_path / "kernel.cu").write_text('#include "common.h"\n#include "vecdot.cuh"\nvoid f(cudaStream_t s) {}\n')
+    run = check_paths(["."], ruleset, cwd=tmp_path)
+    (finding,) = [f for f in run.findings if f.symbol == "__vcmpeq4"]
+    assert finding.targets["rocm"].status == "native"
+    assert dict(finding.handled) == {"rocm": "ROCm alias in common.h, included before it"}
+
+
+def test_an_alias_included_after_the_header_or_by_one_includer_only_changes_nothing(tmp_path: Path,
+                                                                                     ruleset: RuleSet) -> None:
+    (tmp_path / "common.h").write_text(SIMD_COMPAT)
+    (tmp_path / "vecdot.cuh").write_text(SIMD_USER)
+    (tmp_path / "late.cu").write_text('#include "vecdot.cuh"\n#include "common.h"\nvoid f(cudaStream_t s) {}\n')
+    run = check_paths(["."], ruleset, cwd=tmp_path)
+    assert [f.targets["rocm"].status for f in run.findings if f.symbol == "__vcmpeq4"] == ["missing"]
+    (tmp_path / "late.cu").unlink()
+    (tmp_path / "early.cu").write_text('#include "common.h"\n#include "vecdot.cuh"\nvoid f(cudaStream_t s) {}\n')
+    (tmp_path / "other.cu").write_text('#include "vecdot.cuh"\nvoid g(cudaStream_t s) {}\n')
+    run = check_paths(["."], ruleset, cwd=tmp_path)
+    assert [f.targets["rocm"].status for f in run.findings if f.symbol == "__vcmpeq4"] == ["missing"]

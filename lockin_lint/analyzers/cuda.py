@@ -16,8 +16,9 @@ from .cpp_facts import CodeFacts, quoted_includes, scan_code
 from .cpp_prepass import prepare
 from .file_kinds import CUDA_SUFFIXES
 from .findings import skipped, tree_result, with_facts
+from .hip_sources import written_for_hip
 from .matching import RawMatch
-from .preprocessor import NOT_ON_ROCM, ROCM_ONLY, line_states
+from .preprocessor import NOT_ON_ROCM, ROCM_ONLY, line_states, never_compiled
 from .source import decode_utf8
 
 CUDA_SOURCE_SUFFIXES = tuple(sorted(CUDA_SUFFIXES))
@@ -43,11 +44,14 @@ class CudaAnalyzer:
         prepared = prepare(decoded.data, _guard(index))
         tree = run.cuda_parser.parse(prepared)
         raw = CudaFileMatcher(index, prepared, tree.root_node, cuda_source).run()
-        if dedicated_backend(path) is not None:
-            raw = []  # another backend's file (``csrc/rocm/``, ``*_hip.cu``): none of it is CUDA lock-in
+        if dedicated_backend(path) is not None or (raw and written_for_hip(decoded.data)):
+            raw = []  # another backend's file (``csrc/rocm/``, ``*_hip.cu``, HIP includes): no CUDA lock-in
         states = line_states(decoded.data) if raw else None
         if states is not None:
             raw = [m for m in raw if states[_row(m, decoded.data)] != ROCM_ONLY]
+        dead = never_compiled(decoded.data) if raw else None
+        if dead is not None:
+            raw = [m for m in raw if not dead[_row(m, decoded.data)]]  # ``#if 0``: no build's lock-in
         result = tree_result(run, path, decoded, tree, raw, ctx.lines)
         if states is not None:
             result = replace(result, findings=_handled(result.findings, states),

@@ -69,6 +69,33 @@ def _ancestor(node: ts.Node, kinds: frozenset[str] | set[str], depth: int = 64) 
     return None
 
 
+#: Operators whose ``32`` means the warp width only next to a plain name or an expression of warps.
+_SCALING_OPERATORS = frozenset({"*", "<<"})
+_COMPARISONS = frozenset({"==", "<", ">="})
+#: Words that make a warp-named value a width (``WARP_SIZE``, ``kWarpThreads``), not a tile or count.
+_WIDTH_WORDS = ("size", "lane", "thread", "width")
+
+
+def _as_warp_width(operator: str, other: ts.Node | None) -> bool:
+    """Whether ``<other> <operator> 32`` uses 32 as the warp width.
+
+    ``warp_id * 32``, ``lane * 32`` (apex names its warp index so) and ``(blockid % warps_per_block) *
+    32`` are; ``(lane_id % 16) * 32`` and ``(threadIdx.x / 4) * 32`` are strides of the data a lane
+    handles (vLLM's AllSpark ``ldmatrix`` addresses): a scaling operator next to an expression needs
+    that expression to count warps, not lanes or threads. ``WARP_NTILE == 32`` compares the tile one
+    warp computes, not the warp: a comparison with a warp-named value needs that value to be a width
+    (``WARP_SIZE == 32``).
+    """
+    if other is None:
+        return True
+    text = _text(other).lower()
+    if operator in _SCALING_OPERATORS and other.type not in ("identifier", "field_expression", "qualified_identifier"):
+        return "warp" in text and "lane" not in text and "threadidx" not in text
+    if operator in _COMPARISONS and "warp" in text and "threadidx" not in text:
+        return any(word in text for word in _WIDTH_WORDS)
+    return True
+
+
 class CudaFileMatcher(SpanMatcher):
     """Matches one file; per-file state (namespaces in use) lives and dies with it."""
 
@@ -371,8 +398,10 @@ class CudaFileMatcher(SpanMatcher):
             if current.type == "binary_expression":
                 operator = current.child_by_field_name("operator")
                 if _text(operator) in _WARP_OPERATORS:
-                    for side in (current.child_by_field_name("left"), current.child_by_field_name("right")):
-                        if side is not None and side.type == "number_literal" and _text(side) in _WARP_NUMBERS:
+                    left, right = current.child_by_field_name("left"), current.child_by_field_name("right")
+                    for side, other in ((left, right), (right, left)):
+                        if side is not None and side.type == "number_literal" and _text(side) in _WARP_NUMBERS \
+                                and _as_warp_width(_text(operator), other):
                             self._construct("warp-size-literal", side, _text(side))
             elif current.type in ("init_declarator", "preproc_def") and "warp" in lowered and "size" in lowered:
                 value = current.child_by_field_name("value")

@@ -146,6 +146,7 @@ def mark_rocm_aliases(results: list[FileResult], files: dict[str, str], read: Re
     """``results`` with findings whose names a ROCm-only alias defines made native for rocm (``read``
     and ``is_file`` are how it looks at headers: `project.passes` records what they saw)."""
     aliases = _Aliases(read, is_file)
+    included: dict[str, list[str]] = {}  # per file read here, the project headers it includes, in order
     output = []
     for result in results:
         if not any(_unported(f) for f in result.findings) or language_of(result.path) != "cuda" \
@@ -159,9 +160,11 @@ def mark_rocm_aliases(results: list[FileResult], files: dict[str, str], read: Re
             continue
         found: dict[str, str] = {name: "ROCm alias in this file" for name in aliases.of(real, data)}
         cuda_only: dict[str, str] = {}
+        included[real] = []
         for written in _INCLUDE.findall(data):
             header = aliases.header(real, written.decode("utf-8", "replace"))
             if header is not None:
+                included[real].append(header)
                 for name in aliases.of(header):
                     found.setdefault(name, f"ROCm alias in {os.path.basename(header)}")
                 for name in aliases.cuda_only(header):
@@ -178,4 +181,36 @@ def mark_rocm_aliases(results: list[FileResult], files: dict[str, str], read: Re
                 with_handled(f, {"rocm": note}) if _unported(f) and states[f.line - 1] == NOT_ON_ROCM else f
                 for f in result.findings))
         output.append(result)
+    return _mark_aliases_of_includers(output, files, included, aliases)
+
+
+def _mark_aliases_of_includers(results: list[FileResult], files: dict[str, str], included: dict[str, list[str]],
+                               aliases: _Aliases) -> list[FileResult]:
+    """Findings of a header whose names every file including it has aliased for ROCm *before* it.
+
+    vLLM's ``gguf/vecdotq.cuh`` calls ``__vcmpeq4`` in code compiled for ROCm too, and includes no
+    header; ``gguf_kernel.cu`` includes ``ggml-common.h`` (which defines ``__vcmpeq4`` under ``#if
+    defined(USE_ROCM)``) and then ``vecdotq.cuh``. Only the includers read above count; a header none
+    of them includes is left as it is.
+    """
+    before_it: dict[str, list[list[str]]] = {}  # per header: what each includer includes before it
+    for headers in included.values():
+        for position, header in enumerate(headers):
+            before_it.setdefault(header, []).append(headers[:position])
+    output = []
+    for result in results:
+        real = files.get(result.path)
+        includers = before_it.get(real, []) if real is not None else []
+        if not includers or not any(_unported(f) for f in result.findings):
+            output.append(result)
+            continue
+        shared: set[str] | None = None
+        for before in includers:
+            names = {name: header for header in before for name in aliases.of(header)}
+            shared = set(names) if shared is None else shared & set(names)
+            named = names
+        notes = {name: f"ROCm alias in {os.path.basename(named[name])}, included before it" for name in shared or ()}
+        output.append(replace(result, findings=tuple(
+            with_handled(f, {"rocm": notes[f.symbol]}) if f.symbol in notes and _unported(f) else f
+            for f in result.findings)) if notes else result)
     return output
