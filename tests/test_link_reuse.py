@@ -16,8 +16,9 @@ from lockin_lint.analyzers.cpp_facts import CodeFacts
 from lockin_lint.api import engine_for
 from lockin_lint.engine import Engine
 from lockin_lint.kb.ruleset import RuleSet
-from lockin_lint.model import FileResult
+from lockin_lint.model import FileResult, Location
 from lockin_lint.project import linker
+from lockin_lint.analyzers.op_calls import ExtensionLink, LinkTable
 
 from .conftest import FIXTURES
 
@@ -154,3 +155,43 @@ def _worker_cuda_index_id() -> int:
     from lockin_lint import api
 
     return id(api._the_worker_engine().run._cuda)
+
+
+NAMESPACE_ONLY = LinkTable(namespaces={"mylib": {"fused_add": ()}})
+
+
+@pytest.mark.parametrize("table, source, spelled", [
+    (NAMESPACE_ONLY, b"torch.ops.mylib.fused_add(x)\n", True),
+    (NAMESPACE_ONLY, b"from torch.ops.mylib import fused_add\n", True),
+    (NAMESPACE_ONLY, b"lib = torch.ops.mylib\nlib.fused_add_(x)\nlib.other(x)\n", False),  # a longer name
+    (NAMESPACE_ONLY, b"torch.ops.otherlib.fused_add(x)\n", False),  # the op, but not its namespace
+    (NAMESPACE_ONLY, b"torch.ops.mylib.load()\n", False),
+    (LinkTable(modules={"pkg._C": ExtensionLink("pkg._C", {}, ())}), b"import pkg._C\n", True),  # any attribute
+])
+def test_spells_an_op(table: LinkTable, source: bytes, spelled: bool) -> None:
+    assert table.spells_an_op(source) is spelled
+
+
+class _CountingParser:
+    def __init__(self, parser: object) -> None:
+        self.parser, self.parsed = parser, 0
+
+    def parse(self, source: bytes) -> object:
+        self.parsed += 1
+        return self.parser.parse(source)  # type: ignore[attr-defined]
+
+
+def test_a_file_that_spells_no_op_is_not_parsed_for_op_calls(ruleset: RuleSet) -> None:
+    """The linker's first look at a file `may_reach` lets through (``ops.mylib`` spelled) parses it
+    only when it also spells one of the namespace's ops; one that does is still found calling it."""
+    from lockin_lint.analyzers.python import calls_extension_ops
+
+    engine = Engine(ruleset)
+    counting = _CountingParser(engine.run.python_parser)
+    engine.run.python_parser = counting  # type: ignore[assignment]
+    quiet = b"import torch\nlib = torch.ops.mylib\nlib.fused_add_(x)\n"
+    assert NAMESPACE_ONLY.may_reach("m.py", quiet)
+    assert not calls_extension_ops(engine.run, "m.py", quiet, NAMESPACE_ONLY) and counting.parsed == 0
+    linked = LinkTable(namespaces={"mylib": {"fused_add": (Location("k.cu", 1, 1, "kernel `k`"),)}})
+    assert calls_extension_ops(engine.run, "m.py", b"import torch\ntorch.ops.mylib.fused_add(x)\n", linked)
+    assert counting.parsed == 1
