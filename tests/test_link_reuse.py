@@ -195,3 +195,17 @@ def test_a_file_that_spells_no_op_is_not_parsed_for_op_calls(ruleset: RuleSet) -
     linked = LinkTable(namespaces={"mylib": {"fused_add": (Location("k.cu", 1, 1, "kernel `k`"),)}})
     assert calls_extension_ops(engine.run, "m.py", b"import torch\ntorch.ops.mylib.fused_add(x)\n", linked)
     assert counting.parsed == 1
+
+
+@pytest.mark.parametrize("names", [{"launch"}, {"launch", "launch_all"}, {"run_é"}, {"ns::run"}, {"a+"}])
+@pytest.mark.parametrize("data", [b"void launch(int);", b"launch_all();", b"xlaunch();", b"\xc3\xa9launch\xc3\xa9",
+                                  b"run_\xc3\xa9();", b"ns::run(x);", b"a+b", b"// launch", b""])
+def test_spelling_agrees_with_the_word_regex(names: set[str], data: bytes) -> None:
+    """`linker._Spelling` (a set of words instead of one compiled alternation) finds exactly what
+    ``\\b(?:name|...)\\b`` finds, names that are not plain words included."""
+    import re
+
+    regex = re.compile(rb"\b(?:" + b"|".join(re.escape(n.encode()) for n in sorted(names)) + rb")\b")
+    spelling = linker._Spelling(names)
+    words = frozenset(data.translate(linker._ASCII_WORD_BYTES).split())
+    assert spelling.found(data, words) is (regex.search(data) is not None)
