@@ -209,3 +209,57 @@ def test_spelling_agrees_with_the_word_regex(names: set[str], data: bytes) -> No
     spelling = linker._Spelling(names)
     words = frozenset(data.translate(linker._ASCII_WORD_BYTES).split())
     assert spelling.found(data, words) is (regex.search(data) is not None)
+
+
+@pytest.mark.parametrize("base, relative, leads", [
+    ("torch", False, True), ("torch.ops", False, True), ("torch.ops.mylib.fused_add", False, True),
+    ("torch.nn", False, False), ("numpy", False, False), ("pkg", False, False), ("", False, True),
+    ("pkg._C", True, False),  # relative imports reach only extension modules, and there are none
+])
+def test_only_names_that_may_lead_to_an_op_are_followed(base: str, relative: bool, leads: bool) -> None:
+    assert NAMESPACE_ONLY.may_lead_here(base, relative) is leads
+
+
+@pytest.mark.parametrize("base, relative, leads", [
+    ("pkg", False, True), ("pkg._C", False, True), ("pkg._C.run", False, True), ("pkg.utils", False, False),
+    ("pkgx", False, False), ("torch", False, False), ("anything", True, True),
+])
+def test_names_that_may_lead_to_a_module(base: str, relative: bool, leads: bool) -> None:
+    table = LinkTable(modules={"pkg._C": ExtensionLink("pkg._C", {}, ())})
+    assert table.may_lead_here(base, relative) is leads
+
+
+def test_the_uses_of_other_imported_names_are_not_looked_at(ruleset: RuleSet,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """`OpCallMatcher` searches the source for the names that may lead to an op only, and finds the
+    same calls as when it looked at every imported name."""
+    from lockin_lint.analyzers import op_calls
+    from lockin_lint.analyzers.source import decode_python
+
+    engine = Engine(ruleset)
+    table = LinkTable(namespaces={"mylib": {"fused_add": (Location("k.cu", 1, 1, "kernel `k`"),)}})
+    source = decode_python(b"import torch\nfrom pkg.utils import helper\nimport numpy as np\n"
+                           b"lib = torch.ops.mylib\nhelper(np.zeros(1))\nlib.fused_add(x)\n"
+                           b"torch.ops.mylib.fused_add(helper(x))\n").data
+    searched: list[set[str]] = []
+    real = op_calls.OpCallMatcher._identifiers
+
+    def spy(self: op_calls.OpCallMatcher, names: set[str]) -> list[object]:
+        searched.append(set(names))
+        return real(self, names)  # type: ignore[return-value]
+
+    monkeypatch.setattr(op_calls.OpCallMatcher, "_identifiers", spy)
+    tree = engine.run.python_parser.parse(source)
+    found = op_calls.OpCallMatcher(table, engine.link_rule, "m.py", source, tree.root_node).run()  # type: ignore[arg-type]
+    assert searched == [{"torch", "lib"}]
+    monkeypatch.setattr(LinkTable, "may_lead_here", lambda self, base, relative: True)
+    every = op_calls.OpCallMatcher(table, engine.link_rule, "m.py", source, tree.root_node).run()  # type: ignore[arg-type]
+    assert searched[-1] == {"torch", "lib", "helper", "np"}
+    assert [(m.symbol, m.node.start_byte) for m in found] == [(m.symbol, m.node.start_byte) for m in every]
+    assert [m.node.start_point.row + 1 for m in found] == [6, 7]
+
+
+@pytest.mark.parametrize("data", [b"torch.ops.mylib.x", b"import torch\n", b"ops.mylib", b"ops.other.mylib",
+                                  b"opsmylib", b""])
+def test_may_reach_a_namespace(data: bytes) -> None:
+    assert NAMESPACE_ONLY.may_reach("m.py", data) is (b"ops.mylib" in data)
