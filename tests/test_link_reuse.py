@@ -16,8 +16,9 @@ from lockin_lint.analyzers.cpp_facts import CodeFacts
 from lockin_lint.api import engine_for
 from lockin_lint.engine import Engine
 from lockin_lint.kb.ruleset import RuleSet
-from lockin_lint.model import FileResult
+from lockin_lint.model import FileResult, Location
 from lockin_lint.project import linker
+from lockin_lint.analyzers.op_calls import ExtensionLink, LinkTable
 
 from .conftest import FIXTURES
 
@@ -154,3 +155,111 @@ def _worker_cuda_index_id() -> int:
     from lockin_lint import api
 
     return id(api._the_worker_engine().run._cuda)
+
+
+NAMESPACE_ONLY = LinkTable(namespaces={"mylib": {"fused_add": ()}})
+
+
+@pytest.mark.parametrize("table, source, spelled", [
+    (NAMESPACE_ONLY, b"torch.ops.mylib.fused_add(x)\n", True),
+    (NAMESPACE_ONLY, b"from torch.ops.mylib import fused_add\n", True),
+    (NAMESPACE_ONLY, b"lib = torch.ops.mylib\nlib.fused_add_(x)\nlib.other(x)\n", False),  # a longer name
+    (NAMESPACE_ONLY, b"torch.ops.otherlib.fused_add(x)\n", False),  # the op, but not its namespace
+    (NAMESPACE_ONLY, b"torch.ops.mylib.load()\n", False),
+    (LinkTable(modules={"pkg._C": ExtensionLink("pkg._C", {}, ())}), b"import pkg._C\n", True),  # any attribute
+])
+def test_spells_an_op(table: LinkTable, source: bytes, spelled: bool) -> None:
+    assert table.spells_an_op(source) is spelled
+
+
+class _CountingParser:
+    def __init__(self, parser: object) -> None:
+        self.parser, self.parsed = parser, 0
+
+    def parse(self, source: bytes) -> object:
+        self.parsed += 1
+        return self.parser.parse(source)  # type: ignore[attr-defined]
+
+
+def test_a_file_that_spells_no_op_is_not_parsed_for_op_calls(ruleset: RuleSet) -> None:
+    """The linker's first look at a file `may_reach` lets through (``ops.mylib`` spelled) parses it
+    only when it also spells one of the namespace's ops; one that does is still found calling it."""
+    from lockin_lint.analyzers.python import calls_extension_ops
+
+    engine = Engine(ruleset)
+    counting = _CountingParser(engine.run.python_parser)
+    engine.run.python_parser = counting  # type: ignore[assignment]
+    quiet = b"import torch\nlib = torch.ops.mylib\nlib.fused_add_(x)\n"
+    assert NAMESPACE_ONLY.may_reach("m.py", quiet)
+    assert not calls_extension_ops(engine.run, "m.py", quiet, NAMESPACE_ONLY) and counting.parsed == 0
+    linked = LinkTable(namespaces={"mylib": {"fused_add": (Location("k.cu", 1, 1, "kernel `k`"),)}})
+    assert calls_extension_ops(engine.run, "m.py", b"import torch\ntorch.ops.mylib.fused_add(x)\n", linked)
+    assert counting.parsed == 1
+
+
+@pytest.mark.parametrize("names", [{"launch"}, {"launch", "launch_all"}, {"run_é"}, {"ns::run"}, {"a+"}])
+@pytest.mark.parametrize("data", [b"void launch(int);", b"launch_all();", b"xlaunch();", b"\xc3\xa9launch\xc3\xa9",
+                                  b"run_\xc3\xa9();", b"ns::run(x);", b"a+b", b"// launch", b""])
+def test_spelling_agrees_with_the_word_regex(names: set[str], data: bytes) -> None:
+    """`linker._Spelling` (a set of words instead of one compiled alternation) finds exactly what
+    ``\\b(?:name|...)\\b`` finds, names that are not plain words included."""
+    import re
+
+    regex = re.compile(rb"\b(?:" + b"|".join(re.escape(n.encode()) for n in sorted(names)) + rb")\b")
+    spelling = linker._Spelling(names)
+    words = frozenset(data.translate(linker._ASCII_WORD_BYTES).split())
+    assert spelling.found(data, words) is (regex.search(data) is not None)
+
+
+@pytest.mark.parametrize("base, relative, leads", [
+    ("torch", False, True), ("torch.ops", False, True), ("torch.ops.mylib.fused_add", False, True),
+    ("torch.nn", False, False), ("numpy", False, False), ("pkg", False, False), ("", False, True),
+    ("pkg._C", True, False),  # relative imports reach only extension modules, and there are none
+])
+def test_only_names_that_may_lead_to_an_op_are_followed(base: str, relative: bool, leads: bool) -> None:
+    assert NAMESPACE_ONLY.may_lead_here(base, relative) is leads
+
+
+@pytest.mark.parametrize("base, relative, leads", [
+    ("pkg", False, True), ("pkg._C", False, True), ("pkg._C.run", False, True), ("pkg.utils", False, False),
+    ("pkgx", False, False), ("torch", False, False), ("anything", True, True),
+])
+def test_names_that_may_lead_to_a_module(base: str, relative: bool, leads: bool) -> None:
+    table = LinkTable(modules={"pkg._C": ExtensionLink("pkg._C", {}, ())})
+    assert table.may_lead_here(base, relative) is leads
+
+
+def test_the_uses_of_other_imported_names_are_not_looked_at(ruleset: RuleSet,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """`OpCallMatcher` searches the source for the names that may lead to an op only, and finds the
+    same calls as when it looked at every imported name."""
+    from lockin_lint.analyzers import op_calls
+    from lockin_lint.analyzers.source import decode_python
+
+    engine = Engine(ruleset)
+    table = LinkTable(namespaces={"mylib": {"fused_add": (Location("k.cu", 1, 1, "kernel `k`"),)}})
+    source = decode_python(b"import torch\nfrom pkg.utils import helper\nimport numpy as np\n"
+                           b"lib = torch.ops.mylib\nhelper(np.zeros(1))\nlib.fused_add(x)\n"
+                           b"torch.ops.mylib.fused_add(helper(x))\n").data
+    searched: list[set[str]] = []
+    real = op_calls.OpCallMatcher._identifiers
+
+    def spy(self: op_calls.OpCallMatcher, names: set[str]) -> list[object]:
+        searched.append(set(names))
+        return real(self, names)  # type: ignore[return-value]
+
+    monkeypatch.setattr(op_calls.OpCallMatcher, "_identifiers", spy)
+    tree = engine.run.python_parser.parse(source)
+    found = op_calls.OpCallMatcher(table, engine.link_rule, "m.py", source, tree.root_node).run()  # type: ignore[arg-type]
+    assert searched == [{"torch", "lib"}]
+    monkeypatch.setattr(LinkTable, "may_lead_here", lambda self, base, relative: True)
+    every = op_calls.OpCallMatcher(table, engine.link_rule, "m.py", source, tree.root_node).run()  # type: ignore[arg-type]
+    assert searched[-1] == {"torch", "lib", "helper", "np"}
+    assert [(m.symbol, m.node.start_byte) for m in found] == [(m.symbol, m.node.start_byte) for m in every]
+    assert [m.node.start_point.row + 1 for m in found] == [6, 7]
+
+
+@pytest.mark.parametrize("data", [b"torch.ops.mylib.x", b"import torch\n", b"ops.mylib", b"ops.other.mylib",
+                                  b"opsmylib", b""])
+def test_may_reach_a_namespace(data: bytes) -> None:
+    assert NAMESPACE_ONLY.may_reach("m.py", data) is (b"ops.mylib" in data)

@@ -17,7 +17,7 @@ from typing import Mapping
 import tree_sitter as ts
 import tree_sitter_python
 
-from ..kb.prefilter import occurrences
+from ..kb.prefilter import WORD_BYTES, occurrences
 
 from .matching import RawMatch, SpanMatcher, node_text as _text
 from ..model import Location, Rule
@@ -75,7 +75,43 @@ class LinkTable:
             return True
         if any(variable.encode() in data and module.encode() in data for module, variable in self.exported):
             return True
-        return any(b"ops." + namespace.encode() in data for namespace in self.namespaces)
+        return b"ops." in data and any(needle in data for needle in self._namespace_needles)
+
+    @functools.cached_property
+    def _namespace_needles(self) -> tuple[bytes, ...]:
+        """How a file spells each ``torch.ops`` namespace (encoded once, not once per file)."""
+        return tuple(b"ops." + namespace.encode() for namespace in self.namespaces)
+
+    def may_lead_here(self, base: str, relative: bool) -> bool:
+        """Could a name bound to module path ``base`` (``relative`` for ``from . import``) lead to one
+        of these extensions, or to a ``torch.ops`` namespace? Only a path that agrees, component by
+        component, with an extension's dotted name or with ``torch.ops`` can; `OpCallMatcher` does
+        not look at the uses of any other imported name (most of them: ``from pkg.utils import f``)."""
+        if not base:
+            return True
+        parts = base.split(".")
+        if relative:
+            return bool(self.modules)
+        if self.namespaces and _agree(parts, ["torch", "ops"]):
+            return True
+        return any(_agree(parts, name.split(".")) for name in self.modules)
+
+    def spells_an_op(self, source: bytes) -> bool:
+        """Could `OpCallMatcher` find a call in ``source``? False only when it provably cannot: the
+        table reaches Python through ``torch.ops`` namespaces alone (a module or loaded variable
+        reaches any attribute, through its fallback), and no namespace is spelled beside the name
+        of one of its ops as a whole identifier; a match needs both in the source's own text. This
+        spares the parse of most files `may_reach` lets through (vLLM: 48 of 54, which spell
+        ``ops._C`` but none of its 4 ops with CUDA code)."""
+        if self.modules or self.variables or self.exported:
+            return True
+        words: set[bytes] | None = None
+        for namespace, ops in self.namespaces.items():
+            if ops and namespace.encode() in source:
+                words = words if words is not None else set(source.translate(WORD_BYTES).split())
+                if any(op.encode() in words for op in ops):
+                    return True
+        return False
 
     def module(self, dotted: str, relative: bool) -> ExtensionLink | None:
         """The extension named ``dotted``. A relative import is given as its directory path
@@ -90,6 +126,12 @@ class LinkTable:
             if parts[-size:] == name.split(".") and (best is None or size > best[0]):
                 best = (size, ext)
         return best[1] if best is not None else None
+
+
+def _agree(parts: list[str], other: list[str]) -> bool:
+    """Is one of the two dotted paths a prefix of the other (or are they equal)?"""
+    size = min(len(parts), len(other))
+    return parts[:size] == other[:size]
 
 
 @functools.lru_cache(maxsize=1)
@@ -124,7 +166,8 @@ class OpCallMatcher(SpanMatcher):
                 self._import_from(node)
         for node in captures.get("assignment", ()):
             self._alias(node)
-        for node in self._identifiers({*self.direct, *self.ops, *self.paths}):
+        leading = {name for name, (base, relative) in self.paths.items() if self.table.may_lead_here(base, relative)}
+        for node in self._identifiers({*self.direct, *self.ops, *leading}):
             self._use(node)
         return list(self.matches.values())
 

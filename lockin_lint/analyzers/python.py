@@ -68,10 +68,13 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
 def calls_extension_ops(run: RunContext, path: str, data: bytes, links: LinkTable) -> bool:
     """Does this file call one of the run's extension ops? Only then can checking it again with
     ``links`` change its result (`python_matches` adds nothing else), so the cross-file pass parses
-    it and walks it for op calls alone, and re-checks in full only the few files that do."""
+    it and walks it for op calls alone, and re-checks in full only the few files that do (a file
+    that spells none of the ops is not even parsed)."""
     if dedicated_backend(path) is not None or run.link_rule is None:
         return False
     source = decode_python(data).data
+    if not links.spells_an_op(source):
+        return False
     return bool(OpCallMatcher(links, run.link_rule, path, source, run.python_parser.parse(source).root_node).run())
 
 

@@ -66,8 +66,7 @@ class FileMatcher(StringContexts, SpanMatcher):
                 self._import_from(stmt)
         extra: set[str] = set()
         for local, paths in self.aliases.items():
-            spelled = local in self.index.word_text or any(token in local for token in self.index.trigger_text)
-            if not spelled and any(self.index.has_trigger(p) for p in paths):
+            if not self.index.spells_trigger(local) and any(self.index.has_trigger(p) for p in paths):
                 extra.add(local)
         return extra
 

@@ -37,7 +37,7 @@ def present_triggers(index: PythonIndex, data: bytes) -> list[bytes]:
     searches only for the tokens that occur."""
     present = [token for token in index.triggers if token in data]
     if index.word_triggers:
-        present += sorted(index.word_triggers.intersection(data.translate(_WORD_BYTES).split()))
+        present += sorted(index.word_triggers.intersection(data.translate(WORD_BYTES).split()))
     return present
 
 
@@ -176,5 +176,5 @@ _SPECIAL = re.compile(rb"[\"'#\\]")
 _WORD = re.compile(rb"[A-Za-z0-9_\x80-\xff]+")
 #: Bytes that can continue a Python identifier (non-ASCII bytes included: UTF-8 identifiers).
 IDENT_BYTE = [chr(b).isalnum() or b == ord("_") or b >= 0x80 for b in range(256)]
-#: ``data.translate(_WORD_BYTES).split()``: the file's identifier-like words (every other byte a space).
-_WORD_BYTES = bytes(b if IDENT_BYTE[b] else 0x20 for b in range(256))
+#: ``data.translate(WORD_BYTES).split()``: the file's identifier-like words (every other byte a space).
+WORD_BYTES = bytes(b if IDENT_BYTE[b] else 0x20 for b in range(256))

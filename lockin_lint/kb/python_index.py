@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..model import Rule, StringContext
 from .errors import RuleError
@@ -42,6 +42,10 @@ GENERIC_COMPONENTS = frozenset(
         "environ",
     }
 )
+
+
+#: How many answers `PythonIndex` keeps before starting afresh.
+_ANSWERS_LIMIT = 100_000
 
 
 def _trigger_for(dotted: str) -> str:
@@ -91,9 +95,28 @@ class PythonIndex:
     #: "do not report these calls", not "report them under LL110".
     unselected_qualified: frozenset[str] = frozenset()
     unselected_prefixes: frozenset[str] = frozenset()
+    #: The lookups' answers by name: a project imports the same few hundred names in file after file
+    #: (vLLM: 7,900 names from-imported in 666 files), and asking again cost about a sixth of its
+    #: matching. An index is not changed once `build_python_index` returns it: no answer goes stale.
+    _answers: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def _answer(self, compute: Callable[[str], Any], name: str) -> Any:
+        """``compute(name)``, asked once per name (``compute`` is one of the bound lookups below)."""
+        key = (compute.__name__, name)
+        try:
+            return self._answers[key]
+        except KeyError:
+            if len(self._answers) >= _ANSWERS_LIMIT:  # a language server checks files for hours
+                self._answers.clear()
+            answer = self._answers[key] = compute(name)
+            return answer
 
     def lookup_qualified(self, dotted: str) -> tuple[Rule, str] | None:
         """The rule for ``dotted`` or its longest indexed prefix, and the symbol it names."""
+        answer: tuple[Rule, str] | None = self._answer(self._lookup_qualified, dotted)
+        return answer
+
+    def _lookup_qualified(self, dotted: str) -> tuple[Rule, str] | None:
         parts = dotted.split(".")
         for size in range(len(parts), 0, -1):
             name = ".".join(parts[:size])
@@ -112,6 +135,10 @@ class PythonIndex:
 
     def lookup_import(self, module: str) -> tuple[Rule, str] | None:
         """The import rule covering ``module`` (itself or a parent package) and the module it names."""
+        answer: tuple[Rule, str] | None = self._answer(self._lookup_import, module)
+        return answer
+
+    def _lookup_import(self, module: str) -> tuple[Rule, str] | None:
         parts = module.split(".")
         for size in range(len(parts), 0, -1):
             name = ".".join(parts[:size])
@@ -122,8 +149,21 @@ class PythonIndex:
 
     def has_trigger(self, dotted: str) -> bool:
         """Could a name at or below ``dotted`` match? (Decides which import aliases are tokens.)"""
+        answer: bool = self._answer(self._has_trigger, dotted)
+        return answer
+
+    def _has_trigger(self, dotted: str) -> bool:
         return (dotted.split(".", 1)[0] in self.import_roots or any(t in dotted for t in self.trigger_text)
                 or any(part in self.word_text for part in dotted.split(".")))
+
+    def spells_trigger(self, name: str) -> bool:
+        """Does the identifier ``name`` hold a trigger token, so that the prefilter's tokens already
+        find it? (An import alias that does not is searched for as an extra token.)"""
+        answer: bool = self._answer(self._spells_trigger, name)
+        return answer
+
+    def _spells_trigger(self, name: str) -> bool:
+        return name in self.word_text or any(token in name for token in self.trigger_text)
 
 
 def selects(rule: Rule, code: str) -> bool:

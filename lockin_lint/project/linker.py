@@ -122,17 +122,20 @@ class _Scanner:
         build's code reach but no scanned file defines (a launcher may live in any .cu file), until no
         such name is left."""
         pending = {p: b"" for p in candidates if p not in self.facts}
+        words: dict[str, frozenset[bytes]] = {}  # each pending file's words, split once for all rounds
         graph = _Graph(self.facts.values())
         roots = [b.calls for path, c in self.facts.items() if path not in claimed for b in c.bindings]
         for _ in range(_MAX_DEPTH):
             missing = graph.unresolved(set().union(*roots))
             if not missing or not pending:
                 break
-            words = re.compile(rb"\b(?:" + b"|".join(re.escape(m.encode()) for m in sorted(missing)) + rb")\b")
+            spells = _Spelling(missing)
             hits = []
             for path in sorted(pending):
                 pending[path] = pending[path] or self.read(self.files[path]) or b""
-                if words.search(pending[path]):
+                if path not in words:
+                    words[path] = frozenset(pending[path].translate(_ASCII_WORD_BYTES).split())
+                if spells.found(pending[path], words[path]):
                     hits.append(path)
             if not hits:
                 break
@@ -141,6 +144,27 @@ class _Scanner:
                 del pending[path]
             graph = _Graph(self.facts.values())
         return graph
+
+
+#: ``data.translate(_ASCII_WORD_BYTES).split()``: the maximal runs of what ``\w`` matches in a bytes regex.
+_ASCII_WORD_BYTES = bytes(b if chr(b).isascii() and (chr(b).isalnum() or b == ord("_")) else 0x20 for b in range(256))
+_ASCII_WORD = re.compile(rb"\w+")
+
+
+class _Spelling:
+    """Does a file spell one of ``names`` as a whole word (``\\b(?:name|...)\\b``)? A name made of
+    word characters matches exactly where a maximal run of them equals it, so those are looked up in
+    the file's set of such runs (compiling the alternation of hundreds of names took longer than the
+    search); any other name keeps the regex."""
+
+    def __init__(self, names: set[str]) -> None:
+        encoded = {name.encode() for name in names}
+        self.plain = frozenset(name for name in encoded if _ASCII_WORD.fullmatch(name))
+        others = sorted(encoded - self.plain)
+        self.pattern = re.compile(rb"\b(?:" + b"|".join(map(re.escape, others)) + rb")\b") if others else None
+
+    def found(self, data: bytes, words: frozenset[bytes]) -> bool:
+        return not self.plain.isdisjoint(words) or (self.pattern is not None and self.pattern.search(data) is not None)
 
 
 def resolve_sources(build_path: str, written: tuple[str, ...], code_files: list[str]) -> list[str]:
