@@ -57,9 +57,12 @@ def _blank(buffer: bytearray, start: int, end: int) -> None:
             buffer[index] = 0x20
 
 
+_LIBRARY_DEVICE_MACROS = tuple(sorted(name.encode() for name in DEVICE_MACROS))
+
+
 def _device_macros(source: bytes) -> dict[bytes, bytes]:
     """Macro name -> the qualifier it stands for (``__device__`` or ``__global__``)."""
-    found = {name.encode(): b"__device__" for name in DEVICE_MACROS}
+    found = dict.fromkeys(_LIBRARY_DEVICE_MACROS, b"__device__")
     if b"#" not in source:
         return found
     for match in _DEVICE_DEFINE.finditer(source):
@@ -70,6 +73,15 @@ def _device_macros(source: bytes) -> dict[bytes, bytes]:
             elif b"__device__" in words:
                 found[match.group(1)] = b"__device__"
     return found
+
+
+def may_write_device(source: bytes) -> bool:
+    """Could `prepare` write ``__device__`` into ``source``? (A device macro, or an attribute-like
+    macro whose name says device; a file's own ``#define X __device__`` spells it already.)"""
+    if any(name in source for name in _LIBRARY_DEVICE_MACROS):
+        return True
+    return any(_DEVICE_PARTS.intersection(match.group(0).split(b"_")) and match.end() - match.start() >= len(b"__device__")
+               for match in _ATTRIBUTE.finditer(source))
 
 
 def _on_directive(source: bytes, offset: int) -> bool:

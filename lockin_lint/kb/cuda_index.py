@@ -35,7 +35,8 @@ CONSTRUCT_TOKENS: dict[str, tuple[str, ...]] = {
 }
 
 #: Identifiers (and keywords) through which the matcher reaches the structural constructs.
-CONSTRUCT_WORDS = ("__global__", "__launch_bounds__", "asm", "__asm__", "__asm", "threadIdx", "PYBIND11_MODULE",
+ASM_WORDS = ("asm", "__asm__", "__asm")
+CONSTRUCT_WORDS = ("__global__", "__launch_bounds__", *ASM_WORDS, "threadIdx", "PYBIND11_MODULE",
                    *sorted(LIBRARY_MACROS | LIBRARY_IMPL_MACROS))
 #: Macros that mean ``__device__`` (or ``__host__ __device__``) in the libraries CUDA code is written
 #: with; the C/C++ pre-pass reads them as ``__device__``. They are no prefilter tokens: c10's headers
@@ -83,6 +84,26 @@ class CudaIndex:
     hit_words: frozenset[bytes] = frozenset()
     #: The catch-all identifier patterns as one regex, tried on each distinct identifier of a file.
     catch_all: re.Pattern[bytes] | None = None
+    #: The same alternatives searched over a file's distinct words joined by newlines, one search at C
+    #: speed instead of a ``fullmatch`` per word; None when a pattern could match across lines
+    #: (`_line_safe`), and then each word is tried.
+    catch_all_lines: re.Pattern[bytes] | None = None
+    #: The `hit_words` through which a file can reach a finding wherever it spells them: identifiers,
+    #: methods, construct words (`analyzers.cpp_gate`).
+    direct_words: frozenset[bytes] = frozenset()
+    #: The `hit_words` that are a scoped name's namespace token (``cuda`` of ``at::cuda::...``, not
+    #: an identifier of any rule): they reach a finding only next to ``::``, ``<``, ``=`` or in a
+    #: ``using namespace`` (`analyzers.cpp_gate`). The other hit words are last components of scoped
+    #: names, reached only together with such a token.
+    namespace_words: frozenset[bytes] = frozenset()
+    #: The `namespace_words` that end a scoped name (``kCUDA`` of ``c10::kCUDA``): also found after ``::``.
+    last_namespace_words: frozenset[bytes] = frozenset()
+    #: Device functions (``rsqrt``, ``erfinv``: ordinary C math names outside device code) and the
+    #: inline-assembly keywords: findings only inside device code (`analyzers.cpp_gate`).
+    device_words: frozenset[bytes] = frozenset()
+    #: Include paths and path prefixes of the rules, as prefilter regexes: an include finding's path
+    #: spells one.
+    include_tokens: tuple[re.Pattern[bytes], ...] = ()
     #: Every namespace that holds a scoped name or prefix (``at``, ``at::cuda``, ``nvcuda::wmma``).
     namespaces: set[str] = field(default_factory=set)
     #: Last components of scoped names, so a bare use after ``using namespace`` can be resolved.
@@ -148,6 +169,37 @@ class CudaIndex:
             if pattern.fullmatch(name):
                 return rule, name
         return None
+
+
+def _line_safe(pattern: str) -> bool:
+    """Searched over newline-joined words (``re.M``), does the pattern match exactly the lines it
+    fullmatches? Yes when anchored at both ends (no top-level ``|``) and unable to match a newline
+    (no ``.``, negated class, escape but ``\\w``/``\\d``/punctuation, or inline flag)."""
+    if not (pattern.startswith("^") and pattern.endswith("$")) or "(?" in pattern.replace("(?:", ""):
+        return False
+    depth, position, in_class = 0, 0, False
+    while position < len(pattern):
+        char = pattern[position]
+        if char == "\\":
+            escaped = pattern[position + 1:position + 2]
+            if not escaped or (escaped.isalnum() and escaped not in ("w", "d")):
+                return False  # ``\\s``, ``\\n``, ``\\x0a``, ``\\b``...: only ``\\w``, ``\\d`` and punctuation
+            position += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+            if pattern[position + 1:position + 2] == "^":
+                return False
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "." or (char == "|" and depth == 0):
+            return False
+        position += 1
+    return True
 
 
 def _pattern_prefilter(pattern: str) -> re.Pattern[bytes]:
@@ -218,6 +270,7 @@ def _regexes(tokens: Iterable[str], suffix: bytes = b"") -> tuple[re.Pattern[byt
 def build_cuda_index(ruleset: RuleSet, select: tuple[str, ...] = (), ignore: tuple[str, ...] = ()) -> CudaIndex:
     index = CudaIndex()
     tokens: set[str] = set()
+    triggers: set[str] = set()
     names: list[str] = []
     has_device_names = False
     pattern_regexes: list[re.Pattern[bytes]] = []
@@ -259,6 +312,7 @@ def build_cuda_index(ruleset: RuleSet, select: tuple[str, ...] = (), ignore: tup
         if m.asm:
             index.asm_patterns[rule.id] = re.compile(m.asm)
         tokens.update(m.triggers)
+        triggers.update(m.triggers)
     hit_words = set(index.identifiers) | set(index.methods) | set(CONSTRUCT_WORDS) | {
         t for t in tokens if t.isidentifier()}
     for name in (*index.scoped, *index.scoped_prefixes):
@@ -266,9 +320,21 @@ def build_cuda_index(ruleset: RuleSet, select: tuple[str, ...] = (), ignore: tup
         index.namespaces.update("::".join(parts[:size]) for size in range(1, len(parts) + (name in index.scoped_prefixes)))
         hit_words.update((parts[-1], _namespace_token(name)))
     index.hit_words = frozenset(w.encode() for w in hit_words)
+    direct = set(index.identifiers) | set(index.methods) | set(CONSTRUCT_WORDS) | {t for t in tokens if t.isidentifier()}
+    device = {name for name, rule in index.identifiers.items() if rule.category == "kernel" and not name.startswith("__")}
+    device = (device | set(ASM_WORDS)) - set(index.methods) - triggers
+    index.device_words = frozenset(w.encode() for w in device)
+    index.direct_words = frozenset(w.encode() for w in direct - device)
+    index.namespace_words = frozenset(_namespace_token(name).encode()
+                                      for name in (*index.scoped, *index.scoped_prefixes)) - index.direct_words
+    index.last_namespace_words = frozenset(
+        w for w in index.namespace_words if any(name.rsplit("::", 1)[-1].encode() == w for name in index.scoped))
+    index.include_tokens = _regexes((*index.includes, *index.include_prefixes))
     index.unselected = frozenset(unselected - set(index.identifiers) - set(index.scoped) - set(index.includes))
     if index.patterns:
         index.catch_all = re.compile("|".join(f"(?:{p.pattern})" for p, _ in index.patterns).encode())
+        if all(_line_safe(p.pattern) for p, _ in index.patterns):
+            index.catch_all_lines = re.compile(b"(?m)" + index.catch_all.pattern)
     family, words = _name_tokens(names)
     markers = {"__device__", "__global__"} if has_device_names else set()
     words -= tokens
