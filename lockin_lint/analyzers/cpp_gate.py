@@ -12,7 +12,7 @@ no finding, and `may_find` says so without a parse. It is sound by construction,
 * identifiers, methods and construct words (`CudaIndex.direct_words`), catch-all names, ``<<<`` and
   the masks: present anywhere, the file is parsed;
 * a warp-size finding needs a lane/warp word and a literal 31/32/0x1f/0x20 (`_WARP_NUMBER`);
-* an include finding's path spells a rule's include path or prefix (`CudaIndex.include_tokens`);
+* an include finding's path spells a rule's include path or prefix (`CudaIndex.include_spelling`);
 * a scoped name or namespace (``at::cuda::getCurrentCUDAStream``, ``using namespace cub``) is found
   only through its namespace token (`CudaIndex.namespace_words`), which the file spells: in a
   qualified name, so next to ``::`` or before ``<``; in a ``using namespace`` directive; or after the
@@ -29,9 +29,9 @@ from __future__ import annotations
 
 import re
 
-from ..kb.cuda_index import CudaIndex
+from ..kb.cuda_index import CudaIndex, NamespaceShape
 from ..kb.prefilter import IDENT_BYTE
-from .cpp_prepass import may_write_device
+from .cpp_prepass import may_write_device, writes_device
 
 #: ``data.translate(_WORD_BYTES).split()``: the maximal runs of identifier bytes, exactly the words
 #: `kb.prefilter.word_occurrences` finds whole.
@@ -46,6 +46,9 @@ _MASKS = (b"0xffffffff", b"0xFFFFFFFF")
 _SKIPPED = rb"(?:\s|[\x80-\xff]|\\\r?\n|/\*.*?\*/|//[^\n]*\n)*"
 #: ``namespace x = ...``: what makes an alias target a use (a superset: anything but ``;{}`` between).
 _NAMESPACE_ALIAS = re.compile(rb"\bnamespace\b(?:/\*.*?\*/|//[^\n]*\n|[^;{}=/]|/(?![/*]))*=", re.DOTALL)
+#: ``#include`` and its path after ASCII blanks, a plain ``<...>`` or ``"..."`` (no escapes); else the
+#: rest of its line.
+_INCLUDE = re.compile(rb"#include(?:(?![A-Za-z0-9_])(?:[ \t\r\n\f\v]|\\\r?\n)*(<[^>\n]*>|\"[^\"\n\\]*\")|([^\n]*))")
 #: ``using namespace``, with anything the grammar allows between the two words.
 _USING_NAMESPACE = re.compile(rb"\busing" + _SKIPPED + rb"namespace\b", re.DOTALL)
 #: Bytes the grammar skips between tokens (a backslash: a line continuation).
@@ -77,48 +80,127 @@ def may_find(index: CudaIndex, data: bytes, words: set[bytes]) -> bool:
     """Can the matcher find anything in this (non-``.cu``) file? False only when it provably cannot."""
     if b"lockin:" in data or b"<<<" in data or not words.isdisjoint(index.direct_words):
         return True
-    if index.catch_all is not None:
-        if index.catch_all_lines is not None:
-            if index.catch_all_lines.search(b"\n".join(words)) is not None:
-                return True
-        elif any(index.catch_all.fullmatch(w) for w in words):
+    joined = b"\n".join(words)
+    if index.catch_all_lines is not None:
+        if index.catch_all_lines.search(joined) is not None:
             return True
-    if "warp-size-literal" in index.constructs and _WARP_NUMBER.search(data) is not None \
-            and _WARPISH_LINE.search(b"\n".join(words)) is not None:
+    elif index.catch_all is not None and any(index.catch_all.fullmatch(w) for w in words):
         return True
-    if b"#include" in data and any(regex.search(data) for regex in index.include_tokens):
+    if "warp-size-literal" in index.constructs:
+        lowered = joined.lower()  # two substring tests rule out most files before any regex
+        if (b"lane" in lowered or b"warp" in lowered) and _WARPISH_LINE.search(joined) is not None \
+                and _WARP_NUMBER.search(data) is not None:
+            return True
+    if b"#include" in data and _includes_a_rule(index, data):
         return True
     spelled = words & index.namespace_words
-    if spelled and (_USING_NAMESPACE.search(data) is not None
-                    or any(_used_as_namespace(data, w, w in index.last_namespace_words
-                                              or _NAMESPACE_ALIAS.search(data) is not None) for w in sorted(spelled))):
+    if spelled and b"using" in words and _USING_NAMESPACE.search(data) is not None:
         return True
+    if spelled:
+        alias = _NAMESPACE_ALIAS.search(data) is not None
+        if any(_used_as_namespace(data, w, None if alias else index.namespace_shapes.get(w)) for w in sorted(spelled)):
+            return True
     masks = any(mask in data for mask in _MASKS)
     if masks and b"_sync" in data:
         return True  # ``__shfl_sync(0xffffffff, ...)``: a full mask in any function
-    return (masks or not words.isdisjoint(index.device_words)) and _may_hold_device_code(data)
+    return (masks or not words.isdisjoint(index.device_words)) and _may_hold_device_code(data, words)
 
 
-def _may_hold_device_code(data: bytes) -> bool:
+def _includes_a_rule(index: CudaIndex, data: bytes) -> bool:
+    """Could an ``#include`` name a path a rule knows (`CudaIndex.lookup_include`, as the matcher asks)?
+
+    A plain ``<...>`` or ``"..."`` after blanks is looked up as the matcher would. Anything else
+    (``#include MACRO(x)``, a comment in between, ``// #includes we need``) is judged from the rest of
+    its line, which must then spell a rule's include path; a line that could go on past its end (a
+    ``/`` for a comment, a ``(``, a backslash, nothing at all) counts as yes."""
+    for path, rest in set(_INCLUDE.findall(data)):
+        if path:
+            if index.lookup_include(path.decode("utf-8", "replace").strip('<>"')) is not None:
+                return True
+            continue
+        rest = rest.rstrip(b"\r")
+        if not rest.strip() or rest.endswith(b"\\") or b"/" in rest or b"(" in rest \
+                or (index.include_spelling is not None and index.include_spelling.search(rest) is not None):
+            return True
+    return False
+
+
+def _may_hold_device_code(data: bytes, words: set[bytes]) -> bool:
     """Device functions, inline assembly and full masks only count in device code, which outside a
     ``.cu`` file is a ``__device__``/``__global__`` function, spelled or written by the pre-pass."""
-    return b"__device__" in data or b"__global__" in data or may_write_device(data)
+    if b"__device__" in data or b"__global__" in data:
+        return True
+    return writes_device(words) if data.isascii() else may_write_device(data)  # ASCII: words are its \b-words
 
 
-def _used_as_namespace(data: bytes, word: bytes, after_scope: bool) -> bool:
-    """Is ``word`` spelled somewhere as a qualified name's part (``word::``, ``word<``), or, when
-    ``after_scope`` (it ends a scoped name, or the file defines a namespace alias), after ``::`` or
-    ``=``? A comment in between (``/``), a non-ASCII byte or more blanks than `_AROUND` count as yes.
-    ``namespace cuda {`` and ``namespace at::cuda {`` are no use of ``cuda``."""
+def _used_as_namespace(data: bytes, word: bytes, shape: NamespaceShape | None) -> bool:
+    """Is ``word`` spelled somewhere as a part of a name the matcher could resolve to one of its rules?
+
+    With its ``shape`` (no alias in the file, so a written name is the name looked up): the part
+    written before it must be one the rules have there (``at::cuda``, a first ``cub``), and the part
+    after it too (``DeviceType::CUDA``), unless it ends a scoped name (``c10::kCUDA``) or a namespace
+    (anything after ``::``). Without (the file defines a namespace alias): next to ``::``, before
+    ``<`` or after ``=``. Whatever the bytes cannot tell (a comment in between, a template argument
+    list, a non-ASCII byte, more blanks than `_AROUND`) counts as yes. ``namespace cuda {`` and
+    ``namespace at::cuda {`` are no use of ``cuda``; ``c10::DeviceType t;`` none of ``DeviceType``."""
     start = data.find(word)
     while start >= 0:
         end = start + len(word)
         if (start == 0 or not IDENT_BYTE[data[start - 1]]) and (end >= len(data) or not IDENT_BYTE[data[end]]):
-            after = data[end:end + _AROUND].lstrip(_BLANKS)[:1]
-            before = data[max(0, start - _AROUND):start].rstrip(_BLANKS)[-1:]
-            if after in (b":", b"<", b"/") or b"\x80" <= after or (not after and end + _AROUND < len(data)):
-                return True
-            if after_scope and (before in (b":", b"=", b"/") or b"\x80" <= before or (not before and start > _AROUND)):
-                return True
+            after = data[end:end + _AROUND].lstrip(_BLANKS)
+            before = data[max(0, start - _AROUND):start].rstrip(_BLANKS)
+            if shape is None:
+                if after[:1] in (b":", b"<", b"/") or b"\x80" <= after[:1] or (not after and end + _AROUND < len(data)):
+                    return True
+                if before[-1:] in (b":", b"=", b"/") or b"\x80" <= before[-1:] or (not before and start > _AROUND):
+                    return True
+            else:
+                written = _part_before(before, start > _AROUND)
+                if written is None or written in shape.before:
+                    following = _part_after(after, end + _AROUND < len(data))
+                    if shape.last or following is None or (
+                            following and (shape.after is None or following in shape.after)):
+                        return True
         start = data.find(word, start + 1)
     return False
+
+
+_TRAILING_NAME = re.compile(rb"[A-Za-z0-9_]+$")
+_LEADING_NAME = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _part_before(before: bytes, cut: bool) -> bytes | None:
+    """The name part written before a word (``at`` of ``at::cuda``; ``b""``: none, the word comes
+    first); None when the bytes cannot tell."""
+    if not before:
+        return None if cut else b""
+    if before.endswith(b"::"):
+        scope = before[:-2].rstrip(_BLANKS)
+        if not scope:
+            return None if cut else b""
+        name = _TRAILING_NAME.search(scope)
+        if name is None:
+            return None if scope[-1:] in (b">", b"/") or b"\x80" <= scope[-1:] else b""  # ``(::cub::x``: rooted
+        start = name.start()
+        if name.group(0)[:1].isdigit() or name.group(0) == b"template" or (start and scope[start - 1] >= 0x80):
+            return None
+        return name.group(0)
+    if before[-1:] == b"/" or b"\x80" <= before[-1:] or before.endswith(b"template"):
+        return None
+    return b""
+
+
+def _part_after(after: bytes, cut: bool) -> bytes | None:
+    """The name part written after a word and ``::`` (``b""``: no ``::`` follows); None when the bytes
+    cannot tell (a template argument list, a comment, ``::template``)."""
+    if not after:
+        return None if cut else b""
+    if after[:1] in (b"<", b"/") or b"\x80" <= after[:1]:
+        return None
+    if not after.startswith(b"::"):
+        return b""
+    member = after[2:].lstrip(_BLANKS)
+    name = _LEADING_NAME.match(member)
+    if name is None or name.group(0) == b"template" or b"\x80" <= member[name.end():name.end() + 1]:
+        return None
+    return name.group(0)

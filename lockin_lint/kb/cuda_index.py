@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Iterable
 
 from .python_index import claim, minimal_tokens, selected
@@ -61,6 +62,43 @@ _FAMILY_START = re.compile(r"^(?:cu|CU|nccl|NCCL|nv|NV|__|cub|thrust|cutlass|cut
 _MEMO_SIZE = 50_000
 
 
+@dataclass(frozen=True)
+class NamespaceShape:
+    """Where a namespace word stands in the scoped names and namespaces whose token it is: the parts
+    written before it (``b""`` when it comes first), the parts after it (None: anything, it ends a
+    namespace prefix), and whether it ends a scoped name (``kCUDA`` of ``c10::kCUDA``)."""
+
+    before: frozenset[bytes]
+    after: frozenset[bytes] | None
+    last: bool
+
+
+def _namespace_shapes(index: CudaIndex) -> dict[bytes, NamespaceShape]:
+    before: dict[bytes, set[bytes]] = defaultdict(set)
+    after: dict[bytes, set[bytes] | None] = {}
+    last: set[bytes] = set()
+    for name in (*index.scoped, *index.scoped_prefixes):
+        token = _namespace_token(name).encode()
+        if token not in index.namespace_words:
+            continue
+        parts = [part.encode() for part in name.split("::")]
+        following = after.setdefault(token, set())
+        for position, part in enumerate(parts):
+            if part != token:
+                continue
+            before[token].add(parts[position - 1] if position else b"")
+            if position + 1 < len(parts):
+                if following is not None:
+                    following.add(parts[position + 1])
+            elif name in index.scoped_prefixes:
+                following = after[token] = None  # a namespace: any member may follow
+            else:
+                last.add(token)
+    return {token: NamespaceShape(frozenset(before[token]), None if following is None else frozenset(following),
+                                  token in last)
+            for token, following in after.items()}
+
+
 @dataclass
 class CudaIndex:
     identifiers: dict[str, Rule] = field(default_factory=dict)
@@ -96,14 +134,13 @@ class CudaIndex:
     #: ``using namespace`` (`analyzers.cpp_gate`). The other hit words are last components of scoped
     #: names, reached only together with such a token.
     namespace_words: frozenset[bytes] = frozenset()
-    #: The `namespace_words` that end a scoped name (``kCUDA`` of ``c10::kCUDA``): also found after ``::``.
-    last_namespace_words: frozenset[bytes] = frozenset()
+    #: Per namespace word, where it stands in the names it is the token of (`NamespaceShape`).
+    namespace_shapes: dict[bytes, NamespaceShape] = field(default_factory=dict)
     #: Device functions (``rsqrt``, ``erfinv``: ordinary C math names outside device code) and the
     #: inline-assembly keywords: findings only inside device code (`analyzers.cpp_gate`).
     device_words: frozenset[bytes] = frozenset()
-    #: Include paths and path prefixes of the rules, as prefilter regexes: an include finding's path
-    #: spells one.
-    include_tokens: tuple[re.Pattern[bytes], ...] = ()
+    #: Any include path or path prefix of the rules, as one regex: an include finding's path spells one.
+    include_spelling: re.Pattern[bytes] | None = None
     #: Every namespace that holds a scoped name or prefix (``at``, ``at::cuda``, ``nvcuda::wmma``).
     namespaces: set[str] = field(default_factory=set)
     #: Last components of scoped names, so a bare use after ``using namespace`` can be resolved.
@@ -115,10 +152,12 @@ class CudaIndex:
     #: and a name no table holds is tried against every catch-all pattern (RedispatchFunctions.h:
     #: 190,000 pattern matches for 8,800 names).
     _identifier_memo: dict[str, tuple[Rule, str] | None] = field(default_factory=dict, repr=False, compare=False)
+    _include_memo: dict[str, tuple[Rule, str] | None] = field(default_factory=dict, repr=False, compare=False)
 
-    @property
+    @cached_property
     def catch_all_ids(self) -> frozenset[str]:
-        """Ids of the rules that match by name pattern (unknown CUDA-like names, LC9xxx)."""
+        """Ids of the rules that match by name pattern (unknown CUDA-like names, LC9xxx); asked for each
+        finding of a file, so kept (the index is complete once built)."""
         return frozenset(rule.id for _, rule in self.patterns)
 
     def lookup_scoped(self, name: str) -> tuple[Rule, str] | None:
@@ -137,6 +176,15 @@ class CudaIndex:
         return None
 
     def lookup_include(self, path: str) -> tuple[Rule, str] | None:
+        try:  # the same few hundred paths in every file of a project
+            return self._include_memo[path]
+        except KeyError:
+            if len(self._include_memo) >= _MEMO_SIZE:
+                self._include_memo.clear()
+            found = self._include_memo[path] = self._lookup_include(path)
+            return found
+
+    def _lookup_include(self, path: str) -> tuple[Rule, str] | None:
         rule = self.includes.get(path)
         if rule is not None:
             return rule, path
@@ -320,16 +368,20 @@ def build_cuda_index(ruleset: RuleSet, select: tuple[str, ...] = (), ignore: tup
         index.namespaces.update("::".join(parts[:size]) for size in range(1, len(parts) + (name in index.scoped_prefixes)))
         hit_words.update((parts[-1], _namespace_token(name)))
     index.hit_words = frozenset(w.encode() for w in hit_words)
-    direct = set(index.identifiers) | set(index.methods) | set(CONSTRUCT_WORDS) | {t for t in tokens if t.isidentifier()}
+    # Registration macros other than the ``*_IMPL`` ones are constructs only in a ``.cu`` source, and
+    # lane/warp tokens only next to a warp-size literal: neither makes a host file worth a parse.
+    host_only = {"PYBIND11_MODULE", *LIBRARY_MACROS} - LIBRARY_IMPL_MACROS
+    direct = set(index.identifiers) | set(index.methods) | (set(CONSTRUCT_WORDS) - host_only) | {
+        t for t in triggers if t.isidentifier()}
     device = {name for name, rule in index.identifiers.items() if rule.category == "kernel" and not name.startswith("__")}
     device = (device | set(ASM_WORDS)) - set(index.methods) - triggers
     index.device_words = frozenset(w.encode() for w in device)
     index.direct_words = frozenset(w.encode() for w in direct - device)
     index.namespace_words = frozenset(_namespace_token(name).encode()
                                       for name in (*index.scoped, *index.scoped_prefixes)) - index.direct_words
-    index.last_namespace_words = frozenset(
-        w for w in index.namespace_words if any(name.rsplit("::", 1)[-1].encode() == w for name in index.scoped))
-    index.include_tokens = _regexes((*index.includes, *index.include_prefixes))
+    index.namespace_shapes = _namespace_shapes(index)
+    paths = sorted({*index.includes, *index.include_prefixes}, key=lambda p: (-len(p), p))
+    index.include_spelling = re.compile(b"|".join(re.escape(p.encode()) for p in paths)) if paths else None
     index.unselected = frozenset(unselected - set(index.identifiers) - set(index.scoped) - set(index.includes))
     if index.patterns:
         index.catch_all = re.compile("|".join(f"(?:{p.pattern})" for p, _ in index.patterns).encode())
