@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 from lockin_lint.analyzers import SOURCE_SUFFIXES, language_of
 from lockin_lint.analyzers.cpp_gate import file_words, relevant_words
 from lockin_lint.api import engine_for
-from lockin_lint.kb.cuda_index import _line_safe, passes_prefilter
+from lockin_lint.kb.cuda_index import passes_prefilter
+from lockin_lint.kb.cuda_words import line_safe
 from lockin_lint.kb.ruleset import RuleSet
 
 from .conftest import FIXTURES
@@ -38,6 +39,7 @@ SKIPPED = [
     "#define PYBIND11_MODULE(name, variable) int name(variable)  // pybind11.h defines it: cuda\n",
     "// cuda\nint lanes = 4;\n",
     "// The only #includes we need are for custom classes: cuda\n#include <vector>\n",
+    "// cuda\nstruct T { bool is_cuda() const; };\n",
 ]
 #: Parsed: those with a finding, and a few the bytes cannot settle (a comment inside a name, a macro path).
 PARSED = [
@@ -60,6 +62,8 @@ PARSED = [
     "#include /* a comment */ <cuda.h>\n",
     "#include \\\n  <cuda.h>\n",
     "#include CUB_WRAPPED(cub/cub.cuh)\n",
+    "// cuda\nbool f(T& t) { return t.is_cuda(); }\n",
+    "// cuda\nbool f(T* t) { return t -> is_cuda (); }\n",
 ]
 
 
@@ -109,13 +113,16 @@ EDGE_LINES = [
     '__device__ void a() { asm volatile("mov.u32 %0, %%laneid;" : "=r"(r)); }', "}",
     "  return __shfl_sync(0xffffffff, v, 0);", "#define FULL_MASK 0xffffffff", "#define X(a) thrust::sort(a)",
     '#include "cuda_utils.h"', "#include <cub/cub.cuh>", "#include <vector>", "// cudaMalloc in a comment",
-    'const char* s = "cudaMalloc";', "cudaStream_t stream;", "MY_DEVICE_INLINE void q() {}", "#define HD __host__ __device__",
+    'const char* s = "cudaMalloc";', "cudaStream_t stream;", "MY_DEVICE_INLINE void q() {}",
+    "#define HD __host__ __device__",
     "HD float r(float x) { return rsqrt(x); }", "#define WARP_SIZE 32", "k<<<1, 1>>>(p);",
-    "auto d = DeviceType::CUDA;", "auto d = c10::DeviceType::CPU;", "auto y = foo::cub::Sum();", "auto z = ::cub::Sum();",
+    "auto d = DeviceType::CUDA;", "auto d = c10::DeviceType::CPU;", "auto y = foo::cub::Sum();",
+    "auto z = ::cub::Sum();",
     "namespace c10 {", "auto s = c10::cuda::getCurrentCUDAStream();", "auto s = native::cuda::getCurrentCUDAStream();",
     "auto t = at::/* c */cuda::getCurrentCUDAStream();", "auto u = at::template cuda<int>::x;", "auto k = c10::kCUDA;",
     "PYBIND11_MODULE(m, x) {}", "TORCH_LIBRARY(ops, m) {}", "TORCH_LIBRARY_IMPL(ops, CUDA, m) {}",
-    "#include_next <cuda.h>", "#include MACRO_PATH", "// #includes here",
+    "#include_next <cuda.h>", "#include MACRO_PATH", "// #includes here", "bool is_cuda() const;",
+    "return t.is_cuda();", "return p->is_cuda();", "return is_cuda();", "return t.is_cuda<int>();",
 ]
 FIXTURE_LINES = sorted({line for path in C_FIXTURES for line in path.read_text(encoding="utf-8").splitlines()
                         if line.strip() and "lockin:" not in line})
@@ -140,7 +147,7 @@ def test_gate_never_hides_a_finding(ruleset: RuleSet, lines: list[str]) -> None:
      (r"cu\w*", False), (r"^(?s)a$", False)],
 )
 def test_line_safe_patterns(pattern: str, safe: bool) -> None:
-    assert _line_safe(pattern) is safe
+    assert line_safe(pattern) is safe
 
 
 WORDS = st.text(alphabet="cudaCUDA_nvtxNCL0123laneWRPé", min_size=1, max_size=12)

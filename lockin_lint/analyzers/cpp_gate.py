@@ -3,22 +3,31 @@
 The byte prefilter (`kb.cuda_index.passes_prefilter`) looks for short tokens anywhere in the bytes:
 ``cuda`` in ``namespace cuda {``, in ``// namespace cuda`` or in ``"cuda"``. On the torch package
 1,759 of 9,443 headers passed it and were pre-passed, parsed and matched; 1,509 of them held nothing.
+This gate runs first (`cuda.CudaAnalyzer.check`: it rejects more, for about the prefilter's cost); a
+file is parsed only when both let it through.
 
 The matcher (`cuda_matcher`) only ever judges the nodes at whole-word occurrences of its relevant
 words (`relevant_words`), of the names ``using``/alias directives make reachable, and of the literals
 ``<<<``, the two all-ones masks and ``#include``. So a file whose words give it nothing to judge has
 no finding, and `may_find` says so without a parse. It is sound by construction, not by sampling:
 
-* identifiers, methods and construct words (`CudaIndex.direct_words`), catch-all names, ``<<<`` and
-  the masks: present anywhere, the file is parsed;
+* identifiers and construct words (`CudaIndex.direct_words`), catch-all names and ``<<<``: present
+  anywhere, the file is parsed;
+* a method (``is_cuda``) only when called on an object, ``.name(`` or ``->name(`` (`_called_as_method`);
 * a warp-size finding needs a lane/warp word and a literal 31/32/0x1f/0x20 (`_WARP_NUMBER`);
-* an include finding's path spells a rule's include path or prefix (`CudaIndex.include_spelling`);
+* an include finding's path is a rule's include path or under one of its prefixes (`_includes_a_rule`);
 * a scoped name or namespace (``at::cuda::getCurrentCUDAStream``, ``using namespace cub``) is found
-  only through its namespace token (`CudaIndex.namespace_words`), which the file spells: in a
-  qualified name, so next to ``::`` or before ``<``; in a ``using namespace`` directive; or after the
-  ``=`` of a namespace alias (`_used_as_namespace`). ``namespace cuda {`` and the comment closing it
-  are none of these. The last components of scoped names (the other hit words) reach a rule only
-  together with such a token.
+  only through its namespace token (`CudaIndex.namespace_words`), which the file spells where the
+  written name could resolve to a rule's: between the parts the rules have around it, in a
+  ``using namespace`` directive, or anywhere near ``::`` once the file defines a namespace alias
+  (`_used_as_namespace`). ``namespace cuda {``, ``namespace at::cuda {``, the comment closing them
+  and ``c10::DeviceType t;`` are none of these. The last components of scoped names (the other hit
+  words) reach a rule only together with such a token;
+* device functions (``rsqrt``), inline assembly and full masks count only in device code, which a
+  host file has only if it spells ``__device__``/``__global__`` or a macro the pre-pass turns into
+  ``__device__`` (`cpp_prepass.may_write_device`); a mask passed to a ``__*_sync`` call counts anywhere;
+* ``PYBIND11_MODULE``/``TORCH_LIBRARY`` are constructs only in a ``.cu`` source, and a host file that
+  registers ops is never gated (`FileFacts.registers_ops`).
 
 A file with a ``lockin:`` comment is always parsed, so an unused suppression is reported as before.
 The pre-pass only blanks code or writes ``__device__``, which is no relevant word, so the source's
@@ -29,7 +38,8 @@ from __future__ import annotations
 
 import re
 
-from ..kb.cuda_index import CudaIndex, NamespaceShape
+from ..kb.cuda_index import CudaIndex
+from ..kb.cuda_words import NamespaceShape
 from ..kb.prefilter import IDENT_BYTE
 from .cpp_prepass import may_write_device, writes_device
 
@@ -92,6 +102,9 @@ def may_find(index: CudaIndex, data: bytes, words: set[bytes]) -> bool:
                 and _WARP_NUMBER.search(data) is not None:
             return True
     if b"#include" in data and _includes_a_rule(index, data):
+        return True
+    methods = words & index.method_words
+    if methods and any(_called_as_method(data, w) for w in sorted(methods)):
         return True
     spelled = words & index.namespace_words
     if spelled and b"using" in words and _USING_NAMESPACE.search(data) is not None:
@@ -161,6 +174,23 @@ def _used_as_namespace(data: bytes, word: bytes, shape: NamespaceShape | None) -
                     if shape.last or following is None or (
                             following and (shape.after is None or following in shape.after)):
                         return True
+        start = data.find(word, start + 1)
+    return False
+
+
+def _called_as_method(data: bytes, word: bytes) -> bool:
+    """Is ``word`` spelled somewhere as a method call, ``.word(`` or ``->word(`` (blanks allowed; a
+    comment, a non-ASCII byte or more blanks than `_AROUND` count as yes)? ``bool is_cuda() const``
+    declares the method; only a call on an object is a finding (`cuda_matcher._name`)."""
+    start = data.find(word)
+    while start >= 0:
+        end = start + len(word)
+        if (start == 0 or not IDENT_BYTE[data[start - 1]]) and (end >= len(data) or not IDENT_BYTE[data[end]]):
+            before = data[max(0, start - _AROUND):start].rstrip(_BLANKS)[-1:]
+            after = data[end:end + _AROUND].lstrip(_BLANKS)[:1]
+            if (before in (b".", b">", b"/") or b"\x80" <= before or (not before and start > _AROUND)) \
+                    and (after in (b"(", b"<", b"/") or b"\x80" <= after or (not after and end + _AROUND < len(data))):
+                return True
         start = data.find(word, start + 1)
     return False
 

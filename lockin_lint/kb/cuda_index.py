@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Iterable
 
+from .cuda_words import NamespaceShape, line_safe, namespace_shapes
 from .python_index import claim, minimal_tokens, selected
 from ..model import Rule
 from .torch_cpp import LIBRARY_IMPL_MACROS, LIBRARY_MACROS
@@ -62,43 +63,6 @@ _FAMILY_START = re.compile(r"^(?:cu|CU|nccl|NCCL|nv|NV|__|cub|thrust|cutlass|cut
 _MEMO_SIZE = 50_000
 
 
-@dataclass(frozen=True)
-class NamespaceShape:
-    """Where a namespace word stands in the scoped names and namespaces whose token it is: the parts
-    written before it (``b""`` when it comes first), the parts after it (None: anything, it ends a
-    namespace prefix), and whether it ends a scoped name (``kCUDA`` of ``c10::kCUDA``)."""
-
-    before: frozenset[bytes]
-    after: frozenset[bytes] | None
-    last: bool
-
-
-def _namespace_shapes(index: CudaIndex) -> dict[bytes, NamespaceShape]:
-    before: dict[bytes, set[bytes]] = defaultdict(set)
-    after: dict[bytes, set[bytes] | None] = {}
-    last: set[bytes] = set()
-    for name in (*index.scoped, *index.scoped_prefixes):
-        token = _namespace_token(name).encode()
-        if token not in index.namespace_words:
-            continue
-        parts = [part.encode() for part in name.split("::")]
-        following = after.setdefault(token, set())
-        for position, part in enumerate(parts):
-            if part != token:
-                continue
-            before[token].add(parts[position - 1] if position else b"")
-            if position + 1 < len(parts):
-                if following is not None:
-                    following.add(parts[position + 1])
-            elif name in index.scoped_prefixes:
-                following = after[token] = None  # a namespace: any member may follow
-            else:
-                last.add(token)
-    return {token: NamespaceShape(frozenset(before[token]), None if following is None else frozenset(following),
-                                  token in last)
-            for token, following in after.items()}
-
-
 @dataclass
 class CudaIndex:
     identifiers: dict[str, Rule] = field(default_factory=dict)
@@ -124,7 +88,7 @@ class CudaIndex:
     catch_all: re.Pattern[bytes] | None = None
     #: The same alternatives searched over a file's distinct words joined by newlines, one search at C
     #: speed instead of a ``fullmatch`` per word; None when a pattern could match across lines
-    #: (`_line_safe`), and then each word is tried.
+    #: (`cuda_words.line_safe`), and then each word is tried.
     catch_all_lines: re.Pattern[bytes] | None = None
     #: The `hit_words` through which a file can reach a finding wherever it spells them: identifiers,
     #: methods, construct words (`analyzers.cpp_gate`).
@@ -136,6 +100,8 @@ class CudaIndex:
     namespace_words: frozenset[bytes] = frozenset()
     #: Per namespace word, where it stands in the names it is the token of (`NamespaceShape`).
     namespace_shapes: dict[bytes, NamespaceShape] = field(default_factory=dict)
+    #: Method names no other table holds (``is_cuda``): a finding only as ``.name(`` / ``->name(``.
+    method_words: frozenset[bytes] = frozenset()
     #: Device functions (``rsqrt``, ``erfinv``: ordinary C math names outside device code) and the
     #: inline-assembly keywords: findings only inside device code (`analyzers.cpp_gate`).
     device_words: frozenset[bytes] = frozenset()
@@ -217,37 +183,6 @@ class CudaIndex:
             if pattern.fullmatch(name):
                 return rule, name
         return None
-
-
-def _line_safe(pattern: str) -> bool:
-    """Searched over newline-joined words (``re.M``), does the pattern match exactly the lines it
-    fullmatches? Yes when anchored at both ends (no top-level ``|``) and unable to match a newline
-    (no ``.``, negated class, escape but ``\\w``/``\\d``/punctuation, or inline flag)."""
-    if not (pattern.startswith("^") and pattern.endswith("$")) or "(?" in pattern.replace("(?:", ""):
-        return False
-    depth, position, in_class = 0, 0, False
-    while position < len(pattern):
-        char = pattern[position]
-        if char == "\\":
-            escaped = pattern[position + 1:position + 2]
-            if not escaped or (escaped.isalnum() and escaped not in ("w", "d")):
-                return False  # ``\\s``, ``\\n``, ``\\x0a``, ``\\b``...: only ``\\w``, ``\\d`` and punctuation
-            position += 2
-            continue
-        if in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-            if pattern[position + 1:position + 2] == "^":
-                return False
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "." or (char == "|" and depth == 0):
-            return False
-        position += 1
-    return True
 
 
 def _pattern_prefilter(pattern: str) -> re.Pattern[bytes]:
@@ -371,21 +306,24 @@ def build_cuda_index(ruleset: RuleSet, select: tuple[str, ...] = (), ignore: tup
     # Registration macros other than the ``*_IMPL`` ones are constructs only in a ``.cu`` source, and
     # lane/warp tokens only next to a warp-size literal: neither makes a host file worth a parse.
     host_only = {"PYBIND11_MODULE", *LIBRARY_MACROS} - LIBRARY_IMPL_MACROS
-    direct = set(index.identifiers) | set(index.methods) | (set(CONSTRUCT_WORDS) - host_only) | {
-        t for t in triggers if t.isidentifier()}
-    device = {name for name, rule in index.identifiers.items() if rule.category == "kernel" and not name.startswith("__")}
+    direct = set(index.identifiers) | (set(CONSTRUCT_WORDS) - host_only) | {t for t in triggers if t.isidentifier()}
+    index.method_words = frozenset(w.encode() for w in set(index.methods) - direct)
+    device = {name for name, rule in index.identifiers.items()
+              if rule.category == "kernel" and not name.startswith("__")}
     device = (device | set(ASM_WORDS)) - set(index.methods) - triggers
     index.device_words = frozenset(w.encode() for w in device)
     index.direct_words = frozenset(w.encode() for w in direct - device)
     index.namespace_words = frozenset(_namespace_token(name).encode()
                                       for name in (*index.scoped, *index.scoped_prefixes)) - index.direct_words
-    index.namespace_shapes = _namespace_shapes(index)
+    index.namespace_shapes = namespace_shapes(index.scoped, index.scoped_prefixes, {
+        name: token for name in (*index.scoped, *index.scoped_prefixes)
+        if (token := _namespace_token(name).encode()) in index.namespace_words})
     paths = sorted({*index.includes, *index.include_prefixes}, key=lambda p: (-len(p), p))
     index.include_spelling = re.compile(b"|".join(re.escape(p.encode()) for p in paths)) if paths else None
     index.unselected = frozenset(unselected - set(index.identifiers) - set(index.scoped) - set(index.includes))
     if index.patterns:
         index.catch_all = re.compile("|".join(f"(?:{p.pattern})" for p, _ in index.patterns).encode())
-        if all(_line_safe(p.pattern) for p, _ in index.patterns):
+        if all(line_safe(p.pattern) for p, _ in index.patterns):
             index.catch_all_lines = re.compile(b"(?m)" + index.catch_all.pattern)
     family, words = _name_tokens(names)
     markers = {"__device__", "__global__"} if has_device_names else set()
