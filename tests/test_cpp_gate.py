@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from lockin_lint.analyzers import SOURCE_SUFFIXES, language_of
 from lockin_lint.analyzers.cpp_gate import file_words, relevant_words
+from lockin_lint.analyzers.cpp_prepass import may_write_device, prepare, writes_device
 from lockin_lint.api import engine_for
 from lockin_lint.kb.cuda_index import passes_prefilter
 from lockin_lint.kb.cuda_words import line_safe
@@ -164,3 +165,18 @@ def test_one_search_over_joined_words_finds_what_each_fullmatch_finds(ruleset: R
     assert found >= {w for w in file_words(data) if index.catch_all is not None and index.catch_all.fullmatch(w)}
     warpish = {w for w in file_words(data) if re.fullmatch(rb"[A-Za-z_]\w*", w) and re.search(rb"(?i)lane|warp", w)}
     assert found >= warpish
+
+
+MACRO_LINES = ["C10_HOST_DEVICE float f();", "CUTLASS_DEVICE void g();", "DS_D_INLINE int h();",
+               "MY_DEVICE_INLINE int k();", "FOO_API int m();", "FORCE_INLINE static int n();", "int x = MAX_DEVICE + 1;",
+               "#define HD __host__ __device__", "HD int p();", "QUALIFIERS float q();", "int r(int DEV_HD_INLINE);"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(MACRO_LINES), min_size=1, max_size=5))
+def test_device_macros_read_from_words_cover_the_pre_pass(lines: list[str]) -> None:
+    """The gate reads an ASCII file's words for what the pre-pass would turn into ``__device__``; it may
+    say yes more often, never less."""
+    data = ("\n".join(lines) + "\n").encode()
+    if may_write_device(data) or b"__device__" in prepare(data, lambda text: False):
+        assert writes_device(file_words(data)) or b"__device__" in data
