@@ -30,8 +30,9 @@ _QUALIFIERS = frozenset({b"__host__", b"__device__", b"__global__", b"__forceinl
 #: Attribute-like macro names: upper case, ending in what such macros are named for.
 #: Only in a declaration's specifiers: followed by another word (``CUTLASS_DEVICE void``), never by an
 #: operator or a comma (``n = MAX_DEVICE + 1`` keeps its constant).
-_ATTRIBUTE = re.compile(rb"\b(?:[A-Z][A-Z0-9]*_)+(?:DEVICE|HOST|INLINE|FORCEINLINE|NOINLINE|FUNCTION|FUNC|DECL|API|"
-                        rb"EXPORT|QUALIFIERS?)\b(?=[ \t\r\n]+[A-Za-z_~])")
+_ATTRIBUTE_NAME = re.compile(rb"(?:[A-Z][A-Z0-9]*_)+(?:DEVICE|HOST|INLINE|FORCEINLINE|NOINLINE|FUNCTION|FUNC|DECL|API|"
+                             rb"EXPORT|QUALIFIERS?)")
+_ATTRIBUTE = re.compile(rb"\b" + _ATTRIBUTE_NAME.pattern + rb"\b(?=[ \t\r\n]+[A-Za-z_~])")
 #: Parts of an attribute-like macro's name that say device code, for a macro defined in another header
 #: (DeepSpeed's ``DS_D_INLINE``/``DS_HD_INLINE`` from ``ds_kernel_utils.h``, ``MY_DEVICE_INLINE``).
 _DEVICE_PARTS = frozenset({b"DEVICE", b"DEV", b"D", b"HD"})
@@ -57,9 +58,12 @@ def _blank(buffer: bytearray, start: int, end: int) -> None:
             buffer[index] = 0x20
 
 
+_LIBRARY_DEVICE_MACROS = frozenset(name.encode() for name in DEVICE_MACROS)
+
+
 def _device_macros(source: bytes) -> dict[bytes, bytes]:
     """Macro name -> the qualifier it stands for (``__device__`` or ``__global__``)."""
-    found = {name.encode(): b"__device__" for name in DEVICE_MACROS}
+    found = dict.fromkeys(_LIBRARY_DEVICE_MACROS, b"__device__")
     if b"#" not in source:
         return found
     for match in _DEVICE_DEFINE.finditer(source):
@@ -70,6 +74,25 @@ def _device_macros(source: bytes) -> dict[bytes, bytes]:
             elif b"__device__" in words:
                 found[match.group(1)] = b"__device__"
     return found
+
+
+def may_write_device(source: bytes) -> bool:
+    """Could `prepare` write ``__device__`` into ``source``? (A device macro, or an attribute-like
+    macro whose name says device; a file's own ``#define X __device__`` spells it already.)"""
+    if any(name in source for name in _LIBRARY_DEVICE_MACROS):
+        return True
+    return any(_device_named(match.group(0)) for match in _ATTRIBUTE.finditer(source))
+
+
+def writes_device(words: set[bytes]) -> bool:
+    """`may_write_device` from an ASCII file's words (each macro `prepare` reads is one whole word)."""
+    return not words.isdisjoint(_LIBRARY_DEVICE_MACROS) or any(
+        _ATTRIBUTE_NAME.fullmatch(word) is not None and _device_named(word) for word in words)
+
+
+def _device_named(name: bytes) -> bool:
+    """An attribute-like macro `prepare` turns into ``__device__`` (``DS_D_INLINE``, ``MY_DEVICE_INLINE``)."""
+    return bool(_DEVICE_PARTS.intersection(name.split(b"_"))) and len(name) >= len(b"__device__")
 
 
 def _on_directive(source: bytes, offset: int) -> bool:
@@ -126,8 +149,7 @@ def prepare(source: bytes, might_match: Callable[[bytes], bool]) -> bytes:
         for match in pattern.finditer(source):
             if bytes(buffer[match.start():match.end()]) == match.group(0) and not _on_directive(source, match.start()):
                 _blank(buffer, *match.span())
-                if pattern is _ATTRIBUTE and _DEVICE_PARTS.intersection(match.group(0).split(b"_")) \
-                        and match.end() - match.start() >= len(b"__device__"):
+                if pattern is _ATTRIBUTE and _device_named(match.group(0)):
                     if own is None:  # a macro this file defines is read from its body (above), not its name
                         own = frozenset(DEFINED_NAME.findall(source))
                     if match.group(0) in own:

@@ -13,6 +13,7 @@ from .backend_paths import dedicated_backend
 from .context import FileContext, RunContext
 from .cuda_matcher import CudaFileMatcher
 from .cpp_facts import CodeFacts, quoted_includes, scan_code
+from .cpp_gate import file_words, may_find, relevant_words
 from .cpp_prepass import prepare
 from .file_kinds import CUDA_SUFFIXES
 from .findings import skipped, tree_result, with_facts
@@ -38,12 +39,16 @@ class CudaAnalyzer:
         cuda_source = path.endswith(CUDA_SOURCE_SUFFIXES)  # device code throughout: always parsed
         facts = FileFacts(registers_ops=(b"PYBIND11_MODULE" in data or b"TORCH_LIBRARY" in data
                                          or b"RegisterOperators" in data) and _REGISTRATION.search(data) is not None)
-        if ctx.prefilter and not cuda_source and not passes_prefilter(index, data):
-            return with_facts(skipped(run, path, data, ctx.lines, run.cuda_parser), facts)
+        relevant = None
+        if ctx.prefilter and not cuda_source:
+            words = file_words(data)  # the word gate first: it rejects more files, and faster
+            if (not facts.registers_ops and not may_find(index, data, words)) or not passes_prefilter(index, data):
+                return with_facts(skipped(run, path, data, ctx.lines, run.cuda_parser), facts)
+            relevant = relevant_words(index, words)
         decoded = decode_utf8(data)
         prepared = prepare(decoded.data, _guard(index))
         tree = run.cuda_parser.parse(prepared)
-        raw = CudaFileMatcher(index, prepared, tree.root_node, cuda_source).run()
+        raw = CudaFileMatcher(index, prepared, tree.root_node, cuda_source, relevant).run()
         if dedicated_backend(path) is not None or (raw and written_for_hip(decoded.data)):
             raw = []  # another backend's file (``csrc/rocm/``, ``*_hip.cu``, HIP includes): no CUDA lock-in
         states = line_states(decoded.data) if raw else None

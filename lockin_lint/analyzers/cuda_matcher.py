@@ -17,14 +17,13 @@ import tree_sitter as ts
 from ..kb.cuda_index import CONSTRUCT_LITERALS, CudaIndex
 from ..kb.torch_cpp import CUDA_DISPATCH_KEYS, LIBRARY_IMPL_MACROS, LIBRARY_MACROS
 from ..kb.prefilter import occurrences, word_occurrences
+from .cpp_gate import file_words, relevant_words
 from .declarations import declares
 from .joins import join_constructs
 from .macro_bodies import body_matches
 from .matching import RawMatch, SpanMatcher, node_text as _text
 
 _NAME_NODES = frozenset({"identifier", "type_identifier", "namespace_identifier", "field_identifier"})
-_IDENTIFIER = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
-_WARPISH = re.compile(rb"(?i)lane|warp")
 _WARP_OPERATORS = frozenset({"%", "&", "/", ">>", "<<", "*", "==", "<", ">=", "-", "+"})
 _WARP_NUMBERS = frozenset({"32", "31", "0x1f", "0x1F", "0x20", "32u", "31u", "32U", "31U"})
 _FULL_MASKS = re.compile(r"^0[xX][fF]{8}[uUlL]*$")
@@ -99,10 +98,14 @@ def _as_warp_width(operator: str, other: ts.Node | None) -> bool:
 class CudaFileMatcher(SpanMatcher):
     """Matches one file; per-file state (namespaces in use) lives and dies with it."""
 
-    def __init__(self, index: CudaIndex, source: bytes, root: ts.Node, cuda_source: bool) -> None:
+    def __init__(self, index: CudaIndex, source: bytes, root: ts.Node, cuda_source: bool,
+                 relevant: set[bytes] | None = None) -> None:
+        """``relevant``: `cpp_gate.relevant_words` of the file before the pre-pass, when the caller
+        has them; a superset of the pre-passed text's, with occurrences in the same places."""
         super().__init__(source, root)
         self.index = index
         self.cuda_source = cuda_source
+        self.relevant = relevant
         self.usings: list[str] = []
         self.aliases: dict[str, str] = {}
         self._defined: dict[str, bool] = {}
@@ -110,21 +113,12 @@ class CudaFileMatcher(SpanMatcher):
     def run(self) -> list[RawMatch]:
         extra = {word.encode() for word in self._collect_namespaces()}
         spans: list[tuple[int, int]] = []
-        for word in sorted(self._relevant_words() | extra):
+        relevant = self.relevant if self.relevant is not None else relevant_words(self.index, file_words(self.source))
+        for word in sorted(relevant | extra):
             spans += [(s, s + len(word)) for s in word_occurrences(self.source, word)]
         for literal in CONSTRUCT_LITERALS:
             spans += [(s, s + len(literal)) for s in occurrences(self.source, literal)]
         return join_constructs(self._visit(spans))
-
-    def _relevant_words(self) -> set[bytes]:
-        """The file's identifiers that some rule may care about (see `CudaIndex.hit_words`)."""
-        words = set(_IDENTIFIER.findall(self.source))
-        relevant = words & self.index.hit_words
-        if self.index.catch_all is not None:
-            relevant.update(w for w in words - relevant if self.index.catch_all.fullmatch(w))
-        if "warp-size-literal" in self.index.constructs:
-            relevant.update(w for w in words if _WARPISH.search(w))
-        return relevant
 
     # -- namespaces ----------------------------------------------------------------------------
     def _collect_namespaces(self) -> set[str]:

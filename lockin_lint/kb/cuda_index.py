@@ -13,8 +13,10 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Iterable
 
+from .cuda_words import NamespaceShape, line_safe, namespace_shapes
 from .python_index import claim, minimal_tokens, selected
 from ..model import Rule
 from .torch_cpp import LIBRARY_IMPL_MACROS, LIBRARY_MACROS
@@ -35,7 +37,8 @@ CONSTRUCT_TOKENS: dict[str, tuple[str, ...]] = {
 }
 
 #: Identifiers (and keywords) through which the matcher reaches the structural constructs.
-CONSTRUCT_WORDS = ("__global__", "__launch_bounds__", "asm", "__asm__", "__asm", "threadIdx", "PYBIND11_MODULE",
+ASM_WORDS = ("asm", "__asm__", "__asm")
+CONSTRUCT_WORDS = ("__global__", "__launch_bounds__", *ASM_WORDS, "threadIdx", "PYBIND11_MODULE",
                    *sorted(LIBRARY_MACROS | LIBRARY_IMPL_MACROS))
 #: Macros that mean ``__device__`` (or ``__host__ __device__``) in the libraries CUDA code is written
 #: with; the C/C++ pre-pass reads them as ``__device__``. They are no prefilter tokens: c10's headers
@@ -83,6 +86,27 @@ class CudaIndex:
     hit_words: frozenset[bytes] = frozenset()
     #: The catch-all identifier patterns as one regex, tried on each distinct identifier of a file.
     catch_all: re.Pattern[bytes] | None = None
+    #: The same alternatives searched over a file's distinct words joined by newlines, one search at C
+    #: speed instead of a ``fullmatch`` per word; None when a pattern could match across lines
+    #: (`cuda_words.line_safe`), and then each word is tried.
+    catch_all_lines: re.Pattern[bytes] | None = None
+    #: The `hit_words` through which a file can reach a finding wherever it spells them: identifiers,
+    #: methods, construct words (`analyzers.cpp_gate`).
+    direct_words: frozenset[bytes] = frozenset()
+    #: The `hit_words` that are a scoped name's namespace token (``cuda`` of ``at::cuda::...``, not
+    #: an identifier of any rule): they reach a finding only next to ``::``, ``<``, ``=`` or in a
+    #: ``using namespace`` (`analyzers.cpp_gate`). The other hit words are last components of scoped
+    #: names, reached only together with such a token.
+    namespace_words: frozenset[bytes] = frozenset()
+    #: Per namespace word, where it stands in the names it is the token of (`NamespaceShape`).
+    namespace_shapes: dict[bytes, NamespaceShape] = field(default_factory=dict)
+    #: Method names no other table holds (``is_cuda``): a finding only as ``.name(`` / ``->name(``.
+    method_words: frozenset[bytes] = frozenset()
+    #: Device functions (``rsqrt``, ``erfinv``: ordinary C math names outside device code) and the
+    #: inline-assembly keywords: findings only inside device code (`analyzers.cpp_gate`).
+    device_words: frozenset[bytes] = frozenset()
+    #: Any include path or path prefix of the rules, as one regex: an include finding's path spells one.
+    include_spelling: re.Pattern[bytes] | None = None
     #: Every namespace that holds a scoped name or prefix (``at``, ``at::cuda``, ``nvcuda::wmma``).
     namespaces: set[str] = field(default_factory=set)
     #: Last components of scoped names, so a bare use after ``using namespace`` can be resolved.
@@ -94,10 +118,12 @@ class CudaIndex:
     #: and a name no table holds is tried against every catch-all pattern (RedispatchFunctions.h:
     #: 190,000 pattern matches for 8,800 names).
     _identifier_memo: dict[str, tuple[Rule, str] | None] = field(default_factory=dict, repr=False, compare=False)
+    _include_memo: dict[str, tuple[Rule, str] | None] = field(default_factory=dict, repr=False, compare=False)
 
-    @property
+    @cached_property
     def catch_all_ids(self) -> frozenset[str]:
-        """Ids of the rules that match by name pattern (unknown CUDA-like names, LC9xxx)."""
+        """Ids of the rules that match by name pattern (unknown CUDA-like names, LC9xxx); asked for each
+        finding of a file, so kept (the index is complete once built)."""
         return frozenset(rule.id for _, rule in self.patterns)
 
     def lookup_scoped(self, name: str) -> tuple[Rule, str] | None:
@@ -116,6 +142,15 @@ class CudaIndex:
         return None
 
     def lookup_include(self, path: str) -> tuple[Rule, str] | None:
+        try:  # the same few hundred paths in every file of a project
+            return self._include_memo[path]
+        except KeyError:
+            if len(self._include_memo) >= _MEMO_SIZE:
+                self._include_memo.clear()
+            found = self._include_memo[path] = self._lookup_include(path)
+            return found
+
+    def _lookup_include(self, path: str) -> tuple[Rule, str] | None:
         rule = self.includes.get(path)
         if rule is not None:
             return rule, path
@@ -218,6 +253,7 @@ def _regexes(tokens: Iterable[str], suffix: bytes = b"") -> tuple[re.Pattern[byt
 def build_cuda_index(ruleset: RuleSet, select: tuple[str, ...] = (), ignore: tuple[str, ...] = ()) -> CudaIndex:
     index = CudaIndex()
     tokens: set[str] = set()
+    triggers: set[str] = set()
     names: list[str] = []
     has_device_names = False
     pattern_regexes: list[re.Pattern[bytes]] = []
@@ -259,6 +295,7 @@ def build_cuda_index(ruleset: RuleSet, select: tuple[str, ...] = (), ignore: tup
         if m.asm:
             index.asm_patterns[rule.id] = re.compile(m.asm)
         tokens.update(m.triggers)
+        triggers.update(m.triggers)
     hit_words = set(index.identifiers) | set(index.methods) | set(CONSTRUCT_WORDS) | {
         t for t in tokens if t.isidentifier()}
     for name in (*index.scoped, *index.scoped_prefixes):
@@ -266,9 +303,28 @@ def build_cuda_index(ruleset: RuleSet, select: tuple[str, ...] = (), ignore: tup
         index.namespaces.update("::".join(parts[:size]) for size in range(1, len(parts) + (name in index.scoped_prefixes)))
         hit_words.update((parts[-1], _namespace_token(name)))
     index.hit_words = frozenset(w.encode() for w in hit_words)
+    # Registration macros other than the ``*_IMPL`` ones are constructs only in a ``.cu`` source, and
+    # lane/warp tokens only next to a warp-size literal: neither makes a host file worth a parse.
+    host_only = {"PYBIND11_MODULE", *LIBRARY_MACROS} - LIBRARY_IMPL_MACROS
+    direct = set(index.identifiers) | (set(CONSTRUCT_WORDS) - host_only) | {t for t in triggers if t.isidentifier()}
+    index.method_words = frozenset(w.encode() for w in set(index.methods) - direct)
+    device = {name for name, rule in index.identifiers.items()
+              if rule.category == "kernel" and not name.startswith("__")}
+    device = (device | set(ASM_WORDS)) - set(index.methods) - triggers
+    index.device_words = frozenset(w.encode() for w in device)
+    index.direct_words = frozenset(w.encode() for w in direct - device)
+    index.namespace_words = frozenset(_namespace_token(name).encode()
+                                      for name in (*index.scoped, *index.scoped_prefixes)) - index.direct_words
+    index.namespace_shapes = namespace_shapes(index.scoped, index.scoped_prefixes, {
+        name: token for name in (*index.scoped, *index.scoped_prefixes)
+        if (token := _namespace_token(name).encode()) in index.namespace_words})
+    paths = sorted({*index.includes, *index.include_prefixes}, key=lambda p: (-len(p), p))
+    index.include_spelling = re.compile(b"|".join(re.escape(p.encode()) for p in paths)) if paths else None
     index.unselected = frozenset(unselected - set(index.identifiers) - set(index.scoped) - set(index.includes))
     if index.patterns:
         index.catch_all = re.compile("|".join(f"(?:{p.pattern})" for p, _ in index.patterns).encode())
+        if all(line_safe(p.pattern) for p, _ in index.patterns):
+            index.catch_all_lines = re.compile(b"(?m)" + index.catch_all.pattern)
     family, words = _name_tokens(names)
     markers = {"__device__", "__global__"} if has_device_names else set()
     words -= tokens
