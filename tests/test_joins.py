@@ -63,3 +63,18 @@ def test_one_condition_is_one_construct(ruleset: RuleSet) -> None:
     found = [(f.line, f.symbol) for f in check_bytes("k.cu", source.encode(), ruleset).findings
              if f.rule_id == "LC9000" or f.symbol == "CUDART_VERSION"]
     assert [line for line, _ in found].count(1) == 1
+
+
+def test_a_name_only_a_catch_all_matched_does_not_make_the_call_unknown(ruleset: RuleSet) -> None:
+    def gemm(argument: str) -> dict[str, str]:
+        source = f"void f(cublasHandle_t h, void* a) {{ cublasGemmStridedBatchedEx(h, a, {argument}, 1); }}\n"
+        found = next(f for f in check_bytes("k.cu", source.encode(), ruleset).findings
+                     if f.symbol == "cublasGemmStridedBatchedEx")
+        assert found.extra_symbols == ((argument,) if argument != "1" else ())
+        return {target: info.status for target, info in found.targets.items()}
+
+    alone = gemm("1")
+    assert alone["rocm"] != "unknown"  # a known port
+    assert gemm("CUBLAS_LOWP") == alone  # the project's own macro, a name no rule lists
+    loose = check_bytes("k.cu", b"void f(void* a) { my_gemm(a, CUBLAS_LOWP); }\n", ruleset).findings
+    assert [f.targets["rocm"].status for f in loose if f.symbol == "CUBLAS_LOWP"] == ["unknown"]

@@ -134,3 +134,38 @@ def test_an_alias_included_after_the_header_or_by_one_includer_only_changes_noth
     (tmp_path / "other.cu").write_text('#include "vecdot.cuh"\nvoid g(cudaStream_t s) {}\n')
     run = check_paths(["."], ruleset, cwd=tmp_path)
     assert [f.targets["rocm"].status for f in run.findings if f.symbol == "__vcmpeq4"] == ["missing"]
+
+
+CUB_HELPERS = """#pragma once
+#ifndef USE_ROCM
+  #include <cub/cub.cuh>
+#else
+  #include <hipcub/hipcub.hpp>
+namespace cub = hipcub;
+#endif
+"""
+CUB_USER = ('#include "cub_helpers.h"\n'
+            "__global__ void k(float* x) { using R = cub::BlockReduce<float, 256>; cub::BlockScan<int, 256> s; }\n")
+
+
+def test_a_namespace_aliased_under_a_rocm_branch_ports_its_names(tmp_path: Path, ruleset: RuleSet) -> None:
+    (tmp_path / "cub_helpers.h").write_text(CUB_HELPERS)
+    (tmp_path / "quant.cu").write_text(CUB_USER)
+    run = check_paths(["."], ruleset, cwd=tmp_path)
+    cub = [f for f in run.findings if f.symbol.startswith("cub::")]
+    assert {f.symbol for f in cub} >= {"cub::BlockReduce", "cub::BlockScan"}
+    assert all(f.targets["rocm"].status == "native" for f in cub)
+    assert all(dict(f.handled) == {"rocm": "ROCm alias in cub_helpers.h"} for f in cub)
+    assert all(f.targets["ascend"].status != "native" for f in cub)
+
+
+def test_a_namespace_alias_off_a_rocm_branch_changes_nothing(tmp_path: Path, ruleset: RuleSet) -> None:
+    not_rocm = ("#pragma once\nnamespace cub = hipcub;\n",
+                "#pragma once\n#ifndef USE_ROCM\nnamespace cub = hipcub;\n#endif\n",
+                CUB_HELPERS.replace("namespace cub", "namespace other"))
+    for header in not_rocm:
+        (tmp_path / "cub_helpers.h").write_text(header)
+        (tmp_path / "quant.cu").write_text(CUB_USER)
+        run = check_paths(["."], ruleset, cwd=tmp_path)
+        cub = [f for f in run.findings if f.symbol.startswith("cub::")]
+        assert cub and all(f.targets["rocm"].status != "native" and not f.handled for f in cub), header

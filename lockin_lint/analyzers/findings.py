@@ -130,13 +130,22 @@ def _fallback_noted(finding: Finding) -> Finding:
 
 
 def _with_joined(run: RunContext, finding: Finding, joined: tuple[tuple[Rule, str], ...]) -> Finding:
-    """One finding for a construct: the joined names listed, each target at the worst joined status."""
+    """One finding for a construct: the joined names listed, each target at the worst joined status.
+
+    Only a name the knowledge base knows says how a target fares: an ``unknown`` from a catch-all
+    pattern (LC9xxx, a CUDA-like name no rule lists) does not make a known status unknown. llm.c passes
+    its own macro ``CUBLAS_LOWP`` (``#define CUBLAS_LOWP CUDA_R_16BF`` in a header) to
+    ``cublasGemmStridedBatchedEx``, whose ports are known. The name is still listed; alone, it is still
+    reported as unknown (and dropped when the project's headers declare it)."""
     targets = dict(finding.targets)
     symbols: list[str] = []
     for rule, symbol in joined:
         if symbol != finding.symbol and symbol not in symbols:
             symbols.append(symbol)
+        guessed = bool(rule.match.patterns)
         for name, info in _targets(run, rule.info_for(symbol.lstrip(".")).targets).items():
+            if guessed and info.status == "unknown":
+                continue
             if _RANK[info.status] > _RANK[targets[name].status]:
                 targets[name] = info
     if not symbols:

@@ -9,6 +9,10 @@ only a ROCm build compiles (`analyzers.preprocessor`); the findings that name th
 rocm, noted ``handled: {rocm: "ROCm alias in <header>"}``. A function *defined* there under the CUDA
 name counts too: the same header wraps ``CUresult cuMemSetAccess(...) { return hipMemSetAccess(...); }``.
 A declaration without a body, a call, or a method (``Foo::cuMemSetAccess``) is no such wrapper.
+A namespace alias renames a whole namespace: ``cub_helpers.h`` has ``namespace cub = hipcub;`` under
+``#ifdef USE_ROCM``, so every ``cub::...`` finding of a file that includes it is ported. What it aliases
+to is not checked (``namespace cub = my_cub;`` counts too), as for the other forms: the project wrote a
+ROCm-only spelling of the CUDA name, which is what says the name builds on ROCm.
 
 The same headers say which of the project's macros a ROCm build never defines: DeepSpeed's
 ``ds_kernel_utils.h`` defines ``PTX_AVAILABLE`` only in the branch after ``#ifdef __HIP_PLATFORM_AMD__
@@ -31,7 +35,7 @@ from ..model import FileResult, Finding, Reader, with_handled
 
 _INCLUDE = re.compile(rb'^[ \t]*#[ \t]*include[ \t]*"([^"\n]+)"', re.MULTILINE)
 _ALIAS = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)|\btypedef\b[^;{}]*?\b([A-Za-z_]\w*)[ \t]*;|"
-                    rb"\busing[ \t]+([A-Za-z_]\w*)[ \t]*=", re.MULTILINE)
+                    rb"\busing[ \t]+([A-Za-z_]\w*)[ \t]*=|\bnamespace[ \t]+([A-Za-z_]\w*)[ \t]*=", re.MULTILINE)
 _PARENT_LEVELS = 3
 #: Comments and literals, blanked before looking for function definitions (they may hold braces).
 _NOISE = re.compile(rb'//[^\n]*|/\*.*?\*/|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'', re.DOTALL)
@@ -87,7 +91,7 @@ def _rocm_aliases(data: bytes) -> frozenset[str]:
         counted = match.start()
         if states[line] == ROCM_ONLY:
             name = next(g for g in match.groups() if g is not None)
-            names.add(name.decode())
+            names.add(name.decode() + ("::" if match.group(4) is not None else ""))
     if ROCM_ONLY in states:
         names.update(_wrapper_definitions(data, states))
     return frozenset(names)
@@ -136,6 +140,19 @@ def _wrapper_definitions(data: bytes, states: list[int]) -> set[str]:
     return names
 
 
+def _aliased(symbol: str, names: dict[str, str]) -> str | None:
+    """The note of the alias that names ``symbol``: the name itself, or a namespace (``cub::``) it is in."""
+    if symbol in names:
+        return names[symbol]
+    head = symbol.split("::", 1)[0] + "::" if "::" in symbol else None
+    return names.get(head) if head is not None else None
+
+
+def _with_alias(finding: Finding, names: dict[str, str]) -> Finding:
+    note = _aliased(finding.symbol, names) if _unported(finding) else None
+    return with_handled(finding, {"rocm": note}) if note is not None else finding
+
+
 def _unported(finding: Finding) -> bool:
     target = finding.targets.get("rocm")
     return target is not None and target.status != "native"
@@ -170,9 +187,7 @@ def mark_rocm_aliases(results: list[FileResult], files: dict[str, str], read: Re
                 for name in aliases.cuda_only(header):
                     cuda_only.setdefault(name, os.path.basename(header))
         if found:
-            result = replace(result, findings=tuple(
-                with_handled(f, {"rocm": found[f.symbol]}) if f.symbol in found and _unported(f) else f
-                for f in result.findings))
+            result = replace(result, findings=tuple(_with_alias(f, found) for f in result.findings))
         used = {name: header for name, header in cuda_only.items() if name.encode() in data}
         states = line_states(data, frozenset(used)) if used else None
         if states is not None:
@@ -210,7 +225,6 @@ def _mark_aliases_of_includers(results: list[FileResult], files: dict[str, str],
             shared = set(names) if shared is None else shared & set(names)
             named = names
         notes = {name: f"ROCm alias in {os.path.basename(named[name])}, included before it" for name in shared or ()}
-        output.append(replace(result, findings=tuple(
-            with_handled(f, {"rocm": notes[f.symbol]}) if f.symbol in notes and _unported(f) else f
-            for f in result.findings)) if notes else result)
+        output.append(replace(result, findings=tuple(_with_alias(f, notes) for f in result.findings))
+                      if notes else result)
     return output
