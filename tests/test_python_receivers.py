@@ -82,3 +82,17 @@ def test_other_loads_stay_possible_tensors(ruleset: RuleSet) -> None:
     assert _extension_reported(call.format("load(p)"), ruleset)  # a load of the file's own
     assert _extension_reported("from mylib import load\n" + call.format("load(p)"), ruleset)
     assert _extension_reported(call.format("QuantizerBuilder().load() if p else o"), ruleset)
+
+
+def test_the_gradient_of_a_foreign_instance_is_one_too(ruleset: RuleSet) -> None:
+    """xformers' ``a_sparse.grad.to_dense()`` with ``a_sparse`` a ``BlockSparseTensor``: its
+    ``__torch_function__`` makes the gradient, of its own class."""
+    grad = _FACTORIES.replace("return a.to_dense()", "return a.grad.to_dense()")
+    for receiver, reported in (("_create(values, layout)", False), ("BlockSparseTensor(values, layout)", False),
+                               ("_outer(values, layout)", True), ("values", True)):
+        result = check_bytes("test_sparse.py", grad.replace("RECEIVER", receiver).encode(), ruleset)
+        assert any(f.rule_id == "LL904" for f in result.findings) is reported, receiver
+    attribute = ("class K:\n    def __init__(self, v, l):\n        self.m = BlockSparseTensor(v, l)\n"
+                 "    def run(self):\n        return self.m.grad.to_dense(), self.grad.to_dense()\n")
+    result = check_bytes("test_k.py", attribute.encode(), ruleset)
+    assert [f.line for f in result.findings if f.rule_id == "LL904"] == [5]  # only self.grad: unknown

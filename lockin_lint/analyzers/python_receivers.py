@@ -26,7 +26,12 @@ _NESTED_SCOPES = frozenset({"function_definition", "class_definition", "lambda"}
 
 
 def foreign_instance(receiver: ts.Node, aliases: dict[str, list[str]]) -> bool:
-    """True when ``receiver`` (``name`` or ``self.name``) is only ever assigned a non-torch instance."""
+    """True when ``receiver`` (``name`` or ``self.name``) is only ever assigned a non-torch instance,
+    or is the ``.grad`` of one (xformers' ``a_sparse.grad.to_dense()``: the gradient of a
+    ``BlockSparseTensor`` is one too, made by its ``__torch_function__``)."""
+    if receiver.type == "attribute" and _text(receiver.child_by_field_name("attribute")) == "grad":
+        owner = receiver.child_by_field_name("object")
+        return owner is not None and _text(owner) != "self" and foreign_instance(owner, aliases)
     if receiver.type == "identifier":
         scope = enclosing(receiver, "function_definition")
         values = _assigned(scope if scope is not None else _module(receiver), _text(receiver), nested=False)
