@@ -59,3 +59,34 @@ def test_a_torch_function_the_module_does_not_know_proves_nothing(ruleset: RuleS
     assert _operators(body, ruleset)
     constant = "    return torch.zeros(3, dtype=torch.float).to_mkldnn()\n"
     assert _operators(constant, ruleset) == []
+
+
+_ANNOTATED = "import torch\nfrom typing import Sequence\ndef f(p: {}, q):\n"
+
+
+@pytest.mark.parametrize("annotation", ["float", "int", "list[float]", "List[int]", "Sequence[list[float]]",
+                                        "tuple[int, ...]", "typing.Sequence[ bool ]"])
+def test_a_tensor_from_a_parameter_annotated_as_numbers_is_on_the_cpu(annotation: str, ruleset: RuleSet) -> None:
+    """vLLM's ``torch.tensor(embeddings)`` with ``embeddings: list[float]``: built on the CPU."""
+    head = _ANNOTATED.format(annotation)
+    assert _operators("    return torch.tensor(p).to_sparse()\n", ruleset, head) == []
+    assert _operators("    x = torch.tensor(p)\n    return x.to_sparse()\n", ruleset, head) == []
+    assert _operators("    for i, (a, b) in enumerate(zip(p, p)):\n        torch.tensor(a).to_sparse()\n",
+                      ruleset, head) == []
+
+
+@pytest.mark.parametrize("annotation", ["torch.Tensor", "Any", "list[torch.Tensor]", "float | torch.Tensor",
+                                        "Optional[float]", "list[Point]", "Sequence"])
+def test_other_annotations_prove_nothing(annotation: str, ruleset: RuleSet) -> None:
+    assert _operators("    return torch.tensor(p).to_sparse()\n", ruleset, _ANNOTATED.format(annotation))
+
+
+@pytest.mark.parametrize("body", [
+    "    p = q\n    return torch.tensor(p).to_sparse()\n",  # rebound to an unknown value
+    "    p, r = q\n    return torch.tensor(p).to_sparse()\n",
+    "    for a in zip(p, q):\n        torch.tensor(a).to_sparse()\n",  # items of an unknown iterable
+    "    for a.b in p:\n        torch.tensor(a.b).to_sparse()\n",
+    "    for a in p:\n        a = q\n        torch.tensor(a).to_sparse()\n",
+])
+def test_an_annotated_parameter_rebound_or_mixed_proves_nothing(body: str, ruleset: RuleSet) -> None:
+    assert _operators(body, ruleset, _ANNOTATED.format("list[float]"))

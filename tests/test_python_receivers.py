@@ -52,3 +52,47 @@ def test_other_calls_stay_possible_tensors(ruleset: RuleSet) -> None:
     assert _reported("_unknown(values, layout)", ruleset)  # no such function in the file
     # a factory name the file also imports is ambiguous: left a possible tensor
     assert _reported("_blocks(values, layout)", ruleset, "from torch_helpers import _blocks\n")
+
+
+def _extension_reported(source: str, ruleset: RuleSet) -> bool:
+    result = check_bytes("test_ext.py", source.encode(), ruleset)
+    assert not result.errors, result.errors
+    return any(f.rule_id == "LL904" for f in result.findings)
+
+
+def test_a_loaded_extension_module_is_no_tensor(ruleset: RuleSet) -> None:
+    """DeepSpeed's ``quantizer_module = QuantizerBuilder().load()`` then ``quantizer_module.dequantize``:
+    the project's own kernel; likewise a module from torch's JIT extension loaders."""
+    call = "def f(o):\n    m = {}\n    return m.dequantize(o)\n"
+    assert not _extension_reported(call.format("QuantizerBuilder().load()"), ruleset)
+    assert not _extension_reported(call.format("ops.InferenceBuilder(True).load(verbose=False)"), ruleset)
+    assert not _extension_reported("import torch\n" + call.format("torch.utils.cpp_extension.load('q', ['q.cpp'])"),
+                                   ruleset)
+    assert not _extension_reported("from torch.utils.cpp_extension import load_inline\n"
+                                   + call.format("load_inline('q', '')"), ruleset)
+    attribute = ("class K:\n    def __init__(self):\n        self.m = QuantizerBuilder().load()\n"
+                 "    def run(self, o):\n        return self.m.dequantize(o)\n")
+    assert not _extension_reported(attribute, ruleset)
+
+
+def test_other_loads_stay_possible_tensors(ruleset: RuleSet) -> None:
+    call = "def f(o, p):\n    m = {}\n    return m.dequantize(o)\n"
+    assert _extension_reported(call.format("QuantizerBuilder().build()"), ruleset)  # not loaded
+    assert _extension_reported(call.format("Quantizer().load()"), ruleset)  # no builder
+    assert _extension_reported(call.format("load(p)"), ruleset)  # a load of the file's own
+    assert _extension_reported("from mylib import load\n" + call.format("load(p)"), ruleset)
+    assert _extension_reported(call.format("QuantizerBuilder().load() if p else o"), ruleset)
+
+
+def test_the_gradient_of_a_foreign_instance_is_one_too(ruleset: RuleSet) -> None:
+    """xformers' ``a_sparse.grad.to_dense()`` with ``a_sparse`` a ``BlockSparseTensor``: its
+    ``__torch_function__`` makes the gradient, of its own class."""
+    grad = _FACTORIES.replace("return a.to_dense()", "return a.grad.to_dense()")
+    for receiver, reported in (("_create(values, layout)", False), ("BlockSparseTensor(values, layout)", False),
+                               ("_outer(values, layout)", True), ("values", True)):
+        result = check_bytes("test_sparse.py", grad.replace("RECEIVER", receiver).encode(), ruleset)
+        assert any(f.rule_id == "LL904" for f in result.findings) is reported, receiver
+    attribute = ("class K:\n    def __init__(self, v, l):\n        self.m = BlockSparseTensor(v, l)\n"
+                 "    def run(self):\n        return self.m.grad.to_dense(), self.grad.to_dense()\n")
+    result = check_bytes("test_k.py", attribute.encode(), ruleset)
+    assert [f.line for f in result.findings if f.rule_id == "LL904"] == [5]  # only self.grad: unknown

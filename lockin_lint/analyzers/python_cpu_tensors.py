@@ -130,6 +130,9 @@ class CpuTensors:
         if device is not None and not re.fullmatch(r"""["']cpu["']|torch\.device\(["']cpu["']\)""",
                                                    node_text(device)):
             return _UNKNOWN
+        if name in ("zip", "enumerate"):  # its items are made of the iterables' items (and indices)
+            return self._all(positional, depth, visiting) if not keywords or list(keywords) == ["start"] \
+                else _UNKNOWN
         if name in _HOST_CALLS or _NUMPY.match(name):
             return _HOST
         if name == "torch.from_numpy":
@@ -179,8 +182,12 @@ class CpuTensors:
         visiting.add(key)
         values = _assigned(scope, word)
         result = _UNKNOWN
-        if values and not _parameter(scope, word):
-            result = self._all(values, depth, visiting)
+        if values is None:
+            pass  # bound another way: unknown
+        elif not _parameter(scope, word):
+            result = self._all(values, depth, visiting) if values else _UNKNOWN
+        elif _host_parameter(scope, word):  # numbers by annotation, and what it is reassigned
+            result = self._all(values, depth, visiting) if values else _HOST
         visiting.discard(key)
         if not visiting:
             self._names[key] = result
@@ -192,6 +199,31 @@ def _parameter(function: ts.Node, word: str) -> bool:
     return params is not None and word in re.findall(r"\w+", node_text(params))
 
 
+#: Annotations of Python numbers and of containers of them (vLLM's ``embeddings: list[float]``); any
+#: other (``Tensor``, ``Any``, a union, a class) may hold a device tensor.
+_HOST_SCALAR = re.compile(r"\b(?:int|float|bool|complex)\b")
+_HOST_CONTAINER = re.compile(r"(?:typing\.)?(?:list|List|Sequence|tuple|Tuple)\[(?:_H)(?:,_H)*(?:,\.\.\.)?\]")
+
+
+def _host_parameter(function: ts.Node, word: str) -> bool:
+    """``word`` is a parameter of ``function`` annotated as a number or a (nested) list, tuple or
+    sequence of numbers: ``torch.tensor(word)`` builds it on the CPU. The annotation is trusted."""
+    params = function.child_by_field_name("parameters")
+    for param in params.named_children if params is not None else ():
+        if param.type not in ("typed_parameter", "typed_default_parameter"):
+            continue
+        name, annotation = param.named_children[0], param.child_by_field_name("type")
+        if name.type != "identifier" or node_text(name) != word or annotation is None:
+            continue
+        text = _HOST_SCALAR.sub("_H", re.sub(r"\s+", "", node_text(annotation)))
+        while True:
+            shorter = _HOST_CONTAINER.sub("_H", text)
+            if shorter == text:
+                return text == "_H"
+            text = shorter
+    return False
+
+
 #: Statements that bind names other than by ``name = value``: a name they spell may be bound there.
 _OTHER_BINDINGS = frozenset({"for_statement", "with_statement", "try_statement", "global_statement",
                              "nonlocal_statement", "delete_statement", "import_statement",
@@ -199,15 +231,15 @@ _OTHER_BINDINGS = frozenset({"for_statement", "with_statement", "try_statement",
                              "decorated_definition"})
 
 
-def _assigned(scope: ts.Node, word: str) -> list[ts.Node]:
-    """The values assigned to the name ``word`` in ``scope`` (not in nested scopes); empty when it is
+def _assigned(scope: ts.Node, word: str) -> list[ts.Node] | None:
+    """The values assigned to the name ``word`` in ``scope`` (not in nested scopes); None when it is
     also bound another way (a ``for``, ``with ... as``, ``except ... as``, unpacking, ``+=``, ``:=``,
     ``global``, an import or a definition), or may be: then what it holds is unknown."""
     values: list[ts.Node] = []
     spelled = re.compile(rf"\b{re.escape(word)}\b")
     source = scope.text or b""
     if b":=" in source and re.search(rb"\b" + re.escape(word.encode()) + rb"\s*:=", source):
-        return []  # bound by ``:=`` somewhere, even inside an expression
+        return None  # bound by ``:=`` somewhere, even inside an expression
     for stmt in statements(scope):
         kind = stmt.type
         if kind == "expression_statement":
@@ -216,14 +248,14 @@ def _assigned(scope: ts.Node, word: str) -> list[ts.Node]:
                     left, right = expression.child_by_field_name("left"), expression.child_by_field_name("right")
                     if left is not None and left.type == "identifier" and node_text(left) == word:
                         if right is None or right.type in ("assignment", "yield", "await"):
-                            return []
+                            return None
                         values.append(right)
                     elif left is not None and left.type != "identifier" and left.type not in ("subscript", "attribute") \
                             and spelled.search(node_text(left)):
-                        return []  # unpacking: ``word, other = ...``
+                        return None  # unpacking: ``word, other = ...``
                 elif expression.type == "augmented_assignment":
                     if node_text(expression.child_by_field_name("left")) == word:
-                        return []
+                        return None
         elif kind in _OTHER_BINDINGS:
             head = stmt.child_by_field_name("left") if kind == "for_statement" else None
             if kind == "try_statement":
@@ -237,9 +269,22 @@ def _assigned(scope: ts.Node, word: str) -> list[ts.Node]:
                 text = ""
             else:
                 text = node_text(head if head is not None else stmt)
-            if spelled.search(text):
-                return []
+            iterable = stmt.child_by_field_name("right") if kind == "for_statement" else None
+            if spelled.search(text) and iterable is not None and head is not None and _names_only(head):
+                values.append(iterable)  # an element of it: on the CPU (or a number) if all of it is
+            elif spelled.search(text):
+                return None
     return values
+
+
+def _names_only(target: ts.Node) -> bool:
+    """A ``for`` target that binds plain names (``x``, ``i, (a, b)``), no attribute, item or star."""
+    if target.type == "identifier":
+        return True
+    return target.type in _NAME_PATTERNS and all(_names_only(node) for node in target.named_children)
+
+
+_NAME_PATTERNS = frozenset({"tuple_pattern", "pattern_list", "parenthesized_expression", "tuple", "list_pattern"})
 
 
 def drop_cpu_operators(raw: list[RawMatch], source: bytes) -> list[RawMatch]:

@@ -7,8 +7,11 @@ statuses, which are torch's, say nothing about the call. This module recognises 
 cheaply: a receiver whose every assignment in its scope constructs an instance of a class that is
 not torch's, directly or through a factory function of the same file whose every return does
 (xformers' tests: ``mask = _create_tensor(...)``, which returns ``BlockSparseTensor(...)``, whose
-``to_dense`` is its own). Anything else (parameters, results of other functions, torch classes)
-stays a possible tensor.
+``to_dense`` is its own). A loaded extension module is no tensor either: DeepSpeed's
+``quantizer_module = QuantizerBuilder().load()`` then ``quantizer_module.dequantize(...)`` calls the
+project's own kernel, as does a module built by ``torch.utils.cpp_extension.load(...)`` /
+``load_inline(...)``. Anything else (parameters, results of other functions, torch classes) stays a
+possible tensor.
 """
 
 from __future__ import annotations
@@ -23,7 +26,12 @@ _NESTED_SCOPES = frozenset({"function_definition", "class_definition", "lambda"}
 
 
 def foreign_instance(receiver: ts.Node, aliases: dict[str, list[str]]) -> bool:
-    """True when ``receiver`` (``name`` or ``self.name``) is only ever assigned a non-torch instance."""
+    """True when ``receiver`` (``name`` or ``self.name``) is only ever assigned a non-torch instance,
+    or is the ``.grad`` of one (xformers' ``a_sparse.grad.to_dense()``: the gradient of a
+    ``BlockSparseTensor`` is one too, made by its ``__torch_function__``)."""
+    if receiver.type == "attribute" and _text(receiver.child_by_field_name("attribute")) == "grad":
+        owner = receiver.child_by_field_name("object")
+        return owner is not None and _text(owner) != "self" and foreign_instance(owner, aliases)
     if receiver.type == "identifier":
         scope = enclosing(receiver, "function_definition")
         values = _assigned(scope if scope is not None else _module(receiver), _text(receiver), nested=False)
@@ -37,7 +45,32 @@ def foreign_instance(receiver: ts.Node, aliases: dict[str, list[str]]) -> bool:
         values = _assigned(scope, _text(receiver), nested=True)
     else:
         return False
-    return bool(values) and all(_constructs_foreign(value, aliases) for value in values)
+    return bool(values) and all(_constructs_foreign(value, aliases) or _loads_extension(value, aliases)
+                                for value in values)
+
+
+#: torch's JIT extension loaders: they return a Python module of the compiled extension's functions.
+_EXTENSION_LOADERS = frozenset({"torch.utils.cpp_extension.load", "torch.utils.cpp_extension.load_inline"})
+
+
+def _loads_extension(value: ts.Node, aliases: dict[str, list[str]]) -> bool:
+    """``SomethingBuilder(...).load(...)`` (an op builder's compiled extension, DeepSpeed's shape) or
+    ``torch.utils.cpp_extension.load(...)`` / ``load_inline(...)`` however imported."""
+    if value.type != "call":
+        return False
+    function = value.child_by_field_name("function")
+    if function is None:
+        return False
+    if function.type == "attribute" and _text(function.child_by_field_name("attribute")) == "load":
+        builder = function.child_by_field_name("object")
+        made = builder.child_by_field_name("function") if builder is not None and builder.type == "call" else None
+        if made is not None and made.type in ("identifier", "attribute") and _text(made).endswith("Builder"):
+            return True
+    if function.type not in ("identifier", "attribute"):
+        return False
+    root, _, rest = _text(function).partition(".")
+    paths = [".".join(filter(None, (path, rest))) for path in aliases.get(root, [])]
+    return bool(paths) and all(path in _EXTENSION_LOADERS for path in paths)
 
 
 def enclosing(node: ts.Node, kind: str) -> ts.Node | None:
