@@ -311,3 +311,14 @@ def test_a_table_keyed_by_platform_is_a_dispatch(ruleset: RuleSet) -> None:
     assert dict(found.handled) == {"xpu": BRANCH, "cpu": FALLBACK}
     alone = _findings('import torch.distributed as dist\nbackend_map = {"cuda": "nccl", "ok": "gloo"}\n', ruleset)
     assert alone and all(f.handled == () for f in alone)
+
+
+def test_cuda_call_inside_a_rocm_only_test_is_handled_everywhere_else(ruleset: RuleSet) -> None:
+    # xformers' setup.py: `elif torch.version.hip and (torch.cuda.is_available() or ...)`
+    source = ("import os, torch\nif torch.version.cuda:\n    pass\n"
+              "elif (torch.version.hip\n      and (torch.cuda.is_available() or os.getenv('A'))):\n    pass\n")
+    found = _at(_findings(source, ruleset), 5)
+    handled = dict(found.handled)
+    assert "rocm" not in handled
+    assert handled and all(note == BRANCH for note in handled.values()), handled
+    assert "silently run on the CPU" not in found.message

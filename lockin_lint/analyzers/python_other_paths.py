@@ -251,3 +251,26 @@ def names_other_backends(conditions: list[ts.Node | None],
                          if "backend" in s.lower() and platforms_of(v) is not None}
     return any(s in platform_subjects and v.type == "string" and platforms_of(v) is None
                for names in compared for s, v in names.items())
+
+
+_ABSENT = (["!="], ["not", "in"], ["is", "not"])
+
+
+def asserted_absent(node: ts.Node) -> bool:
+    """Is ``node`` (or the expression it is part of) the value an ``assert`` says is NOT used
+    (vLLM's ``assert dist.get_backend(group) != dist.Backend.NCCL``)? That states the code runs
+    without it, which is no dependency on it; a ``!=`` in an ``if`` is a dispatch and stays read."""
+    candidate: ts.Node | None = node
+    for _ in range(3):
+        parent = candidate.parent if candidate is not None else None
+        if parent is None:
+            return False
+        if parent.type == "comparison_operator":
+            operators = [node_text(child) for child in parent.children if not child.is_named]
+            above = parent.parent
+            while above is not None and above.type == "parenthesized_expression":
+                above = above.parent
+            return operators in _ABSENT and above is not None and above.type == "assert_statement" \
+                and parent.start_byte < (above.named_children[0].end_byte if above.named_children else 0)
+        candidate = parent
+    return False
