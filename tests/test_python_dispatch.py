@@ -322,3 +322,17 @@ def test_cuda_call_inside_a_rocm_only_test_is_handled_everywhere_else(ruleset: R
     assert "rocm" not in handled
     assert handled and all(note == BRANCH for note in handled.values()), handled
     assert "silently run on the CPU" not in found.message
+
+
+@pytest.mark.parametrize("flag", ["self.build_for_cpu", "cpu_only", "args.use_cpu"])
+def test_a_cpu_build_flag_handles_cpu_by_its_branch(flag: str, ruleset: RuleSet) -> None:
+    # DeepSpeed's op_builder/dc.py: `if self.build_for_cpu: ... elif not is_rocm_pytorch(): CUDA_HOME`
+    source = (f"from torch.utils.cpp_extension import CUDA_HOME\ndef f(self):\n    if {flag}:\n        x = []\n"
+              "    else:\n        x = [CUDA_HOME]\n    return x\n")
+    assert dict(_at(_findings(source, ruleset), 6).handled).get("cpu") == BRANCH
+
+
+def test_a_cpu_feature_flag_is_no_cpu_build(ruleset: RuleSet) -> None:
+    source = ("from torch.utils.cpp_extension import CUDA_HOME\ndef f(self):\n    if self.cpu_offload:\n"
+              "        x = []\n    else:\n        x = [CUDA_HOME]\n    return x\n")
+    assert "cpu" not in dict(_at(_findings(source, ruleset), 6).handled)

@@ -66,6 +66,9 @@ _PREDICATE = re.compile(
 #: An availability flag or method named for a platform: vLLM's ``self._rocm_arch_available()``,
 #: ``cuda_available``; ``triton_available`` names no platform and stays unknown.
 _AVAILABLE = re.compile(r"(?i)^_?([a-z]+)_(?:arch_|device_|devices_)?(?:is_)?available$")
+#: A CPU-build flag: DeepSpeed's ``self.build_for_cpu`` (``use_cpu`` and ``is_cpu`` are `_PREDICATE`'s);
+#: only names with the whole word ``cpu`` and a build/only qualifier (not ``cpu_offload``).
+_CPU_FLAG = re.compile(r"(?i)^_?(?:(?:build_for|build_on|for|only)_cpu|cpu_only|cpu_build)$")
 _VERSION_FLAGS: dict[str, Platforms] = {"hip": frozenset({"rocm"}), "cuda": frozenset({"cuda"})}
 _DEVICE_STRING = re.compile(r"^([a-z]+)(?::\d+)?$")
 #: An enum member naming a platform: accelerate's ``DistributedType.MULTI_NPU``, vLLM's
@@ -196,6 +199,8 @@ def _string_platforms(node: ts.Node) -> Platforms | None:
 def _name_test(name: str) -> Test:
     """A predicate's or flag's last name component: ``is_rocm``, ``is_cuda``, ``IS_HIP_EXTENSION``."""
     match = _PREDICATE.match(name)
+    if match is None and _CPU_FLAG.match(name):
+        return _atom(frozenset({"cpu"}))
     if match is None:
         available = _AVAILABLE.match(name)
         platforms = _word(available.group(1)) if available else None
