@@ -336,3 +336,26 @@ def test_a_cpu_feature_flag_is_no_cpu_build(ruleset: RuleSet) -> None:
     source = ("from torch.utils.cpp_extension import CUDA_HOME\ndef f(self):\n    if self.cpu_offload:\n"
               "        x = []\n    else:\n        x = [CUDA_HOME]\n    return x\n")
     assert "cpu" not in dict(_at(_findings(source, ruleset), 6).handled)
+
+
+def _fixture_findings(ruleset: RuleSet) -> list[Finding]:
+    path = Path(__file__).parents[1] / "fixtures" / "python" / "dispatch.py"
+    return _findings(path.read_text(), ruleset, "fixtures/python/dispatch.py")
+
+
+@pytest.mark.parametrize("function", ["def layer_norm(", "def fused_mlp("])
+def test_a_tensor_test_with_generic_torch_on_its_other_side_is_handled(function: str, ruleset: RuleSet) -> None:
+    # apex's fused_layer_norm.py / flash-attention's fused_dense.py
+    lines = (Path(__file__).parents[1] / "fixtures" / "python" / "dispatch.py").read_text().splitlines()
+    start = lines.index(next(line for line in lines if line.startswith(function))) + 1
+    found = [f for f in _fixture_findings(ruleset) if f.rule_id == "LL121" and start < f.line < start + 6][0]
+    handled = dict(found.handled)
+    assert "rocm" not in handled
+    assert handled.get("xpu", "").startswith("device-agnostic else") and handled["cpu"].startswith("device-agnostic")
+
+
+def test_a_tensor_test_with_project_code_on_its_other_side_is_not_handled(ruleset: RuleSet) -> None:
+    lines = (Path(__file__).parents[1] / "fixtures" / "python" / "dispatch.py").read_text().splitlines()
+    start = lines.index("def fused_mlp_cpu(x, weight1):") + 1
+    found = [f for f in _fixture_findings(ruleset) if f.rule_id == "LL121" and start < f.line < start + 4][0]
+    assert "xpu" not in dict(found.handled)

@@ -32,7 +32,8 @@ from .backend_paths import BACKEND_TOKENS, dedicated_backend, name_tokens
 from .findings import CPU_FALLBACK
 from .matching import RawMatch, node_text
 from .python_mentions import only_raises
-from .python_other_paths import (LaterSetups, agnostic_side_around, asserted_absent, compared_names, has_comparison,
+from .python_other_paths import (LaterSetups, agnostic_side_around, asserted_absent,
+                                 tensor_device_test, compared_names, has_comparison,
                                  names_other_backends, note_line, rocm_home_beside)
 
 #: Every platform a test can name. ``cuda`` is an NVIDIA build; ``other`` is a platform that is none
@@ -426,16 +427,28 @@ class Dispatch:
         """``found`` with the targets that the device-agnostic side of the CUDA branch ``node`` is
         in handles (every one but ROCm, which runs the CUDA branch)."""
         side = agnostic_side_around(node, self._cuda_test, self._agnostic) if path.may <= _CUDA_BUILDS else None
+        may = path.may
+        if side is None:  # the test itself of a tensor off CUDA whose side returns generic torch code
+            side, may = agnostic_side_around(node, _never, self._agnostic, self._not_cuda_test), _CUDA_BUILDS
         if side is None:
             return found
         # ROCm builds take the CUDA branch itself (torch.cuda, "cuda" devices and NCCL work there).
-        agnostic = frozenset(t for t in TARGETS if t not in path.may and t != "rocm")
+        agnostic = frozenset(t for t in TARGETS if t not in may and t != "rocm")
         return replace(found, agnostic=agnostic, agnostic_line=note_line(side))
 
     def _cuda_test(self, condition: ts.Node | None) -> bool:
-        """For `agnostic_side_around`: is ``condition`` a plain positive test of CUDA?"""
+        """For `agnostic_side_around`: is ``condition`` a plain positive test of CUDA (or of a tensor
+        on CUDA, flash-attention's ``x.is_cuda and (bias is None or bias.is_cuda)``)?"""
         test = self._test(condition)
-        return test.known and test.may <= _CUDA_BUILDS and _positive(condition)
+        return test.known and test.may <= _CUDA_BUILDS and (
+            _positive(condition) or (tensor_device_test(condition) and condition is not None
+                                     and condition.type != "not_operator" and "!=" not in node_text(condition)))
+
+    def _not_cuda_test(self, condition: ts.Node | None) -> bool:
+        """For `agnostic_side_around`: is ``condition`` a test of a tensor off CUDA (apex's ``... or
+        not input.is_cuda``), whose false side runs on CUDA only?"""
+        negated = self._test(condition).negated()
+        return negated.known and negated.may <= _CUDA_BUILDS and tensor_device_test(condition)
 
     def _sibling_platforms(self, stmt: ts.Node) -> Platforms:
         """Platforms that the other ``if`` statements of the same block test the same subject for
@@ -479,6 +492,10 @@ class Dispatch:
                 break
             path = _both(path, test)
         return path
+
+
+def _never(_: ts.Node | None) -> bool:
+    return False
 
 
 def _subjects(condition: ts.Node | None) -> dict[str, Platforms]:
