@@ -35,3 +35,21 @@ def test_a_cuda_folder_without_a_sibling_module_of_the_same_name_is_lock_in(tmp_
     assert {f.severity for f in run.findings} == {"warning"}
     assert all(f.handled == () for f in run.findings)
 
+
+
+def test_an_nccl_module_beside_another_platforms_collective_module_is_a_backend_module(
+        tmp_path: Path, ruleset: RuleSet) -> None:
+    # DeepSpeed's deepspeed/runtime/comm/nccl.py beside hccl.py, mpi.py and compressed.py
+    _write(tmp_path, {"pkg/comm/nccl.py": _CUDA, "pkg/comm/hccl.py": "x = 1\n", "pkg/comm/mpi.py": "x = 1\n",
+                      "pkg/comm/compressed.py": "x = 1\n"})
+    run = check_paths(["."], ruleset, cwd=tmp_path)
+    [found] = [f for f in run.findings if f.path == "pkg/comm/nccl.py"]
+    assert found.severity == "info"
+    assert "beside hccl" in dict(found.handled)["ascend"]
+
+
+def test_an_nccl_module_beside_cpu_or_mpi_only_is_lock_in(tmp_path: Path, ruleset: RuleSet) -> None:
+    _write(tmp_path, {"pkg/comm/nccl.py": _CUDA, "pkg/comm/mpi.py": "x = 1\n", "pkg/comm/cpu.py": "x = 1\n"})
+    run = check_paths(["."], ruleset, cwd=tmp_path)
+    [found] = [f for f in run.findings if f.path == "pkg/comm/nccl.py"]
+    assert found.severity == "warning" and found.handled == ()

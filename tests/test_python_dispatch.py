@@ -311,3 +311,51 @@ def test_a_table_keyed_by_platform_is_a_dispatch(ruleset: RuleSet) -> None:
     assert dict(found.handled) == {"xpu": BRANCH, "cpu": FALLBACK}
     alone = _findings('import torch.distributed as dist\nbackend_map = {"cuda": "nccl", "ok": "gloo"}\n', ruleset)
     assert alone and all(f.handled == () for f in alone)
+
+
+def test_cuda_call_inside_a_rocm_only_test_is_handled_everywhere_else(ruleset: RuleSet) -> None:
+    # xformers' setup.py: `elif torch.version.hip and (torch.cuda.is_available() or ...)`
+    source = ("import os, torch\nif torch.version.cuda:\n    pass\n"
+              "elif (torch.version.hip\n      and (torch.cuda.is_available() or os.getenv('A'))):\n    pass\n")
+    found = _at(_findings(source, ruleset), 5)
+    handled = dict(found.handled)
+    assert "rocm" not in handled
+    assert handled and all(note == BRANCH for note in handled.values()), handled
+    assert "silently run on the CPU" not in found.message
+
+
+@pytest.mark.parametrize("flag", ["self.build_for_cpu", "cpu_only", "args.use_cpu"])
+def test_a_cpu_build_flag_handles_cpu_by_its_branch(flag: str, ruleset: RuleSet) -> None:
+    # DeepSpeed's op_builder/dc.py: `if self.build_for_cpu: ... elif not is_rocm_pytorch(): CUDA_HOME`
+    source = (f"from torch.utils.cpp_extension import CUDA_HOME\ndef f(self):\n    if {flag}:\n        x = []\n"
+              "    else:\n        x = [CUDA_HOME]\n    return x\n")
+    assert dict(_at(_findings(source, ruleset), 6).handled).get("cpu") == BRANCH
+
+
+def test_a_cpu_feature_flag_is_no_cpu_build(ruleset: RuleSet) -> None:
+    source = ("from torch.utils.cpp_extension import CUDA_HOME\ndef f(self):\n    if self.cpu_offload:\n"
+              "        x = []\n    else:\n        x = [CUDA_HOME]\n    return x\n")
+    assert "cpu" not in dict(_at(_findings(source, ruleset), 6).handled)
+
+
+def _fixture_findings(ruleset: RuleSet) -> list[Finding]:
+    path = Path(__file__).parents[1] / "fixtures" / "python" / "dispatch.py"
+    return _findings(path.read_text(), ruleset, "fixtures/python/dispatch.py")
+
+
+@pytest.mark.parametrize("function", ["def layer_norm(", "def fused_mlp("])
+def test_a_tensor_test_with_generic_torch_on_its_other_side_is_handled(function: str, ruleset: RuleSet) -> None:
+    # apex's fused_layer_norm.py / flash-attention's fused_dense.py
+    lines = (Path(__file__).parents[1] / "fixtures" / "python" / "dispatch.py").read_text().splitlines()
+    start = lines.index(next(line for line in lines if line.startswith(function))) + 1
+    found = [f for f in _fixture_findings(ruleset) if f.rule_id == "LL121" and start < f.line < start + 6][0]
+    handled = dict(found.handled)
+    assert "rocm" not in handled
+    assert handled.get("xpu", "").startswith("device-agnostic else") and handled["cpu"].startswith("device-agnostic")
+
+
+def test_a_tensor_test_with_project_code_on_its_other_side_is_not_handled(ruleset: RuleSet) -> None:
+    lines = (Path(__file__).parents[1] / "fixtures" / "python" / "dispatch.py").read_text().splitlines()
+    start = lines.index("def fused_mlp_cpu(x, weight1):") + 1
+    found = [f for f in _fixture_findings(ruleset) if f.rule_id == "LL121" and start < f.line < start + 4][0]
+    assert "xpu" not in dict(found.handled)

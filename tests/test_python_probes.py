@@ -32,3 +32,22 @@ def test_uses_and_unguarded_probes_stay(ruleset: RuleSet) -> None:
                    "try:\n    import bitsandbytes\nexcept ImportError:\n    pass\n"):  # module level
         [found] = _imports(source, ruleset)
         assert not found.handled and found.targets["ascend"].status != "native", source
+
+
+def test_a_module_level_availability_flag_is_a_probe(ruleset: RuleSet) -> None:
+    # bitsandbytes' backends/utils.py
+    source = ("try:\n    import triton  # noqa: F401\n    import triton.language as tl\n\n    triton_available = True\n"
+              "except ImportError:\n    triton_available = False\n")
+    found = _imports(source, ruleset)
+    assert len(found) == 2
+    for finding in found:
+        assert {t: i.status for t, i in finding.targets.items()} == {t: "native" for t in TARGETS}
+        assert "availability probe triton_available:" in dict(finding.handled)["ascend"]
+
+
+def test_a_module_level_try_doing_more_is_no_probe(ruleset: RuleSet) -> None:
+    for source in ("try:\n    import triton\n    x = triton.f()\n    ok = True\nexcept ImportError:\n    ok = False\n",
+                   "try:\n    import triton\n    ok = True\nexcept Exception:\n    ok = False\n",
+                   "try:\n    import triton\n    ok = True\nexcept ImportError:\n    other = False\n"):
+        [found] = _imports(source, ruleset)
+        assert not found.handled and found.targets["ascend"].status != "native", source

@@ -32,7 +32,8 @@ from .backend_paths import BACKEND_TOKENS, dedicated_backend, name_tokens
 from .findings import CPU_FALLBACK
 from .matching import RawMatch, node_text
 from .python_mentions import only_raises
-from .python_other_paths import (LaterSetups, agnostic_side_around, compared_names, has_comparison,
+from .python_other_paths import (LaterSetups, agnostic_side_around, asserted_absent,
+                                 tensor_device_test, compared_names, has_comparison,
                                  names_other_backends, note_line, rocm_home_beside)
 
 #: Every platform a test can name. ``cuda`` is an NVIDIA build; ``other`` is a platform that is none
@@ -63,6 +64,12 @@ _PREDICATE = re.compile(
     r"(_available|_alike|_extension|_platform|_build|_device|_backend|_is_available|_pytorch|_torch)?$"
 )
 #: ``torch.version.hip`` / ``torch.version.cuda``: the build's toolkit version, None on other builds.
+#: An availability flag or method named for a platform: vLLM's ``self._rocm_arch_available()``,
+#: ``cuda_available``; ``triton_available`` names no platform and stays unknown.
+_AVAILABLE = re.compile(r"(?i)^_?([a-z]+)_(?:arch_|device_|devices_)?(?:is_)?available$")
+#: A CPU-build flag: DeepSpeed's ``self.build_for_cpu`` (``use_cpu`` and ``is_cpu`` are `_PREDICATE`'s);
+#: only names with the whole word ``cpu`` and a build/only qualifier (not ``cpu_offload``).
+_CPU_FLAG = re.compile(r"(?i)^_?(?:(?:build_for|build_on|for|only)_cpu|cpu_only|cpu_build)$")
 _VERSION_FLAGS: dict[str, Platforms] = {"hip": frozenset({"rocm"}), "cuda": frozenset({"cuda"})}
 _DEVICE_STRING = re.compile(r"^([a-z]+)(?::\d+)?$")
 #: An enum member naming a platform: accelerate's ``DistributedType.MULTI_NPU``, vLLM's
@@ -142,11 +149,16 @@ def _otherwise(test: Test, condition: ts.Node | None) -> Test:
     return replace(negated, elsewhere=test.named & test.may) if _positive(condition) and test.known else negated
 
 
+def _parts(node: ts.Node) -> list[ts.Node]:
+    """The named children of ``node`` but comments (TGI's ``!= 16384  # TODO`` inside a test)."""
+    return [child for child in node.named_children if child.type != "comment"]
+
+
 def _positive(node: ts.Node | None) -> bool:
     if node is None:
         return False
-    if node.type == "parenthesized_expression" and node.named_child_count == 1:
-        return _positive(node.named_children[0])
+    if node.type == "parenthesized_expression" and len(_parts(node)) == 1:
+        return _positive(_parts(node)[0])
     if node.type == "comparison_operator":
         operators = [node_text(child) for child in node.children if not child.is_named]
         return operators in (["=="], ["in"])
@@ -188,8 +200,12 @@ def _string_platforms(node: ts.Node) -> Platforms | None:
 def _name_test(name: str) -> Test:
     """A predicate's or flag's last name component: ``is_rocm``, ``is_cuda``, ``IS_HIP_EXTENSION``."""
     match = _PREDICATE.match(name)
+    if match is None and _CPU_FLAG.match(name):
+        return _atom(frozenset({"cpu"}))
     if match is None:
-        return _UNKNOWN
+        available = _AVAILABLE.match(name)
+        platforms = _word(available.group(1)) if available else None
+        return _atom(platforms) if platforms else _UNKNOWN
     platforms = _word(match.group(1))
     if platforms is None:
         return _UNKNOWN
@@ -239,7 +255,7 @@ def _call_test(node: ts.Node) -> Test:
 
 
 def _comparison_test(node: ts.Node) -> Test:
-    operands = node.named_children
+    operands = _parts(node)
     operators = [node_text(child) for child in node.children if not child.is_named]
     if len(operands) != 2 or len(operators) not in (1, 2):
         return _UNKNOWN
@@ -264,8 +280,8 @@ def classify(node: ts.Node | None) -> Test:
     if node is None:
         return _UNKNOWN
     kind = node.type
-    if kind == "parenthesized_expression" and node.named_child_count == 1:
-        return classify(node.named_children[0])
+    if kind == "parenthesized_expression" and len(_parts(node)) == 1:
+        return classify(_parts(node)[0])
     if kind == "not_operator":
         return classify(node.child_by_field_name("argument")).negated()
     if kind == "boolean_operator":
@@ -411,16 +427,28 @@ class Dispatch:
         """``found`` with the targets that the device-agnostic side of the CUDA branch ``node`` is
         in handles (every one but ROCm, which runs the CUDA branch)."""
         side = agnostic_side_around(node, self._cuda_test, self._agnostic) if path.may <= _CUDA_BUILDS else None
+        may = path.may
+        if side is None:  # the test itself of a tensor off CUDA whose side returns generic torch code
+            side, may = agnostic_side_around(node, _never, self._agnostic, self._not_cuda_test), _CUDA_BUILDS
         if side is None:
             return found
         # ROCm builds take the CUDA branch itself (torch.cuda, "cuda" devices and NCCL work there).
-        agnostic = frozenset(t for t in TARGETS if t not in path.may and t != "rocm")
+        agnostic = frozenset(t for t in TARGETS if t not in may and t != "rocm")
         return replace(found, agnostic=agnostic, agnostic_line=note_line(side))
 
     def _cuda_test(self, condition: ts.Node | None) -> bool:
-        """For `agnostic_side_around`: is ``condition`` a plain positive test of CUDA?"""
+        """For `agnostic_side_around`: is ``condition`` a plain positive test of CUDA (or of a tensor
+        on CUDA, flash-attention's ``x.is_cuda and (bias is None or bias.is_cuda)``)?"""
         test = self._test(condition)
-        return test.known and test.may <= _CUDA_BUILDS and _positive(condition)
+        return test.known and test.may <= _CUDA_BUILDS and (
+            _positive(condition) or (tensor_device_test(condition) and condition is not None
+                                     and condition.type != "not_operator" and "!=" not in node_text(condition)))
+
+    def _not_cuda_test(self, condition: ts.Node | None) -> bool:
+        """For `agnostic_side_around`: is ``condition`` a test of a tensor off CUDA (apex's ``... or
+        not input.is_cuda``), whose false side runs on CUDA only?"""
+        negated = self._test(condition).negated()
+        return negated.known and negated.may <= _CUDA_BUILDS and tensor_device_test(condition)
 
     def _sibling_platforms(self, stmt: ts.Node) -> Platforms:
         """Platforms that the other ``if`` statements of the same block test the same subject for
@@ -464,6 +492,10 @@ class Dispatch:
                 break
             path = _both(path, test)
         return path
+
+
+def _never(_: ts.Node | None) -> bool:
+    return False
 
 
 def _subjects(condition: ts.Node | None) -> dict[str, Platforms]:
@@ -528,6 +560,12 @@ def _verdict(path: Test, check: bool) -> Verdict:
         return _NONE
     if "cuda" not in path.may and not check and path.may <= path.named:
         return Verdict(drop=True)  # a branch for named platforms only (ROCm, XPU, ...): their code
+    if check and path.may and "cuda" not in path.may and path.may <= path.named:
+        # A CUDA call inside a test that is true only on other platforms (xformers' `torch.version.hip
+        # and (torch.cuda.is_available() or ...)`): it runs nowhere else, so every other target is
+        # handled by the dispatch, none by a fallback.
+        handled = frozenset(t for t in TARGETS if t not in path.may)
+        return Verdict(handled=handled, named=path.named | handled, check=check)
     fallback = {"cpu"} if path.fallback else set()
     handled = frozenset(t for t in TARGETS if (t not in path.may and (t in path.named or t in fallback))
                         or t in path.elsewhere)
@@ -551,7 +589,7 @@ def apply_dispatch(raw: list[RawMatch], path: str = "") -> list[RawMatch]:
     kept = []
     for match in raw:
         verdict = dispatch.verdict(match.node)
-        if verdict.drop:
+        if verdict.drop or asserted_absent(match.node):
             continue
         notes = _notes(verdict, path)
         rocm = rocm_home_beside(match.node, match.symbol)

@@ -49,12 +49,22 @@ _DEVICE_OF_VARIABLE = re.compile(r"\btorch\.device\(\s*[A-Za-z_][\w.]*\s*[,)]")
 
 
 def agnostic_side_around(node: ts.Node, cuda_test: Callable[[ts.Node | None], bool],
-                         memo: dict[int, ts.Node | None]) -> ts.Node | None:
+                         memo: dict[int, ts.Node | None],
+                         not_cuda_test: Callable[[ts.Node | None], bool] | None = None) -> ts.Node | None:
     """The device-agnostic side of the nearest CUDA branch around ``node`` in its function (a branch
     whose test ``cuda_test`` accepts, ``node`` in its test or body), if any; ``memo`` keeps it per
-    branch for the file's other findings there."""
+    branch for the file's other findings there. ``not_cuda_test`` accepts a test true off CUDA
+    (apex's ``if ... or not input.is_cuda: return F.layer_norm(...)``): a lone ``if`` with such a
+    test whose body returns generic torch code is the agnostic side of the CUDA path after it."""
     child, parent = node, node.parent
     while parent is not None and parent.type not in _SCOPES:
+        if parent.type == "if_statement" and not_cuda_test is not None \
+                and child == parent.child_by_field_name("condition") \
+                and not parent.children_by_field_name("alternative") \
+                and not_cuda_test(child):
+            if parent.id not in memo:
+                memo[parent.id] = _generic_return(parent)
+            return memo[parent.id]
         if parent.type in ("if_statement", "elif_clause") and child in (
                 parent.child_by_field_name("condition"), parent.child_by_field_name("consequence")):
             stmt = parent if parent.type == "if_statement" else parent.parent
@@ -77,7 +87,11 @@ def agnostic_side(stmt: ts.Node, clause: ts.Node) -> ts.Node | None:
         if last.type != "else_clause" or last == clause:
             return None
         body = last.child_by_field_name("body")
-        return last if body is not None and device_agnostic(body.named_children) else None
+        if body is None:
+            return None
+        generic = device_agnostic(body.named_children) or (
+            tensor_device_test(clause.child_by_field_name("condition")) and torch_generic(body.named_children))
+        return last if generic else None
     body = stmt.child_by_field_name("consequence")
     statements = [s for s in body.named_children if s.type != "comment"] if body is not None else []
     if not statements or statements[-1].type not in _EXITS or stmt.parent is None:
@@ -251,3 +265,92 @@ def names_other_backends(conditions: list[ts.Node | None],
                          if "backend" in s.lower() and platforms_of(v) is not None}
     return any(s in platform_subjects and v.type == "string" and platforms_of(v) is None
                for names in compared for s, v in names.items())
+
+
+_ABSENT = (["!="], ["not", "in"], ["is", "not"])
+
+
+def asserted_absent(node: ts.Node) -> bool:
+    """Is ``node`` (or the expression it is part of) the value an ``assert`` says is NOT used
+    (vLLM's ``assert dist.get_backend(group) != dist.Backend.NCCL``)? That states the code runs
+    without it, which is no dependency on it; a ``!=`` in an ``if`` is a dispatch and stays read."""
+    candidate: ts.Node | None = node
+    for _ in range(3):
+        parent = candidate.parent if candidate is not None else None
+        if parent is None:
+            return False
+        if parent.type == "comparison_operator":
+            operators = [node_text(child) for child in parent.children if not child.is_named]
+            above = parent.parent
+            while above is not None and above.type == "parenthesized_expression":
+                above = above.parent
+            return operators in _ABSENT and above is not None and above.type == "assert_statement" \
+                and parent.start_byte < (above.named_children[0].end_byte if above.named_children else 0)
+        candidate = parent
+    return False
+
+
+#: A test of where a tensor lives (``x.is_cuda``, ``x.device.type == "cuda"``), not of the build.
+_TENSOR_DEVICE = re.compile(r"""\.is_cuda\b|\.device\.type\s*==\s*["']cuda["']""")
+_TORCH_FUNCTION = re.compile(r"^(?:F|torch|nn|torch\.nn)\.[\w.]+$|^(?:functools\.)?partial$")
+
+
+def tensor_device_test(condition: ts.Node | None) -> bool:
+    """Does ``condition`` test where a tensor lives (flash-attention's ``if x.is_cuda and ...:``)?"""
+    return condition is not None and bool(_TENSOR_DEVICE.search(node_text(condition)))
+
+
+def _generic_return(stmt: ts.Node) -> ts.Node | None:
+    """The body of a lone ``if`` that ends in a return of generic torch code, or None."""
+    body = stmt.child_by_field_name("consequence")
+    statements = [s for s in body.named_children if s.type != "comment"] if body is not None else []
+    if not statements or statements[-1].type != "return_statement" or not torch_generic(statements):
+        return None
+    return body
+
+
+def torch_generic(statements: list[ts.Node]) -> bool:
+    """Do ``statements`` spell nothing of CUDA nor a literal ``"cpu"``, and call only torch functions
+    (``F.linear``, ``torch.cat``, ``partial(F.gelu)``), methods of local tensors or functions they
+    bound themselves? Such code runs on whatever device its tensors are on."""
+    text = "\n".join(node_text(s) for s in statements)
+    if not statements or _CUDA_WORDS.search(text) or _CPU_LITERAL.search(text):
+        return False
+    local = _locals(statements)
+    calls = [call for s in statements for call in _calls(s)]
+    return bool(calls) and all(_torch_call(call, local) for call in calls)
+
+
+def _locals(statements: list[ts.Node]) -> set[str]:
+    """Names assigned in ``statements`` and parameters of the function around them."""
+    names = {node_text(n.child_by_field_name("left")) for s in statements for n in _walk(s)
+             if n.type == "assignment" and n.child_by_field_name("left") is not None}
+    scope = statements[0].parent
+    while scope is not None and scope.type != "function_definition":
+        scope = scope.parent
+    parameters = scope.child_by_field_name("parameters") if scope is not None else None
+    for parameter in parameters.named_children if parameters is not None else []:
+        name = parameter if parameter.type == "identifier" else parameter.named_children[0] \
+            if parameter.named_children else parameter
+        names.add(node_text(name))
+    return names
+
+
+def _walk(node: ts.Node) -> Iterator[ts.Node]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(current.named_children)
+
+
+def _torch_call(call: ts.Node, local: set[str]) -> bool:
+    function = call.child_by_field_name("function")
+    if function is None:
+        return False
+    text = node_text(function).replace(" ", "")
+    if _TORCH_FUNCTION.match(text) or text in local:
+        return True
+    owner = function.child_by_field_name("object") if function.type == "attribute" else None
+    # not ``self.main(input)``: a method of the project's own object, whatever it does
+    return owner is not None and owner.type == "identifier" and node_text(owner) in local - {"self", "cls"}

@@ -8,6 +8,10 @@ answer is False, not a failure: the probe works on every target. The lock-in is 
 is used once the probe says yes, which the rules report there. So the import is still reported (a
 reader sees the package named) but every target is handled, noted as a probe, and it costs no effort.
 
+The same holds at module level (bitsandbytes' ``backends/utils.py``): a ``try:`` whose body only
+imports and sets a flag True, and whose ``except ImportError`` (or ``ModuleNotFoundError``) sets
+that flag False, is a probe named by its flag.
+
 Narrow on purpose: the function's name must say it is a probe (``is_x_available``,
 ``_is_x_available``, ``has_x_available``), and the import must sit behind something that can answer
 False first: inside a ``try`` or an ``if`` of the function, or after an ``if ...: return``. An
@@ -31,8 +35,13 @@ _GUARDS = frozenset({"try_statement", "if_statement"})
 
 
 def _probe_of(statement: ts.Node) -> tuple[str, ts.Node] | None:
-    """The probe function an import sits in, and whether something before it may answer first."""
+    """The probe an import sits in (``is_x_available()``, or a module-level flag) and its node."""
     parent = statement.parent
+    if parent is not None and parent.type == "block" and parent.parent is not None \
+            and parent.parent.type == "try_statement" and parent.parent.parent is not None \
+            and parent.parent.parent.type == "module":
+        flag = _flag_probe(parent.parent)
+        return (flag, parent.parent) if flag is not None else None
     guarded = False
     while parent is not None and parent.type not in ("class_definition", "module"):
         if parent.type in _GUARDS:
@@ -41,9 +50,45 @@ def _probe_of(statement: ts.Node) -> tuple[str, ts.Node] | None:
             name = parent.child_by_field_name("name")
             if name is None or not _PROBE.match(_text(name)):
                 return None
-            return (_text(name), parent) if guarded or _returns_before(parent, statement) else None
+            return (f"{_text(name)}()", parent) if guarded or _returns_before(parent, statement) else None
         parent = parent.parent
     return None
+
+
+_IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError"})
+
+
+def _flag_probe(try_statement: ts.Node) -> str | None:
+    """The flag a module-level ``try: import x; flag = True / except ImportError: flag = False``
+    sets, or None when the ``try`` does anything else."""
+    body = try_statement.child_by_field_name("body")
+    statements = [s for s in body.named_children if s.type != "comment"] if body is not None else []
+    set_true = {_flag_set(s, "True") for s in statements} - {None}
+    if len(set_true) != 1 or any(s.type not in ("import_statement", "import_from_statement")
+                                 and _flag_set(s, "True") is None for s in statements):
+        return None
+    for clause in try_statement.named_children:
+        if clause.type != "except_clause":
+            continue
+        caught = {_text(n) for n in clause.named_children if n.type in ("identifier", "tuple")}
+        names = {part.strip("() ") for text in caught for part in text.split(",")}
+        handler = [s for s in clause.named_children if s.type == "block"]
+        inner = [s for s in handler[0].named_children if s.type != "comment"] if handler else []
+        if names and names <= _IMPORT_ERRORS and inner and {_flag_set(s, "False") for s in inner} == set_true:
+            return set_true.pop()
+    return None
+
+
+def _flag_set(statement: ts.Node, value: str) -> str | None:
+    """The name ``statement`` sets to ``value`` (``triton_available = True``), if that is all it does."""
+    assignment = statement.named_children[0] if statement.type == "expression_statement" \
+        and statement.named_child_count == 1 else None
+    if assignment is None or assignment.type != "assignment":
+        return None
+    left, right = assignment.child_by_field_name("left"), assignment.child_by_field_name("right")
+    if left is None or right is None or left.type != "identifier" or _text(right) != value:
+        return None
+    return _text(left)
 
 
 def _returns_before(function: ts.Node, statement: ts.Node) -> bool:
@@ -65,7 +110,7 @@ def apply_probes(raw: list[RawMatch]) -> list[RawMatch]:
         statement = import_of(match.node) if match.rule.match.imports else None
         probe = _probe_of(statement) if statement is not None else None
         if probe is not None:
-            note = f"availability probe {probe[0]}(): False where the package is missing"
+            note = f"availability probe {probe[0]}: False where the package is missing"
             noted = {target for target, _ in match.handled}  # a dispatch's notes stay
             match = replace(match, handled=match.handled + tuple((t, note) for t in TARGETS if t not in noted))
         kept.append(match)

@@ -3,7 +3,9 @@
 DeepSpeed keeps ``accelerator/cuda_accelerator.py`` beside ``xpu_accelerator.py`` and
 ``npu_accelerator.py``; vLLM keeps ``platforms/cuda.py`` beside ``rocm.py`` and ``xpu.py``;
 bitsandbytes keeps one folder per backend, ``backends/cuda/ops.py`` beside ``backends/xpu/ops.py``
-and ``backends/cpu/ops.py``. Each module
+and ``backends/cpu/ops.py``; DeepSpeed's ``runtime/comm/nccl.py`` sits beside ``hccl.py`` (a
+CUDA-only collective library beside another platform's, not beside a CPU one: ``mpi.py`` is no
+platform). Each module
 implements one backend of an interface, so the CUDA calls in the CUDA one are that backend doing its
 job, not lock-in of the project: porting to a new target means writing a sibling module, not editing
 this one. Only the whole run shows the siblings, so this is a cross-file pass over the results: the
@@ -20,7 +22,9 @@ from ..analyzers.backend_paths import dedicated_backend
 from ..model import TARGETS, FileResult, Finding, with_handled
 
 #: Name parts that make a module the CUDA (NVIDIA) backend of an interface.
-_CUDA_TOKENS = frozenset({"cuda", "nvidia"})
+_CUDA_TOKENS = frozenset({"cuda", "nvidia", "nccl"})
+#: Other platforms' collective libraries, which name a sibling backend module (``hccl.py``).
+_COLLECTIVES = frozenset({"hccl", "xccl", "cncl", "mccl", "rccl"})
 _SPLIT = re.compile(r"[_\-]+")
 
 
@@ -43,7 +47,8 @@ def _siblings(name: str, others: list[str]) -> list[str]:
     found = []
     for other in others:
         other_parts = _parts(other)
-        backend = next((part for part in other_parts if part == "cpu" or dedicated_backend(part) is not None), None)
+        backend = next((part for part in other_parts if (part == "cpu" and cuda != "nccl")
+                        or part in _COLLECTIVES or dedicated_backend(part) is not None), None)
         if backend is not None and other != name and _shape(other_parts, backend) == shape:
             found.append(backend)
     return sorted(set(found))
