@@ -20,6 +20,13 @@ from lockin_lint.model import Finding, TargetInfo, finding_dict, with_handled
     ("C:\\proj\\csrc\\rocm\\k.cu", "rocm"),
     ("xformers/csrc/attention/hip_fmha/ck_fmha_util.h", "rocm"),
     ("csrc/rocm_kernels/gemm.cu", "rocm"),
+    # Composable Kernel folders: flash-attention's CK backend, torch's, a vendored CK checkout
+    ("csrc/flash_attn_ck/mha_varlen_fwd.cpp", "rocm"),
+    ("aten/src/ATen/native/transformers/hip/flash_attn/ck/me_ck_api.h", "rocm"),
+    ("kernels/ck/gemm.cpp", "rocm"),
+    ("csrc/flashAttnCK/fwd.cpp", "rocm"),
+    ("third_party/composable_kernel/include/ck/ck.hpp", "rocm"),
+    ("third_party/composable_kernel_tiled/example/fmha.cpp", "rocm"),
 ])
 def test_paths_dedicated_to_another_backend(path: str, backend: str) -> None:
     assert dedicated_backend(path) == backend
@@ -30,6 +37,12 @@ def test_paths_dedicated_to_another_backend(path: str, backend: str) -> None:
     "csrc/hipster_utils/x.cu",  # nor a folder that merely starts with it
     "csrc/amd_perf/x.cu",       # a weaker first token does not take a whole folder
     "offload/cpu.py",           # CPU-named files move tensors to the GPU: no evidence
+    "csrc/block_sparse/x.cu",   # "ck" inside a word is not a token
+    "csrc/ck_utils/x.cu",       # nor a leading "ck" (only a trailing one names CK's users)
+    "csrc/attn_ck_old/x.cu",    # nor one in the middle
+    "csrc/flash_attn/ck_fmha.cu",                        # a file's "ck" token is not a backend
+    "torch/distributed/_composable/fsdp/fully_shard.py", # "composable" alone is not Composable Kernel
+    "csrc/kernel_composable/x.cu",
     "csrc/attention/attention_kernels.cu",
     "",
 ])

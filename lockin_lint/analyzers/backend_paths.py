@@ -24,6 +24,13 @@ BACKEND_TOKENS: dict[str, str | None] = {
 }
 #: First tokens that make a whole folder another backend's (``hip_fmha/``, ``rocm_kernels/``).
 _FOLDER_PREFIXES = frozenset({"hip", "rocm"})
+#: Composable Kernel (CK), AMD's ROCm-only kernel library, names its users' folders: flash-attention's
+#: ``csrc/flash_attn_ck/`` (built only for ROCm: it calls ``hipLaunchKernelGGL`` unguarded), torch's
+#: ``transformers/hip/flash_attn/ck/``. A folder counts when its last token is ``ck`` or its name starts
+#: with ``composable_kernel``; ``ck`` inside a word (``block``, ``stack``) is no token, and a leading
+#: ``composable`` alone (torch's ``distributed/_composable/``) is not CK.
+_CK_LAST_TOKEN = "ck"
+_CK_FIRST_TOKENS = ["composable", "kernel"]
 _TARGETS = frozenset(t for t in BACKEND_TOKENS.values() if t)
 #: Tokens of a file or folder name: split at ``_ - .`` and at lower-to-upper case changes.
 _SPLIT = re.compile(r"[_\-.]+|(?<=[a-z0-9])(?=[A-Z])")
@@ -47,7 +54,8 @@ def dedicated_backend(path: str) -> str | None:
     counts when one token of its name is (``rocm.py``, ``attention_hip.cu``, ``test_amd_gemm.py``,
     ``RocmAllocator.cpp``). Folder names are matched whole, or by their first token when it is
     ``hip``/``rocm`` (xformers' ``attention/hip_fmha/`` and ``hip_decoder/`` hold only Composable
-    Kernel code); weaker first tokens (``amd_``, ``npu_``) are not enough for a whole folder.
+    Kernel code); weaker first tokens (``amd_``, ``npu_``) are not enough for a whole folder. A
+    Composable Kernel folder (``flash_attn_ck/``, ``composable_kernel/``) is ROCm's too.
     """
     parts = [p for p in path.replace("\\", "/").split("/") if p and p not in (".", "..")]
     if not parts:
@@ -55,9 +63,11 @@ def dedicated_backend(path: str) -> str | None:
     for folder in parts[:-1]:
         if folder.lower() in BACKEND_TOKENS:
             return _name(folder.lower())
-        first = _tokens(folder)[:1]
-        if first and first[0] in _FOLDER_PREFIXES:
-            return _name(first[0])
+        tokens = _tokens(folder)
+        if tokens and tokens[0] in _FOLDER_PREFIXES:
+            return _name(tokens[0])
+        if tokens and (tokens[-1] == _CK_LAST_TOKEN or tokens[:2] == _CK_FIRST_TOKENS):
+            return "rocm"
     for token in _tokens(_SUFFIX.sub("", parts[-1])):
         if token in BACKEND_TOKENS:
             return _name(token)
