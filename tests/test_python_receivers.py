@@ -96,3 +96,44 @@ def test_the_gradient_of_a_foreign_instance_is_one_too(ruleset: RuleSet) -> None
                  "    def run(self):\n        return self.m.grad.to_dense(), self.grad.to_dense()\n")
     result = check_bytes("test_k.py", attribute.encode(), ruleset)
     assert [f.line for f in result.findings if f.rule_id == "LL904"] == [5]  # only self.grad: unknown
+
+
+_CLASS_ATTRIBUTE = """\
+class Quantizer:
+    pass
+
+
+class Init:
+    DEFAULT
+
+    def __init__(self, value):
+        self.module = Quantizer()
+        OTHER
+
+
+def gather(param, scales):
+    return Init.module.dequantize(param, scales)
+"""
+
+
+def _class_attribute_reported(ruleset: RuleSet, default: str = "pass", other: str = "pass",
+                              header: str = "", after: str = "") -> bool:
+    source = header + _CLASS_ATTRIBUTE.replace("DEFAULT", default).replace("OTHER", other) + after
+    result = check_bytes("zero.py", source.encode(), ruleset)
+    assert not result.errors, result.errors
+    return any(f.rule_id == "LL904" for f in result.findings)
+
+
+def test_a_class_attribute_set_to_a_foreign_instance_is_no_tensor(ruleset: RuleSet) -> None:
+    """DeepSpeed's ``Init.quantizer_module.dequantize(...)`` with ``self.quantizer_module =
+    CUDAQuantizer()`` in ``Init``: the project's quantizer, not torch's operator. Any other binding
+    of the attribute in the file leaves it a possible tensor."""
+    assert not _class_attribute_reported(ruleset)
+    assert not _class_attribute_reported(ruleset, after="Init.module = Quantizer()\n")
+    assert _class_attribute_reported(ruleset, other="self.module = value")
+    assert _class_attribute_reported(ruleset, default="module = None")  # a class-level default
+    assert _class_attribute_reported(ruleset, after="Init.module = make()\n")
+    assert _class_attribute_reported(ruleset, after="engine.module = make()\n")  # maybe an Init
+    assert _class_attribute_reported(ruleset, other="self.module, self.x = value")
+    assert _class_attribute_reported(ruleset, header="import torch\n", other="self.module = torch.Tensor()")
+    assert _class_attribute_reported(ruleset, after="def f(x):\n    return Other.module.dequantize(x)\n")

@@ -10,8 +10,10 @@ not torch's, directly or through a factory function of the same file whose every
 ``to_dense`` is its own). A loaded extension module is no tensor either: DeepSpeed's
 ``quantizer_module = QuantizerBuilder().load()`` then ``quantizer_module.dequantize(...)`` calls the
 project's own kernel, as does a module built by ``torch.utils.cpp_extension.load(...)`` /
-``load_inline(...)``. Anything else (parameters, results of other functions, torch classes) stays a
-possible tensor.
+``load_inline(...)``. An attribute of one of the file's classes read through the class
+(``Init.quantizer_module``, set as ``self.quantizer_module = CUDAQuantizer()``) is read the same way
+from every assignment of it in the file. Anything else (parameters, results of other functions,
+torch classes) stays a possible tensor.
 """
 
 from __future__ import annotations
@@ -26,8 +28,8 @@ _NESTED_SCOPES = frozenset({"function_definition", "class_definition", "lambda"}
 
 
 def foreign_instance(receiver: ts.Node, aliases: dict[str, list[str]]) -> bool:
-    """True when ``receiver`` (``name`` or ``self.name``) is only ever assigned a non-torch instance,
-    or is the ``.grad`` of one (xformers' ``a_sparse.grad.to_dense()``: the gradient of a
+    """True when ``receiver`` (``name``, ``self.name`` or ``Cls.name``) is only ever assigned a
+    non-torch instance, or is the ``.grad`` of one (xformers' ``a_sparse.grad.to_dense()``: the gradient of a
     ``BlockSparseTensor`` is one too, made by its ``__torch_function__``)."""
     if receiver.type == "attribute" and _text(receiver.child_by_field_name("attribute")) == "grad":
         owner = receiver.child_by_field_name("object")
@@ -37,16 +39,80 @@ def foreign_instance(receiver: ts.Node, aliases: dict[str, list[str]]) -> bool:
         values = _assigned(scope if scope is not None else _module(receiver), _text(receiver), nested=False)
     elif receiver.type == "attribute":
         obj = receiver.child_by_field_name("object")
-        if obj is None or obj.type != "identifier" or _text(obj) != "self":
+        if obj is None or obj.type != "identifier":
             return False
         scope = enclosing(receiver, "class_definition")
-        if scope is None:
+        if _text(obj) != "self":  # ``Cls.attr``
+            values = _class_attribute(receiver, _text(obj), _text(receiver.child_by_field_name("attribute")))
+        elif scope is None:
             return False
-        values = _assigned(scope, _text(receiver), nested=True)
+        else:
+            values = _assigned(scope, _text(receiver), nested=True)
     else:
         return False
     return bool(values) and all(_constructs_foreign(value, aliases) or _loads_extension(value, aliases)
                                 for value in values)
+
+
+def _class_attribute(node: ts.Node, cls: str, attr: str) -> list[ts.Node]:
+    """What ``cls.attr`` holds when ``cls`` is a module-level class of ``node``'s file (DeepSpeed's
+    ``Init.quantizer_module``, set by ``self.quantizer_module = CUDAQuantizer()`` in ``Init``): the
+    values of ``cls.attr = ...`` anywhere in the file and of ``self.attr = ...`` in the class's
+    methods. None (unknown) when no such class exists, when the class body binds ``attr`` itself (a
+    class-level default), when either is bound another way (``+=``, unpacking), or when any other
+    ``something.attr`` is assigned in the file, since that something may be an instance of the class."""
+    module = _module(node)
+    classes = [statement.child_by_field_name("definition") if statement.type == "decorated_definition"
+               else statement for statement in module.named_children]
+    named = [c for c in classes if c is not None and c.type == "class_definition"
+             and _text(c.child_by_field_name("name")) == cls]
+    if len(named) != 1:
+        return []
+    owner = named[0]
+    values: list[ts.Node] = []
+    stack = list(module.named_children)
+    while stack:
+        current = stack.pop()
+        stack.extend(current.named_children)
+        if current.type == "assignment":
+            bound, value = current.child_by_field_name("left"), current.child_by_field_name("right")
+        elif current.type in _OTHER_BINDINGS:
+            bound, value = current.child_by_field_name(_OTHER_BINDINGS[current.type]), None
+        else:
+            continue
+        for target in _targets(bound, attr):
+            if target.type == "identifier":  # ``attr = ...``: unknown only in the class body itself
+                if _scope(target) == owner:
+                    return []
+                continue
+            mine = _text(target) == f"{cls}.{attr}" or (_text(target) == f"self.{attr}"
+                                                       and enclosing(target, "class_definition") == owner)
+            if value is None or target != bound or not mine:  # unpacked, ``+=``, or maybe another object's
+                return []
+            values.append(value)
+    return values
+
+
+def _targets(pattern: ts.Node | None, attr: str) -> Iterator[ts.Node]:
+    """The ``attr`` names and ``something.attr`` attributes that a binding target ``pattern`` binds."""
+    stack = [pattern] if pattern is not None else []
+    while stack:
+        current = stack.pop()
+        if current.type == "identifier" and _text(current) == attr:
+            yield current
+        elif current.type == "attribute":
+            if _text(current.child_by_field_name("attribute")) == attr:
+                yield current
+        else:
+            stack.extend(current.named_children)
+
+
+def _scope(node: ts.Node) -> ts.Node | None:
+    """The nearest enclosing function, class or lambda of ``node``."""
+    scope = node.parent
+    while scope is not None and scope.type not in _NESTED_SCOPES:
+        scope = scope.parent
+    return scope
 
 
 #: torch's JIT extension loaders: they return a Python module of the compiled extension's functions.
