@@ -359,3 +359,25 @@ def test_a_tensor_test_with_project_code_on_its_other_side_is_not_handled(rulese
     start = lines.index("def fused_mlp_cpu(x, weight1):") + 1
     found = [f for f in _fixture_findings(ruleset) if f.rule_id == "LL121" and start < f.line < start + 4][0]
     assert "xpu" not in dict(found.handled)
+
+
+_AND_CUDA = ("import torch\ndef f(args, device, images):\n    if {test}:\n        images = images.cuda(args.gpu)\n"
+             "    else:\n        images = images.to(device)\n    return images\n")
+
+
+def test_an_and_with_a_cuda_operand_has_a_device_agnostic_else(ruleset: RuleSet) -> None:
+    # pytorch examples' imagenet/main.py: `if args.gpu is not None and device.type=='cuda':`
+    source = _AND_CUDA.format(test="args.gpu is not None and device.type == 'cuda'")
+    handled = dict(_at(_findings(source, ruleset), 4).handled)
+    assert "rocm" not in handled
+    assert handled.get("xpu", "").startswith("device-agnostic else") and handled["cpu"].startswith("device-agnostic")
+
+
+@pytest.mark.parametrize("test", ["args.gpu is not None or device.type == 'cuda'",
+                                  "device.type == 'cuda' and not torch.xpu.is_available()",
+                                  "args.gpu is not None and device.type != 'cuda'"])
+def test_an_or_or_another_platform_test_beside_the_cuda_operand_is_no_agnostic_else(
+        test: str, ruleset: RuleSet) -> None:
+    found = [f for f in _findings(_AND_CUDA.format(test=test), ruleset) if f.line == 4]
+    assert found
+    assert not any(note.startswith("device-agnostic") for f in found for note in dict(f.handled).values())

@@ -51,3 +51,28 @@ def test_a_module_level_try_doing_more_is_no_probe(ruleset: RuleSet) -> None:
                    "try:\n    import triton\n    ok = True\nexcept ImportError:\n    other = False\n"):
         [found] = _imports(source, ruleset)
         assert not found.handled and found.targets["ascend"].status != "native", source
+
+
+_SPEC_FLAG = ('from importlib.util import find_spec\nHAS_TRITON = {value}\nif HAS_TRITON:\n    try:\n'
+              '        from triton.backends import backends\n        drivers = [x for x in backends.values()]\n'
+              '    except {caught}:\n        logger.warning("Disabling Triton.")\n        HAS_TRITON = {off}\n')
+
+
+def test_a_find_spec_flag_turned_off_on_import_error_is_a_probe(ruleset: RuleSet) -> None:
+    # vLLM's triton_utils/importing.py
+    for value in ('find_spec("triton") is not None',
+                  '(\n    find_spec("triton") is not None\n    or find_spec("pytorch-triton-xpu") is not None  # Not compatible\n)'):
+        [found] = _imports(_SPEC_FLAG.format(value=value, caught="ImportError", off="False"), ruleset)
+        assert {t: i.status for t, i in found.targets.items()} == {t: "native" for t in TARGETS}
+        assert "availability probe HAS_TRITON:" in dict(found.handled)["ascend"]
+
+
+def test_a_flag_not_from_find_spec_or_not_turned_off_is_no_probe(ruleset: RuleSet) -> None:
+    for value, caught, off in (("True", "ImportError", "False"),  # no find_spec: the import may fail
+                               ('find_spec("numpy") is not None', "ImportError", "False"),  # another package
+                               ('find_spec("triton") is not None', "Exception", "False"),  # not import errors
+                               ('find_spec("triton") is not None', "ImportError", "True"),  # not turned off
+                               ('find_spec("triton") is None', "ImportError", "False")):  # the inverse test
+        source = _SPEC_FLAG.format(value=value, caught=caught, off=off)
+        [found] = _imports(source, ruleset)
+        assert not found.handled and found.targets["ascend"].status != "native", source

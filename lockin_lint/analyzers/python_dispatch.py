@@ -438,7 +438,16 @@ class Dispatch:
 
     def _cuda_test(self, condition: ts.Node | None) -> bool:
         """For `agnostic_side_around`: is ``condition`` a plain positive test of CUDA (or of a tensor
-        on CUDA, flash-attention's ``x.is_cuda and (bias is None or bias.is_cuda)``)?"""
+        on CUDA, flash-attention's ``x.is_cuda and (bias is None or bias.is_cuda)``)? Or an ``and``
+        of such a test with a condition that says nothing about the platform (pytorch examples'
+        imagenet: ``args.gpu is not None and device.type == 'cuda'``): that branch is CUDA-only
+        too, and its ``else`` is where every other target goes."""
+        if condition is not None and condition.type == "boolean_operator" and node_text(
+                condition.child_by_field_name("operator")) == "and":
+            left, right = condition.child_by_field_name("left"), condition.child_by_field_name("right")
+            if any(self._cuda_test(one) and not self._test(other).known
+                   for one, other in ((left, right), (right, left))):
+                return True
         test = self._test(condition)
         return test.known and test.may <= _CUDA_BUILDS and (
             _positive(condition) or (tensor_device_test(condition) and condition is not None

@@ -47,6 +47,12 @@ def only_raises(body: ts.Node | None) -> bool:
     return bool(statements) and all(s.type == "raise_statement" for s in statements)
 
 
+def only_diagnostic_statement(stmt: ts.Node) -> bool:
+    """Does the one statement ``stmt`` only print, log, warn or build message text (`python_probes`
+    allows such beside the flag an ``except ImportError`` turns off)?"""
+    return _diagnostic(stmt)
+
+
 def _diagnostic(stmt: ts.Node) -> bool:
     kind = stmt.type
     if kind == "if_statement":

@@ -29,7 +29,9 @@ from ..model import TARGETS
 from .matching import RawMatch
 from .matching import node_text as _text
 from .python_joins import import_of
+from .python_mentions import only_diagnostic_statement
 
+_FIND_SPEC = re.compile(r"""(?:(?:importlib\.)?util\.)?find_spec\(\s*["']([\w.-]+)["']\s*\)\s+is\s+not\s+None""")
 _PROBE = re.compile(r"^_?(?:is|has)_\w*available\w*$")
 _GUARDS = frozenset({"try_statement", "if_statement"})
 
@@ -42,6 +44,11 @@ def _probe_of(statement: ts.Node) -> tuple[str, ts.Node] | None:
             and parent.parent.parent.type == "module":
         flag = _flag_probe(parent.parent)
         return (flag, parent.parent) if flag is not None else None
+    if parent is not None and parent.type == "block" and parent.parent is not None \
+            and parent.parent.type == "try_statement":
+        flag = _spec_probe(parent.parent, statement)
+        if flag is not None:
+            return flag, parent.parent
     guarded = False
     while parent is not None and parent.type not in ("class_definition", "module"):
         if parent.type in _GUARDS:
@@ -77,6 +84,70 @@ def _flag_probe(try_statement: ts.Node) -> str | None:
         if names and names <= _IMPORT_ERRORS and inner and {_flag_set(s, "False") for s in inner} == set_true:
             return set_true.pop()
     return None
+
+
+def _spec_probe(try_statement: ts.Node, statement: ts.Node) -> str | None:
+    """The flag of vLLM's ``triton_utils/importing.py``: ``FLAG = find_spec("x") is not None`` at
+    module level, then ``if FLAG: try: import x ... except ImportError: FLAG = False``. The import
+    runs only where ``find_spec`` found the package, and its failure turns the flag off: a probe.
+    None unless the ``try`` is all an ``if FLAG:`` at module level holds, the flag's last setting
+    before it is such a ``find_spec`` test naming the imported package, and an ``except`` of import
+    errors sets the flag False (besides logging)."""
+    block = try_statement.parent
+    branch = block.parent if block is not None else None
+    if block is None or branch is None or branch.type != "if_statement" or branch.parent is None \
+            or branch.parent.type != "module" or branch.children_by_field_name("alternative") \
+            or [s for s in block.named_children if s.type != "comment"] != [try_statement]:
+        return None
+    condition = branch.child_by_field_name("condition")
+    flag = _text(condition) if condition is not None and condition.type == "identifier" else None
+    earlier = [s for s in branch.parent.named_children if s.end_byte <= branch.start_byte]
+    settings = [s for s in earlier if _flag_value(s, flag) is not None]
+    if flag is None or not settings or _top_package(statement) not in _specs(_flag_value(settings[-1], flag)):
+        return None
+    for clause in try_statement.named_children:
+        caught = {_text(n) for n in clause.named_children if n.type in ("identifier", "tuple")} \
+            if clause.type == "except_clause" else set()
+        names = {part.strip("() ") for text in caught for part in text.split(",")}
+        handler = [s for s in clause.named_children if s.type == "block"]
+        inner = [s for s in handler[0].named_children if s.type != "comment"] if handler else []
+        offs = [s for s in inner if _flag_set(s, "False") == flag]
+        if names and names <= _IMPORT_ERRORS and offs and all(
+                s in offs or only_diagnostic_statement(s) for s in inner):
+            return flag
+    return None
+
+
+def _flag_value(statement: ts.Node, flag: str | None) -> ts.Node | None:
+    """The value ``statement`` sets ``flag`` to, if it is a plain assignment of it."""
+    assignment = statement.named_children[0] if statement.type == "expression_statement" \
+        and statement.named_child_count == 1 else None
+    if flag is None or assignment is None or assignment.type != "assignment":
+        return None
+    left = assignment.child_by_field_name("left")
+    return assignment.child_by_field_name("right") if left is not None and _text(left) == flag else None
+
+
+def _specs(value: ts.Node | None) -> set[str]:
+    """The packages ``value`` tests with ``find_spec("x") is not None`` (alone, parenthesized or in
+    an ``or``); empty when it is anything else."""
+    if value is None:
+        return set()
+    inner = [c for c in value.named_children if c.type != "comment"]  # vLLM's "# Not compatible"
+    if value.type == "parenthesized_expression" and len(inner) == 1:
+        return _specs(inner[0])
+    if value.type == "boolean_operator" and _text(value.child_by_field_name("operator")) == "or":
+        left, right = _specs(value.child_by_field_name("left")), _specs(value.child_by_field_name("right"))
+        return left | right if left and right else set()
+    match = _FIND_SPEC.fullmatch(_text(value))
+    return {match.group(1)} if value.type == "comparison_operator" and match else set()
+
+
+def _top_package(statement: ts.Node) -> str:
+    """The top-level package an import statement imports from (``triton`` for ``from triton.x import y``)."""
+    name = statement.child_by_field_name("module_name") if statement.type == "import_from_statement" \
+        else statement.child_by_field_name("name")
+    return _text(name).split(" as ")[0].split(".")[0].strip()
 
 
 def _flag_set(statement: ts.Node, value: str) -> str | None:
