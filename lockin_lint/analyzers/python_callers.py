@@ -24,15 +24,14 @@ from ..model import RocmCallers
 from .matching import RawMatch
 from .matching import node_text as _text
 from .python_dispatch import Dispatch
+from .python_receivers import enclosing
 
 
 def _function_of(node: ts.Node) -> ts.Node | None:
     """The innermost function around ``node``, when it is a module-level function or a method of a
     module-level class (a nested function's name is local: its calls are all in the file anyway,
     but a closure handed out as a value is not worth following)."""
-    parent = node.parent
-    while parent is not None and parent.type != "function_definition":
-        parent = parent.parent
+    parent = enclosing(node, "function_definition")
     if parent is None:
         return None
     holder = parent.parent.parent if parent.parent is not None and parent.parent.type == "decorated_definition" \

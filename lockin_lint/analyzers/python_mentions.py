@@ -38,7 +38,7 @@ def only_diagnostic(body: ts.Node | None) -> bool:
     ``pass`` branch words nothing)?"""
     statements = [s for s in body.named_children if s.type not in ("comment", "pass_statement")] \
         if body is not None else []
-    return bool(statements) and all(_diagnostic(s) for s in statements)
+    return bool(statements) and all(only_diagnostic_statement(s) for s in statements)
 
 
 def only_raises(body: ts.Node | None) -> bool:
@@ -47,19 +47,19 @@ def only_raises(body: ts.Node | None) -> bool:
     return bool(statements) and all(s.type == "raise_statement" for s in statements)
 
 
+def branch_bodies(stmt: ts.Node) -> list[ts.Node | None]:
+    """The blocks of an ``if`` statement: its body, then each ``elif``'s and the ``else``'s."""
+    return [stmt.child_by_field_name("consequence")] + [
+        a.child_by_field_name("consequence") or a.child_by_field_name("body")
+        for a in stmt.children_by_field_name("alternative")]
+
+
 def only_diagnostic_statement(stmt: ts.Node) -> bool:
-    """Does the one statement ``stmt`` only print, log, warn or build message text (`python_probes`
-    allows such beside the flag an ``except ImportError`` turns off)?"""
-    return _diagnostic(stmt)
-
-
-def _diagnostic(stmt: ts.Node) -> bool:
+    """Does the one statement ``stmt`` only print, log, warn or build message text? (`python_probes`
+    allows such beside the flag an ``except ImportError`` turns off.)"""
     kind = stmt.type
     if kind == "if_statement":
-        bodies = [stmt.child_by_field_name("consequence")] + [
-            a.child_by_field_name("consequence") or a.child_by_field_name("body")
-            for a in stmt.children_by_field_name("alternative")]
-        return all(only_diagnostic(b) for b in bodies)
+        return all(only_diagnostic(b) for b in branch_bodies(stmt))
     if kind == "augmented_assignment":
         left = node_text(stmt.child_by_field_name("left"))
         return bool(_MESSAGE_NAME.search(left)) and _textual(stmt.child_by_field_name("right"))
@@ -101,7 +101,7 @@ def _message_test(node: ts.Node, platform_test: Callable[[ts.Node], bool]) -> ts
             stmt = parent if parent.type == "if_statement" else parent.parent
             if stmt is None or stmt.type != "if_statement" or not platform_test(child):
                 return None
-            return stmt if _diagnostic(stmt) else None
+            return stmt if only_diagnostic_statement(stmt) else None
         child, parent = parent, parent.parent
     return None
 
@@ -109,10 +109,7 @@ def _message_test(node: ts.Node, platform_test: Callable[[ts.Node], bool]) -> ts
 def _guards_a_match(stmt: ts.Node, raw: list[RawMatch]) -> bool:
     """Does a branch of ``stmt`` hold another match (``print(torch.cuda.device_count())``)? Then the
     test guards CUDA code, and is reported with it."""
-    bodies = [stmt.child_by_field_name("consequence")] + [
-        a.child_by_field_name("consequence") or a.child_by_field_name("body")
-        for a in stmt.children_by_field_name("alternative")]
-    spans = [(b.start_byte, b.end_byte) for b in bodies if b is not None]
+    spans = [(b.start_byte, b.end_byte) for b in branch_bodies(stmt) if b is not None]
     return any(start <= m.node.start_byte < end for m in raw for start, end in spans)
 
 
