@@ -99,3 +99,12 @@ def test_module_level_guard(ruleset: RuleSet) -> None:
     found = _at(source, ruleset, 2, "LL201")  # joined with the LL101 test on the same line
     assert found.handled == ()
     assert "silently" not in found.message
+
+
+def test_the_derived_name_is_read_through_calls_and_keywords(ruleset: RuleSet) -> None:
+    """``device_type = torch.device(type=device).type``: derived from ``device`` (not from the
+    keyword ``type`` or the attribute ``.type``)."""
+    source = ("import torch\ndef main():\n    device = 'cpu'\n    if torch.cuda.is_available():\n"
+              "        device = 'cuda'\n    device_type = torch.device(type=device).type\n"
+              "    assert device_type == 'cuda'\n")
+    assert _at(source, ruleset, 4, "LL101").handled == ()

@@ -103,9 +103,14 @@ def _assigned(stmt: ts.Node) -> set[str]:
 
 def _read(value: ts.Node) -> set[str]:
     """The plain names ``value`` reads (``device`` in ``'cuda' if 'cuda' in device else 'cpu'``)."""
-    return {node_text(node) for node in _walk(value) if node.type == "identifier"
-            and not (node.parent is not None and node.parent.type in ("attribute", "keyword_argument")
-                     and node != node.parent.named_children[0])}
+    return {node_text(node) for node in _walk(value) if node.type == "identifier" and not _label(node)}
+
+
+def _label(identifier: ts.Node) -> bool:
+    """Is ``identifier`` no name read: the ``device`` of ``args.device`` or of ``f(device=x)``?"""
+    parent = identifier.parent
+    field = {"attribute": "attribute", "keyword_argument": "name"}.get(parent.type) if parent is not None else None
+    return field is not None and parent is not None and parent.child_by_field_name(field) == identifier
 
 
 def _derived_from(statements: list[ts.Node], name: str) -> set[str]:
