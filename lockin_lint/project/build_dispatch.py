@@ -13,9 +13,12 @@ which the effort model prices at zero (`score.hooks.is_handled`), while their st
 port would need: the report shows them apart, with what porting them would cost
 (`score.hooks.left_out_of_build`, docs/scoring.md).
 
-Reads: every ``CMakeLists.txt`` and ``*.cmake`` file of the run and, when some source is left out,
-the run's C/C++/CUDA files (for their ``#include`` lines). No project without a ROCm build path in
-its CMake gets anything handled.
+DeepSpeed builds its ops with Python builders instead: a source only builders that refuse ROCm name
+(`op_builders`, ``op_builder/gds.py``'s ``is_compatible``) gets the same note, its headers too.
+
+Reads: every ``CMakeLists.txt`` and ``*.cmake`` file of the run, the ``op_builder/`` Python files and,
+when some source is left out, the run's C/C++/CUDA files (for their ``#include`` lines). No project
+without a ROCm build path in its CMake, or a builder refusing ROCm, gets anything handled.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from dataclasses import replace
 from ..model import FileResult, Finding, Reader
 from ..score.hooks import LEFT_OUT_OF_BUILD
 from .cmake_build import SOURCE_SUFFIXES, read_build, ref_order
+from .op_builders import is_op_builder, left_out_by_builders
 
 _HEADER_SUFFIXES = (".h", ".hh", ".hpp", ".hxx", ".cuh", ".inl", ".inc")
 _INCLUDE = re.compile(rb'^[ \t]*#[ \t]*include[ \t]*[<"]([^>"\n]+)[>"]', re.MULTILINE)
@@ -86,13 +90,12 @@ def _orphans(files: dict[str, str], sources: dict[str, str], built: set[str],
 def left_out_files(files: dict[str, str], read: Reader) -> dict[str, str]:
     """Files of the run a ROCm build of the project never compiles (path -> how), sources and headers."""
     cmake_files = [shown for shown in files if _is_cmake(shown)]
-    if not cmake_files:
+    sources, built = read_build(cmake_files, set(files), lambda shown: read(files[shown])) if cmake_files else ({}, set())
+    by_builders = left_out_by_builders(files, read)
+    if not sources and not by_builders:
         return {}
-    sources, built = read_build(cmake_files, set(files), lambda shown: read(files[shown]))
-    if not sources:
-        return {}
-    left = {path: f"{LEFT_OUT_OF_BUILD} ({ref})" for path, ref in sources.items()}
-    refs = dict(sources)
+    refs = {**by_builders, **sources}
+    left = {path: f"{LEFT_OUT_OF_BUILD} ({ref})" for path, ref in refs.items()}
     includers = _includers(files, read)
     for header, ref in _orphans(files, sources, built, includers).items():
         refs[header] = ref
@@ -123,7 +126,7 @@ def _mark(finding: Finding, how: str) -> Finding:
 
 def mark_build_dispatch(results: list[FileResult], files: dict[str, str], read: Reader) -> list[FileResult]:
     """``results`` with the findings in files the project's ROCm build leaves out handled for ROCm."""
-    if not any(_is_cmake(shown) for shown in files) or not any(r.findings for r in results):
+    if not any(_is_cmake(shown) or is_op_builder(shown) for shown in files) or not any(r.findings for r in results):
         return results
     left = left_out_files(files, read)
     if not left:

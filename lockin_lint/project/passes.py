@@ -134,8 +134,11 @@ def _cuda_findings(results: list[FileResult]) -> bool:
 
 def _cmake_and_findings(results: list[FileResult]) -> bool:
     """The build-level dispatch reads only the run's CMake files (a name ending ``CMakeLists.txt`` or
-    ``.cmake`` here, a superset of the pass's own test) and changes only findings."""
-    return any(r.findings for r in results) and any(r.path.endswith(("CMakeLists.txt", ".cmake")) for r in results)
+    ``.cmake`` here, a superset of the pass's own test) and op builders, and changes only findings."""
+    from .op_builders import is_op_builder
+
+    return any(r.findings for r in results) and any(r.path.endswith(("CMakeLists.txt", ".cmake"))
+                                                    or is_op_builder(r.path) for r in results)
 
 
 def _rocm_candidates(results: list[FileResult]) -> bool:
