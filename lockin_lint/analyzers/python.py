@@ -17,6 +17,7 @@ from .python_callers import rocm_only_callers
 from .python_cpu_tensors import drop_cpu_operators
 from .python_dispatch import apply_dispatch, is_platform_test
 from .python_env_joins import join_env_settings
+from .python_fallback_imports import apply_fallback_imports
 from .python_joins import join_constructs
 from .python_portable_else import apply_portable_else
 from .python_probes import apply_probes
@@ -54,7 +55,8 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
     is CUDA lock-in. Nor is a mention that only words a message (`python_mentions`), nor an operator
     on a tensor that never leaves the CPU (`python_cpu_tensors`). A match whose flag's ``else``
     already calls its portable rewrite is handled (`python_portable_else`), and so is an import inside
-    an availability probe (`python_probes`).
+    an availability probe (`python_probes`) or an optional import that only upgrades a portable class
+    (`python_fallback_imports`).
     """
     if dedicated_backend(path) is not None:
         return []
@@ -62,7 +64,7 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
     if links and run.link_rule is not None:
         raw += OpCallMatcher(links, run.link_rule, path, source, tree.root_node).run()
     dispatched = drop_diagnostic_mentions(apply_dispatch(raw, path), is_platform_test)
-    return apply_probes(apply_portable_else(drop_cpu_operators(dispatched, source), path))
+    return apply_fallback_imports(apply_probes(apply_portable_else(drop_cpu_operators(dispatched, source), path)))
 
 
 def calls_extension_ops(run: RunContext, path: str, data: bytes, links: LinkTable) -> bool:

@@ -65,7 +65,7 @@ def _probe_of(statement: ts.Node) -> tuple[str, ts.Node] | None:
     return None
 
 
-_IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError"})
+IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError"})
 
 
 def _flag_probe(try_statement: ts.Node) -> str | None:
@@ -76,23 +76,31 @@ def _flag_probe(try_statement: ts.Node) -> str | None:
     so that it chooses something."""
     body = try_statement.child_by_field_name("body")
     statements = [s for s in body.named_children if s.type != "comment"] if body is not None else []
-    set_true = {_flag_set(s, "True") for s in statements} - {None}
+    set_true = {name for name in (_flag_set(s, "True") for s in statements) if name is not None}
     if len(set_true) != 1 or any(s.type not in ("import_statement", "import_from_statement")
                                  and _flag_set(s, "True") is None for s in statements):
         return None
     flag = set_true.pop()
+    for names, inner in except_clauses(try_statement):
+        offs = [s for s in inner if _flag_set(s, "False") == flag]
+        quiet = all(s in offs or s.type == "pass_statement" or only_diagnostic_statement(s) for s in inner)
+        if names and names <= IMPORT_ERRORS and inner and quiet and (offs or _preset_off(try_statement, flag)):
+            return flag
+    return None
+
+
+def except_clauses(try_statement: ts.Node) -> list[tuple[frozenset[str], list[ts.Node]]]:
+    """Each ``except`` of a ``try``: the exception names it catches (empty for a bare ``except:``)
+    and its handler's statements, comments left out."""
+    clauses = []
     for clause in try_statement.named_children:
         if clause.type != "except_clause":
             continue
         caught = {_text(n) for n in clause.named_children if n.type in ("identifier", "tuple")}
-        names = {part.strip("() ") for text in caught for part in text.split(",")}
+        names = frozenset(part.strip("() ") for text in caught for part in text.split(","))
         handler = [s for s in clause.named_children if s.type == "block"]
-        inner = [s for s in handler[0].named_children if s.type != "comment"] if handler else []
-        offs = [s for s in inner if _flag_set(s, "False") == flag]
-        quiet = all(s in offs or s.type == "pass_statement" or only_diagnostic_statement(s) for s in inner)
-        if names and names <= _IMPORT_ERRORS and inner and quiet and (offs or _preset_off(try_statement, flag)):
-            return flag
-    return None
+        clauses.append((names, [s for s in handler[0].named_children if s.type != "comment"] if handler else []))
+    return clauses
 
 
 def _preset_off(try_statement: ts.Node, flag: str) -> bool:
@@ -104,11 +112,11 @@ def _preset_off(try_statement: ts.Node, flag: str) -> bool:
     if len(values) != 1 or _text(values[0]) not in ("False", "None"):
         return False
     later = [s for s in module.named_children if s.start_byte >= try_statement.end_byte] if module is not None else []
-    return any(_reads(s, flag) for s in later)
+    return any(reads_name(s, flag) for s in later)
 
 
-def _reads(node: ts.Node, flag: str) -> bool:
-    """Whether ``node`` reads the name ``flag`` anywhere (a binding of it is no read)."""
+def reads_name(node: ts.Node, flag: str) -> bool:
+    """Whether ``node`` reads the name ``flag`` anywhere (a binding of it, or ``global`` of it, is no read)."""
     stack = [node]
     while stack:
         item = stack.pop()
@@ -141,14 +149,9 @@ def _spec_probe(try_statement: ts.Node, statement: ts.Node) -> str | None:
     settings = [s for s in earlier if _flag_value(s, flag) is not None]
     if flag is None or not settings or _top_package(statement) not in _specs(_flag_value(settings[-1], flag)):
         return None
-    for clause in try_statement.named_children:
-        caught = {_text(n) for n in clause.named_children if n.type in ("identifier", "tuple")} \
-            if clause.type == "except_clause" else set()
-        names = {part.strip("() ") for text in caught for part in text.split(",")}
-        handler = [s for s in clause.named_children if s.type == "block"]
-        inner = [s for s in handler[0].named_children if s.type != "comment"] if handler else []
+    for names, inner in except_clauses(try_statement):
         offs = [s for s in inner if _flag_set(s, "False") == flag]
-        if names and names <= _IMPORT_ERRORS and offs and all(
+        if names and names <= IMPORT_ERRORS and offs and all(
                 s in offs or only_diagnostic_statement(s) for s in inner):
             return flag
     return None
