@@ -21,6 +21,7 @@ from .python_fallback_imports import apply_fallback_imports
 from .python_joins import join_constructs
 from .python_portable_else import apply_portable_else
 from .python_probes import apply_probes
+from .python_rocm_arch import apply_rocm_arch_lists
 from .python_matcher import FileMatcher
 from .python_mentions import drop_diagnostic_mentions
 from .source import decode_python
@@ -56,7 +57,8 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
     on a tensor that never leaves the CPU (`python_cpu_tensors`). A match whose flag's ``else``
     already calls its portable rewrite is handled (`python_portable_else`), and so is an import inside
     an availability probe (`python_probes`) or an optional import that only upgrades a portable class
-    (`python_fallback_imports`).
+    (`python_fallback_imports`); ROCm is handled for a CUDA architecture list whose function names a
+    ROCm one (`python_rocm_arch`).
     """
     if dedicated_backend(path) is not None:
         return []
@@ -64,7 +66,8 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
     if links and run.link_rule is not None:
         raw += OpCallMatcher(links, run.link_rule, path, source, tree.root_node).run()
     dispatched = drop_diagnostic_mentions(apply_dispatch(raw, path), is_platform_test)
-    return apply_fallback_imports(apply_probes(apply_portable_else(drop_cpu_operators(dispatched, source), path)))
+    handled = apply_probes(apply_portable_else(drop_cpu_operators(dispatched, source), path))
+    return apply_rocm_arch_lists(apply_fallback_imports(handled), path)
 
 
 def calls_extension_ops(run: RunContext, path: str, data: bytes, links: LinkTable) -> bool:
