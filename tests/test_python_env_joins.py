@@ -90,6 +90,37 @@ def test_reads_and_settings_that_are_no_save_restore_stay_apart(ruleset: RuleSet
     assert sorted(f.rule_id for f in _findings(other, ruleset)) == ["LL800", "LL803"]
 
 
+_DETERMINISM = '''import os
+class Deterministic:
+    def __init__(self):
+        self.saved_blocking = None
+
+    def __enter__(self):
+        {save} = os.environ.get("CUDA_LAUNCH_BLOCKING", "")
+        os.environ["CUDA_LAUNCH_BLOCKING"] = "1"
+
+    def __exit__(self, *exc):
+        os.environ["CUDA_LAUNCH_BLOCKING"] = {restore}
+'''
+
+
+def test_a_class_saving_on_self_is_one_scope_for_the_variable(ruleset: RuleSet) -> None:
+    # DeepSpeed's tests/unit/common.py: __enter__ saves on self and sets, __exit__ puts it back
+    source = _DETERMINISM.format(save="self.saved_blocking", restore="self.saved_blocking")
+    [found] = _findings(source, ruleset)
+    assert (found.rule_id, found.line) == ("LL801", 8)
+    assert found.message.endswith("(one setting, also at lines 7, 11)")
+
+
+def test_methods_saving_in_locals_stay_apart(ruleset: RuleSet) -> None:
+    # a local save joins its own method's set; another method's set is another setting
+    local = _DETERMINISM.format(save="saved", restore="saved")
+    assert [f.line for f in _findings(local, ruleset)] == [8, 11]
+    # a save on another object is not the method's own
+    other = _DETERMINISM.format(save="config.saved_blocking", restore="config.saved_blocking")
+    assert [f.line for f in _findings(other, ruleset)] == [7, 8, 11]
+
+
 def test_a_notebook_message_names_the_lines_of_the_ipynb(ruleset: RuleSet) -> None:
     cells = [{"cell_type": "markdown", "metadata": {}, "source": ["# title\n"]},
              {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],

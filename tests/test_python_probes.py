@@ -76,3 +76,35 @@ def test_a_flag_not_from_find_spec_or_not_turned_off_is_no_probe(ruleset: RuleSe
         source = _SPEC_FLAG.format(value=value, caught=caught, off=off)
         [found] = _imports(source, ruleset)
         assert not found.handled and found.targets["ascend"].status != "native", source
+
+
+_PRESET = ("import logging\nlogger = logging.getLogger(__name__)\n{preset}try:\n    import triton\n"
+           "    import triton.language as tl\n\n    _HAVE_TRITON = True\nexcept {caught}:\n{handler}\n{after}")
+_LOGS = '    logger.info("Triton missing; using the PyTorch path.")'
+_CHOOSES = "def fill(x):\n    if not _HAVE_TRITON:\n        return x.cumsum(0)\n    return kernel(x)\n"
+
+
+def test_a_flag_preset_off_before_the_try_is_a_probe(ruleset: RuleSet) -> None:
+    # DeepSpeed's moe/ep_kernels.py: the handler only logs, the preset keeps the flag False
+    for preset, handler in (("_HAVE_TRITON = False\n", _LOGS), ("_HAVE_TRITON = None\n", "    pass"),
+                            ("_HAVE_TRITON = False\n", _LOGS + "\n    _HAVE_TRITON = False")):
+        found = _imports(_PRESET.format(preset=preset, caught="ImportError", handler=handler, after=_CHOOSES), ruleset)
+        assert len(found) == 2
+        for finding in found:
+            assert {t: i.status for t, i in finding.targets.items()} == {t: "native" for t in TARGETS}
+            assert "availability probe _HAVE_TRITON:" in dict(finding.handled)["mps"]
+
+
+def test_a_preset_flag_that_chooses_nothing_or_a_handler_that_fails_is_no_probe(ruleset: RuleSet) -> None:
+    for preset, caught, handler, after in (
+            ("", "ImportError", _LOGS, _CHOOSES),  # no preset: the flag is unbound where triton is missing
+            ("_HAVE_TRITON = False\n", "ImportError", _LOGS, "def fill(x):\n    return kernel(x)\n"),  # never read
+            ("_HAVE_TRITON = False\n", "ImportError", _LOGS + "\n    raise", _CHOOSES),  # re-raises
+            ("_HAVE_TRITON = False\n", "Exception", _LOGS, _CHOOSES),  # hides a broken install too
+            ("_HAVE_TRITON = True\n", "ImportError", _LOGS, _CHOOSES),  # preset on
+            ("_HAVE_TRITON = False\n_HAVE_TRITON = probe()\n", "ImportError", _LOGS, _CHOOSES)):  # bound twice
+        source = _PRESET.format(preset=preset, caught=caught, handler=handler, after=after)
+        found = _imports(source, ruleset)
+        assert len(found) == 2, source
+        for finding in found:
+            assert not finding.handled and finding.targets["mps"].status != "native", source

@@ -18,9 +18,11 @@ from .python_cpu_tensors import drop_cpu_operators
 from .python_cuda_asserts import drop_rejected_fallbacks
 from .python_dispatch import apply_dispatch, is_platform_test
 from .python_env_joins import join_env_settings
+from .python_fallback_imports import apply_fallback_imports
 from .python_joins import join_constructs
 from .python_portable_else import apply_portable_else
 from .python_probes import apply_probes
+from .python_rocm_arch import apply_rocm_arch_lists
 from .python_skip_guards import drop_skipped_off_cuda
 from .python_matcher import FileMatcher
 from .python_mentions import drop_diagnostic_mentions
@@ -54,10 +56,12 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
     A file dedicated to another backend (``platforms/rocm.py``, ``xpu_accelerator.py``) is that
     backend's code, and a match in a branch for another platform (or in a test pytest runs only
     there, `python_skip_guards`) is that platform's code: neither is CUDA lock-in. A fallback a
-    later ``assert`` on CUDA rejects handles nothing (`python_cuda_asserts`). Nor is a mention that only words a message (`python_mentions`), nor an operator
-    on a tensor that never leaves the CPU (`python_cpu_tensors`). A match whose flag's ``else``
-    already calls its portable rewrite is handled (`python_portable_else`), and so is an import inside
-    an availability probe (`python_probes`).
+    later ``assert`` on CUDA rejects handles nothing (`python_cuda_asserts`). Nor is a mention that
+    only words a message (`python_mentions`), nor an operator on a tensor that never leaves the CPU
+    (`python_cpu_tensors`). A match whose flag's ``else`` already calls its portable rewrite is
+    handled (`python_portable_else`), and so is an import inside an availability probe (`python_probes`) or an optional import that only upgrades a portable class
+    (`python_fallback_imports`); ROCm is handled for a CUDA architecture list whose function names a
+    ROCm one (`python_rocm_arch`).
     """
     if dedicated_backend(path) is not None:
         return []
@@ -66,7 +70,8 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
         raw += OpCallMatcher(links, run.link_rule, path, source, tree.root_node).run()
     raw = drop_skipped_off_cuda(raw, source)
     dispatched = drop_diagnostic_mentions(drop_rejected_fallbacks(apply_dispatch(raw, path)), is_platform_test)
-    return apply_probes(apply_portable_else(drop_cpu_operators(dispatched, source), path))
+    handled = apply_probes(apply_portable_else(drop_cpu_operators(dispatched, source), path))
+    return apply_rocm_arch_lists(apply_fallback_imports(handled), path)
 
 
 def calls_extension_ops(run: RunContext, path: str, data: bytes, links: LinkTable) -> bool:

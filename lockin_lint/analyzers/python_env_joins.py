@@ -23,6 +23,12 @@ the user's value into a name and then setting the variable (``current = os.geten
 ``if current: return``, ``os.environ["NCCL_MAX_CTAS"] = "8"``) is one setting to port too. Other reads (``if os.environ.get(V):``)
 stay their own findings, and so does a second set (another branch's value is another setting).
 A function that only reads, or only sets, has no construct to join.
+
+A class can do the same across two methods, keeping the saved value on ``self`` (DeepSpeed's test
+``EnableDeterminism``: ``__enter__`` saves ``self.saved_cuda_launch_blocking =
+os.environ.get("CUDA_LAUNCH_BLOCKING", "")`` and sets the variable, ``__exit__`` sets it back to
+``self.saved_cuda_launch_blocking``). When a method saves a variable on ``self``, the class's methods
+are one scope for that variable; elsewhere the scope stays the function.
 """
 
 from __future__ import annotations
@@ -108,24 +114,49 @@ def _access(node: ts.Node) -> _Access | None:
     if left is None or right is None:
         return None
     if part == left and holder == left and holder.type == "subscript":
-        return _Access("set", value=_text(right) if right.type == "identifier" else "")
-    if part == right and left.type == "identifier":
+        return _Access("set", value=_text(right) if right.type == "identifier" or _on_self(right) else "")
+    if part == right and (left.type == "identifier" or _on_self(left)):
         read = right == holder and holder.type in ("subscript", "comparison_operator") or (
             call is not None and right == call and verb in _READS)
         return _Access("save", name=_text(left)) if read else None
     return None
 
 
+def _on_self(node: ts.Node) -> bool:
+    """``self.name``: where a method keeps a saved value for another method to put back."""
+    value = node.child_by_field_name("object") if node.type == "attribute" else None
+    return value is not None and value.type == "identifier" and _text(value) == "self"
+
+
+def _class_of(function: ts.Node) -> ts.Node | None:
+    """The class a function is a method of (directly, decorators allowed)."""
+    parent = function.parent
+    if parent is not None and parent.type == "decorated_definition":
+        parent = parent.parent
+    owner = parent.parent if parent is not None and parent.type == "block" else None
+    return owner if owner is not None and owner.type == "class_definition" else None
+
+
 def join_env_settings(raw: list[RawMatch]) -> list[RawMatch]:
-    """``raw`` with each function's save and restore of a variable folded into its setting."""
-    groups: dict[tuple[int, str, str], list[tuple[int, _Access]]] = {}
+    """``raw`` with each function's save and restore of a variable folded into its setting; a class
+    that saves the variable on ``self`` (``__enter__`` saves and sets, ``__exit__`` restores) is one
+    scope for that variable."""
+    accesses: list[tuple[int, RawMatch, ts.Node, _Access]] = []
     for position, match in enumerate(raw):
         if match.rule.category != "env" or match.node.type != "string":
             continue
         function = _function_of(match.node)
         access = _access(match.node) if function is not None else None
         if function is not None and access is not None:
-            groups.setdefault((function.id, match.rule.id, match.symbol), []).append((position, access))
+            accesses.append((position, match, function, access))
+    keeping = {(owner.id, match.rule.id, match.symbol) for _, match, function, access in accesses
+               if access.role == "save" and access.name.startswith("self.")
+               and (owner := _class_of(function)) is not None}
+    groups: dict[tuple[int, str, str], list[tuple[int, _Access]]] = {}
+    for position, match, function, access in accesses:
+        owner = _class_of(function)
+        scope = owner if owner is not None and (owner.id, match.rule.id, match.symbol) in keeping else function
+        groups.setdefault((scope.id, match.rule.id, match.symbol), []).append((position, access))
     hosts: dict[int, list[int]] = {}  # host position -> the positions joining it
     for members in groups.values():
         joined = _construct(members)

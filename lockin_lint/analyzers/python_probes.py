@@ -10,7 +10,10 @@ reader sees the package named) but every target is handled, noted as a probe, an
 
 The same holds at module level (bitsandbytes' ``backends/utils.py``): a ``try:`` whose body only
 imports and sets a flag True, and whose ``except ImportError`` (or ``ModuleNotFoundError``) sets
-that flag False, is a probe named by its flag.
+that flag False, is a probe named by its flag. So is one whose handler only logs, when the flag was
+preset False (or None) before the ``try`` and is read after it (DeepSpeed's ``moe/ep_kernels.py``). A
+handler that re-raises, or one that catches ``Exception`` (which hides a broken install as well as a
+missing one), is no probe.
 
 Narrow on purpose: the function's name must say it is a probe (``is_x_available``,
 ``_is_x_available``, ``has_x_available``), and the import must sit behind something that can answer
@@ -62,28 +65,69 @@ def _probe_of(statement: ts.Node) -> tuple[str, ts.Node] | None:
     return None
 
 
-_IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError"})
+IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError"})
 
 
 def _flag_probe(try_statement: ts.Node) -> str | None:
     """The flag a module-level ``try: import x; flag = True / except ImportError: flag = False``
-    sets, or None when the ``try`` does anything else."""
+    sets, or None when the ``try`` does anything else. The handler may also log; and it may only
+    log (or ``pass``) when the flag was preset off before the ``try`` (DeepSpeed's ``moe/ep_kernels.py``:
+    ``_TRITON_AVAILABLE = False``, then ``except ImportError: logger.info(...)``) and is read after it,
+    so that it chooses something."""
     body = try_statement.child_by_field_name("body")
     statements = [s for s in body.named_children if s.type != "comment"] if body is not None else []
-    set_true = {_flag_set(s, "True") for s in statements} - {None}
+    set_true = {name for name in (_flag_set(s, "True") for s in statements) if name is not None}
     if len(set_true) != 1 or any(s.type not in ("import_statement", "import_from_statement")
                                  and _flag_set(s, "True") is None for s in statements):
         return None
+    flag = set_true.pop()
+    for names, inner in except_clauses(try_statement):
+        offs = [s for s in inner if _flag_set(s, "False") == flag]
+        quiet = all(s in offs or s.type == "pass_statement" or only_diagnostic_statement(s) for s in inner)
+        if names and names <= IMPORT_ERRORS and inner and quiet and (offs or _preset_off(try_statement, flag)):
+            return flag
+    return None
+
+
+def except_clauses(try_statement: ts.Node) -> list[tuple[frozenset[str], list[ts.Node]]]:
+    """Each ``except`` of a ``try``: the exception names it catches (empty for a bare ``except:``)
+    and its handler's statements, comments left out."""
+    clauses = []
     for clause in try_statement.named_children:
         if clause.type != "except_clause":
             continue
         caught = {_text(n) for n in clause.named_children if n.type in ("identifier", "tuple")}
-        names = {part.strip("() ") for text in caught for part in text.split(",")}
+        names = frozenset(part.strip("() ") for text in caught for part in text.split(","))
         handler = [s for s in clause.named_children if s.type == "block"]
-        inner = [s for s in handler[0].named_children if s.type != "comment"] if handler else []
-        if names and names <= _IMPORT_ERRORS and inner and {_flag_set(s, "False") for s in inner} == set_true:
-            return set_true.pop()
-    return None
+        clauses.append((names, [s for s in handler[0].named_children if s.type != "comment"] if handler else []))
+    return clauses
+
+
+def _preset_off(try_statement: ts.Node, flag: str) -> bool:
+    """Whether the module binds ``flag`` once before the ``try``, to False or None, and reads it after."""
+    module = try_statement.parent
+    earlier = [s for s in module.named_children if s.end_byte <= try_statement.start_byte] \
+        if module is not None else []
+    values = [value for value in (_flag_value(s, flag) for s in earlier) if value is not None]
+    if len(values) != 1 or _text(values[0]) not in ("False", "None"):
+        return False
+    later = [s for s in module.named_children if s.start_byte >= try_statement.end_byte] if module is not None else []
+    return any(reads_name(s, flag) for s in later)
+
+
+def reads_name(node: ts.Node, flag: str) -> bool:
+    """Whether ``node`` reads the name ``flag`` anywhere (a binding of it, or ``global`` of it, is no read)."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if item.type == "identifier" and _text(item) == flag:
+            parent = item.parent
+            bound = parent is not None and (parent.type == "global_statement" or (
+                parent.type == "assignment" and parent.child_by_field_name("left") == item))
+            if not bound:
+                return True
+        stack.extend(item.named_children)
+    return False
 
 
 def _spec_probe(try_statement: ts.Node, statement: ts.Node) -> str | None:
@@ -105,14 +149,9 @@ def _spec_probe(try_statement: ts.Node, statement: ts.Node) -> str | None:
     settings = [s for s in earlier if _flag_value(s, flag) is not None]
     if flag is None or not settings or _top_package(statement) not in _specs(_flag_value(settings[-1], flag)):
         return None
-    for clause in try_statement.named_children:
-        caught = {_text(n) for n in clause.named_children if n.type in ("identifier", "tuple")} \
-            if clause.type == "except_clause" else set()
-        names = {part.strip("() ") for text in caught for part in text.split(",")}
-        handler = [s for s in clause.named_children if s.type == "block"]
-        inner = [s for s in handler[0].named_children if s.type != "comment"] if handler else []
+    for names, inner in except_clauses(try_statement):
         offs = [s for s in inner if _flag_set(s, "False") == flag]
-        if names and names <= _IMPORT_ERRORS and offs and all(
+        if names and names <= IMPORT_ERRORS and offs and all(
                 s in offs or only_diagnostic_statement(s) for s in inner):
             return flag
     return None

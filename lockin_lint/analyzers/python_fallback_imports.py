@@ -1,0 +1,140 @@
+"""An optional import that only upgrades a portable class the module already defines is no lock-in.
+
+TGI's ``t5_modeling.py`` defines ``class T5LayerNorm(nn.Module)`` in plain torch, then::
+
+    try:
+        from apex.normalization import FusedRMSNorm
+        T5LayerNorm = FusedRMSNorm
+        logger.info("Discovered apex.normalization.FusedRMSNorm - will use it instead of T5LayerNorm")
+    except ImportError:
+        pass  # using the normal T5LayerNorm
+
+Where apex is missing (every target it does not build for) the import fails, the handler does
+nothing, and ``T5LayerNorm`` stays the portable class: nothing needs porting, yet the import and the
+rebinding were read as uses of apex (``rename`` to ``torch.nn.RMSNorm`` on ascend..cpu, no note). The
+apex lines are still reported (a reader sees the package named), but every target the rule does not
+already call ``native`` is handled, noted "optional import, falls back to T5LayerNorm"; a ``native``
+target keeps its status and replacement (ROCm builds its fork of apex, so there the import succeeds
+and the fused layer is used).
+
+Narrow on purpose (one such ``try`` in the eleven real projects of docs/validation.md): the ``try``
+is at module level with no ``else`` or ``finally``; its body only imports, logs, and rebinds names
+(``Y = X``, ``X`` imported there) that the module bound before the ``try`` to a class or function of
+its own, not a placeholder such as ``None``; every imported name is rebound and read nowhere else in
+the module (a later use would fail without the package); and every handler only logs or passes, one
+of them catching ``ImportError`` (or ``ModuleNotFoundError``) alone. A handler that re-raises, or that
+sets something else, is a different construct and stays as it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import tree_sitter as ts
+
+from .matching import RawMatch
+from .matching import node_text as _text
+from .python_mentions import only_diagnostic_statement
+from .python_probes import IMPORT_ERRORS, except_clauses, reads_name
+
+_IMPORTS = ("import_statement", "import_from_statement")
+_DEFINITIONS = ("class_definition", "function_definition")
+
+
+def apply_fallback_imports(raw: list[RawMatch]) -> list[RawMatch]:
+    """``raw`` with the matches inside an optional import with a portable fallback handled."""
+    kept = []
+    seen: dict[int, str | None] = {}
+    for match in raw:
+        try_statement = _module_try(match.node)
+        if try_statement is not None and try_statement.id not in seen:
+            seen[try_statement.id] = _fallback(try_statement)
+        names = seen.get(try_statement.id) if try_statement is not None else None
+        if names is not None:
+            note = f"optional import, falls back to {names}"
+            statuses = match.rule.info_for(match.symbol.lstrip(".")).targets
+            noted = {target for target, _ in match.handled}
+            added = tuple((target, note) for target, info in statuses.items()
+                          if info.status != "native" and target not in noted)
+            match = replace(match, handled=match.handled + added)
+        kept.append(match)
+    return kept
+
+
+def _module_try(node: ts.Node) -> ts.Node | None:
+    """The module-level ``try`` whose body holds ``node``, if any."""
+    child, parent = node, node.parent
+    while parent is not None and parent.type != "module":
+        child, parent = parent, parent.parent
+    if parent is None or child.type != "try_statement":
+        return None
+    body = child.child_by_field_name("body")
+    return child if body is not None and body.start_byte <= node.start_byte and node.end_byte <= body.end_byte \
+        else None
+
+
+def _fallback(try_statement: ts.Node) -> str | None:
+    """The portable names (``T5LayerNorm``) the ``try`` rebinds to what it imports, when it is such an
+    optional import; None otherwise."""
+    module, body = try_statement.parent, try_statement.child_by_field_name("body")
+    if module is None or body is None or any(c.type in ("else_clause", "finally_clause")
+                                             for c in try_statement.named_children):
+        return None
+    statements = [s for s in body.named_children if s.type != "comment"]
+    imported = {name for s in statements if s.type in _IMPORTS for name in _bound(s)}
+    defined = _defined_before(module, try_statement)
+    rebound: dict[str, str] = {}  # imported name -> the portable name it replaces
+    for statement in statements:
+        pair = _rebinding(statement)
+        if pair is not None and pair[1] in imported and pair[0] in defined:
+            rebound[pair[1]] = pair[0]
+        elif statement.type not in _IMPORTS and not only_diagnostic_statement(statement):
+            return None
+    others = [s for s in module.named_children if s != try_statement]
+    if not imported or set(rebound) != imported or any(reads_name(s, n) for n in imported for s in others):
+        return None
+    clauses = except_clauses(try_statement)
+    quiet = all(all(s.type == "pass_statement" or only_diagnostic_statement(s) for s in inner)
+                for _, inner in clauses)
+    if not quiet or not any(names and names <= IMPORT_ERRORS for names, _ in clauses):
+        return None
+    return ", ".join(sorted(set(rebound.values())))
+
+
+def _bound(statement: ts.Node) -> list[str]:
+    """The names an import statement binds (``Y`` of ``from m import X as Y``; ``m`` of ``import m.n``)."""
+    names = []
+    for name in statement.children_by_field_name("name"):
+        if name.type == "aliased_import":
+            alias = name.child_by_field_name("alias")
+            names.append(_text(alias) if alias is not None else "")
+        else:
+            names.append(_text(name).split(".")[0] if statement.type == "import_statement" else _text(name))
+    return names
+
+
+def _rebinding(statement: ts.Node) -> tuple[str, str] | None:
+    """``(Y, X)`` of a statement that is only ``Y = X``, both plain names."""
+    assignment = statement.named_children[0] if statement.type == "expression_statement" \
+        and statement.named_child_count == 1 else None
+    if assignment is None or assignment.type != "assignment":
+        return None
+    left, right = assignment.child_by_field_name("left"), assignment.child_by_field_name("right")
+    if left is None or right is None or left.type != "identifier" or right.type != "identifier":
+        return None
+    return _text(left), _text(right)
+
+
+def _defined_before(module: ts.Node, try_statement: ts.Node) -> set[str]:
+    """The names the module defines as classes or functions before the ``try``."""
+    names = set()
+    for statement in module.named_children:
+        if statement.start_byte >= try_statement.start_byte:
+            break
+        definition = statement.child_by_field_name("definition") if statement.type == "decorated_definition" \
+            else statement
+        name = definition.child_by_field_name("name") if definition is not None \
+            and definition.type in _DEFINITIONS else None
+        if name is not None:
+            names.add(_text(name))
+    return names

@@ -1,0 +1,53 @@
+"""An optional import that only upgrades a portable class the module defines handles every target the
+rule does not call native (analyzers/python_fallback_imports.py); near misses stay as they were."""
+
+from __future__ import annotations
+
+from lockin_lint.api import check_bytes
+from lockin_lint.kb.ruleset import RuleSet
+from lockin_lint.model import Finding
+
+_SOURCE = ("import logging\nimport torch\nlogger = logging.getLogger(__name__)\n\n\n{before}\n\n"
+           "try:\n    from apex.normalization import FusedRMSNorm{alias}\n\n    RMSNormLayer = {imported}\n"
+           '    logger.info("apex found, using its fused norm")\n{body}'
+           "except {caught}:\n    # the plain RMSNormLayer stays\n    {handler}\n{more}\n"
+           "NORM_LAYERS = [RMSNormLayer]\n{after}")
+_CLASS = ("class RMSNormLayer(torch.nn.Module):\n    def forward(self, x):\n"
+          "        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True))")
+_PARTS = {"before": _CLASS, "alias": "", "imported": "FusedRMSNorm", "body": "", "caught": "ImportError",
+          "handler": "pass", "more": 'except Exception:\n    logger.warning("apex is broken, falling back")\n    pass\n',
+          "after": ""}
+
+
+def _apex(ruleset: RuleSet, **parts: str) -> list[Finding]:
+    source = _SOURCE.format(**(_PARTS | parts))
+    result = check_bytes("norms.py", source.encode(), ruleset)
+    return [f for f in result.findings if f.rule_id in ("LL500", "LL503")]
+
+
+def test_an_optional_import_upgrading_a_portable_class_is_handled(ruleset: RuleSet) -> None:
+    for parts in ({}, {"alias": " as Fused", "imported": "Fused"}, {"more": ""},
+                  {"before": "@torch.jit.script\ndef RMSNormLayer(x):\n    return x"}):
+        found = _apex(ruleset, **parts)
+        assert {f.rule_id for f in found} == {"LL500", "LL503"}, parts
+        for finding in found:
+            assert all(info.status == "native" for info in finding.targets.values()), parts
+            handled = dict(finding.handled)
+            assert handled["cpu"] == "optional import, falls back to RMSNormLayer"
+            # ROCm builds apex's fork: its native status and replacement stay, unnoted
+            assert "rocm" not in handled and finding.targets["rocm"].replacement
+
+
+def test_near_misses_of_an_optional_import_stay(ruleset: RuleSet) -> None:
+    for parts in ({"before": "RMSNormLayer = None"},  # a placeholder, no portable class
+                  {"before": ""},  # nothing to fall back to
+                  {"handler": "raise"},  # the failure propagates
+                  {"more": "except Exception:\n    RMSNormLayer = None\n"},  # a handler that sets something
+                  {"body": "    FusedRMSNorm.warm_up()\n"},  # the body uses the package
+                  {"after": "def f(x):\n    return isinstance(x, FusedRMSNorm)\n"},  # used after the try
+                  {"caught": "Exception", "more": ""},  # no handler of the import's failure alone
+                  {"more": "else:\n    logger.info('ok')\n"}):  # an else runs only with apex
+        found = _apex(ruleset, **parts)
+        assert found, parts
+        for finding in found:
+            assert not finding.handled and finding.targets["cpu"].status != "native", parts
