@@ -31,6 +31,7 @@ from ..model import TARGETS
 from .backend_paths import BACKEND_TOKENS, dedicated_backend, name_tokens
 from .findings import CPU_FALLBACK
 from .matching import RawMatch, node_text
+from .python_chain_shapes import chain_notes, crashes_without
 from .python_mentions import only_raises
 from .python_other_paths import (LaterSetups, agnostic_side_around, asserted_absent,
                                  tensor_device_test, compared_names, has_comparison,
@@ -402,7 +403,7 @@ class Dispatch:
         named = frozenset().union(*(t.named for t in tests))
         if not any(t.known for t in tests):
             return _UNKNOWN, False
-        before = Test(named=named, fallback=not _raising_else(otherwise))
+        before = Test(named=named, fallback=not (_raising_else(otherwise) or crashes_without(stmt, is_platform_test)))
         for test, (condition, body, clause) in zip(tests, clauses):
             in_clause = child == clause if clause is not stmt else True
             target = below if clause is not stmt else child
@@ -426,7 +427,7 @@ class Dispatch:
     def _other_paths(self, node: ts.Node, path: Test, found: Verdict) -> Verdict:
         """``found`` with the targets that the device-agnostic side of the CUDA branch ``node`` is
         in handles (every one but ROCm, which runs the CUDA branch)."""
-        side = agnostic_side_around(node, self._cuda_test, self._agnostic) if path.may <= _CUDA_BUILDS else None
+        side = agnostic_side_around(node, self.cuda_test, self._agnostic) if path.may <= _CUDA_BUILDS else None
         may = path.may
         if side is None:  # the test itself of a tensor off CUDA whose side returns generic torch code
             side, may = agnostic_side_around(node, _never, self._agnostic, self._not_cuda_test), _CUDA_BUILDS
@@ -436,7 +437,12 @@ class Dispatch:
         agnostic = frozenset(t for t in TARGETS if t not in may and t != "rocm")
         return replace(found, agnostic=agnostic, agnostic_line=note_line(side))
 
-    def _cuda_test(self, condition: ts.Node | None) -> bool:
+    def platforms_of(self, node: ts.Node | None) -> Platforms | None:
+        """Where ``node`` is true, when it reads as a platform test (`python_chain_shapes`)."""
+        test = self._test(node)
+        return test.may if test.known else None
+
+    def cuda_test(self, condition: ts.Node | None) -> bool:
         """For `agnostic_side_around`: is ``condition`` a plain positive test of CUDA (or of a tensor
         on CUDA, flash-attention's ``x.is_cuda and (bias is None or bias.is_cuda)``)? Or an ``and``
         of such a test with a condition that says nothing about the platform (pytorch examples'
@@ -445,7 +451,7 @@ class Dispatch:
         if condition is not None and condition.type == "boolean_operator" and node_text(
                 condition.child_by_field_name("operator")) == "and":
             left, right = condition.child_by_field_name("left"), condition.child_by_field_name("right")
-            if any(self._cuda_test(one) and not self._test(other).known
+            if any(self.cuda_test(one) and not self._test(other).known
                    for one, other in ((left, right), (right, left))):
                 return True
         test = self._test(condition)
@@ -600,7 +606,7 @@ def apply_dispatch(raw: list[RawMatch], path: str = "") -> list[RawMatch]:
         verdict = dispatch.verdict(match.node)
         if verdict.drop or asserted_absent(match.node):
             continue
-        notes = _notes(verdict, path)
+        notes = chain_notes(match.node, _notes(verdict, path), path, dispatch.platforms_of, dispatch.cuda_test)
         rocm = rocm_home_beside(match.node, match.symbol)
         if rocm is not None and "rocm" not in notes:
             notes["rocm"] = f"{ROCM_HOME} ({path}:{note_line(rocm)})"
