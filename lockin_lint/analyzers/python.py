@@ -15,13 +15,14 @@ from .matching import RawMatch
 from .op_calls import LinkTable, OpCallMatcher
 from .python_callers import rocm_only_callers
 from .python_cpu_tensors import drop_cpu_operators
-from .python_dispatch import apply_dispatch, is_platform_test
+from .python_dispatch import apply_dispatch
 from .python_env_joins import join_env_settings
 from .python_joins import join_constructs
 from .python_portable_else import apply_portable_else
 from .python_probes import apply_probes
 from .python_matcher import FileMatcher
 from .python_mentions import drop_diagnostic_mentions
+from .python_platform_tests import is_platform_test
 from .source import decode_python
 
 class PythonAnalyzer:

@@ -32,11 +32,11 @@ from .findings import CPU_FALLBACK
 from .matching import node_text
 from .python_mentions import branch_bodies, only_diagnostic_statement
 from .python_other_paths import device_agnostic, note_line
+from .python_platform_tests import CUDA_BUILDS
 from .python_receivers import enclosing, statements
 
 #: The platforms a condition is true on when it reads as a platform test, else None.
 PlatformsOf = Callable[[ts.Node | None], frozenset[str] | None]
-_CUDA_BUILDS = frozenset({"cuda", "rocm"})
 _EXPRESSIONS = frozenset({"call", "attribute", "not_operator", "parenthesized_expression", "argument_list",
                           "boolean_operator", "comparison_operator", "subscript"})
 #: How `Finding.handled` names the paths read here, each followed by where (``(builder.py:578)``).
@@ -86,7 +86,7 @@ def cpu_flag_set(node: ts.Node, platforms_of: PlatformsOf) -> ts.Node | None:
     if value.type != "not_operator":
         return None
     tested = platforms_of(value.child_by_field_name("argument"))
-    if tested is None or not tested <= _CUDA_BUILDS:
+    if tested is None or not tested <= CUDA_BUILDS:
         return None
     return stmt if platforms_of(stmt.child_by_field_name("left")) == frozenset({"cpu"}) else None
 
