@@ -13,7 +13,8 @@ import pytest
 import tree_sitter as ts
 import tree_sitter_python
 
-from lockin_lint.analyzers.python_dispatch import BRANCH, FALLBACK, PLATFORMS, classify
+from lockin_lint.analyzers.python_dispatch import BRANCH, FALLBACK
+from lockin_lint.analyzers.python_platform_tests import PLATFORMS, classify
 from lockin_lint.api import check_bytes, check_paths
 from lockin_lint.kb.ruleset import RuleSet
 from lockin_lint.model import Finding

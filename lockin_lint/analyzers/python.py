@@ -16,7 +16,7 @@ from .op_calls import LinkTable, OpCallMatcher
 from .python_callers import rocm_only_callers
 from .python_cpu_tensors import drop_cpu_operators
 from .python_cuda_asserts import drop_rejected_fallbacks
-from .python_dispatch import apply_dispatch, is_platform_test
+from .python_dispatch import apply_dispatch
 from .python_env_joins import join_env_settings
 from .python_fallback_imports import apply_fallback_imports
 from .python_joins import join_constructs
@@ -26,6 +26,7 @@ from .python_rocm_arch import apply_rocm_arch_lists
 from .python_skip_guards import drop_skipped_off_cuda
 from .python_matcher import FileMatcher
 from .python_mentions import drop_diagnostic_mentions
+from .python_platform_tests import is_platform_test
 from .source import decode_python
 
 class PythonAnalyzer:

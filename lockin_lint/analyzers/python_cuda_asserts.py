@@ -32,7 +32,8 @@ from dataclasses import replace
 import tree_sitter as ts
 
 from .matching import RawMatch, node_text
-from .python_dispatch import AGNOSTIC, BRANCH, FALLBACK, classify
+from .python_dispatch import AGNOSTIC, BRANCH, FALLBACK
+from .python_platform_tests import classify
 from .python_mentions import only_raises
 
 _CUDA_BUILDS = frozenset({"cuda", "rocm"})

@@ -30,7 +30,7 @@ from collections.abc import Iterator
 import tree_sitter as ts
 
 from .matching import RawMatch, node_text
-from .python_dispatch import classify
+from .python_platform_tests import classify
 
 Platforms = frozenset[str]
 _SKIP_CALL = re.compile(r"^(?:pytest\.)?skip$")

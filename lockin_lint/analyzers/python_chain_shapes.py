@@ -1,0 +1,289 @@
+"""Four shapes around a CUDA test whose meaning the branch reading (`python_dispatch`) gets wrong.
+
+Independent judges of the fourth round (docs/validation.md, #11) found these left in the dispatch
+notes; each is read here, narrowly, and a shape not recognised changes nothing:
+
+- a CUDA availability value that *is* the CPU handling: DeepSpeed's ``self.build_for_cpu = not
+  torch.cuda.is_available()`` sets the flag its CPU build branches on, so cpu is handled by the very
+  line (`cpu_flag_set`);
+- a generic ``torch.accelerator`` branch earlier in the function (bitsandbytes'
+  ``_current_accelerator_type``: ``if hasattr(torch, "accelerator") and
+  torch.accelerator.is_available(): return str(torch.accelerator.current_accelerator())`` before the
+  ``xpu`` and ``cuda`` tests): every accelerator is answered there, and the CUDA code after it is
+  reached only without one (`accelerator_before`);
+- a chain with no ``else`` whose fall-through crashes (accelerate's ``TorchTracemalloc``: ``self.begin``
+  is set in the ``cuda`` / ``xpu`` / ``npu`` branches only, and read in ``__exit__``): no CPU fallback
+  (`crashes_without`);
+- a CUDA test guarding only a skip or a failure (bitsandbytes' ``if device == "cuda" and ...:
+  pytest.xfail("regression ... CUDA")``, accelerate's RTX 4000 P2P/IB check): every other target
+  rightly passes it and there is nothing to port, so each is handled, with a note saying so rather
+  than silence (`cuda_only_skip`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import tree_sitter as ts
+
+from ..model import TARGETS
+from .findings import CPU_FALLBACK
+from .matching import node_text
+from .python_mentions import branch_bodies, only_diagnostic_statement
+from .python_other_paths import device_agnostic, note_line
+from .python_platform_tests import CUDA_BUILDS
+from .python_receivers import enclosing, statements
+
+#: The platforms a condition is true on when it reads as a platform test, else None.
+PlatformsOf = Callable[[ts.Node | None], frozenset[str] | None]
+_EXPRESSIONS = frozenset({"call", "attribute", "not_operator", "parenthesized_expression", "argument_list",
+                          "boolean_operator", "comparison_operator", "subscript"})
+#: How `Finding.handled` names the paths read here, each followed by where (``(builder.py:578)``).
+CPU_FLAG = "CPU-build flag set here"
+ACCELERATOR = "torch.accelerator branch before it"
+CUDA_ONLY_SKIP = "CUDA-only skip or check"
+_ACCELERATOR_PARTS = (re.compile(r"^torch\.accelerator\.is_available\(\)$"),
+                      re.compile(r"""^hasattr\(torch,(["'])accelerator\1\)$"""))
+_SKIPS = frozenset({"skip", "xfail", "skipTest"})
+
+
+def chain_notes(node: ts.Node, notes: dict[str, str], path: str, platforms_of: PlatformsOf,
+                cuda_test: Callable[[ts.Node | None], bool]) -> dict[str, str]:
+    """``notes`` (target -> how the dispatch handles it) with what the shapes above add for the match
+    at ``node``; a target a branch names keeps its note."""
+    added: dict[str, str] = {}
+    flag = cpu_flag_set(node, platforms_of)
+    if flag is not None:
+        added["cpu"] = f"{CPU_FLAG} ({path}:{note_line(flag)})"
+    skip = cuda_only_skip(node, cuda_test)
+    if skip is not None:
+        added |= dict.fromkeys((t for t in TARGETS if t != "rocm"), f"{CUDA_ONLY_SKIP} ({path}:{note_line(skip)})")
+    branch = accelerator_before(node)
+    if branch is not None:
+        for target in TARGETS:
+            if target not in ("cpu", "rocm"):
+                added.setdefault(target, f"{ACCELERATOR} ({path}:{note_line(branch)})")
+    return notes | {t: how for t, how in added.items() if notes.get(t, CPU_FALLBACK) == CPU_FALLBACK}
+
+
+def _expression_top(node: ts.Node) -> tuple[ts.Node, ts.Node | None]:
+    """The outermost expression around ``node`` and the node above it."""
+    child, parent = node, node.parent
+    while parent is not None and parent.type in _EXPRESSIONS:
+        child, parent = parent, parent.parent
+    return child, parent
+
+
+def cpu_flag_set(node: ts.Node, platforms_of: PlatformsOf) -> ts.Node | None:
+    """The assignment ``<CPU flag> = not <CUDA test>`` whose value ``node`` is part of (DeepSpeed's
+    ``self.build_for_cpu = not torch.cuda.is_available()``; ``use_cpu``, ``cpu_only`` alike): the
+    test decides the CPU build, so it handles cpu. Not a flag that names no platform (``no_gpu``) or
+    another one (``cpu_offload`` is none), nor a value that is not the negated CUDA test."""
+    value, stmt = _expression_top(node)
+    if stmt is None or stmt.type != "assignment" or stmt.child_by_field_name("right") != value:
+        return None
+    if value.type != "not_operator":
+        return None
+    tested = platforms_of(value.child_by_field_name("argument"))
+    if tested is None or not tested <= CUDA_BUILDS:
+        return None
+    return stmt if platforms_of(stmt.child_by_field_name("left")) == frozenset({"cpu"}) else None
+
+
+def _conjuncts(node: ts.Node | None) -> list[ts.Node]:
+    if node is None:
+        return []
+    if node.type == "parenthesized_expression" and node.named_child_count == 1:
+        return _conjuncts(node.named_children[0])
+    if node.type == "boolean_operator" and node_text(node.child_by_field_name("operator")) == "and":
+        return _conjuncts(node.child_by_field_name("left")) + _conjuncts(node.child_by_field_name("right"))
+    return [node]
+
+
+def _accelerator_test(condition: ts.Node | None) -> bool:
+    """``torch.accelerator.is_available()`` or ``hasattr(torch, "accelerator")``, alone or and-ed."""
+    return condition is not None and bool(_conjuncts(condition)) and all(
+        any(p.match(node_text(part).replace(" ", "")) for p in _ACCELERATOR_PARTS) for part in _conjuncts(condition))
+
+
+def accelerator_before(node: ts.Node) -> ts.Node | None:
+    """An earlier branch of ``node``'s function for whatever accelerator torch reports, when ``node``
+    runs only past it: a lone ``if`` on `_accelerator_test` whose device-agnostic body ends in a
+    return, before ``node``'s statement in a block around it, or an earlier clause of the
+    if/elif chain ``node`` is in a later clause of. Not such a branch after ``node``, nor one whose
+    body spells CUDA or does not return."""
+    function = enclosing(node, "function_definition")
+    child, parent = node, node.parent
+    while parent is not None and parent != function:
+        if parent.type == "block":
+            for stmt in parent.named_children:
+                if stmt.start_byte >= child.start_byte:
+                    break
+                if stmt.type == "if_statement" and not stmt.children_by_field_name("alternative") \
+                        and _accelerator_test(stmt.child_by_field_name("condition")) and _returns_agnostic(stmt):
+                    return stmt
+        if parent.type in ("elif_clause", "else_clause") and parent.parent is not None:
+            chain = parent.parent
+            if _accelerator_test(chain.child_by_field_name("condition")) \
+                    and device_agnostic(_body_statements(chain.child_by_field_name("consequence"))):
+                return chain
+        child, parent = parent, parent.parent
+    return None
+
+
+def _body_statements(body: ts.Node | None) -> list[ts.Node]:
+    return [s for s in body.named_children if s.type != "comment"] if body is not None else []
+
+
+def _returns_agnostic(stmt: ts.Node) -> bool:
+    body = _body_statements(stmt.child_by_field_name("consequence"))
+    return bool(body) and body[-1].type == "return_statement" and device_agnostic(body)
+
+
+def cuda_only_skip(node: ts.Node, cuda_test: Callable[[ts.Node | None], bool]) -> ts.Node | None:
+    """The lone ``if`` (no ``elif``/``else``) whose test ``node`` is part of, when that test is a
+    positive CUDA test (``cuda_test``: ``device == "cuda"``, alone or and-ed with conditions naming no
+    platform) and its body only skips or fails (`_skips_or_fails`). Not a negated test (``if not
+    torch.cuda.is_available(): pytest.skip(...)`` is a test that needs CUDA), nor a body that does
+    anything else."""
+    child, parent = node, node.parent
+    while parent is not None and parent.type in _EXPRESSIONS:
+        child, parent = parent, parent.parent
+    if parent is None or parent.type != "if_statement" or parent.child_by_field_name("condition") != child:
+        return None
+    while child.type == "parenthesized_expression" and child.named_child_count == 1:
+        child = child.named_children[0]
+    if parent.children_by_field_name("alternative") or not cuda_test(child):
+        return None
+    return parent if _skips_or_fails(parent.child_by_field_name("consequence")) else None
+
+
+def _skips_or_fails(body: ts.Node | None) -> bool:
+    """Does ``body`` only raise, skip or xfail a test (``pytest.skip``, ``self.skipTest``), perhaps
+    under further tests or beside a message, and at least once?"""
+    found = False
+    for stmt in _body_statements(body):
+        if stmt.type == "raise_statement" or _skip_call(stmt):
+            found = True
+        elif stmt.type == "if_statement":
+            bodies = branch_bodies(stmt)
+            if not all(_skips_or_fails(b) for b in bodies):
+                return False
+            found = True
+        elif stmt.type == "pass_statement" or not only_diagnostic_statement(stmt):
+            return False
+    return found
+
+
+def _skip_call(stmt: ts.Node) -> bool:
+    if stmt.type != "expression_statement" or stmt.named_child_count != 1 or stmt.named_children[0].type != "call":
+        return False
+    function = stmt.named_children[0].child_by_field_name("function")
+    return function is not None and node_text(function).rsplit(".", 1)[-1] in _SKIPS
+
+
+def crashes_without(stmt: ts.Node, platform_test: Callable[[ts.Node], bool]) -> bool:
+    """Does the if/elif chain ``stmt``, which has no ``else``, bind in every branch a name or
+    ``self`` attribute that nothing else binds and that is read elsewhere (accelerate's
+    ``TorchTracemalloc.__enter__`` sets ``self.begin`` for cuda / xpu / npu, ``__exit__`` subtracts
+    it)? Then the path past the chain fails instead of running on the CPU: no fallback. A name bound
+    before the chain, by the class body or another method, or touched by ``hasattr``/``getattr``,
+    keeps the fallback; a binding in a branch of another platform chain with no ``else``
+    (``__exit__``'s own ``elif is_mlu_available(): self.begin = ...``; ``platform_test`` says which
+    tests are) is as partial as this one and does not."""
+    if any(a.type == "else_clause" for a in stmt.children_by_field_name("alternative")):
+        return False
+    bound: set[str] | None = None
+    for body in branch_bodies(stmt):
+        names = {node_text(s.named_children[0].child_by_field_name("left"))
+                 for s in _body_statements(body) if s.type == "expression_statement" and s.named_child_count == 1
+                 and s.named_children[0].type == "assignment"}
+        bound = names if bound is None else bound & names
+    for name in bound or ():
+        if re.fullmatch(r"self\.[A-Za-z_]\w*", name):
+            if _unbound_attribute_read(stmt, name.split(".", 1)[1], platform_test):
+                return True
+        elif re.fullmatch(r"[A-Za-z_]\w*", name) and _unbound_local_read(stmt, name):
+            return True
+    return False
+
+
+def _outside(node: ts.Node, stmt: ts.Node) -> bool:
+    return node.end_byte <= stmt.start_byte or node.start_byte >= stmt.end_byte
+
+
+def _unbound_attribute_read(stmt: ts.Node, attribute: str, platform_test: Callable[[ts.Node], bool]) -> bool:
+    """``self.<attribute>`` is assigned nowhere in the class outside ``stmt``, not in the class body,
+    not named in a string (``hasattr(self, "begin")``), and read somewhere outside ``stmt``."""
+    klass = enclosing(stmt, "class_definition")
+    if klass is None or re.search(rf"""["']{attribute}["']""", node_text(klass)):
+        return False
+    read = False
+    for node in _walk(klass):
+        if node.type == "assignment" and _outside(node, stmt) and not _in_partial_chain(node, platform_test):
+            left = node.child_by_field_name("left")
+            targets = re.findall(r"[\w.]+", node_text(left)) if left is not None else []
+            if f"self.{attribute}" in targets or (attribute in targets and node.parent is not None
+                                                  and enclosing(node, "function_definition") is None):
+                return False
+        if node.type == "augmented_assignment" and _outside(node, stmt) \
+                and node_text(node.child_by_field_name("left")) == f"self.{attribute}":
+            return False
+        if node.type == "attribute" and node_text(node) == f"self.{attribute}" and _outside(node, stmt):
+            read = read or not _assigned(node)
+    return read
+
+
+def _in_partial_chain(assignment: ts.Node, platform_test: Callable[[ts.Node], bool]) -> bool:
+    """Is ``assignment`` a statement of a branch of an if/elif chain with no ``else`` on a platform?"""
+    block = assignment.parent.parent if assignment.parent is not None else None
+    clause = block.parent if block is not None and block.type == "block" else None
+    chain = clause.parent if clause is not None and clause.type == "elif_clause" else clause
+    if chain is None or chain.type != "if_statement" or clause is None \
+            or clause.child_by_field_name("consequence") != block:
+        return False
+    return not any(a.type == "else_clause" for a in chain.children_by_field_name("alternative")) \
+        and (condition := chain.child_by_field_name("condition")) is not None and platform_test(condition)
+
+
+def _assigned(attribute: ts.Node) -> bool:
+    parent = attribute.parent
+    return parent is not None and parent.type in ("assignment", "augmented_assignment") \
+        and parent.child_by_field_name("left") == attribute
+
+
+def _unbound_local_read(stmt: ts.Node, name: str) -> bool:
+    """The local ``name`` is no parameter, bound nowhere in the function outside ``stmt`` (nor
+    declared ``global``/``nonlocal``), and read after ``stmt``."""
+    function = enclosing(stmt, "function_definition")
+    if function is None or re.search(rf"\b(global|nonlocal)\b[^\n]*\b{name}\b", node_text(function)):
+        return False
+    parameters = function.child_by_field_name("parameters")
+    if parameters is not None and name in re.findall(r"\w+", node_text(parameters)):
+        return False
+    read = False
+    for node in statements(function):
+        if not _outside(node, stmt) or node.type in ("function_definition", "class_definition"):
+            continue
+        if node.type in ("for_statement", "with_statement", "try_statement", "import_statement",
+                         "import_from_statement") and re.search(rf"\b{name}\b", node_text(node)):
+            return False
+        if node.type == "expression_statement" and node.named_child_count == 1 \
+                and node.named_children[0].type in ("assignment", "augmented_assignment"):
+            left = node.named_children[0].child_by_field_name("left")
+            if left is not None and name in re.findall(r"\w+", node_text(left)):
+                return False
+        if node.start_byte >= stmt.end_byte and node.type not in ("if_statement", "for_statement", "while_statement",
+                                                                  "with_statement", "try_statement", "block"):
+            read = read or any(n.type == "identifier" and node_text(n) == name for n in _walk(node))
+    return read
+
+
+def _walk(node: ts.Node) -> list[ts.Node]:
+    found, stack = [], [node]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        stack.extend(current.named_children)
+    return found
