@@ -68,6 +68,17 @@ def f(x: torch.Tensor, y, items):
     return z.to_dense(), x.to_dense()
 """
     assert _lines(source, ruleset) == []  # z also holds a parameter; x is rebound by the loop
+    chain = """\
+import torch
+
+
+def f(y, d):
+    z = torch.zeros(2, device=d)
+    z = z.to(torch.float16)
+    y = y.to(d)
+    return z.to_dense(), y.to_dense()
+"""
+    assert _lines(chain, ruleset) == [8]  # z stays a tensor; y was a parameter of unknown type
 
 
 def test_a_distinctive_name_is_reported_on_an_unknown_receiver(ruleset: RuleSet) -> None:

@@ -24,6 +24,7 @@ import tree_sitter as ts
 
 from ..kb.python_index import PythonIndex
 from .matching import RawMatch, node_text as _text
+from .python_cpu_tensors import _parameter
 from .python_receivers import assigned, enclosing, foreign_instance, resolved
 
 #: Method names of LL904 that classes of the usual non-torch array and quantization libraries define;
@@ -54,7 +55,7 @@ _TENSOR_METHODS = frozenset({"to", "cuda", "cpu", "float", "half", "bfloat16", "
                              "narrow", "add", "sub", "mul", "div", "sum", "mean", "abs", "pin_memory",
                              "coalesce", "type_as", "masked_fill", "index_select", "gather", "repeat", "flip",
                              "mm", "matmul", "bmm", "pow", "sqrt", "exp", "log", "neg", "clamp", "softmax",
-                             "to_dense", "to_sparse", "remainder", "fmod", "cumsum", "flatten", "new_zeros",
+                             "to_dense", "to_sparse", "remainder", "fmod", "cumsum", "new_zeros",
                              "new_ones", "new_empty", "new_full", "new_tensor"})
 _ARITHMETIC = frozenset({"+", "-", "*", "/", "//", "%", "@", "**"})
 _DEPTH = 6
@@ -133,8 +134,8 @@ def _tensor_name(name: ts.Node, aliases: dict[str, list[str]], depth: int,
     scope = function if function is not None else _root(name)
     key = (scope.id, word)
     annotated = function is not None and _tensor_parameter(function, word, aliases)
-    if key in visiting:  # ``x = x.to(device)``: a tensor if it was one
-        return annotated
+    if key in visiting:  # ``x = x.to(device)``: a tensor if it was one (its other values decide)
+        return annotated or function is None or not _parameter(function, word)
     bound = assigned(scope, word, nested=False)
     if bound is None:
         return False  # also bound by a ``for``, an unpacking, ``+=``: unknown
