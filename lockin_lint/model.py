@@ -370,6 +370,11 @@ class FileFacts:
     #: A Python file's functions called only off ROCm in the file: the ROCm path one call up, when
     #: no other file spells the name (`project.rocm_callers` looks).
     rocm_callers: tuple[RocmCallers, ...] = ()
+    #: A Python file's tensor-method findings (LL904) on receivers of unknown type, as (rule, line,
+    #: column), and the tensor-method names its classes define: a finding is dropped when a class of
+    #: the project defines its method (`project.tensor_methods` looks).
+    unproven_methods: tuple[tuple[str, int, int], ...] = ()
+    defined_methods: tuple[str, ...] = ()
     #: A parsed C/C++/CUDA file's functions, kernels and op bindings (`analyzers.cpp_facts.CodeFacts`),
     #: taken from the parse the file's check made anyway, so the cross-file pass does not parse it
     #: again. Kept in memory only (`TRANSIENT`): a result from the result cache has none, and the pass

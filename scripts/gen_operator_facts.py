@@ -78,7 +78,7 @@ RULES: dict[str, dict[str, str]] = {
     "LL901": {"name": "operator-torch-function", "what": "torch.*, torch.linalg.*, torch.fft.*, torch.special.*"},
     "LL902": {"name": "operator-functional", "what": "torch.nn.functional.*"},
     "LL903": {"name": "operator-nn-module", "what": "torch.nn module classes, where they are used (constructed)"},
-    "LL904": {"name": "operator-tensor-method", "what": "Tensor methods, by method name on any receiver"},
+    "LL904": {"name": "operator-tensor-method", "what": "Tensor methods, by method name on a receiver that can be a torch tensor"},
 }
 
 

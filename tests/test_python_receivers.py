@@ -1,5 +1,9 @@
 """Receivers of tensor-method names that are a project's own objects (analyzers/python_receivers.py):
-LL904 reports torch's operator only where the receiver may be a torch tensor."""
+LL904 reports torch's operator only where the receiver may be a torch tensor.
+
+The calls use distinctive tensor-method names (``int_repr``, ``to_sparse_csr``): a receiver of unknown
+type is reported with those, so the tests see what the receiver reading decides. (Names other
+libraries share, ``dequantize`` and ``to_dense``, need a proven tensor: tests/test_python_tensors.py.)"""
 
 from __future__ import annotations
 
@@ -25,7 +29,7 @@ def _generated(values, layout):
 
 def test(values, layout):
     a = RECEIVER
-    return a.to_dense()
+    return a.to_sparse_csr()
 """
 
 
@@ -63,7 +67,7 @@ def _extension_reported(source: str, ruleset: RuleSet) -> bool:
 def test_a_loaded_extension_module_is_no_tensor(ruleset: RuleSet) -> None:
     """DeepSpeed's ``quantizer_module = QuantizerBuilder().load()`` then ``quantizer_module.dequantize``:
     the project's own kernel; likewise a module from torch's JIT extension loaders."""
-    call = "def f(o):\n    m = {}\n    return m.dequantize(o)\n"
+    call = "def f(o):\n    m = {}\n    return m.int_repr(o)\n"
     assert not _extension_reported(call.format("QuantizerBuilder().load()"), ruleset)
     assert not _extension_reported(call.format("ops.InferenceBuilder(True).load(verbose=False)"), ruleset)
     assert not _extension_reported("import torch\n" + call.format("torch.utils.cpp_extension.load('q', ['q.cpp'])"),
@@ -71,12 +75,12 @@ def test_a_loaded_extension_module_is_no_tensor(ruleset: RuleSet) -> None:
     assert not _extension_reported("from torch.utils.cpp_extension import load_inline\n"
                                    + call.format("load_inline('q', '')"), ruleset)
     attribute = ("class K:\n    def __init__(self):\n        self.m = QuantizerBuilder().load()\n"
-                 "    def run(self, o):\n        return self.m.dequantize(o)\n")
+                 "    def run(self, o):\n        return self.m.int_repr(o)\n")
     assert not _extension_reported(attribute, ruleset)
 
 
 def test_other_loads_stay_possible_tensors(ruleset: RuleSet) -> None:
-    call = "def f(o, p):\n    m = {}\n    return m.dequantize(o)\n"
+    call = "def f(o, p):\n    m = {}\n    return m.int_repr(o)\n"
     assert _extension_reported(call.format("QuantizerBuilder().build()"), ruleset)  # not loaded
     assert _extension_reported(call.format("Quantizer().load()"), ruleset)  # no builder
     assert _extension_reported(call.format("load(p)"), ruleset)  # a load of the file's own
@@ -85,15 +89,15 @@ def test_other_loads_stay_possible_tensors(ruleset: RuleSet) -> None:
 
 
 def test_the_gradient_of_a_foreign_instance_is_one_too(ruleset: RuleSet) -> None:
-    """xformers' ``a_sparse.grad.to_dense()`` with ``a_sparse`` a ``BlockSparseTensor``: its
+    """xformers' ``a_sparse.grad.to_sparse_csr()`` with ``a_sparse`` a ``BlockSparseTensor``: its
     ``__torch_function__`` makes the gradient, of its own class."""
-    grad = _FACTORIES.replace("return a.to_dense()", "return a.grad.to_dense()")
+    grad = _FACTORIES.replace("return a.to_sparse_csr()", "return a.grad.to_sparse_csr()")
     for receiver, reported in (("_create(values, layout)", False), ("BlockSparseTensor(values, layout)", False),
                                ("_outer(values, layout)", True), ("values", True)):
         result = check_bytes("test_sparse.py", grad.replace("RECEIVER", receiver).encode(), ruleset)
         assert any(f.rule_id == "LL904" for f in result.findings) is reported, receiver
     attribute = ("class K:\n    def __init__(self, v, l):\n        self.m = BlockSparseTensor(v, l)\n"
-                 "    def run(self):\n        return self.m.grad.to_dense(), self.grad.to_dense()\n")
+                 "    def run(self):\n        return self.m.grad.to_sparse_csr(), self.grad.to_sparse_csr()\n")
     result = check_bytes("test_k.py", attribute.encode(), ruleset)
     assert [f.line for f in result.findings if f.rule_id == "LL904"] == [5]  # only self.grad: unknown
 
@@ -112,7 +116,7 @@ class Init:
 
 
 def gather(param, scales):
-    return Init.module.dequantize(param, scales)
+    return Init.module.int_repr(param, scales)
 """
 
 
@@ -125,7 +129,7 @@ def _class_attribute_reported(ruleset: RuleSet, default: str = "pass", other: st
 
 
 def test_a_class_attribute_set_to_a_foreign_instance_is_no_tensor(ruleset: RuleSet) -> None:
-    """DeepSpeed's ``Init.quantizer_module.dequantize(...)`` with ``self.quantizer_module =
+    """DeepSpeed's ``Init.quantizer_module.int_repr(...)`` with ``self.quantizer_module =
     CUDAQuantizer()`` in ``Init``: the project's quantizer, not torch's operator. Any other binding
     of the attribute in the file leaves it a possible tensor."""
     assert not _class_attribute_reported(ruleset)
@@ -136,4 +140,4 @@ def test_a_class_attribute_set_to_a_foreign_instance_is_no_tensor(ruleset: RuleS
     assert _class_attribute_reported(ruleset, after="engine.module = make()\n")  # maybe an Init
     assert _class_attribute_reported(ruleset, other="self.module, self.x = value")
     assert _class_attribute_reported(ruleset, header="import torch\n", other="self.module = torch.Tensor()")
-    assert _class_attribute_reported(ruleset, after="def f(x):\n    return Other.module.dequantize(x)\n")
+    assert _class_attribute_reported(ruleset, after="def f(x):\n    return Other.module.int_repr(x)\n")

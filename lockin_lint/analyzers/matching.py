@@ -37,6 +37,9 @@ class RawMatch:
     #: Lines of joined parts the finding's message names: the save and restore of an environment
     #: setting (`python_env_joins`), which share its variable's name and so add no ``extra_symbols``.
     joined_lines: tuple[int, ...] = ()
+    #: A tensor method (LL904) on a receiver of unknown type: reported only if no class of the
+    #: project defines the method (`python_tensors`, `project.tensor_methods`).
+    unproven: bool = False
 
     @property
     def bounds(self) -> tuple[int, int]:

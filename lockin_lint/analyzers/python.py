@@ -25,6 +25,7 @@ from .python_probes import apply_probes
 from .python_rocm_arch import apply_rocm_arch_lists
 from .python_skip_guards import drop_skipped_off_cuda
 from .python_matcher import FileMatcher
+from .python_tensors import defined_methods, operator_methods, unproven_methods
 from .python_mentions import drop_diagnostic_mentions
 from .python_platform_tests import is_platform_test
 from .source import decode_python
@@ -47,7 +48,16 @@ class PythonAnalyzer:
         kept = reported(run, raw)
         result = tree_result(run, path, decoded, tree, kept, ctx.lines, problems)
         return with_facts(result, FileFacts(builds=extension_builds(raw),
-                                            rocm_callers=rocm_only_callers(decoded.data, tree.root_node, kept)))
+                                            rocm_callers=rocm_only_callers(decoded.data, tree.root_node, kept),
+                                            unproven_methods=unproven_methods(kept, decoded.data),
+                                            defined_methods=tuple(sorted(defined_methods(
+                                                decoded.data, tree.root_node, _present_methods(run, present))))))
+
+
+def _present_methods(run: RunContext, present: list[bytes]) -> frozenset[str]:
+    """The operator method names the file spells (the prefilter found them): only those can it define."""
+    words = {token.decode() for token in present}
+    return frozenset(name for name in operator_methods(run.python) if name in words) if words else frozenset()
 
 
 def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, present: list[bytes],

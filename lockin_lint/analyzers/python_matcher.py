@@ -11,6 +11,7 @@ they sit (`python_strings`).
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import tree_sitter as ts
 
@@ -19,7 +20,8 @@ from .matching import RawMatch, SpanMatcher, node_text as _text
 from ..model import Rule
 from ..kb.prefilter import occurrences, word_occurrences
 from .python_joins import import_of
-from .python_receivers import enclosing, foreign_instance
+from .python_receivers import enclosing
+from .python_tensors import LIBRARY_METHODS, TENSOR, UNKNOWN, defined_methods, receiver_kind
 from .python_strings import StringContexts, chain, string_value
 
 _BARE_NAME_PARENTS = frozenset({"parameters", "lambda_parameters", "typed_parameter"})
@@ -37,6 +39,7 @@ class FileMatcher(StringContexts, SpanMatcher):
         super().__init__(source, root)
         self.index = index
         self.aliases: dict[str, list[str]] = {}
+        self._methods: dict[str, bool] = {}  # operator method name -> a class of the file defines it
 
     def run(self, tokens: list[bytes]) -> list[RawMatch]:
         """Judge the node at every occurrence of ``tokens`` (the triggers present in this file)."""
@@ -185,14 +188,27 @@ class FileMatcher(StringContexts, SpanMatcher):
             rules = self.index.methods.get(name, ())
             if rules and root == "self" and self._own_method(attribute, name):
                 return
+            unproven = False
             if any(rule.category == "operator" for rule in rules):
                 receiver = attribute.child_by_field_name("object")
-                if receiver is not None and foreign_instance(receiver, self.aliases):
+                kind = receiver_kind(receiver, self.aliases) if receiver is not None else UNKNOWN
+                unproven = kind == UNKNOWN
+                if kind != TENSOR and (not unproven or name in LIBRARY_METHODS or self.defines(name)):
                     rules = [rule for rule in rules if rule.category != "operator"]
         else:
             rules = self.index.attributes.get(name, ())
         for rule in rules:  # at the name: the `.cuda` of a chain split over lines is on its own line
             self._add(rule, f".{name}", name_node)
+            key = (rule.id, name_node.start_byte, name_node.end_byte)
+            if is_call and unproven and rule.category == "operator" and key in self.matches:
+                self.matches[key] = replace(self.matches[key], unproven=True)
+
+    def defines(self, name: str) -> bool:
+        """Does a class of this file define the method ``name``?"""
+        known = self._methods.get(name)
+        if known is None:
+            known = self._methods[name] = bool(defined_methods(self.source, self.root, frozenset({name})))
+        return known
 
     def _own_method(self, node: ts.Node, name: str) -> bool:
         """True when ``self.NAME()`` calls a method the enclosing class defines itself."""

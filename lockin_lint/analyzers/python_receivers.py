@@ -27,13 +27,19 @@ from .matching import node_text as _text
 _NESTED_SCOPES = frozenset({"function_definition", "class_definition", "lambda"})
 
 
-def foreign_instance(receiver: ts.Node, aliases: dict[str, list[str]]) -> bool:
+#: How many ``torch.<fn>(x)`` results of a non-torch instance are followed (``y = torch.softmax(x)``,
+#: ``z = torch.relu(y)``); also what stops ``x = torch.softmax(x)`` from looping.
+_HOPS = 2
+
+
+def foreign_instance(receiver: ts.Node, aliases: dict[str, list[str]], hops: int = _HOPS) -> bool:
     """True when ``receiver`` (``name``, ``self.name`` or ``Cls.name``) is only ever assigned a
     non-torch instance, or is the ``.grad`` of one (xformers' ``a_sparse.grad.to_dense()``: the gradient of a
-    ``BlockSparseTensor`` is one too, made by its ``__torch_function__``)."""
+    ``BlockSparseTensor`` is one too, made by its ``__torch_function__``), or a torch function's result
+    on one (``torch.softmax(a_sparse, dim=-1)``: the same ``__torch_function__`` returns the subclass)."""
     if receiver.type == "attribute" and _text(receiver.child_by_field_name("attribute")) == "grad":
         owner = receiver.child_by_field_name("object")
-        return owner is not None and _text(owner) != "self" and foreign_instance(owner, aliases)
+        return owner is not None and _text(owner) != "self" and foreign_instance(owner, aliases, hops)
     if receiver.type == "identifier":
         scope = enclosing(receiver, "function_definition")
         values = _assigned(scope if scope is not None else _module(receiver), _text(receiver), nested=False)
@@ -51,7 +57,23 @@ def foreign_instance(receiver: ts.Node, aliases: dict[str, list[str]]) -> bool:
     else:
         return False
     return bool(values) and all(_constructs_foreign(value, aliases) or _loads_extension(value, aliases)
-                                for value in values)
+                                or _torch_of_foreign(value, aliases, hops) for value in values)
+
+
+def _torch_of_foreign(value: ts.Node, aliases: dict[str, list[str]], hops: int) -> bool:
+    """``torch.fn(x, ...)`` (``fn`` lowercase, however ``torch`` is imported) whose first argument is a
+    known non-torch instance: a tensor subclass's ``__torch_function__`` makes the result."""
+    if hops <= 0 or value.type != "call":
+        return False
+    function, args = value.child_by_field_name("function"), value.child_by_field_name("arguments")
+    if function is None or args is None or function.type != "attribute":
+        return False
+    paths = resolved(function, aliases)
+    if not paths or not all(path.startswith("torch.") and path.rpartition(".")[2][:1].islower() for path in paths):
+        return False
+    first = next((a for a in args.named_children if a.type not in ("comment", "keyword_argument")), None)
+    return first is not None and first.type in ("identifier", "attribute") and foreign_instance(first, aliases,
+                                                                                                  hops - 1)
 
 
 def _class_attribute(node: ts.Node, cls: str, attr: str) -> list[ts.Node]:
@@ -132,11 +154,17 @@ def _loads_extension(value: ts.Node, aliases: dict[str, list[str]]) -> bool:
         made = builder.child_by_field_name("function") if builder is not None and builder.type == "call" else None
         if made is not None and made.type in ("identifier", "attribute") and _text(made).endswith("Builder"):
             return True
-    if function.type not in ("identifier", "attribute"):
-        return False
-    root, _, rest = _text(function).partition(".")
-    paths = [".".join(filter(None, (path, rest))) for path in aliases.get(root, [])]
+    paths = resolved(function, aliases)
     return bool(paths) and all(path in _EXTENSION_LOADERS for path in paths)
+
+
+def resolved(function: ts.Node, aliases: dict[str, list[str]]) -> list[str]:
+    """Every path a callee (``F.softmax``, ``load``) names through the file's imports; none when its
+    first name is not imported."""
+    if function.type not in ("identifier", "attribute"):
+        return []
+    root, _, rest = _text(function).replace(" ", "").partition(".")
+    return [".".join(filter(None, (path, rest))) for path in aliases.get(root, [])]
 
 
 def enclosing(node: ts.Node, kind: str) -> ts.Node | None:
@@ -179,8 +207,13 @@ _OTHER_BINDINGS = {"augmented_assignment": "left", "for_statement": "left", "for
 
 
 def _assigned(scope: ts.Node, target: str, nested: bool) -> list[ts.Node]:
+    """`assigned`, with no values when what ``target`` holds is unknown."""
+    return assigned(scope, target, nested) or []
+
+
+def assigned(scope: ts.Node, target: str, nested: bool) -> list[ts.Node] | None:
     """Right-hand sides assigned to ``target`` in ``scope`` (into nested scopes only if ``nested``);
-    none when ``target`` is also bound another way (unpacking, ``for``, ``with ... as``, ``:=``, ``+=``),
+    None when ``target`` is also bound another way (unpacking, ``for``, ``with ... as``, ``:=``, ``+=``),
     since then what it holds is unknown."""
     values: list[ts.Node] = []
     stack = list(scope.named_children)
@@ -192,11 +225,11 @@ def _assigned(scope: ts.Node, target: str, nested: bool) -> list[ts.Node]:
                 if right is not None:  # an annotation alone (``x: T``) binds nothing
                     values.append(right)
             elif left is not None and _binds(left, target):
-                return []
+                return None
         elif node.type in _OTHER_BINDINGS:
             bound = node.child_by_field_name(_OTHER_BINDINGS[node.type])
             if bound is not None and _binds(bound, target):
-                return []
+                return None
         if node.type in _NESTED_SCOPES and not nested:
             continue
         stack.extend(node.named_children)

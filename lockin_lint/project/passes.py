@@ -4,7 +4,7 @@ Each pass (`ProjectPass`) turns the run's results into new results using the who
 includes of requirements files, Python calls into the project's own CUDA extensions, names the
 project's headers declare, ROCm aliases in compatibility headers, sources a CMake build leaves out
 of ROCm, functions every caller runs off ROCm, CUDA backend modules, a project's uses of its own
-package. Adding one is one entry in `PASSES`.
+package, tensor-method findings on a method the project's own classes define. Adding one is one entry in `PASSES`.
 
 The passes read files again (headers, kernels) and parse some, which dominated an otherwise cached
 run. Their combined output is therefore cached (`result_cache.ResultCache.passes`), under the
@@ -123,8 +123,19 @@ def _own(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
     return drop_own_package_uses(results)
 
 
+def _tensor_methods(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
+    from .tensor_methods import drop_project_methods
+
+    return drop_project_methods(results)
+
+
+def _unproven_methods(results: list[FileResult]) -> bool:
+    return any(result.facts is not None and result.facts.unproven_methods for result in results)
+
+
 def _has_facts(results: list[FileResult]) -> bool:
-    return any(result.facts is not None for result in results)
+    """Only builds and op registrations link anything (a file's tensor-method names do not)."""
+    return any(result.facts is not None and (result.facts.builds or result.facts.registers_ops) for result in results)
 
 
 def _cuda_findings(results: list[FileResult]) -> bool:
@@ -157,6 +168,7 @@ PASSES: tuple[ProjectPass, ...] = (
     ProjectPass("ROCm callers", _rocm_candidates, _rocm_callers),
     ProjectPass("backend modules", lambda rs: True, _backend),
     ProjectPass("own packages", lambda rs: True, _own),
+    ProjectPass("project tensor methods", _unproven_methods, _tensor_methods),
 )
 
 
