@@ -18,9 +18,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .preprocessor import _logical_lines
-
-_DIRECTIVE = re.compile(rb"^[ \t]*#[ \t]*(if|ifdef|ifndef|elif|else|endif|define|undef|include)\b(.*)$")
+#: A directive with its continuation lines. Searched from its ``#`` (a literal first character the
+#: regex engine scans for quickly), not from the line start: a MULTILINE ``^`` is 8 times slower.
+_DIRECTIVE = re.compile(rb"#[ \t]*(if|ifdef|ifndef|elif|else|endif|define|undef|include)\b((?:[^\n]*\\\r?\n)*[^\n]*)")
+_CONTINUATION = re.compile(rb"\\\r?\n")
 _DEFINED = re.compile(r"[ \t]*([A-Za-z_]\w*)(\(?)")
 _INTEGER = re.compile(r"\(?[ \t]*(0[xX][0-9a-fA-F]+|\d+)[uUlL]*[ \t]*\)?[ \t]*(?://.*|/\*.*)?")
 _QUOTED = re.compile(r'[ \t]*"([^"]+)"')
@@ -53,10 +54,15 @@ def definitions(data: bytes) -> Definitions:
     if b"#" not in data:
         return NONE
     directives = []
-    for first, _, text in _logical_lines(data):
-        match = _DIRECTIVE.match(text) if b"#" in text else None
-        if match is not None:
-            directives.append((first, match.group(1).decode(), match.group(2).decode("utf-8", "replace")))
+    line, counted = 0, 0
+    for match in _DIRECTIVE.finditer(data):
+        start = data.rfind(b"\n", 0, match.start()) + 1
+        if data[start:match.start()].strip(b" \t"):
+            continue  # a ``#`` inside a line: no directive
+        line += data.count(b"\n", counted, match.start())
+        counted = match.start()
+        rest = _CONTINUATION.sub(b" ", match.group(2)).rstrip(b"\r")
+        directives.append((line, match.group(1).decode(), rest.decode("utf-8", "replace")))
     guard = _guard(directives)
     values: dict[str, tuple[int, int]] = {}
     unfixed: set[str] = set()
