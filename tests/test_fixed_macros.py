@@ -110,3 +110,8 @@ def test_near_misses_keep_every_branch(tmp_path: Path, ruleset: RuleSet, change:
     lines = _lines(_project(tmp_path, kernel, config, **extra), ruleset)
     fast, slow = (kernel.count("\n", 0, kernel.index(name)) + 1 for name in ("dequant_fast", "dequant_slow"))
     assert fast in lines and slow in lines
+
+
+def test_definitions_join_continuations_and_skip_a_hash_inside_a_line() -> None:
+    found = definitions(b'#define WIDE \\\n  8\nconst char* s = "#define NOT 1";\n#  define SPACED 2\n#define LATE 3\n')
+    assert found.values == {"WIDE": (0, 8), "SPACED": (3, 2), "LATE": (4, 3)}
