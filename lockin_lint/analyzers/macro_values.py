@@ -61,8 +61,8 @@ def definitions(data: bytes) -> Definitions:
             continue  # a ``#`` inside a line: no directive
         line += data.count(b"\n", counted, match.start())
         counted = match.start()
-        rest = _CONTINUATION.sub(b" ", match.group(2)).rstrip(b"\r")
-        directives.append((line, match.group(1).decode(), rest.decode("utf-8", "replace")))
+        joined = _CONTINUATION.sub(b" ", match.group(2)).rstrip(b"\r")
+        directives.append((line, match.group(1).decode(), joined.decode("utf-8", "replace")))
     guard = _guard(directives)
     values: dict[str, tuple[int, int]] = {}
     unfixed: set[str] = set()
