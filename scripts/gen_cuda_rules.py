@@ -42,6 +42,9 @@ from typing import Any, Iterable
 
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from vendor_headers import declared_names  # noqa: E402
+
 try:  # the C loader is faster; the curated file is small, but keep parity with gen_python_rules
     _Loader: type = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - depends on the PyYAML build
@@ -55,6 +58,8 @@ COVERAGE = REPO / "docs" / "kb-coverage.md"
 #: docs/kb-coverage.md continues with the torch.cuda section of scripts/gen_python_rules.py from this line.
 PYTHON_SECTION_MARKER = "<!-- torch.cuda section: written by scripts/gen_python_rules.py -->"
 SUFFIX = ".generated.yaml"
+#: The section of a rule holding the names of a vendor header (`Builder.add_header`).
+HEADER_SECTION = "types, enumerators, macros and functions of the vendor header"
 #: Written into every generated file; also how stale files of this generator are recognised.
 SIGNATURE = "# Written by scripts/gen_cuda_rules.py"
 
@@ -100,10 +105,16 @@ class Table:
     sycl_rule: int | None = None
     sycl_section: str = "names SYCLomatic lists but HIPIFY does not"
     scoped_prefix: str | None = None
+    #: The vendor's own header (NVIDIA's ``nccl.h.in``) for the names no table lists, in rule ``header_rule``
+    #: (`add_header`), with the regex of the library's spelling and the ROCm port's header of the same names.
+    header: str | None = None
+    header_rule: int | None = None
+    header_spelling: str = ""
+    header_rocm: str | None = None
 
     @property
     def files(self) -> tuple[str, ...]:
-        return tuple(f for f in (self.hip, self.roc, self.combined, *self.legacy) if f)
+        return tuple(f for f in (self.hip, self.roc, self.combined, *self.legacy, self.header, self.header_rocm) if f)
 
 
 def _h(name: str) -> str:
@@ -136,7 +147,8 @@ TABLES: tuple[Table, ...] = (
     Table("cutensor", 3700, "library", _h("CUTENSOR_API_supported_by_HIP.md")),
     Table("cusparselt", 3800, "library", _h("CUSPARSELT_API_supported_by_HIP.md")),
     Table("cufile", 3900, "library", _h("cuFile_API_supported_by_HIP.md")),
-    Table("nccl", 4100, "distributed", sycl_rule=4101, sycl_section="NCCL API"),
+    Table("nccl", 4100, "distributed", sycl_rule=4101, sycl_section="NCCL API", header="nccl/nccl.h.in",
+          header_rule=4102, header_spelling=r"nccl[A-Z]\w*|NCCL_[A-Z0-9_]+", header_rocm="nccl/rccl-nccl.h.in"),
     Table("nvml", 4200, "library", sycl_rule=4201, sycl_section="NVML API"),
     Table("nvshmem", 4300, "library", sycl_rule=4301, sycl_section="NVSHMEM API"),
     Table("thrust", 4400, "library", sycl_rule=4401, sycl_section="thrust:: namespace", scoped_prefix="thrust"),
@@ -614,6 +626,20 @@ class Builder:
             if self._claim(name, rule):
                 rule.entries.append(Entry(name))
 
+    def add_header(self, table: Table) -> None:
+        """Names the vendor's header declares that no table lists (types, enumerators, macros, newer
+        functions) go to the table's header rule; rocm is ``native`` when the ROCm port's header spells
+        the same name, else ``unknown`` (the port may name it otherwise, or lack it)."""
+        if table.header is None or table.header_rule is None:
+            return
+        rocm_names = set(declared_names(_read_text(table.header_rocm), table.header_spelling)) \
+            if table.header_rocm else set()
+        rule = self._rule(table.header_rule, table, HEADER_SECTION, "header")
+        for name in declared_names(_read_text(table.header), table.header_spelling):
+            if name not in self.owner and self._claim(name, rule):
+                rocm = Fact("native") if name in rocm_names else UNKNOWN
+                rule.entries.append(Entry(name, {"rocm": rocm} if table.header_rocm else {}))
+
     @staticmethod
     def _route(name: str, routes: tuple[tuple[str, str], ...]) -> str:
         return next(key for regex, key in routes if re.match(regex, name))
@@ -662,6 +688,8 @@ def build() -> Build:
             builder.add_hipify(table)
     for rel, routes in SYCL_SOURCES:
         builder.add_sycl(rel, routes)
+    for table in TABLES:
+        builder.add_header(table)
     return builder.finish()
 
 
@@ -690,6 +718,8 @@ def rule_name(rule: RuleSpec) -> str:
         rule.table.key, slug(rule.table.key))
     if rule.source == "SYCLomatic":
         return f"{prefix}-other" if rule.table.hip and rule.table.key != "cub" else f"{prefix}-api"
+    if rule.source == "header":
+        return f"{prefix}-header"
     section = slug(rule.section)
     for head in (prefix, prefix.rsplit("-", 1)[-1]):
         if section.startswith(head + "-"):
@@ -704,6 +734,8 @@ def message(rule: RuleSpec) -> str:
         if rule.table.hip:
             return f"`{{symbol}}` is part of the {title} (listed by SYCLomatic, not by HIPIFY)"
         return f"`{{symbol}}` is part of the {title}"
+    if rule.source == "header":
+        return f"`{{symbol}}` is part of the {title} (declared in `{Path(rule.table.header or '').stem}`)"
     return f"`{{symbol}}` is part of the {title} ({rule.section})"
 
 
@@ -735,8 +767,11 @@ DATA_NOTE = (
 def docs_yaml(rule: RuleSpec) -> list[str]:
     family = _curated()["families"][rule.table.key]
     examples = ", ".join(f"`{e.name}`" for e in rule.entries[:3])
-    where = (f'section "{rule.section}" of HIPIFY\'s {family["title"]} table' if rule.source != "SYCLomatic"
-             else f"SYCLomatic's {family['title']} table ({rule.section})")
+    where = (f"SYCLomatic's {family['title']} table ({rule.section})" if rule.source == "SYCLomatic"
+             else f"the vendor header `scripts/data/{rule.table.header}` that no table lists (rocm: `native` when "
+                  f"`scripts/data/{rule.table.header_rocm}`, the ROCm port's header, spells the same name, else "
+                  "`unknown`)" if rule.source == "header"
+             else f'section "{rule.section}" of HIPIFY\'s {family["title"]} table')
     text = (
         f"## What it does\nFlags the {len(rule.entries)} names of {where}, e.g. {examples}. {family['what']}\n\n"
         f"## Why is this bad?\n{family['why_bad']}\n\n"

@@ -12,7 +12,7 @@ is unknown in both. A branch whose fate depends on anything unknown changes noth
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from typing import Iterator, Mapping
 
 #: Defined (as 1) in every ROCm build, never in a CUDA build.
 ROCM_FLAGS = frozenset({
@@ -49,12 +49,16 @@ def spelled_for_rocm(name: str) -> bool:
     return False
 
 
-def _macro(name: str, rocm: bool, cuda_only: frozenset[str] = frozenset()) -> tuple[Tri, Value]:
+def _macro(name: str, rocm: bool, cuda_only: frozenset[str] = frozenset(),
+           fixed: Mapping[str, int] | None = None) -> tuple[Tri, Value]:
     """(is it defined, its value) in a ROCm build (``rocm``) or a CUDA build; None: unknown.
 
     ``cuda_only``: the project's macros that a ROCm build never defines (found by the caller in headers,
     e.g. DeepSpeed's ``PTX_AVAILABLE``, defined only in the non-HIP branch of ``ds_kernel_utils.h``).
+    ``fixed``: the project's macros every build defines to one integer (`macro_values`).
     """
+    if fixed and name in fixed:
+        return True, fixed[name]
     if name in HIP_ON_NVIDIA or name in cuda_only:
         return (False, 0) if rocm else (None, None)
     if not spelled_for_rocm(name):
@@ -71,11 +75,13 @@ class _Unsupported(Exception):
 class _Evaluator:
     """A tiny precedence-climbing evaluator of ``#if`` expressions in three-valued logic."""
 
-    def __init__(self, tokens: list[str], rocm: bool, cuda_only: frozenset[str] = frozenset()) -> None:
+    def __init__(self, tokens: list[str], rocm: bool, cuda_only: frozenset[str] = frozenset(),
+                 fixed: Mapping[str, int] | None = None) -> None:
         self.tokens = tokens
         self.pos = 0
         self.rocm = rocm
         self.cuda_only = cuda_only
+        self.fixed = fixed
 
     def _next(self) -> str:
         if self.pos >= len(self.tokens):
@@ -116,7 +122,7 @@ class _Evaluator:
             name = self._next()
             if wrapped and self._next() != ")":
                 raise _Unsupported
-            defined = _macro(name, self.rocm, self.cuda_only)[0]
+            defined = _macro(name, self.rocm, self.cuda_only, self.fixed)[0]
             return None if defined is None else int(defined)
         if token[0].isdigit():
             return int(_NUMBER_SUFFIX.sub("", token), 0) if not token.startswith("0") or len(token) == 1 \
@@ -124,7 +130,7 @@ class _Evaluator:
         if token[0].isalpha() or token[0] == "_":
             if self._peek() == "(":  # a function-like macro (``__has_include(...)``): unknown
                 raise _Unsupported
-            return _macro(token, self.rocm, self.cuda_only)[1]
+            return _macro(token, self.rocm, self.cuda_only, self.fixed)[1]
         raise _Unsupported
 
 
@@ -151,8 +157,11 @@ def _apply(op: str, left: Value, right: Value) -> Value:
     }[op]())
 
 
-def evaluate(condition: str, rocm: bool, cuda_only: frozenset[str] = frozenset()) -> Tri:
-    """An ``#if`` condition in a ROCm build (``rocm``) or a CUDA build: True, False or None (unknown)."""
+def evaluate(condition: str, rocm: bool, cuda_only: frozenset[str] = frozenset(),
+             fixed: Mapping[str, int] | None = None) -> Tri:
+    """An ``#if`` condition in a ROCm build (``rocm``) or a CUDA build: True, False or None (unknown).
+
+    ``cuda_only`` and ``fixed``: see `_macro`."""
     text = _COMMENTS.sub(" ", condition).strip()
     tokens: list[str] = []
     pos = 0
@@ -167,7 +176,7 @@ def evaluate(condition: str, rocm: bool, cuda_only: frozenset[str] = frozenset()
     if not tokens:
         return None
     try:
-        parser = _Evaluator(tokens, rocm, cuda_only)
+        parser = _Evaluator(tokens, rocm, cuda_only, fixed)
         value = parser.expression()
         if parser.pos != len(tokens):
             return None
@@ -268,16 +277,21 @@ _LITERAL_BRANCH = re.compile(rb"^[ \t]*#[ \t]*(?:el)?if[ \t]+\(?[ \t]*[01][ \t]*
 _LITERAL_BRANCH_HINT = re.compile(rb"if[ \t]+\(?[ \t]*[01]\b")
 
 
-def never_compiled(source: bytes) -> list[bool] | None:
+def never_compiled(source: bytes, fixed: Mapping[str, tuple[int, int]] | None = None) -> list[bool] | None:
     """Per 0-based line, whether no build compiles it; None when the file has no such line.
 
     vLLM keeps 50 CUDA lines under ``#if 0  // Disable the following code to reduce the binary size.``:
     code that neither a CUDA nor a ROCm build reads is nobody's lock-in. A branch is dead when its
     condition is false in both builds (`evaluate`), or when a branch before it is taken in both
-    (``#if 1 ... #else``); everything nested in a dead branch is dead. Only files with a literal
-    ``#if 0``/``#if 1`` are read: other conditions are seldom false everywhere.
+    (``#if 1 ... #else``); everything nested in a dead branch is dead. Without ``fixed`` only files with
+    a literal ``#if 0``/``#if 1`` are read: other conditions are seldom false everywhere.
+
+    ``fixed``: macros every build defines to one value, name -> (the 0-based line from which it is
+    defined, its value): TGI's exllamav2 ``qdq_4.cuh`` includes ``config.h`` (``#define QMODE_4BIT 1``)
+    on line 5, so its ``#else`` of ``#if QMODE_4BIT == 1`` on line 7 is dead (`project.fixed_macros`).
+    A condition before the definition does not see it.
     """
-    if _LITERAL_BRANCH_HINT.search(source) is None or _LITERAL_BRANCH.search(source) is None:
+    if not fixed and (_LITERAL_BRANCH_HINT.search(source) is None or _LITERAL_BRANCH.search(source) is None):
         return None
     dead = [False] * (source.count(b"\n") + 1)
     stack: list[tuple[bool, bool]] = []  # per open group: (this branch is dead, a branch before was always taken)
@@ -290,11 +304,14 @@ def never_compiled(source: bytes) -> list[bool] | None:
         if match is None:
             continue
         rest = match.group(2).decode("utf-8", "replace")
+        known = {name: value for name, (line, value) in fixed.items() if line < first} if fixed else None
         if keyword in ("if", "ifdef", "ifndef"):
-            condition = rest if keyword == "if" else "unknown"  # a name may be defined in some build
-            stack.append(_literal_branch(condition, False))
+            name = rest.split()[0] if keyword != "if" and rest.split() else ""
+            condition = rest if keyword == "if" else "unknown" if not known or name not in known \
+                else f"{'!' if keyword == 'ifndef' else ''}defined({name})"  # other names: maybe in some build
+            stack.append(_literal_branch(condition, False, known))
         elif keyword == "elif" and stack:
-            stack[-1] = _literal_branch(rest, stack[-1][1])
+            stack[-1] = _literal_branch(rest, stack[-1][1], known)
         elif keyword == "else" and stack:
             stack[-1] = (stack[-1][1], stack[-1][1])
         elif keyword == "endif" and stack:
@@ -302,8 +319,8 @@ def never_compiled(source: bytes) -> list[bool] | None:
     return dead if any(dead) else None
 
 
-def _literal_branch(condition: str, taken_before: bool) -> tuple[bool, bool]:
+def _literal_branch(condition: str, taken_before: bool, fixed: Mapping[str, int] | None = None) -> tuple[bool, bool]:
     """(dead, a branch up to this one is always taken) for one ``#if``/``#elif`` branch."""
-    in_rocm, in_cuda = evaluate(condition, True), evaluate(condition, False)
+    in_rocm, in_cuda = evaluate(condition, True, fixed=fixed), evaluate(condition, False, fixed=fixed)
     dead = taken_before or (in_rocm is False and in_cuda is False)
     return dead, taken_before or (in_rocm is True and in_cuda is True)

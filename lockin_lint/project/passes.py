@@ -2,7 +2,7 @@
 
 Each pass (`ProjectPass`) turns the run's results into new results using the whole run: ``-r``
 includes of requirements files, Python calls into the project's own CUDA extensions, names the
-project's headers declare, ROCm aliases in compatibility headers, sources a CMake build leaves out
+project's headers declare, branches the project's fixed configuration macros rule out, ROCm aliases in compatibility headers, sources a CMake build leaves out
 of ROCm, functions every caller runs off ROCm, CUDA backend modules, a project's uses of its own
 package, tensor-method findings on a method the project's own classes define. Adding one is one entry in `PASSES`.
 
@@ -93,6 +93,12 @@ def _declared(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
     return drop_declared_unknowns(results, ctx.files, ctx.engine(), ctx.read)
 
 
+def _fixed_macros(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
+    from .fixed_macros import drop_fixed_dead
+
+    return drop_fixed_dead(results, ctx.files, ctx.read, ctx.is_file)
+
+
 def _rocm(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
     from .rocm_aliases import mark_rocm_aliases
 
@@ -163,6 +169,7 @@ PASSES: tuple[ProjectPass, ...] = (
     ProjectPass("extension links", _has_facts, _links),
     ProjectPass("declared names",
                 lambda rs: any(f.rule_id.startswith(CATCH_ALL_PREFIX) for r in rs for f in r.findings), _declared),
+    ProjectPass("fixed macros", _cuda_findings, _fixed_macros),
     ProjectPass("ROCm aliases", _cuda_findings, _rocm),
     ProjectPass("build-level dispatch", _cmake_and_findings, _build),
     ProjectPass("ROCm callers", _rocm_candidates, _rocm_callers),

@@ -71,13 +71,19 @@ class _Aliases:
         return self.cuda_only_cache[path]
 
     def header(self, including: str, written: str) -> str | None:
-        folder = os.path.dirname(including)
-        for _ in range(_PARENT_LEVELS + 1):
-            candidate = os.path.normpath(os.path.join(folder, written))
-            if candidate in self.cache or self.is_file(candidate):
-                return candidate
-            folder = os.path.dirname(folder)
-        return None
+        return resolve_header(including, written, lambda candidate: candidate in self.cache or self.is_file(candidate))
+
+
+def resolve_header(including: str, written: str, exists: Callable[[str], bool]) -> str | None:
+    """The project header ``#include "written"`` in ``including`` names: beside it, or up to three
+    folders above (where ``-I`` flags usually point), whichever ``exists`` first; None if none does."""
+    folder = os.path.dirname(including)
+    for _ in range(_PARENT_LEVELS + 1):
+        candidate = os.path.normpath(os.path.join(folder, written))
+        if exists(candidate):
+            return candidate
+        folder = os.path.dirname(folder)
+    return None
 
 
 def _rocm_aliases(data: bytes) -> frozenset[str]:
