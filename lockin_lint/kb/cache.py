@@ -81,8 +81,9 @@ def _tag(key: bytes, payload: bytes) -> bytes:
 
 def load(key: str) -> Any | None:
     """A compiled part of the rules. What it loads lives as long as the run, so it is moved out of
-    the collector's way (``gc.freeze``): each full collection walked every rule object again, 30-40
-    ms each time a run's allocations (the C/C++ analyzer's imports, a file's parse) triggered one."""
+    the collector's way (``gc.freeze``): each full collection that a run's allocations (the C/C++
+    analyzer's imports, a file's parse) triggered walked all of them again (48,000 objects once both
+    parts are loaded)."""
     value = read_signed(cache_dir() / f"rules-{key}.pickle")
     if value is not None:
         gc.freeze()
