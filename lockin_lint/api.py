@@ -10,17 +10,19 @@ from __future__ import annotations
 import fnmatch
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from .project.discover import discover
 from .limits import LimitError, read_regular
-from .model import FileError, FileResult, Finding, RunResult, Settings
+from .model import FileError, FileResult, Finding, Reader, RunResult, Settings
 from .project.passes import PassContext, run_passes
 from .project.workers import cpu_count, die_with_parent
 from .kb.ruleset import RuleSet
 from .project.result_cache import ResultCache, Stat, digest, file_stat, scope_of, tree_digest
 
 if TYPE_CHECKING:  # imported when a file is first checked: a fully cached run never loads a parser
+    from concurrent.futures import ProcessPoolExecutor
+
     from .engine import Engine
 
 #: Below this many files a process pool costs more than it saves.
@@ -98,6 +100,18 @@ def _check_chunk(chunk: list[tuple[str, str, str | None]]) -> list[tuple[FileRes
     return [_check_unless_unchanged(_the_worker_engine, shown, path, known) for shown, path, known in chunk]
 
 
+def _pass_task(task: tuple[Callable[[Engine, Reader, Any], Any], Any]) -> Any:
+    function, argument = task
+    return function(_the_worker_engine(), _read, argument)
+
+
+def _in_pool(pool: ProcessPoolExecutor) -> Callable[[Callable[[Engine, Reader, Any], Any], list[Any]], list[Any]]:
+    """`PassContext.workers`: a whole-project pass's work on the run's files, run by the pool's
+    workers (their engine was compiled before the fork) while the pool is still up, so the parent's
+    serial tail after the per-file checks is shorter."""
+    return lambda function, arguments: list(pool.map(_pass_task, [(function, a) for a in arguments]))
+
+
 def _jobs(requested: int, files: int) -> int:
     """Workers for ``files`` files: never more than there are chunks of work to hand out."""
     chunks = max(1, -(-files // _CHUNK))
@@ -152,6 +166,7 @@ def check_paths(paths: list[str], ruleset: RuleSet, settings: Settings | None = 
         return cache.known_hash(shown) if cache is not None else None
 
     jobs = _jobs(settings.jobs, len(todo))
+    pool: ProcessPoolExecutor | None = None
     if jobs == 1:
         for count, item in enumerate(todo, done + 1):
             settle(item, *_check_unless_unchanged(lambda: engine_for(ruleset, settings), item[1], item[2],
@@ -165,8 +180,10 @@ def check_paths(paths: list[str], ruleset: RuleSet, settings: Settings | None = 
         chunks = [todo[i : i + _CHUNK] for i in range(0, len(todo), _CHUNK)]
         engine_for(ruleset, settings).prepare([shown for _, shown, _, _ in todo])  # once, before the fork
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-        with ProcessPoolExecutor(jobs, multiprocessing.get_context(method), _init_worker,
-                                 (ruleset, settings, os.getpid())) as pool:
+        pool = ProcessPoolExecutor(jobs, multiprocessing.get_context(method), _init_worker,
+                                   (ruleset, settings, os.getpid()))
+    try:
+        if pool is not None:
             work = [[(shown, path, known(shown)) for _, shown, path, _ in chunk] for chunk in chunks]
             for chunk, checked in zip(chunks, pool.map(_check_chunk, work)):
                 for item, (result, content_hash) in zip(chunk, checked):
@@ -174,14 +191,18 @@ def check_paths(paths: list[str], ruleset: RuleSet, settings: Settings | None = 
                 done += len(chunk)
                 if progress is not None:
                     progress(done, total)
-    if progress is not None and total:
-        progress(total, total)
-    results = [result for result in slots if result is not None]
-    if phase is not None and any(result.facts is not None for result in results):
-        phase("linking files across the project")
-    files = dict(found.files)
-    context = PassContext(files, lambda: engine_for(ruleset, settings), known_paths(files))
-    results = run_passes(results, context, cache, hashes)
+        if progress is not None and total:
+            progress(total, total)
+        results = [result for result in slots if result is not None]
+        if phase is not None and any(result.facts is not None for result in results):
+            phase("linking files across the project")
+        files = dict(found.files)
+        context = PassContext(files, lambda: engine_for(ruleset, settings), known_paths(files),
+                              workers=_in_pool(pool) if pool is not None else None)
+        results = run_passes(results, context, cache, hashes)
+    finally:
+        if pool is not None:
+            pool.shutdown()
     if cache is not None:
         cache.save()
         if observe is not None and len(hashes) == total and all(hashes.values()):

@@ -60,7 +60,8 @@ class Engine:
         Called before the process pool forks, so that its workers inherit the compiled indexes
         instead of each building them again (0.4 s of CPU per worker for the C/C++ index)."""
         if any(analyzer_for(path).language == "cuda" for path in paths):
-            _ = self.run.cuda, self.run.cuda_parser
+            self.run.cuda.compile()
+            _ = self.run.cuda_parser
 
     @property
     def python(self) -> PythonIndex:

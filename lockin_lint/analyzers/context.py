@@ -69,9 +69,7 @@ class RunContext:
     def cuda(self) -> CudaIndex:
         """Built on first use: a Python-only scan never pays for the C/C++ knowledge base."""
         if self._cuda is None:
-            from ..kb.cuda_index import build_cuda_index
-
-            self._cuda = build_cuda_index(self.ruleset, self.settings.select, self.settings.ignore)
+            self._cuda = self.ruleset.cuda_index(self.settings.select, self.settings.ignore)
         return self._cuda
 
     @property

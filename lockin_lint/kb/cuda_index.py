@@ -14,15 +14,18 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from .cuda_words import NamespaceShape, line_safe, namespace_shapes
+from .lazy_regex import LazyPattern
 from .python_index import claim, minimal_tokens, selected
 from ..model import Rule
 from .torch_cpp import LIBRARY_IMPL_MACROS, LIBRARY_MACROS
 from .prefilter import IDENT_BYTE
 from .errors import RuleError
-from .ruleset import RuleSet
+
+if TYPE_CHECKING:  # `RuleSet.cuda_index` builds and keeps the index: ruleset imports this module
+    from .ruleset import RuleSet
 
 #: Tokens for the structural constructs; they are what any file containing the construct must spell.
 CONSTRUCT_TOKENS: dict[str, tuple[str, ...]] = {
@@ -70,26 +73,26 @@ class CudaIndex:
     scoped_prefixes: dict[str, Rule] = field(default_factory=dict)
     includes: dict[str, Rule] = field(default_factory=dict)
     include_prefixes: dict[str, Rule] = field(default_factory=dict)
-    patterns: list[tuple[re.Pattern[str], Rule]] = field(default_factory=list)
+    patterns: list[tuple[LazyPattern[str], Rule]] = field(default_factory=list)
     constructs: dict[str, list[Rule]] = field(default_factory=dict)
     methods: dict[str, list[Rule]] = field(default_factory=dict)
-    asm_patterns: dict[str, re.Pattern[str]] = field(default_factory=dict)
+    asm_patterns: dict[str, LazyPattern[str]] = field(default_factory=dict)
     #: What decides whether a C/C++ file is parsed at all. Device functions (rule category
     #: ``kernel``: ``rsqrt``, ``__ldg``, ...) only count inside device code, which a non-``.cu``
     #: file can only have if it spells ``__device__`` or ``__global__``; so their tokens (many of
     #: them ordinary C math names) are replaced here by those two markers.
-    prefilter: tuple[re.Pattern[bytes], ...] = ()
-    prefilter_words: tuple[re.Pattern[bytes], ...] = ()
+    prefilter: tuple[LazyPattern[bytes], ...] = ()
+    prefilter_words: tuple[LazyPattern[bytes], ...] = ()
     #: Whole identifiers worth a look in a parsed file; the matcher intersects them with the file's
     #: own identifiers (one ``findall`` and a set operation, both at C speed) instead of running
     #: every prefilter regex over the file again.
     hit_words: frozenset[bytes] = frozenset()
     #: The catch-all identifier patterns as one regex, tried on each distinct identifier of a file.
-    catch_all: re.Pattern[bytes] | None = None
+    catch_all: LazyPattern[bytes] | None = None
     #: The same alternatives searched over a file's distinct words joined by newlines, one search at C
     #: speed instead of a ``fullmatch`` per word; None when a pattern could match across lines
     #: (`cuda_words.line_safe`), and then each word is tried.
-    catch_all_lines: re.Pattern[bytes] | None = None
+    catch_all_lines: LazyPattern[bytes] | None = None
     #: The `hit_words` through which a file can reach a finding wherever it spells them: identifiers,
     #: methods, construct words (`analyzers.cpp_gate`).
     direct_words: frozenset[bytes] = frozenset()
@@ -106,7 +109,7 @@ class CudaIndex:
     #: inline-assembly keywords: findings only inside device code (`analyzers.cpp_gate`).
     device_words: frozenset[bytes] = frozenset()
     #: Any include path or path prefix of the rules, as one regex: an include finding's path spells one.
-    include_spelling: re.Pattern[bytes] | None = None
+    include_spelling: LazyPattern[bytes] | None = None
     #: Every namespace that holds a scoped name or prefix (``at``, ``at::cuda``, ``nvcuda::wmma``).
     namespaces: set[str] = field(default_factory=set)
     #: Last components of scoped names, so a bare use after ``using namespace`` can be resolved.
@@ -119,6 +122,13 @@ class CudaIndex:
     #: 190,000 pattern matches for 8,800 names).
     _identifier_memo: dict[str, tuple[Rule, str] | None] = field(default_factory=dict, repr=False, compare=False)
     _include_memo: dict[str, tuple[Rule, str] | None] = field(default_factory=dict, repr=False, compare=False)
+
+    def compile(self) -> None:
+        """Compile every regex now: before a process pool forks, so that its workers share them."""
+        for regex in (*self.prefilter, *self.prefilter_words, *(p for p, _ in self.patterns), *self.asm_patterns.values(),
+                      self.catch_all, self.catch_all_lines, self.include_spelling):
+            if regex is not None:
+                regex.compiled
 
     @cached_property
     def catch_all_ids(self) -> frozenset[str]:
@@ -185,7 +195,7 @@ class CudaIndex:
         return None
 
 
-def _pattern_prefilter(pattern: str) -> re.Pattern[bytes]:
+def _pattern_prefilter(pattern: str) -> LazyPattern[bytes]:
     """An identifier regex as a prefilter regex: anchors and a trailing ``\\w*`` dropped.
 
     ``^cu[A-Z]\\w*$`` becomes ``cu[A-Z]``: it must start with a literal of two or more characters,
@@ -195,7 +205,7 @@ def _pattern_prefilter(pattern: str) -> re.Pattern[bytes]:
     literal = re.match(r"[A-Za-z0-9_]+", body)
     if literal is None or len(literal.group(0)) < 2:
         raise ValueError(pattern)
-    return re.compile(body.encode())
+    return LazyPattern(body.encode())
 
 
 def _name_tokens(names: list[str]) -> tuple[set[str], set[str]]:
@@ -234,7 +244,7 @@ def _namespace_token(name: str) -> str:
     return name.rsplit("::", 1)[-1]
 
 
-def _regexes(tokens: Iterable[str], suffix: bytes = b"") -> tuple[re.Pattern[bytes], ...]:
+def _regexes(tokens: Iterable[str], suffix: bytes = b"") -> tuple[LazyPattern[bytes], ...]:
     """One regex per two-byte prefix, so ``re`` can use its fast literal-prefix search."""
     groups: dict[str, set[str]] = defaultdict(set)
     for token in tokens:
@@ -246,7 +256,7 @@ def _regexes(tokens: Iterable[str], suffix: bytes = b"") -> tuple[re.Pattern[byt
             body = ""
         else:
             body = "(?:" + "|".join(re.escape(t) for t in alternatives) + ")"
-        compiled.append(re.compile((re.escape(head) + body).encode() + suffix))
+        compiled.append(LazyPattern((re.escape(head) + body).encode() + suffix))
     return tuple(compiled)
 
 
@@ -256,7 +266,7 @@ def build_cuda_index(ruleset: RuleSet, select: tuple[str, ...] = (), ignore: tup
     triggers: set[str] = set()
     names: list[str] = []
     has_device_names = False
-    pattern_regexes: list[re.Pattern[bytes]] = []
+    pattern_regexes: list[LazyPattern[bytes]] = []
     unselected: set[str] = set()
     for rule in ruleset.for_language("cuda"):
         if not selected(rule, select, ignore):
@@ -283,7 +293,7 @@ def build_cuda_index(ruleset: RuleSet, select: tuple[str, ...] = (), ignore: tup
             index.methods.setdefault(method, []).append(rule)
             tokens.add(method)
         for pattern in m.patterns:
-            index.patterns.append((re.compile(pattern), rule))
+            index.patterns.append((LazyPattern(pattern), rule))
             try:
                 pattern_regexes.append(_pattern_prefilter(pattern))
             except ValueError:
@@ -293,7 +303,7 @@ def build_cuda_index(ruleset: RuleSet, select: tuple[str, ...] = (), ignore: tup
             index.constructs.setdefault(construct, []).append(rule)
             tokens.update(CONSTRUCT_TOKENS[construct])
         if m.asm:
-            index.asm_patterns[rule.id] = re.compile(m.asm)
+            index.asm_patterns[rule.id] = LazyPattern(m.asm)
         tokens.update(m.triggers)
         triggers.update(m.triggers)
     hit_words = set(index.identifiers) | set(index.methods) | set(CONSTRUCT_WORDS) | {
@@ -319,12 +329,12 @@ def build_cuda_index(ruleset: RuleSet, select: tuple[str, ...] = (), ignore: tup
         name: token for name in (*index.scoped, *index.scoped_prefixes)
         if (token := _namespace_token(name).encode()) in index.namespace_words})
     paths = sorted({*index.includes, *index.include_prefixes}, key=lambda p: (-len(p), p))
-    index.include_spelling = re.compile(b"|".join(re.escape(p.encode()) for p in paths)) if paths else None
+    index.include_spelling = LazyPattern(b"|".join(re.escape(p.encode()) for p in paths)) if paths else None
     index.unselected = frozenset(unselected - set(index.identifiers) - set(index.scoped) - set(index.includes))
     if index.patterns:
-        index.catch_all = re.compile("|".join(f"(?:{p.pattern})" for p, _ in index.patterns).encode())
+        index.catch_all = LazyPattern("|".join(f"(?:{p.pattern})" for p, _ in index.patterns).encode())
         if all(line_safe(p.pattern) for p, _ in index.patterns):
-            index.catch_all_lines = re.compile(b"(?m)" + index.catch_all.pattern)
+            index.catch_all_lines = LazyPattern(b"(?m)" + index.catch_all.pattern)
     family, words = _name_tokens(names)
     markers = {"__device__", "__global__"} if has_device_names else set()
     words -= tokens

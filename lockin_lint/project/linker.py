@@ -20,7 +20,7 @@ import fnmatch
 import posixpath
 import re
 from collections import defaultdict
-from typing import Iterable
+from typing import Callable, Iterable
 
 from ..analyzers import language_of
 from ..analyzers.cuda import CUDA_SUFFIXES, code_facts
@@ -42,11 +42,25 @@ _MAX_CLOSURE = 5000
 #: How many calls deep an op is followed to its kernels (binding -> wrapper -> launcher -> kernel).
 _MAX_DEPTH = 8
 
-def link_extensions(results: list[FileResult], files: dict[str, str], engine: Engine, read: Reader) -> list[FileResult]:
+#: The Python files a link table may change: (position in the results, display path, path to open,
+#: is a notebook, was skipped by the prefilter).
+Relink = tuple[int, str, str, bool, bool]
+#: Runs `relink_files` over chunks of the work, in the run's process pool when it has one
+#: (`passes.PassContext.map`), and gives each chunk's answer in order.
+ChunkMap = Callable[[Callable[[Engine, Reader, tuple[LinkTable, list[Relink]]], list[tuple[int, FileResult]]],
+                     list[tuple[LinkTable, list[Relink]]]], list[list[tuple[int, FileResult]]]]
+#: Python files handed to one pool task: reading, ruling out and re-checking them is most of the pass.
+_RELINK_CHUNK = 200
+
+
+def link_extensions(results: list[FileResult], files: dict[str, str], engine: Engine, read: Reader,
+                    map_chunks: ChunkMap | None = None) -> list[FileResult]:
     """``results`` with the Python files that call the run's extensions re-checked with links.
 
     ``files`` maps display paths to paths to open; ``read`` returns a file's bytes (None if it
-    cannot be read, which leaves that file's first result in place).
+    cannot be read, which leaves that file's first result in place). ``map_chunks`` runs the
+    re-checks (`relink_files`) elsewhere, the run's pool workers: they are the files of the run,
+    whose content the cache key holds already, so nothing they read needs recording.
     """
     builds = [(r.path, b) for r in results if r.facts is not None for b in r.facts.builds]
     registering = [r.path for r in results if r.facts is not None and r.facts.registers_ops]
@@ -66,16 +80,29 @@ def link_extensions(results: list[FileResult], files: dict[str, str], engine: En
                       namespaces=_namespaces(scanned.facts, graph))
     if not table:
         return results
-    linked = []
-    for result in results:
-        language = languages.get(result.path)
-        if language in ("python", "notebook"):
-            data = read(files[result.path])
-            if data is not None and table.may_reach(result.path, data) and (
-                    language == "notebook" or result.skipped or calls_extension_ops(engine.run, result.path, data, table)):
-                result = engine.check(result.path, data, prefilter=False, links=table)
-        linked.append(result)
+    work: list[Relink] = [(position, r.path, files[r.path], languages[r.path] == "notebook", r.skipped)
+                          for position, r in enumerate(results) if languages.get(r.path) in ("python", "notebook")]
+    chunks = [(table, work[i : i + _RELINK_CHUNK]) for i in range(0, len(work), _RELINK_CHUNK)]
+    answers = map_chunks(relink_files, chunks) if map_chunks is not None and len(chunks) > 1 else \
+        [relink_files(engine, read, chunk) for chunk in chunks]
+    linked = list(results)
+    for answer in answers:
+        for position, result in answer:
+            linked[position] = result
     return linked
+
+
+def relink_files(engine: Engine, read: Reader, chunk: tuple[LinkTable, list[Relink]]) -> list[tuple[int, FileResult]]:
+    """The Python files of ``chunk`` that call one of the table's ops, checked again with it (by
+    position); the others are left out: their first result stands."""
+    table, work = chunk
+    found = []
+    for position, shown, path, notebook, skipped in work:
+        data = read(path)
+        if data is not None and table.may_reach(shown, data) and (
+                notebook or skipped or calls_extension_ops(engine.run, shown, data, table)):
+            found.append((position, engine.check(shown, data, prefilter=False, links=table)))
+    return found
 
 
 class _Scanner:

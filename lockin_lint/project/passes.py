@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..analyzers import language_of
 from ..limits import LimitError, read_regular
-from ..model import FileResult
+from ..model import FileResult, Reader
 from .result_cache import ResultCache, digest, tree_digest
 
 if TYPE_CHECKING:
@@ -45,9 +45,19 @@ class PassContext:
     #: Files outside the run a pass read or looked for: path -> content hash, "" when unreadable,
     #: or a "file"/"none" existence answer.
     inputs: dict[str, str] = field(default_factory=dict)
+    #: The run's process pool, when it has one: runs ``function(engine, reader, argument)`` for each
+    #: argument in its workers (their engine, a reader of the run's files) and gives the answers in order.
+    workers: Callable[[Callable[[Engine, Reader, Any], Any], list[Any]], list[Any]] | None = None
 
     def engine(self) -> Engine:
         return self.engine_factory()
+
+    def map(self, function: Callable[[Engine, Reader, Any], Any], arguments: list[Any]) -> list[Any]:
+        """``function(engine, reader, argument)`` for each argument, in the pool when the run has one.
+        Only for work on the run's own files: what a worker reads is not recorded (`inputs`)."""
+        if self.workers is not None:
+            return self.workers(function, arguments)
+        return [function(self.engine(), self.read, argument) for argument in arguments]
 
     def read(self, path: str) -> bytes | None:
         """A regular file under the size cap, else None (a FIFO would block, ``-r /dev/zero`` never end)."""
@@ -84,7 +94,7 @@ def _includes(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
 def _links(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
     from .linker import link_extensions
 
-    return link_extensions(results, ctx.files, ctx.engine(), ctx.read)
+    return link_extensions(results, ctx.files, ctx.engine(), ctx.read, ctx.map if ctx.workers is not None else None)
 
 
 def _declared(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
