@@ -7,6 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from lockin_lint.analyzers import suppress
 from lockin_lint.api import check_bytes
 from lockin_lint.kb.ruleset import RuleSet
 
@@ -164,3 +168,18 @@ def test_many_suppressions_take_linear_time(ruleset: RuleSet) -> None:
 
     small, large = min(timed(4_000) for _ in range(3)), min(timed(40_000) for _ in range(3))
     assert large < small * 40  # linear is 10x, quadratic 100x (best of three: the machine is shared)
+
+
+_MARKER_PIECES = ["#", "//", "/", " ", "\t", "\n", "lockin:", "noqa:", "ignore", "ignore-file", "[", "]", "LL1",
+                  ",", "E501", "x", "'", "-"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_MARKER_PIECES), max_size=14))
+@example(["#", "lockin:", "ignore", "[", "#", "noqa:", "LL1", "]"])  # a marker inside another's codes
+def test_marker_search_finds_what_the_regex_finds(pieces: list[str]) -> None:
+    """The markers are looked for from each ``lockin:``/``noqa:`` word instead of by the regex over
+    the whole file: the matches must be the regex's own, leftmost and non-overlapping."""
+    data = "".join(pieces).encode()
+    expected = [(m.span(), m.groups()) for m in suppress._MARKER.finditer(data)]
+    assert [(m.span(), m.groups()) for m in suppress._markers(data)] == expected

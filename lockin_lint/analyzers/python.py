@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import tree_sitter as ts
 
-from ..kb.prefilter import is_candidate, present_triggers
+from ..kb.prefilter import file_words, is_candidate, present_triggers
 from ..model import FileError, FileFacts, FileResult
 from .backend_paths import dedicated_backend
 from .context import FileContext, RunContext
@@ -35,9 +35,10 @@ class PythonAnalyzer:
 
     def check(self, path: str, data: bytes, ctx: FileContext) -> FileResult:
         run = ctx.run
-        present = present_triggers(run.python, data)
+        words = file_words(data)
+        present = present_triggers(run.python, data, words)
         setup_py = path.rsplit("/", 1)[-1] == "setup.py"  # its requirements need no Python trigger
-        if ctx.prefilter and not setup_py and not is_candidate(run.python, data, present):
+        if ctx.prefilter and not setup_py and not is_candidate(run.python, data, present, words):
             return skipped(run, path, data, ctx.lines, run.python_parser)
         decoded = decode_python(data)
         tree = run.python_parser.parse(decoded.data)

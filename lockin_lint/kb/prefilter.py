@@ -19,33 +19,61 @@ from .python_index import PythonIndex
 
 # Both start with a literal, so `re` scans for it at C speed; a superset of roots is harmless.
 _IMPORT = re.compile(rb"import[ \t]+([A-Za-z_][\w.]*(?:[ \t]+as[ \t]+\w+)?(?:[ \t]*,[ \t]*[A-Za-z_][\w.]*(?:[ \t]+as[ \t]+\w+)?)*)")
-_FROM = re.compile(rb"from[ \t]+([A-Za-z_][\w.]*)[ \t]+import\b")
+_FROM = re.compile(rb"from[ \t]+([A-Za-z_.][\w.]*)[ \t]+import\b")
 
 
 def imported_roots(data: bytes) -> set[bytes]:
     """Top-level packages named by the file's import statements (a superset is fine; misses are not)."""
-    roots = {match.group(1).split(b".", 1)[0] for match in _FROM.finditer(data)}
+    roots = set()
+    from_imports = set()
+    for match in _FROM.finditer(data):
+        from_imports.add(match.end() - 6)
+        if match.group(1)[:1] != b".":
+            roots.add(match.group(1).split(b".", 1)[0])
     for match in _IMPORT.finditer(data):
+        if match.start() in from_imports:
+            continue  # the names a from-import binds are no top-level packages
         for part in match.group(1).split(b","):
             roots.add(part.strip().split(b".", 1)[0].split(None, 1)[0])
     return roots
 
 
-def present_triggers(index: PythonIndex, data: bytes) -> list[bytes]:
+def file_words(data: bytes) -> set[bytes]:
+    """The file's distinct identifier-like words (maximal runs of `IDENT_BYTE` bytes)."""
+    return set(data.translate(WORD_BYTES).split())
+
+
+def present_triggers(index: PythonIndex, data: bytes, words: set[bytes] | None = None) -> list[bytes]:
     """The trigger tokens that occur in ``data``; testing all of them (not stopping at the first)
     costs little more, since files without a token scan them all anyway, and the matcher then
-    searches only for the tokens that occur."""
-    present = [token for token in index.triggers if token in data]
+    searches only for the tokens that occur.
+
+    A token made of identifier bytes only occurs in ``data`` exactly when it occurs inside one of
+    its words, so the tokens are looked for in the distinct words joined by newlines (a fifth to a
+    tenth of the bytes: a name is spelled again and again) rather than in the whole file.
+    """
+    if words is None:
+        words = file_words(data)
+    haystack = b"\n".join(words) if index.triggers_are_words else data
+    present = [token for token in index.triggers if token in haystack]
     if index.word_triggers:
-        present += sorted(index.word_triggers.intersection(data.translate(WORD_BYTES).split()))
+        present += sorted(index.word_triggers.intersection(words))
     return present
 
 
-def is_candidate(index: PythonIndex, data: bytes, present: list[bytes]) -> bool:
+def is_candidate(index: PythonIndex, data: bytes, present: list[bytes], words: set[bytes] | None = None) -> bool:
+    """Could the file match? ``words`` (`file_words`), when given, spares reading its import lines
+    when no import root is among them: in ASCII bytes every root `imported_roots` reads is a whole
+    word (a maximal run of ``\\w`` bytes); a non-ASCII byte next to one would make it part of a longer
+    word, so other files are always read."""
     lines = _Lines(data)  # each line is scanned once, however many hits it has
     if any(_relevant(index, token, start, lines) for token in present for start in occurrences(data, token)):
         return True
-    return bool(index.import_roots_bytes) and not imported_roots(data).isdisjoint(index.import_roots_bytes)
+    if not index.import_roots_bytes:
+        return False
+    if words is not None and index.import_roots_bytes.isdisjoint(words) and data.isascii():
+        return False
+    return not imported_roots(data).isdisjoint(index.import_roots_bytes)
 
 
 def occurrences(data: bytes, token: bytes) -> Iterator[int]:

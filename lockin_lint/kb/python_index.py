@@ -75,6 +75,10 @@ class PythonIndex:
     strings: list[StringRule] = field(default_factory=list)
     triggers: tuple[bytes, ...] = ()
     trigger_text: tuple[str, ...] = ()
+    #: Whether every trigger is made of identifier bytes only (ASCII letters, digits, ``_`` and any
+    #: non-ASCII byte): then each one occurs in a file exactly when it occurs in one of its words, and
+    #: the prefilter looks for them in the file's distinct words instead of its bytes.
+    triggers_are_words: bool = False
     #: Tokens that only count as a whole identifier (each a name part, of a rule without strings, that
     #: every other name part containing it is itself such a token): found through the file's set of
     #: words, so a pack of hundreds of API names costs one split per file, not one byte scan per token.
@@ -253,6 +257,7 @@ def build_python_index(
     index.word_triggers = frozenset(w.encode() for w in words)
     index.trigger_text = minimal_tokens(tokens - words)
     index.triggers = tuple(t.encode() for t in index.trigger_text)
+    index.triggers_are_words = all(not c.isascii() or c.isalnum() or c == "_" for t in index.trigger_text for c in t)
     return index
 
 
