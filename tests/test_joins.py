@@ -78,3 +78,17 @@ def test_a_name_only_a_catch_all_matched_does_not_make_the_call_unknown(ruleset:
     assert gemm("CUBLAS_LOWP") == alone  # the project's own macro, a name no rule lists
     loose = check_bytes("k.cu", b"void f(void* a) { my_gemm(a, CUBLAS_LOWP); }\n", ruleset).findings
     assert [f.targets["rocm"].status for f in loose if f.symbol == "CUBLAS_LOWP"] == ["unknown"]
+
+
+def test_a_name_only_a_vendor_header_lists_does_not_make_the_call_unknown(ruleset: RuleSet) -> None:
+    """``ncclFloat``/``ncclSum`` are listed (LC4102, from nccl.h) with no Ascend fact; the call's is known."""
+    def all_reduce(arguments: str) -> dict[str, str]:
+        source = f"void f(void* a, ncclComm_t c, cudaStream_t s) {{ ncclAllReduce(a, a, 1, {arguments}, c, s); }}\n"
+        found = next(f for f in check_bytes("k.cu", source.encode(), ruleset).findings if f.symbol == "ncclAllReduce")
+        return {target: info.status for target, info in found.targets.items()}
+
+    alone = all_reduce("1, 2")
+    assert alone["ascend"] != "unknown"  # HCCL's HcclAllReduce
+    assert all_reduce("ncclFloat, ncclSum") == alone
+    loose = check_bytes("k.cu", b"void f() { int t = ncclFloat; }\n", ruleset).findings
+    assert [f.targets["ascend"].status for f in loose if f.symbol == "ncclFloat"] == ["unknown"]

@@ -136,13 +136,17 @@ def _with_joined(run: RunContext, finding: Finding, joined: tuple[tuple[Rule, st
     pattern (LC9xxx, a CUDA-like name no rule lists) does not make a known status unknown. llm.c passes
     its own macro ``CUBLAS_LOWP`` (``#define CUBLAS_LOWP CUDA_R_16BF`` in a header) to
     ``cublasGemmStridedBatchedEx``, whose ports are known. The name is still listed; alone, it is still
-    reported as unknown (and dropped when the project's headers declare it)."""
+    reported as unknown (and dropped when the project's headers declare it). The same holds for a
+    name a rule lists only because the vendor's header declares it (``gen_cuda_rules.py`` names such
+    rules ``<family>-header``; no table says how a target other than ROCm fares): ``ncclAllReduce(...,
+    ncclFloat, ncclSum, ...)`` renames to HCCL on Ascend although no table lists HCCL's spellings of
+    the data type and the reduction."""
     targets = dict(finding.targets)
     symbols: list[str] = []
     for rule, symbol in joined:
         if symbol != finding.symbol and symbol not in symbols:
             symbols.append(symbol)
-        guessed = bool(rule.match.patterns)
+        guessed = bool(rule.match.patterns) or rule.name.endswith("-header")
         for name, info in _targets(run, rule.info_for(symbol.lstrip(".")).targets).items():
             if guessed and info.status == "unknown":
                 continue
