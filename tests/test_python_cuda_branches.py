@@ -1,12 +1,13 @@
 """The shapes of analyzers/python_cuda_branches.py and the skip-with-a-checking-else of
 python_chain_shapes.py (docs/validation.md, #11, fourth session, f7disp): a chain nested in a
-CUDA-only branch, a multi-device ``or`` test whose ``else`` runs the same model, and a CUDA-only skip
-whose ``else`` only asserts; each with the near misses that keep their old reading."""
+CUDA-only branch, a multi-device ``or`` test whose ``else`` runs the same model, a CUDA test that only
+adds an option to the next call, and a CUDA-only skip whose ``else`` only asserts; each with the near
+misses that keep their old reading."""
 
 from __future__ import annotations
 
 from lockin_lint.analyzers.python_chain_shapes import CUDA_ONLY_SKIP
-from lockin_lint.analyzers.python_cuda_branches import INSIDE_CUDA_BRANCH
+from lockin_lint.analyzers.python_cuda_branches import CUDA_ONLY_OPTION, INSIDE_CUDA_BRANCH
 from lockin_lint.analyzers.python_dispatch import AGNOSTIC, BRANCH, FALLBACK
 from lockin_lint.api import check_bytes
 from lockin_lint.kb.ruleset import RuleSet
@@ -113,3 +114,31 @@ def test_an_else_that_runs_code_or_a_local_read_later_or_an_attribute_set_is_no_
                                  "        VERSION = MAJOR * 10 + MINOR\n        torch.backends.cudnn.benchmark = True\n")
     for source in (runs, used_after, sets):
         assert _handled(source, ruleset, 3).get("xpu") != f"{CUDA_ONLY_SKIP} (m.py:3)"
+
+
+# -- a CUDA test that only adds an option to the next call (DeepSpeed deepspeed/comm/torch.py:174) ----
+_OPTION = ("import os, torch\ndef init(backend, timeout):\n    kwargs = dict(timeout=timeout)\n"
+           "    if 'device_id' in params and get_accelerator().device_name() == 'cuda':\n"
+           "        local_rank = int(os.environ.get('LOCAL_RANK', 0))\n"
+           "        kwargs.update(device_id=get_accelerator().device(local_rank))\n"
+           "    torch.distributed.init_process_group(backend, **kwargs)\n")
+
+
+def test_a_cuda_only_option_of_the_next_call_handles_the_other_targets(ruleset: RuleSet) -> None:
+    found = _at(_OPTION, ruleset, 4)
+    handled = dict(found.handled)
+    assert {t: handled.get(t) for t in ("xpu", "ascend", "cpu")} == dict.fromkeys(
+        ("xpu", "ascend", "cpu"), f"{CUDA_ONLY_OPTION} (m.py:4)")
+    assert _CPU_SENTENCE not in found.message
+    subscript = _OPTION.replace("kwargs.update(device_id=get_accelerator().device(local_rank))",
+                                "kwargs['device_id'] = local_rank")
+    assert _handled(subscript, ruleset, 4)["xpu"] == f"{CUDA_ONLY_OPTION} (m.py:4)"
+
+
+def test_an_option_not_passed_on_or_a_body_doing_more_or_an_else_is_no_option(ruleset: RuleSet) -> None:
+    not_passed = _OPTION.replace("(backend, **kwargs)", "(backend)")
+    more = _OPTION.replace("        local_rank = ", "        torch.backends.cudnn.benchmark = True\n        local_rank = ")
+    with_else = _OPTION.replace("    torch.distributed", "    else:\n        kwargs.update(x=1)\n    torch.distributed")
+    negated = _OPTION.replace("device_name() == 'cuda'", "device_name() != 'cuda'")
+    for source in (not_passed, more, with_else, negated):
+        assert f"{CUDA_ONLY_OPTION} (m.py:4)" not in _handled(source, ruleset, 4).values()

@@ -15,7 +15,12 @@ nothing:
   an ``or`` of positive platform tests that include CUDA is a CUDA branch for its ``else``
   (`cuda_or_platforms`), and an ``else`` that calls only what the branch hands to a torch function
   (``nn.parallel.data_parallel(self.main, input, ...)`` / ``else: self.main(input)``) is as generic as
-  that branch (`same_callable_else`).
+  that branch (`same_callable_else`);
+- a CUDA test that only adds an option for a call every platform makes next (DeepSpeed's
+  ``init_process_group``: ``if ... and get_accelerator().device_name() == 'cuda':
+  kwargs.update(device_id=...)`` then ``torch.distributed.init_process_group(backend, **kwargs)``):
+  the other targets make the same call without the option, which the project keeps from them on
+  purpose; nothing runs on the CPU instead (`cuda_only_option`).
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ _EXPRESSIONS = frozenset({"call", "attribute", "not_operator", "parenthesized_ex
 _BLOCKS = frozenset({"block", "for_statement", "while_statement", "with_statement", "try_statement"})
 #: How `Finding.handled` names the path of the CPU around a nested chain, followed by where.
 INSIDE_CUDA_BRANCH = "inside a CUDA-only branch"
+CUDA_ONLY_OPTION = "CUDA-only option for the call after it"
 _TORCH_FUNCTION = re.compile(r"^(?:torch\.nn|nn|torch)\.[\w.]+$")
 _CUDA_WORDS = re.compile(r"(?i)cuda|nccl|cudnn|nvidia|\bgpu")
 _CPU_LITERAL = re.compile(r"""(?i)["']cpu(:\d+)?["']""")
@@ -129,3 +135,50 @@ def multi_device_test(condition: ts.Node | None, cuda_test: Callable[[ts.Node | 
     left, right = condition.child_by_field_name("left"), condition.child_by_field_name("right")
     return any(cuda_or_platforms(one, cuda_test, platforms_of) and platforms_of(other) is None
                for one, other in ((left, right), (right, left)))
+
+
+def cuda_only_option(node: ts.Node, cuda_test: Callable[[ts.Node | None], bool]) -> ts.Node | None:
+    """The lone ``if`` (no ``elif``/``else``) whose test ``node`` is part of, when ``cuda_test``
+    accepts that test and its body only binds locals and adds entries to a dict (``kwargs.update(...)``,
+    ``kwargs["k"] = ...``) that the statement right after the ``if`` passes as ``**kwargs`` to a call.
+    Not a body that does anything else, nor a dict the next statement does not pass on."""
+    child, parent = node, node.parent
+    while parent is not None and parent.type in _EXPRESSIONS:
+        child, parent = parent, parent.parent
+    if parent is None or parent.type != "if_statement" or parent.child_by_field_name("condition") != child \
+            or parent.children_by_field_name("alternative") or not cuda_test(child):
+        return None
+    body = parent.child_by_field_name("consequence")
+    statements = [s for s in body.named_children if s.type != "comment"] if body is not None else []
+    following = parent.next_named_sibling
+    while following is not None and following.type == "comment":
+        following = following.next_named_sibling
+    dicts = {_dict_added(s) for s in statements} - {None}
+    if len(dicts) != 1 or following is None or not all(_dict_added(s) or _local(s) for s in statements):
+        return None
+    [name] = dicts
+    return parent if re.search(rf"\*\*{re.escape(str(name))}\b", node_text(following)) else None
+
+
+def _dict_added(stmt: ts.Node) -> str | None:
+    """``kwargs.update(...)`` or ``kwargs["k"] = v``: the dict's name."""
+    expression = stmt.named_children[0] if stmt.type == "expression_statement" and stmt.named_child_count == 1 else None
+    if expression is None:
+        return None
+    if expression.type == "call":
+        function = expression.child_by_field_name("function")
+        if function is not None and function.type == "attribute":
+            owner = function.child_by_field_name("object")
+            if owner is not None and owner.type == "identifier" \
+                    and node_text(function.child_by_field_name("attribute")) == "update":
+                return node_text(owner)
+    left = expression.child_by_field_name("left") if expression.type == "assignment" else None
+    value = left.child_by_field_name("value") if left is not None and left.type == "subscript" else None
+    return node_text(value) if value is not None and value.type == "identifier" else None
+
+
+def _local(stmt: ts.Node) -> bool:
+    """An assignment to one plain name (``local_rank = int(os.environ.get("LOCAL_RANK", 0))``)."""
+    expression = stmt.named_children[0] if stmt.type == "expression_statement" and stmt.named_child_count == 1 else None
+    left = expression.child_by_field_name("left") if expression is not None and expression.type == "assignment" else None
+    return left is not None and left.type == "identifier"
