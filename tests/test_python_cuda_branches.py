@@ -133,6 +133,11 @@ def test_a_cuda_only_option_of_the_next_call_handles_the_other_targets(ruleset: 
     subscript = _OPTION.replace("kwargs.update(device_id=get_accelerator().device(local_rank))",
                                 "kwargs['device_id'] = local_rank")
     assert _handled(subscript, ruleset, 4)["xpu"] == f"{CUDA_ONLY_OPTION} (m.py:4)"
+    # DeepSpeed's own spelling: the whole test in parentheses, with a negated version check in it.
+    wrapped = _OPTION.replace("'device_id' in params and get_accelerator().device_name() == 'cuda'",
+                              "('device_id' in params and not (old < version < new)\n"
+                              "            and get_accelerator().device_name() == 'cuda')")
+    assert _handled(wrapped, ruleset, 5)["xpu"] == f"{CUDA_ONLY_OPTION} (m.py:4)"
 
 
 def test_an_option_not_passed_on_or_a_body_doing_more_or_an_else_is_no_option(ruleset: RuleSet) -> None:

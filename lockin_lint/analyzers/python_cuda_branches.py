@@ -145,8 +145,11 @@ def cuda_only_option(node: ts.Node, cuda_test: Callable[[ts.Node | None], bool])
     child, parent = node, node.parent
     while parent is not None and parent.type in _EXPRESSIONS:
         child, parent = parent, parent.parent
-    if parent is None or parent.type != "if_statement" or parent.child_by_field_name("condition") != child \
-            or parent.children_by_field_name("alternative") or not cuda_test(child):
+    if parent is None or parent.type != "if_statement" or parent.child_by_field_name("condition") != child:
+        return None
+    while child.type == "parenthesized_expression" and child.named_child_count == 1:
+        child = child.named_children[0]
+    if parent.children_by_field_name("alternative") or not cuda_test(child):
         return None
     body = parent.child_by_field_name("consequence")
     statements = [s for s in body.named_children if s.type != "comment"] if body is not None else []
