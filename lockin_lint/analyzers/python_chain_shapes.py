@@ -30,7 +30,7 @@ import tree_sitter as ts
 from ..model import TARGETS
 from .findings import CPU_FALLBACK
 from .matching import node_text
-from .python_cuda_branches import CUDA_ONLY_OPTION, INSIDE_CUDA_BRANCH, cuda_branch_around, cuda_only_option
+from .python_cuda_branches import CUDA_ONLY_OPTION, INSIDE_CUDA_BRANCH, cuda_branch_around, cuda_only_option, operands
 from .python_mentions import branch_bodies, only_diagnostic_statement
 from .python_other_paths import device_agnostic, note_line
 from .python_platform_tests import CUDA_BUILDS
@@ -103,13 +103,7 @@ def cpu_flag_set(node: ts.Node, platforms_of: PlatformsOf) -> ts.Node | None:
 
 
 def _conjuncts(node: ts.Node | None) -> list[ts.Node]:
-    if node is None:
-        return []
-    if node.type == "parenthesized_expression" and node.named_child_count == 1:
-        return _conjuncts(node.named_children[0])
-    if node.type == "boolean_operator" and node_text(node.child_by_field_name("operator")) == "and":
-        return _conjuncts(node.child_by_field_name("left")) + _conjuncts(node.child_by_field_name("right"))
-    return [node]
+    return operands(node, "and")
 
 
 def _accelerator_test(condition: ts.Node | None) -> bool:

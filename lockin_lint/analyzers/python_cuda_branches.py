@@ -69,13 +69,15 @@ def cuda_branch_around(node: ts.Node, cuda_test: Callable[[ts.Node | None], bool
     return above if cuda_test(above.child_by_field_name("condition")) else None
 
 
-def _disjuncts(node: ts.Node | None) -> list[ts.Node]:
+def operands(node: ts.Node | None, operator: str) -> list[ts.Node]:
+    """The parts of a chain of ``operator`` (``and``/``or``) through parentheses: ``a or (b or c)``
+    gives ``a``, ``b``, ``c``; anything else is its own one part."""
     if node is None:
         return []
     if node.type == "parenthesized_expression" and node.named_child_count == 1:
-        return _disjuncts(node.named_children[0])
-    if node.type == "boolean_operator" and node_text(node.child_by_field_name("operator")) == "or":
-        return _disjuncts(node.child_by_field_name("left")) + _disjuncts(node.child_by_field_name("right"))
+        return operands(node.named_children[0], operator)
+    if node.type == "boolean_operator" and node_text(node.child_by_field_name("operator")) == operator:
+        return operands(node.child_by_field_name("left"), operator) + operands(node.child_by_field_name("right"), operator)
     return [node]
 
 
@@ -84,7 +86,7 @@ def cuda_or_platforms(condition: ts.Node | None, cuda_test: Callable[[ts.Node | 
     """``input.is_cuda or input.is_xpu``: an ``or`` whose every part is a positive platform test
     (``platforms_of`` reads one) and one at least a CUDA test; its false side is where the targets
     it does not name go. Not an ``or`` with a condition naming no platform, nor a negated part."""
-    parts = _disjuncts(condition)
+    parts = operands(condition, "or")
     return len(parts) > 1 and any(cuda_test(p) for p in parts) and all(
         is_positive(p) and platforms_of(p) is not None for p in parts)
 
