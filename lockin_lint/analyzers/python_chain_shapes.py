@@ -147,11 +147,11 @@ def _returns_agnostic(stmt: ts.Node) -> bool:
 
 
 def cuda_only_skip(node: ts.Node, cuda_test: Callable[[ts.Node | None], bool]) -> ts.Node | None:
-    """The lone ``if`` (no ``elif``/``else``) whose test ``node`` is part of, when that test is a
-    positive CUDA test (``cuda_test``: ``device == "cuda"``, alone or and-ed with conditions naming no
-    platform) and its body only skips or fails (`_skips_or_fails`). Not a negated test (``if not
-    torch.cuda.is_available(): pytest.skip(...)`` is a test that needs CUDA), nor a body that does
-    anything else."""
+    """The ``if`` (no ``elif``; an ``else`` only if it only asserts, `_only_checks`) whose test
+    ``node`` is part of, when that test is a positive CUDA test (``cuda_test``: ``device == "cuda"``,
+    alone or and-ed with conditions naming no platform) and its body only skips or fails
+    (`_skips_or_fails`). Not a negated test (``if not torch.cuda.is_available(): pytest.skip(...)``
+    is a test that needs CUDA), nor a body that does anything else."""
     child, parent = node, node.parent
     while parent is not None and parent.type in _EXPRESSIONS:
         child, parent = parent, parent.parent
