@@ -30,6 +30,7 @@ import tree_sitter as ts
 from ..model import TARGETS
 from .findings import CPU_FALLBACK
 from .matching import node_text
+from .python_cuda_branches import CUDA_ONLY_OPTION, INSIDE_CUDA_BRANCH, cuda_branch_around, cuda_only_option, operands
 from .python_mentions import branch_bodies, only_diagnostic_statement
 from .python_other_paths import device_agnostic, note_line
 from .python_platform_tests import CUDA_BUILDS
@@ -57,13 +58,23 @@ def chain_notes(node: ts.Node, notes: dict[str, str], path: str, platforms_of: P
     if flag is not None:
         added["cpu"] = f"{CPU_FLAG} ({path}:{note_line(flag)})"
     skip = cuda_only_skip(node, cuda_test)
+    outer = cuda_branch_around(node, cuda_test)
+    outer_test = outer.child_by_field_name("condition") if outer is not None and outer.type == "if_statement" else None
+    if skip is None and outer_test is not None:
+        # DeepSpeed's `skip_on_arch`: the CUDA capability test inside the skipping branch is part of it.
+        skip = cuda_only_skip(outer_test, cuda_test)
     if skip is not None:
         added |= dict.fromkeys((t for t in TARGETS if t != "rocm"), f"{CUDA_ONLY_SKIP} ({path}:{note_line(skip)})")
+    option = cuda_only_option(node, cuda_test) if skip is None else None
+    if option is not None:
+        added |= dict.fromkeys((t for t in TARGETS if t != "rocm"), f"{CUDA_ONLY_OPTION} ({path}:{note_line(option)})")
     branch = accelerator_before(node)
     if branch is not None:
         for target in TARGETS:
             if target not in ("cpu", "rocm"):
                 added.setdefault(target, f"{ACCELERATOR} ({path}:{note_line(branch)})")
+    if outer is not None and notes.get("cpu") == CPU_FALLBACK:
+        added.setdefault("cpu", f"{INSIDE_CUDA_BRANCH} ({path}:{note_line(outer)})")
     return notes | {t: how for t, how in added.items() if notes.get(t, CPU_FALLBACK) == CPU_FALLBACK}
 
 
@@ -92,13 +103,7 @@ def cpu_flag_set(node: ts.Node, platforms_of: PlatformsOf) -> ts.Node | None:
 
 
 def _conjuncts(node: ts.Node | None) -> list[ts.Node]:
-    if node is None:
-        return []
-    if node.type == "parenthesized_expression" and node.named_child_count == 1:
-        return _conjuncts(node.named_children[0])
-    if node.type == "boolean_operator" and node_text(node.child_by_field_name("operator")) == "and":
-        return _conjuncts(node.child_by_field_name("left")) + _conjuncts(node.child_by_field_name("right"))
-    return [node]
+    return operands(node, "and")
 
 
 def _accelerator_test(condition: ts.Node | None) -> bool:
@@ -142,11 +147,11 @@ def _returns_agnostic(stmt: ts.Node) -> bool:
 
 
 def cuda_only_skip(node: ts.Node, cuda_test: Callable[[ts.Node | None], bool]) -> ts.Node | None:
-    """The lone ``if`` (no ``elif``/``else``) whose test ``node`` is part of, when that test is a
-    positive CUDA test (``cuda_test``: ``device == "cuda"``, alone or and-ed with conditions naming no
-    platform) and its body only skips or fails (`_skips_or_fails`). Not a negated test (``if not
-    torch.cuda.is_available(): pytest.skip(...)`` is a test that needs CUDA), nor a body that does
-    anything else."""
+    """The ``if`` (no ``elif``; an ``else`` only if it only asserts, `_only_checks`) whose test
+    ``node`` is part of, when that test is a positive CUDA test (``cuda_test``: ``device == "cuda"``,
+    alone or and-ed with conditions naming no platform) and its body only skips or fails
+    (`_skips_or_fails`). Not a negated test (``if not torch.cuda.is_available(): pytest.skip(...)``
+    is a test that needs CUDA), nor a body that does anything else."""
     child, parent = node, node.parent
     while parent is not None and parent.type in _EXPRESSIONS:
         child, parent = parent, parent.parent
@@ -154,26 +159,55 @@ def cuda_only_skip(node: ts.Node, cuda_test: Callable[[ts.Node | None], bool]) -
         return None
     while child.type == "parenthesized_expression" and child.named_child_count == 1:
         child = child.named_children[0]
-    if parent.children_by_field_name("alternative") or not cuda_test(child):
+    alternatives = parent.children_by_field_name("alternative")
+    if len(alternatives) > 1 or (alternatives and not _only_checks(alternatives[0])) or not cuda_test(child):
         return None
-    return parent if _skips_or_fails(parent.child_by_field_name("consequence")) else None
+    return parent if _skips_or_fails(parent.child_by_field_name("consequence"), parent) else None
 
 
-def _skips_or_fails(body: ts.Node | None) -> bool:
+def _only_checks(alternative: ts.Node) -> bool:
+    """An ``else`` that only asserts and returns nothing (DeepSpeed's ``skip_on_cuda``: ``else: assert
+    is_current_accelerator_supported(); return``): every other target passes the check as it would
+    pass no ``else`` at all; not an ``elif``, nor an ``else`` that does anything else."""
+    body = _body_statements(alternative.child_by_field_name("body")) if alternative.type == "else_clause" else []
+    return bool(body) and any(s.type == "assert_statement" for s in body) and all(
+        s.type in ("assert_statement", "pass_statement") or (s.type == "return_statement" and not s.named_children)
+        or only_diagnostic_statement(s) for s in body)
+
+
+def _skips_or_fails(body: ts.Node | None, stmt: ts.Node | None = None) -> bool:
     """Does ``body`` only raise, skip or xfail a test (``pytest.skip``, ``self.skipTest``), perhaps
-    under further tests or beside a message, and at least once?"""
+    under further tests or beside a message, and at least once? In the body of the if statement
+    ``stmt``, locals bound for those tests (``CUDA_VERSION = ...``, read nowhere after ``stmt``) too."""
     found = False
-    for stmt in _body_statements(body):
-        if stmt.type == "raise_statement" or _skip_call(stmt):
+    for one in _body_statements(body):
+        if one.type == "raise_statement" or _skip_call(one):
             found = True
-        elif stmt.type == "if_statement":
-            bodies = branch_bodies(stmt)
+        elif one.type == "if_statement":
+            bodies = branch_bodies(one)
             if not all(_skips_or_fails(b) for b in bodies):
                 return False
             found = True
-        elif stmt.type == "pass_statement" or not only_diagnostic_statement(stmt):
+        elif stmt is not None and _local_for_the_test(one, stmt):
+            continue
+        elif one.type == "pass_statement" or not only_diagnostic_statement(one):
             return False
     return found
+
+
+def _local_for_the_test(one: ts.Node, stmt: ts.Node) -> bool:
+    """Is ``one`` an assignment to plain local names (``CUDA_MAJOR, CUDA_MINOR = ...``) of a function
+    that reads none of them after ``stmt`` and declares none ``global``?"""
+    assignment = one.named_children[0] if one.type == "expression_statement" and one.named_child_count == 1 else None
+    left = assignment.child_by_field_name("left") if assignment is not None and assignment.type == "assignment" else None
+    function = enclosing(stmt, "function_definition")
+    if left is None or function is None or left.type not in ("identifier", "pattern_list", "tuple_pattern") \
+            or any(n.type not in ("identifier", "pattern_list", "tuple_pattern") for n in _walk(left)):
+        return False
+    names = {node_text(n) for n in _walk(left) if n.type == "identifier"}
+    after = node_text(function)[stmt.end_byte - function.start_byte:]
+    return not any(re.search(rf"\b{re.escape(name)}\b", after) for name in names) and not re.search(
+        r"\b(global|nonlocal)\b", node_text(function))
 
 
 def _skip_call(stmt: ts.Node) -> bool:

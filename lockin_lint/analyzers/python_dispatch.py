@@ -32,6 +32,7 @@ from .backend_paths import BACKEND_TOKENS, dedicated_backend, name_tokens
 from .findings import CPU_FALLBACK
 from .matching import RawMatch, node_text
 from .python_chain_shapes import chain_notes, crashes_without
+from .python_cuda_branches import multi_device_test
 from .python_mentions import only_raises
 from .python_other_paths import (LaterSetups, agnostic_side_around, asserted_absent,
                                  tensor_device_test, compared_names, has_comparison,
@@ -180,7 +181,9 @@ class Dispatch:
     def _other_paths(self, node: ts.Node, path: Test, found: Verdict) -> Verdict:
         """``found`` with the targets that the device-agnostic side of the CUDA branch ``node`` is
         in handles (every one but ROCm, which runs the CUDA branch)."""
-        side = agnostic_side_around(node, self.cuda_test, self._agnostic) if path.may <= CUDA_BUILDS else None
+        # `(x.is_cuda or x.is_xpu) and ...` too: a branch for CUDA and named platforms (`python_cuda_branches`).
+        side = agnostic_side_around(node, self._branch_test, self._agnostic) \
+            if path.may <= CUDA_BUILDS or ("cuda" in path.may and path.may <= CUDA_BUILDS | path.named) else None
         may = path.may
         if side is None:  # the test itself of a tensor off CUDA whose side returns generic torch code
             side, may = agnostic_side_around(node, _never, self._agnostic, self._not_cuda_test), CUDA_BUILDS
@@ -211,6 +214,9 @@ class Dispatch:
         return test.known and test.may <= CUDA_BUILDS and (
             is_positive(condition) or (tensor_device_test(condition) and condition is not None
                                      and condition.type != "not_operator" and "!=" not in node_text(condition)))
+
+    def _branch_test(self, condition: ts.Node | None) -> bool:
+        return self.cuda_test(condition) or multi_device_test(condition, self.cuda_test, self.platforms_of)
 
     def _not_cuda_test(self, condition: ts.Node | None) -> bool:
         """For `agnostic_side_around`: is ``condition`` a test of a tensor off CUDA (apex's ``... or

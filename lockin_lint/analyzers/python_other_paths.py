@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterator
 import tree_sitter as ts
 
 from .matching import node_text
+from .python_cuda_branches import same_callable_else
 from .python_joins import import_of
 from .python_mentions import only_diagnostic, only_raises
 from .python_receivers import enclosing, statements
@@ -90,7 +91,8 @@ def agnostic_side(stmt: ts.Node, clause: ts.Node) -> ts.Node | None:
         if body is None:
             return None
         generic = device_agnostic(body.named_children) or (
-            tensor_device_test(clause.child_by_field_name("condition")) and torch_generic(body.named_children))
+            tensor_device_test(clause.child_by_field_name("condition"))
+            and (torch_generic(body.named_children) or same_callable_else(clause, body.named_children)))
         return last if generic else None
     body = stmt.child_by_field_name("consequence")
     statements = [s for s in body.named_children if s.type != "comment"] if body is not None else []
