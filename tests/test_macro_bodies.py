@@ -23,3 +23,14 @@ def test_launches_in_macro_bodies_name_their_kernel_when_they_can(ruleset: RuleS
     source = b"#define A(g) my_kernel<<<g, 1>>>()\n#define B(g) Kernel<float, 140><<<g, 1>>>()\n"
     assert [f.symbol for f in check_bytes("macros.h", source, ruleset).findings] == ["my_kernel<<<...>>>",
                                                                                    "kernel<<<...>>>"]
+
+
+def test_names_in_literals_and_comments_of_a_body_are_not_names(ruleset: RuleSet) -> None:
+    # apex groupbn: the API named again in the error message; llm.c: alternatives in a trailing comment
+    source = (b"#define SET(f, name) \\\n"
+              b"  cudaFuncSetAttribute(f, cudaFuncAttributePreferredSharedMemoryCarveout, 100); \\\n"
+              b"  check(name + \" (cudaFuncSetAttribute carveout)\", '\"'); cudaGetLastError()\n"
+              b"#define LOWP CUDA_R_16BF // CUDA_R_16F or CUDA_R_32F\n"
+              b"#define NOTE /* cudaFree(p) */ 1\n")
+    found = [(f.line, f.column, f.symbol) for f in check_bytes("macros.h", source, ruleset).findings]
+    assert found == [(2, 3, "cudaFuncSetAttribute"), (3, 58, "cudaGetLastError"), (4, 14, "CUDA_R_16BF")]

@@ -101,3 +101,18 @@ def test_no_build_compiles_an_if_0_branch_nor_what_it_nests() -> None:
 def test_findings_in_an_if_0_branch_are_dropped(ruleset: RuleSet) -> None:
     data = b"void f(float* p) {\n#if 0\n  cudaFree(p);\n#else\n  cudaFree(p + 1);\n#endif\n}\n"
     assert [f.line for f in check_bytes("csrc/copy.cu", data, ruleset).findings] == [5]
+
+
+def test_a_cuda_build_flag_is_off_in_a_rocm_build_only_where_its_rocm_twin_is_tested(ruleset: RuleSet) -> None:
+    # bitsandbytes' pythonInterface.cpp shape: one ``#if`` per build flag, the project spells both
+    both = b"#if BUILD_CUDA\n#include <cuda_runtime_api.h>\n#endif\n#if BUILD_HIP\n#include <hip/hip_runtime.h>\n#endif\n"
+    states = line_states(both)
+    assert states is not None and states[1] == NOT_ON_ROCM and states[4] == ROCM_ONLY
+    found = {f.line: f for f in check_bytes("csrc/interface.cpp", both, ruleset).findings}
+    assert found[2].handled == (("rocm", "preprocessor branch"),) and found[2].targets["rocm"].status == "native"
+    # near misses: BUILD_CUDA tested alone, or BUILD_HIP only mentioned outside a condition, stays unknown
+    alone = b"#if BUILD_CUDA\n#include <cuda_runtime_api.h>\n#endif\n"
+    assert line_states(alone) is None
+    assert check_bytes("csrc/interface.cpp", alone, ruleset).findings[0].handled == ()
+    mentioned = b"// built with BUILD_HIP elsewhere\n#if BUILD_CUDA\n#include <cuda_runtime_api.h>\n#endif\n"
+    assert line_states(mentioned) is None

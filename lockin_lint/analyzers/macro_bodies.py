@@ -6,7 +6,9 @@ into names (``a::b::c`` included) and ``<<<``; each name is looked up like a nam
 rules code has: a name pasted with ``##`` or stringised with ``#`` is not a name; a parameter of the
 macro, or a name the file declares, is not an unknown API; device functions count in a CUDA source
 or when spelled with a leading ``__``. Names in the parentheses of a matched call join that call's
-finding, as in code (`joins`).
+finding, as in code (`joins`). String and character literals and comments are blanked first (`_blank`):
+apex's ``"... (cudaFuncSetAttribute carveout)"`` error message and llm.c's
+``#define CUBLAS_LOWP CUDA_R_16BF // CUDA_R_16F or ...`` name APIs nobody calls.
 """
 
 from __future__ import annotations
@@ -20,6 +22,14 @@ from ..model import Rule
 
 _NAME = re.compile(r"[:A-Za-z_]")
 _TOKEN = re.compile(r"##|#|<<<|\(|\)|(?:::\s*)?[A-Za-z_]\w*(?:\s*::\s*[A-Za-z_]\w*)*")
+#: What holds no code: a string or character literal, a ``/* */`` comment, or a ``//`` comment (which a
+#: backslash-newline continues, as line splicing comes first).
+_NOT_CODE = re.compile(r'"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'|/\*.*?\*/|//(?:\\\r?\n|[^\n])*', re.DOTALL)
+
+
+def _blank(body: str) -> str:
+    """``body`` with literals and comments turned to spaces, newlines kept: offsets stay those of ``body``."""
+    return _NOT_CODE.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), body)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +60,7 @@ def _lookup(index: CudaIndex, name: str, cuda_source: bool,
 def body_matches(index: CudaIndex, body: str, parameters: frozenset[str], cuda_source: bool,
                  declared: Callable[[str], bool]) -> list[BodyMatch]:
     """The matches of one macro body; positions are character offsets into ``body``."""
+    body = _blank(body)
     tokens = list(_TOKEN.finditer(body))
     found: list[BodyMatch] = []
     calls: list[int | None] = []  # per open parenthesis: the index in ``found`` of the call it belongs to

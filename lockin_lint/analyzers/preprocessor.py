@@ -6,7 +6,10 @@ build takes the other branch or needs nothing there). Conditions are evaluated t
 build and once as a CUDA build, in three-valued logic over a small model of the usual macros: names
 spelled for ROCm (``USE_ROCM``, ``__HIP_PLATFORM_AMD__``, ``__gfx942__``, ``HIP_VERSION``) are never
 defined in a CUDA build; the platform flags among them are defined in a ROCm build; everything else
-is unknown in both. A branch whose fate depends on anything unknown changes nothing.
+is unknown in both. A branch whose fate depends on anything unknown changes nothing. A build flag
+spelled for CUDA (``BUILD_CUDA``) is unknown too, except in a file that also tests its ROCm twin
+(``BUILD_HIP``): there the project spells both builds, and a ROCm build does not define the CUDA one
+(bitsandbytes' ``pythonInterface.cpp``, `twin_flags`).
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ ROCM_FLAGS = frozenset({
 })
 #: Defined only when HIP targets NVIDIA: never in a ROCm build, unknown in a CUDA one.
 HIP_ON_NVIDIA = frozenset({"__HIP_PLATFORM_NVIDIA__", "__HIP_PLATFORM_NVCC__"})
+#: A CUDA build flag -> its ROCm twin: a file testing both is built with one or the other, never both.
+CUDA_FLAG_TWINS = {"BUILD_CUDA": "BUILD_HIP"}
 _ROCM_TOKENS = frozenset({"hip", "rocm", "hcc", "amd", "amdgpu"})
 _ROCM_TOKEN_PREFIXES = ("hipblas", "hipcc", "hipify", "gfx", "rocm")
 
@@ -33,6 +38,8 @@ Value = int | None
 _DIRECTIVE = re.compile(rb"^[ \t]*#[ \t]*(if|ifdef|ifndef|elif|else|endif)\b(.*)$")
 _COMMENTS = re.compile(r"//.*$|/\*.*?\*/")
 _TOKEN = re.compile(r"\s*(0[xX][0-9a-fA-F]+|\d+|[A-Za-z_]\w*|\|\||&&|==|!=|<=|>=|<<|>>|[()!<>+\-*/%~?:&|^])")
+_FLAG_TEST = re.compile(rb"^[ \t]*#[ \t]*(?:if|ifdef|ifndef|elif)\b(.*)$", re.MULTILINE)
+_WORD = re.compile(rb"[A-Za-z_]\w*")
 _NUMBER_SUFFIX = re.compile(r"[uUlL]+$")
 _ALTERNATIVES = {"and": "&&", "or": "||", "not": "!", "bitand": "&", "bitor": "|", "xor": "^", "compl": "~"}
 _BINARY = {"||": 1, "&&": 2, "|": 3, "^": 4, "&": 5, "==": 6, "!=": 6, "<": 7, ">": 7, "<=": 7, ">=": 7,
@@ -47,6 +54,22 @@ def spelled_for_rocm(name: str) -> bool:
         if token in _ROCM_TOKENS or token.startswith(_ROCM_TOKEN_PREFIXES):
             return True
     return False
+
+
+def twin_flags(source: bytes) -> frozenset[str]:
+    """The CUDA build flags of `CUDA_FLAG_TWINS` that ``source`` tests alongside their ROCm twin.
+
+    bitsandbytes builds with ``-DBUILD_CUDA`` or ``-DBUILD_HIP`` (CMake's ``if(BUILD_CUDA)`` ...
+    ``elseif(BUILD_HIP)``), and ``pythonInterface.cpp`` tests each in its own ``#if``: in a ROCm build its
+    ``#if BUILD_CUDA`` branch is not compiled. A file testing ``BUILD_CUDA`` alone says nothing of ROCm.
+    """
+    found = set()
+    for cuda_flag, rocm_flag in CUDA_FLAG_TWINS.items():
+        if cuda_flag.encode() in source and rocm_flag.encode() in source:
+            tested = {name for match in _FLAG_TEST.finditer(source) for name in _WORD.findall(match.group(1))}
+            if cuda_flag.encode() in tested and rocm_flag.encode() in tested:
+                found.add(cuda_flag)
+    return frozenset(found)
 
 
 def _macro(name: str, rocm: bool, cuda_only: frozenset[str] = frozenset(),
@@ -235,6 +258,7 @@ def line_states(source: bytes, cuda_only: frozenset[str] = frozenset()) -> list[
     if b"hip" not in lowered and b"rocm" not in lowered and b"gfx" not in lowered and b"amd" not in lowered \
             and not any(name.encode() in source for name in cuda_only):
         return None
+    cuda_only = cuda_only | twin_flags(source)
     states = [NEUTRAL] * (source.count(b"\n") + 1)
     stack: list[_Group] = []
     current = NEUTRAL
