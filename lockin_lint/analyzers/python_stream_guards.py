@@ -64,7 +64,8 @@ def _bookkeeping_branch(node: ts.Node) -> ts.Node | None:
     while parent is not None and parent.type not in ("block", "module"):
         parent = parent.parent
     statement = parent.parent if parent is not None and parent.type == "block" else None
-    if statement is None or statement.type != "if_statement" or statement.child_by_field_name("consequence") != parent:
+    if parent is None or statement is None or statement.type != "if_statement" \
+            or statement.child_by_field_name("consequence") != parent:
         return None
     condition = statement.child_by_field_name("condition")
     if condition is None or condition.type != "attribute" or _text(condition.child_by_field_name("attribute")) != "is_cuda":
