@@ -10,8 +10,8 @@ uses the memory; a tensor that is not on CUDA has no such allocator and needs no
 call is right for it. Every target is handled, yet the dispatch read the test as a CUDA branch with
 a CPU fall-through: mps stayed ``missing`` and the message said the code "may silently run on the
 CPU", which nothing does. So a stream-only call (the stream/event API of LL102, or the tensor method
-``record_stream`` of LL904) in such a branch is handled on every target, noted "stream bookkeeping
-only for CUDA tensors (path:line)".
+``record_stream`` of LL904) in such a branch is handled on every target the rule does not call
+``native``, noted "stream bookkeeping only for CUDA tensors (path:line)".
 
 Narrow on purpose (one such branch in the eleven real projects of docs/validation.md): the test is
 exactly ``<expr>.is_cuda`` (not an ``and``/``or``, not ``torch.cuda.is_available()``, which tests
@@ -47,8 +47,10 @@ def apply_stream_guards(raw: list[RawMatch], path: str) -> list[RawMatch]:
         branch = _bookkeeping_branch(match.node) if _stream_only(match) else None
         if branch is not None:
             note = f"stream bookkeeping only for CUDA tensors ({path}:{note_line(branch)})"
-            noted = {target for target, _ in match.handled}
-            match = replace(match, handled=match.handled + tuple((t, note) for t in TARGETS if t not in noted))
+            noted = {target for target, _ in match.handled}  # a dispatch's notes stay
+            statuses = match.rule.info_for(match.symbol.lstrip(".")).targets
+            match = replace(match, handled=match.handled + tuple(  # a native target (rocm) needs no note
+                (t, note) for t in TARGETS if t not in noted and (t not in statuses or statuses[t].status != "native")))
         kept.append(match)
     return kept
 
@@ -68,7 +70,8 @@ def _bookkeeping_branch(node: ts.Node) -> ts.Node | None:
             or statement.child_by_field_name("consequence") != parent:
         return None
     condition = statement.child_by_field_name("condition")
-    if condition is None or condition.type != "attribute" or _text(condition.child_by_field_name("attribute")) != "is_cuda":
+    attribute = condition.child_by_field_name("attribute") if condition is not None else None
+    if condition is None or condition.type != "attribute" or attribute is None or _text(attribute) != "is_cuda":
         return None
     alternatives = statement.children_by_field_name("alternative")
     if any(a.type != "else_clause" or not _does_nothing(a.child_by_field_name("body")) for a in alternatives):
