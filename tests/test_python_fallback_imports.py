@@ -51,3 +51,35 @@ def test_near_misses_of_an_optional_import_stay(ruleset: RuleSet) -> None:
         assert found, parts
         for finding in found:
             assert not finding.handled and finding.targets["cpu"].status != "native", parts
+
+
+_PLACEHOLDER = ("import torch\n\ntry:\n    from triton.tools.disasm import extract as {name}\n"
+                "except {caught}:\n    {handler}\n\n\ndef device():\n    return torch.cuda.current_device(){after}\n")
+_PLACEHOLDER_PARTS = {"name": "_extract", "caught": "ImportError", "handler": "_extract = None", "after": ""}
+
+
+def _triton(ruleset: RuleSet, **parts: str) -> list[Finding]:
+    source = _PLACEHOLDER.format(**(_PLACEHOLDER_PARTS | parts))
+    return [f for f in check_bytes("dsl_utils.py", source.encode(), ruleset).findings if f.symbol.startswith("triton")]
+
+
+def test_a_private_placeholder_read_nowhere_is_handled(ruleset: RuleSet) -> None:
+    for parts in ({}, {"caught": "ModuleNotFoundError"}):
+        found = _triton(ruleset, **parts)
+        assert found, parts
+        for finding in found:
+            assert all(info.status == "native" for info in finding.targets.values()), parts
+            assert dict(finding.handled)["cpu"] == "optional import, unused", parts
+
+
+def test_near_misses_of_an_unused_placeholder_stay(ruleset: RuleSet) -> None:
+    for parts in ({"name": "extract", "handler": "extract = None"},  # public: another module may import it
+                  {"after": " if _extract is None else _extract(b'')"},  # read in the module
+                  {"handler": "raise"},  # the failure propagates
+                  {"handler": "_extract = lambda data: data"},  # a fallback, not a placeholder
+                  {"caught": "Exception"}):  # hides a broken install too
+        found = _triton(ruleset, **parts)
+        assert found, parts
+        for finding in found:
+            assert "optional import, unused" not in dict(finding.handled).values(), parts
+            assert any(info.status != "native" for info in finding.targets.values()), parts

@@ -24,6 +24,7 @@ from .python_portable_else import apply_portable_else
 from .python_probes import apply_probes
 from .python_rocm_arch import apply_rocm_arch_lists
 from .python_skip_guards import drop_skipped_off_cuda
+from .python_stream_guards import apply_stream_guards
 from .python_matcher import FileMatcher
 from .python_tensors import defined_methods, operator_methods, unproven_methods
 from .python_mentions import drop_diagnostic_mentions
@@ -73,7 +74,8 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
     (`python_cpu_tensors`). A match whose flag's ``else`` already calls its portable rewrite is
     handled (`python_portable_else`), and so is an import inside an availability probe (`python_probes`) or an optional import that only upgrades a portable class
     (`python_fallback_imports`); ROCm is handled for a CUDA architecture list whose function names a
-    ROCm one (`python_rocm_arch`).
+    ROCm one (`python_rocm_arch`), and every target for stream bookkeeping behind ``if x.is_cuda:``
+    (`python_stream_guards`).
     """
     if dedicated_backend(path) is not None:
         return []
@@ -83,7 +85,7 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
     raw = drop_skipped_off_cuda(raw, source)
     dispatched = drop_diagnostic_mentions(drop_rejected_fallbacks(apply_dispatch(raw, path)), is_platform_test)
     handled = apply_probes(apply_portable_else(drop_cpu_operators(dispatched, source), path))
-    return apply_rocm_arch_lists(apply_fallback_imports(handled), path)
+    return apply_stream_guards(apply_rocm_arch_lists(apply_fallback_imports(handled), path), path)
 
 
 def calls_extension_ops(run: RunContext, path: str, data: bytes, links: LinkTable) -> bool:

@@ -24,6 +24,13 @@ its own, not a placeholder such as ``None``; every imported name is rebound and 
 the module (a later use would fail without the package); and every handler only logs or passes, one
 of them catching ``ImportError`` (or ``ModuleNotFoundError``) alone. A handler that re-raises, or that
 sets something else, is a different construct and stays as it was.
+
+A private placeholder read nowhere is no use either: ``try: from triton.tools.disasm import extract as
+_extract`` / ``except ImportError: _extract = None``, with ``_extract`` read nowhere in the module,
+defines nothing the code runs, so every target the rule does not call ``native`` is handled, noted
+"optional import, unused". Only a name with a leading underscore: another module may import a public
+one (``from pkg.utils import extract``) and call it, which a check of one file cannot see, so
+flash-attention's public ``extract`` (``flash_attn/cute/cute_dsl_utils.py``) stays as it was.
 """
 
 from __future__ import annotations
@@ -44,14 +51,15 @@ _DEFINITIONS = ("class_definition", "function_definition")
 def apply_fallback_imports(raw: list[RawMatch]) -> list[RawMatch]:
     """``raw`` with the matches inside an optional import with a portable fallback handled."""
     kept = []
-    seen: dict[int, str | None] = {}
+    seen: dict[int, str | None] = {}  # try statement -> its note, None when it is no optional import
     for match in raw:
         try_statement = _module_try(match.node)
         if try_statement is not None and try_statement.id not in seen:
-            seen[try_statement.id] = _fallback(try_statement)
-        names = seen.get(try_statement.id) if try_statement is not None else None
-        if names is not None:
-            note = f"optional import, falls back to {names}"
+            names = _fallback(try_statement)
+            seen[try_statement.id] = f"optional import, falls back to {names}" if names is not None \
+                else "optional import, unused" if _unused_placeholders(try_statement) else None
+        note = seen.get(try_statement.id) if try_statement is not None else None
+        if note is not None:
             statuses = match.rule.info_for(match.symbol.lstrip(".")).targets
             noted = {target for target, _ in match.handled}
             added = tuple((target, note) for target, info in statuses.items()
@@ -101,6 +109,39 @@ def _fallback(try_statement: ts.Node) -> str | None:
     return ", ".join(sorted(set(rebound.values())))
 
 
+def _unused_placeholders(try_statement: ts.Node) -> bool:
+    """Does the ``try`` only import private names that its ``except ImportError`` sets to ``None``
+    and the module reads nowhere else?"""
+    module, body = try_statement.parent, try_statement.child_by_field_name("body")
+    if module is None or body is None or any(c.type in ("else_clause", "finally_clause")
+                                             for c in try_statement.named_children):
+        return False
+    statements = [s for s in body.named_children if s.type != "comment"]
+    if any(s.type not in _IMPORTS and not only_diagnostic_statement(s) for s in statements):
+        return False
+    imported = {name for s in statements if s.type in _IMPORTS for name in _bound(s)}
+    if not imported or any(not name.startswith("_") for name in imported):
+        return False
+    others = [s for s in module.named_children if s != try_statement]
+    if any(reads_name(s, n) for n in imported for s in others):
+        return False
+    clauses = except_clauses(try_statement)
+    for names, inner in clauses:
+        placeholders = {_placeholder(s) for s in inner} - {None}
+        quiet = all(_placeholder(s) in imported or s.type == "pass_statement" or only_diagnostic_statement(s)
+                    for s in inner)
+        if not quiet or not names or not names <= IMPORT_ERRORS or placeholders != imported:
+            return False
+    return bool(clauses)
+
+
+def _placeholder(statement: ts.Node) -> str | None:
+    """``X`` of a statement that is only ``X = None``."""
+    sides = _sole_assignment(statement)
+    return _text(sides[0]) if sides is not None and sides[0].type == "identifier" and sides[1].type == "none" \
+        else None
+
+
 def _bound(statement: ts.Node) -> list[str]:
     """The names an import statement binds (``Y`` of ``from m import X as Y``; ``m`` of ``import m.n``)."""
     names = []
@@ -115,14 +156,20 @@ def _bound(statement: ts.Node) -> list[str]:
 
 def _rebinding(statement: ts.Node) -> tuple[str, str] | None:
     """``(Y, X)`` of a statement that is only ``Y = X``, both plain names."""
+    sides = _sole_assignment(statement)
+    if sides is None or sides[0].type != "identifier" or sides[1].type != "identifier":
+        return None
+    return _text(sides[0]), _text(sides[1])
+
+
+def _sole_assignment(statement: ts.Node) -> tuple[ts.Node, ts.Node] | None:
+    """The two sides of a statement that is only one assignment ``left = right``."""
     assignment = statement.named_children[0] if statement.type == "expression_statement" \
         and statement.named_child_count == 1 else None
     if assignment is None or assignment.type != "assignment":
         return None
     left, right = assignment.child_by_field_name("left"), assignment.child_by_field_name("right")
-    if left is None or right is None or left.type != "identifier" or right.type != "identifier":
-        return None
-    return _text(left), _text(right)
+    return (left, right) if left is not None and right is not None else None
 
 
 def _defined_before(module: ts.Node, try_statement: ts.Node) -> set[str]:
