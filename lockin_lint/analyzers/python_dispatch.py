@@ -39,6 +39,7 @@ from .python_other_paths import (LaterSetups, agnostic_side_around, asserted_abs
                                  names_other_backends, note_line, rocm_home_beside)
 from .python_platform_tests import (CUDA_BUILDS, PLATFORMS, UNKNOWN, Platforms, Test, atom, classify,
                                     conjunction, is_platform_test, is_positive, string_platforms, when_false)
+from .python_refusals import refused_operand, script_refusal
 
 _EXITS = frozenset({"return_statement", "continue_statement", "break_statement"})
 
@@ -121,7 +122,8 @@ class Dispatch:
                     path = conjunction(path, when_false(test, condition))
                 elif test.known:  # the test itself: where it is true, the value is used
                     path, check = conjunction(path, test), True
-            elif kind == "boolean_operator" and child == parent.child_by_field_name("right"):
+            elif kind == "boolean_operator" and child == parent.child_by_field_name("right") \
+                    and not refused_operand(parent):  # `if not (a and b): raise`: b reads as a does
                 test = self._test(parent.child_by_field_name("left"))
                 operator = parent.child_by_field_name("operator")
                 path = conjunction(path, test if operator is not None and operator.type == "and" else test.negated())
@@ -258,8 +260,11 @@ class Dispatch:
                 if last is not None and last.type in _EXITS:  # a raise is no fallback: it handles nothing
                     condition = stmt.child_by_field_name("condition")
                     test = self._test(condition)
-                    if test.known:
-                        exits.append((stmt.end_byte, when_false(test, condition)))
+                    rest = when_false(test, condition) if test.known else None
+                    if rest is not None and rest.may <= CUDA_BUILDS and script_refusal(stmt):
+                        rest = replace(rest, fallback=False)  # a script that stops without CUDA
+                    if rest is not None:
+                        exits.append((stmt.end_byte, rest))
         path = UNKNOWN
         for end, test in exits:
             if end > child.start_byte:

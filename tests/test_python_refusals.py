@@ -1,0 +1,63 @@
+"""The refusals of analyzers/python_refusals.py and the platform shapes of
+analyzers/python_default_overrides.py (docs/validation.md, #11, fourth session, f8disp): the later
+operands of ``if not (a and b): raise``, a script entry that stops without CUDA, each with the near
+misses that keep their old reading."""
+
+from __future__ import annotations
+
+from lockin_lint.analyzers.python_dispatch import FALLBACK
+from lockin_lint.api import check_bytes
+from lockin_lint.kb.ruleset import RuleSet
+from lockin_lint.model import Finding
+
+
+def _found(source: str, ruleset: RuleSet, line: int, rule: str = "") -> list[Finding]:
+    result = check_bytes("m.py", source.encode(), ruleset)
+    assert not result.errors, result.errors
+    return sorted((f for f in result.findings if f.line == line and rule in f.rule_id), key=lambda f: f.column)
+
+
+# -- the later operands of a negated `and` whose branch raises (xformers k_scaled_index_add.py:265) --
+_NEGATED = ("def f(x, y, z):\n    if not (x.is_cuda and y.is_cuda and z.is_cuda):\n"
+            "        {body}\n    return x\n")
+
+
+def test_every_operand_of_a_refusing_negated_and_reads_as_the_first(ruleset: RuleSet) -> None:
+    found = _found(_NEGATED.format(body='raise ValueError("must be CUDA")'), ruleset, 2, "LL121")
+    assert len(found) == 3
+    assert all(dict(f.handled) == dict(found[0].handled) and "cpu" not in dict(f.handled) for f in found)
+    assert not any("silently run on the CPU" in f.message for f in found)
+
+
+def test_a_negated_and_whose_branch_goes_on_keeps_the_fallback_of_later_operands(ruleset: RuleSet) -> None:
+    found = _found(_NEGATED.format(body="x = x.cpu()"), ruleset, 2, "LL121")
+    assert dict(found[1].handled).get("cpu") == FALLBACK
+
+
+def test_a_plain_and_that_raises_keeps_its_reading(ruleset: RuleSet) -> None:
+    source = "def f(x, y):\n    if x.is_cuda and y.is_cuda:\n        raise ValueError('no')\n    return x\n"
+    found = _found(source, ruleset, 2, "LL121")
+    assert "cpu" in dict(found[1].handled)  # not a negated `and`: the second operand keeps its note
+
+
+# -- a script entry that stops without CUDA (vLLM benchmark_fp8_block_dense_gemm.py:231) -------------
+_SCRIPT = ("import torch\ndef {name}():\n    if not torch.cuda.is_available():\n"
+           "        print('CUDA not available!')\n        {ret}\n    torch.cuda.synchronize()\n{tail}")
+_MAIN = "if __name__ == '__main__':\n    run_benchmarks()\n"
+
+
+def _cpu(source: str, ruleset: RuleSet) -> tuple[str | None, str]:
+    [found] = _found(source, ruleset, 6, "LL1")
+    return dict(found.handled).get("cpu"), found.message
+
+
+def test_a_script_entry_that_stops_without_cuda_handles_no_cpu(ruleset: RuleSet) -> None:
+    for name, tail in (("main", ""), ("run_benchmarks", _MAIN)):
+        note, message = _cpu(_SCRIPT.format(name=name, ret="return", tail=tail), ruleset)
+        assert note is None and "silently run on the CPU" not in message, name
+
+
+def test_library_functions_and_value_returns_keep_the_cpu_fallback(ruleset: RuleSet) -> None:
+    for name, ret, tail in (("setup", "return", ""), ("main", "return False", ""),
+                            ("run_benchmarks", "return", "run_benchmarks()\n")):
+        assert _cpu(_SCRIPT.format(name=name, ret=ret, tail=tail), ruleset)[0] == FALLBACK, (name, ret)
