@@ -1,11 +1,13 @@
 """The refusals of analyzers/python_refusals.py and the platform shapes of
-analyzers/python_default_overrides.py (docs/validation.md, #11, fourth session, f8disp): the later
-operands of ``if not (a and b): raise``, a script entry that stops without CUDA, each with the near
+analyzers/python_later_branches.py (docs/validation.md, #11, fourth session, f8disp): the later
+operands of ``if not (a and b): raise``, a script entry that stops without CUDA, a CUDA default
+replaced by the next platform ``if``, vLLM's out-of-tree branch; each with the near
 misses that keep their old reading."""
 
 from __future__ import annotations
 
-from lockin_lint.analyzers.python_dispatch import FALLBACK
+from lockin_lint.analyzers.python_dispatch import BRANCH, FALLBACK
+from lockin_lint.analyzers.python_later_branches import OUT_OF_TREE
 from lockin_lint.api import check_bytes
 from lockin_lint.kb.ruleset import RuleSet
 from lockin_lint.model import Finding
@@ -61,3 +63,50 @@ def test_library_functions_and_value_returns_keep_the_cpu_fallback(ruleset: Rule
     for name, ret, tail in (("setup", "return", ""), ("main", "return False", ""),
                             ("run_benchmarks", "return", "run_benchmarks()\n")):
         assert _cpu(_SCRIPT.format(name=name, ret=ret, tail=tail), ruleset)[0] == FALLBACK, (name, ret)
+
+
+# -- a CUDA default replaced by the very next platform `if` (vLLM tests/lora/conftest.py:52) --------
+_DEFAULT = ("from vllm.platforms import current_platform\nimport torch.distributed as dist\ndef init():\n"
+            "    backend = 'nccl'\n{between}    if current_platform.is_cpu() or current_platform.is_tpu():\n"
+            "        {name} = 'gloo'\n    dist.init_process_group(backend=backend)\n")
+
+
+def _backend_cpu(ruleset: RuleSet, between: str = "", name: str = "backend") -> str | None:
+    [found] = _found(_DEFAULT.format(between=between, name=name), ruleset, 4, "LL300")
+    return dict(found.handled).get("cpu")
+
+
+def test_a_default_replaced_by_the_next_platform_if_is_handled_there(ruleset: RuleSet) -> None:
+    assert _backend_cpu(ruleset) == BRANCH
+
+
+def test_a_later_if_or_another_name_does_not_handle_the_default(ruleset: RuleSet) -> None:
+    assert _backend_cpu(ruleset, between="    timeout = 30\n") is None
+    assert _backend_cpu(ruleset, name="other") is None
+
+
+# -- vLLM's out-of-tree platform branch (vllm/distributed/parallel_state.py:362) --------------------
+_CHAIN = ("import torch\nfrom vllm.platforms import current_platform\ndef pick(rank):\n"
+          "    if current_platform.is_cuda_alike():\n        device = torch.device(f'cuda:{{rank}}')\n"
+          "    elif current_platform.is_xpu():\n        device = torch.device(f'xpu:{{rank}}')\n"
+          "    elif {test}:\n        device = torch.device(f'{{{name}.device_name}}:{{rank}}')\n"
+          "    else:\n        device = torch.device('cpu')\n    return device\n")
+
+
+def _chain(ruleset: RuleSet, test: str = "current_platform.is_out_of_tree()",
+           name: str = "current_platform") -> dict[str, str]:
+    [found] = _found(_CHAIN.format(test=test, name=name), ruleset, 5, "LL200")
+    return dict(found.handled)
+
+
+def test_the_out_of_tree_branch_handles_the_plugin_platforms(ruleset: RuleSet) -> None:
+    handled = _chain(ruleset)
+    assert {t: handled[t] for t in ("ascend", "mlu", "musa")} == dict.fromkeys(
+        ("ascend", "mlu", "musa"), f"{OUT_OF_TREE} (m.py:8)")
+    assert "mps" not in handled and handled["xpu"] == BRANCH and handled["cpu"] == FALLBACK
+
+
+def test_other_tests_or_device_names_are_no_out_of_tree_branch(ruleset: RuleSet) -> None:
+    for test, name in (("current_platform.is_plugin()", "current_platform"),
+                       ("current_platform.is_out_of_tree()", "other_platform")):
+        assert "ascend" not in _chain(ruleset, test, name), (test, name)

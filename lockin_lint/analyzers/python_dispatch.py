@@ -29,10 +29,11 @@ import tree_sitter as ts
 
 from ..model import TARGETS
 from .backend_paths import BACKEND_TOKENS, dedicated_backend, name_tokens
-from .findings import CPU_FALLBACK
+from .findings import CPU_FALLBACK, PLATFORM_BRANCH
 from .matching import RawMatch, node_text
 from .python_chain_shapes import chain_notes, crashes_without
 from .python_cuda_branches import multi_device_test
+from .python_later_branches import later_branch_notes
 from .python_mentions import only_raises
 from .python_other_paths import (LaterSetups, agnostic_side_around, asserted_absent,
                                  tensor_device_test, compared_names, has_comparison,
@@ -352,7 +353,7 @@ def _verdict(path: Test, check: bool) -> Verdict:
 
 
 #: How `Finding.handled` names the two ways a dispatch handles a target.
-BRANCH = "device/platform branch"
+BRANCH = PLATFORM_BRANCH
 FALLBACK = CPU_FALLBACK
 #: The two ways a target is handled without a branch naming it (`python_other_paths`), each
 #: followed by where: ``device-agnostic else (train.py:131)``, ``ROCM_HOME beside it (setup.py:22)``.
@@ -371,6 +372,7 @@ def apply_dispatch(raw: list[RawMatch], path: str = "") -> list[RawMatch]:
         if verdict.drop or asserted_absent(match.node):
             continue
         notes = chain_notes(match.node, _notes(verdict, path), path, dispatch.platforms_of, dispatch.cuda_test)
+        notes = later_branch_notes(match.node, notes, path, dispatch.platforms_of)
         rocm = rocm_home_beside(match.node, match.symbol)
         if rocm is not None and "rocm" not in notes:
             notes["rocm"] = f"{ROCM_HOME} ({path}:{note_line(rocm)})"
