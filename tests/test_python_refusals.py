@@ -110,3 +110,23 @@ def test_other_tests_or_device_names_are_no_out_of_tree_branch(ruleset: RuleSet)
     for test, name in (("current_platform.is_plugin()", "current_platform"),
                        ("current_platform.is_out_of_tree()", "other_platform")):
         assert "ascend" not in _chain(ruleset, test, name), (test, name)
+
+
+# -- a detection cascade of `if NAME is None:` blocks (DeepSpeed accelerator/real_accelerator.py:192) --
+_CASCADE = ("import torch\ndef detect():\n    accelerator_name = None\n    if accelerator_name is None:\n        try:\n"
+            "            import torch_npu\n            {first} = 'npu'\n        except ImportError:\n            pass\n"
+            "    if accelerator_name is None:\n        if torch.cuda.is_available():\n            accelerator_name = 'cuda'\n    return accelerator_name\n")
+
+
+def _cascade(ruleset: RuleSet, first: str = "accelerator_name") -> dict[str, str]:
+    [found] = _found(_CASCADE.format(first=first), ruleset, 12, "LL201")
+    return dict(found.handled)
+
+
+def test_earlier_blocks_of_a_detection_cascade_handle_what_they_assign(ruleset: RuleSet) -> None:
+    handled = _cascade(ruleset)
+    assert handled.get("ascend") == BRANCH and "musa" not in handled
+
+
+def test_blocks_assigning_another_name_are_no_cascade(ruleset: RuleSet) -> None:
+    assert "ascend" not in _cascade(ruleset, first="other")

@@ -13,7 +13,13 @@ for a target, written where no test *around* the match is:
   torch.device(f"{current_platform.device_name}:...")``): vLLM's platform plugins (vllm-ascend and
   the like) take that branch with their own device name, so Ascend, MLU and MUSA are handled there;
   MPS has no such plugin and keeps its reading. Only ``is_out_of_tree()`` on the same object whose
-  ``device_name`` the branch uses.
+  ``device_name`` the branch uses;
+- a detection cascade of separate ``if NAME is None:`` blocks (DeepSpeed's ``real_accelerator.py``:
+  xpu, then ``import torch_npu`` -> ``"npu"``, mps, mlu, ... then ``"cuda"``): one chain written
+  without ``elif``, whose earlier blocks handle the platforms they assign to NAME. Only when the
+  match's own block is such an ``if NAME is None:`` that assigns NAME too, and only for the platform
+  strings assigned to NAME by the statements before it in the same block (those ``if NAME is None:``
+  blocks and ``try`` statements).
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import tree_sitter as ts
 from ..model import TARGETS
 from .findings import CPU_FALLBACK, PLATFORM_BRANCH
 from .matching import node_text
+from .python_platform_tests import string_platforms
 
 Platforms = frozenset[str]
 #: How `Finding.handled` names a target handled by vLLM's out-of-tree platform branch, then where.
@@ -39,7 +46,7 @@ def later_branch_notes(node: ts.Node, notes: dict[str, str], path: str,
                        platforms_of: Callable[[ts.Node | None], Platforms | None]) -> dict[str, str]:
     """``notes`` with the targets the two shapes above handle (a branch naming a target keeps its
     own note; a plain CPU fallback note gives way)."""
-    added = _overridden(node, platforms_of) | _out_of_tree(node, path, platforms_of)
+    added = _overridden(node, platforms_of) | _out_of_tree(node, path, platforms_of) | _cascade(node)
     return notes | {t: how for t, how in added.items() if notes.get(t, CPU_FALLBACK) == CPU_FALLBACK}
 
 
@@ -106,3 +113,45 @@ def _out_of_tree_receiver(condition: ts.Node | None) -> str | None:
     if node_text(function.child_by_field_name("attribute")) != "is_out_of_tree":
         return None
     return node_text(function.child_by_field_name("object"))
+
+
+def _cascade(node: ts.Node) -> dict[str, str]:
+    """A match in an ``if NAME is None:`` detection block after blocks that assign NAME a platform."""
+    statement = node
+    while statement is not None and statement.type not in _SCOPES and _unset_name(statement) is None:
+        statement = statement.parent
+    name = _unset_name(statement) if statement is not None else None
+    if statement is None or name is None or not _assigned(statement, name):
+        return {}
+    earlier: set[str] = set()
+    sibling = statement.prev_named_sibling
+    while sibling is not None:
+        if _unset_name(sibling) == name or sibling.type == "try_statement":
+            earlier |= _assigned(sibling, name)
+        sibling = sibling.prev_named_sibling
+    return {t: PLATFORM_BRANCH for t in TARGETS if t in earlier and t not in _CUDA_BUILDS}
+
+
+def _unset_name(statement: ts.Node) -> str | None:
+    """``NAME`` for an ``if NAME is None:`` statement without ``else``/``elif``, else None."""
+    if statement.type != "if_statement" or statement.children_by_field_name("alternative"):
+        return None
+    condition = statement.child_by_field_name("condition")
+    text = node_text(condition) if condition is not None and condition.type == "comparison_operator" else ""
+    name, _, rest = text.partition(" is ")
+    return name if rest == "None" and name.isidentifier() else None
+
+
+def _assigned(statement: ts.Node, name: str) -> frozenset[str]:
+    """The platforms of the string literals ``statement`` assigns to ``name`` (nested scopes apart)."""
+    found: set[str] = set()
+    stack = [statement]
+    while stack:
+        current = stack.pop()
+        if current.type == "assignment" and node_text(current.child_by_field_name("left")) == name:
+            right = current.child_by_field_name("right")
+            platforms = string_platforms(right) if right is not None and right.type == "string" else None
+            found |= platforms or frozenset()
+        elif current.type not in ("function_definition", "class_definition", "lambda"):
+            stack.extend(current.named_children)
+    return frozenset(found)
