@@ -117,7 +117,7 @@ def _out_of_tree_receiver(condition: ts.Node | None) -> str | None:
 
 def _cascade(node: ts.Node) -> dict[str, str]:
     """A match in an ``if NAME is None:`` detection block after blocks that assign NAME a platform."""
-    statement = node
+    statement: ts.Node | None = node
     while statement is not None and statement.type not in _SCOPES and _unset_name(statement) is None:
         statement = statement.parent
     name = _unset_name(statement) if statement is not None else None
