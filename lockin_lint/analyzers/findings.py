@@ -113,6 +113,8 @@ def node_findings(run: RunContext, path: str, source: bytes, raw: list[RawMatch]
 
 #: How a dispatch notes the path taken when its tests are false (`python_dispatch.FALLBACK`).
 CPU_FALLBACK = "fallback path (cpu)"
+#: How a dispatch notes a target a branch's test names (`python_dispatch.BRANCH`).
+PLATFORM_BRANCH = "device/platform branch"
 
 
 def _fallback_noted(finding: Finding) -> Finding:

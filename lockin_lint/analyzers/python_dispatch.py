@@ -29,16 +29,18 @@ import tree_sitter as ts
 
 from ..model import TARGETS
 from .backend_paths import BACKEND_TOKENS, dedicated_backend, name_tokens
-from .findings import CPU_FALLBACK
+from .findings import CPU_FALLBACK, PLATFORM_BRANCH
 from .matching import RawMatch, node_text
 from .python_chain_shapes import chain_notes, crashes_without
 from .python_cuda_branches import multi_device_test
+from .python_later_branches import later_branch_notes
 from .python_mentions import only_raises
 from .python_other_paths import (LaterSetups, agnostic_side_around, asserted_absent,
                                  tensor_device_test, compared_names, has_comparison,
                                  names_other_backends, note_line, rocm_home_beside)
 from .python_platform_tests import (CUDA_BUILDS, PLATFORMS, UNKNOWN, Platforms, Test, atom, classify,
                                     conjunction, is_platform_test, is_positive, string_platforms, when_false)
+from .python_refusals import refused_operand, script_refusal
 
 _EXITS = frozenset({"return_statement", "continue_statement", "break_statement"})
 
@@ -121,7 +123,8 @@ class Dispatch:
                     path = conjunction(path, when_false(test, condition))
                 elif test.known:  # the test itself: where it is true, the value is used
                     path, check = conjunction(path, test), True
-            elif kind == "boolean_operator" and child == parent.child_by_field_name("right"):
+            elif kind == "boolean_operator" and child == parent.child_by_field_name("right") \
+                    and not refused_operand(parent):  # `if not (a and b): raise`: b reads as a does
                 test = self._test(parent.child_by_field_name("left"))
                 operator = parent.child_by_field_name("operator")
                 path = conjunction(path, test if operator is not None and operator.type == "and" else test.negated())
@@ -258,8 +261,11 @@ class Dispatch:
                 if last is not None and last.type in _EXITS:  # a raise is no fallback: it handles nothing
                     condition = stmt.child_by_field_name("condition")
                     test = self._test(condition)
-                    if test.known:
-                        exits.append((stmt.end_byte, when_false(test, condition)))
+                    rest = when_false(test, condition) if test.known else None
+                    if rest is not None and rest.may <= CUDA_BUILDS and script_refusal(stmt):
+                        rest = replace(rest, fallback=False)  # a script that stops without CUDA
+                    if rest is not None:
+                        exits.append((stmt.end_byte, rest))
         path = UNKNOWN
         for end, test in exits:
             if end > child.start_byte:
@@ -347,7 +353,7 @@ def _verdict(path: Test, check: bool) -> Verdict:
 
 
 #: How `Finding.handled` names the two ways a dispatch handles a target.
-BRANCH = "device/platform branch"
+BRANCH = PLATFORM_BRANCH
 FALLBACK = CPU_FALLBACK
 #: The two ways a target is handled without a branch naming it (`python_other_paths`), each
 #: followed by where: ``device-agnostic else (train.py:131)``, ``ROCM_HOME beside it (setup.py:22)``.
@@ -366,6 +372,7 @@ def apply_dispatch(raw: list[RawMatch], path: str = "") -> list[RawMatch]:
         if verdict.drop or asserted_absent(match.node):
             continue
         notes = chain_notes(match.node, _notes(verdict, path), path, dispatch.platforms_of, dispatch.cuda_test)
+        notes = later_branch_notes(match.node, notes, path, dispatch.platforms_of)
         rocm = rocm_home_beside(match.node, match.symbol)
         if rocm is not None and "rocm" not in notes:
             notes["rocm"] = f"{ROCM_HOME} ({path}:{note_line(rocm)})"
