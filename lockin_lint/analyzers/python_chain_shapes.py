@@ -30,7 +30,8 @@ import tree_sitter as ts
 from ..model import TARGETS
 from .findings import CPU_FALLBACK
 from .matching import node_text
-from .python_cuda_branches import CUDA_ONLY_OPTION, INSIDE_CUDA_BRANCH, cuda_branch_around, cuda_only_option, operands
+from .python_cuda_branches import (CUDA_ONLY_OPTION, INSIDE_CUDA_BRANCH, cuda_branch_around, cuda_only_option,
+                                   if_of_test, operands)
 from .python_mentions import branch_bodies, only_diagnostic_statement
 from .python_other_paths import device_agnostic, note_line
 from .python_platform_tests import CUDA_BUILDS
@@ -152,13 +153,10 @@ def cuda_only_skip(node: ts.Node, cuda_test: Callable[[ts.Node | None], bool]) -
     alone or and-ed with conditions naming no platform) and its body only skips or fails
     (`_skips_or_fails`). Not a negated test (``if not torch.cuda.is_available(): pytest.skip(...)``
     is a test that needs CUDA), nor a body that does anything else."""
-    child, parent = node, node.parent
-    while parent is not None and parent.type in _EXPRESSIONS:
-        child, parent = parent, parent.parent
-    if parent is None or parent.type != "if_statement" or parent.child_by_field_name("condition") != child:
+    found = if_of_test(node)
+    if found is None:
         return None
-    while child.type == "parenthesized_expression" and child.named_child_count == 1:
-        child = child.named_children[0]
+    parent, child = found
     alternatives = parent.children_by_field_name("alternative")
     if len(alternatives) > 1 or (alternatives and not _only_checks(alternatives[0])) or not cuda_test(child):
         return None

@@ -139,11 +139,9 @@ def multi_device_test(condition: ts.Node | None, cuda_test: Callable[[ts.Node | 
                for one, other in ((left, right), (right, left)))
 
 
-def cuda_only_option(node: ts.Node, cuda_test: Callable[[ts.Node | None], bool]) -> ts.Node | None:
-    """The lone ``if`` (no ``elif``/``else``) whose test ``node`` is part of, when ``cuda_test``
-    accepts that test and its body only binds locals and adds entries to a dict (``kwargs.update(...)``,
-    ``kwargs["k"] = ...``) that the statement right after the ``if`` passes as ``**kwargs`` to a call.
-    Not a body that does anything else, nor a dict the next statement does not pass on."""
+def if_of_test(node: ts.Node) -> tuple[ts.Node, ts.Node] | None:
+    """The ``if`` statement whose whole test ``node`` is part of, and that test without its outer
+    parentheses; None when ``node`` is in no ``if``'s test (an ``elif``'s, a body's)."""
     child, parent = node, node.parent
     while parent is not None and parent.type in _EXPRESSIONS:
         child, parent = parent, parent.parent
@@ -151,6 +149,18 @@ def cuda_only_option(node: ts.Node, cuda_test: Callable[[ts.Node | None], bool])
         return None
     while child.type == "parenthesized_expression" and child.named_child_count == 1:
         child = child.named_children[0]
+    return parent, child
+
+
+def cuda_only_option(node: ts.Node, cuda_test: Callable[[ts.Node | None], bool]) -> ts.Node | None:
+    """The lone ``if`` (no ``elif``/``else``) whose test ``node`` is part of, when ``cuda_test``
+    accepts that test and its body only binds locals and adds entries to a dict (``kwargs.update(...)``,
+    ``kwargs["k"] = ...``) that the statement right after the ``if`` passes as ``**kwargs`` to a call.
+    Not a body that does anything else, nor a dict the next statement does not pass on."""
+    found = if_of_test(node)
+    if found is None:
+        return None
+    parent, child = found
     if parent.children_by_field_name("alternative") or not cuda_test(child):
         return None
     body = parent.child_by_field_name("consequence")
