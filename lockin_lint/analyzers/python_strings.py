@@ -16,6 +16,8 @@ import tree_sitter as ts
 from ..kb.python_index import PythonIndex
 from ..model import Rule, StringContext
 from .matching import node_text as _text
+from .python_number_picks import picks_a_number
+from .python_test_env import set_by_its_test
 
 #: What an option or key looks like (``--device``, ``device``, ``train.device``), unlike a log message.
 _OPTION_NAME = re.compile(r"^-{0,2}[A-Za-z_][\w.-]*$")
@@ -96,7 +98,8 @@ class StringContexts:
             return
         value = string_value(string)
         for srule in self.index.strings:
-            if srule.pattern.search(value) and any(_context_matches(ctx, places) for ctx in srule.contexts):
+            if srule.pattern.search(value) and any(_context_matches(ctx, places) for ctx in srule.contexts) \
+                    and not set_by_its_test(string, value):  # a test's own patch.dict(os.environ, ...)
                 self._add(srule.rule, string_value(string, as_written=True), string)
 
     def _resolve(self, node: ts.Node | None) -> list[str]:
@@ -138,7 +141,7 @@ class StringContexts:
         if ptype == "comparison_operator":
             operands = parent.named_children
             operators = {child.type for child in parent.children if not child.is_named}
-            if len(operands) != 2:
+            if len(operands) != 2 or picks_a_number(parent):  # 1800 if backend != "nccl" else 600
                 return []
             other = operands[1] if operands[0] == value else operands[0]
             places = [_Place(named=_text(other))] if operators & {"==", "!=", "in", "not in"} else []
