@@ -17,7 +17,6 @@ from ..kb.python_index import PythonIndex
 from ..model import Rule, StringContext
 from .matching import node_text as _text
 from .python_number_picks import picks_a_number
-from .python_test_env import set_by_its_test
 
 #: What an option or key looks like (``--device``, ``device``, ``train.device``), unlike a log message.
 _OPTION_NAME = re.compile(r"^-{0,2}[A-Za-z_][\w.-]*$")
@@ -98,8 +97,7 @@ class StringContexts:
             return
         value = string_value(string)
         for srule in self.index.strings:
-            if srule.pattern.search(value) and any(_context_matches(ctx, places) for ctx in srule.contexts) \
-                    and not set_by_its_test(string, value):  # a test's own patch.dict(os.environ, ...)
+            if srule.pattern.search(value) and any(_context_matches(ctx, places) for ctx in srule.contexts):
                 self._add(srule.rule, string_value(string, as_written=True), string)
 
     def _resolve(self, node: ts.Node | None) -> list[str]:
