@@ -40,7 +40,7 @@ from .python_other_paths import (LaterSetups, agnostic_side_around, asserted_abs
                                  names_other_backends, note_line, rocm_home_beside)
 from .python_platform_tests import (CUDA_BUILDS, PLATFORMS, UNKNOWN, Platforms, Test, atom, classify,
                                     conjunction, is_platform_test, is_positive, string_platforms, when_false)
-from .python_refusals import refused_operand, script_refusal
+from .python_refusals import falls_into_raise, refused_operand, script_refusal
 
 _EXITS = frozenset({"return_statement", "continue_statement", "break_statement"})
 
@@ -160,7 +160,8 @@ class Dispatch:
         named = frozenset().union(*(t.named for t in tests))
         if not any(t.known for t in tests):
             return UNKNOWN, False
-        before = Test(named=named, fallback=not (_raising_else(otherwise) or crashes_without(stmt, is_platform_test)))
+        before = Test(named=named, fallback=not (_raising_else(otherwise) or crashes_without(stmt, is_platform_test)
+                                                 or falls_into_raise(stmt)))
         for test, (condition, body, clause) in zip(tests, clauses):
             in_clause = child == clause if clause is not stmt else True
             target = below if clause is not stmt else child

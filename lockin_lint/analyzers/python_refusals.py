@@ -13,7 +13,11 @@ wrong (judged false in the fourth session's at-draw sample, j7A):
   ``raise``, written as a message and a bare ``return``. Only in a function named ``main`` or one the
   file's ``if __name__ == "__main__":`` block calls: there the bare return ends the program. A
   library function that returns nothing without CUDA lets its caller go on (a real fallback), and a
-  ``return False`` probe reports the absence to its caller (a real fallback too).
+  ``return False`` probe reports the absence to its caller (a real fallback too);
+- a lone ``if torch.cuda.is_available(): ... return num_sms`` followed at once by ``raise
+  RuntimeError(...)`` (flash-attention's ``get_num_sms_for_selection``, j8A): what the test leaves
+  out reaches the ``raise``, as an ``else: raise`` would. Only with no ``elif``/``else``, a body that
+  ends in a ``return`` (or in such an ``if`` nested), and the very next statement a ``raise``.
 """
 
 from __future__ import annotations
@@ -43,6 +47,28 @@ def refused_operand(operator: ts.Node) -> bool:
         clause = clause.parent
     return (clause is not None and clause.type in ("if_statement", "elif_clause")
             and only_raises(clause.child_by_field_name("consequence")))
+
+
+def falls_into_raise(stmt: ts.Node) -> bool:
+    """Is the ``if`` statement ``stmt`` (no ``elif``/``else``, body ending in a return) followed at
+    once by a ``raise``? Its false side then fails rather than falling back."""
+    if stmt.children_by_field_name("alternative") or not _ends_in_return(stmt):
+        return False
+    following = stmt.next_named_sibling
+    while following is not None and following.type == "comment":
+        following = following.next_named_sibling
+    return following is not None and following.type == "raise_statement"
+
+
+def _ends_in_return(stmt: ts.Node) -> bool:
+    body = stmt.child_by_field_name("consequence")
+    statements = [s for s in body.named_children if s.type != "comment"] if body is not None else []
+    if not statements:
+        return False
+    last = statements[-1]
+    if last.type == "return_statement":
+        return True
+    return last.type == "if_statement" and not last.children_by_field_name("alternative") and _ends_in_return(last)
 
 
 def script_refusal(stmt: ts.Node) -> bool:

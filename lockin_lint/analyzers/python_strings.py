@@ -16,6 +16,7 @@ import tree_sitter as ts
 from ..kb.python_index import PythonIndex
 from ..model import Rule, StringContext
 from .matching import node_text as _text
+from .python_number_picks import picks_a_number
 
 #: What an option or key looks like (``--device``, ``device``, ``train.device``), unlike a log message.
 _OPTION_NAME = re.compile(r"^-{0,2}[A-Za-z_][\w.-]*$")
@@ -138,7 +139,7 @@ class StringContexts:
         if ptype == "comparison_operator":
             operands = parent.named_children
             operators = {child.type for child in parent.children if not child.is_named}
-            if len(operands) != 2:
+            if len(operands) != 2 or picks_a_number(parent):  # 1800 if backend != "nccl" else 600
                 return []
             other = operands[1] if operands[0] == value else operands[0]
             places = [_Place(named=_text(other))] if operators & {"==", "!=", "in", "not in"} else []
