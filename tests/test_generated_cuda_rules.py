@@ -264,6 +264,11 @@ def test_a_sample_of_every_family_is_reported_with_its_facts(
          ("equivalent", "rocwmma::mma_sync")),
         # HIPIFY's row is empty; curated_cuda.yaml corrects it (corrects_table)
         ("__device__ void k(nv_bfloat162* p) {}\n", "LC4002", "nv_bfloat162", ("rename", "__hip_bfloat162")),
+        # HIPIFY's row is empty; curated_cuda.yaml corrects it from torch's hipify table
+        ("int algo = CUBLAS_GEMM_DEFAULT_TENSOR_OP;\n", "LC3001", "CUBLAS_GEMM_DEFAULT_TENSOR_OP",
+         ("rename", "HIPBLAS_GEMM_DEFAULT")),
+        # near miss: torch's table maps no numbered algorithm, so HIPIFY's empty row stands
+        ("int algo = CUBLAS_GEMM_ALGO0_TENSOR_OP;\n", "LC3001", "CUBLAS_GEMM_ALGO0_TENSOR_OP", ("missing", None)),
         # no HIPIFY row (SYCLomatic's only); curated_cuda.yaml's pattern: HIP has the vector constructors
         ("__global__ void k(float4* p) { *p = make_float4(0, 0, 0, 0); }\n", "LC4099", "make_float4",
          ("native", None)),
