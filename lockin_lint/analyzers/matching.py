@@ -7,7 +7,7 @@ keeping the loop here means the Python and C/C++ matchers cannot drift apart in 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import tree_sitter as ts
 
@@ -17,6 +17,22 @@ from ..model import Location, Rule
 def node_text(node: ts.Node | None) -> str:
     """A node's source text (empty for no node): how every matcher reads names and literals."""
     return node.text.decode("utf-8", "replace") if node is not None and node.text is not None else ""
+
+
+#: Python nodes that open a scope of their own: what a reading of one function or block stops at.
+PYTHON_SCOPES = frozenset({"function_definition", "class_definition", "lambda"})
+
+
+def descendants(node: ts.Node, stop_at: frozenset[str] = frozenset()) -> Iterator[ts.Node]:
+    """``node`` and every named node inside it, not entering a node whose type is in ``stop_at``
+    (that node itself is still yielded). The readings of Python branches each walked a subtree with
+    their own copy of this loop."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        if current.type not in stop_at:
+            stack.extend(current.named_children)
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,7 @@ import tree_sitter as ts
 
 from ..model import TARGETS
 from .findings import CPU_FALLBACK
-from .matching import node_text
+from .matching import descendants, node_text
 from .python_cuda_branches import (CUDA_ONLY_OPTION, INSIDE_CUDA_BRANCH, cuda_branch_around, cuda_only_option,
                                    if_of_test, operands)
 from .python_mentions import branch_bodies, only_diagnostic_statement
@@ -200,9 +200,9 @@ def _local_for_the_test(one: ts.Node, stmt: ts.Node) -> bool:
     left = assignment.child_by_field_name("left") if assignment is not None and assignment.type == "assignment" else None
     function = enclosing(stmt, "function_definition")
     if left is None or function is None or left.type not in ("identifier", "pattern_list", "tuple_pattern") \
-            or any(n.type not in ("identifier", "pattern_list", "tuple_pattern") for n in _walk(left)):
+            or any(n.type not in ("identifier", "pattern_list", "tuple_pattern") for n in descendants(left)):
         return False
-    names = {node_text(n) for n in _walk(left) if n.type == "identifier"}
+    names = {node_text(n) for n in descendants(left) if n.type == "identifier"}
     after = node_text(function)[stmt.end_byte - function.start_byte:]
     return not any(re.search(rf"\b{re.escape(name)}\b", after) for name in names) and not re.search(
         r"\b(global|nonlocal)\b", node_text(function))
@@ -252,7 +252,7 @@ def _unbound_attribute_read(stmt: ts.Node, attribute: str, platform_test: Callab
     if klass is None or re.search(rf"""["']{attribute}["']""", node_text(klass)):
         return False
     read = False
-    for node in _walk(klass):
+    for node in descendants(klass):
         if node.type == "assignment" and _outside(node, stmt) and not _in_partial_chain(node, platform_test):
             left = node.child_by_field_name("left")
             targets = re.findall(r"[\w.]+", node_text(left)) if left is not None else []
@@ -308,14 +308,7 @@ def _unbound_local_read(stmt: ts.Node, name: str) -> bool:
                 return False
         if node.start_byte >= stmt.end_byte and node.type not in ("if_statement", "for_statement", "while_statement",
                                                                   "with_statement", "try_statement", "block"):
-            read = read or any(n.type == "identifier" and node_text(n) == name for n in _walk(node))
+            read = read or any(n.type == "identifier" and node_text(n) == name for n in descendants(node))
     return read
 
 
-def _walk(node: ts.Node) -> list[ts.Node]:
-    found, stack = [], [node]
-    while stack:
-        current = stack.pop()
-        found.append(current)
-        stack.extend(current.named_children)
-    return found

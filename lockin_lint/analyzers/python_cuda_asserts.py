@@ -26,18 +26,17 @@ function or block leave every note as it was.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 
 import tree_sitter as ts
 
-from .matching import RawMatch, node_text
+from .matching import PYTHON_SCOPES, RawMatch, descendants, node_text
 from .python_dispatch import AGNOSTIC, BRANCH, FALLBACK
 from .python_platform_tests import classify
 from .python_mentions import only_raises
 
 _CUDA_BUILDS = frozenset({"cuda", "rocm"})
-_SCOPES = frozenset({"function_definition", "class_definition", "lambda"})
 _VALUES = frozenset({"string", "set", "tuple", "list"})
 _ADMITS = (["=="], ["in"])
 _REJECTS = (["!="], ["not", "in"])
@@ -82,20 +81,10 @@ def guarded_name(stmt: ts.Node) -> str | None:
     return None
 
 
-def _walk(node: ts.Node) -> Iterator[ts.Node]:
-    """``node`` and everything inside it but nested functions, classes and lambdas."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        if current.type not in _SCOPES:
-            stack.extend(current.named_children)
-
-
 def _assigned(stmt: ts.Node) -> set[str]:
     """The names ``stmt`` assigns (in its nested blocks too: every branch of a chain)."""
     found = set()
-    for node in _walk(stmt):
+    for node in descendants(stmt, PYTHON_SCOPES):
         left = node.child_by_field_name("left") if node.type in ("assignment", "augmented_assignment") else None
         if left is not None:
             found.add(node_text(left))
@@ -104,7 +93,7 @@ def _assigned(stmt: ts.Node) -> set[str]:
 
 def _read(value: ts.Node) -> set[str]:
     """The plain names ``value`` reads (``device`` in ``'cuda' if 'cuda' in device else 'cpu'``)."""
-    return {node_text(node) for node in _walk(value) if node.type == "identifier" and not _label(node)}
+    return {node_text(node) for node in descendants(value, PYTHON_SCOPES) if node.type == "identifier" and not _label(node)}
 
 
 def _label(identifier: ts.Node) -> bool:
@@ -147,7 +136,7 @@ class _Guards:
 
     def moot(self, node: ts.Node) -> bool:
         child, parent = node, node.parent
-        while parent is not None and child.type not in _SCOPES:
+        while parent is not None and child.type not in PYTHON_SCOPES:
             if parent.type in ("block", "module") and self._of(parent)(child):
                 return True
             child, parent = parent, parent.parent

@@ -33,14 +33,13 @@ from collections.abc import Callable, Iterator
 
 import tree_sitter as ts
 
-from .matching import node_text
+from .matching import PYTHON_SCOPES, descendants, node_text
 from .python_cuda_branches import same_callable_else
 from .python_joins import import_of
 from .python_mentions import only_diagnostic, only_raises
 from .python_receivers import enclosing, statements
 
 _EXITS = frozenset({"return_statement", "continue_statement", "break_statement"})
-_SCOPES = frozenset({"function_definition", "class_definition", "lambda"})
 #: Anything a device-agnostic side must not spell: CUDA names (in code or comments: conservative).
 _CUDA_WORDS = re.compile(r"(?i)cuda|nccl|cudnn|cublas|nvtx|nvml|nvidia|\bgpu")
 _CPU_LITERAL = re.compile(r"""(?i)["']cpu(:\d+)?["']""")
@@ -58,7 +57,7 @@ def agnostic_side_around(node: ts.Node, cuda_test: Callable[[ts.Node | None], bo
     (apex's ``if ... or not input.is_cuda: return F.layer_norm(...)``): a lone ``if`` with such a
     test whose body returns generic torch code is the agnostic side of the CUDA path after it."""
     child, parent = node, node.parent
-    while parent is not None and parent.type not in _SCOPES:
+    while parent is not None and parent.type not in PYTHON_SCOPES:
         if parent.type == "if_statement" and not_cuda_test is not None \
                 and child == parent.child_by_field_name("condition") \
                 and not parent.children_by_field_name("alternative") \
@@ -120,7 +119,7 @@ def _calls(node: ts.Node) -> Iterator[ts.Node]:
         current = stack.pop()
         if current.type == "call":
             yield current
-        if current.type not in _SCOPES:
+        if current.type not in PYTHON_SCOPES:
             stack.extend(current.named_children)
 
 
@@ -163,7 +162,7 @@ def _assignments(scope: ts.Node, word: str) -> Iterator[ts.Node]:
             left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
             if left is not None and right is not None and word in re.findall(r"\w+", node_text(left)):
                 yield right
-        if node.type not in _SCOPES:
+        if node.type not in PYTHON_SCOPES:
             stack.extend(node.named_children)
 
 
@@ -325,7 +324,7 @@ def torch_generic(statements: list[ts.Node]) -> bool:
 
 def _locals(statements: list[ts.Node]) -> set[str]:
     """Names assigned in ``statements`` and parameters of the function around them."""
-    names = {node_text(n.child_by_field_name("left")) for s in statements for n in _walk(s)
+    names = {node_text(n.child_by_field_name("left")) for s in statements for n in descendants(s)
              if n.type == "assignment" and n.child_by_field_name("left") is not None}
     scope = statements[0].parent
     while scope is not None and scope.type != "function_definition":
@@ -336,14 +335,6 @@ def _locals(statements: list[ts.Node]) -> set[str]:
             if parameter.named_children else parameter
         names.add(node_text(name))
     return names
-
-
-def _walk(node: ts.Node) -> Iterator[ts.Node]:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(current.named_children)
 
 
 def _torch_call(call: ts.Node, local: set[str]) -> bool:

@@ -24,9 +24,9 @@ from collections.abc import Iterator
 
 import tree_sitter as ts
 
+from .matching import PYTHON_SCOPES
 from .matching import node_text as _text
 
-_NESTED_SCOPES = frozenset({"function_definition", "class_definition", "lambda"})
 
 
 #: How many ``torch.<fn>(x)`` results of a non-torch instance are followed (``y = torch.softmax(x)``,
@@ -134,7 +134,7 @@ def _targets(pattern: ts.Node | None, attr: str) -> Iterator[ts.Node]:
 def _scope(node: ts.Node) -> ts.Node | None:
     """The nearest enclosing function, class or lambda of ``node``."""
     scope = node.parent
-    while scope is not None and scope.type not in _NESTED_SCOPES:
+    while scope is not None and scope.type not in PYTHON_SCOPES:
         scope = scope.parent
     return scope
 
@@ -243,7 +243,7 @@ def _bindings(scope: ts.Node, nested: bool) -> tuple[dict[str, list[ts.Node]], f
             bound = node.child_by_field_name(_OTHER_BINDINGS[node.type])
             if bound is not None:
                 unknown.update(_bound_names(bound))
-        if node.type in _NESTED_SCOPES and not nested:
+        if node.type in PYTHON_SCOPES and not nested:
             continue
         stack.extend(node.named_children)
     return values, frozenset(unknown)
@@ -315,6 +315,6 @@ def _returns_foreign(factory: ts.Node, aliases: dict[str, list[str]], depth: int
             return False  # a generator: its calls return no instance
         if node.type == "return_statement":
             values.extend(node.named_children[:1])
-        elif node.type not in _NESTED_SCOPES:
+        elif node.type not in PYTHON_SCOPES:
             stack.extend(node.named_children)
     return bool(values) and all(_constructs_foreign(value, aliases, depth) for value in values)

@@ -37,7 +37,6 @@ _SKIP_CALL = re.compile(r"^(?:pytest\.)?skip$")
 _SKIP_IF = re.compile(r"^(?:(?:pytest\.)?mark\.skipif|(?:unittest\.)?skipIf)$")
 _SKIP_UNLESS = re.compile(r"^(?:unittest\.)?skipUnless$")
 _DEFINITIONS = frozenset({"function_definition", "class_definition"})
-_SCOPES = frozenset({"function_definition", "class_definition", "lambda"})
 
 
 def _where(condition: ts.Node | None, true: bool) -> Platforms | None:
