@@ -356,6 +356,19 @@ class RocmCallers:
 
 
 @dataclass(frozen=True, slots=True)
+class FlagImport:
+    """Imports behind a flag another module of the project computes (`analyzers.python_imported_flags`):
+    ``if TYPE_CHECKING or HAS_TRITON: import triton ... else: <placeholders>``, with ``HAS_TRITON``
+    imported ``from module`` (as written, ``.importing`` relative to the file), the one package the
+    body imports, and the (rule, line) of its matches not yet handled everywhere."""
+
+    flag: str
+    module: str
+    package: str
+    places: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class FileFacts:
     """What one file tells the cross-file pass (`linker`), gathered while it is checked anyway."""
 
@@ -375,6 +388,9 @@ class FileFacts:
     #: the project defines its method (`project.tensor_methods` looks).
     unproven_methods: tuple[tuple[str, int, int], ...] = ()
     defined_methods: tuple[str, ...] = ()
+    #: A Python file's imports behind a flag imported from another module: handled when that module's
+    #: probe reading accepts the flag (`project.imported_probes` looks).
+    flag_imports: tuple[FlagImport, ...] = ()
     #: A parsed C/C++/CUDA file's functions, kernels and op bindings (`analyzers.cpp_facts.CodeFacts`),
     #: taken from the parse the file's check made anyway, so the cross-file pass does not parse it
     #: again. Kept in memory only (`TRANSIENT`): a result from the result cache has none, and the pass

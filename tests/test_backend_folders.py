@@ -45,7 +45,8 @@ def test_an_nccl_module_beside_another_platforms_collective_module_is_a_backend_
     run = check_paths(["."], ruleset, cwd=tmp_path)
     [found] = [f for f in run.findings if f.path == "pkg/comm/nccl.py"]
     assert found.severity == "info"
-    assert "beside hccl" in dict(found.handled)["ascend"]
+    assert dict(found.handled)["ascend"] == "NCCL backend among the project's collective communication backends " \
+        "(beside hccl)"  # chosen by a backend name, not by the accelerator
 
 
 def test_an_nccl_module_beside_cpu_or_mpi_only_is_lock_in(tmp_path: Path, ruleset: RuleSet) -> None:

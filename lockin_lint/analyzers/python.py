@@ -18,7 +18,9 @@ from .python_cpu_tensors import drop_cpu_operators
 from .python_cuda_asserts import drop_rejected_fallbacks
 from .python_dispatch import apply_dispatch
 from .python_env_joins import join_env_settings
+from .python_extension_flags import apply_extension_flags
 from .python_fallback_imports import apply_fallback_imports
+from .python_imported_flags import flag_imports
 from .python_joins import join_constructs
 from .python_portable_else import apply_portable_else
 from .python_probes import apply_probes
@@ -52,6 +54,7 @@ class PythonAnalyzer:
         return with_facts(result, FileFacts(builds=extension_builds(raw),
                                             rocm_callers=rocm_only_callers(decoded.data, tree.root_node, kept),
                                             unproven_methods=unproven_methods(kept, decoded.data),
+                                            flag_imports=flag_imports(tree.root_node, kept),
                                             defined_methods=tuple(sorted(defined_methods(
                                                 decoded.data, tree.root_node, _present_methods(run, present))))))
 
@@ -73,7 +76,8 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
     only words a message (`python_mentions`), nor an operator on a tensor that never leaves the CPU
     (`python_cpu_tensors`). A match whose flag's ``else`` already calls its portable rewrite is
     handled (`python_portable_else`), and so is an import inside an availability probe (`python_probes`) or an optional import that only upgrades a portable class
-    (`python_fallback_imports`); ROCm is handled for a CUDA architecture list whose function names a
+    (`python_fallback_imports`), and a CUDA extension's call behind its own import's flag with a portable ``else``
+    (`python_extension_flags`); ROCm is handled for a CUDA architecture list whose function names a
     ROCm one (`python_rocm_arch`), and every target for stream bookkeeping behind ``if x.is_cuda:``
     (`python_stream_guards`).
     """
@@ -84,7 +88,7 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
         raw += OpCallMatcher(links, run.link_rule, path, source, tree.root_node).run()
     raw = drop_skipped_off_cuda(raw, source)
     dispatched = drop_diagnostic_mentions(drop_rejected_fallbacks(apply_dispatch(raw, path)), is_platform_test)
-    handled = apply_probes(apply_portable_else(drop_cpu_operators(dispatched, source), path))
+    handled = apply_extension_flags(apply_probes(apply_portable_else(drop_cpu_operators(dispatched, source), path)), path)
     return apply_stream_guards(apply_rocm_arch_lists(apply_fallback_imports(handled), path), path)
 
 

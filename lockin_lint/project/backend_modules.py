@@ -5,7 +5,8 @@ DeepSpeed keeps ``accelerator/cuda_accelerator.py`` beside ``xpu_accelerator.py`
 bitsandbytes keeps one folder per backend, ``backends/cuda/ops.py`` beside ``backends/xpu/ops.py``
 and ``backends/cpu/ops.py``; DeepSpeed's ``runtime/comm/nccl.py`` sits beside ``hccl.py`` (a
 CUDA-only collective library beside another platform's, not beside a CPU one: ``mpi.py`` is no
-platform). Each module
+platform; its note says it is one of the collective backends, which the project picks by name, not
+by the accelerator). Each module
 implements one backend of an interface, so the CUDA calls in the CUDA one are that backend doing its
 job, not lock-in of the project: porting to a new target means writing a sibling module, not editing
 this one. Only the whole run shows the siblings, so this is a cross-file pass over the results: the
@@ -80,10 +81,19 @@ def mark_backend_modules(results: list[FileResult]) -> list[FileResult]:
         siblings = (_siblings(name, folders.get(folder, [])) or _folder_siblings(result.path, folders)
                     if result.findings and name.endswith(".py") else [])
         if siblings:
-            how = f"CUDA backend of the project's accelerator abstraction (beside {', '.join(siblings)})"
+            how = f"{_kind(name)} (beside {', '.join(siblings)})"
             result = replace(result, findings=tuple(_as_backend(f, how) for f in result.findings))
         marked.append(result)
     return marked
+
+
+def _kind(name: str) -> str:
+    """What the module is a backend of: an ``nccl.py`` beside ``hccl.py`` is one of the collective
+    backends a project picks by name (DeepSpeed's 1-bit optimizers by ``comm_backend_name``), not the
+    accelerator's backend, whatever machine runs it."""
+    if "nccl" in _parts(name) and not {"cuda", "nvidia"} & set(_parts(name)):
+        return "NCCL backend among the project's collective communication backends"
+    return "CUDA backend of the project's accelerator abstraction"
 
 
 def _as_backend(finding: Finding, how: str) -> Finding:

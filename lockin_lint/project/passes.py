@@ -4,7 +4,8 @@ Each pass (`ProjectPass`) turns the run's results into new results using the who
 includes of requirements files, Python calls into the project's own CUDA extensions, names the
 project's headers declare, branches the project's fixed configuration macros rule out, ROCm aliases in compatibility headers, sources a CMake build leaves out
 of ROCm, functions every caller runs off ROCm, CUDA backend modules, a project's uses of its own
-package, tensor-method findings on a method the project's own classes define. Adding one is one entry in `PASSES`.
+package, tensor-method findings on a method the project's own classes define, optional imports
+behind another module's availability probe. Adding one is one entry in `PASSES`.
 
 The passes read files again (headers, kernels) and parse some, which dominated an otherwise cached
 run. Their combined output is therefore cached (`result_cache.ResultCache.passes`), under the
@@ -121,6 +122,12 @@ def _rocm_callers(results: list[FileResult], ctx: PassContext) -> list[FileResul
     return mark_rocm_callers(results, ctx.files, ctx.read)
 
 
+def _imported_probes(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
+    from .imported_probes import mark_imported_probes
+
+    return mark_imported_probes(results, ctx.files, ctx.read, ctx.is_file, lambda: ctx.engine().run.python_parser)
+
+
 def _backend(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
     from .backend_modules import mark_backend_modules
 
@@ -183,6 +190,8 @@ PASSES: tuple[ProjectPass, ...] = (
     ProjectPass("ROCm aliases", _cuda_findings, _rocm),
     ProjectPass("build-level dispatch", _cmake_and_findings, _build),
     ProjectPass("ROCm callers", _rocm_candidates, _rocm_callers),
+    ProjectPass("imported probes", lambda rs: any(r.facts is not None and r.facts.flag_imports for r in rs),
+                _imported_probes),
     ProjectPass("backend modules", lambda rs: True, _backend),
     ProjectPass("own packages", lambda rs: True, _own),
     ProjectPass("project tensor methods", _unproven_methods, _tensor_methods),

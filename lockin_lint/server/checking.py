@@ -3,7 +3,7 @@
 The text comes from the editor, not the disk; everything else is the CLI's pipeline for a single
 named file: the pure core (`api.check_bytes`, whose engine compiles the rules once per settings), the
 cross-file passes restricted to this one file (a requirements file's ``-r`` includes are read from
-disk, as pip would), the configuration's per-file-ignores and its baseline, and the fix stage's marks (which findings
+disk, as pip would, and so is the module an imported availability flag comes from), the configuration's per-file-ignores and its baseline, and the fix stage's marks (which findings
 ``--fix`` can rewrite, and how safely). ``tests/test_server.py``
 holds the result equal to the CLI's JSON.
 """
@@ -20,6 +20,7 @@ from ..fix.plan import FixOptions, mark
 from ..kb.ruleset import RuleSet
 from ..model import FileError, FileResult, Finding, UnusedSuppression
 from ..project.includes import follow_includes
+from ..project.imported_probes import mark_imported_probes
 from ..project.linker import link_extensions
 from .workspace import Resolved
 
@@ -74,7 +75,8 @@ def check_document(text: str, path: Path | None, shown: str, resolved: Resolved,
             return data if name == own else _read(name)
 
         results = follow_includes([result], files, engine, read)
-        result = link_extensions(results, files, engine, read)[0]
+        results = link_extensions(results, files, engine, read)
+        result = mark_imported_probes(results, files, read, os.path.isfile, lambda: engine.run.python_parser)[0]
     findings = result.findings
     if resolved.settings.per_file_ignores:
         names = {entry.id: entry.name for entry in ruleset.catalog}
