@@ -375,6 +375,10 @@ class FileFacts:
     #: the project defines its method (`project.tensor_methods` looks).
     unproven_methods: tuple[tuple[str, int, int], ...] = ()
     defined_methods: tuple[str, ...] = ()
+    #: A Python file's matches in branches on a capability of the project's accelerator object, as
+    #: (rule, line, receiver, method, the method's value for which the branch runs): handled for the
+    #: targets whose backend class answers otherwise (`project.accelerator_capabilities` looks).
+    capability_tests: tuple[tuple[str, int, str, str, bool], ...] = ()
     #: A parsed C/C++/CUDA file's functions, kernels and op bindings (`analyzers.cpp_facts.CodeFacts`),
     #: taken from the parse the file's check made anyway, so the cross-file pass does not parse it
     #: again. Kept in memory only (`TRANSIENT`): a result from the result cache has none, and the pass

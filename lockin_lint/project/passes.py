@@ -3,7 +3,8 @@
 Each pass (`ProjectPass`) turns the run's results into new results using the whole run: ``-r``
 includes of requirements files, Python calls into the project's own CUDA extensions, names the
 project's headers declare, branches the project's fixed configuration macros rule out, ROCm aliases in compatibility headers, sources a CMake build leaves out
-of ROCm, functions every caller runs off ROCm, CUDA backend modules, a project's uses of its own
+of ROCm, functions every caller runs off ROCm, branches on a capability of the project's accelerator
+abstraction that some backends never take, CUDA backend modules, a project's uses of its own
 package, tensor-method findings on a method the project's own classes define. Adding one is one entry in `PASSES`.
 
 The passes read files again (headers, kernels) and parse some, which dominated an otherwise cached
@@ -121,6 +122,12 @@ def _rocm_callers(results: list[FileResult], ctx: PassContext) -> list[FileResul
     return mark_rocm_callers(results, ctx.files, ctx.read)
 
 
+def _capabilities(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
+    from .accelerator_capabilities import mark_capability_branches
+
+    return mark_capability_branches(results, ctx.files, ctx.read)
+
+
 def _backend(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
     from .backend_modules import mark_backend_modules
 
@@ -183,6 +190,8 @@ PASSES: tuple[ProjectPass, ...] = (
     ProjectPass("ROCm aliases", _cuda_findings, _rocm),
     ProjectPass("build-level dispatch", _cmake_and_findings, _build),
     ProjectPass("ROCm callers", _rocm_candidates, _rocm_callers),
+    ProjectPass("accelerator capabilities",
+                lambda rs: any(r.facts is not None and r.facts.capability_tests for r in rs), _capabilities),
     ProjectPass("backend modules", lambda rs: True, _backend),
     ProjectPass("own packages", lambda rs: True, _own),
     ProjectPass("project tensor methods", _unproven_methods, _tensor_methods),
