@@ -26,7 +26,7 @@ import tree_sitter as ts
 from .matching import PYTHON_SCOPES, RawMatch, node_text
 
 #: A zero-argument method call on a zero-argument call or a name: files without one are not walked.
-_SPELLED = re.compile(rb"[\w)]\.[A-Za-z_]\w*\(\s*\)")
+_SPELLED = re.compile(rb"\.[A-Za-z_]\w*\(\s*\)")  # no leading class: 10 times faster
 #: One capability test: (receiver name, method, the method's value for which the match's branch runs).
 Capability = tuple[str, str, bool]
 
