@@ -391,6 +391,10 @@ class FileFacts:
     #: A Python file's imports behind a flag imported from another module: handled when that module's
     #: probe reading accepts the flag (`project.imported_probes` looks).
     flag_imports: tuple[FlagImport, ...] = ()
+    #: A Python file's matches in branches on a capability of the project's accelerator object, as
+    #: (rule, line, receiver, method, the method's value for which the branch runs): handled for the
+    #: targets whose backend class answers otherwise (`project.accelerator_capabilities` looks).
+    capability_tests: tuple[tuple[str, int, str, str, bool], ...] = ()
     #: A parsed C/C++/CUDA file's functions, kernels and op bindings (`analyzers.cpp_facts.CodeFacts`),
     #: taken from the parse the file's check made anyway, so the cross-file pass does not parse it
     #: again. Kept in memory only (`TRANSIENT`): a result from the result cache has none, and the pass

@@ -14,8 +14,10 @@ from .findings import skipped, tree_result, with_facts
 from .matching import RawMatch
 from .op_calls import LinkTable, OpCallMatcher
 from .python_callers import rocm_only_callers
+from .python_capabilities import capability_branches
 from .python_cpu_tensors import drop_cpu_operators
 from .python_cuda_asserts import drop_rejected_fallbacks
+from .python_cuda_flags import apply_flag_else
 from .python_dispatch import apply_dispatch
 from .python_env_joins import join_env_settings
 from .python_extension_flags import apply_extension_flags
@@ -55,6 +57,7 @@ class PythonAnalyzer:
                                             rocm_callers=rocm_only_callers(decoded.data, tree.root_node, kept),
                                             unproven_methods=unproven_methods(kept, decoded.data),
                                             flag_imports=flag_imports(tree.root_node, kept),
+                                            capability_tests=capability_branches(decoded.data, kept),
                                             defined_methods=tuple(sorted(defined_methods(
                                                 decoded.data, tree.root_node, _present_methods(run, present))))))
 
@@ -75,7 +78,8 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
     later ``assert`` on CUDA rejects handles nothing (`python_cuda_asserts`). Nor is a mention that
     only words a message (`python_mentions`), nor an operator on a tensor that never leaves the CPU
     (`python_cpu_tensors`). A match whose flag's ``else`` already calls its portable rewrite is
-    handled (`python_portable_else`), and so is an import inside an availability probe (`python_probes`) or an optional import that only upgrades a portable class
+    handled (`python_portable_else`), so is one in the body of a CUDA-only flag whose ``else`` is
+    every other target's path (`python_cuda_flags`), and so is an import inside an availability probe (`python_probes`) or an optional import that only upgrades a portable class
     (`python_fallback_imports`), and a CUDA extension's call behind its own import's flag with a portable ``else``
     (`python_extension_flags`); ROCm is handled for a CUDA architecture list whose function names a
     ROCm one (`python_rocm_arch`), and every target for stream bookkeeping behind ``if x.is_cuda:``
@@ -88,7 +92,7 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
         raw += OpCallMatcher(links, run.link_rule, path, source, tree.root_node).run()
     raw = drop_skipped_off_cuda(raw, source)
     dispatched = drop_diagnostic_mentions(drop_rejected_fallbacks(apply_dispatch(raw, path)), is_platform_test)
-    handled = apply_extension_flags(apply_probes(apply_portable_else(drop_cpu_operators(dispatched, source), path)), path)
+    handled = apply_extension_flags(apply_probes(apply_portable_else(apply_flag_else(drop_cpu_operators(dispatched, source), path), path)), path)
     return apply_stream_guards(apply_rocm_arch_lists(apply_fallback_imports(handled), path), path)
 
 

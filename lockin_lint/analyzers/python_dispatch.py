@@ -33,6 +33,7 @@ from .findings import CPU_FALLBACK, PLATFORM_BRANCH
 from .matching import RawMatch, node_text
 from .python_chain_shapes import chain_notes, crashes_without
 from .python_cuda_branches import multi_device_test
+from .python_cuda_flags import CudaFlags
 from .python_later_branches import later_branch_notes
 from .python_mentions import only_raises
 from .python_other_paths import (LaterSetups, agnostic_side_around, asserted_absent,
@@ -72,13 +73,14 @@ class Dispatch:
         self._siblings: dict[int, Platforms] = {}  # if statement -> what sibling tests of its subject name
         self._later = LaterSetups(self._setup_test)
         self._agnostic: dict[int, ts.Node | None] = {}  # CUDA clause -> its device-agnostic side
+        self._flags = CudaFlags()  # the module's CUDA-only flags, read on first use
 
     def _test(self, node: ts.Node | None) -> Test:
         if node is None:
             return UNKNOWN
         test = self._tests.get(node.id)
         if test is None:
-            test = self._tests[node.id] = classify(node)
+            test = self._tests[node.id] = classify(node, self._flags.of(node))
         return test
 
     def verdict(self, node: ts.Node) -> Verdict:

@@ -101,6 +101,11 @@ def agnostic_side(stmt: ts.Node, clause: ts.Node) -> ts.Node | None:
     return after[0] if after and device_agnostic(after) else None
 
 
+def spells_cuda(node: ts.Node) -> bool:
+    """Does ``node`` spell anything of CUDA (a name, a device string, a collective library)?"""
+    return bool(_CUDA_WORDS.search(node_text(node)))
+
+
 def device_agnostic(statements: list[ts.Node]) -> bool:
     """Do ``statements`` move things to a device chosen without naming CUDA (``.to(device)`` with
     ``device`` a variable that is no CPU-only choice, ``torch.accelerator``, ``torch.device(kind)``),

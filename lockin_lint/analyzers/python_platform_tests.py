@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from typing import Callable
 
 import tree_sitter as ts
 
@@ -219,7 +220,7 @@ def _call_test(node: ts.Node) -> Test:
     return _name_test(last)
 
 
-def _comparison_test(node: ts.Node) -> Test:
+def _comparison_test(node: ts.Node, names: Names | None) -> Test:
     operands = _parts(node)
     operators = [node_text(child) for child in node.children if not child.is_named]
     if len(operands) != 2 or len(operators) not in (1, 2):
@@ -227,7 +228,7 @@ def _comparison_test(node: ts.Node) -> Test:
     operator = " ".join(operators)
     left, right = operands
     if operator in ("is", "is not") and right.type == "none":
-        test = classify(left)
+        test = classify(left, names)
         return test if operator == "is not" else test.negated()
     if operator not in ("==", "!=", "in", "not in"):
         return UNKNOWN
@@ -240,27 +241,34 @@ def _comparison_test(node: ts.Node) -> Test:
     return test.negated() if operator in ("!=", "not in") else test
 
 
-def classify(node: ts.Node | None) -> Test:
-    """What a condition expression says about the platform it runs on."""
+#: What a module's own names say about the platform (`python_cuda_flags`): a name -> `Test` or None.
+Names = Callable[[str], "Test | None"]
+
+
+def classify(node: ts.Node | None, names: Names | None = None) -> Test:
+    """What a condition expression says about the platform it runs on (``names`` reads the bare
+    names a predicate's spelling leaves unknown)."""
     if node is None:
         return UNKNOWN
     kind = node.type
     if kind == "parenthesized_expression" and len(_parts(node)) == 1:
-        return classify(_parts(node)[0])
+        return classify(_parts(node)[0], names)
     if kind == "not_operator":
-        return classify(node.child_by_field_name("argument")).negated()
+        return classify(node.child_by_field_name("argument"), names).negated()
     if kind == "boolean_operator":
-        left, right = classify(node.child_by_field_name("left")), classify(node.child_by_field_name("right"))
+        left = classify(node.child_by_field_name("left"), names)
+        right = classify(node.child_by_field_name("right"), names)
         operator = node.child_by_field_name("operator")
         return conjunction(left, right) if operator is not None and operator.type == "and" else _either(left, right)
     if kind == "comparison_operator":
-        return _comparison_test(node)
+        return _comparison_test(node, names)
     if kind == "call":
         return _call_test(node)
     if kind == "attribute":
         return _attribute_test(node)
     if kind == "identifier":
-        return _name_test(node_text(node))
+        test = _name_test(node_text(node))
+        return (names(node_text(node)) or test) if names is not None and not test.known else test
     return UNKNOWN
 
 

@@ -40,19 +40,25 @@ def _shape(parts: list[str], backend: str) -> tuple[str, ...]:
 
 def _siblings(name: str, others: list[str]) -> list[str]:
     """The other backends beside a CUDA module ``name`` (``["npu", "xpu"]``), by files of its shape."""
+    return sorted(sibling_modules(name, others))
+
+
+def sibling_modules(name: str, others: list[str]) -> dict[str, str]:
+    """Backend -> module for the modules beside a CUDA module ``name`` that share its shape
+    (``cuda_accelerator.py``: ``{"cpu": "cpu_accelerator.py", "ascend": "npu_accelerator.py"}``)."""
     parts = _parts(name)
     cuda = next((part for part in parts if part in _CUDA_TOKENS), None)
     if cuda is None:
-        return []
+        return {}
     shape = _shape(parts, cuda)
-    found = []
+    found: dict[str, str] = {}
     for other in others:
         other_parts = _parts(other)
         backend = next((part for part in other_parts if (part == "cpu" and cuda != "nccl")
                         or part in _COLLECTIVES or dedicated_backend(part) is not None), None)
         if backend is not None and other != name and _shape(other_parts, backend) == shape:
-            found.append(backend)
-    return sorted(set(found))
+            found.setdefault(backend, other)
+    return found
 
 
 def _folder_siblings(path: str, folders: dict[str, list[str]]) -> list[str]:

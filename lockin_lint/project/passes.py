@@ -3,7 +3,8 @@
 Each pass (`ProjectPass`) turns the run's results into new results using the whole run: ``-r``
 includes of requirements files, Python calls into the project's own CUDA extensions, names the
 project's headers declare, branches the project's fixed configuration macros rule out, ROCm aliases in compatibility headers, sources a CMake build leaves out
-of ROCm, functions every caller runs off ROCm, CUDA backend modules, a project's uses of its own
+of ROCm, functions every caller runs off ROCm, branches on a capability of the project's accelerator
+abstraction that some backends never take, CUDA backend modules, a project's uses of its own
 package, tensor-method findings on a method the project's own classes define, optional imports
 behind another module's availability probe. Adding one is one entry in `PASSES`.
 
@@ -128,6 +129,12 @@ def _imported_probes(results: list[FileResult], ctx: PassContext) -> list[FileRe
     return mark_imported_probes(results, ctx.files, ctx.read, ctx.is_file, lambda: ctx.engine().run.python_parser)
 
 
+def _capabilities(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
+    from .accelerator_capabilities import mark_capability_branches
+
+    return mark_capability_branches(results, ctx.files, ctx.read)
+
+
 def _backend(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
     from .backend_modules import mark_backend_modules
 
@@ -192,6 +199,8 @@ PASSES: tuple[ProjectPass, ...] = (
     ProjectPass("ROCm callers", _rocm_candidates, _rocm_callers),
     ProjectPass("imported probes", lambda rs: any(r.facts is not None and r.facts.flag_imports for r in rs),
                 _imported_probes),
+    ProjectPass("accelerator capabilities",
+                lambda rs: any(r.facts is not None and r.facts.capability_tests for r in rs), _capabilities),
     ProjectPass("backend modules", lambda rs: True, _backend),
     ProjectPass("own packages", lambda rs: True, _own),
     ProjectPass("project tensor methods", _unproven_methods, _tensor_methods),
