@@ -79,9 +79,10 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
     only words a message (`python_mentions`), nor an operator on a tensor that never leaves the CPU
     (`python_cpu_tensors`). A match whose flag's ``else`` already calls its portable rewrite is
     handled (`python_portable_else`), so is one in the body of a CUDA-only flag whose ``else`` is
-    every other target's path (`python_cuda_flags`), and so is an import inside an availability probe (`python_probes`) or an optional import that only upgrades a portable class
-    (`python_fallback_imports`), and a CUDA extension's call behind its own import's flag with a portable ``else``
-    (`python_extension_flags`); ROCm is handled for a CUDA architecture list whose function names a
+    every other target's path (`python_cuda_flags`), and so is an import inside an availability probe
+    (`python_probes`) or an optional import that only upgrades a portable class
+    (`python_fallback_imports`), and a CUDA extension's call behind its own import's flag with a
+    portable ``else`` (`python_extension_flags`); ROCm is handled for a CUDA architecture list whose function names a
     ROCm one (`python_rocm_arch`), and every target for stream bookkeeping behind ``if x.is_cuda:``
     (`python_stream_guards`).
     """
@@ -92,7 +93,8 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
         raw += OpCallMatcher(links, run.link_rule, path, source, tree.root_node).run()
     raw = drop_skipped_off_cuda(raw, source)
     dispatched = drop_diagnostic_mentions(drop_rejected_fallbacks(apply_dispatch(raw, path)), is_platform_test)
-    handled = apply_extension_flags(apply_probes(apply_portable_else(apply_flag_else(drop_cpu_operators(dispatched, source), path), path)), path)
+    flagged = apply_flag_else(drop_cpu_operators(dispatched, source), path)
+    handled = apply_extension_flags(apply_probes(apply_portable_else(flagged, path)), path)
     return apply_stream_guards(apply_rocm_arch_lists(apply_fallback_imports(handled), path), path)
 
 
