@@ -356,6 +356,17 @@ class RocmCallers:
 
 
 @dataclass(frozen=True, slots=True)
+class UnusedImport:
+    """A module-level optional import of public names that the module sets to ``None`` when the import
+    fails and reads nowhere (`analyzers.python_fallback_imports`): the names, the (rule, line) of its
+    matches and the line of its ``try``; unused if no other file of the project imports them."""
+
+    names: tuple[str, ...]
+    places: tuple[tuple[str, int], ...]
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
 class FileFacts:
     """What one file tells the cross-file pass (`linker`), gathered while it is checked anyway."""
 
@@ -375,6 +386,9 @@ class FileFacts:
     #: the project defines its method (`project.tensor_methods` looks).
     unproven_methods: tuple[tuple[str, int, int], ...] = ()
     defined_methods: tuple[str, ...] = ()
+    #: A Python file's optional imports of public names it never reads: handled as unused when no
+    #: other file of the project imports those names (`project.unused_imports` looks).
+    unused_imports: tuple[UnusedImport, ...] = ()
     #: A parsed C/C++/CUDA file's functions, kernels and op bindings (`analyzers.cpp_facts.CodeFacts`),
     #: taken from the parse the file's check made anyway, so the cross-file pass does not parse it
     #: again. Kept in memory only (`TRANSIENT`): a result from the result cache has none, and the pass

@@ -18,7 +18,7 @@ from .python_cpu_tensors import drop_cpu_operators
 from .python_cuda_asserts import drop_rejected_fallbacks
 from .python_dispatch import apply_dispatch
 from .python_env_joins import join_env_settings
-from .python_fallback_imports import apply_fallback_imports
+from .python_fallback_imports import apply_fallback_imports, public_unused_imports
 from .python_joins import join_constructs
 from .python_portable_else import apply_portable_else
 from .python_probes import apply_probes
@@ -52,6 +52,7 @@ class PythonAnalyzer:
         return with_facts(result, FileFacts(builds=extension_builds(raw),
                                             rocm_callers=rocm_only_callers(decoded.data, tree.root_node, kept),
                                             unproven_methods=unproven_methods(kept, decoded.data),
+                                            unused_imports=public_unused_imports(kept, decoded.data),
                                             defined_methods=tuple(sorted(defined_methods(
                                                 decoded.data, tree.root_node, _present_methods(run, present))))))
 

@@ -3,7 +3,7 @@
 Each pass (`ProjectPass`) turns the run's results into new results using the whole run: ``-r``
 includes of requirements files, Python calls into the project's own CUDA extensions, names the
 project's headers declare, branches the project's fixed configuration macros rule out, ROCm aliases in compatibility headers, sources a CMake build leaves out
-of ROCm, functions every caller runs off ROCm, CUDA backend modules, a project's uses of its own
+of ROCm, functions every caller runs off ROCm, optional imports nothing imports, CUDA backend modules, a project's uses of its own
 package, tensor-method findings on a method the project's own classes define. Adding one is one entry in `PASSES`.
 
 The passes read files again (headers, kernels) and parse some, which dominated an otherwise cached
@@ -145,6 +145,12 @@ def _tensor_methods(results: list[FileResult], ctx: PassContext) -> list[FileRes
     return drop_project_methods(results)
 
 
+def _unused_imports(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
+    from .unused_imports import mark_unused_imports
+
+    return mark_unused_imports(results, ctx.files, ctx.read)
+
+
 def _unproven_methods(results: list[FileResult]) -> bool:
     return any(result.facts is not None and result.facts.unproven_methods for result in results)
 
@@ -183,6 +189,8 @@ PASSES: tuple[ProjectPass, ...] = (
     ProjectPass("ROCm aliases", _cuda_findings, _rocm),
     ProjectPass("build-level dispatch", _cmake_and_findings, _build),
     ProjectPass("ROCm callers", _rocm_candidates, _rocm_callers),
+    ProjectPass("unused optional imports",
+                lambda rs: any(r.facts is not None and r.facts.unused_imports for r in rs), _unused_imports),
     ProjectPass("backend modules", lambda rs: True, _backend),
     ProjectPass("own packages", lambda rs: True, _own),
     ProjectPass("project tensor methods", _unproven_methods, _tensor_methods),
