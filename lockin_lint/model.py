@@ -369,6 +369,17 @@ class FlagImport:
 
 
 @dataclass(frozen=True, slots=True)
+class UnusedImport:
+    """A module-level optional import of public names that the module sets to ``None`` when the import
+    fails and reads nowhere (`analyzers.python_fallback_imports`): the names, the (rule, line) of its
+    matches and the line of its ``try``; unused if no other file of the project imports them."""
+
+    names: tuple[str, ...]
+    places: tuple[tuple[str, int], ...]
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
 class FileFacts:
     """What one file tells the cross-file pass (`linker`), gathered while it is checked anyway."""
 
@@ -395,6 +406,9 @@ class FileFacts:
     #: (rule, line, receiver, method, the method's value for which the branch runs): handled for the
     #: targets whose backend class answers otherwise (`project.accelerator_capabilities` looks).
     capability_tests: tuple[tuple[str, int, str, str, bool], ...] = ()
+    #: A Python file's optional imports of public names it never reads: handled as unused when no
+    #: other file of the project imports those names (`project.unused_imports` looks).
+    unused_imports: tuple[UnusedImport, ...] = ()
     #: A parsed C/C++/CUDA file's functions, kernels and op bindings (`analyzers.cpp_facts.CodeFacts`),
     #: taken from the parse the file's check made anyway, so the cross-file pass does not parse it
     #: again. Kept in memory only (`TRANSIENT`): a result from the result cache has none, and the pass

@@ -21,7 +21,7 @@ from .python_cuda_flags import apply_flag_else
 from .python_dispatch import apply_dispatch
 from .python_env_joins import join_env_settings
 from .python_extension_flags import apply_extension_flags
-from .python_fallback_imports import apply_fallback_imports
+from .python_fallback_imports import apply_fallback_imports, public_unused_imports
 from .python_imported_flags import flag_imports
 from .python_joins import join_constructs
 from .python_portable_else import apply_portable_else
@@ -58,6 +58,7 @@ class PythonAnalyzer:
                                             unproven_methods=unproven_methods(kept, decoded.data),
                                             flag_imports=flag_imports(tree.root_node, kept),
                                             capability_tests=capability_branches(decoded.data, kept),
+                                            unused_imports=public_unused_imports(kept, decoded.data),
                                             defined_methods=tuple(sorted(defined_methods(
                                                 decoded.data, tree.root_node, _present_methods(run, present))))))
 

@@ -36,12 +36,13 @@ from .python_cuda_branches import multi_device_test
 from .python_cuda_flags import CudaFlags
 from .python_later_branches import later_branch_notes
 from .python_mentions import only_raises
+from .python_negated_guards import cpu_branch_line
 from .python_other_paths import (LaterSetups, agnostic_side_around, asserted_absent,
                                  tensor_device_test, compared_names, has_comparison,
                                  names_other_backends, note_line, rocm_home_beside)
 from .python_platform_tests import (CUDA_BUILDS, PLATFORMS, UNKNOWN, Platforms, Test, atom, classify,
                                     conjunction, is_platform_test, is_positive, string_platforms, when_false)
-from .python_refusals import falls_into_raise, refused_operand, script_refusal
+from .python_refusals import falls_into_raise, platform_refusal, refused_operand, script_refusal
 
 _EXITS = frozenset({"return_statement", "continue_statement", "break_statement"})
 
@@ -264,6 +265,8 @@ class Dispatch:
                 if last is not None and last.type in _EXITS:  # a raise is no fallback: it handles nothing
                     condition = stmt.child_by_field_name("condition")
                     test = self._test(condition)
+                    if test.known and platform_refusal(stmt, test.may, is_positive(condition)):
+                        continue  # `if is_rocm(): warn(...); return False` handles ROCm no more than a raise
                     rest = when_false(test, condition) if test.known else None
                     if rest is not None and rest.may <= CUDA_BUILDS and script_refusal(stmt):
                         rest = replace(rest, fallback=False)  # a script that stops without CUDA
@@ -376,6 +379,8 @@ def apply_dispatch(raw: list[RawMatch], path: str = "") -> list[RawMatch]:
             continue
         notes = chain_notes(match.node, _notes(verdict, path), path, dispatch.platforms_of, dispatch.cuda_test)
         notes = later_branch_notes(match.node, notes, path, dispatch.platforms_of)
+        if "cpu" not in notes and cpu_branch_line(match.node, dispatch.cuda_test, dispatch.platforms_of):
+            notes["cpu"] = FALLBACK  # `elif x and (not torch.cuda.is_available() or y):` does the CPU's work
         rocm = rocm_home_beside(match.node, match.symbol)
         if rocm is not None and "rocm" not in notes:
             notes["rocm"] = f"{ROCM_HOME} ({path}:{note_line(rocm)})"

@@ -30,7 +30,11 @@ _extract`` / ``except ImportError: _extract = None``, with ``_extract`` read now
 defines nothing the code runs, so every target the rule does not call ``native`` is handled, noted
 "optional import, unused". Only a name with a leading underscore: another module may import a public
 one (``from pkg.utils import extract``) and call it, which a check of one file cannot see, so
-flash-attention's public ``extract`` (``flash_attn/cute/cute_dsl_utils.py``) stays as it was.
+flash-attention's public ``extract`` (``flash_attn/cute/cute_dsl_utils.py``) is no more than a
+candidate here (`public_unused_imports`, carried in `FileFacts.unused_imports`): the whole-project
+pass `project.unused_imports` handles it the same way when no other file of the run imports the name
+(fifth session, j8B: ``extract`` is imported nowhere in flash-attention). A public name the module
+spells in a string (``__all__ = ["extract"]``) is exported on purpose and never a candidate.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from dataclasses import replace
 
 import tree_sitter as ts
 
+from ..model import UnusedImport
 from .matching import RawMatch
 from .matching import node_text as _text
 from .python_mentions import only_diagnostic_statement
@@ -67,6 +72,26 @@ def apply_fallback_imports(raw: list[RawMatch]) -> list[RawMatch]:
             match = replace(match, handled=match.handled + added)
         kept.append(match)
     return kept
+
+
+def public_unused_imports(kept: list[RawMatch], source: bytes) -> tuple[UnusedImport, ...]:
+    """The optional imports of public names set to ``None`` on failure and read nowhere in the module
+    that hold a kept match, for the whole-project pass to confirm (no other file imports them)."""
+    found: dict[int, tuple[ts.Node, tuple[str, ...], list[tuple[str, int]]]] = {}
+    rejected: set[int] = set()
+    for match in kept:
+        try_statement = _module_try(match.node)
+        if try_statement is None or try_statement.id in rejected:
+            continue
+        if try_statement.id not in found:
+            names = _placeholder_names(try_statement)
+            if names is None or all(n.startswith("_") for n in names) or any(
+                    f'"{n}"'.encode() in source or f"'{n}'".encode() in source for n in names):
+                rejected.add(try_statement.id)
+                continue
+            found[try_statement.id] = (try_statement, tuple(sorted(names)), [])
+        found[try_statement.id][2].append((match.rule.id, match.node.start_point[0] + 1))
+    return tuple(UnusedImport(names, tuple(places), stmt.start_point[0] + 1) for stmt, names, places in found.values())
 
 
 def _module_try(node: ts.Node) -> ts.Node | None:
@@ -112,27 +137,34 @@ def _fallback(try_statement: ts.Node) -> str | None:
 def _unused_placeholders(try_statement: ts.Node) -> bool:
     """Does the ``try`` only import private names that its ``except ImportError`` sets to ``None``
     and the module reads nowhere else?"""
+    names = _placeholder_names(try_statement)
+    return names is not None and all(name.startswith("_") for name in names)
+
+
+def _placeholder_names(try_statement: ts.Node) -> set[str] | None:
+    """The names the ``try`` only imports, that its ``except ImportError`` sets to ``None`` and the
+    module reads nowhere else; None when it is no such ``try``."""
     module, body = try_statement.parent, try_statement.child_by_field_name("body")
     if module is None or body is None or any(c.type in ("else_clause", "finally_clause")
                                              for c in try_statement.named_children):
-        return False
+        return None
     statements = [s for s in body.named_children if s.type != "comment"]
     if any(s.type not in _IMPORTS and not only_diagnostic_statement(s) for s in statements):
-        return False
+        return None
     imported = {name for s in statements if s.type in _IMPORTS for name in _bound(s)}
-    if not imported or any(not name.startswith("_") for name in imported):
-        return False
+    if not imported or "" in imported:
+        return None
     others = [s for s in module.named_children if s != try_statement]
     if any(reads_name(s, n) for n in imported for s in others):
-        return False
+        return None
     clauses = except_clauses(try_statement)
     for names, inner in clauses:
         placeholders = {_placeholder(s) for s in inner} - {None}
         quiet = all(_placeholder(s) in imported or s.type == "pass_statement" or only_diagnostic_statement(s)
                     for s in inner)
         if not quiet or not names or not names <= IMPORT_ERRORS or placeholders != imported:
-            return False
-    return bool(clauses)
+            return None
+    return imported if clauses else None
 
 
 def _placeholder(statement: ts.Node) -> str | None:

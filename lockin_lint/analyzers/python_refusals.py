@@ -17,7 +17,15 @@ wrong (judged false in the fourth session's at-draw sample, j7A):
 - a lone ``if torch.cuda.is_available(): ... return num_sms`` followed at once by ``raise
   RuntimeError(...)`` (flash-attention's ``get_num_sms_for_selection``, j8A): what the test leaves
   out reaches the ``raise``, as an ``else: raise`` would. Only with no ``elif``/``else``, a body that
-  ends in a ``return`` (or in such an ``if`` nested), and the very next statement a ``raise``.
+  ends in a ``return`` (or in such an ``if`` nested), and the very next statement a ``raise``;
+- a platform the code turns away with a message (DeepSpeed's ``SparseAttnBuilder.is_compatible``:
+  ``if self.is_rocm_pytorch(): self.warning("... not compatible with ROCM"); return False``, j8A):
+  the branch does nothing for ROCm, so it handles ROCm no more than ``raise`` would. Only when the
+  test is a positive test true on no CUDA build (it names the refused platform itself) and the body
+  warns before a ``return``/``return False``/``return None``. A silent ``if is_rocm(): return
+  False`` is a probe's answer its caller acts on (vLLM's ``use_*`` helpers) and keeps its reading,
+  and so does ``if not torch.cuda.is_available(): return False`` (vLLM's ``_oink_ops.py``, f6probe):
+  there the false answer is the caller's fallback for the platforms without CUDA.
 """
 
 from __future__ import annotations
@@ -69,6 +77,22 @@ def _ends_in_return(stmt: ts.Node) -> bool:
     if last.type == "return_statement":
         return True
     return last.type == "if_statement" and not last.children_by_field_name("alternative") and _ends_in_return(last)
+
+
+def platform_refusal(stmt: ts.Node, may: frozenset[str], positive: bool) -> bool:
+    """Is the lone ``if`` statement ``stmt``, whose test is true only on the platforms ``may``
+    (``positive``: a plain positive test), a refusal of those platforms: a message, then a
+    ``return`` of nothing, ``False`` or ``None``? Never for a test that may be true on CUDA."""
+    if not positive or not may or "cuda" in may or stmt.children_by_field_name("alternative"):
+        return False
+    body = stmt.child_by_field_name("consequence")
+    statements = [s for s in body.named_children if s.type != "comment"] if body is not None else []
+    if len(statements) < 2 or statements[-1].type != "return_statement":
+        return False
+    value = statements[-1].named_children
+    if value and (len(value) > 1 or node_text(value[0]) not in ("False", "None")):
+        return False
+    return all(only_diagnostic_statement(s) for s in statements[:-1])
 
 
 def script_refusal(stmt: ts.Node) -> bool:

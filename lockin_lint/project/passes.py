@@ -4,9 +4,10 @@ Each pass (`ProjectPass`) turns the run's results into new results using the who
 includes of requirements files, Python calls into the project's own CUDA extensions, names the
 project's headers declare, branches the project's fixed configuration macros rule out, ROCm aliases in compatibility headers, sources a CMake build leaves out
 of ROCm, functions every caller runs off ROCm, branches on a capability of the project's accelerator
-abstraction that some backends never take, CUDA backend modules, a project's uses of its own
-package, tensor-method findings on a method the project's own classes define, optional imports
-behind another module's availability probe. Adding one is one entry in `PASSES`.
+abstraction that some backends never take, optional imports nothing imports, CUDA backend modules,
+a project's uses of its own package, tensor-method findings on a method the project's own classes
+define, optional imports behind another module's availability probe. Adding one is one entry in
+`PASSES`.
 
 The passes read files again (headers, kernels) and parse some, which dominated an otherwise cached
 run. Their combined output is therefore cached (`result_cache.ResultCache.passes`), under the
@@ -159,6 +160,12 @@ def _tensor_methods(results: list[FileResult], ctx: PassContext) -> list[FileRes
     return drop_project_methods(results)
 
 
+def _unused_imports(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
+    from .unused_imports import mark_unused_imports
+
+    return mark_unused_imports(results, ctx.files, ctx.read)
+
+
 def _unproven_methods(results: list[FileResult]) -> bool:
     return any(result.facts is not None and result.facts.unproven_methods for result in results)
 
@@ -201,6 +208,8 @@ PASSES: tuple[ProjectPass, ...] = (
                 _imported_probes),
     ProjectPass("accelerator capabilities",
                 lambda rs: any(r.facts is not None and r.facts.capability_tests for r in rs), _capabilities),
+    ProjectPass("unused optional imports",
+                lambda rs: any(r.facts is not None and r.facts.unused_imports for r in rs), _unused_imports),
     ProjectPass("backend modules", lambda rs: True, _backend),
     ProjectPass("own packages", lambda rs: True, _own),
     ProjectPass("project tensor methods", _unproven_methods, _tensor_methods),
