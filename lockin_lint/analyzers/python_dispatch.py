@@ -33,6 +33,7 @@ from .findings import CPU_FALLBACK, PLATFORM_BRANCH
 from .matching import RawMatch, node_text
 from .python_chain_shapes import chain_notes, crashes_without
 from .python_cuda_branches import multi_device_test
+from .python_fall_through import fall_through_notes
 from .python_later_branches import later_branch_notes
 from .python_mentions import only_raises
 from .python_other_paths import (LaterSetups, agnostic_side_around, asserted_absent,
@@ -374,11 +375,12 @@ def apply_dispatch(raw: list[RawMatch], path: str = "") -> list[RawMatch]:
             continue
         notes = chain_notes(match.node, _notes(verdict, path), path, dispatch.platforms_of, dispatch.cuda_test)
         notes = later_branch_notes(match.node, notes, path, dispatch.platforms_of)
+        notes, cpu_run = fall_through_notes(match.node, notes, dispatch.platforms_of)
         rocm = rocm_home_beside(match.node, match.symbol)
         if rocm is not None and "rocm" not in notes:
             notes["rocm"] = f"{ROCM_HOME} ({path}:{note_line(rocm)})"
         if notes:
-            match = replace(match, handled=match.handled + tuple(sorted(notes.items())))
+            match = replace(match, handled=match.handled + tuple(sorted(notes.items())), cpu_run=cpu_run)
         kept.append(match)
     return kept
 
