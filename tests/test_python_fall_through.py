@@ -94,11 +94,11 @@ def test_a_fall_through_that_runs_nothing_on_the_cpu_says_so(ruleset: RuleSet) -
 @pytest.mark.parametrize("change", [
     ("        torch.zeros((2, 2)).cuda()\n", "        model.cuda()\n"),  # the model stays on the host
     ("    return 1\n", "    else:\n        model.device = 'cpu'\n    return 1\n"),  # the else names the CPU
-    ("def health(model):\n", "def health(model):\n    dev = torch.device('cpu')\n"),  # a CPU default before
+    ("def health(model):\n", "def health(model):\n    model.device = torch.device('cpu')\n"),  # a CPU default
 ])
 def test_a_path_that_spells_the_cpu_keeps_the_sentence(ruleset: RuleSet, change: tuple[str, str]) -> None:
     source = _WARM_UP.replace(*change)
-    line = 4 + (1 if change[1].startswith("def health(model):\n    dev") else 0)
+    line = 4 + (1 if change[1].startswith("def health(model):\n    model") else 0)
     assert _CPU_SENTENCE in _at(source, ruleset, line, "LL120").message
 
 

@@ -48,6 +48,8 @@ _CPU_SPELLED = re.compile(r"""["']cpu(?::\d+)?["']|\.cpu\(|\bcpu\b""")
 #: stays on the host, where the code after it runs. Not a fresh value (``torch.zeros(2).cuda()``).
 _MOVED = re.compile(r"""[\w\]]\.(?:cuda|to)\(""")
 _COMMENT = re.compile(r"#[^\n]*")
+#: A name or attribute assigned (``device = ...``, ``self.device = ...``).
+_ASSIGNED = re.compile(r"^\s*((?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*)\s*(?::[^=\n]*)?=(?!=)", re.M)
 #: An environment switch that names CUDA (``FORCE_CUDA``, ``TORCH_CUDA_ARCH_LIST``).
 _CUDA_SWITCH = re.compile(r"""(?:getenv|environ)[\s\S]*["'][A-Z_]*CUDA[A-Z_]*["']""")
 
@@ -140,29 +142,70 @@ def forced_cuda_operand(node: ts.Node, platforms_of: PlatformsOf) -> bool:
 
 
 def cpu_path_spelled(node: ts.Node) -> bool:
-    """Does the path without CUDA around ``node`` visibly run on the CPU? The other side of a
-    conditional expression, or the ``if`` chain around ``node`` with the simple and ``if`` statements
-    beside it (a default set before, an early exit), spells the CPU; or the CUDA side moves an
-    existing object to the device (which then stays on the host). With no ``if`` around, the
-    statements of ``node``'s own block are read the same way."""
+    """Does the path without CUDA around ``node`` visibly run on the CPU? The other side of the
+    conditional expression ``node`` is in spells the CPU; or, for an ``if`` chain around ``node`` (at
+    any depth of its function): another clause spells it, a statement before the chain sets a name
+    the chain assigns to the CPU (``device = "cpu"``), or the clause holding ``node`` moves an
+    existing object to the device (which otherwise stays on the host); or an early exit before
+    ``node`` in a block around it spells it (``if not cuda: return "cpu"``). A statement before
+    the chain counts when one of its lines assigns the CPU to a name the chain assigns or tests
+    (``device = "cpu"`` before ``if device == "cuda":``)."""
     child, parent = node, node.parent
     while parent is not None and parent.type in _EXPRESSIONS:
         if parent.type == "conditional_expression" and parent.named_child_count == 3 \
                 and child != parent.named_children[2]:
             return bool(_CPU_SPELLED.search(_text(parent.named_children[2])))
         child, parent = parent, parent.parent
-    found = _if_around(node)
-    if found is not None:
-        stmt, clause = found
-        if _MOVED.search(_text(clause if clause is not None else stmt)):
+    child, parent = node, node.parent
+    while parent is not None and parent.type not in _DEFINITIONS:
+        if parent.type == "if_statement" and _chain_spells_cpu(parent, child):
             return True
+        if parent.type in ("block", "module") and any(
+                s.type == "if_statement" and s.end_byte <= child.start_byte and _exits(s.child_by_field_name("consequence"))
+                and _CPU_SPELLED.search(_text(s)) for s in parent.named_children):
+            return True
+        child, parent = parent, parent.parent
+    return False
+
+
+def _names_in(node: ts.Node | None) -> list[ts.Node]:
+    """The names and attributes (``device``, ``model.device``) a test reads."""
+    found, stack = [], [node] if node is not None else []
+    while stack:
+        current = stack.pop()
+        if current.type in ("identifier", "attribute"):
+            found.append(current)
+        stack.extend(current.named_children)
+    return found
+
+
+def _chain_spells_cpu(stmt: ts.Node, child: ts.Node) -> bool:
+    """`cpu_path_spelled` for the chain ``stmt``, ``child`` the part of it that holds the node."""
+    clauses = [stmt.child_by_field_name("consequence")] + list(stmt.children_by_field_name("alternative"))
+    if child == stmt.child_by_field_name("condition"):
+        own = None
+    elif child.type in ("elif_clause", "else_clause"):
+        own = child
     else:
-        stmt = child
-        while stmt.parent is not None and stmt.parent.type not in ("block", "module"):
-            stmt = stmt.parent
-    block = stmt.parent
-    beside = [s for s in block.named_children if s.type not in _DEFINITIONS] if block is not None else [stmt]
-    return any(_CPU_SPELLED.search(_text(s)) for s in beside + [stmt])
+        own = child if child in clauses else None
+    if own is not None and _MOVED.search(_text(own)):
+        return True
+    if any(c is not None and c != own and c.type in ("elif_clause", "else_clause")
+           and _CPU_SPELLED.search(_text(c.child_by_field_name("consequence") or c.child_by_field_name("body") or c))
+           for c in clauses):
+        return True
+    names = set(_ASSIGNED.findall(_text(stmt)))
+    for condition in [stmt.child_by_field_name("condition")] + [
+            c.child_by_field_name("condition") for c in clauses if c is not None and c.type == "elif_clause"]:
+        names |= {node_text(n) for n in _names_in(condition)}
+    before = stmt.prev_named_sibling
+    while before is not None and names:
+        if before.type not in _DEFINITIONS and any(
+                m.group(1) in names and _CPU_SPELLED.search(line)
+                for line in _text(before).splitlines() if (m := _ASSIGNED.match(line)) is not None):
+            return True
+        before = before.prev_named_sibling
+    return False
 
 
 def fall_through_notes(node: ts.Node, notes: dict[str, str], platforms_of: PlatformsOf) -> tuple[dict[str, str], bool]:
