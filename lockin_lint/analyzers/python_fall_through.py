@@ -42,8 +42,8 @@ _EXITS = frozenset({"return_statement", "raise_statement"})
 _DEFINITIONS = frozenset({"function_definition", "class_definition", "decorated_definition"})
 #: CUDA spelled in a statement the way the analyzer reports it (LL1xx calls, ``"cuda"`` devices).
 _CUDA_SPELLED = re.compile(r"""torch\.cuda\.|torch\._C\._cuda|\.cuda\(|["']cuda(?::\d+)?["']""")
-#: The CPU spelled on a path: a device string, ``.cpu()``, a name or attribute ``cpu``.
-_CPU_SPELLED = re.compile(r"""["']cpu(?::\d+)?["']|\.cpu\(|\bcpu\b""")
+#: The CPU spelled on a path: a device string, ``.cpu()``, a name, attribute or word ``cpu`` (``print("on CPU")``).
+_CPU_SPELLED = re.compile(r"""(?i)["']cpu(?::\d+)?["']|\.cpu\(|\bcpu\b""")
 #: An existing object moved to the device (``model.cuda()``, ``x = x.to(device)``): without CUDA it
 #: stays on the host, where the code after it runs. Not a fresh value (``torch.zeros(2).cuda()``).
 _MOVED = re.compile(r"""[\w\]]\.(?:cuda|to)\(""")
