@@ -71,7 +71,8 @@ def chain_notes(node: ts.Node, notes: dict[str, str], path: str, platforms_of: P
         added |= dict.fromkeys((t for t in TARGETS if t != "rocm"), f"{CUDA_ONLY_OPTION} ({path}:{note_line(option)})")
     keyword = cuda_only_keyword(node, cuda_test) if skip is None and option is None else None
     if keyword is not None:
-        added |= dict.fromkeys((t for t in TARGETS if t != "rocm"), f"{CUDA_ONLY_KEYWORD} ({path}:{note_line(keyword)})")
+        added |= dict.fromkeys((t for t in TARGETS if t != "rocm"),
+                               f"{CUDA_ONLY_KEYWORD} ({path}:{note_line(keyword)})")
     branch = accelerator_before(node)
     if branch is not None:
         for target in TARGETS:

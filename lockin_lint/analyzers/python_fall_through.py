@@ -64,22 +64,14 @@ def _body(node: ts.Node | None) -> list[ts.Node]:
     return [s for s in node.named_children if s.type != "comment"] if node is not None else []
 
 
-def _if_around(node: ts.Node) -> tuple[ts.Node, ts.Node | None] | None:
-    """The nearest ``if`` statement whose test or one of whose clause bodies holds ``node``, and the
-    clause body (None when ``node`` is in a test)."""
-    child, parent = node, node.parent
+def _if_around(node: ts.Node) -> ts.Node | None:
+    """The nearest ``if`` statement whose test or one of whose clauses holds ``node``, within its
+    function."""
+    parent = node.parent
     while parent is not None and parent.type not in _DEFINITIONS:
         if parent.type == "if_statement":
-            if child == parent.child_by_field_name("condition"):
-                return parent, None
-            if child == parent.child_by_field_name("consequence"):
-                return parent, child
-            if child.type in ("elif_clause", "else_clause"):
-                return parent, child.child_by_field_name("consequence") or child.child_by_field_name("body")
-        if parent.type == "elif_clause" and child == parent.child_by_field_name("condition") \
-                and parent.parent is not None:
-            return parent.parent, None
-        child, parent = parent, parent.parent
+            return parent
+        parent = parent.parent
     return None
 
 
@@ -97,11 +89,8 @@ def fall_through_spells_cuda(node: ts.Node, platforms_of: PlatformsOf) -> bool:
     platform tests, a return or expression that spells CUDA? Only for an else-less chain whose
     every branch returns or raises (so that statement is reached only when every test is false);
     the chain's own statement and the very next one decide, not calls into other functions."""
-    found = _if_around(node)
-    if found is None:
-        return False
-    stmt = found[0]
-    if _has_else(stmt) or stmt.parent is None or stmt.parent.type != "block" \
+    stmt = _if_around(node)
+    if stmt is None or _has_else(stmt) or stmt.parent is None or stmt.parent.type != "block" \
             or not all(_exits(b) for b in [stmt.child_by_field_name("consequence")] + [
                 a.child_by_field_name("consequence") for a in stmt.children_by_field_name("alternative")]):
         return False
@@ -122,9 +111,9 @@ def fall_through_spells_cuda(node: ts.Node, platforms_of: PlatformsOf) -> bool:
 
 def forced_cuda_operand(node: ts.Node, platforms_of: PlatformsOf) -> bool:
     """Is ``node`` in the test of an ``if`` (no ``else`` that only raises) that is an ``or`` of CUDA
-    tests (``platforms_of`` says they are true on CUDA builds only) and environment switches naming CUDA (``os.getenv("FORCE_CUDA", "0") ==
-    "1"``), one at least a CUDA test? Each operand then leads to the same CUDA build and shares its
-    fall-through."""
+    tests (``platforms_of`` says they are true on CUDA builds only) and environment switches naming
+    CUDA (``os.getenv("FORCE_CUDA", "0") == "1"``), one at least a CUDA test? Each operand then leads
+    to the same CUDA build and shares its fall-through."""
     child, parent = node, node.parent
     while parent is not None and parent.type in _EXPRESSIONS:
         child, parent = parent, parent.parent
@@ -161,8 +150,9 @@ def cpu_path_spelled(node: ts.Node) -> bool:
         if parent.type == "if_statement" and _chain_spells_cpu(parent, child):
             return True
         if parent.type in ("block", "module") and any(
-                s.type == "if_statement" and s.end_byte <= child.start_byte and _exits(s.child_by_field_name("consequence"))
-                and _CPU_SPELLED.search(_text(s)) for s in parent.named_children):
+                s.type == "if_statement" and s.end_byte <= child.start_byte
+                and _exits(s.child_by_field_name("consequence")) and _CPU_SPELLED.search(_text(s))
+                for s in parent.named_children):
             return True
         child, parent = parent, parent.parent
     return False
