@@ -104,7 +104,7 @@ def node_findings(run: RunContext, path: str, source: bytes, raw: list[RawMatch]
         if match.joined_lines:
             finding = _lines_noted(finding, match.joined_lines)
         if match.handled:
-            finding = _fallback_noted(with_handled(finding, dict(match.handled)))
+            finding = _fallback_noted(with_handled(finding, dict(match.handled)), match.cpu_run)
         if finding.category == "operator" and not any(i.status == "missing" for i in finding.targets.values()):
             continue  # an operator is reported only where a source says a configured target lacks it
         found.append(finding)
@@ -117,16 +117,21 @@ CPU_FALLBACK = "fallback path (cpu)"
 PLATFORM_BRANCH = "device/platform branch"
 
 
-def _fallback_noted(finding: Finding) -> Finding:
+def _fallback_noted(finding: Finding, cpu_run: bool = True) -> Finding:
     """A plain CPU fallback handles ``cpu`` only: on an accelerator the tests do not name (Ascend
     behind ``if torch.cuda.is_available(): ... else: "cpu"``) the code takes the path meant for
     the CPU, which is still lock-in there; the message says so, naming those targets. "May": the
-    fallback can be generic code that works on them too (``model.to(device)``), which no test shows."""
+    fallback can be generic code that works on them too (``model.to(device)``), which no test shows.
+    Where that path runs nothing on the CPU (``cpu_run`` false: a skipped warm-up, a probe's falsy
+    side), it says only that no test names them."""
     if dict(finding.handled).get("cpu") != CPU_FALLBACK:
         return finding
     left = [t for t, info in finding.targets.items() if t not in ("cpu", "rocm") and info.status != "native"]
     if not left:
         return finding
+    if not cpu_run:
+        return replace(finding, message=f"{finding.message}; without CUDA it takes a path no test names "
+                                        f"{', '.join(left)} in")
     return replace(finding, message=f"{finding.message}; without CUDA it takes a fallback no test names "
                                     f"{', '.join(left)} in, so there it may silently run on the CPU")
 

@@ -56,6 +56,9 @@ class RawMatch:
     #: A tensor method (LL904) on a receiver of unknown type: reported only if no class of the
     #: project defines the method (`python_tensors`, `project.tensor_methods`).
     unproven: bool = False
+    #: Whether the CPU fallback the dispatch notes visibly runs on the CPU (`python_fall_through`):
+    #: the message's "may silently run on the CPU" sentence is said only then.
+    cpu_run: bool = True
 
     @property
     def bounds(self) -> tuple[int, int]:

@@ -30,8 +30,8 @@ import tree_sitter as ts
 from ..model import TARGETS
 from .findings import CPU_FALLBACK
 from .matching import descendants, node_text
-from .python_cuda_branches import (CUDA_ONLY_OPTION, INSIDE_CUDA_BRANCH, cuda_branch_around, cuda_only_option,
-                                   if_of_test, operands)
+from .python_cuda_branches import (CUDA_ONLY_KEYWORD, CUDA_ONLY_OPTION, INSIDE_CUDA_BRANCH, cuda_branch_around,
+                                   cuda_only_keyword, cuda_only_option, if_of_test, operands)
 from .python_mentions import branch_bodies, only_diagnostic_statement
 from .python_other_paths import device_agnostic, note_line
 from .python_platform_tests import CUDA_BUILDS
@@ -69,6 +69,10 @@ def chain_notes(node: ts.Node, notes: dict[str, str], path: str, platforms_of: P
     option = cuda_only_option(node, cuda_test) if skip is None else None
     if option is not None:
         added |= dict.fromkeys((t for t in TARGETS if t != "rocm"), f"{CUDA_ONLY_OPTION} ({path}:{note_line(option)})")
+    keyword = cuda_only_keyword(node, cuda_test) if skip is None and option is None else None
+    if keyword is not None:
+        added |= dict.fromkeys((t for t in TARGETS if t != "rocm"),
+                               f"{CUDA_ONLY_KEYWORD} ({path}:{note_line(keyword)})")
     branch = accelerator_before(node)
     if branch is not None:
         for target in TARGETS:

@@ -20,7 +20,10 @@ nothing:
   ``init_process_group``: ``if ... and get_accelerator().device_name() == 'cuda':
   kwargs.update(device_id=...)`` then ``torch.distributed.init_process_group(backend, **kwargs)``):
   the other targets make the same call without the option, which the project keeps from them on
-  purpose; nothing runs on the CPU instead (`cuda_only_option`).
+  purpose; nothing runs on the CPU instead (`cuda_only_option`). The same written inline as a
+  keyword whose value is ``None`` off CUDA (apex's ``DistributedDataParallel(model, device_ids=[rank]
+  if device == "cuda" else None, ...)``): every other target makes the call with the keyword's
+  default (`cuda_only_keyword`).
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ _BLOCKS = frozenset({"block", "for_statement", "while_statement", "with_statemen
 #: How `Finding.handled` names the path of the CPU around a nested chain, followed by where.
 INSIDE_CUDA_BRANCH = "inside a CUDA-only branch"
 CUDA_ONLY_OPTION = "CUDA-only option for the call after it"
+CUDA_ONLY_KEYWORD = "CUDA-only keyword option of the call"
 _TORCH_FUNCTION = re.compile(r"^(?:torch\.nn|nn|torch)\.[\w.]+$")
 _CUDA_WORDS = re.compile(r"(?i)cuda|nccl|cudnn|nvidia|\bgpu")
 _CPU_LITERAL = re.compile(r"""(?i)["']cpu(:\d+)?["']""")
@@ -197,3 +201,23 @@ def _local(stmt: ts.Node) -> bool:
     expression = stmt.named_children[0] if stmt.type == "expression_statement" and stmt.named_child_count == 1 else None
     left = expression.child_by_field_name("left") if expression is not None and expression.type == "assignment" else None
     return left is not None and left.type == "identifier"
+
+
+def cuda_only_keyword(node: ts.Node, cuda_test: Callable[[ts.Node | None], bool]) -> ts.Node | None:
+    """The conditional expression ``v if <CUDA test> else None`` that ``node`` is part of (its value
+    or its test), when it is the whole value of a keyword argument of a call: off CUDA the call gets
+    the keyword's ``None``, as if it were not given. Not another ``else`` value, nor a positional
+    argument, nor a value that is assigned first."""
+    child, parent = node, node.parent
+    while parent is not None and parent.type in _EXPRESSIONS:
+        child, parent = parent, parent.parent
+    if parent is None or parent.type != "conditional_expression" or parent.named_child_count != 3:
+        return None
+    value, condition, other = parent.named_children
+    keyword = parent.parent
+    if child not in (value, condition) or other.type != "none" or not cuda_test(condition) \
+            or keyword is None or keyword.type != "keyword_argument" or keyword.child_by_field_name("value") != parent:
+        return None
+    arguments = keyword.parent
+    return parent if arguments is not None and arguments.type == "argument_list" \
+        and arguments.parent is not None and arguments.parent.type == "call" else None

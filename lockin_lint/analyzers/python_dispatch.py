@@ -34,6 +34,7 @@ from .matching import RawMatch, node_text
 from .python_chain_shapes import chain_notes, crashes_without
 from .python_cuda_branches import multi_device_test
 from .python_cuda_flags import CudaFlags
+from .python_fall_through import fall_through_notes
 from .python_later_branches import later_branch_notes
 from .python_mentions import only_raises
 from .python_negated_guards import cpu_branch_line
@@ -381,11 +382,12 @@ def apply_dispatch(raw: list[RawMatch], path: str = "") -> list[RawMatch]:
         notes = later_branch_notes(match.node, notes, path, dispatch.platforms_of)
         if "cpu" not in notes and cpu_branch_line(match.node, dispatch.cuda_test, dispatch.platforms_of):
             notes["cpu"] = FALLBACK  # `elif x and (not torch.cuda.is_available() or y):` does the CPU's work
+        notes, cpu_run = fall_through_notes(match.node, notes, dispatch.platforms_of)
         rocm = rocm_home_beside(match.node, match.symbol)
         if rocm is not None and "rocm" not in notes:
             notes["rocm"] = f"{ROCM_HOME} ({path}:{note_line(rocm)})"
         if notes:
-            match = replace(match, handled=match.handled + tuple(sorted(notes.items())))
+            match = replace(match, handled=match.handled + tuple(sorted(notes.items())), cpu_run=cpu_run)
         kept.append(match)
     return kept
 
