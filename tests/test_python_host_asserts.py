@@ -39,6 +39,8 @@ def test_an_operator_on_a_name_asserted_on_the_cpu_is_not_reported(check: str, r
     # rebound between the assertion and the use
     "        assert p.device == device\n        p = p.to('cuda')\n        x = p.sparse_mask(p.grad)\n",
     "        assert p.device == device\n        for p in other:\n            x = p.sparse_mask(p.grad)\n",
+    "        assert p.device == device\n        while other:\n            x = p.sparse_mask(p.grad)\n"
+    "            p = p.to('cuda')\n",  # the next pass of the loop
     # the device compared with is no CPU device, or not provably one
     "        assert p.device == other\n        x = p.sparse_mask(p.grad)\n",
     "        assert p.device.type == 'cuda'\n        x = p.sparse_mask(p.grad)\n",

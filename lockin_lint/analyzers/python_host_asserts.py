@@ -36,9 +36,21 @@ def asserted_on_host(receiver: ts.Node, source: bytes) -> bool:
                 if statement.start_byte >= child.start_byte:
                     break
                 if statement.type == "assert_statement" and _asserts_host(statement, word) \
-                        and not _rebinds(source[statement.end_byte:receiver.start_byte], word):
+                        and not _rebinds(source[statement.end_byte:receiver.start_byte], word) \
+                        and not _rebound_by_a_loop(receiver, block, word):
                     return True
         child, block = block, block.parent
+    return False
+
+
+def _rebound_by_a_loop(receiver: ts.Node, block: ts.Node, word: str) -> bool:
+    """Does a loop between the assertion's block and the use bind ``word`` after the use, so that the
+    next pass reaches the use with another value?"""
+    node = receiver.parent
+    while node is not None and node != block:
+        if node.type in ("for_statement", "while_statement") and _rebinds(node_text(node), word):
+            return True
+        node = node.parent
     return False
 
 
