@@ -18,6 +18,7 @@ from .python_capabilities import capability_branches
 from .python_cpu_tensors import drop_cpu_operators
 from .python_cuda_asserts import drop_rejected_fallbacks
 from .python_cuda_flags import apply_flag_else
+from .python_dead_branches import drop_dead_branches
 from .python_dispatch import apply_dispatch
 from .python_env_joins import join_env_settings
 from .python_extension_flags import apply_extension_flags
@@ -75,7 +76,8 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
 
     A file dedicated to another backend (``platforms/rocm.py``, ``xpu_accelerator.py``) is that
     backend's code, and a match in a branch for another platform (or in a test pytest runs only
-    there, `python_skip_guards`) is that platform's code: neither is CUDA lock-in. A fallback a
+    there, `python_skip_guards`) is that platform's code: neither is CUDA lock-in, nor is a match in a
+    branch a literal test rules out (``if True: ... else: <dead>``, `python_dead_branches`). A fallback a
     later ``assert`` on CUDA rejects handles nothing (`python_cuda_asserts`). Nor is a mention that
     only words a message (`python_mentions`), nor an operator on a tensor that never leaves the CPU
     (`python_cpu_tensors`). A match whose flag's ``else`` already calls its portable rewrite is
@@ -92,7 +94,7 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
     raw = FileMatcher(run.python, source, tree.root_node).run(present)
     if links and run.link_rule is not None:
         raw += OpCallMatcher(links, run.link_rule, path, source, tree.root_node).run()
-    raw = drop_skipped_off_cuda(raw, source)
+    raw = drop_skipped_off_cuda(drop_dead_branches(raw, source), source)
     dispatched = drop_diagnostic_mentions(drop_rejected_fallbacks(apply_dispatch(raw, path)), is_platform_test)
     flagged = apply_flag_else(drop_cpu_operators(dispatched, source), path)
     handled = apply_extension_flags(apply_probes(apply_portable_else(flagged, path)), path)

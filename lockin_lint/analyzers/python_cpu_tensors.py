@@ -3,7 +3,8 @@
 The operator rules (LL9xx) report a torch operator where a source says a configured accelerator
 lacks it. On a tensor that never leaves the CPU (TGI's ``torch.bucketize`` on ``torch.arange(...)``
 made without a device, vLLM's ``.to_dense()`` on a tensor loaded with ``map_location="cpu"``, a
-features matrix built from numpy and sparsified before it is moved) the CPU kernel runs and which
+features matrix built from numpy and sparsified before it is moved, a parameter the function asserts
+is on the CPU, `python_host_asserts`) the CPU kernel runs and which
 accelerators implement the operator does not matter; independent judges called those findings
 debatable (docs/validation.md, #11). This module proves "on the CPU" for the few shapes that
 certainly are, by the assignments in the same function; anything else (a parameter, an attribute, a
@@ -17,6 +18,7 @@ import re
 import tree_sitter as ts
 
 from .matching import RawMatch, node_text
+from .python_host_asserts import asserted_on_host
 from .python_receivers import enclosing, statements
 
 #: torch factories that make a tensor on the default device (the CPU unless the file changes it).
@@ -62,7 +64,8 @@ class CpuTensors:
             if receiver is None:
                 return False
             if not _TORCH_MODULE.match(node_text(receiver)):  # a method: its receiver is the input
-                return self._kind(receiver, 0, set()) != _UNKNOWN and not self._default_device_set()
+                return (self._kind(receiver, 0, set()) != _UNKNOWN and not self._default_device_set()) \
+                    or asserted_on_host(receiver, self._source)
             node = parent  # torch.op(x, ...): its first argument is
         call = node.parent
         if call is None or call.type != "call" or call.child_by_field_name("function") != node:

@@ -3,11 +3,11 @@
 Each pass (`ProjectPass`) turns the run's results into new results using the whole run: ``-r``
 includes of requirements files, Python calls into the project's own CUDA extensions, names the
 project's headers declare, branches the project's fixed configuration macros rule out, ROCm aliases in compatibility headers, sources a CMake build leaves out
-of ROCm, functions every caller runs off ROCm, branches on a capability of the project's accelerator
-abstraction that some backends never take, optional imports nothing imports, CUDA backend modules,
-a project's uses of its own package, tensor-method findings on a method the project's own classes
-define, optional imports behind another module's availability probe. Adding one is one entry in
-`PASSES`.
+of ROCm, functions every caller runs off ROCm, folders built on a ROCm-only package, branches on a
+capability of the project's accelerator abstraction that some backends never take, optional imports
+nothing imports, CUDA backend modules, a project's uses of its own package, tensor-method findings on
+a method the project's own classes define, optional imports behind another module's availability
+probe. Adding one is one entry in `PASSES`.
 
 The passes read files again (headers, kernels) and parse some, which dominated an otherwise cached
 run. Their combined output is therefore cached (`result_cache.ResultCache.passes`), under the
@@ -136,6 +136,18 @@ def _capabilities(results: list[FileResult], ctx: PassContext) -> list[FileResul
     return mark_capability_branches(results, ctx.files, ctx.read)
 
 
+def _rocm_packages(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
+    from .rocm_package_folders import drop_rocm_package_folders
+
+    return drop_rocm_package_folders(results, ctx.files, ctx.read)
+
+
+def _rocm_package_candidates(results: list[FileResult]) -> bool:
+    from .rocm_package_folders import wanted
+
+    return wanted(results)
+
+
 def _backend(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
     from .backend_modules import mark_backend_modules
 
@@ -204,6 +216,7 @@ PASSES: tuple[ProjectPass, ...] = (
     ProjectPass("ROCm aliases", _cuda_findings, _rocm),
     ProjectPass("build-level dispatch", _cmake_and_findings, _build),
     ProjectPass("ROCm callers", _rocm_candidates, _rocm_callers),
+    ProjectPass("ROCm package folders", _rocm_package_candidates, _rocm_packages),
     ProjectPass("imported probes", lambda rs: any(r.facts is not None and r.facts.flag_imports for r in rs),
                 _imported_probes),
     ProjectPass("accelerator capabilities",
