@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from lockin_lint.analyzers import cpp_prepass
 from lockin_lint.analyzers.cpp_prepass import prepare
 from lockin_lint.api import check_bytes
 from lockin_lint.kb.ruleset import RuleSet
@@ -74,3 +81,28 @@ def test_amd_assembly_is_not_inline_ptx(ruleset: RuleSet) -> None:
     assert not [f for f in check_bytes("k.cu", dpp, ruleset).findings if f.symbol == "asm"]
     assert [f.rule_id for f in check_bytes("k.cu", ptx, ruleset).findings if f.symbol == "asm"] == ["LC7010"]
 
+
+
+_PIECES = [b"TORCH_API", b" ", b"\n", b"void", b"f(", b")", b";", b"__align__(8)", b"x", b"MY_DEVICE_INLINE", b"\r",
+           b"#define HD __host__ __device__", b"HD", b"CUTLASS_DEVICE", b"\xc3", b"{", b"Py_END_ALLOW_THREADS",
+           b"GN_INST(1, 2)", b"_", b"#", b"\t", b"A__HOST", b"X_API_", b"9_DEVICE"]
+
+
+def groups(matches: Iterator[re.Match[bytes]]) -> list[tuple[tuple[int, int], tuple[bytes | None, ...]]]:
+    return [(m.span(), m.groups()) for m in matches]
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=30))
+@settings(max_examples=400, deadline=None)
+@example([b"TORCH_API", b" ", b"void", b"\n", b"Py_END_ALLOW_THREADS", b"\n", b"GN_INST(1, 2)", b"\n", b"__align__(8)"])
+def test_the_quick_searches_find_what_the_plain_regexes_find(pieces: list[bytes]) -> None:
+    """`prepare` finds its macros with searches that start from a literal byte (issue 17); they must
+    find exactly the matches of the plain regexes: ``\\b`` words, ``^``/``$`` at line starts and ends."""
+    source = b"".join(pieces)
+    assert groups(cpp_prepass._attributes(source)) == groups(cpp_prepass._ATTRIBUTE.finditer(source))
+    assert groups(cpp_prepass._aligns(source)) == groups(re.finditer(rb"\b" + cpp_prepass._ALIGN.pattern, source))
+    for plain, quick in ((cpp_prepass._INVOCATION_START, cpp_prepass._INVOCATION_AFTER_NEWLINE),
+                         (cpp_prepass._BARE_MACRO, cpp_prepass._BARE_MACRO_AFTER_NEWLINE),
+                         (cpp_prepass._DEVICE_DEFINE, cpp_prepass._DEVICE_DEFINE_AFTER_NEWLINE)):
+        found = [(m.span(m.re.groups), m.end(), m.groups()) for m in cpp_prepass._at_line_starts(plain, quick, source)]
+        assert found == [(m.span(m.re.groups), m.end(), m.groups()) for m in plain.finditer(source)]

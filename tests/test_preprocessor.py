@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
-from lockin_lint.analyzers.preprocessor import NEUTRAL, NOT_ON_ROCM, ROCM_ONLY, evaluate, line_states, never_compiled
+from lockin_lint.analyzers.preprocessor import (_DIRECTIVE, NEUTRAL, NOT_ON_ROCM, ROCM_ONLY, _directives,
+                                                _logical_lines, evaluate, line_states, never_compiled)
 from lockin_lint.api import check_bytes
 from lockin_lint.kb.ruleset import RuleSet
 
@@ -116,3 +119,21 @@ def test_a_cuda_build_flag_is_off_in_a_rocm_build_only_where_its_rocm_twin_is_te
     assert check_bytes("csrc/interface.cpp", alone, ruleset).findings[0].handled == ()
     mentioned = b"// built with BUILD_HIP elsewhere\n#if BUILD_CUDA\n#include <cuda_runtime_api.h>\n#endif\n"
     assert line_states(mentioned) is None
+
+
+_PIECES = ["#if USE_ROCM", "#ifdef __HIP_PLATFORM_AMD__", "#else", "#endif", "#elif CUDA_VERSION > 1", "code", "\\",
+           "  ", "\r", "#ifndef USE_ROCM", " # if 0", "int x; \\", "#", "if", "#define A \\", "#include <x>"]
+
+
+@given(st.lists(st.lists(st.sampled_from(_PIECES), min_size=1, max_size=3), max_size=14))
+@settings(max_examples=400, deadline=None)
+@example([["#", "\\"], ["if"]])  # ``#\`` then ``if``: one directive, ``# if``
+@example([["  ", "\\"], ["#if USE_ROCM"], ["code", "\\"], ["#endif"]])  # blanks continued; code continued
+def test_directives_are_the_logical_lines_a_directive_starts(lines: list[list[str]]) -> None:
+    """`line_states` reads only the directives' logical lines (`_directives`): exactly those of
+    `_logical_lines` that `_DIRECTIVE` matches, continuations (a blank line ending in a backslash
+    before ``#if``, ``#`` then ``if`` on the next line) and ``\\r`` included."""
+    source = "\n".join("".join(pieces) for pieces in lines).encode()
+    expected = [(first, last, m.group(0)) for first, last, text in _logical_lines(source)
+                if (m := _DIRECTIVE.match(text)) is not None]
+    assert [(first, last, m.group(0)) for first, last, m in _directives(source)] == expected

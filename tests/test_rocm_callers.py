@@ -4,11 +4,18 @@ run spells its name."""
 
 from __future__ import annotations
 
+import functools
+import multiprocessing
+import os
 from pathlib import Path
 
+import pytest
+
+from lockin_lint import api
 from lockin_lint.api import check_bytes, check_paths
 from lockin_lint.kb.ruleset import RuleSet
-from lockin_lint.model import Finding
+from lockin_lint.model import Finding, Settings
+from lockin_lint.project import rocm_callers
 
 BUILDER = '''import torch
 from torch.utils.cpp_extension import CUDA_HOME
@@ -36,10 +43,10 @@ class Builder:
 '''
 
 
-def _run(tmp_path: Path, ruleset: RuleSet, files: dict[str, str]) -> list[Finding]:
+def _run(tmp_path: Path, ruleset: RuleSet, files: dict[str, str], settings: Settings | None = None) -> list[Finding]:
     for name, text in files.items():
         (tmp_path / name).write_text(text, encoding="utf-8")
-    run = check_paths(["."], ruleset, cwd=tmp_path)
+    run = check_paths(["."], ruleset, settings, cwd=tmp_path)
     assert not run.errors, run.errors
     return [f for f in run.findings if f.path == "builder.py" and f.line == 6]
 
@@ -55,6 +62,44 @@ def test_another_file_spelling_the_name_keeps_the_finding(tmp_path: Path, rulese
     other = "from builder import assert_no_cuda_mismatch\nassert_no_cuda_mismatch()\n"
     [found] = _run(tmp_path, ruleset, {"builder.py": BUILDER, "setup.py": other})
     assert found.targets["rocm"].status != "native" and not found.handled
+
+
+def test_a_longer_name_spelling_it_is_no_caller(tmp_path: Path, ruleset: RuleSet) -> None:
+    other = "def assert_no_cuda_mismatch_v2():\n    return my_assert_no_cuda_mismatch\n"  # the name, inside longer words
+    [found] = _run(tmp_path, ruleset, {"builder.py": BUILDER, "other.py": other})
+    assert dict(found.handled) == {"rocm": "callers run it only off ROCm (builder.py:15, 22)"}
+
+
+def _spy(marker: Path) -> object:
+    """`rocm_callers.spelled_in`, noting the id of each process it ran in (pickled by its own name)."""
+    real = rocm_callers.spelled_in
+
+    @functools.wraps(real)
+    def spelled_in(*args: object) -> object:
+        with open(marker, "a", encoding="utf-8") as handle:
+            handle.write(f"{os.getpid()}\n")
+        return real(*args)  # type: ignore[arg-type]
+
+    return spelled_in
+
+
+def test_the_pool_searches_the_files_and_finds_the_same(tmp_path: Path, ruleset: RuleSet,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("the spy reaches the workers only when they are forked")
+    marker = tmp_path.parent / f"{tmp_path.name}-pids"
+    monkeypatch.setattr(rocm_callers, "spelled_in", _spy(marker))
+    monkeypatch.setattr(rocm_callers, "_CHUNK", 1)  # a chunk per Python file: several pool tasks
+    monkeypatch.setattr(api, "_CHUNK", 1)  # a pool for this small tree
+    pooled = Settings(jobs=2)
+    fillers = {f"filler{i}.py": "x = 1\n" for i in range(3)}
+    [handled] = _run(tmp_path, ruleset, {"builder.py": BUILDER, **fillers}, pooled)
+    assert dict(handled.handled) == {"rocm": "callers run it only off ROCm (builder.py:15, 22)"}
+    other = "from builder import assert_no_cuda_mismatch\nassert_no_cuda_mismatch()\n"
+    [kept] = _run(tmp_path, ruleset, {"setup.py": other}, pooled)
+    assert not kept.handled
+    pids = set(marker.read_text(encoding="utf-8").split())
+    assert pids and str(os.getpid()) not in pids  # every search ran in a worker
 
 
 def test_one_call_that_may_run_on_rocm_keeps_the_finding(tmp_path: Path, ruleset: RuleSet) -> None:

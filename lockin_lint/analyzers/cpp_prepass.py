@@ -15,7 +15,7 @@ could be a finding (``might_match``), so no finding is ever traded for a cleaner
 from __future__ import annotations
 
 import re
-from typing import Callable
+from typing import Callable, Iterator
 
 from ..kb.cuda_index import DEVICE_MACROS
 
@@ -25,6 +25,8 @@ from ..kb.cuda_index import DEVICE_MACROS
 #: before failing at ``<`` (75 s for torch's 2.8 KB ``TensorAccessor.h``).
 _DEVICE_DEFINE = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)[ \t]+([A-Za-z_]\w*(?:[ \t]+[A-Za-z_]\w*)*[ \t]*)$",
                             re.MULTILINE)
+_DEVICE_DEFINE_AFTER_NEWLINE = re.compile(
+    rb"\n[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)[ \t]+([A-Za-z_]\w*(?:[ \t]+[A-Za-z_]\w*)*[ \t]*)(?=\n|\Z)")  # `_at_line_starts`
 _QUALIFIERS = frozenset({b"__host__", b"__device__", b"__global__", b"__forceinline__", b"__inline__", b"inline",
                          b"static", b"constexpr", b"__noinline__", b"extern"})
 #: Attribute-like macro names: upper case, ending in what such macros are named for.
@@ -33,16 +35,26 @@ _QUALIFIERS = frozenset({b"__host__", b"__device__", b"__global__", b"__forceinl
 _ATTRIBUTE_NAME = re.compile(rb"(?:[A-Z][A-Z0-9]*_)+(?:DEVICE|HOST|INLINE|FORCEINLINE|NOINLINE|FUNCTION|FUNC|DECL|API|"
                              rb"EXPORT|QUALIFIERS?)")
 _ATTRIBUTE = re.compile(rb"\b" + _ATTRIBUTE_NAME.pattern + rb"\b(?=[ \t\r\n]+[A-Za-z_~])")
+#: The last part of such a name, at the end of a word: a literal ``_`` the regex engine scans for
+#: quickly (`_ATTRIBUTE` starts with ``\b`` and is tried at every byte), then `_ATTRIBUTE` at the word's start.
+_ATTRIBUTE_END = re.compile(rb"_(?:DEVICE|HOST|INLINE|FORCEINLINE|NOINLINE|FUNCTION|FUNC|DECL|API|EXPORT|QUALIFIERS?)"
+                            rb"(?![A-Za-z0-9_])")
+#: The bytes of a ``\b`` word (ASCII only, as ``\b`` in a bytes pattern).
+_WORD_BYTE = tuple(chr(b).isascii() and (chr(b).isalnum() or b == 0x5F) for b in range(256))
 #: Parts of an attribute-like macro's name that say device code, for a macro defined in another header
 #: (DeepSpeed's ``DS_D_INLINE``/``DS_HD_INLINE`` from ``ds_kernel_utils.h``, ``MY_DEVICE_INLINE``).
 _DEVICE_PARTS = frozenset({b"DEVICE", b"DEV", b"D", b"HD"})
 #: ``#define NAME``: the macro names a file defines (also read by `project.rocm_aliases`).
 DEFINED_NAME = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)", re.MULTILINE)
-_ALIGN = re.compile(rb"\b__align__[ \t]*\([ \t]*\w+[ \t]*\)")
+_ALIGN = re.compile(rb"__align__[ \t]*\([ \t]*\w+[ \t]*\)")  # after a non-word byte (`_aligns`): a literal first
 #: A statement-like macro invocation: a macro name at the start of a line, then its arguments.
 _INVOCATION_START = re.compile(rb"^([ \t]*)([A-Za-z_]\w*)[ \t]*\(", re.MULTILINE)
 #: A bare statement-like macro: a line that is one upper-case name (``Py_END_ALLOW_THREADS``).
 _BARE_MACRO = re.compile(rb"^[ \t]*([A-Z][A-Za-z0-9]*_[A-Za-z0-9_]*)[ \t]*$", re.MULTILINE)
+#: The same two after a newline (`_at_line_starts`): a literal first byte, which the regex engine
+#: scans for quickly, where a multi-line ``^`` is tried at every byte.
+_INVOCATION_AFTER_NEWLINE = re.compile(rb"\n([ \t]*)([A-Za-z_]\w*)[ \t]*\(")
+_BARE_MACRO_AFTER_NEWLINE = re.compile(rb"\n[ \t]*([A-Z][A-Za-z0-9]*_[A-Za-z0-9_]*)[ \t]*(?=\n|\Z)")
 _MACRO_NAME = re.compile(rb"^(?:[A-Z][A-Z0-9]*_)+[A-Za-z0-9_]*$|^[A-Z][A-Z0-9_]{3,}$|^[A-Z][A-Za-z0-9]*_[A-Z][A-Z0-9_]*$")
 _DIRECTIVE = re.compile(rb"[ \t]*#")  # matched at a line's start offset
 #: Where a statement may start: after these characters at the end of the previous code line.
@@ -50,6 +62,36 @@ _STATEMENT_END = (b";", b"}", b"{", b")")
 _MAX_ARGUMENTS = 20_000
 #: What, on the next code line, would continue an expression rather than start a new statement.
 _CONTINUES = frozenset(bytes([c]) for c in b";,.)-+*/%&|^?:=<>[(")
+
+
+def _at_line_starts(first_line: re.Pattern[bytes], after_newline: re.Pattern[bytes],
+                    source: bytes) -> Iterator[re.Match[bytes]]:
+    """The matches of a one-line pattern anchored at line starts (``^``, multi-line) over ``source``:
+    its match on the first line, then those of ``after_newline`` (the same pattern after a ``\\n``,
+    its groups at the same offsets)."""
+    first = first_line.match(source)
+    if first is not None:
+        yield first
+    yield from after_newline.finditer(source)
+
+
+def _attributes(source: bytes) -> Iterator[re.Match[bytes]]:
+    """The matches of `_ATTRIBUTE` in ``source``, in order: each is a whole word ending in one of the
+    parts `_ATTRIBUTE_END` looks for, so `_ATTRIBUTE` is tried only at the start of those words."""
+    for end in _ATTRIBUTE_END.finditer(source):
+        start = end.start()
+        while start > 0 and _WORD_BYTE[source[start - 1]]:
+            start -= 1
+        match = _ATTRIBUTE.match(source, start)
+        if match is not None:
+            yield match
+
+
+def _aligns(source: bytes) -> Iterator[re.Match[bytes]]:
+    """The matches of ``\\b__align__(...)``: `_ALIGN` after a non-word byte or at the start."""
+    for match in _ALIGN.finditer(source):
+        if match.start() == 0 or not _WORD_BYTE[source[match.start() - 1]]:
+            yield match
 
 
 def _blank(buffer: bytearray, start: int, end: int) -> None:
@@ -66,7 +108,7 @@ def _device_macros(source: bytes) -> dict[bytes, bytes]:
     found = dict.fromkeys(_LIBRARY_DEVICE_MACROS, b"__device__")
     if b"#" not in source:
         return found
-    for match in _DEVICE_DEFINE.finditer(source):
+    for match in _at_line_starts(_DEVICE_DEFINE, _DEVICE_DEFINE_AFTER_NEWLINE, source):
         words = match.group(2).split()
         if words and all(w in _QUALIFIERS for w in words):
             if b"__global__" in words:
@@ -81,7 +123,7 @@ def may_write_device(source: bytes) -> bool:
     macro whose name says device; a file's own ``#define X __device__`` spells it already.)"""
     if any(name in source for name in _LIBRARY_DEVICE_MACROS):
         return True
-    return any(_device_named(match.group(0)) for match in _ATTRIBUTE.finditer(source))
+    return any(_device_named(match.group(0)) for match in _attributes(source))
 
 
 def writes_device(words: set[bytes]) -> bool:
@@ -146,7 +188,7 @@ def prepare(source: bytes, might_match: Callable[[bytes], bool]) -> bytes:
             if end - start >= len(qualifier):
                 buffer[start:start + len(qualifier)] = qualifier
     for pattern in (_ATTRIBUTE, _ALIGN):
-        for match in pattern.finditer(source):
+        for match in _attributes(source) if pattern is _ATTRIBUTE else _aligns(source):
             if bytes(buffer[match.start():match.end()]) == match.group(0) and not _on_directive(source, match.start()):
                 _blank(buffer, *match.span())
                 if pattern is _ATTRIBUTE and _device_named(match.group(0)):
@@ -155,7 +197,7 @@ def prepare(source: bytes, might_match: Callable[[bytes], bool]) -> bytes:
                     if match.group(0) in own:
                         continue
                     buffer[match.start():match.start() + len(b"__device__")] = b"__device__"
-    for match in _INVOCATION_START.finditer(source):
+    for match in _at_line_starts(_INVOCATION_START, _INVOCATION_AFTER_NEWLINE, source):
         if not _MACRO_NAME.match(match.group(2)) or not _previous_code_ends_statement(source, match.start(2)):
             continue
         closing = _closing_paren(source, match.end() - 1)
@@ -168,7 +210,7 @@ def prepare(source: bytes, might_match: Callable[[bytes], bool]) -> bytes:
         if rest.split(b"//", 1)[0].strip() or following in _CONTINUES or might_match(source[match.start(2):end]):
             continue  # followed by ``;`` or more code, or holding a possible finding
         _blank(buffer, match.start(2), end)
-    for match in _BARE_MACRO.finditer(source):
+    for match in _at_line_starts(_BARE_MACRO, _BARE_MACRO_AFTER_NEWLINE, source):
         name = match.group(1)
         if _MACRO_NAME.match(name) and bytes(buffer[match.start(1):match.end(1)]) == name \
                 and _previous_code_ends_statement(source, match.start(1)) and not might_match(name):

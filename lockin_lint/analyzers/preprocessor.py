@@ -249,6 +249,41 @@ def _logical_lines(source: bytes) -> Iterator[tuple[int, int, bytes]]:
         index += 1
 
 
+#: A line whose first non-blank byte is ``#`` followed by what may begin a conditional directive's
+#: keyword (or a line continuation before it): where such a logical line (`_directives`) can show.
+#: Searched for after a newline (a literal first byte, which the regex engine scans for quickly; a
+#: ``^`` in multi-line mode is tried at every byte).
+_HASH_LINE = re.compile(rb"\n[ \t]*#[ \t]*(?:if|el|endif|\\)")
+
+
+def _directives(source: bytes) -> Iterator[tuple[int, int, re.Match[bytes]]]:
+    """(first line, last line, `_DIRECTIVE` match) of each conditional directive's logical line: what
+    `_logical_lines` gives for them, without stepping through every other line of the file in Python.
+
+    Such a logical line has only blanks before its ``#``, so the ``#`` is at the start of one of its
+    physical lines (after blanks); that line's logical line begins after the last line before it that
+    does not end with a backslash."""
+    lines = source.split(b"\n")
+    after_newline = b"\n" + source  # the first line too follows a newline
+    line, counted, done = -1, 0, -1  # done: the last line of the logical line read last
+    for hash_line in _HASH_LINE.finditer(after_newline):
+        line += after_newline.count(b"\n", counted, hash_line.start() + 1)
+        counted = hash_line.start() + 1
+        if line <= done:
+            continue
+        first = line
+        while first > 0 and lines[first - 1].rstrip(b"\r").endswith(b"\\"):
+            first -= 1
+        last, text = first, lines[first].rstrip(b"\r")
+        while text.endswith(b"\\") and last + 1 < len(lines):
+            last += 1
+            text = text[:-1] + b" " + lines[last].rstrip(b"\r")
+        done = last
+        match = _DIRECTIVE.match(text)
+        if match is not None:
+            yield first, last, match
+
+
 def line_states(source: bytes, cuda_only: frozenset[str] = frozenset()) -> list[int] | None:
     """Per 0-based line, `NEUTRAL`, `NOT_ON_ROCM` or `ROCM_ONLY`; None when no condition names ROCm.
 
@@ -263,13 +298,11 @@ def line_states(source: bytes, cuda_only: frozenset[str] = frozenset()) -> list[
     stack: list[_Group] = []
     current = NEUTRAL
     touched = False
-    for first, last, text in _logical_lines(source):
-        match = _DIRECTIVE.match(text) if b"#" in text else None
-        if match is None:
-            if current:
-                for line in range(first, last + 1):
-                    states[line] = current
-            continue
+    after = 0  # the first line after the last directive: the lines up to the next one are code of `current`
+    for first, last, match in _directives(source):
+        if current and first > after:
+            states[after:first] = [current] * (first - after)
+        after = last + 1
         keyword, rest = match.group(1).decode(), match.group(2).decode("utf-8", "replace")
         # a directive's own line (``#if CUBLAS_VERSION >= 11000``) is code of the group around it
         enclosing = stack[-1].outer if keyword in ("elif", "else", "endif") and stack else current
@@ -292,6 +325,8 @@ def line_states(source: bytes, cuda_only: frozenset[str] = frozenset()) -> list[
             stack.pop()
         current = stack[-1].state if stack else NEUTRAL
         touched = touched or current != NEUTRAL
+    if current and after < len(states):
+        states[after:] = [current] * (len(states) - after)
     return states if touched else None
 
 

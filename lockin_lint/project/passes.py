@@ -121,7 +121,7 @@ def _rocm(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
 def _rocm_callers(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
     from .rocm_callers import mark_rocm_callers
 
-    return mark_rocm_callers(results, ctx.files, ctx.read)
+    return mark_rocm_callers(results, ctx.files, ctx.read, ctx.map if ctx.workers is not None else None)
 
 
 def _imported_probes(results: list[FileResult], ctx: PassContext) -> list[FileResult]:

@@ -61,8 +61,9 @@ class _Aliases:
     def of(self, path: str, data: bytes | None = None) -> frozenset[str]:
         if path not in self.cache:
             data = data if data is not None else self.read(path)
-            self.cache[path] = _rocm_aliases(data) if data is not None else frozenset()
-            self.cuda_only_cache[path] = _cuda_only_macros(data) if data is not None else frozenset()
+            states = line_states(data) if data is not None else None  # once for both
+            self.cache[path] = _rocm_aliases(data, states) if data is not None else frozenset()
+            self.cuda_only_cache[path] = _cuda_only_macros(data, states) if data is not None else frozenset()
         return self.cache[path]
 
     def cuda_only(self, path: str) -> frozenset[str]:
@@ -86,8 +87,8 @@ def resolve_header(including: str, written: str, exists: Callable[[str], bool]) 
     return None
 
 
-def _rocm_aliases(data: bytes) -> frozenset[str]:
-    states = line_states(data)
+def _rocm_aliases(data: bytes, states: list[int] | None) -> frozenset[str]:
+    """The names ``data`` defines on ROCm-only lines (``states``: its `line_states`)."""
     if states is None:
         return frozenset()
     names = set()
@@ -103,17 +104,18 @@ def _rocm_aliases(data: bytes) -> frozenset[str]:
     return frozenset(names)
 
 
-def _cuda_only_macros(data: bytes) -> frozenset[str]:
-    if b"define" not in data:
-        return frozenset()
-    states = line_states(data)
-    if states is None:
+def _cuda_only_macros(data: bytes, states: list[int] | None) -> frozenset[str]:
+    """The macros ``data`` defines only on lines a ROCm build leaves out (``states``: its `line_states`)."""
+    if states is None or b"define" not in data:
         return frozenset()
     cuda_only: set[str] = set()
     elsewhere: set[str] = set()
+    line, counted = 0, 0
     for match in DEFINED_NAME.finditer(data):
+        line += data.count(b"\n", counted, match.start())  # counted on from the last match, not from the start
+        counted = match.start()
         name = match.group(1).decode()
-        (cuda_only if states[data.count(b"\n", 0, match.start())] == NOT_ON_ROCM else elsewhere).add(name)
+        (cuda_only if states[line] == NOT_ON_ROCM else elsewhere).add(name)
     return frozenset(cuda_only - elsewhere)
 
 

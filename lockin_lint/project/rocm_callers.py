@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from typing import Any, Callable
 
 from ..model import FileResult, Finding, Reader, RocmCallers, with_handled
 
@@ -24,26 +25,57 @@ _PYTHON = (".py", ".pyi", ".ipynb")
 _SHOWN_CALLS = 3
 
 
-def mark_rocm_callers(results: list[FileResult], files: dict[str, str], read: Reader) -> list[FileResult]:
-    """``results`` with the findings of functions called only off ROCm handled for ROCm."""
+#: Runs `spelled_in` over chunks of the work, in the run's process pool when it has one
+#: (`passes.PassContext.map`), and gives each chunk's answer in order.
+ChunkMap = Callable[[Callable[[Any, Reader, tuple[tuple[bytes, ...], list[tuple[str, str]]]], list[tuple[str, set[bytes]]]],
+                     list[tuple[tuple[bytes, ...], list[tuple[str, str]]]]], list[list[tuple[str, set[bytes]]]]]
+#: Python files handed to one pool task (reading them is most of the pass).
+_CHUNK = 400
+
+
+def mark_rocm_callers(results: list[FileResult], files: dict[str, str], read: Reader,
+                      map_chunks: ChunkMap | None = None) -> list[FileResult]:
+    """``results`` with the findings of functions called only off ROCm handled for ROCm.
+
+    ``map_chunks`` reads and searches the run's Python files elsewhere (the run's pool workers): they
+    are the files of the run, whose content the cache key holds already."""
     wanted = {(r.path, c.name): c for r in results if r.facts is not None for c in r.facts.rocm_callers}
     if not wanted:
         return results
-    names = {name for _, name in wanted}
-    pattern = re.compile(rb"\b(" + b"|".join(re.escape(n.encode()) for n in sorted(names)) + rb")\b")
+    names = tuple(sorted({name.encode() for _, name in wanted}))
+    work = [(shown, path) for shown, path in files.items() if shown.endswith(_PYTHON)]
+    chunks = [(names, work[i : i + _CHUNK]) for i in range(0, len(work), _CHUNK)]
+    answers = map_chunks(spelled_in, chunks) if map_chunks is not None and len(chunks) > 1 else \
+        [spelled_in(None, read, chunk) for chunk in chunks]
     spelled: dict[str, set[str]] = {}  # name -> the Python files spelling it
-    for shown, path in files.items():
-        if not shown.endswith(_PYTHON):
-            continue
-        data = read(path)
-        for hit in set(pattern.findall(data)) if data is not None else {n.encode() for n in names}:
-            spelled.setdefault(hit.decode(), set()).add(shown)
+    for answer in answers:
+        for shown, hits in answer:
+            for hit in hits:
+                spelled.setdefault(hit.decode(), set()).add(shown)
     output = []
     for result in results:
         found = [c for c in result.facts.rocm_callers if spelled.get(c.name, set()) <= {result.path}] \
             if result.facts is not None and result.facts.rocm_callers else []
         output.append(_mark(result, found) if found else result)
     return output
+
+
+def spelled_in(engine: Any, read: Reader, chunk: tuple[tuple[bytes, ...], list[tuple[str, str]]]
+               ) -> list[tuple[str, set[bytes]]]:
+    """The files of ``chunk`` that spell some of its names as whole words, with those names (a file
+    that cannot be read spells them all: it keeps the findings)."""
+    names, work = chunk
+    pattern = re.compile(rb"\b(" + b"|".join(re.escape(n) for n in names) + rb")\b")
+    found = []
+    for shown, path in work:
+        data = read(path)
+        if data is None:
+            found.append((shown, set(names)))
+        elif any(n in data for n in names):  # a substring search first: the regex has no literal prefix
+            hits = set(pattern.findall(data))
+            if hits:
+                found.append((shown, hits))
+    return found
 
 
 def _mark(result: FileResult, callers: list[RocmCallers]) -> FileResult:
