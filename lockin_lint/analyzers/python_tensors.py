@@ -18,7 +18,6 @@ pass `project.tensor_methods` checks the other files'.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 import tree_sitter as ts
 
@@ -195,9 +194,10 @@ def _root(node: ts.Node) -> ts.Node:
     return node
 
 
-@lru_cache(maxsize=64)
-def _definitions(names: frozenset[str]) -> re.Pattern[bytes]:
-    return re.compile(rb"\bdef\s+(" + b"|".join(re.escape(n.encode()) for n in sorted(names)) + rb")\s*\(")
+#: A method or function definition's name. One pattern for every set of names, filtered after the
+#: match: a pattern per file's set of names (an alternation of hundreds on the torch package, each set
+#: different) cost its compilation on every file.
+_DEFINITION = re.compile(rb"\bdef\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(")
 
 
 def defined_methods(source: bytes, root: ts.Node, names: frozenset[str]) -> frozenset[str]:
@@ -205,7 +205,9 @@ def defined_methods(source: bytes, root: ts.Node, names: frozenset[str]) -> froz
     if not names or b"def" not in source:
         return frozenset()
     found = set()
-    for hit in _definitions(names).finditer(source):
+    for hit in _DEFINITION.finditer(source):
+        if hit.group(1).decode() not in names:
+            continue
         node = root.descendant_for_byte_range(hit.start(1), hit.end(1))
         definition = node.parent if node is not None else None
         if definition is None or definition.type != "function_definition":
