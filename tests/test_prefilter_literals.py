@@ -23,7 +23,7 @@ from .conftest import FIXTURES
 def kind_at(data: bytes, needle: bytes) -> int | None:
     literals = Literals(data)
     offset = data.index(needle)
-    assert offset < literals.known_until
+    assert literals.known(offset)
     found = literals.at(offset)
     return None if found is None else found[0]
 
@@ -61,7 +61,8 @@ def test_formatted_parts() -> None:
 ])
 def test_stops_where_it_could_disagree(code: bytes) -> None:
     literals = Literals(code)
-    assert literals.known_until <= code.index(b"t.cuda")
+    assert not literals.known(code.index(b"t.cuda"))
+    assert not Literals(code).known(len(code) - 1)
 
 
 @pytest.mark.parametrize(("code", "skipped"), [
@@ -121,3 +122,13 @@ def test_fixtures_with_docstrings_around_code(ruleset: RuleSet) -> None:
         doc = f'"""\n{code}\n"""\n'
         assert engine.check("f.py", (doc + code).encode()).findings == \
             engine.check("f.py", (doc + code).encode(), prefilter=False).findings, path
+
+
+def test_reads_only_as_far_as_asked() -> None:
+    """A file whose first hit is code is not read to its end (the reading costs per literal)."""
+    data = b"x.cuda()\n" + b'"""doc"""  # note\n' * 100
+    literals = Literals(data)
+    assert literals.known(2) and literals.at(2) is None
+    assert literals.starts == []
+    assert literals.known(len(data) - 2)
+    assert len(literals.starts) == 200

@@ -74,17 +74,28 @@ def is_candidate(index: PythonIndex, data: bytes, present: list[bytes], words: s
     word (a maximal run of ``\\w`` bytes); a non-ASCII byte next to one would make it part of a longer
     word, so other files are always read."""
     lines = _Lines(data)  # each line is scanned once, however many hits it has
-    hits = [(token, start) for token in present for start in occurrences(data, token)]
+    hits = ((token, start) for token in present for start in occurrences(data, token))
     kept = next((hit for hit in hits if _relevant(index, *hit, lines)), None)
     if kept is not None:
+        if _outside_triple_quotes(data, kept[1]):
+            return True  # most often: the hit is code, and parsing is what the line-level reading does
         across = _AcrossLines(index, data, lines)  # read only for the files a line-level hit keeps
-        if across.relevant(*kept) or any(across.relevant(*hit) for hit in hits):
+        if across.relevant(*kept):
+            return True
+        if any(across.relevant(token, start) for token in present for start in occurrences(data, token)):
             return True
     if not index.import_roots_bytes:
         return False
     if words is not None and index.import_roots_bytes.isdisjoint(words) and data.isascii():
         return False
     return not imported_roots(data).isdisjoint(index.import_roots_bytes)
+
+
+def _outside_triple_quotes(data: bytes, offset: int) -> bool:
+    """Do an even number of each triple quote come before ``offset``? Then it is most likely outside
+    every docstring; a guess (a triple quote can sit in a comment), used only to parse a file the
+    line-level reading parses anyway, without reading its literals."""
+    return not (data.count(b'"""', 0, offset) % 2 or data.count(b"'''", 0, offset) % 2)
 
 
 def occurrences(data: bytes, token: bytes) -> Iterator[int]:
@@ -161,7 +172,7 @@ class _AcrossLines:
 
     def relevant(self, token: bytes, offset: int) -> bool:
         literals = self.literals
-        if offset >= literals.known_until:
+        if not literals.known(offset):
             return _relevant(self.index, token, offset, self.lines)
         found = literals.at(offset)
         if found is None:

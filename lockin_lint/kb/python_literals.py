@@ -28,8 +28,11 @@ from __future__ import annotations
 import bisect
 import re
 
-#: A comment, or a string's opening quote with the identifier before it (its prefix, if it is one).
-_OPENING = re.compile(rb"#|([A-Za-z0-9_\x80-\xff]*)(\"\"\"|'''|\"|')")
+#: What starts a comment or a string (a prefix is read back from the quote: a pattern that matched
+#: it too was tried at every byte of every identifier, and cost more than the rest of the reading).
+_SPECIAL = re.compile(rb"[#\"']")
+#: Bytes that continue an identifier, as the prefilter counts them (non-ASCII ones included).
+_IDENT = [chr(b).isalnum() or b == 0x5F or b >= 0x80 for b in range(256)]
 #: The rest of a string after its opening quote, up to and including the closing one.
 _REST = {
     b'"""': re.compile(rb'[^"\\]*(?:(?:\\[\s\S]|"(?!""))[^"\\]*)*"""'),
@@ -37,7 +40,7 @@ _REST = {
     b'"': re.compile(rb'[^"\\\n]*(?:\\[\s\S][^"\\\n]*)*"'),
     b"'": re.compile(rb"[^'\\\n]*(?:\\[\s\S][^'\\\n]*)*'"),
 }
-_PREFIXES = frozenset({b"", b"r", b"u", b"b", b"br", b"rb", b"f", b"fr", b"rf", b"t", b"tr", b"rt"})
+_PREFIXES = frozenset({b"r", b"u", b"b", b"br", b"rb", b"f", b"fr", b"rf", b"t", b"tr", b"rt"})
 #: What a formatted string's fields are read for: braces, and what the field must not hold.
 _FIELD_BYTES = re.compile(rb"[{}\"'#\\]")
 _CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=]", re.MULTILINE)
@@ -46,48 +49,61 @@ COMMENT, PLAIN, FORMATTED = 0, 1, 2
 
 
 class Literals:
-    """The comments and string literals of one file, in order, up to ``known_until``."""
+    """The comments and string literals of one file, read lazily in order: `known` reads as far as
+    an offset (a file whose first hits are code is not read to its end)."""
 
-    __slots__ = ("data", "starts", "ends", "kinds", "known_until")
+    __slots__ = ("data", "starts", "ends", "kinds", "known_until", "position")
 
     def __init__(self, data: bytes) -> None:
         self.data = data
         self.starts: list[int] = []  # of each literal's content (after the quotes, or at the '#')
         self.ends: list[int] = []  # of its content (before the closing quotes, or the line's end)
         self.kinds: list[int] = []
+        #: Where the reading stopped for good (the file's length when it never does).
         self.known_until = len(data)
+        self.position = 0  # how far it has read
         if not data.isascii() and _CODING.search(data, 0, _second_line_end(data)):
             self.known_until = 0
-            return
-        self._read()
 
-    def _read(self) -> None:
-        data, position = self.data, 0
-        while True:
-            found = _OPENING.search(data, position)
+    def known(self, offset: int) -> bool:
+        """Is ``offset`` before the place the reading stops? Reads on until past ``offset``."""
+        data = self.data
+        while self.position <= offset < self.known_until:
+            found = _SPECIAL.search(data, self.position)
             if found is None:
-                return
-            if found.group(2) is None:  # a comment
-                end = data.find(b"\n", found.start())
+                self.position = len(data)
+                break
+            index = found.start()
+            if index > offset:
+                break  # ``offset`` is in code; read on from the same place next time
+            if data[index] == 0x23:  # a comment
+                end = data.find(b"\n", index)
                 end = len(data) if end < 0 else end
-                self._add(found.start(), end, COMMENT)
-                position = end
+                self._add(index, end, COMMENT)
+                self.position = end
                 continue
-            prefix, quote = found.group(1).lower(), found.group(2)
-            if prefix not in _PREFIXES:
-                prefix = b""  # `if"x"`: a name, then a plain string
-            opened = found.end()
-            rest = _REST[quote].match(data, opened)
-            if rest is None:  # unterminated
-                self.known_until = found.start()
-                return
-            close = rest.end() - len(quote)
-            formatted = b"f" in prefix or b"t" in prefix
-            if formatted and formatted_parts(data, opened, close) is None:
-                self.known_until = found.start()
-                return
-            self._add(opened, close, FORMATTED if formatted else PLAIN)
-            position = rest.end()
+            self._string(index)
+        return offset < self.known_until
+
+    def _string(self, index: int) -> None:
+        """Read the string whose opening quote is at ``index``."""
+        data = self.data
+        quote = data[index : index + 3]
+        if quote not in _REST:
+            quote = data[index : index + 1]
+        size = 0  # the identifier right before the quote is its prefix when it is one of Python's
+        while size < 3 and index > size and _IDENT[data[index - size - 1]]:
+            size += 1
+        prefix = data[index - size : index].lower() if size < 3 else b"?"
+        formatted = prefix in _PREFIXES and (b"f" in prefix or b"t" in prefix)
+        opened = index + len(quote)
+        rest = _REST[quote].match(data, opened)
+        close = rest.end() - len(quote) if rest is not None else -1
+        if rest is None or (formatted and formatted_parts(data, opened, close) is None):
+            self.known_until = index - size  # unterminated, or a field the parser may read otherwise
+            return
+        self._add(opened, close, FORMATTED if formatted else PLAIN)
+        self.position = rest.end()
 
     def _add(self, start: int, end: int, kind: int) -> None:
         self.starts.append(start)
@@ -96,7 +112,7 @@ class Literals:
 
     def at(self, offset: int) -> tuple[int, int, int] | None:
         """The (kind, start, end) of the literal whose content holds ``offset``, if any; only
-        meaningful below ``known_until``."""
+        meaningful when ``known(offset)``."""
         index = bisect.bisect_right(self.starts, offset) - 1
         if index >= 0 and offset < self.ends[index]:
             return self.kinds[index], self.starts[index], self.ends[index]
