@@ -78,7 +78,8 @@ def test_stops_where_it_could_disagree(code: bytes) -> None:
     ('"""\nx.cuda()\n"""\ns = f"{name}_output_{i}"\n', True),  # `put_` in a formatted string's text
     ('"""\nx.cuda()\n"""\nd = f"cuda:{rank}"\n', False),  # its value, each field read as 0
     ('"""\nx.cuda()\n"""\nd = f"{x[\'cuda\']}"\n', False),  # a string inside a field
-    ('s = "a\\\ncuda"\n', True),  # the value is the bytes between the quotes, escapes as written
+    ('"""\nx.cuda()\n"""\ns = "a\\\ncuda"\n', True),  # a value is the bytes between the quotes, escapes as written
+    ('s = "a\\\ncuda"\n', False),  # no triple quote before the line-level hit: parsed, as before, unread
     ('x = r\"\"\"\n  see x.cuda() and \\\\d\n\"\"\"\n', True),
 ])
 def test_gate(ruleset: RuleSet, code: str, skipped: bool) -> None:
