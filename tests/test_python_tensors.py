@@ -168,3 +168,18 @@ def test_the_cached_run_follows_the_defining_file(tmp_path: Path, ruleset: RuleS
 def test_the_library_names_are_the_measured_ones() -> None:
     curated = yaml.safe_load((_ROOT / "scripts/data/operators/curated_operators.yaml").read_text())
     assert LIBRARY_METHODS == {name for entry in curated["library_methods"] for name in entry["names"]}
+
+
+def test_defined_methods_reads_whole_definition_names() -> None:
+    """Only a whole ``def NAME(`` of a class counts: not a longer name, nor ``undef``, nor a function."""
+    import tree_sitter as ts
+    import tree_sitter_python as tsp
+
+    from lockin_lint.analyzers.python_tensors import defined_methods
+
+    source = (b"class A:\n    def to_dense(self): ...\n    def to_dense_x(self): ...\n"
+              b"    undef to_sparse(self): ...\n    @property\n    def  svd (self): ...\ndef solve(x): ...\n")
+    root = ts.Parser(ts.Language(tsp.language())).parse(source).root_node
+    names = frozenset({"to_dense", "to_sparse", "svd", "solve", "to_dense_x"})
+    assert defined_methods(source, root, names) == {"to_dense", "to_dense_x", "svd"}
+    assert defined_methods(source, root, frozenset({"to_dense"})) == {"to_dense"}

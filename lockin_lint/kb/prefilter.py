@@ -7,6 +7,12 @@ Two cheap tests, both derived from the loaded rules (`python_index.build_python_
 * import roots: names under a CUDA-specific top-level package (``cupy``, ``triton``, ``apex``, ...) can
   only be used after importing it, so instead of scanning every file for each such package name, the
   prefilter reads the file's import lines (found by the one token ``import``) and checks their roots.
+
+A token's hit counts only where it can be part of a finding: not in a comment, nor in a string no
+string rule accepts, nor inside an unrelated identifier. Each hit is first judged from its line alone;
+a file some hit survives is then judged again with its comments and strings read across lines
+(`_AcrossLines`), which places the hits on the lines of a docstring (on the torch package, 63 files
+pass on docstring words alone).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import re
 from typing import Iterator
 
 from .python_index import PythonIndex
+from .python_literals import COMMENT, FORMATTED, PLAIN, Literals, Span, formatted_parts
 
 # Both start with a literal, so `re` scans for it at C speed; a superset of roots is harmless.
 _IMPORT = re.compile(rb"import[ \t]+([A-Za-z_][\w.]*(?:[ \t]+as[ \t]+\w+)?(?:[ \t]*,[ \t]*[A-Za-z_][\w.]*(?:[ \t]+as[ \t]+\w+)?)*)")
@@ -67,13 +74,28 @@ def is_candidate(index: PythonIndex, data: bytes, present: list[bytes], words: s
     word (a maximal run of ``\\w`` bytes); a non-ASCII byte next to one would make it part of a longer
     word, so other files are always read."""
     lines = _Lines(data)  # each line is scanned once, however many hits it has
-    if any(_relevant(index, token, start, lines) for token in present for start in occurrences(data, token)):
-        return True
+    hits = ((token, start) for token in present for start in occurrences(data, token))
+    kept = next((hit for hit in hits if _relevant(index, *hit, lines)), None)
+    if kept is not None:
+        if _outside_triple_quotes(data, kept[1]):
+            return True  # most often: the hit is code, and parsing is what the line-level reading does
+        across = _AcrossLines(index, data, lines)  # read only for the files a line-level hit keeps
+        if across.relevant(*kept):
+            return True
+        if any(across.relevant(token, start) for token in present for start in occurrences(data, token)):
+            return True
     if not index.import_roots_bytes:
         return False
     if words is not None and index.import_roots_bytes.isdisjoint(words) and data.isascii():
         return False
     return not imported_roots(data).isdisjoint(index.import_roots_bytes)
+
+
+def _outside_triple_quotes(data: bytes, offset: int) -> bool:
+    """Do an even number of each triple quote come before ``offset``? Then it is most likely outside
+    every docstring; a guess (a triple quote can sit in a comment), used only to parse a file the
+    line-level reading parses anyway, without reading its literals."""
+    return not (data.count(b'"""', 0, offset) % 2 or data.count(b"'''", 0, offset) % 2)
 
 
 def occurrences(data: bytes, token: bytes) -> Iterator[int]:
@@ -113,11 +135,77 @@ def _relevant(index: PythonIndex, token: bytes, start: int, lines: _Lines) -> bo
             value = _INTERPOLATION.sub("0", line[opened:close].decode("utf-8", "replace"))
             scanned.verdicts[opened] = any(rule.pattern.search(value) for rule in index.strings)
         return scanned.verdicts[opened]
+    return _word_relevant(index, scanned, offset)
+
+
+def _word_relevant(index: PythonIndex, scanned: _Line, offset: int) -> bool:
+    """Is the identifier around ``offset`` (a hit in code) part of some matched name?"""
     begin, end = scanned.word_at(offset)
     key = -1 - begin  # words' verdicts beside strings' (keyed by their non-negative start)
     if key not in scanned.verdicts:
-        scanned.verdicts[key] = line[begin:end].decode("utf-8", "replace") in index.name_parts
+        scanned.verdicts[key] = scanned.text[begin:end].decode("utf-8", "replace") in index.name_parts
     return scanned.verdicts[key]
+
+
+class _AcrossLines:
+    """Hits judged with the file's comments and string literals read across lines (`python_literals`),
+    for a file a line-level hit keeps: the line alone cannot place a hit on a line inside a docstring.
+
+    Up to where that reading stops (``known_until``) it replaces the line-level verdict, which also
+    misplaces hits on a line where a triple-quoted string opens or closes beside code; beyond, the
+    line-level verdict stands. A comment is irrelevant; a string is relevant when a string rule accepts
+    its whole content (the value the matcher tests, `python_strings.string_value`, is the bytes
+    between the quotes, escapes as written; a formatted string's, each field read as ``0``); a hit in
+    code, or in a formatted string's field, is when its identifier is part of a matched name, as
+    `_relevant` says, and a hit in a string inside a field always is. So a file is
+    skipped only when no hit can be part of a finding, under the more exact of the two readings, and
+    only if the line-level reading alone would have parsed it: a file it skips stays skipped.
+    """
+
+    __slots__ = ("index", "lines", "literals", "verdicts")
+
+    def __init__(self, index: PythonIndex, data: bytes, lines: _Lines) -> None:
+        self.index = index
+        self.lines = lines
+        self.literals = Literals(data)
+        self.verdicts: dict[int, bool] = {}
+
+    def relevant(self, token: bytes, offset: int) -> bool:
+        literals = self.literals
+        if not literals.known(offset):
+            return _relevant(self.index, token, offset, self.lines)
+        found = literals.at(offset)
+        if found is None:
+            scanned = self.lines.at(offset)
+            return _word_relevant(self.index, scanned, offset - scanned.start)
+        kind, start, end = found
+        if kind == COMMENT:
+            return False
+        data = literals.data
+        if kind == FORMATTED:
+            fields, strings = formatted_parts(data, start, end) or ([], [])
+            if any(begin <= offset < finish for begin, finish in fields):
+                if any(begin <= offset < finish for begin, finish in strings):
+                    return True  # a string inside a field: judged where it sits, by the parser
+                scanned = self.lines.at(offset)
+                return _word_relevant(self.index, scanned, offset - scanned.start)
+        verdict = self.verdicts.get(start)
+        if verdict is None:
+            value = data[start:end] if kind == PLAIN else _without_fields(data, start, end, fields)
+            verdict = self.verdicts[start] = any(rule.pattern.search(value.decode("utf-8", "replace"))
+                                                 for rule in self.index.strings)
+        return verdict
+
+
+def _without_fields(data: bytes, start: int, end: int, fields: list[Span]) -> bytes:
+    """A formatted string's value as the matcher reads it (`python_strings.string_value`): each
+    field reads as ``0``, the rest as written."""
+    pieces, position = [], start
+    for begin, finish in fields:
+        pieces += [data[position:begin], b"0"]
+        position = finish
+    pieces.append(data[position:end])
+    return b"".join(pieces)
 
 
 class _Lines:
