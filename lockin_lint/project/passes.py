@@ -5,9 +5,9 @@ includes of requirements files, Python calls into the project's own CUDA extensi
 project's headers declare, branches the project's fixed configuration macros rule out, ROCm aliases in compatibility headers, sources a CMake build leaves out
 of ROCm, functions every caller runs off ROCm, folders built on a ROCm-only package, branches on a
 capability of the project's accelerator abstraction that some backends never take, optional imports
-nothing imports, CUDA backend modules, a project's uses of its own package, tensor-method findings on
-a method the project's own classes define, optional imports behind another module's availability
-probe. Adding one is one entry in `PASSES`.
+nothing imports, CUDA backend modules, classes a folder's per-backend subfolders replace, a project's
+uses of its own package, tensor-method findings on a method the project's own classes define,
+optional imports behind another module's availability probe. Adding one is one entry in `PASSES`.
 
 The passes read files again (headers, kernels) and parse some, which dominated an otherwise cached
 run. Their combined output is therefore cached (`result_cache.ResultCache.passes`), under the
@@ -154,6 +154,12 @@ def _backend(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
     return mark_backend_modules(results)
 
 
+def _replaced_classes(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
+    from .backend_subfolders import mark_backend_folders
+
+    return mark_backend_folders(results, ctx.files, ctx.read)
+
+
 def _build(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
     from .build_dispatch import mark_build_dispatch
 
@@ -201,6 +207,13 @@ def _cmake_and_findings(results: list[FileResult]) -> bool:
                                                     or is_op_builder(r.path) for r in results)
 
 
+def _backend_subfolders(results: list[FileResult]) -> bool:
+    """Only a run with a Python file in a target-named subfolder (``op_builder/npu/``) has any."""
+    from .backend_subfolders import has_backend_subfolder
+
+    return has_backend_subfolder(results)
+
+
 def _rocm_candidates(results: list[FileResult]) -> bool:
     return any(result.facts is not None and result.facts.rocm_callers for result in results)
 
@@ -224,6 +237,7 @@ PASSES: tuple[ProjectPass, ...] = (
     ProjectPass("unused optional imports",
                 lambda rs: any(r.facts is not None and r.facts.unused_imports for r in rs), _unused_imports),
     ProjectPass("backend modules", lambda rs: True, _backend),
+    ProjectPass("backend subfolders", _backend_subfolders, _replaced_classes),
     ProjectPass("own packages", lambda rs: True, _own),
     ProjectPass("project tensor methods", _unproven_methods, _tensor_methods),
 )

@@ -1,0 +1,138 @@
+"""Classes of a folder that per-backend subfolders replace (project/backend_subfolders.py): DeepSpeed's
+``op_builder/builder.py`` ``CUDAOpBuilder`` never runs on Ascend, MLU, XPU or CPU, whose accelerators
+take their builders from ``op_builder/npu/``, ``mlu/``, ``xpu/``, ``cpu/``; ROCm and MPS run it.
+(A cross-file pass: these trees are small projects in ``tmp_path``.)"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lockin_lint.api import check_paths
+from lockin_lint.kb.ruleset import RuleSet
+from lockin_lint.model import Finding
+
+from .test_python_dispatch import _write
+
+_BUILDER = '''import os
+import torch
+
+
+class OpBuilder:
+    def name(self):
+        return "op"
+
+
+class CUDAOpBuilder(OpBuilder):
+    def arch(self):
+        return os.environ.get("TORCH_CUDA_ARCH_LIST")
+
+    def probe(self):
+        return torch.cuda.get_device_properties(0)
+
+
+def installed():
+    return torch.cuda.get_device_properties(0)
+'''
+_FUSED = '''import torch
+
+from .builder import CUDAOpBuilder
+
+
+class FusedAdamBuilder(CUDAOpBuilder):
+    def probe(self):
+        return torch.cuda.get_device_properties(0)
+'''
+_SUB_BUILDER = '''try:
+    from op_builder.builder import OpBuilder
+except ImportError:
+    from deepspeed.ops.op_builder.builder import OpBuilder
+
+
+class {prefix}OpBuilder(OpBuilder):
+    pass
+'''
+_SUB_FUSED = '''from .builder import {prefix}OpBuilder
+
+
+class FusedAdamBuilder({prefix}OpBuilder):
+    pass
+'''
+
+
+def _tree(tmp_path: Path, subs: dict[str, str], fused: str = _SUB_FUSED, extra: dict[str, str] | None = None) -> None:
+    files = {"op_builder/builder.py": _BUILDER, "op_builder/fused_adam.py": _FUSED}
+    for sub, prefix in subs.items():
+        files[f"op_builder/{sub}/builder.py"] = _SUB_BUILDER.format(prefix=prefix)
+        files[f"op_builder/{sub}/fused_adam.py"] = fused.format(prefix=prefix)
+    _write(tmp_path, files | (extra or {}))
+
+
+def _findings(tmp_path: Path, ruleset: RuleSet, path: str) -> list[Finding]:
+    run = check_paths(["."], ruleset, cwd=tmp_path)
+    return [f for f in run.findings if f.path == path]
+
+
+def _in_class(findings: list[Finding], text: str, tmp_path: Path, path: str) -> Finding:
+    lines = (tmp_path / path).read_text().splitlines()
+    return next(f for f in findings if text in lines[f.line - 1])
+
+
+def test_a_class_the_backend_subfolders_replace_is_handled_for_their_targets_only(
+        tmp_path: Path, ruleset: RuleSet) -> None:
+    _tree(tmp_path, {"npu": "NPU", "xpu": "SYCL", "cpu": "CPU"})
+    findings = _findings(tmp_path, ruleset, "op_builder/builder.py")
+    arch = _in_class(findings, "TORCH_CUDA_ARCH_LIST", tmp_path, "op_builder/builder.py")
+    handled = dict(arch.handled)
+    assert "op_builder/npu/" in handled["ascend"] and "CUDAOpBuilder" in handled["ascend"]
+    assert "op_builder/xpu/" in handled["xpu"]
+    assert arch.targets["ascend"].status == arch.targets["xpu"].status == "native"
+    # no subfolder: ROCm and MLU and MUSA still fire
+    assert arch.targets["rocm"].status != "native" and "rocm" not in handled
+    assert "mlu" not in handled and "musa" not in handled
+    # a subclass in another top-level module is replaced too (each subfolder defines FusedAdamBuilder)
+    [fused] = _findings(tmp_path, ruleset, "op_builder/fused_adam.py")
+    assert "op_builder/npu/" in dict(fused.handled)["ascend"]
+
+
+def test_module_level_code_and_classes_a_subfolder_imports_keep_firing(tmp_path: Path, ruleset: RuleSet) -> None:
+    """The subfolders import ``OpBuilder`` (their base) from the top-level module: it runs there;
+    a module-level function may run anywhere."""
+    builder = _BUILDER.replace('        return "op"', '        return torch.cuda.get_device_properties(0)')
+    _tree(tmp_path, {"npu": "NPU", "xpu": "SYCL"}, extra={"op_builder/builder.py": builder})
+    findings = _findings(tmp_path, ruleset, "op_builder/builder.py")
+    lines = builder.splitlines()
+    base = next(f for f in findings if f.line < lines.index("class CUDAOpBuilder(OpBuilder):") + 1)
+    function = next(f for f in findings if f.line > lines.index("def installed():"))
+    assert base.handled == () and function.handled == ()
+
+
+def test_product_code_importing_a_top_level_class_by_path_keeps_it_live(tmp_path: Path, ruleset: RuleSet) -> None:
+    """DeepSpeed's ``from ..op_builder.pin_memory import PinMemoryBuilder``: that class runs everywhere."""
+    _tree(tmp_path, {"npu": "NPU", "xpu": "SYCL"},
+          extra={"pkg/use.py": "from op_builder.fused_adam import FusedAdamBuilder\n"})
+    [fused] = _findings(tmp_path, ruleset, "op_builder/fused_adam.py")
+    assert fused.handled == ()
+
+
+@pytest.mark.parametrize("subs, fused", [
+    ({"npu": "NPU"}, _SUB_FUSED),  # a single backend subfolder
+    ({"npu": "NPU", "hpu": "HPU"}, _SUB_FUSED),  # hpu is no target of ours: one target subfolder
+    ({"legacy": "L", "v2": "V"}, _SUB_FUSED),  # subfolders not named for a backend
+    ({"npu": "NPU", "xpu": "SYCL"}, "class OtherBuilder:\n    pass\n"),  # no class of the same name
+])
+def test_near_misses_keep_every_target(tmp_path: Path, ruleset: RuleSet, subs: dict[str, str], fused: str) -> None:
+    _tree(tmp_path, subs, fused=fused)
+    findings = _findings(tmp_path, ruleset, "op_builder/builder.py")
+    findings += _findings(tmp_path, ruleset, "op_builder/fused_adam.py")
+    assert findings and all(f.handled == () for f in findings)
+
+
+def test_a_class_the_folders_init_re_exports_stays_live(tmp_path: Path, ruleset: RuleSet) -> None:
+    """``from .fused_adam import FusedAdamBuilder`` in ``op_builder/__init__.py``: ``from op_builder
+    import FusedAdamBuilder`` gives the CUDA builder on every backend."""
+    _tree(tmp_path, {"npu": "NPU", "xpu": "SYCL"},
+          extra={"op_builder/__init__.py": "from .fused_adam import FusedAdamBuilder\n"})
+    [fused] = _findings(tmp_path, ruleset, "op_builder/fused_adam.py")
+    assert fused.handled == ()
