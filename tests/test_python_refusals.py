@@ -42,6 +42,21 @@ def test_a_plain_and_that_raises_keeps_its_reading(ruleset: RuleSet) -> None:
     assert "cpu" in dict(found[1].handled)  # not a negated `and`: the second operand keeps its note
 
 
+# -- the later operands of an `and` an `assert` tests (flash-attention mha.py:187, j11A) ----------------
+def test_every_operand_of_an_asserted_and_reads_as_the_first(ruleset: RuleSet) -> None:
+    source = "def f(q, kv):\n    assert q.is_cuda and (kv.is_cuda and q.is_cuda)\n    return q\n"
+    found = _found(source, ruleset, 2, "LL121")
+    assert len(found) == 3
+    assert all(dict(f.handled) == dict(found[0].handled) and "cpu" not in dict(f.handled) for f in found)
+    assert not any("silently run on the CPU" in f.message or "no test names" in f.message for f in found)
+
+
+def test_an_and_in_an_asserts_message_keeps_its_reading(ruleset: RuleSet) -> None:
+    source = "def f(q, kv):\n    assert q, kv.is_cuda and q.is_cuda\n    return q\n"
+    found = _found(source, ruleset, 2, "LL121")
+    assert "cpu" in dict(found[1].handled)  # the message is no condition: nothing is refused
+
+
 # -- a script entry that stops without CUDA (vLLM benchmark_fp8_block_dense_gemm.py:231) -------------
 _SCRIPT = ("import torch\ndef {name}():\n    if not torch.cuda.is_available():\n"
            "        print('CUDA not available!')\n        {ret}\n    torch.cuda.synchronize()\n{tail}")

@@ -40,14 +40,18 @@ _WRAPPERS = frozenset({"parenthesized_expression", "boolean_operator"})
 
 def refused_operand(operator: ts.Node) -> bool:
     """Is ``operator`` (a boolean operator) an ``and`` inside ``not (...)`` that is the test of an
-    ``if``/``elif`` whose body only raises? Its right operand then reads as its left one does."""
+    ``if``/``elif`` whose body only raises, or the condition of an ``assert``? Its right operand then
+    reads as its left one does: ``assert q.is_cuda and kv.is_cuda`` refuses a CPU ``kv`` as it
+    refuses a CPU ``q``; an ``assert`` never falls back."""
     if node_text(operator.child_by_field_name("operator")) != "and":
         return False
-    node = operator.parent
+    child, node = operator, operator.parent
     while node is not None and node.type in _WRAPPERS:
         if node.type == "boolean_operator" and node_text(node.child_by_field_name("operator")) != "and":
             return False
-        node = node.parent
+        child, node = node, node.parent
+    if node is not None and node.type == "assert_statement":
+        return bool(node.named_children) and node.named_children[0] == child  # the condition, not the message
     if node is None or node.type != "not_operator":
         return False
     clause = node.parent
