@@ -99,7 +99,7 @@ PIECES = ['"""', "'''", '"', "'", "#", "\n", " ", "x.cuda()", "torch.linalg.solv
 def test_never_hides_a_finding(ruleset: RuleSet, pieces: list[str]) -> None:
     """Random mixes of quotes, comments, braces and CUDA code: a file the reading across lines skips
     has no findings, or was skipped line by line already (the line-level reading has its own blind
-    spots, e.g. an unterminated triple quote, which this change leaves as they were)."""
+    spots, e.g. an unterminated one-line string, which this change leaves as they were)."""
     engine = engine_for(ruleset)
     data = ("import torch\n" + "".join(pieces) + "\n").encode()
     index = engine.python

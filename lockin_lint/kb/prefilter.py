@@ -9,7 +9,9 @@ Two cheap tests, both derived from the loaded rules (`python_index.build_python_
   prefilter reads the file's import lines (found by the one token ``import``) and checks their roots.
 
 A token's hit counts only where it can be part of a finding: not in a comment, nor in a string no
-string rule accepts, nor inside an unrelated identifier. Each hit is first judged from its line alone;
+string rule accepts, nor inside an unrelated identifier. Each hit is first judged from its line alone
+(code inside a formatted string's ``{...}`` field is code there; a string hit on a line holding a
+triple quote is kept, since the line cannot tell where that string opens or closes);
 a file some hit survives is then judged again with its comments and strings read across lines
 (`_AcrossLines`), which places the hits on the lines of a docstring (on the torch package, 63 files
 pass on docstring words alone).
@@ -131,11 +133,34 @@ def _relevant(index: PythonIndex, token: bytes, start: int, lines: _Lines) -> bo
     string = scanned.string_at(offset)
     if string is not None:
         opened, close = string
+        if scanned.triple:
+            return True  # a triple quote opens, closes or is left open here: the line cannot tell
+        field = _field_before(line, opened, offset)
+        if field is not None:  # code inside a formatted string's replacement field
+            in_string = field.count(b"'") % 2 or field.count(b'"') % 2  # a string inside the field:
+            return bool(in_string) or _word_relevant(index, scanned, offset)  # the parser judges it
         if opened not in scanned.verdicts:  # one judgement per literal, however many hits it holds
             value = _INTERPOLATION.sub("0", line[opened:close].decode("utf-8", "replace"))
             scanned.verdicts[opened] = any(rule.pattern.search(value) for rule in index.strings)
         return scanned.verdicts[opened]
     return _word_relevant(index, scanned, offset)
+
+
+def _field_before(line: bytes, opened: int, offset: int) -> bytes | None:
+    """The text of the replacement field that holds ``offset``, from its ``{``, when the one-line
+    string whose content starts at ``opened`` is a formatted one (an ``f``/``t`` prefix) and more
+    braces open than close before ``offset``; else None. A guess that errs towards code (``{{`` counts
+    as opening): a field's code is judged as code, as the parser reads it."""
+    size = 0  # the identifier right before the quote is the prefix
+    while size < 3 and opened - 1 > size and IDENT_BYTE[line[opened - 2 - size]]:
+        size += 1
+    prefix = line[opened - 1 - size : opened - 1].lower()
+    if size == 3 or not (b"f" in prefix or b"t" in prefix):
+        return None
+    text = line[opened:offset]
+    if text.count(b"{") <= text.count(b"}"):
+        return None
+    return text[text.rfind(b"{"):]
 
 
 def _word_relevant(index: PythonIndex, scanned: _Line, offset: int) -> bool:
@@ -234,7 +259,7 @@ class _Line:
     """One line's comment start and one-line string literals, found in one left-to-right pass (judging
     each hit from the line's start instead was quadratic on long lines with many hits)."""
 
-    __slots__ = ("start", "text", "comment", "starts", "spans", "verdicts", "words", "word_starts")
+    __slots__ = ("start", "text", "comment", "starts", "spans", "verdicts", "words", "word_starts", "triple")
 
     def __init__(self, start: int, text: bytes) -> None:
         self.start = start
@@ -265,6 +290,9 @@ class _Line:
         self.verdicts: dict[int, bool] = {}
         self.words: list[tuple[int, int]] | None = None
         self.word_starts: list[int] = []
+        #: A triple quote on the line: its one-line reading of strings may be wrong either way (the
+        #: closing ``"""`` of a docstring reads as an empty string and the opening of another).
+        self.triple = b'"""' in text or b"'''" in text
 
     def word_at(self, offset: int) -> tuple[int, int]:
         """The (start, end) of the identifier around ``offset`` (all the line's identifiers are found
