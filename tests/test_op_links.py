@@ -531,3 +531,41 @@ def test_a_name_defined_in_two_projects_resolves_to_the_closer(tmp_path: Path, r
         "proj/use.py": "import torch\ntorch.ops.fused.scale(1)\n",
     }
     assert links(project(tmp_path, files, ruleset)) == {("proj/use.py", 2): [("proj/csrc/cuda/scale.cu", 1)]}
+
+
+_PROBED = {"k.cu": "__global__ void k(float* x) {}\nvoid run(float* x) { k<<<1, 1>>>(x); }\n"
+                   'TORCH_LIBRARY(ns, m) { m.def("op(Tensor x) -> Tensor", &run); }\n',
+           "test_use.py": "import torch\ndef define():\n    try:\n        torch.ops.ns.op.default\n        return\n"
+                          "    except AttributeError:\n        pass\n"
+                          '    lib = torch.library.Library("ns", "DEF")\n'
+                          '    for schema in ("op(Tensor x) -> Tensor",):\n        lib.define(schema)\n'
+                          "g.create_node('call_function', torch.ops.ns.op.default, (x,))\n"}
+
+
+def test_a_probe_of_an_op_the_file_defines_itself_is_no_use(tmp_path: Path, ruleset: RuleSet) -> None:
+    """DeepSpeed's test_list_schedule.py: ``try: torch.ops.dc.release_param.default / except
+    AttributeError: pass``, then ``Library("dc", "DEF")`` defines the op; the later use in an FX
+    graph (judged true) stays."""
+    assert links(project(tmp_path, _PROBED, ruleset)) == {("test_use.py", 11): [("k.cu", 1)]}
+
+
+@pytest.mark.parametrize("change", [
+    ('torch.library.Library("ns", "DEF")', 'torch.library.Library("other", "DEF")'),  # another namespace
+    ('"op(Tensor x) -> Tensor",)', '"op2(Tensor x) -> Tensor",)'),  # another op of the namespace
+    ("    try:\n        torch.ops.ns.op.default\n        return\n    except AttributeError:\n        pass\n",
+     "    if not hasattr(torch.ops.ns, 'x'):\n        torch.ops.ns.op.default\n"),  # no try
+    ("        torch.ops.ns.op.default\n        return\n", "        y = torch.ops.ns.op(x)\n        return\n"),  # a call
+])
+def test_a_probe_of_an_op_the_file_does_not_define_stays(tmp_path: Path, ruleset: RuleSet,
+                                                         change: tuple[str, str]) -> None:
+    files = _PROBED | {"test_use.py": _PROBED["test_use.py"].replace(*change)}
+    assert ("test_use.py", 4) in links(project(tmp_path, files, ruleset))
+
+
+def test_a_schema_compared_with_is_no_definition(tmp_path: Path, ruleset: RuleSet) -> None:
+    """FA3's test_flash_attn.py compares the op's schema with ``parse_schema("flash_attn_3::op(...)")``:
+    no ``define``, so a probe there would still be the extension's op."""
+    files = _PROBED | {"test_use.py": "import torch\ntry:\n    torch.ops.ns.op.default\nexcept AttributeError:\n"
+                                      "    pass\nparse_schema('ns::op(Tensor x) -> Tensor')\n"
+                                      "torch.library.define('ns::op2(Tensor x) -> Tensor')\n"}
+    assert ("test_use.py", 3) in links(project(tmp_path, files, ruleset))
