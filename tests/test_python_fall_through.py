@@ -136,3 +136,45 @@ def test_an_inline_option_that_is_no_cuda_only_keyword_keeps_its_reading(ruleset
     result = check_bytes("m.py", source.encode(), ruleset)
     notes = [note for f in result.findings for note in dict(f.handled).values()]
     assert not any(note.startswith(CUDA_ONLY_KEYWORD) for note in notes)
+
+
+def test_the_body_of_a_forced_cuda_build_test_shares_the_fall_through(ruleset: RuleSet) -> None:
+    """xformers setup.py:182, ``get_cuda_version(CUDA_HOME)`` in the body: without CUDA and with no
+    switch set the body is skipped for the CPU build, like the test's operands."""
+    source = _FORCED.replace("    ext = 1\n", "    version = get_cuda_version(CUDA_HOME)\n    if version > 1:\n"
+                                               "        home = CUDA_HOME\n")
+    assert dict(_at(source, ruleset, 8, "LL602").handled).get("cpu") == FALLBACK
+    assert dict(_at(source, ruleset, 10, "LL602").handled).get("cpu") == FALLBACK
+
+
+@pytest.mark.parametrize("change", [
+    ('os.getenv("FORCE_CUDA", "0") == "1"', 'os.getenv("BUILD_ALL", "0") == "1"'),  # no CUDA switch
+    ("    ext = 1\n", "    ext = 1\nelse:\n    raise RuntimeError('no CUDA')\n"),  # no fallback at all
+])
+def test_the_body_of_another_test_keeps_its_own_reading(ruleset: RuleSet, change: tuple[str, str]) -> None:
+    source = _FORCED.replace(*change).replace("    ext = 1\n", "    home = CUDA_HOME\n")
+    assert "cpu" not in dict(_at(source, ruleset, 8, "LL602").handled)
+
+
+# -- the CPU named in a message is no CPU path (accelerate environment.py:339-346) -------------------
+_AFFINITY = ("import torch\ndef affinity():\n    if torch.cuda.is_available():\n"
+             "        if not available():\n"
+             '            raise ImportError("To set CPU affinity on CUDA GPUs install pynvml")\n'
+             "        torch.cuda.synchronize()\n")
+
+
+def test_an_early_exit_whose_message_names_the_cpu_runs_nothing_there(ruleset: RuleSet) -> None:
+    found = _at(_AFFINITY, ruleset, 6, "LL1")
+    assert dict(found.handled).get("cpu") == FALLBACK
+    assert _CPU_SENTENCE not in found.message
+
+
+@pytest.mark.parametrize("change", [
+    ('            raise ImportError("To set CPU affinity on CUDA GPUs install pynvml")\n',
+     '            return "cpu"\n'),  # the exit names the CPU device
+    ('            raise ImportError("To set CPU affinity on CUDA GPUs install pynvml")\n',
+     "            return x.cpu()\n"),  # or moves to it
+])
+def test_an_early_exit_that_spells_the_cpu_in_code_keeps_the_sentence(ruleset: RuleSet,
+                                                                      change: tuple[str, str]) -> None:
+    assert _CPU_SENTENCE in _at(_AFFINITY.replace(*change), ruleset, 6, "LL1").message

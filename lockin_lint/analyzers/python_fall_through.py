@@ -13,12 +13,14 @@ here narrowly, and a shape not recognised keeps the old reading:
 - operands of one build test read differently (xformers' ``if (torch.cuda.is_available() and
   CUDA_HOME ...) or os.getenv("FORCE_CUDA") == "1" or os.getenv("TORCH_CUDA_ARCH_LIST", "") != "":``):
   every operand of an ``or`` of CUDA tests and CUDA-named environment switches leads to the same CUDA
-  build, and the same fall-through (`forced_cuda_operand`);
+  build, and the same fall-through, as does that test's body (`forced_cuda_operand`);
 - a fall-through that runs nothing on the CPU (TGI's ``if self.model.device.type == "cuda":
   torch.zeros((2, 2)).cuda()`` warm-up, a probe's falsy side, a report line): the sentence says "may
   silently run on the CPU" only where the path without CUDA spells the CPU (a ``"cpu"`` device,
   ``.cpu()``) or the CUDA side moves an object that otherwise stays on the host (``model.cuda()``);
-  elsewhere it says only that the path is one no test names those targets in (`cpu_path_spelled`).
+  elsewhere it says only that the path is one no test names those targets in (`cpu_path_spelled`);
+  an early exit counts by its code, not its message (accelerate's ``raise ImportError("To set CPU
+  affinity ...")``).
 """
 
 from __future__ import annotations
@@ -58,6 +60,32 @@ PlatformsOf = Callable[[ts.Node | None], frozenset[str] | None]
 
 def _text(node: ts.Node) -> str:
     return _COMMENT.sub("", node_text(node))
+
+
+_CPU_LITERAL = re.compile(r"""^[rbuRBU]?["']cpu(?::\d+)?["']$""", re.I)
+
+
+def _code_text(node: ts.Node) -> str:
+    """``node``'s text without comments and without its string literals other than a whole CPU
+    device (``"cpu"``, ``'cpu:0'``): the code, not a message (``raise ImportError("To set CPU
+    affinity ...")`` names the CPU without running anything there)."""
+    pieces: list[bytes] = []
+    at, stack = node.start_byte, [node]
+    spans: list[tuple[int, int]] = []
+    while stack:
+        current = stack.pop()
+        if current.type == "string":
+            if not _CPU_LITERAL.match(node_text(current)):
+                spans.append((current.start_byte, current.end_byte))
+            continue
+        stack.extend(current.named_children)
+    source = node.text or b""
+    for start, end in sorted(spans):
+        pieces.append(source[at - node.start_byte:start - node.start_byte])
+        pieces.append(b'""')
+        at = end
+    pieces.append(source[at - node.start_byte:])
+    return _COMMENT.sub("", b"".join(pieces).decode(errors="replace"))
 
 
 def _body(node: ts.Node | None) -> list[ts.Node]:
@@ -113,18 +141,31 @@ def forced_cuda_operand(node: ts.Node, platforms_of: PlatformsOf) -> bool:
     """Is ``node`` in the test of an ``if`` (no ``else`` that only raises) that is an ``or`` of CUDA
     tests (``platforms_of`` says they are true on CUDA builds only) and environment switches naming
     CUDA (``os.getenv("FORCE_CUDA", "0") == "1"``), one at least a CUDA test? Each operand then leads
-    to the same CUDA build and shares its fall-through."""
+    to the same CUDA build and shares its fall-through. Or in the body of such an ``if`` (xformers'
+    ``get_cuda_version(CUDA_HOME)``, any depth in its function): without CUDA and with no switch set
+    that body is skipped for the same fall-through (the CPU build)."""
     child, parent = node, node.parent
     while parent is not None and parent.type in _EXPRESSIONS:
         child, parent = parent, parent.parent
-    if parent is None or parent.type not in ("if_statement", "elif_clause") \
-            or parent.child_by_field_name("condition") != child:
+    if parent is not None and parent.type in ("if_statement", "elif_clause") \
+            and parent.child_by_field_name("condition") == child:
+        return _forced_cuda_test(parent, child, platforms_of)
+    while parent is not None and parent.type not in _DEFINITIONS:
+        if parent.type == "if_statement" and parent.child_by_field_name("consequence") == child \
+                and _forced_cuda_test(parent, parent.child_by_field_name("condition"), platforms_of):
+            return True
+        child, parent = parent, parent.parent
+    return False
+
+
+def _forced_cuda_test(clause: ts.Node, test: ts.Node | None, platforms_of: PlatformsOf) -> bool:
+    """`forced_cuda_operand`'s test: ``test`` of ``clause`` (an ``if`` or ``elif``) is an ``or`` of
+    CUDA tests and CUDA-named switches, and the chain has no ``else`` that only raises."""
+    chain = clause if clause.type == "if_statement" else clause.parent
+    if test is None or chain is None or any(a.type == "else_clause" and only_raises(a.child_by_field_name("body"))
+                                            for a in chain.children_by_field_name("alternative")):
         return False
-    chain = parent if parent.type == "if_statement" else parent.parent
-    if chain is None or any(a.type == "else_clause" and only_raises(a.child_by_field_name("body"))
-                            for a in chain.children_by_field_name("alternative")):
-        return False
-    parts = operands(child, "or")
+    parts = operands(test, "or")
     cuda = [bool(platforms_of(p)) and (platforms_of(p) or frozenset()) <= CUDA_BUILDS for p in parts]
     return len(parts) > 1 and any(cuda) and all(
         one or (p.type != "not_operator" and bool(_CUDA_SWITCH.search(_text(p)))) for one, p in zip(cuda, parts))
@@ -151,7 +192,7 @@ def cpu_path_spelled(node: ts.Node) -> bool:
             return True
         if parent.type in ("block", "module") and any(
                 s.type == "if_statement" and s.end_byte <= child.start_byte
-                and _exits(s.child_by_field_name("consequence")) and _CPU_SPELLED.search(_text(s))
+                and _exits(s.child_by_field_name("consequence")) and _CPU_SPELLED.search(_code_text(s))
                 for s in parent.named_children):
             return True
         child, parent = parent, parent.parent
