@@ -54,3 +54,11 @@ def test_a_sibling_testing_no_platform_is_no_registration(ruleset: RuleSet) -> N
 def test_a_cuda_if_with_an_else_is_left_to_its_else(ruleset: RuleSet) -> None:
     handled = _handled(ruleset, between="else:\n    pass\n")
     assert "xpu" not in handled and "mps" not in handled
+
+
+def test_siblings_comparing_a_subject_are_no_availability_registrations(ruleset: RuleSet) -> None:
+    handled = _handled(ruleset, cuda="if torch.cuda.is_available() and kind == 'cuda':")
+    assert "xpu" not in handled and "mps" not in handled
+    source = ("import torch\nif torch.cuda.is_available():\n    import a\nif kind == 'xccl':\n    import b\n")
+    [found] = [f for f in check_bytes("m.py", source.encode(), ruleset).findings if f.line == 2]
+    assert "xpu" not in dict(found.handled)

@@ -16,7 +16,9 @@ sibling tests can follow a CUDA block that is no alternative to them: only for a
 condition or body of a CUDA-availability ``if`` without ``else``/``elif``; only the ``if``
 statements right after it (comments apart; any other statement ends the run); each without
 ``else``/``elif``, testing platforms off CUDA only, and whose body only imports, assigns or
-passes (a body that does other work, returns or raises is no registration).
+passes (a body that does other work, returns or raises is no registration). Availability tests
+only, on both sides: a condition with a comparison (``x.device.type == "musa"``) tests a subject,
+which `python_dispatch` reads for siblings on the same subject.
 """
 
 from __future__ import annotations
@@ -61,7 +63,8 @@ def _cuda_if(node: ts.Node, platforms_of: Callable[[ts.Node | None], Platforms |
         if parent.type == "if_statement":
             if child not in (parent.child_by_field_name("condition"), parent.child_by_field_name("consequence")):
                 return None
-            may = platforms_of(parent.child_by_field_name("condition"))
+            condition = parent.child_by_field_name("condition")
+            may = platforms_of(condition) if _availability(condition) else None
             if parent.children_by_field_name("alternative") or may is None or "cuda" not in may \
                     or not may <= _CUDA_BUILDS:
                 return None
@@ -75,11 +78,25 @@ def _registration(statement: ts.Node, platforms_of: Callable[[ts.Node | None], P
     imports or assigns, else None."""
     if statement.type != "if_statement" or statement.children_by_field_name("alternative"):
         return None
-    may = platforms_of(statement.child_by_field_name("condition"))
+    condition = statement.child_by_field_name("condition")
+    may = platforms_of(condition) if _availability(condition) else None
     body = statement.child_by_field_name("consequence")
     if may is None or not may or may & _CUDA_BUILDS or body is None:
         return None
     return may if all(_registers(s) for s in body.named_children) else None
+
+
+def _availability(condition: ts.Node | None) -> bool:
+    """Is ``condition`` free of comparisons (``torch.xpu.is_available()``, ``hasattr(torch, "xpu")
+    and ...``)? A comparison such as ``name == "xccl"`` tests a subject, and siblings comparing
+    different subjects are no dispatch (`python_dispatch._sibling_platforms` reads same-subject ones)."""
+    stack = [condition] if condition is not None else []
+    while stack:
+        current = stack.pop()
+        if current.type == "comparison_operator":
+            return False
+        stack.extend(current.named_children)
+    return condition is not None
 
 
 def _registers(statement: ts.Node) -> bool:
