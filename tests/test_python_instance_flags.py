@@ -29,7 +29,7 @@ class Runner:
         self.setup(hidden)
 """
 _VALUE = "current_platform.is_cuda() and self.stream is not None and hidden.shape[0] < 256"
-_NOTE = "CUDA-only flag use_stream (runner.py:17)"
+_NOTE = "CUDA-only flag use_stream (runner.py:16)"
 
 
 def _found(ruleset: RuleSet, use: str = "self.use_stream", value: str = _VALUE, extra: str = "") -> list[Finding]:

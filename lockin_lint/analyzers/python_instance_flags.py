@@ -14,7 +14,7 @@ The flag's name says nothing about the platform, but the only value it can hold 
 ``False`` is an ``and`` one of whose operands is the CUDA test, so the body of ``if
 self.use_shared_experts_stream:`` runs only where that test may be true: every other target never
 reaches the call, and is handled, noted ``CUDA-only flag use_shared_experts_stream
-(default_moe_runner.py:779)`` (the line of the ``and``). The module-level counterpart (a global set
+(default_moe_runner.py:779)`` (the line of the assignment). The module-level counterpart (a global set
 ``True`` under a CUDA ``if``) is `python_cuda_flags`.
 
 Narrow on purpose, so that a flag something else can turn on stays unknown: every write of the
@@ -112,7 +112,7 @@ def _owner_class(node: ts.Node) -> ts.Node | None:
 
 
 def _flag_test(owner: ts.Node, attribute: str) -> tuple[Test, int] | None:
-    """Where ``attribute`` may be True and the line of its first CUDA ``and``, when only that can set it."""
+    """Where ``attribute`` may be True and the line of its first CUDA assignment, when only that can set it."""
     root = owner
     while root.parent is not None:
         root = root.parent
@@ -179,7 +179,7 @@ def _written_value(assignment: ts.Node, owner: ts.Node) -> tuple[Test, int] | bo
     test = classify(value)
     if not test.known or "cuda" not in test.may or not test.may <= CUDA_BUILDS:
         return False
-    return test, value.start_point.row + 1
+    return test, assignment.start_point.row + 1
 
 
 def _setattr_may_write(source: bytes, root: ts.Node, attribute: str) -> bool:
