@@ -18,6 +18,7 @@ from .python_capabilities import capability_branches
 from .python_cpu_tensors import drop_cpu_operators
 from .python_cuda_asserts import drop_rejected_fallbacks
 from .python_cuda_flags import apply_flag_else
+from .python_instance_flags import apply_instance_flags
 from .python_dead_branches import drop_dead_branches
 from .python_dispatch import apply_dispatch
 from .python_env_joins import join_env_settings
@@ -82,7 +83,8 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
     only words a message (`python_mentions`), nor an operator on a tensor that never leaves the CPU
     (`python_cpu_tensors`). A match whose flag's ``else`` already calls its portable rewrite is
     handled (`python_portable_else`), so is one in the body of a CUDA-only flag whose ``else`` is
-    every other target's path (`python_cuda_flags`), and so is an import inside an availability probe
+    every other target's path (`python_cuda_flags`), or in the body of an instance flag only a CUDA
+    test can set (`python_instance_flags`), and so is an import inside an availability probe
     (`python_probes`) or an optional import that only upgrades a portable class
     (`python_fallback_imports`), and a CUDA extension's call behind its own import's flag with a
     portable ``else`` (`python_extension_flags`); ROCm is handled for a CUDA architecture list whose function names a
@@ -96,7 +98,7 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
         raw += OpCallMatcher(links, run.link_rule, path, source, tree.root_node).run()
     raw = drop_skipped_off_cuda(drop_dead_branches(raw, source), source)
     dispatched = drop_diagnostic_mentions(drop_rejected_fallbacks(apply_dispatch(raw, path)), is_platform_test)
-    flagged = apply_flag_else(drop_cpu_operators(dispatched, source), path)
+    flagged = apply_instance_flags(apply_flag_else(drop_cpu_operators(dispatched, source), path), path)
     handled = apply_extension_flags(apply_probes(apply_portable_else(flagged, path)), path)
     return apply_stream_guards(apply_rocm_arch_lists(apply_fallback_imports(handled), path), path)
 
