@@ -35,6 +35,18 @@ def descendants(node: ts.Node, stop_at: frozenset[str] = frozenset()) -> Iterato
             stack.extend(current.named_children)
 
 
+def conjuncts(condition: ts.Node | None) -> list[ts.Node]:
+    """The operands ``condition`` requires to be true: itself, or those of its ``and`` chain, through
+    parentheses. The module-flag and instance-flag readings each walked this with their own copy."""
+    if condition is None:
+        return []
+    if condition.type == "parenthesized_expression" and condition.named_child_count == 1:
+        return conjuncts(condition.named_children[0])
+    if condition.type == "boolean_operator" and node_text(condition.child_by_field_name("operator")) == "and":
+        return conjuncts(condition.child_by_field_name("left")) + conjuncts(condition.child_by_field_name("right"))
+    return [condition]
+
+
 @dataclass(frozen=True, slots=True)
 class RawMatch:
     """A rule matched at a node: the core turns it into a `Finding` with positions and targets."""

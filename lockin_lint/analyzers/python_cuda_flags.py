@@ -36,7 +36,7 @@ import tree_sitter as ts
 
 from ..model import TARGETS
 from .findings import CPU_FALLBACK as FALLBACK
-from .matching import PYTHON_SCOPES, RawMatch, node_text
+from .matching import PYTHON_SCOPES, RawMatch, conjuncts, node_text
 from .python_other_paths import spells_cuda
 from .python_platform_tests import CUDA_BUILDS, Test, classify
 
@@ -153,8 +153,7 @@ def _cuda_guard(assignment: ts.Node) -> Test | None:
 
 def _flag_names(condition: ts.Node | None) -> list[str]:
     """The bare names ``condition`` requires to be true: itself, or the operands of an ``and``."""
-    if condition is None:
-        return []
+    return [node_text(operand) for operand in conjuncts(condition) if operand.type == "identifier"]
     if condition.type == "parenthesized_expression" and condition.named_child_count == 1:
         return _flag_names(condition.named_children[0])
     if condition.type == "identifier":

@@ -35,7 +35,7 @@ import tree_sitter as ts
 
 from ..model import TARGETS
 from .findings import CPU_FALLBACK as FALLBACK
-from .matching import PYTHON_SCOPES, RawMatch, node_text
+from .matching import PYTHON_SCOPES, RawMatch, conjuncts, node_text
 from .python_platform_tests import CUDA_BUILDS, Test, classify
 
 #: Parents that make an attribute the target of a write other than ``self.<attr> = <value>``.
@@ -82,19 +82,13 @@ def _guarding_flag(node: ts.Node, flags: dict[tuple[int, str], tuple[Test, int] 
 
 def _self_flags(condition: ts.Node | None) -> list[str]:
     """The ``self.<attr>`` operands ``condition`` requires to be true: itself, or those of an ``and``."""
-    if condition is None:
-        return []
-    if condition.type == "parenthesized_expression" and condition.named_child_count == 1:
-        return _self_flags(condition.named_children[0])
-    if condition.type == "attribute":
-        receiver, attribute = condition.child_by_field_name("object"), condition.child_by_field_name("attribute")
-        if receiver is not None and attribute is not None and receiver.type == "identifier" \
-                and node_text(receiver) == "self":
-            return [node_text(attribute)]
-        return []
-    if condition.type == "boolean_operator" and node_text(condition.child_by_field_name("operator")) == "and":
-        return _self_flags(condition.child_by_field_name("left")) + _self_flags(condition.child_by_field_name("right"))
-    return []
+    names = []
+    for operand in conjuncts(condition):
+        receiver, attribute = operand.child_by_field_name("object"), operand.child_by_field_name("attribute")
+        if operand.type == "attribute" and receiver is not None and attribute is not None \
+                and receiver.type == "identifier" and node_text(receiver) == "self":
+            names.append(node_text(attribute))
+    return names
 
 
 def _owner_class(node: ts.Node) -> ts.Node | None:
