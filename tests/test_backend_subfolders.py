@@ -136,3 +136,23 @@ def test_a_class_the_folders_init_re_exports_stays_live(tmp_path: Path, ruleset:
           extra={"op_builder/__init__.py": "from .fused_adam import FusedAdamBuilder\n"})
     [fused] = _findings(tmp_path, ruleset, "op_builder/fused_adam.py")
     assert fused.handled == ()
+
+
+def test_a_class_no_subfolder_defines_is_credited_only_to_those_that_define_it(
+        tmp_path: Path, ruleset: RuleSet) -> None:
+    """DeepSpeed's ``op_builder/mlu/`` has no ``AsyncIOBuilder`` (the MLU accelerator answers
+    ``NotImplementedBuilder``, which raises): the top-level ``AsyncIOBuilder`` is handled for the
+    subfolders that define it again, never for MLU; the base both reach stays credited to both."""
+    async_io = "import torch\n\nfrom .builder import CUDAOpBuilder\n\n\nclass AsyncIOBuilder(CUDAOpBuilder):\n" \
+               "    def probe(self):\n        return torch.cuda.get_device_properties(0)\n"
+    _tree(tmp_path, {"npu": "NPU", "mlu": "MLU"}, extra={
+        "op_builder/async_io.py": async_io,
+        "op_builder/npu/async_io.py": "from .builder import NPUOpBuilder\n\n\nclass AsyncIOBuilder(NPUOpBuilder):\n"
+                                      "    pass\n"})
+    [probe] = _findings(tmp_path, ruleset, "op_builder/async_io.py")
+    handled = dict(probe.handled)
+    assert "op_builder/npu/" in handled["ascend"] and "AsyncIOBuilder" in handled["ascend"]
+    assert "mlu" not in handled and probe.targets["mlu"].status != "native"
+    arch = _in_class(_findings(tmp_path, ruleset, "op_builder/builder.py"), "TORCH_CUDA_ARCH_LIST", tmp_path,
+                     "op_builder/builder.py")
+    assert {"ascend", "mlu"} <= set(dict(arch.handled))

@@ -15,7 +15,9 @@ The reading is strict, each doubt leaving a finding as it was:
   class of the same name as a class of the top-level module of the same file name; the folder needs
   two such subfolders;
 - only findings inside a class defined at the top of a top-level module change (module-level code
-  and functions may run everywhere);
+  and functions may run everywhere), and only for a target whose subfolder defines a class of that
+  name or of a top-level subclass of it (``op_builder/mlu/`` has no ``AsyncIOBuilder``: the MLU
+  accelerator answers ``NotImplementedBuilder``, which raises, so the finding stays for MLU);
 - a class the subfolder uses stays live for its target: every name the subfolder imports from outside
   itself, or spells without defining a class of that name (``from op_builder.builder import
   OpBuilder``, ``PinMemoryBuilder`` re-exported), with every top-level class those derive from;
@@ -91,6 +93,14 @@ def _live(used: set[str], bases: dict[str, set[str]]) -> set[str]:
     return live
 
 
+def _replaced(defined: set[str], bases: dict[str, set[str]]) -> set[str]:
+    """The top-level classes a backend subfolder stands in for: those it defines again by name and
+    every top-level class those derive from (``npu/fused_adam.py``'s ``FusedAdamBuilder`` stands in for
+    ``CUDAOpBuilder`` too). A class outside this set is credited to no one: the MLU accelerator has no
+    ``AsyncIOBuilder`` and hands out ``NotImplementedBuilder``, which raises, so nothing handles it."""
+    return _live(defined & set(bases), bases)
+
+
 def _folders(results: list[FileResult]) -> dict[str, dict[str, str]]:
     """Folder -> {subfolder: target} for folders with Python modules and target-named subfolders."""
     tops = {r.path.rpartition("/")[0] for r in results if r.path.endswith(".py") and r.findings}
@@ -128,6 +138,7 @@ def _mark_folder(folder: str, subs: dict[str, str], results: list[FileResult], f
     top_classes = {name: set(_classes(tree)) for name, tree in tops.items()}
     bases = {cls.name: _bases(cls) for tree in tops.values() for cls in _classes(tree).values()}
     live: dict[str, tuple[str, set[str]]] = {}  # target -> (subfolder, live top-level classes)
+    replaced: dict[str, set[str]] = {}  # target -> top-level classes its subfolder stands in for
     for sub, target in sorted(subs.items()):
         prefix = f"{folder}/{sub}/"
         paths = [p for p in files if p.startswith(prefix) and p.endswith(".py") and "/" not in p[len(prefix):]]
@@ -135,6 +146,7 @@ def _mark_folder(folder: str, subs: dict[str, str], results: list[FileResult], f
         backend = _Subfolder(_module_trees(paths, files, read), texts)
         if any(top_classes.get(name, set()) & defined for name, defined in backend.defined.items()):
             live[target] = (sub, _live(backend.used, bases))
+            replaced[target] = _replaced(set().union(*backend.defined.values()), bases)
     if len(live) < 2:
         return {}
     direct = _imported_directly(folder, list(tops), files, read) | _reexported(tops.get("__init__.py"))
@@ -145,7 +157,7 @@ def _mark_folder(folder: str, subs: dict[str, str], results: list[FileResult], f
         if result.path.rpartition("/")[0] != folder or name not in tops or not result.findings:
             continue
         spans = [(c.lineno, c.end_lineno or c.lineno, c.name) for c in _classes(tops[name]).values()]
-        findings = tuple(_handled(f, spans, live, folder) for f in result.findings)
+        findings = tuple(_handled(f, spans, live, replaced, folder) for f in result.findings)
         if findings != result.findings:
             marked[result.path] = replace(result, findings=findings)
     return marked
@@ -183,13 +195,13 @@ def _reexported(init: ast.Module | None) -> set[str]:
 
 
 def _handled(finding: Finding, spans: list[tuple[int, int, str]], live: dict[str, tuple[str, set[str]]],
-             folder: str) -> Finding:
+             replaced: dict[str, set[str]], folder: str) -> Finding:
     cls = next((name for first, last, name in spans if first <= finding.line <= last), None)
     if cls is None:
         return finding
     how = {target: f"the project's own {target} modules ({folder}/{sub}/) replace `{cls}` there"
            for target, (sub, used) in live.items()
-           if cls not in used and target in finding.targets and finding.targets[target].status != "native"}
+           if cls not in used and cls in replaced[target] and target in finding.targets and finding.targets[target].status != "native"}
     return with_handled(finding, how) if how else finding
 
 
