@@ -137,3 +137,24 @@ def test_directives_are_the_logical_lines_a_directive_starts(lines: list[list[st
     expected = [(first, last, m.group(0)) for first, last, text in _logical_lines(source)
                 if (m := _DIRECTIVE.match(text)) is not None]
     assert [(first, last, m.group(0)) for first, last, m in _directives(source)] == expected
+
+
+def test_a_runtime_version_gate_with_an_else_is_off_in_a_rocm_build_of_a_file_testing_a_rocm_flag(
+        ruleset: RuleSet) -> None:
+    # bitsandbytes' cprefetch shape: a HIP build never defines CUDART_VERSION and compiles the #else
+    gate = b"#if CUDART_VERSION >= 13000\n  cudaMemLocation loc{};\n#else\n  int loc = 0;\n#endif\n"
+    both = b"#if BUILD_HIP\n#define cudaStream_t hipStream_t\n#endif\n" + gate
+    states = line_states(both)
+    assert states is not None and states[4] == NOT_ON_ROCM and states[6] == NEUTRAL
+    found = {f.line: f for f in check_bytes("csrc/interface.cpp", both, ruleset).findings}
+    assert found[5].handled == (("rocm", "preprocessor branch"),) and found[5].targets["rocm"].status == "native"
+    elif_gate = b"#ifdef USE_ROCM\nint a;\n#endif\n#if CUDA_VERSION >= 12000\nx\n#elif 1\ny\n#endif\n"
+    assert (line_states(elif_gate) or [])[4] == NOT_ON_ROCM
+    # near misses: no ROCm flag tested, no #else, CUBLAS_VERSION, or the ROCm flag only in a comment
+    assert line_states(b"// hip\n" + gate) is None
+    no_else = b"#if BUILD_HIP\n#define A 1\n#endif\n#if CUDART_VERSION >= 13000\n  cudaMemLocation loc{};\n#endif\n"
+    assert (line_states(no_else) or [NEUTRAL] * 7)[4] == NEUTRAL
+    cublas = both.replace(b"CUDART_VERSION", b"CUBLAS_VERSION")
+    assert (line_states(cublas) or [NEUTRAL] * 7)[4] == NEUTRAL
+    commented = b"// BUILD_HIP builds elsewhere\n" + gate
+    assert line_states(commented) is None

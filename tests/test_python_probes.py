@@ -108,3 +108,26 @@ def test_a_preset_flag_that_chooses_nothing_or_a_handler_that_fails_is_no_probe(
         assert len(found) == 2, source
         for finding in found:
             assert not finding.handled and finding.targets["mps"].status != "native", source
+
+
+def test_a_probed_name_used_behind_its_flag_gets_the_probes_notes(ruleset: RuleSet) -> None:
+    # DeepSpeed's test_blocked_attn.py shape: the call runs only where the probe's import succeeded
+    probe = ("try:\n    from flash_attn.flash_attn_interface import flash_attn_varlen_func\n"
+             "    validate_accuracy = True\nexcept ImportError:\n    validate_accuracy = False\n\n\n"
+             "def helper(q, check):\n")
+    body = ["    if validate_accuracy and check:\n        return flash_attn_varlen_func(q)\n",
+            "    if (validate_accuracy):\n        return flash_attn_varlen_func(q)\n"]
+    near_misses = ["    if not validate_accuracy:\n        return flash_attn_varlen_func(q)\n",
+                   "    if validate_accuracy or check:\n        return flash_attn_varlen_func(q)\n",
+                   "    if validate_accuracy:\n        pass\n    else:\n        return flash_attn_varlen_func(q)\n",
+                   "    return flash_attn_varlen_func(q)\n"]
+    for guarded, expected in [(b, True) for b in body] + [(b, False) for b in near_misses]:
+        found = [f for f in check_bytes("test_attn.py", (probe + guarded).encode(), ruleset).findings
+                 if f.rule_id == "LL517"]
+        assert len(found) == 1, guarded
+        handled = "availability probe validate_accuracy:" in dict(found[0].handled).get("ascend", "")
+        assert handled == expected and (found[0].targets["ascend"].status == "native") == expected, guarded
+    rebound = probe.replace("def helper", "def flash_attn_varlen_func(q):\n    return q\n\n\ndef helper")
+    found = [f for f in check_bytes("test_attn.py", (rebound + body[0]).encode(), ruleset).findings
+             if f.rule_id == "LL517" and f.line > 8]
+    assert all(not f.handled for f in found)

@@ -9,13 +9,16 @@ defined in a CUDA build; the platform flags among them are defined in a ROCm bui
 is unknown in both. A branch whose fate depends on anything unknown changes nothing. A build flag
 spelled for CUDA (``BUILD_CUDA``) is unknown too, except in a file that also tests its ROCm twin
 (``BUILD_HIP``): there the project spells both builds, and a ROCm build does not define the CUDA one
-(bitsandbytes' ``pythonInterface.cpp``, `twin_flags`).
+(bitsandbytes' ``pythonInterface.cpp``, `twin_flags`); so are ``CUDART_VERSION``/``CUDA_VERSION`` in
+an ``#if``/``#else`` group of such a file (`cuda_version_gates`).
 """
 
 from __future__ import annotations
 
 import re
 from typing import Iterator, Mapping
+
+from .cuda_version_gates import RUNTIME_VERSION_MACROS, gated_groups
 
 #: Defined (as 1) in every ROCm build, never in a CUDA build.
 ROCM_FLAGS = frozenset({
@@ -294,6 +297,10 @@ def line_states(source: bytes, cuda_only: frozenset[str] = frozenset()) -> list[
             and not any(name.encode() in source for name in cuda_only):
         return None
     cuda_only = cuda_only | twin_flags(source)
+    gated = gated_groups(((first, match.group(1).decode(), match.group(2).decode("utf-8", "replace"))
+                          for first, _, match in _directives(source)), ROCM_FLAGS) \
+        if b"CUDART_VERSION" in source or b"CUDA_VERSION" in source else frozenset()
+    group_only: list[frozenset[str]] = []  # per open group: the ``cuda_only`` its conditions read
     states = [NEUTRAL] * (source.count(b"\n") + 1)
     stack: list[_Group] = []
     current = NEUTRAL
@@ -313,16 +320,18 @@ def line_states(source: bytes, cuda_only: frozenset[str] = frozenset()) -> list[
                 states[line] = enclosing
         if keyword in ("if", "ifdef", "ifndef"):
             stack.append(_Group(current))
+            group_only.append(cuda_only | RUNTIME_VERSION_MACROS if first in gated else cuda_only)
             condition = rest if keyword == "if" else f"defined({rest.split()[0] if rest.split() else ''})"
             if keyword == "ifndef":
                 condition = f"!{condition}"
-            stack[-1].branch(evaluate(condition, True, cuda_only), evaluate(condition, False, cuda_only))
+            stack[-1].branch(evaluate(condition, True, group_only[-1]), evaluate(condition, False, group_only[-1]))
         elif keyword == "elif" and stack:
-            stack[-1].branch(evaluate(rest, True, cuda_only), evaluate(rest, False, cuda_only))
+            stack[-1].branch(evaluate(rest, True, group_only[-1]), evaluate(rest, False, group_only[-1]))
         elif keyword == "else" and stack:
             stack[-1].branch(True, True)
         elif keyword == "endif" and stack:
             stack.pop()
+            group_only.pop()
         current = stack[-1].state if stack else NEUTRAL
         touched = touched or current != NEUTRAL
     if current and after < len(states):

@@ -27,6 +27,7 @@ from .python_fallback_imports import apply_fallback_imports, public_unused_impor
 from .python_imported_flags import flag_imports
 from .python_joins import join_constructs
 from .python_portable_else import apply_portable_else
+from .python_probed_uses import apply_probed_uses
 from .python_probes import apply_probes
 from .python_rocm_arch import apply_rocm_arch_lists
 from .python_skip_guards import drop_skipped_off_cuda
@@ -85,7 +86,8 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
     handled (`python_portable_else`), so is one in the body of a CUDA-only flag whose ``else`` is
     every other target's path (`python_cuda_flags`), or in the body of an instance flag only a CUDA
     test can set (`python_instance_flags`), and so is an import inside an availability probe
-    (`python_probes`) or an optional import that only upgrades a portable class
+    (`python_probes`), or a call of a name only such a probe imports behind its flag (`python_probed_uses`),
+    or an optional import that only upgrades a portable class
     (`python_fallback_imports`), and a CUDA extension's call behind its own import's flag with a
     portable ``else`` (`python_extension_flags`); ROCm is handled for a CUDA architecture list whose function names a
     ROCm one (`python_rocm_arch`), and every target for stream bookkeeping behind ``if x.is_cuda:``
@@ -99,7 +101,7 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
     raw = drop_skipped_off_cuda(drop_dead_branches(raw, source), source)
     dispatched = drop_diagnostic_mentions(drop_rejected_fallbacks(apply_dispatch(raw, path)), is_platform_test)
     flagged = apply_instance_flags(apply_flag_else(drop_cpu_operators(dispatched, source), path), path)
-    handled = apply_extension_flags(apply_probes(apply_portable_else(flagged, path)), path)
+    handled = apply_extension_flags(apply_probed_uses(apply_probes(apply_portable_else(flagged, path)), tree.root_node), path)
     return apply_stream_guards(apply_rocm_arch_lists(apply_fallback_imports(handled), path), path)
 
 
