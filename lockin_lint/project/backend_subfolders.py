@@ -134,14 +134,22 @@ def _module_trees(paths: list[str], files: dict[str, str], read: Reader) -> dict
 def _mark_folder(folder: str, subs: dict[str, str], results: list[FileResult], files: dict[str, str],
                  read: Reader) -> dict[str, FileResult]:
     top_paths = [r.path for r in results if r.path.endswith(".py") and r.path.rpartition("/")[0] == folder]
+    top_names = {path.rpartition("/")[2] for path in top_paths}
+    sub_paths = {sub: [p for p in files if p.startswith(f"{folder}/{sub}/") and p.endswith(".py")
+                       and "/" not in p[len(folder) + len(sub) + 2:]] for sub in subs}
+    # A subfolder stands in only through a module named like a top-level one (below): without two such
+    # subfolders nothing can change, so nothing is parsed (torch's backend-named folders, 1.3 s).
+    subs = {sub: target for sub, target in subs.items()
+            if any(p.rpartition("/")[2] in top_names for p in sub_paths[sub])}
+    if len(subs) < 2:
+        return {}
     tops = _module_trees(top_paths, files, read)
     top_classes = {name: set(_classes(tree)) for name, tree in tops.items()}
     bases = {cls.name: _bases(cls) for tree in tops.values() for cls in _classes(tree).values()}
     live: dict[str, tuple[str, set[str]]] = {}  # target -> (subfolder, live top-level classes)
     replaced: dict[str, set[str]] = {}  # target -> top-level classes its subfolder stands in for
     for sub, target in sorted(subs.items()):
-        prefix = f"{folder}/{sub}/"
-        paths = [p for p in files if p.startswith(prefix) and p.endswith(".py") and "/" not in p[len(prefix):]]
+        paths = sub_paths[sub]
         texts = [data for data in (read(files[p]) for p in paths) if data is not None]
         backend = _Subfolder(_module_trees(paths, files, read), texts)
         if any(top_classes.get(name, set()) & defined for name, defined in backend.defined.items()):
