@@ -208,23 +208,30 @@ _HOST_SCALAR = re.compile(r"\b(?:int|float|bool|complex)\b")
 _HOST_CONTAINER = re.compile(r"(?:typing\.)?(?:list|List|Sequence|tuple|Tuple)\[(?:_H)(?:,_H)*(?:,\.\.\.)?\]")
 
 
+def annotation_of(function: ts.Node, word: str) -> str | None:
+    """The annotation of ``function``'s parameter ``word``, without whitespace; None if it has none.
+    Both the host-parameter and the tensor-parameter readings ask this."""
+    params = function.child_by_field_name("parameters")
+    for param in params.named_children if params is not None else ():
+        if param.type in ("typed_parameter", "typed_default_parameter"):
+            name, annotation = param.named_children[0], param.child_by_field_name("type")
+            if name.type == "identifier" and node_text(name) == word and annotation is not None:
+                return re.sub(r"\s+", "", node_text(annotation))
+    return None
+
+
 def _host_parameter(function: ts.Node, word: str) -> bool:
     """``word`` is a parameter of ``function`` annotated as a number or a (nested) list, tuple or
     sequence of numbers: ``torch.tensor(word)`` builds it on the CPU. The annotation is trusted."""
-    params = function.child_by_field_name("parameters")
-    for param in params.named_children if params is not None else ():
-        if param.type not in ("typed_parameter", "typed_default_parameter"):
-            continue
-        name, annotation = param.named_children[0], param.child_by_field_name("type")
-        if name.type != "identifier" or node_text(name) != word or annotation is None:
-            continue
-        text = _HOST_SCALAR.sub("_H", re.sub(r"\s+", "", node_text(annotation)))
-        while True:
-            shorter = _HOST_CONTAINER.sub("_H", text)
-            if shorter == text:
-                return text == "_H"
-            text = shorter
-    return False
+    annotation = annotation_of(function, word)
+    if annotation is None:
+        return False
+    text = _HOST_SCALAR.sub("_H", annotation)
+    while True:
+        shorter = _HOST_CONTAINER.sub("_H", text)
+        if shorter == text:
+            return text == "_H"
+        text = shorter
 
 
 #: Statements that bind names other than by ``name = value``: a name they spell may be bound there.

@@ -23,7 +23,7 @@ import tree_sitter as ts
 
 from ..kb.python_index import PythonIndex
 from .matching import RawMatch, node_text as _text
-from .python_cpu_tensors import _parameter
+from .python_cpu_tensors import _parameter, annotation_of
 from .python_receivers import assigned, enclosing, foreign_instance, resolved
 
 #: Method names of LL904 that classes of the usual non-torch array and quantization libraries define;
@@ -147,21 +147,15 @@ def _tensor_name(name: ts.Node, aliases: dict[str, list[str]], depth: int,
 
 def _tensor_parameter(function: ts.Node, word: str, aliases: dict[str, list[str]]) -> bool:
     """``word: torch.Tensor`` (or ``Tensor``, ``Optional[Tensor]``, ``Tensor | None``, ``nn.Parameter``)."""
-    params = function.child_by_field_name("parameters")
-    for param in params.named_children if params is not None else ():
-        if param.type not in ("typed_parameter", "typed_default_parameter"):
-            continue
-        name, annotation = param.named_children[0], param.child_by_field_name("type")
-        if name.type != "identifier" or _text(name) != word or annotation is None:
-            continue
-        text = re.sub(r"\s+", "", _text(annotation)).strip("\"'")
-        text = re.sub(r"^(?:typing\.)?Optional\[(.*)\]$", r"\1", text)
-        text = re.sub(r"^(.*)\|None$|^None\|(.*)$", lambda m: m.group(1) or m.group(2), text)
-        root, _, rest = text.partition(".")
-        paths = [".".join(filter(None, (path, rest))) for path in aliases.get(root, [])]  # a text, not a node
-        return bool(paths) and all(path in ("torch.Tensor", "torch.nn.Parameter", "torch.nn.parameter.Parameter")
-                                   for path in paths)
-    return False
+    annotation = annotation_of(function, word)
+    if annotation is None:
+        return False
+    text = re.sub(r"^(?:typing\.)?Optional\[(.*)\]$", r"\1", annotation.strip("\"'"))
+    text = re.sub(r"^(.*)\|None$|^None\|(.*)$", lambda m: m.group(1) or m.group(2), text)
+    root, _, rest = text.partition(".")
+    paths = [".".join(filter(None, (path, rest))) for path in aliases.get(root, [])]  # a text, not a node
+    return bool(paths) and all(path in ("torch.Tensor", "torch.nn.Parameter", "torch.nn.parameter.Parameter")
+                               for path in paths)
 
 
 def _tensor_attribute(node: ts.Node, aliases: dict[str, list[str]], depth: int,
