@@ -178,3 +178,26 @@ def test_an_early_exit_whose_message_names_the_cpu_runs_nothing_there(ruleset: R
 def test_an_early_exit_that_spells_the_cpu_in_code_keeps_the_sentence(ruleset: RuleSet,
                                                                       change: tuple[str, str]) -> None:
     assert _CPU_SENTENCE in _at(_AFFINITY.replace(*change), ruleset, 6, "LL1").message
+
+
+# -- a dtype cast in an enclosing `if` that tests no device (bitsandbytes test_autograd.py:106) -------
+_CAST = ("import torch\ndef check(device, ops, weight, out):\n"
+         "    if ops[0] is torch.mm:\n"
+         "        packed = weight.to(torch.float16)\n"
+         '        if device == "cuda":\n'
+         "            torch.cuda.synchronize()\n"
+         "        return out.sum() + packed.sum()\n")
+
+
+@pytest.mark.parametrize("cast", ["weight.to(torch.float16)", "weight.to(dtype=torch.half)",
+                                  "weight.to(torch.bfloat16, copy=True)", "weight.to(out.dtype)"])
+def test_a_dtype_cast_moves_nothing_to_the_device(ruleset: RuleSet, cast: str) -> None:
+    """Off CUDA the test runs on its own device and skips the synchronize: nothing picks the CPU."""
+    found = _at(_CAST.replace("weight.to(torch.float16)", cast), ruleset, 6, "LL1")
+    assert dict(found.handled).get("cpu") == FALLBACK
+    assert _CPU_SENTENCE not in found.message
+
+
+@pytest.mark.parametrize("move", ["weight.to(device)", "weight.to(device, torch.float16)", "weight.cuda()"])
+def test_a_move_to_the_device_still_leaves_the_object_on_the_host(ruleset: RuleSet, move: str) -> None:
+    assert _CPU_SENTENCE in _at(_CAST.replace("weight.to(torch.float16)", move), ruleset, 6, "LL1").message

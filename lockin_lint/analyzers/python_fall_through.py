@@ -47,8 +47,12 @@ _CUDA_SPELLED = re.compile(r"""torch\.cuda\.|torch\._C\._cuda|\.cuda\(|["']cuda(
 #: The CPU spelled on a path: a device string, ``.cpu()``, a name, attribute or word ``cpu`` (``print("on CPU")``).
 _CPU_SPELLED = re.compile(r"""(?i)["']cpu(?::\d+)?["']|\.cpu\(|\bcpu\b""")
 #: An existing object moved to the device (``model.cuda()``, ``x = x.to(device)``): without CUDA it
-#: stays on the host, where the code after it runs. Not a fresh value (``torch.zeros(2).cuda()``).
-_MOVED = re.compile(r"""[\w\]]\.(?:cuda|to)\(""")
+#: stays on the host, where the code after it runs. Not a fresh value (``torch.zeros(2).cuda()``), and
+#: not a cast that names only a dtype (``B.to(torch.float16)``, ``x.to(dtype=dtype)``), which moves
+#: nothing: bitsandbytes' test cast a weight in an ``if`` that tests no device, and the CPU sentence
+#: followed.
+_MOVED = re.compile(r"""[\w\]]\.(?:cuda\(|to\((?!\s*(?:torch\.(?:u?int\d*|float\d*\w*|bfloat16|half|double|bool"""
+                    r"""|long|short|complex\d*|qint\d+|quint\w+)\s*[,)]|[\w.]*dtype\b)))""")
 _COMMENT = re.compile(r"#[^\n]*")
 #: A name or attribute assigned (``device = ...``, ``self.device = ...``).
 _ASSIGNED = re.compile(r"^\s*((?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*)\s*(?::[^=\n]*)?=(?!=)", re.M)
