@@ -1,8 +1,9 @@
-"""An operand shape of a CUDA test judged false in the fifth session's third round (docs/validation.md,
+"""Two operand shapes of a CUDA test judged false in the fifth session's third round (docs/validation.md,
 #11, sixth session, f16a): a negated guard whose CUDA test covers a collection of tensors and whose
-body returns generic torch code (apex ``clip_grad.py:57``; analyzers/python_collection_tests.py).
-fixtures/python/dispatch_operands.py holds the lines; these tests hold what each one says per target,
-near misses included."""
+body returns generic torch code (apex ``clip_grad.py:57``; analyzers/python_collection_tests.py), and
+another platform's test beside a CUDA test in an ``or`` that is assigned or returned (TGI
+``models/__init__.py:201``; analyzers/python_or_operands.py). fixtures/python/dispatch_operands.py
+holds the lines; these tests hold what each one says per target, near misses included."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import tree_sitter as ts
 import tree_sitter_python
 
 from lockin_lint.analyzers.python_collection_tests import collection_element
-from lockin_lint.analyzers.python_dispatch import AGNOSTIC
+from lockin_lint.analyzers.python_dispatch import AGNOSTIC, BRANCH, FALLBACK
 from lockin_lint.api import check_bytes
 from lockin_lint.kb.ruleset import RuleSet
 from lockin_lint.model import Finding
@@ -82,3 +83,37 @@ def test_collection_element(expression: str, element: str | None) -> None:
     node = tree.root_node.named_children[0].named_children[0]
     found = collection_element(node)
     assert (found.text.decode() if found is not None and found.text is not None else None) == element
+
+
+def test_an_ipex_operand_beside_a_cuda_test_in_a_flag_handles_intel_targets(fixture_findings: list[Finding]) -> None:
+    # TGI's FLASH_TRANSFORMERS_BACKEND: SYSTEM == "ipex" is Intel's extension, on XPU and Intel CPUs.
+    assert _handled_at(fixture_findings, 'USE_FAST_BACKEND = ') == {"xpu": BRANCH, "cpu": BRANCH}
+
+
+def test_a_platform_operand_beside_a_returned_cuda_test_handles_its_platform(fixture_findings: list[Finding]) -> None:
+    assert _handled_at(fixture_findings, "return torch.cuda.is_available() or is_xpu_available()") == {"xpu": BRANCH}
+
+
+@pytest.mark.parametrize("text", ['os.environ.get("FORCE_FAST")', "return not (torch.cuda.is_available()"])
+def test_an_or_with_no_platform_operand_or_under_not_handles_nothing(text: str, fixture_findings: list[Finding]) -> None:
+    assert _handled_at(fixture_findings, text) == {}
+
+
+@pytest.mark.parametrize(("line", "handled"), [
+    ("flag = not torch.cuda.is_available() or torch.xpu.is_available()", {}),  # true off CUDA
+    ("flag = torch.cuda.is_available() or SYSTEM != 'xpu'", {}),  # a negative operand
+    ("flag = (torch.cuda.is_available() or torch.backends.mps.is_available()) and n > 1", {"mps": BRANCH}),
+    ("f(use=torch.cuda.is_available() or is_npu_available())", {"ascend": BRANCH}),
+    ("flag = torch.cuda.is_available() or (SYSTEM == 'xpu' or SYSTEM == 'ipex')", {"xpu": BRANCH, "cpu": BRANCH}),
+])
+def test_the_or_operand_reading_per_shape(line: str, handled: dict[str, str], ruleset: RuleSet) -> None:
+    result = check_bytes("m.py", f"import torch\n{line}\n".encode(), ruleset)
+    [found] = [f for f in result.findings if f.line == 2 and f.rule_id == "LL101"]
+    assert dict(found.handled) == handled
+
+
+def test_an_or_in_an_if_keeps_the_dispatch_reading(ruleset: RuleSet) -> None:
+    """The dispatch reads the ``if`` itself (cpu from the plain fallback beside the xpu branch)."""
+    source = "import torch\nif torch.cuda.is_available() or torch.xpu.is_available():\n    pass\n"
+    [found] = [f for f in check_bytes("m.py", source.encode(), ruleset).findings if f.line == 2]
+    assert dict(found.handled) == {"xpu": BRANCH, "cpu": FALLBACK}
