@@ -32,6 +32,7 @@ from .backend_paths import BACKEND_TOKENS, dedicated_backend, name_tokens
 from .findings import CPU_FALLBACK, PLATFORM_BRANCH
 from .matching import RawMatch, node_text
 from .python_chain_shapes import chain_notes, crashes_without
+from .python_collection_tests import off_cuda_tensor_test
 from .python_cuda_branches import multi_device_test
 from .python_cuda_flags import CudaFlags
 from .python_fall_through import fall_through_notes
@@ -227,10 +228,8 @@ class Dispatch:
         return self.cuda_test(condition) or multi_device_test(condition, self.cuda_test, self.platforms_of)
 
     def _not_cuda_test(self, condition: ts.Node | None) -> bool:
-        """For `agnostic_side_around`: is ``condition`` a test of a tensor off CUDA (apex's ``... or
-        not input.is_cuda``), whose false side runs on CUDA only?"""
-        negated = self._test(condition).negated()
-        return negated.known and negated.may <= CUDA_BUILDS and tensor_device_test(condition)
+        """For `agnostic_side_around`: a test of tensors off CUDA (`python_collection_tests`)."""
+        return off_cuda_tensor_test(condition, self._test)
 
     def _sibling_platforms(self, stmt: ts.Node) -> Platforms:
         """Platforms that the other ``if`` statements of the same block test the same subject for
