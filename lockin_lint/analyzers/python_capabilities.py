@@ -24,10 +24,12 @@ import re
 import tree_sitter as ts
 
 from .matching import PYTHON_SCOPES, RawMatch, node_text
+from .python_attribute_flags import attribute_requirement
 
 #: A zero-argument method call on a zero-argument call or a name: files without one are not walked.
 _SPELLED = re.compile(rb"\.[A-Za-z_]\w*\(\s*\)")  # no leading class: 10 times faster
-#: One capability test: (receiver name, method, the method's value for which the match's branch runs).
+#: One capability test: (receiver name, method, the method's value for which the match's branch runs);
+#: an attribute that must not be None is the member ``.name`` with True (`python_attribute_flags`).
 Capability = tuple[str, str, bool]
 
 
@@ -68,13 +70,20 @@ def _conjuncts(condition: ts.Node | None) -> list[ts.Node]:
     return [condition] if condition is not None else []
 
 
-def _required(node: ts.Node) -> list[Capability]:
-    """The capability tests the branches around ``node`` (in its function) require to reach it."""
+def _required(node: ts.Node, flags: dict[int, Capability | None]) -> list[Capability]:
+    """The capability tests the branches around ``node`` (in its function) require to reach it;
+    ``flags`` keeps what each ``if`` operand ``self.<flag>`` was read to require."""
     found: list[Capability] = []
     child, parent = node, node.parent
     while parent is not None and parent.type not in PYTHON_SCOPES:
         if parent.type in ("if_statement", "elif_clause") and child == parent.child_by_field_name("consequence"):
-            found += [c for c in map(_capability, _conjuncts(parent.child_by_field_name("condition"))) if c]
+            for operand in _conjuncts(parent.child_by_field_name("condition")):
+                test = _capability(operand)
+                if test is None and operand.type == "attribute":
+                    if operand.id not in flags:
+                        flags[operand.id] = attribute_requirement(operand)
+                    test = flags[operand.id]
+                found += [test] if test is not None else []
         elif parent.type == "else_clause" and parent.parent is not None \
                 and parent.parent.children_by_field_name("alternative") == [parent]:
             test = _capability(parent.parent.child_by_field_name("condition"))
@@ -91,8 +100,9 @@ def _required(node: ts.Node) -> list[Capability]:
 def capability_branches(source: bytes, kept: list[RawMatch]) -> tuple[tuple[str, int, str, str, bool], ...]:
     """(rule, line, receiver, method, value) for each capability test a match's branch requires
     (candidates for `project.accelerator_capabilities`)."""
-    if not kept or not _SPELLED.search(source):
+    if not kept or not (_SPELLED.search(source) or b" is not None" in source):
         return ()
+    flags: dict[int, Capability | None] = {}
     found = {(match.rule.id, match.node.start_point.row + 1, *capability)
-             for match in kept for capability in _required(match.node)}
+             for match in kept for capability in _required(match.node, flags)}
     return tuple(sorted(found))

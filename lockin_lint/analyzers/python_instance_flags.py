@@ -67,7 +67,7 @@ def _guarding_flag(node: ts.Node, flags: dict[tuple[int, str], tuple[Test, int] 
     while parent is not None and parent.type not in PYTHON_SCOPES:
         if parent.type == "if_statement" and child == parent.child_by_field_name("consequence"):
             for attribute in _self_flags(parent.child_by_field_name("condition")):
-                owner = _owner_class(parent)
+                owner = owner_class(parent)
                 if owner is None:
                     return None
                 key = (owner.id, attribute)
@@ -91,7 +91,7 @@ def _self_flags(condition: ts.Node | None) -> list[str]:
     return names
 
 
-def _owner_class(node: ts.Node) -> ts.Node | None:
+def owner_class(node: ts.Node) -> ts.Node | None:
     """The class whose method ``node`` is in (directly: a nested function is another ``self``)."""
     function = node.parent
     while function is not None and function.type not in PYTHON_SCOPES:
@@ -107,13 +107,31 @@ def _owner_class(node: ts.Node) -> ts.Node | None:
 
 def _flag_test(owner: ts.Node, attribute: str) -> tuple[Test, int] | None:
     """Where ``attribute`` may be True and the line of its first CUDA assignment, when only that can set it."""
+    writes = attribute_writes(owner, attribute)
+    tests: list[tuple[Test, int]] = []
+    for written in writes if writes is not None else ():
+        found = _written_value(written, owner)
+        if found is False:
+            return None
+        if isinstance(found, tuple):
+            tests.append(found)
+    if not tests:
+        return None
+    return Test(frozenset().union(*(t.may for t, _ in tests)), frozenset(),
+                frozenset().union(*(t.named for t, _ in tests))), min(line for _, line in tests)
+
+
+def attribute_writes(owner: ts.Node, attribute: str) -> list[ts.Node] | None:
+    """Every assignment in the file whose whole target is ``<x>.<attribute>``; None when anything else
+    may write it (an augmented assignment, a tuple or loop target, a ``del``, a ``setattr``).
+    ``python_attribute_flags`` reads the same writes."""
     root = owner
     while root.parent is not None:
         root = root.parent
     source = root.text or b""
     if _setattr_may_write(source, root, attribute):
         return None
-    tests: list[tuple[Test, int]] = []
+    writes: list[ts.Node] = []
     name = b"." + attribute.encode()
     start = source.find(name)
     while start >= 0:
@@ -126,16 +144,9 @@ def _flag_test(owner: ts.Node, attribute: str) -> tuple[Test, int] | None:
         if written is False:
             return None
         if isinstance(written, ts.Node):
-            found = _written_value(written, owner)
-            if found is False:
-                return None
-            if isinstance(found, tuple):
-                tests.append(found)
+            writes.append(written)
         start = source.find(name, end)
-    if not tests:
-        return None
-    return Test(frozenset().union(*(t.may for t, _ in tests)), frozenset(),
-                frozenset().union(*(t.named for t, _ in tests))), min(line for _, line in tests)
+    return writes
 
 
 def _write(identifier: ts.Node) -> ts.Node | bool | None:
@@ -161,7 +172,7 @@ def _written_value(assignment: ts.Node, owner: ts.Node) -> tuple[Test, int] | bo
     target = assignment.child_by_field_name("left")
     receiver = target.child_by_field_name("object") if target is not None else None
     if receiver is None or receiver.type != "identifier" or node_text(receiver) != "self" \
-            or _owner_class(assignment) != owner:
+            or owner_class(assignment) != owner:
         return False
     value = assignment.child_by_field_name("right")
     while value is not None and value.type == "parenthesized_expression" and value.named_child_count == 1:

@@ -60,9 +60,16 @@ def _never_taken(answers: dict[str, tuple[bool, str, int]], method: str, runs_wh
     cuda = answers.get("cuda")
     if cuda is None or cuda[0] != runs_when:
         return {}
-    return {target: f"{method}() is {answer} on its {target} backend ({module}:{line})"
+    return {target: f"{_asked(method, answer)} on its {target} backend ({module}:{line})"
             for target, (answer, module, line) in answers.items()
             if target in TARGETS and answer != runs_when}
+
+
+def _asked(member: str, answer: bool) -> str:
+    """``is_synchronized_device() is True``; an attribute (``.Stream``) ``Stream is None``."""
+    if member.startswith("."):
+        return f"{member[1:]} is {'not None' if answer else 'None'}"
+    return f"{member}() is {answer}"
 
 
 def _handled(finding: Finding, notes: dict[tuple[str, int], dict[str, str]]) -> Finding:
@@ -133,15 +140,48 @@ def _constants(path: str, methods: set[str], files: dict[str, str], read: Reader
     answers: dict[str, tuple[bool, str, int] | None] = {}
     for cls in (node for node in tree.body if isinstance(node, ast.ClassDef)) if tree is not None else ():
         defined = {s.name: s for s in cls.body if isinstance(s, ast.FunctionDef)}
-        for method in methods & defined.keys():
-            value = _constant(defined, method, _MAX_DEPTH)
-            answer = (value, path, defined[method].lineno) if value is not None else None
+        for method in {m for m in methods if m in defined or m.startswith(".")}:
+            if method.startswith("."):
+                statement = _defining(cls, method[1:])
+                if statement is None:
+                    continue
+                found = _not_none(statement)
+                answer: tuple[bool, str, int] | None = (found, path, statement.lineno) if found is not None else None
+            else:
+                value = _constant(defined, method, _MAX_DEPTH)
+                answer = (value, path, defined[method].lineno) if value is not None else None
             earlier = answers.get(method)
             if method in answers and (earlier is None or answer is None or earlier[0] != answer[0]):
                 answers[method] = None
             else:
                 answers.setdefault(method, answer)
     return {method: answer for method, answer in answers.items() if answer is not None}
+
+
+def _defining(cls: ast.ClassDef, attribute: str) -> ast.stmt | None:
+    """The statement of a class's body that defines ``attribute``: a method or a plain assignment."""
+    for statement in cls.body:
+        if isinstance(statement, ast.FunctionDef) and statement.name == attribute or isinstance(statement, ast.Assign) \
+                and [ast.unparse(t) for t in statement.targets] == [attribute]:
+            return statement
+    return None
+
+
+def _not_none(statement: ast.stmt) -> bool | None:
+    """Whether an attribute is not None, when evident: a ``@property`` returning ``None`` or a name or
+    attribute (``torch.cuda.Stream``), or a class-level assignment of one of those."""
+    value: ast.expr | None = None
+    if isinstance(statement, ast.FunctionDef):
+        body = [s for s in statement.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+        if [ast.unparse(d) for d in statement.decorator_list] != ["property"] or len(body) != 1 \
+                or not isinstance(body[0], ast.Return):
+            return None
+        value = body[0].value if body[0].value is not None else ast.Constant(None)
+    elif isinstance(statement, ast.Assign):
+        value = statement.value
+    if isinstance(value, ast.Constant) and value.value is None:
+        return False
+    return True if isinstance(value, (ast.Name, ast.Attribute)) else None
 
 
 def _constant(defined: dict[str, ast.FunctionDef], method: str, depth: int) -> bool | None:

@@ -6,7 +6,8 @@ bitsandbytes keeps one folder per backend, ``backends/cuda/ops.py`` beside ``bac
 and ``backends/cpu/ops.py``; DeepSpeed's ``runtime/comm/nccl.py`` sits beside ``hccl.py`` (a
 CUDA-only collective library beside another platform's, not beside a CPU one: ``mpi.py`` is no
 platform; its note says it is one of the collective backends, which the project picks by name, not
-by the accelerator). Each module
+by the accelerator, so only the targets a sibling evidently serves are credited there, read by
+`collective_backends`: Ascend for ``hccl.py``, XPU for ``compressed.py``). Each module
 implements one backend of an interface, so the CUDA calls in the CUDA one are that backend doing its
 job, not lock-in of the project: porting to a new target means writing a sibling module, not editing
 this one. Only the whole run shows the siblings, so this is a cross-file pass over the results: the
@@ -20,13 +21,15 @@ import re
 from dataclasses import replace
 
 from ..analyzers.backend_paths import dedicated_backend
-from ..model import TARGETS, FileResult, Finding, with_handled
+from ..model import TARGETS, FileResult, Finding, Reader, with_handled
+from .collective_backends import COLLECTIVE_TARGETS, served_targets
 
 #: Name parts that make a module the CUDA (NVIDIA) backend of an interface.
 _CUDA_TOKENS = frozenset({"cuda", "nvidia", "nccl"})
 #: Other platforms' collective libraries, which name a sibling backend module (``hccl.py``).
-_COLLECTIVES = frozenset({"hccl", "xccl", "cncl", "mccl", "rccl"})
+_COLLECTIVES = frozenset(COLLECTIVE_TARGETS)
 _SPLIT = re.compile(r"[_\-]+")
+_COLLECTIVE_KIND = "NCCL backend among the project's collective communication backends"
 
 
 def _parts(name: str) -> list[str]:
@@ -73,9 +76,10 @@ def _folder_siblings(path: str, folders: dict[str, list[str]]) -> list[str]:
     return _siblings(folder_name, others)
 
 
-def mark_backend_modules(results: list[FileResult]) -> list[FileResult]:
+def mark_backend_modules(results: list[FileResult], files: dict[str, str], read: Reader) -> list[FileResult]:
     """``results`` with the findings of CUDA backend modules (those with sibling backends) reported
-    apart: ``info`` severity, every target handled."""
+    apart: every target handled and ``info`` severity; an NCCL module's only for the targets its
+    siblings serve (``info`` when that is every target the finding shows)."""
     folders: dict[str, list[str]] = {}
     for result in results:
         if result.path.endswith(".py"):
@@ -87,8 +91,16 @@ def mark_backend_modules(results: list[FileResult]) -> list[FileResult]:
         siblings = (_siblings(name, folders.get(folder, [])) or _folder_siblings(result.path, folders)
                     if result.findings and name.endswith(".py") else [])
         if siblings:
-            how = f"{_kind(name)} (beside {', '.join(siblings)})"
-            result = replace(result, findings=tuple(_as_backend(f, how) for f in result.findings))
+            kind = _kind(name)
+            if kind == _COLLECTIVE_KIND:
+                others = [f"{folder}/{other}" if folder else other for other in folders.get(folder, [])]
+                named = sibling_modules(name, folders.get(folder, []))
+                handled = {target: f"{kind} ({why})"
+                           for target, why in served_targets(result.path, named, others, files, read).items()}
+            else:
+                handled = dict.fromkeys(TARGETS, f"{kind} (beside {', '.join(siblings)})")
+            if handled:
+                result = replace(result, findings=tuple(_as_backend(f, handled) for f in result.findings))
         marked.append(result)
     return marked
 
@@ -98,9 +110,13 @@ def _kind(name: str) -> str:
     backends a project picks by name (DeepSpeed's 1-bit optimizers by ``comm_backend_name``), not the
     accelerator's backend, whatever machine runs it."""
     if "nccl" in _parts(name) and not {"cuda", "nvidia"} & set(_parts(name)):
-        return "NCCL backend among the project's collective communication backends"
+        return _COLLECTIVE_KIND
     return "CUDA backend of the project's accelerator abstraction"
 
 
-def _as_backend(finding: Finding, how: str) -> Finding:
-    return replace(with_handled(finding, dict.fromkeys(TARGETS, how)), severity="info")
+def _as_backend(finding: Finding, handled: dict[str, str]) -> Finding:
+    """``finding`` with ``handled`` credited; ``info`` once no target it shows is left to port."""
+    marked = with_handled(finding, handled)
+    if all(info.status == "native" for info in marked.targets.values()):
+        marked = replace(marked, severity="info")
+    return marked

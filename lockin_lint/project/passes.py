@@ -151,7 +151,7 @@ def _rocm_package_candidates(results: list[FileResult]) -> bool:
 def _backend(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
     from .backend_modules import mark_backend_modules
 
-    return mark_backend_modules(results)
+    return mark_backend_modules(results, ctx.files, ctx.read)
 
 
 def _replaced_classes(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
