@@ -30,6 +30,7 @@ from .python_portable_else import apply_portable_else
 from .python_probed_uses import apply_probed_uses
 from .python_probes import apply_probes
 from .python_rocm_arch import apply_rocm_arch_lists
+from .python_rocm_bindings import apply_rocm_bindings
 from .python_skip_guards import drop_skipped_off_cuda
 from .python_stream_guards import apply_stream_guards
 from .python_matcher import FileMatcher
@@ -91,7 +92,8 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
     (`python_fallback_imports`), and a CUDA extension's call behind its own import's flag with a
     portable ``else`` (`python_extension_flags`); ROCm is handled for a CUDA architecture list whose function names a
     ROCm one (`python_rocm_arch`), and every target for stream bookkeeping behind ``if x.is_cuda:``
-    (`python_stream_guards`).
+    (`python_stream_guards`), and rocm for a call through a name the module binds to a ROCm-only
+    package on ROCm (`python_rocm_bindings`).
     """
     if dedicated_backend(path) is not None:
         return []
@@ -102,7 +104,8 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
     dispatched = drop_diagnostic_mentions(drop_rejected_fallbacks(apply_dispatch(raw, path)), is_platform_test)
     flagged = apply_instance_flags(apply_flag_else(drop_cpu_operators(dispatched, source), path), path)
     handled = apply_extension_flags(apply_probed_uses(apply_probes(apply_portable_else(flagged, path)), tree.root_node), path)
-    return apply_stream_guards(apply_rocm_arch_lists(apply_fallback_imports(handled), path), path)
+    return apply_rocm_bindings(apply_stream_guards(apply_rocm_arch_lists(apply_fallback_imports(handled), path), path),
+                               path, source, tree.root_node)
 
 
 def calls_extension_ops(run: RunContext, path: str, data: bytes, links: LinkTable) -> bool:
