@@ -18,6 +18,7 @@ from .python_capabilities import capability_branches
 from .python_cpu_tensors import drop_cpu_operators
 from .python_cuda_asserts import drop_rejected_fallbacks
 from .python_cuda_flags import apply_flag_else
+from .python_cuda_rebinds import cuda_rebinds
 from .python_instance_flags import apply_instance_flags
 from .python_dead_branches import drop_dead_branches
 from .python_dispatch import apply_dispatch
@@ -63,6 +64,7 @@ class PythonAnalyzer:
                                             flag_imports=flag_imports(tree.root_node, kept),
                                             capability_tests=capability_branches(decoded.data, kept),
                                             unused_imports=public_unused_imports(kept, decoded.data),
+                                            cuda_rebinds=cuda_rebinds(decoded.data, tree.root_node),
                                             defined_methods=tuple(sorted(defined_methods(
                                                 decoded.data, tree.root_node, _present_methods(run, present))))))
 
