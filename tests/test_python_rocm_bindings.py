@@ -83,8 +83,8 @@ def test_a_negated_test_takes_the_else_on_rocm(tmp_path: Path, ruleset: RuleSet)
     _MODULE.format(test="if USE_KERNELS_ROCM:").replace("else:\n", "elif USE_OTHER:\n    pass\nelse:\n"),  # a chain
     _MODULE.format(test="if USE_KERNELS_ROCM:").replace("def combine(out, lse):",
                                                         "def combine(out, lse, attn3_gpu=torch.ops.attn3):"),
-    _MODULE.format(test="if USE_KERNELS_ROCM:").replace("    return attn3_gpu.combine",
-                                                        "    attn3_gpu = torch.ops.attn3\n    return attn3_gpu.combine"),
+    _MODULE.format(test="if USE_KERNELS_ROCM:").replace(
+        "    return attn3_gpu.combine", "    attn3_gpu = torch.ops.attn3\n    return attn3_gpu.combine"),
 ], ids=["no-rocm-word", "cuda-test", "wrong-side", "not-rocm-only", "elif", "parameter", "local"])
 def test_near_misses_keep_the_extension_status(tmp_path: Path, ruleset: RuleSet, module: str) -> None:
     found = _call(tmp_path, ruleset, module)

@@ -57,13 +57,13 @@ def cuda_rebinds(source: bytes, root: ts.Node) -> tuple[CudaRebind, ...]:
     """The file's rebindings of ``torch.cuda`` names that a subclass's ``__init__`` runs."""
     if _ASSIGNED.search(source) is None:
         return ()
-    functions = {node_text(s.child_by_field_name("name")): s for s in _definitions(root, "function_definition")}
+    functions = {node_text(s.child_by_field_name("name")): s for s in top_definitions(root, "function_definition")}
     rebinding = {name: read for name, function in functions.items() if (read := _rebound(function))}
     if not rebinding:
         return ()
     imported = _imported_names(root)
     found = []
-    for cls in _definitions(root, "class_definition"):
+    for cls in top_definitions(root, "class_definition"):
         init = _init(cls)
         called = _called(init, set(rebinding)) if init is not None else set()
         for base in _bases(cls):
@@ -74,8 +74,9 @@ def cuda_rebinds(source: bytes, root: ts.Node) -> tuple[CudaRebind, ...]:
     return tuple(found)
 
 
-def _definitions(root: ts.Node, kind: str) -> list[ts.Node]:
-    """The module's own function or class definitions (decorated ones too)."""
+def top_definitions(root: ts.Node, kind: str) -> list[ts.Node]:
+    """The function or class definitions that are statements of ``root`` (a module or a class body),
+    decorated ones too."""
     found = []
     for statement in root.named_children:
         node = statement.child_by_field_name("definition") if statement.type == "decorated_definition" else statement
@@ -136,7 +137,7 @@ def _backend(value: str) -> str | None:
 
 def _init(cls: ts.Node) -> ts.Node | None:
     body = cls.child_by_field_name("body")
-    for method in _definitions(body, "function_definition") if body is not None else []:
+    for method in top_definitions(body, "function_definition") if body is not None else []:
         if node_text(method.child_by_field_name("name")) == "__init__":
             return method
     return None

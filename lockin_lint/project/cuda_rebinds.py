@@ -28,6 +28,7 @@ from typing import Callable
 import tree_sitter as ts
 
 from ..analyzers.matching import PYTHON_SCOPES, node_text
+from ..analyzers.python_cuda_rebinds import top_definitions
 from ..model import CudaRebind, FileResult, Finding, Reader, with_handled
 from .imported_probes import _folders  # where a module may sit, nearest first
 
@@ -70,25 +71,17 @@ def _marked(result: FileResult, rebinds: list[tuple[CudaRebind, str]], files: di
     if data is None:
         return result
     root = parser().parse(data).root_node
-    defined = {node_text(node.child_by_field_name("name")) for node in _top_classes(root)}
+    defined = {node_text(node.child_by_field_name("name")) for node in top_definitions(root, "class_definition")}
     notes: dict[str, dict[str, str]] = {}  # torch.cuda.<name> -> target -> note
     for rebind, by in rebinds:
         if rebind.base in defined:
             for name, value, line in rebind.names:
-                notes.setdefault(f"torch.cuda.{name}", {}).setdefault(rebind.target, f"rebound to {value} by {by}:{line}")
+                note = f"rebound to {value} by {by}:{line}"
+                notes.setdefault(f"torch.cuda.{name}", {}).setdefault(rebind.target, note)
     if not notes:
         return result
     changed = tuple(_handled(finding, notes, root) for finding in result.findings)
     return replace(result, findings=changed) if changed != result.findings else result
-
-
-def _top_classes(root: ts.Node) -> list[ts.Node]:
-    found = []
-    for statement in root.named_children:
-        node = statement.child_by_field_name("definition") if statement.type == "decorated_definition" else statement
-        if node is not None and node.type == "class_definition":
-            found.append(node)
-    return found
 
 
 def _handled(finding: Finding, notes: dict[str, dict[str, str]], root: ts.Node) -> Finding:
