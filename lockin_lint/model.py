@@ -381,6 +381,19 @@ class UnusedImport:
 
 
 @dataclass(frozen=True, slots=True)
+class CudaRebind:
+    """``torch.cuda`` names a Python file's function rebinds for good to another backend's
+    (vLLM's ``torch.cuda.stream = torch.xpu.stream``), a function the ``__init__`` of a class derived
+    from ``base`` (imported ``from module``) runs (`analyzers.python_cuda_rebinds`): the target, and
+    per name (``stream``) what it is bound to (``torch.xpu.stream``) and the line."""
+
+    module: str
+    base: str
+    target: str
+    names: tuple[tuple[str, str, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class FileFacts:
     """What one file tells the cross-file pass (`linker`), gathered while it is checked anyway."""
 
@@ -410,6 +423,9 @@ class FileFacts:
     #: A Python file's optional imports of public names it never reads: handled as unused when no
     #: other file of the project imports those names (`project.unused_imports` looks).
     unused_imports: tuple[UnusedImport, ...] = ()
+    #: A Python file's rebinding of ``torch.cuda`` names to another backend's, run by a subclass's
+    #: ``__init__``: handled for that target in the base class's module (`project.cuda_rebinds` looks).
+    cuda_rebinds: tuple[CudaRebind, ...] = ()
     #: A parsed C/C++/CUDA file's functions, kernels and op bindings (`analyzers.cpp_facts.CodeFacts`),
     #: taken from the parse the file's check made anyway, so the cross-file pass does not parse it
     #: again. Kept in memory only (`TRANSIENT`): a result from the result cache has none, and the pass

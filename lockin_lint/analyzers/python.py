@@ -18,6 +18,7 @@ from .python_capabilities import capability_branches
 from .python_cpu_tensors import drop_cpu_operators
 from .python_cuda_asserts import drop_rejected_fallbacks
 from .python_cuda_flags import apply_flag_else
+from .python_cuda_rebinds import cuda_rebinds
 from .python_instance_flags import apply_instance_flags
 from .python_dead_branches import drop_dead_branches
 from .python_dispatch import apply_dispatch
@@ -30,6 +31,7 @@ from .python_portable_else import apply_portable_else
 from .python_probed_uses import apply_probed_uses
 from .python_probes import apply_probes
 from .python_rocm_arch import apply_rocm_arch_lists
+from .python_rocm_bindings import apply_rocm_bindings
 from .python_skip_guards import drop_skipped_off_cuda
 from .python_stream_guards import apply_stream_guards
 from .python_matcher import FileMatcher
@@ -62,6 +64,7 @@ class PythonAnalyzer:
                                             flag_imports=flag_imports(tree.root_node, kept),
                                             capability_tests=capability_branches(decoded.data, kept),
                                             unused_imports=public_unused_imports(kept, decoded.data),
+                                            cuda_rebinds=cuda_rebinds(decoded.data, tree.root_node),
                                             defined_methods=tuple(sorted(defined_methods(
                                                 decoded.data, tree.root_node, _present_methods(run, present))))))
 
@@ -91,7 +94,8 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
     (`python_fallback_imports`), and a CUDA extension's call behind its own import's flag with a
     portable ``else`` (`python_extension_flags`); ROCm is handled for a CUDA architecture list whose function names a
     ROCm one (`python_rocm_arch`), and every target for stream bookkeeping behind ``if x.is_cuda:``
-    (`python_stream_guards`).
+    (`python_stream_guards`), and rocm for a call through a name the module binds to a ROCm-only
+    package on ROCm (`python_rocm_bindings`).
     """
     if dedicated_backend(path) is not None:
         return []
@@ -102,7 +106,8 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
     dispatched = drop_diagnostic_mentions(drop_rejected_fallbacks(apply_dispatch(raw, path)), is_platform_test)
     flagged = apply_instance_flags(apply_flag_else(drop_cpu_operators(dispatched, source), path), path)
     handled = apply_extension_flags(apply_probed_uses(apply_probes(apply_portable_else(flagged, path)), tree.root_node), path)
-    return apply_stream_guards(apply_rocm_arch_lists(apply_fallback_imports(handled), path), path)
+    return apply_rocm_bindings(apply_stream_guards(apply_rocm_arch_lists(apply_fallback_imports(handled), path), path),
+                               path, source, tree.root_node)
 
 
 def calls_extension_ops(run: RunContext, path: str, data: bytes, links: LinkTable) -> bool:

@@ -1,0 +1,121 @@
+"""``torch.cuda`` names a backend's subclass rebinds for good before its base class runs are handled
+for that backend in the base class's module (analyzers/python_cuda_rebinds.py, project/cuda_rebinds.py);
+near misses keep their statuses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lockin_lint.api import check_paths
+from lockin_lint.kb.ruleset import RuleSet
+from lockin_lint.model import Finding
+
+# vLLM's v1/worker/gpu_model_runner.py and xpu_model_runner.py, rewritten
+_BASE = '''import torch
+
+_SIDE = torch.cuda.Stream
+
+
+class RunnerOutput:
+    def __init__(self, copy_stream):
+        with torch.cuda.stream(copy_stream):
+            self.done = torch.cuda.Event()
+
+
+class GPURunner:
+    side: torch.cuda.Stream = None
+
+    def __init__(self, device):
+        self.stream = torch.cuda.Stream()
+        free, total = torch.cuda.mem_get_info()
+
+    def run(self):
+        torch.cuda.synchronize()
+        with torch.cuda.stream(self.stream):
+            return RunnerOutput(self.stream)
+'''
+_PATCH = '''from contextlib import contextmanager
+
+import torch
+
+from pkg.gpu_runner import GPURunner
+
+
+class XPURunner(GPURunner):
+    def __init__(self, device):
+        with _cuda_to_xpu():
+            super().__init__(device)
+
+
+@contextmanager
+def _cuda_to_xpu():
+    try:
+        torch.cuda.Stream = torch.xpu.Stream
+        torch.cuda.stream = torch.xpu.stream
+        torch.cuda.Event = torch.Event
+        if graphs_supported():
+            torch.cuda.mem_get_info = torch.xpu.mem_get_info
+        yield
+    finally:
+        pass
+'''
+_OTHER = "import torch\n\n\ndef copy(stream):\n    with torch.cuda.stream(stream):\n        pass\n"
+
+
+def _run(tmp_path: Path, ruleset: RuleSet, patch: str = _PATCH, base: str = _BASE) -> dict[tuple[str, int], Finding]:
+    for name, text in {"pkg/__init__.py": "", "pkg/gpu_runner.py": base, "pkg/xpu_runner.py": patch,
+                       "pkg/other.py": _OTHER}.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    run = check_paths(["."], ruleset, cwd=tmp_path)
+    return {(f.path, f.line): f for f in run.findings}
+
+
+def _xpu_notes(found: dict[tuple[str, int], Finding]) -> dict[tuple[str, int], str]:
+    return {place: dict(f.handled)["xpu"] for place, f in found.items() if "xpu" in dict(f.handled)}
+
+
+def test_rebound_names_are_handled_on_that_target_in_the_base_module(tmp_path: Path, ruleset: RuleSet) -> None:
+    found = _run(tmp_path, ruleset)
+    base = "pkg/gpu_runner.py"
+    assert _xpu_notes(found) == {
+        (base, 8): "rebound to torch.xpu.stream by xpu_runner.py:18",  # a helper class the runner builds
+        (base, 9): "rebound to torch.Event by xpu_runner.py:19",
+        (base, 16): "rebound to torch.xpu.Stream by xpu_runner.py:17",
+        (base, 21): "rebound to torch.xpu.stream by xpu_runner.py:18",
+    }
+    for place in _xpu_notes(found):
+        finding = found[place]
+        assert finding.targets["xpu"].status == "native"
+        assert set(dict(finding.handled)) == {"xpu"}
+        assert finding.targets["ascend"].status != "native"
+    # not rebound (mem_get_info only under an ``if``, synchronize never), or run at import time
+    for line in (3, 13, 17, 20):
+        assert (base, line) in found and "xpu" not in dict(found[(base, line)].handled), line
+    assert not found[("pkg/other.py", 5)].handled  # another module the runner may reach: out of scope
+
+
+@pytest.mark.parametrize("patch", [
+    _PATCH.replace("    finally:\n        pass\n", "    finally:\n        torch.cuda.stream = _saved\n"),
+    _PATCH.replace("        with _cuda_to_xpu():\n            super().__init__(device)",
+                   "        super().__init__(device)\n\n    def run(self):\n        with _cuda_to_xpu():\n"
+                   "            return super().run()"),
+    _PATCH.replace("from pkg.gpu_runner import GPURunner", "from pkg.gpu_runner import GPURunner as Base")
+    .replace("class XPURunner(GPURunner)", "class XPURunner(Other)"),
+    _PATCH.replace("torch.xpu.Stream", "_StreamPlaceholder"),
+    _PATCH.replace("torch.cuda.Event = torch.Event", "torch.cuda.Event = torch.npu.Event"),
+    _PATCH.replace("from pkg.gpu_runner import GPURunner", "from pkg.missing import GPURunner"),
+], ids=["restored", "not-in-init", "another-base", "placeholder", "two-backends", "base-not-in-run"])
+def test_near_misses_stay(tmp_path: Path, ruleset: RuleSet, patch: str) -> None:
+    notes = _xpu_notes(_run(tmp_path, ruleset, patch))
+    if "_saved" in patch:  # only the restored name is no longer rebound for good
+        assert (("pkg/gpu_runner.py", 8) not in notes and ("pkg/gpu_runner.py", 21) not in notes
+                and ("pkg/gpu_runner.py", 16) in notes)
+    else:
+        assert not notes
+
+
+def test_a_base_module_without_the_class_stays(tmp_path: Path, ruleset: RuleSet) -> None:
+    assert not _xpu_notes(_run(tmp_path, ruleset, base=_BASE.replace("class GPURunner:", "class CudaRunner:")))
