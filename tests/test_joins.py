@@ -92,3 +92,36 @@ def test_a_name_only_a_vendor_header_lists_does_not_make_the_call_unknown(rulese
     assert all_reduce("ncclFloat, ncclSum") == alone
     loose = check_bytes("k.cu", b"void f() { int t = ncclFloat; }\n", ruleset).findings
     assert [f.targets["ascend"].status for f in loose if f.symbol == "ncclFloat"] == ["unknown"]
+
+
+def test_a_joined_name_with_no_data_on_a_target_does_not_hide_the_constructs_status(ruleset: RuleSet) -> None:
+    """DeepSpeed's ``__global__ void fused_bias_residual_layer_norm(__half* ...)``: ``__half`` has no
+    XPU or CPU fact, the kernel has (a SYCL rewrite, a CPU re-implementation)."""
+    def kernel(parameter: str) -> tuple[tuple[str, ...], dict[str, str]]:
+        source = f"__global__ void k({parameter}* out, int n) {{ out[0] = out[n]; }}\n"
+        found = next(f for f in check_bytes("k.cu", source.encode(), ruleset).findings if f.rule_id == "LC7000")
+        return found.extra_symbols, {target: info.status for target, info in found.targets.items()}
+
+    half = next(f for f in check_bytes("k.cu", b"void f() { __half h; }\n", ruleset).findings if f.symbol == "__half")
+    unknown_on = {target for target, info in half.targets.items() if info.status == "unknown"}
+    assert {"xpu", "cpu"} <= unknown_on  # alone, still reported as unknown there
+    extra, joined = kernel("__half")
+    assert extra == ("__half",)
+    assert joined == kernel("float")[1]
+    assert joined["xpu"] == "equivalent" and joined["cpu"] == "missing"
+
+
+def test_a_known_worse_joined_status_still_wins_and_an_unknown_call_stays_unknown(ruleset: RuleSet) -> None:
+    """Among known statuses the worse wins: ``__shfl_xor_sync`` runs natively on ROCm, its 32-bit mask
+    does not. A call no table knows on a target stays unknown there whatever its arguments say."""
+    source = "__global__ void k(float* x) { x[0] = __shfl_xor_sync(0xffffffff, x[0], 1); }\n"
+    shfl = next(f for f in check_bytes("k.cu", source.encode(), ruleset).findings if f.symbol == "__shfl_xor_sync")
+    assert shfl.targets["rocm"].status == "equivalent"
+    create = "void g(cudaStream_t* s) { cudaStreamCreateWithFlags(s, %s); }\n"
+    alone = next(f for f in check_bytes("k.cu", (create % "0").encode(), ruleset).findings
+                 if f.symbol == "cudaStreamCreateWithFlags")
+    argument = next(f for f in check_bytes("k.cu", b"int m = cudaMemcpyHostToDevice;\n", ruleset).findings)
+    assert alone.targets["mlu"].status == "unknown" and argument.targets["mlu"].status == "rename"
+    joined = next(f for f in check_bytes("k.cu", (create % "cudaMemcpyHostToDevice").encode(), ruleset).findings
+                  if f.symbol == "cudaStreamCreateWithFlags")
+    assert joined.extra_symbols == ("cudaMemcpyHostToDevice",) and joined.targets["mlu"].status == "unknown"

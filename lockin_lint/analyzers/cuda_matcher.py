@@ -20,6 +20,7 @@ from ..kb.prefilter import occurrences, word_occurrences
 from .cpp_gate import file_words, relevant_words
 from .declarations import declares
 from .joins import join_constructs
+from .lane_masks import mask_argument
 from .macro_bodies import body_matches
 from .matching import RawMatch, SpanMatcher, node_text as _text
 
@@ -117,6 +118,7 @@ class CudaFileMatcher(SpanMatcher):
         self.usings: list[str] = []
         self.aliases: dict[str, str] = {}
         self._defined: dict[str, bool] = {}
+        self._masks: dict[str, bool] = {}
 
     def run(self) -> list[RawMatch]:
         extra = {word.encode() for word in self._collect_namespaces()}
@@ -239,6 +241,7 @@ class CudaFileMatcher(SpanMatcher):
                 return  # device functions (rsqrt, erfinv, __ldg) are only CUDA's inside device code
             if exact or not self._declared(name):
                 self._add(found[0], found[1], node)
+                self._spelled_mask(node, name)
             return
         for using in self.usings:  # exact names only: under ``using`` a bare name may come from anywhere
             full = f"{using}::{name}"
@@ -357,6 +360,15 @@ class CudaFileMatcher(SpanMatcher):
             target = holder.child_by_field_name("declarator") or holder.child_by_field_name("left")
             if "mask" in _text(target).lower():
                 self._construct("full-lane-mask", node, value)
+
+    def _spelled_mask(self, name_node: ts.Node, name: str) -> None:
+        """``__shfl_xor_sync(uint32_t(-1), ...)``, ``__shfl_xor_sync(FINAL_MASK, ...)``: `lane_masks`."""
+        call = name_node.parent
+        if _SYNC_INTRINSIC.match(name) and call is not None and call.type == "call_expression" \
+                and call.child_by_field_name("function") == name_node and "full-lane-mask" in self.index.constructs:
+            mask = mask_argument(call, self.root, self.source, self._masks)
+            if mask is not None:
+                self._construct("full-lane-mask", mask, _text(mask))
 
     def _macro_value(self, value: ts.Node) -> None:
         """A ``#define`` body: raw text to the grammar, so its names are read as tokens (`macro_bodies`),

@@ -137,27 +137,26 @@ def _fallback_noted(finding: Finding, cpu_run: bool = True) -> Finding:
 
 
 def _with_joined(run: RunContext, finding: Finding, joined: tuple[tuple[Rule, str], ...]) -> Finding:
-    """One finding for a construct: the joined names listed, each target at the worst joined status.
+    """One finding for a construct: the joined names listed, each target at the worst joined status
+    the knowledge base states.
 
-    Only a name the knowledge base knows says how a target fares: an ``unknown`` from a catch-all
-    pattern (LC9xxx, a CUDA-like name no rule lists) does not make a known status unknown. llm.c passes
-    its own macro ``CUBLAS_LOWP`` (``#define CUBLAS_LOWP CUDA_R_16BF`` in a header) to
-    ``cublasGemmStridedBatchedEx``, whose ports are known. The name is still listed; alone, it is still
-    reported as unknown (and dropped when the project's headers declare it). The same holds for a
-    name a rule lists only because the vendor's header declares it (``gen_cuda_rules.py`` names such
-    rules ``<family>-header``; no table says how a target other than ROCm fares): ``ncclAllReduce(...,
-    ncclFloat, ncclSum, ...)`` renames to HCCL on Ascend although no table lists HCCL's spellings of
-    the data type and the reduction."""
+    A joined name ``unknown`` on a target has no data there, which is no evidence that the construct
+    fares worse than its other parts say: it never overrides a known status. DeepSpeed's ``__global__
+    void fused_bias_residual_layer_norm(__half* ...)`` is a kernel to rewrite in SYCL on XPU
+    (``equivalent``) and missing on the CPU whatever no table says of ``__half`` there. llm.c passes
+    its own macro ``CUBLAS_LOWP`` (a name only a catch-all pattern matches, LC9xxx) to
+    ``cublasGemmStridedBatchedEx``, whose ports are known; ``ncclAllReduce(..., ncclFloat, ncclSum,
+    ...)`` renames to HCCL on Ascend although no table lists HCCL's spellings of the data type and the
+    reduction. The names are still listed; alone, each is still reported as unknown. Among known
+    statuses the worse wins, and a construct whose own name is ``unknown`` stays so: a joined
+    argument's port says nothing about the call's."""
     targets = dict(finding.targets)
     symbols: list[str] = []
     for rule, symbol in joined:
         if symbol != finding.symbol and symbol not in symbols:
             symbols.append(symbol)
-        guessed = bool(rule.match.patterns) or rule.name.endswith("-header")
         for name, info in _targets(run, rule.info_for(symbol.lstrip(".")).targets).items():
-            if guessed and info.status == "unknown":
-                continue
-            if _RANK[info.status] > _RANK[targets[name].status]:
+            if info.status != "unknown" and _RANK[info.status] > _RANK[targets[name].status]:
                 targets[name] = info
     if not symbols:
         return replace(finding, targets=targets)
