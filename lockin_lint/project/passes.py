@@ -5,7 +5,7 @@ includes of requirements files, Python calls into the project's own CUDA extensi
 project's headers declare, branches the project's fixed configuration macros rule out, ROCm aliases in compatibility headers, sources a CMake build leaves out
 of ROCm, functions every caller runs off ROCm, folders built on a ROCm-only package, branches on a
 capability of the project's accelerator abstraction that some backends never take, optional imports
-nothing imports, CUDA backend modules, classes a folder's per-backend subfolders replace, a project's
+nothing imports, environment registry entries nothing reads, CUDA backend modules, classes a folder's per-backend subfolders replace, a project's
 uses of its own package, tensor-method findings on a method the project's own classes define,
 optional imports behind another module's availability probe. Adding one is one entry in `PASSES`.
 
@@ -184,6 +184,18 @@ def _unused_imports(results: list[FileResult], ctx: PassContext) -> list[FileRes
     return mark_unused_imports(results, ctx.files, ctx.read)
 
 
+def _unread_env_entries(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
+    from .unread_env_entries import mark_unread_entries
+
+    return mark_unread_entries(results, ctx.files, ctx.read)
+
+
+def _env_findings(results: list[FileResult]) -> bool:
+    from .unread_env_entries import has_env_findings
+
+    return has_env_findings(results)
+
+
 def _unproven_methods(results: list[FileResult]) -> bool:
     return any(result.facts is not None and result.facts.unproven_methods for result in results)
 
@@ -236,6 +248,7 @@ PASSES: tuple[ProjectPass, ...] = (
                 lambda rs: any(r.facts is not None and r.facts.capability_tests for r in rs), _capabilities),
     ProjectPass("unused optional imports",
                 lambda rs: any(r.facts is not None and r.facts.unused_imports for r in rs), _unused_imports),
+    ProjectPass("unread env registry entries", _env_findings, _unread_env_entries),
     ProjectPass("backend modules", lambda rs: True, _backend),
     ProjectPass("backend subfolders", _backend_subfolders, _replaced_classes),
     ProjectPass("own packages", lambda rs: True, _own),
