@@ -118,3 +118,59 @@ def test_a_file_alone_only_records_the_candidate(ruleset: RuleSet) -> None:
     assert result.facts is not None
     [candidate] = result.facts.rocm_callers
     assert (candidate.name, candidate.places, candidate.calls) == ("assert_no_cuda_mismatch", (("LL602", 6),), (15, 22))
+
+
+#: vLLM's setup.py (get_nvcc_cuda_version, :854-866) in miniature: every call sits in the body of an
+#: NVIDIA-only test (setup.py's own ``_is_cuda()``, true on NVIDIA builds only), one of them through an
+#: ``if`` whose test says nothing of the platform.
+NVCC = '''import torch
+from torch.utils.cpp_extension import CUDA_HOME
+
+
+def get_nvcc_cuda_version():
+    assert CUDA_HOME is not None, "CUDA_HOME is not set"
+    return CUDA_HOME
+
+
+def _is_cuda():
+    return torch.version.cuda is not None
+
+
+def num_jobs():
+    if _is_cuda() and CUDA_HOME is not None:
+        try:
+            return get_nvcc_cuda_version()
+        except Exception:
+            return None
+    return 1
+
+
+if _is_cuda():
+    if PRECOMPILED or (CUDA_HOME and get_nvcc_cuda_version() >= "12.3"):
+        MODULES.append("fa3")
+'''
+
+
+def _nvcc(tmp_path: Path, ruleset: RuleSet, source: str) -> Finding:
+    (tmp_path / "setup.py").write_text(source, encoding="utf-8")
+    run = check_paths(["."], ruleset, cwd=tmp_path)
+    assert not run.errors, run.errors
+    [found] = [f for f in run.findings if f.path == "setup.py" and f.line == 6]
+    return found
+
+
+def test_calls_under_an_nvidia_only_test_are_kept_off_rocm(tmp_path: Path, ruleset: RuleSet) -> None:
+    found = _nvcc(tmp_path, ruleset, NVCC)
+    assert found.rule_id == "LL602"
+    assert dict(found.handled) == {"rocm": "callers run it only off ROCm (setup.py:17, 24)"}
+
+
+@pytest.mark.parametrize("change", [
+    ("if _is_cuda():\n", "if torch.cuda.is_available():\n"),   # true on ROCm builds too
+    ("if _is_cuda():\n", "if current_platform.is_cuda_alike():\n"),
+    ('        MODULES.append("fa3")\n', '        MODULES.append("fa3")\nelse:\n    get_nvcc_cuda_version()\n'),
+])
+def test_a_call_rocm_may_reach_keeps_the_finding(tmp_path: Path, ruleset: RuleSet, change: tuple[str, str]) -> None:
+    source = NVCC.replace(*change)
+    assert source != NVCC
+    assert "rocm" not in dict(_nvcc(tmp_path, ruleset, source).handled), change

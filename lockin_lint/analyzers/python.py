@@ -37,6 +37,7 @@ from .python_stream_guards import apply_stream_guards
 from .python_matcher import FileMatcher
 from .python_tensors import defined_methods, operator_methods, unproven_methods
 from .python_mentions import drop_diagnostic_mentions
+from .python_nvidia_fall_through import apply_nvidia_fall_through
 from .python_platform_tests import is_platform_test
 from .source import decode_python
 
@@ -103,7 +104,8 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
     if links and run.link_rule is not None:
         raw += OpCallMatcher(links, run.link_rule, path, source, tree.root_node).run()
     raw = drop_skipped_off_cuda(drop_dead_branches(raw, source), source)
-    dispatched = drop_diagnostic_mentions(drop_rejected_fallbacks(apply_dispatch(raw, path)), is_platform_test)
+    dispatched = drop_diagnostic_mentions(apply_nvidia_fall_through(drop_rejected_fallbacks(apply_dispatch(raw, path)), path),
+                                          is_platform_test)
     flagged = apply_instance_flags(apply_flag_else(drop_cpu_operators(dispatched, source), path), path)
     handled = apply_extension_flags(apply_probed_uses(apply_probes(apply_portable_else(flagged, path)), tree.root_node), path)
     return apply_rocm_bindings(apply_stream_guards(apply_rocm_arch_lists(apply_fallback_imports(handled), path), path),

@@ -5,8 +5,11 @@ calls of it sit under ``if not self.is_rocm_pytorch():``. The function has no te
 findings read as unhandled on ROCm, yet the project's ROCm path is right there, one call up. Here the
 file's own reading finds such functions: every occurrence of the name in the file is the function's
 definition or a call (``f(...)``, ``self.f(...)``) whose dispatch (`python_dispatch.Dispatch`) leaves
-ROCm out. A name used any other way (passed as a value, imported, in a string) keeps the findings
-unchanged, and so does a function with no call.
+ROCm out: it handles ROCm there, or the call sits in the body of an NVIDIA-only test (vLLM's
+``setup.py``: ``get_nvcc_cuda_version()`` is called only under ``if _is_cuda():``, which ROCm builds
+never enter and which names no ROCm path, `python_nvidia_fall_through.nvidia_only_if`). A name
+used any other way (passed as a value, imported, in a string) keeps the findings unchanged, and so
+does a function with no call.
 
 A file cannot see the rest of the project, where the name may be called with no guard (DeepSpeed's
 ``installed_cuda_version()`` is called by twelve op builders and the tests), so what it finds is a
@@ -24,6 +27,7 @@ from ..model import RocmCallers
 from .matching import RawMatch
 from .matching import node_text as _text
 from .python_dispatch import Dispatch
+from .python_nvidia_fall_through import nvidia_only_if
 from .python_receivers import enclosing
 
 
@@ -70,7 +74,7 @@ def _guarded_calls(source: bytes, root: ts.Node, function: ts.Node, name: str,
         if own is not None and node == own:
             continue
         call = _is_call_of(node, name)
-        if call is None or "rocm" not in dispatch.verdict(call).handled:
+        if call is None or ("rocm" not in dispatch.verdict(call).handled and nvidia_only_if(call) is None):
             return None
         lines.append(call.start_point.row + 1)
     return tuple(lines) if lines else None

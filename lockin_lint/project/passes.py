@@ -5,7 +5,8 @@ includes of requirements files, Python calls into the project's own CUDA extensi
 project's headers declare, branches the project's fixed configuration macros rule out, ROCm aliases in compatibility headers, sources a CMake build leaves out
 of ROCm, functions every caller runs off ROCm, folders built on a ROCm-only package, branches on a
 capability of the project's accelerator abstraction that some backends never take, optional imports
-nothing imports, ``torch.cuda`` names a backend's subclass rebinds to its own, CUDA backend modules, classes a folder's per-backend subfolders replace, a project's
+nothing imports, ``torch.cuda`` names a backend's subclass rebinds to its own, environment registry
+entries nothing reads, CUDA backend modules, classes a folder's per-backend subfolders replace, a project's
 uses of its own package, tensor-method findings on a method the project's own classes define,
 optional imports behind another module's availability probe. Adding one is one entry in `PASSES`.
 
@@ -190,6 +191,18 @@ def _cuda_rebinds(results: list[FileResult], ctx: PassContext) -> list[FileResul
     return mark_cuda_rebinds(results, ctx.files, ctx.read, lambda: ctx.engine().run.python_parser)
 
 
+def _unread_env_entries(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
+    from .unread_env_entries import mark_unread_entries
+
+    return mark_unread_entries(results, ctx.files, ctx.read)
+
+
+def _env_findings(results: list[FileResult]) -> bool:
+    from .unread_env_entries import has_env_findings
+
+    return has_env_findings(results)
+
+
 def _unproven_methods(results: list[FileResult]) -> bool:
     return any(result.facts is not None and result.facts.unproven_methods for result in results)
 
@@ -244,6 +257,7 @@ PASSES: tuple[ProjectPass, ...] = (
                 lambda rs: any(r.facts is not None and r.facts.unused_imports for r in rs), _unused_imports),
     ProjectPass("rebound torch.cuda names", lambda rs: any(r.facts is not None and r.facts.cuda_rebinds for r in rs),
                 _cuda_rebinds),
+    ProjectPass("unread env registry entries", _env_findings, _unread_env_entries),
     ProjectPass("backend modules", lambda rs: True, _backend),
     ProjectPass("backend subfolders", _backend_subfolders, _replaced_classes),
     ProjectPass("own packages", lambda rs: True, _own),

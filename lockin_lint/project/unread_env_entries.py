@@ -1,0 +1,135 @@
+"""Entries of an environment-variable registry that no code of the run reads.
+
+vLLM's ``vllm/envs.py`` declares every setting as an entry of one dict, read by the rest of the
+project as an attribute of the module (``envs.VLLM_TARGET_DEVICE``, through the module's
+``__getattr__``)::
+
+    environment_variables: dict[str, Callable[[], Any]] = {
+        ...
+        "CUDA_HOME": lambda: os.environ.get("CUDA_HOME", None),
+        ...
+        "CUDA_VISIBLE_DEVICES": lambda: os.environ.get("CUDA_VISIBLE_DEVICES", None),
+
+``CUDA_VISIBLE_DEVICES`` is read elsewhere (the custom all-reduce, ``cuda_device_count_stateless``) and
+its finding is lock-in. Nothing reads ``envs.CUDA_HOME`` (``setup.py`` uses torch's own
+``CUDA_HOME``): the getter runs only when every entry is cached or hashed, so the entry is declared
+surface with no dependency behind it, and rocm ``rename`` or cpu ``missing`` there described no port
+work (j15B, debatable, docs/validation.md, #11, sixth session). Such a finding is kept (the setting
+is still declared and documented) at ``info`` severity, its targets handled, noted ``env registry
+entry no code reads (envs.py:582)``, as `backend_modules` notes a CUDA backend module.
+
+Narrow on purpose: the finding is of the environment family (``category: env``), its line is a
+registry entry ``"NAME": lambda ...`` whose key is the finding's own variable, the registry's file
+spells the key nowhere else, and no other Python file of the run that spells the registry module's
+name (its stem, ``envs``) reads the key from it: as an attribute (``envs.CUDA_HOME``, any receiver),
+in quotes (``getattr(envs, "CUDA_HOME")``), or imported (``from vllm.envs import CUDA_HOME``). Files
+outside the run are not seen, as for `unused_imports` and `rocm_callers`: a run on the registry file
+alone finds no reader.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from ..model import FileResult, Finding, Reader, with_handled
+
+_PYTHON = (".py", ".pyi", ".ipynb")
+_ENV = "env"
+#: A registry entry: ``"NAME": lambda`` at the start of its line.
+_ENTRY = re.compile(rb"""^\s*(["'])([A-Za-z_][A-Za-z0-9_]*)\1\s*:\s*lambda\b""")
+_NOTE = "env registry entry no code reads"
+_STAR = re.compile(rb"import\s+\*")
+
+
+def has_env_findings(results: list[FileResult]) -> bool:
+    """Only a Python file with an environment finding can hold such an entry (the pass's test)."""
+    return any(r.path.endswith(".py") and any(f.category == _ENV for f in r.findings) for r in results)
+
+
+def mark_unread_entries(results: list[FileResult], files: dict[str, str], read: Reader) -> list[FileResult]:
+    """``results`` with the findings of registry entries no other file reads handled, at ``info``."""
+    entries: dict[str, dict[int, str]] = {}  # registry file -> line -> key
+    for result in results:
+        if has_env_findings([result]):
+            found = _entries(result, files, read)
+            if found:
+                entries[result.path] = found
+    if not entries:
+        return results
+    read_keys = _read_keys(entries, files, read)
+    output = []
+    for result in results:
+        unread = {line: key for line, key in entries.get(result.path, {}).items() if (result.path, key) not in read_keys}
+        output.append(_mark(result, unread) if unread else result)
+    return output
+
+
+def _entries(result: FileResult, files: dict[str, str], read: Reader) -> dict[int, str]:
+    """Line -> key of the file's environment findings that sit on a registry entry of their own
+    variable, whose key the file spells nowhere else."""
+    data = read(files.get(result.path, result.path))
+    if data is None:
+        return {}
+    lines = data.splitlines()
+    found = {}
+    for finding in result.findings:
+        if finding.category != _ENV or not 0 < finding.line <= len(lines):
+            continue
+        entry = _ENTRY.match(lines[finding.line - 1])
+        key = entry.group(2) if entry is not None else b""
+        if key and key.decode() == finding.symbol and not any(
+                i != finding.line - 1 and re.search(rb"\b" + key + rb"\b", line) for i, line in enumerate(lines)):
+            found[finding.line] = key.decode()
+    return found
+
+
+def _read_keys(entries: dict[str, dict[int, str]], files: dict[str, str], read: Reader) -> set[tuple[str, str]]:
+    """(registry file, key) pairs some other Python file of the run may read."""
+    wanted = {(path, _stem(path), key) for path, keys in entries.items() for key in keys.values()}
+    found: set[tuple[str, str]] = set()
+    for shown, path in files.items():
+        if not shown.endswith(_PYTHON) or all((owner, key) in found for owner, _, key in wanted):
+            continue
+        data = read(path)
+        for owner, stem, key in wanted:
+            if owner != shown and (data is None or _reads(data, stem.encode(), key.encode())):
+                found.add((owner, key))
+    return found
+
+
+def _stem(path: str) -> str:
+    """The name another module imports ``path`` by: its file name, or its package's for ``__init__``."""
+    parts = path.replace("\\", "/").split("/")
+    name = parts[-1].rsplit(".", 1)[0]
+    return parts[-2] if name == "__init__" and len(parts) > 1 else name
+
+
+def _reads(data: bytes, stem: bytes, key: bytes) -> bool:
+    """May ``data`` read ``key`` from the module ``stem``? (Plain searches first: most files spell neither.)"""
+    if stem not in data or (key not in data and not _STAR.search(data)) \
+            or not re.search(rb"\b" + re.escape(stem) + rb"\b", data):
+        return False
+    imports = re.findall(rb"from\s+[\w.]*\b" + re.escape(stem) + rb"\s+import\s+(\([^)]*\)|[^\n]*)", data)
+    if any(names.strip() == b"*" for names in imports):
+        return True
+    if key not in data:
+        return False
+    word = re.escape(key) + rb"\b"
+    if re.search(rb"\." + word, data) or any(quote + key + quote in data for quote in (b'"', b"'")):
+        return True
+    return any(re.search(rb"(?<![\w.])" + word, names) for names in imports)
+
+
+def _mark(result: FileResult, unread: dict[int, str]) -> FileResult:
+    name = result.path.rsplit("/", 1)[-1]
+    return replace(result, findings=tuple(_handled(f, f"{_NOTE} ({name}:{f.line})")
+                                          if f.category == _ENV and unread.get(f.line) == f.symbol else f
+                                          for f in result.findings))
+
+
+def _handled(finding: Finding, note: str) -> Finding:
+    noted = dict(finding.handled)
+    handled = with_handled(finding, {t: note for t, info in finding.targets.items()
+                                     if info.status != "native" and t not in noted})
+    return replace(handled, severity="info")
