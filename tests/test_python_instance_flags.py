@@ -50,6 +50,10 @@ def test_the_body_of_a_cuda_only_instance_flag_runs_on_no_other_target(ruleset: 
     # torch.cuda.is_available() is true on ROCm builds too: rocm is not handled by the flag
     [stream] = _found(ruleset, value="torch.cuda.is_available() and self.stream is not None")
     assert "rocm" not in dict(stream.handled) and dict(stream.handled)["xpu"].startswith("CUDA-only flag")
+    # so is a tensor's `.is_cuda` (a property, unlike vLLM's NVIDIA-only `current_platform.is_cuda()`)
+    for value in ("hidden.is_cuda and self.stream is not None", "hidden.device.is_cuda and hidden.shape[0] < 256"):
+        [stream] = _found(ruleset, value=value)
+        assert "rocm" not in dict(stream.handled) and dict(stream.handled)["xpu"].startswith("CUDA-only flag"), value
 
 
 def test_a_flag_something_else_can_set_keeps_its_findings(ruleset: RuleSet) -> None:

@@ -188,6 +188,10 @@ def _attribute_test(node: ts.Node) -> Test:
     if obj is not None and node_text(obj).rsplit(".", 1)[-1] == "version" and name in _VERSION_FLAGS:
         platforms = _VERSION_FLAGS[name]
         return atom(platforms)
+    if name == "is_cuda":  # a tensor's property: may be true on ROCm builds too, unlike vLLM's
+        # NVIDIA-only `current_platform.is_cuda()`; it names CUDA alone, as before, so a branch on it
+        # claims no ROCm path of its own
+        return Test(CUDA_BUILDS, frozenset(), frozenset({"cuda"}))
     return _name_test(name)
 
 
