@@ -5,6 +5,7 @@ take their builders from ``op_builder/npu/``, ``mlu/``, ``xpu/``, ``cpu/``; ROCm
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from lockin_lint.api import check_paths
 from lockin_lint.kb.ruleset import RuleSet
 from lockin_lint.model import Finding
+from lockin_lint.project import backend_subfolders
 
 from .test_python_dispatch import _write
 
@@ -156,3 +158,64 @@ def test_a_class_no_subfolder_defines_is_credited_only_to_those_that_define_it(
     arch = _in_class(_findings(tmp_path, ruleset, "op_builder/builder.py"), "TORCH_CUDA_ARCH_LIST", tmp_path,
                      "op_builder/builder.py")
     assert {"ascend", "mlu"} <= set(dict(arch.handled))
+
+
+_CLASS_SHAPES = [
+    "class A:\n    pass\n",
+    "@decorator\nclass B(Base, metaclass=M):\n    class Inner:\n        pass\n",
+    "class \\\n    C:\n    pass\n",  # a line continuation between the keyword and the name
+    "class\t\fD : pass\r\nclass \\\r\nE: pass\r\n",  # tab, form feed, CRLF continuation
+    "x = 1\nif x:\n    class F:\n        pass\nelse:\n    class G:\n        pass\n",
+    "s = 'class H:'\n# class I\nclass subclassJ:\n    pass\n",
+    "class Ä:\n    pass\nclass K:\n    pass\n",  # not ASCII: parsed
+    "# coding: utf-7\n+AGM-lass L:\n    pass\n",  # a declared encoding spelling `class` in other bytes
+    "class M(\n",  # does not parse: no class at all
+]
+
+
+@pytest.mark.parametrize("source", _CLASS_SHAPES)
+def test_the_byte_reading_of_class_names_holds_every_top_level_class(source: str) -> None:
+    """`_class_names_at_most` is what lets the pass skip parsing: it must never miss a class the
+    parser finds at the top of the module (it may find more)."""
+    data = source.encode("utf-8")
+    tree = backend_subfolders._parse(data, "m.py")
+    parsed = set(backend_subfolders._classes(tree)) if tree is not None else set()
+    assert parsed <= backend_subfolders._class_names_at_most(data, "m.py")
+
+
+def test_the_byte_reading_holds_every_fixture_and_test_modules_classes() -> None:
+    root = Path(__file__).resolve().parents[1]
+    sources = sorted([*root.glob("fixtures/**/*.py"), *root.glob("tests/*.py"), *root.glob("lockin_lint/**/*.py")])
+    assert len(sources) > 100
+    found = 0
+    for path in sources:
+        data = path.read_bytes()
+        tree = backend_subfolders._parse(data, str(path))
+        parsed = set(backend_subfolders._classes(tree)) if tree is not None else set()
+        found += len(parsed)
+        assert parsed <= backend_subfolders._class_names_at_most(data, str(path)), path
+    assert found > 50
+
+
+def test_backend_subfolders_sharing_no_class_name_are_never_parsed(
+        tmp_path: Path, ruleset: RuleSet, monkeypatch: pytest.MonkeyPatch) -> None:
+    """torch's ``_inductor/codegen``: ``rocm/`` and ``xpu/`` each have an ``__init__.py`` like the folder
+    itself, but no class of the same name as a top-level one: nothing can change, nothing is parsed."""
+    parsed: list[str] = []
+    real = backend_subfolders._parse
+
+    def counting(data: bytes | None, shown: str) -> ast.Module | None:
+        parsed.append(shown)
+        return real(data, shown)
+
+    monkeypatch.setattr(backend_subfolders, "_parse", counting)
+    _tree(tmp_path, {"npu": "NPU", "xpu": "SYCL"}, fused="class OtherBuilder:\n    pass\n",
+          extra={"op_builder/__init__.py": "class Registry:\n    pass\n",
+                 "op_builder/npu/__init__.py": "class NpuRegistry:\n    pass\n",
+                 "op_builder/xpu/__init__.py": "class XpuRegistry:\n    pass\n"})
+    findings = _findings(tmp_path, ruleset, "op_builder/builder.py")
+    assert findings and all(f.handled == () for f in findings)
+    assert parsed == []
+    # the same tree with a subfolder class named like the top-level one is parsed (and handled)
+    _tree(tmp_path, {"npu": "NPU", "xpu": "SYCL"})
+    assert any(f.handled for f in _findings(tmp_path, ruleset, "op_builder/builder.py")) and parsed

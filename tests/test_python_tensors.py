@@ -183,3 +183,18 @@ def test_defined_methods_reads_whole_definition_names() -> None:
     names = frozenset({"to_dense", "to_sparse", "svd", "solve", "to_dense_x"})
     assert defined_methods(source, root, names) == {"to_dense", "to_dense_x", "svd"}
     assert defined_methods(source, root, frozenset({"to_dense"})) == {"to_dense"}
+
+
+def test_operator_methods_are_each_indexs_own(ruleset: RuleSet) -> None:
+    """`operator_methods` is computed once per index: a run with another selection (another index)
+    gets its own names, not the last run's."""
+    from lockin_lint.analyzers.python_tensors import operator_methods
+    from lockin_lint.kb.python_index import build_python_index
+
+    every = build_python_index(ruleset)
+    none = build_python_index(ruleset, select=("LL101",))
+    expected = frozenset(name for name, rules in every.methods.items() if any(r.category == "operator" for r in rules))
+    assert expected and operator_methods(every) == expected
+    assert operator_methods(every) is operator_methods(every)
+    assert operator_methods(none) == frozenset()
+    assert operator_methods(every) == expected

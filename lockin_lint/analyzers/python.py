@@ -73,7 +73,7 @@ class PythonAnalyzer:
 def _present_methods(run: RunContext, present: list[bytes]) -> frozenset[str]:
     """The operator method names the file spells (the prefilter found them): only those can it define."""
     words = {token.decode() for token in present}
-    return frozenset(name for name in operator_methods(run.python) if name in words) if words else frozenset()
+    return operator_methods(run.python) & words if words else frozenset()
 
 
 def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, present: list[bytes],

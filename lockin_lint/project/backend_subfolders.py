@@ -39,6 +39,10 @@ from ..model import FileResult, Finding, Reader, with_handled
 #: Whole subfolder names that are a target's backend (CPU too: a ``cpu/`` of builders is that backend).
 _FOLDER_TARGETS: dict[str, str] = {name: target for name, target in BACKEND_TOKENS.items() if target} | {"cpu": "cpu"}
 _WORD = re.compile(r"[A-Za-z_]\w*")
+#: ``class`` and the name after it, across blanks and line continuations (what the tokenizer skips
+#: between the keyword and its name). No ``\b`` before it: ``re`` finds the literal ``class`` fast, and
+#: a name after ``subclass`` only makes the set larger.
+_CLASS_NAME = re.compile(rb"class(?:[ \t\f]|\\\r?\n|\\\r)+([A-Za-z_][A-Za-z0-9_]*)")
 
 
 def _parse(data: bytes | None, shown: str) -> ast.Module | None:
@@ -48,6 +52,23 @@ def _parse(data: bytes | None, shown: str) -> ast.Module | None:
         return ast.parse(data, filename=shown)
     except (SyntaxError, ValueError):
         return None
+
+
+def _class_names_at_most(data: bytes | None, shown: str) -> set[str]:
+    """Every name `_classes` would find at the top of the module, perhaps with more (nested classes,
+    ``class`` in strings and comments), read from bytes: proving that no subfolder's module shares a
+    class name with its top-level namesake must not cost an ``ast.parse`` of each (torch's
+    ``_inductor/codegen``, whose ``rocm/`` and ``xpu/`` each have an ``__init__.py``: 60 parses, 1.2 s
+    of parent CPU).
+    A file this reading could misread is parsed: one not pure ASCII (identifiers may be any letter,
+    which the parser normalizes), holding a NUL, or naming a source encoding (``# coding: utf-7``
+    spells ``class`` in other bytes)."""
+    if data is None:
+        return set()
+    if not data.isascii() or b"\0" in data or b"coding" in data:
+        tree = _parse(data, shown)
+        return set(_classes(tree)) if tree is not None else set()
+    return {match.group(1).decode("ascii") for match in _CLASS_NAME.finditer(data)}
 
 
 def _classes(tree: ast.Module) -> dict[str, ast.ClassDef]:
@@ -141,7 +162,7 @@ def _mark_folder(folder: str, subs: dict[str, str], results: list[FileResult], f
     # subfolders nothing can change, so nothing is parsed (torch's backend-named folders, 1.3 s).
     subs = {sub: target for sub, target in subs.items()
             if any(p.rpartition("/")[2] in top_names for p in sub_paths[sub])}
-    if len(subs) < 2:
+    if len(subs) < 2 or len(_sharing_a_class(folder, subs, sub_paths, top_names, files, read)) < 2:
         return {}
     tops = _module_trees(top_paths, files, read)
     top_classes = {name: set(_classes(tree)) for name, tree in tops.items()}
@@ -169,6 +190,29 @@ def _mark_folder(folder: str, subs: dict[str, str], results: list[FileResult], f
         if findings != result.findings:
             marked[result.path] = replace(result, findings=findings)
     return marked
+
+
+def _sharing_a_class(folder: str, subs: dict[str, str], sub_paths: dict[str, list[str]], top_names: set[str],
+                     files: dict[str, str], read: Reader) -> set[str]:
+    """The subfolders that may define a class of the same name as the top-level module of the same
+    file name (a superset of those `_mark_folder` keeps, from `_class_names_at_most`): with fewer than
+    two, nothing changes and no module need be parsed."""
+    def names(shown: str) -> set[str]:
+        return _class_names_at_most(read(files[shown]), shown) if shown in files else set()
+
+    top_classes: dict[str, set[str]] = {}
+    sharing = set()
+    for sub in subs:
+        for path in sub_paths[sub]:
+            name = path.rpartition("/")[2]
+            if name not in top_names:
+                continue
+            if name not in top_classes:
+                top_classes[name] = names(f"{folder}/{name}")
+            if top_classes[name] and top_classes[name] & names(path):
+                sharing.add(sub)
+                break
+    return sharing
 
 
 def _imported_directly(folder: str, modules: list[str], files: dict[str, str], read: Reader) -> set[str]:
