@@ -18,7 +18,8 @@ from .model import FileError, FileResult, Finding, Reader, RunResult, Settings
 from .project.passes import PassContext, run_passes
 from .project.workers import cpu_count, die_with_parent
 from .kb.ruleset import RuleSet
-from .project.result_cache import ResultCache, Stat, digest, file_stat, scope_of, tree_digest
+from .project.result_cache import (ResultCache, Stat, digest, file_stat, load_stored, scope_of, stored_form,
+                                   tree_digest)
 
 if TYPE_CHECKING:  # imported when a file is first checked: a fully cached run never loads a parser
     from concurrent.futures import ProcessPoolExecutor
@@ -96,8 +97,26 @@ def _the_worker_engine() -> Engine:
     return _worker_engine
 
 
-def _check_chunk(chunk: list[tuple[str, str, str | None]]) -> list[tuple[FileResult | None, str]]:
-    return [_check_unless_unchanged(_the_worker_engine, shown, path, known) for shown, path, known in chunk]
+#: What a worker sends back per file: the result (None when the cache has it, or when the stored
+#: form is the whole result), the content hash, and the result's stored form for the result cache.
+Checked = tuple[FileResult | None, str, bytes | None]
+
+
+def _check_chunk(task: tuple[bool, list[tuple[str, str, str | None]]]) -> list[Checked]:
+    """A chunk of files checked in a worker; with ``store`` (the run keeps a result cache) each new
+    result comes back already pickled as the cache stores it (`result_cache.stored_form`), and only
+    that pickle when it holds the whole result: the parent loads it instead of the pool's own pickle
+    of the result, and writes it to the cache as it is."""
+    store, chunk = task
+    answers: list[Checked] = []
+    for shown, path, known in chunk:
+        result, content_hash = _check_unless_unchanged(_the_worker_engine, shown, path, known)
+        if result is None or not store or not content_hash:
+            answers.append((result, content_hash, None))
+            continue
+        stored, whole = stored_form(result)
+        answers.append((None if whole else result, content_hash, stored))
+    return answers
 
 
 def _pass_task(task: tuple[Callable[[Engine, Reader, Any], Any], Any]) -> Any:
@@ -151,15 +170,19 @@ def check_paths(paths: list[str], ruleset: RuleSet, settings: Settings | None = 
             hashes[shown] = cache.known_hash(shown) or ""
     done = total - len(todo)
 
-    def settle(item: tuple[int, str, str, Stat | None], result: FileResult | None, content_hash: str) -> None:
+    def settle(item: tuple[int, str, str, Stat | None], result: FileResult | None, content_hash: str,
+               stored: bytes | None = None) -> None:
         position, shown, path, stat = item
         hashes[shown] = content_hash
+        if result is None and stored is not None:
+            result = load_stored(stored)
         if cache is not None and result is None:
             result = cache.get(shown, stat, content_hash)
         if result is None:  # the cached entry would not load after all: check the file
             result = check_file(engine_for(ruleset, settings), shown, path)
+            stored = None
         elif cache is not None and content_hash:
-            cache.put(shown, stat, content_hash, result)
+            cache.put(shown, stat, content_hash, result, stored)
         slots[position] = result
 
     def known(shown: str) -> str | None:
@@ -184,10 +207,11 @@ def check_paths(paths: list[str], ruleset: RuleSet, settings: Settings | None = 
                                    (ruleset, settings, os.getpid()))
     try:
         if pool is not None:
-            work = [[(shown, path, known(shown)) for _, shown, path, _ in chunk] for chunk in chunks]
+            store = cache is not None
+            work = [(store, [(shown, path, known(shown)) for _, shown, path, _ in chunk]) for chunk in chunks]
             for chunk, checked in zip(chunks, pool.map(_check_chunk, work)):
-                for item, (result, content_hash) in zip(chunk, checked):
-                    settle(item, result, content_hash)
+                for item, (result, content_hash, stored) in zip(chunk, checked):
+                    settle(item, result, content_hash, stored)
                 done += len(chunk)
                 if progress is not None:
                     progress(done, total)
