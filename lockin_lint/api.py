@@ -10,7 +10,7 @@ from __future__ import annotations
 import fnmatch
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from .project.discover import discover
 from .limits import LimitError, read_regular
@@ -124,11 +124,11 @@ def _pass_task(task: tuple[Callable[[Engine, Reader, Any], Any], Any]) -> Any:
     return function(_the_worker_engine(), _read, argument)
 
 
-def _in_pool(pool: ProcessPoolExecutor) -> Callable[[Callable[[Engine, Reader, Any], Any], list[Any]], list[Any]]:
-    """`PassContext.workers`: a whole-project pass's work on the run's files, run by the pool's
-    workers (their engine was compiled before the fork) while the pool is still up, so the parent's
-    serial tail after the per-file checks is shorter."""
-    return lambda function, arguments: list(pool.map(_pass_task, [(function, a) for a in arguments]))
+def _in_pool(pool: ProcessPoolExecutor) -> Callable[[Callable[[Engine, Reader, Any], Any], list[Any]], Iterable[Any]]:
+    """`PassContext.workers`: a whole-project pass's work on the run's files, handed to the pool's
+    workers at once (their engine was compiled before the fork) while the pool is still up, so the
+    parent's serial tail after the per-file checks is shorter; the answers are read as they come."""
+    return lambda function, arguments: pool.map(_pass_task, [(function, a) for a in arguments])
 
 
 def _jobs(requested: int, files: int) -> int:
