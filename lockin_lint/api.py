@@ -18,8 +18,8 @@ from .model import FileError, FileResult, Finding, Reader, RunResult, Settings
 from .project.passes import PassContext, run_passes
 from .project.workers import cpu_count, die_with_parent
 from .kb.ruleset import RuleSet
-from .project.result_cache import (ResultCache, Stat, digest, file_stat, load_stored, scope_of, stored_form,
-                                   tree_digest)
+from .project.result_cache import (ResultCache, Stat, digest, file_stat, has_transient, load_stored, scope_of,
+                                   stored_form, tree_digest)
 
 if TYPE_CHECKING:  # imported when a file is first checked: a fully cached run never loads a parser
     from concurrent.futures import ProcessPoolExecutor
@@ -97,25 +97,25 @@ def _the_worker_engine() -> Engine:
     return _worker_engine
 
 
-#: What a worker sends back per file: the result (None when the cache has it, or when the stored
-#: form is the whole result), the content hash, and the result's stored form for the result cache.
+#: What a worker sends back per file: the result (None when the cache has it, or when it comes as its
+#: stored form), the content hash, and the result's stored form for the result cache.
 Checked = tuple[FileResult | None, str, bytes | None]
 
 
 def _check_chunk(task: tuple[bool, list[tuple[str, str, str | None]]]) -> list[Checked]:
-    """A chunk of files checked in a worker; with ``store`` (the run keeps a result cache) each new
-    result comes back already pickled as the cache stores it (`result_cache.stored_form`), and only
-    that pickle when it holds the whole result: the parent loads it instead of the pool's own pickle
-    of the result, and writes it to the cache as it is."""
+    """A chunk of files checked in a worker; with ``store`` (the run keeps a result cache) a new result
+    comes back only as the cache stores it (`result_cache.stored_form`): the parent loads it instead
+    of the pool's own pickle of the result, and writes it to the cache as it is. A result with code
+    facts for the passes (`result_cache.has_transient`: a few C/C++ files) comes back whole, and the
+    parent pickles it for the cache (sending both doubled what crossed the pool on vLLM)."""
     store, chunk = task
     answers: list[Checked] = []
     for shown, path, known in chunk:
         result, content_hash = _check_unless_unchanged(_the_worker_engine, shown, path, known)
-        if result is None or not store or not content_hash:
+        if result is None or not store or not content_hash or has_transient(result):
             answers.append((result, content_hash, None))
-            continue
-        stored, whole = stored_form(result)
-        answers.append((None if whole else result, content_hash, stored))
+        else:
+            answers.append((None, content_hash, stored_form(result)))
     return answers
 
 

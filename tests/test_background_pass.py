@@ -80,10 +80,10 @@ def _run_both(passes: tuple[ProjectPass, ...], results: list[FileResult]) -> tup
     def workers(function: Callable[..., Any], arguments: list[Any]) -> Iterable[Any]:
         raise AssertionError("no pool work here")
 
-    sequential = run_passes(list(results), PassContext({}, lambda: None), None, {},  # type: ignore[arg-type, return-value]
-                            tuple(ProjectPass(p.name, p.wanted, p.run) for p in passes))
-    overlapped = run_passes(list(results), PassContext({}, lambda: None, workers=workers), None, {},  # type: ignore[arg-type, return-value]
-                            passes)
+    no_engine: Any = lambda: None  # these passes never ask for one
+    in_order = tuple(ProjectPass(p.name, p.wanted, p.run) for p in passes)
+    sequential = run_passes(list(results), PassContext({}, no_engine), None, {}, in_order)
+    overlapped = run_passes(list(results), PassContext({}, no_engine, workers=workers), None, {}, passes)
     return sequential, overlapped
 
 

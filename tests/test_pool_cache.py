@@ -1,6 +1,7 @@
-"""A pooled run with the result cache: the workers pickle each new result as the cache stores it, and
-the parent only writes those bytes (issue 17: pickling every result after the pool was part of the
-parent's serial tail). The run and the cache must hold exactly what a one-process run gives; no timing."""
+"""A pooled run with the result cache: the workers pickle each new result as the cache stores it (but
+the few holding code facts for the passes), and the parent only writes those bytes (issue 17:
+pickling every result after the pool was part of the parent's serial tail). The run and the cache
+must hold exactly what a one-process run gives; no timing."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from lockin_lint.kb.ruleset import RuleSet
 from lockin_lint.model import FileResult, RunResult, Settings
 from lockin_lint.project import result_cache
 from lockin_lint.project.discover import discover
-from lockin_lint.project.result_cache import load_stored, stored_form, without_transient
+from lockin_lint.project.result_cache import has_transient, load_stored, stored_form, without_transient
 
 from .conftest import FIXTURES
 
@@ -51,9 +52,9 @@ def pooled(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     marker.touch()
 
     @functools.wraps(stored_form)
-    def spy(result: FileResult) -> tuple[bytes, bool]:
+    def spy(result: FileResult) -> bytes:
         with open(marker, "a", encoding="utf-8") as handle:
-            handle.write(f"{os.getpid()}\n")
+            handle.write(f"{os.getpid()} {int(has_transient(result))}\n")
         return stored_form(result)
 
     monkeypatch.setattr(api, "stored_form", spy)
@@ -65,12 +66,14 @@ def test_the_workers_pickle_the_stored_results_and_the_run_is_unchanged(ruleset:
     alone = check_paths(["."], ruleset, Settings(jobs=1), cwd=REPO_FIXTURE)
     first = check_paths(["."], ruleset, Settings(jobs=2), cwd=REPO_FIXTURE, use_cache=True)
     _same(first, alone)
-    pids = pooled.read_text(encoding="utf-8").split()
-    assert len(pids) == len(_discovered())  # every file's result was pickled once...
-    assert str(os.getpid()) not in pids  # ...and never by the parent
+    calls = [line.split() for line in pooled.read_text(encoding="utf-8").splitlines()]
+    assert len(calls) == len(_discovered())  # every file's result was pickled once...
+    in_parent = [transient for pid, transient in calls if pid == str(os.getpid())]
+    assert in_parent == ["1"] * len(in_parent)  # ...by the parent only when it holds code facts...
+    assert len(in_parent) < len(calls) and "1" in in_parent  # ...and there are both kinds here
     again = check_paths(["."], ruleset, Settings(jobs=2), cwd=REPO_FIXTURE, use_cache=True)
-    _same(again, alone)  # every result now loaded from what the workers pickled
-    assert len(pooled.read_text(encoding="utf-8").split()) == len(pids)  # nothing checked or pickled again
+    _same(again, alone)  # every result now loaded from the cache
+    assert len(pooled.read_text(encoding="utf-8").splitlines()) == len(calls)  # nothing checked or pickled again
 
 
 def test_the_cache_holds_each_result_without_its_transient_facts(ruleset: RuleSet, pooled: Path) -> None:

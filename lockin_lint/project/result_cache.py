@@ -165,7 +165,7 @@ class ResultCache:
         if stat is not None:
             self._index_changed = self._results_changed = True
             self._new[shown] = (stat, content_hash)
-            self._new_results[shown] = (content_hash, stored if stored is not None else stored_form(result)[0])
+            self._new_results[shown] = (content_hash, stored if stored is not None else stored_form(result))
 
     def passes(self, tree: str) -> Any:
         """What `project.passes` stored last time, when the index says it was computed on ``tree``
@@ -192,16 +192,19 @@ class ResultCache:
                                            "passes_tree": self._passes_tree})
 
 
-def stored_form(result: FileResult) -> tuple[bytes, bool]:
-    """What the results file keeps of ``result`` (a pickle of it `without_transient`), and whether that
-    pickle is the whole result.
+def stored_form(result: FileResult) -> bytes:
+    """What the results file keeps of ``result``: a pickle of it `without_transient`.
 
-    Each entry is its own pickle so that a pool worker makes it where it checked the file: the parent
-    then writes bytes it was handed instead of pickling every result after the run (0.1-0.2 s of its
-    serial tail on vLLM and the torch package), and a worker sends only these bytes for a result that
-    has no transient field, which the parent loads instead of the pickle the pool would have sent."""
-    kept = without_transient(result)
-    return pickle.dumps(kept, protocol=pickle.HIGHEST_PROTOCOL), kept is result
+    Each entry is its own pickle so that a pool worker makes it where it checked the file, for a result
+    with no transient field (`has_transient`; all but the C/C++ files whose code facts the passes
+    use): it sends only these bytes, which the parent loads instead of the pool's own pickle of the
+    result and writes as they are, instead of pickling every result after the run (its serial tail)."""
+    return pickle.dumps(without_transient(result), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def has_transient(result: FileResult) -> bool:
+    """Whether ``result`` holds a field `model` marks `TRANSIENT` (the results file leaves it out)."""
+    return bool(_transient_fields(result))
 
 
 def load_stored(stored: bytes) -> FileResult | None:
@@ -216,9 +219,16 @@ def load_stored(stored: bytes) -> FileResult | None:
 def without_transient(result: FileResult) -> FileResult:
     """``result`` without the fields `model` marks `TRANSIENT` (the parse's code facts): they are
     for this run's cross-file pass only, and would make every stored entry several times larger."""
+    dropped = _transient_fields(result)
+    if not dropped or result.facts is None:
+        return result
+    return dataclasses.replace(result, facts=dataclasses.replace(result.facts, **dropped))
+
+
+def _transient_fields(result: FileResult) -> dict[str, Any]:
+    """The `TRANSIENT` fields ``result`` holds, each mapped to None."""
     facts = result.facts
     if facts is None:
-        return result
-    dropped: dict[str, Any] = {f.name: None for f in dataclasses.fields(facts)
-               if f.metadata.get(TRANSIENT) and getattr(facts, f.name) is not None}
-    return dataclasses.replace(result, facts=dataclasses.replace(facts, **dropped)) if dropped else result
+        return {}
+    return {f.name: None for f in dataclasses.fields(facts) if f.metadata.get(TRANSIENT)
+            and getattr(facts, f.name) is not None}
