@@ -10,7 +10,7 @@ from __future__ import annotations
 import fnmatch
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from .project.discover import discover
 from .limits import LimitError, read_regular
@@ -18,7 +18,8 @@ from .model import FileError, FileResult, Finding, Reader, RunResult, Settings
 from .project.passes import PassContext, run_passes
 from .project.workers import cpu_count, die_with_parent
 from .kb.ruleset import RuleSet
-from .project.result_cache import ResultCache, Stat, digest, file_stat, scope_of, tree_digest
+from .project.result_cache import (ResultCache, Stat, digest, file_stat, has_transient, load_stored, scope_of,
+                                   stored_form, tree_digest)
 
 if TYPE_CHECKING:  # imported when a file is first checked: a fully cached run never loads a parser
     from concurrent.futures import ProcessPoolExecutor
@@ -96,8 +97,26 @@ def _the_worker_engine() -> Engine:
     return _worker_engine
 
 
-def _check_chunk(chunk: list[tuple[str, str, str | None]]) -> list[tuple[FileResult | None, str]]:
-    return [_check_unless_unchanged(_the_worker_engine, shown, path, known) for shown, path, known in chunk]
+#: What a worker sends back per file: the result (None when the cache has it, or when it comes as its
+#: stored form), the content hash, and the result's stored form for the result cache.
+Checked = tuple[FileResult | None, str, bytes | None]
+
+
+def _check_chunk(task: tuple[bool, list[tuple[str, str, str | None]]]) -> list[Checked]:
+    """A chunk of files checked in a worker; with ``store`` (the run keeps a result cache) a new result
+    comes back only as the cache stores it (`result_cache.stored_form`): the parent loads it instead
+    of the pool's own pickle of the result, and writes it to the cache as it is. A result with code
+    facts for the passes (`result_cache.has_transient`: a few C/C++ files) comes back whole, and the
+    parent pickles it for the cache (sending both doubled what crossed the pool on vLLM)."""
+    store, chunk = task
+    answers: list[Checked] = []
+    for shown, path, known in chunk:
+        result, content_hash = _check_unless_unchanged(_the_worker_engine, shown, path, known)
+        if result is None or not store or not content_hash or has_transient(result):
+            answers.append((result, content_hash, None))
+        else:
+            answers.append((None, content_hash, stored_form(result)))
+    return answers
 
 
 def _pass_task(task: tuple[Callable[[Engine, Reader, Any], Any], Any]) -> Any:
@@ -105,11 +124,11 @@ def _pass_task(task: tuple[Callable[[Engine, Reader, Any], Any], Any]) -> Any:
     return function(_the_worker_engine(), _read, argument)
 
 
-def _in_pool(pool: ProcessPoolExecutor) -> Callable[[Callable[[Engine, Reader, Any], Any], list[Any]], list[Any]]:
-    """`PassContext.workers`: a whole-project pass's work on the run's files, run by the pool's
-    workers (their engine was compiled before the fork) while the pool is still up, so the parent's
-    serial tail after the per-file checks is shorter."""
-    return lambda function, arguments: list(pool.map(_pass_task, [(function, a) for a in arguments]))
+def _in_pool(pool: ProcessPoolExecutor) -> Callable[[Callable[[Engine, Reader, Any], Any], list[Any]], Iterable[Any]]:
+    """`PassContext.workers`: a whole-project pass's work on the run's files, handed to the pool's
+    workers at once (their engine was compiled before the fork) while the pool is still up, so the
+    parent's serial tail after the per-file checks is shorter; the answers are read as they come."""
+    return lambda function, arguments: pool.map(_pass_task, [(function, a) for a in arguments])
 
 
 def _jobs(requested: int, files: int) -> int:
@@ -151,15 +170,19 @@ def check_paths(paths: list[str], ruleset: RuleSet, settings: Settings | None = 
             hashes[shown] = cache.known_hash(shown) or ""
     done = total - len(todo)
 
-    def settle(item: tuple[int, str, str, Stat | None], result: FileResult | None, content_hash: str) -> None:
+    def settle(item: tuple[int, str, str, Stat | None], result: FileResult | None, content_hash: str,
+               stored: bytes | None = None) -> None:
         position, shown, path, stat = item
         hashes[shown] = content_hash
+        if result is None and stored is not None:
+            result = load_stored(stored)
         if cache is not None and result is None:
             result = cache.get(shown, stat, content_hash)
         if result is None:  # the cached entry would not load after all: check the file
             result = check_file(engine_for(ruleset, settings), shown, path)
+            stored = None
         elif cache is not None and content_hash:
-            cache.put(shown, stat, content_hash, result)
+            cache.put(shown, stat, content_hash, result, stored)
         slots[position] = result
 
     def known(shown: str) -> str | None:
@@ -184,10 +207,11 @@ def check_paths(paths: list[str], ruleset: RuleSet, settings: Settings | None = 
                                    (ruleset, settings, os.getpid()))
     try:
         if pool is not None:
-            work = [[(shown, path, known(shown)) for _, shown, path, _ in chunk] for chunk in chunks]
+            store = cache is not None
+            work = [(store, [(shown, path, known(shown)) for _, shown, path, _ in chunk]) for chunk in chunks]
             for chunk, checked in zip(chunks, pool.map(_check_chunk, work)):
-                for item, (result, content_hash) in zip(chunk, checked):
-                    settle(item, result, content_hash)
+                for item, (result, content_hash, stored) in zip(chunk, checked):
+                    settle(item, result, content_hash, stored)
                 done += len(chunk)
                 if progress is not None:
                     progress(done, total)

@@ -219,3 +219,34 @@ def test_backend_subfolders_sharing_no_class_name_are_never_parsed(
     # the same tree with a subfolder class named like the top-level one is parsed (and handled)
     _tree(tmp_path, {"npu": "NPU", "xpu": "SYCL"})
     assert any(f.handled for f in _findings(tmp_path, ruleset, "op_builder/builder.py")) and parsed
+
+
+def test_only_the_top_level_modules_named_like_a_subfolders_are_parsed_to_tell(
+        tmp_path: Path, ruleset: RuleSet, monkeypatch: pytest.MonkeyPatch) -> None:
+    """torch's ``_inductor/codegen/`` has ``rocm/`` and ``xpu/`` packages whose ``__init__.py`` is named
+    like the folder's own, and 57 large modules: deciding that no subfolder stands in for anything needs
+    only the modules named like a subfolder's (here ``__init__.py``), so ``builder.py`` is never parsed;
+    when the folder does qualify, every top-level module is read, each parsed once."""
+    from lockin_lint.project import backend_subfolders
+
+    parsed: list[str] = []
+    real = backend_subfolders._parse
+
+    def counting(data: bytes | None, shown: str) -> object:
+        parsed.append(shown)
+        return real(data, shown)
+
+    monkeypatch.setattr(backend_subfolders, "_parse", counting)
+    _write(tmp_path, {"op_builder/__init__.py": "", "op_builder/builder.py": _BUILDER,
+                      "op_builder/npu/__init__.py": "", "op_builder/xpu/__init__.py": "",
+                      "op_builder/npu/kernels.py": "X = 1\n", "op_builder/xpu/kernels.py": "X = 1\n"})
+    findings = _findings(tmp_path, ruleset, "op_builder/builder.py")
+    assert findings and all(f.handled == () for f in findings)
+    assert "op_builder/builder.py" not in parsed
+    parsed.clear()
+    other = tmp_path / "qualifies"
+    _tree(other, {"npu": "NPU", "xpu": "SYCL"})
+    findings = _findings(other, ruleset, "op_builder/builder.py")
+    assert any(f.handled for f in findings)  # the pass still works where it applies
+    top = [p for p in parsed if p.count("/") == 1]
+    assert sorted(top) == ["op_builder/builder.py", "op_builder/fused_adam.py"]  # each once

@@ -102,7 +102,7 @@ def test_kept_code_facts_stay_out_of_the_result_cache(ruleset: RuleSet, tmp_path
     cache = ResultCache(tmp_path / "run")
     stat: Stat = (1, 1, 1)
     cache.put(kept.path, stat, "hash", kept)
-    stored = pickle.loads(pickle.dumps(cache._new_results[kept.path][1]))
+    stored = pickle.loads(cache._new_results[kept.path][1])
     assert stored.facts is not None and stored.facts.code is None
     assert stored == kept  # the code facts do not take part in comparisons
     assert kept.facts.code is not None  # type: ignore[union-attr]  # the run's own result keeps them

@@ -143,10 +143,15 @@ def mark_backend_folders(results: list[FileResult], files: dict[str, str], read:
     return [marked.get(result.path, result) for result in results] if marked else results
 
 
-def _module_trees(paths: list[str], files: dict[str, str], read: Reader) -> dict[str, ast.Module]:
+def _module_trees(paths: list[str], files: dict[str, str], read: Reader,
+                  parsed: dict[str, ast.Module | None] | None = None) -> dict[str, ast.Module]:
+    """The modules of ``paths`` that parse, by file name (``parsed``: those parsed already, by path)."""
+    parsed = {} if parsed is None else parsed
     trees = {}
     for shown in paths:
-        tree = _parse(read(files[shown]), shown) if shown in files else None
+        if shown not in parsed:
+            parsed[shown] = _parse(read(files[shown]), shown) if shown in files else None
+        tree = parsed[shown]
         if tree is not None:
             trees[shown.rpartition("/")[2]] = tree
     return trees
@@ -164,15 +169,25 @@ def _mark_folder(folder: str, subs: dict[str, str], results: list[FileResult], f
             if any(p.rpartition("/")[2] in top_names for p in sub_paths[sub])}
     if len(subs) < 2 or len(_sharing_a_class(folder, subs, sub_paths, top_names, files, read)) < 2:
         return {}
-    tops = _module_trees(top_paths, files, read)
+    backends = {sub: _Subfolder(_module_trees(sub_paths[sub], files, read),
+                                [data for data in (read(files[p]) for p in sub_paths[sub]) if data is not None])
+                for sub in sorted(subs)}
+    # ...and only when that module defines a class of the same name: the top-level modules named like
+    # a subfolder's are parsed first to tell (every package subfolder's __init__.py is named like the
+    # folder's: torch's _inductor/codegen/ parsed its 57 large modules for its rocm/ and xpu/, 1 s).
+    parsed: dict[str, ast.Module | None] = {}
+    named = _module_trees([p for p in top_paths if any(p.rpartition("/")[2] in b.defined for b in backends.values())],
+                          files, read, parsed)
+    if sum(any(set(_classes(named[name])) & defined for name, defined in backend.defined.items() if name in named)
+           for backend in backends.values()) < 2:
+        return {}
+    tops = _module_trees(top_paths, files, read, parsed)
     top_classes = {name: set(_classes(tree)) for name, tree in tops.items()}
     bases = {cls.name: _bases(cls) for tree in tops.values() for cls in _classes(tree).values()}
     live: dict[str, tuple[str, set[str]]] = {}  # target -> (subfolder, live top-level classes)
     replaced: dict[str, set[str]] = {}  # target -> top-level classes its subfolder stands in for
     for sub, target in sorted(subs.items()):
-        paths = sub_paths[sub]
-        texts = [data for data in (read(files[p]) for p in paths) if data is not None]
-        backend = _Subfolder(_module_trees(paths, files, read), texts)
+        backend = backends[sub]
         if any(top_classes.get(name, set()) & defined for name, defined in backend.defined.items()):
             live[target] = (sub, _live(backend.used, bases))
             replaced[target] = _replaced(set().union(*backend.defined.values()), bases)

@@ -45,10 +45,10 @@ _MAX_DEPTH = 8
 #: The Python files a link table may change: (position in the results, display path, path to open,
 #: is a notebook, was skipped by the prefilter).
 Relink = tuple[int, str, str, bool, bool]
-#: Runs `relink_files` over chunks of the work, in the run's process pool when it has one
-#: (`passes.PassContext.map`), and gives each chunk's answer in order.
+#: Starts `relink_files` over chunks of the work in the run's process pool (`passes.PassContext.map_later`)
+#: and gives what waits for each chunk's answer, in order.
 ChunkMap = Callable[[Callable[[Engine, Reader, tuple[LinkTable, list[Relink]]], list[tuple[int, FileResult]]],
-                     list[tuple[LinkTable, list[Relink]]]], list[list[tuple[int, FileResult]]]]
+                     list[tuple[LinkTable, list[Relink]]]], Callable[[], list[list[tuple[int, FileResult]]]]]
 #: Python files handed to one pool task: reading, ruling out and re-checking them is most of the pass.
 _RELINK_CHUNK = 200
 
@@ -62,10 +62,19 @@ def link_extensions(results: list[FileResult], files: dict[str, str], engine: En
     re-checks (`relink_files`) elsewhere, the run's pool workers: they are the files of the run,
     whose content the cache key holds already, so nothing they read needs recording.
     """
+    replaced = start_links(results, files, engine, read, map_chunks)()
+    return [replaced.get(position, result) for position, result in enumerate(results)] if replaced else results
+
+
+def start_links(results: list[FileResult], files: dict[str, str], engine: Engine, read: Reader,
+                map_chunks: ChunkMap | None = None) -> Callable[[], dict[int, FileResult]]:
+    """`link_extensions` in two steps: the link table is built and the re-checks are handed to the pool
+    now; the returned function waits for them and gives the re-checked results by position. The
+    whole-project passes that never look at Python files run in between (`passes.run_passes`)."""
     builds = [(r.path, b) for r in results if r.facts is not None for b in r.facts.builds]
     registering = [r.path for r in results if r.facts is not None and r.facts.registers_ops]
     if engine.link_rule is None or not (builds or registering):
-        return results
+        return dict
     languages = {path: language_of(path) for path in files}
     code_files = sorted(p for p, language in languages.items() if language == "cuda")
     sources = {id(build): resolve_sources(path, build.sources, code_files) for path, build in builds}
@@ -79,17 +88,15 @@ def link_extensions(results: list[FileResult], files: dict[str, str], engine: En
     table = LinkTable(*_extensions(builds, closures, scanned.facts, graph),
                       namespaces=_namespaces(scanned.facts, graph))
     if not table:
-        return results
+        return dict
     work: list[Relink] = [(position, r.path, files[r.path], languages[r.path] == "notebook", r.skipped)
                           for position, r in enumerate(results) if languages.get(r.path) in ("python", "notebook")]
     chunks = [(table, work[i : i + _RELINK_CHUNK]) for i in range(0, len(work), _RELINK_CHUNK)]
-    answers = map_chunks(relink_files, chunks) if map_chunks is not None and len(chunks) > 1 else \
-        [relink_files(engine, read, chunk) for chunk in chunks]
-    linked = list(results)
-    for answer in answers:
-        for position, result in answer:
-            linked[position] = result
-    return linked
+    if map_chunks is not None and len(chunks) > 1:
+        waiting = map_chunks(relink_files, chunks)
+        return lambda: {position: result for answer in waiting() for position, result in answer}
+    answers = {position: result for chunk in chunks for position, result in relink_files(engine, read, chunk)}
+    return lambda: answers
 
 
 def relink_files(engine: Engine, read: Reader, chunk: tuple[LinkTable, list[Relink]]) -> list[tuple[int, FileResult]]:

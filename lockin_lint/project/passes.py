@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from ..analyzers import language_of
 from ..limits import LimitError, read_regular
@@ -49,9 +49,10 @@ class PassContext:
     #: Files outside the run a pass read or looked for: path -> content hash, "" when unreadable,
     #: or a "file"/"none" existence answer.
     inputs: dict[str, str] = field(default_factory=dict)
-    #: The run's process pool, when it has one: runs ``function(engine, reader, argument)`` for each
-    #: argument in its workers (their engine, a reader of the run's files) and gives the answers in order.
-    workers: Callable[[Callable[[Engine, Reader, Any], Any], list[Any]], list[Any]] | None = None
+    #: The run's process pool, when it has one: hands ``function(engine, reader, argument)`` for each
+    #: argument to its workers at once (their engine, a reader of the run's files) and gives what
+    #: yields the answers in order as they come.
+    workers: Callable[[Callable[[Engine, Reader, Any], Any], list[Any]], Iterable[Any]] | None = None
 
     def engine(self) -> Engine:
         return self.engine_factory()
@@ -59,9 +60,17 @@ class PassContext:
     def map(self, function: Callable[[Engine, Reader, Any], Any], arguments: list[Any]) -> list[Any]:
         """``function(engine, reader, argument)`` for each argument, in the pool when the run has one.
         Only for work on the run's own files: what a worker reads is not recorded (`inputs`)."""
+        return self.map_later(function, arguments)()
+
+    def map_later(self, function: Callable[[Engine, Reader, Any], Any],
+                  arguments: list[Any]) -> Callable[[], list[Any]]:
+        """`map`, started now and waited for when the returned function is called: in the pool, the
+        caller goes on meanwhile; without one, the work is done now."""
         if self.workers is not None:
-            return self.workers(function, arguments)
-        return [function(self.engine(), self.read, argument) for argument in arguments]
+            answers = self.workers(function, arguments)
+            return lambda: list(answers)
+        done = [function(self.engine(), self.read, argument) for argument in arguments]
+        return lambda: done
 
     def read(self, path: str) -> bytes | None:
         """A regular file under the size cap, else None (a FIFO would block, ``-r /dev/zero`` never end)."""
@@ -87,6 +96,13 @@ class ProjectPass:
     name: str
     wanted: Callable[[list[FileResult]], bool]
     run: Callable[[list[FileResult], PassContext], list[FileResult]]
+    #: Starts the pass's pool work and gives what waits for it: the results the pass replaces, by
+    #: position. The ``python_free`` passes after it run meanwhile (`run_passes`).
+    start: Callable[[list[FileResult], PassContext], Callable[[], dict[int, FileResult]]] | None = None
+    #: Reads and changes only the results of C/C++/CUDA and build files, each from its own result and
+    #: the files it reads, and keeps the list's positions: it may run while a ``start``ed pass's work
+    #: on Python files is still in the pool.
+    python_free: bool = False
 
 
 def _includes(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
@@ -98,7 +114,14 @@ def _includes(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
 def _links(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
     from .linker import link_extensions
 
-    return link_extensions(results, ctx.files, ctx.engine(), ctx.read, ctx.map if ctx.workers is not None else None)
+    return link_extensions(results, ctx.files, ctx.engine(), ctx.read,
+                           ctx.map_later if ctx.workers is not None else None)
+
+
+def _start_links(results: list[FileResult], ctx: PassContext) -> Callable[[], dict[int, FileResult]]:
+    from .linker import start_links
+
+    return start_links(results, ctx.files, ctx.engine(), ctx.read, ctx.map_later)
 
 
 def _declared(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
@@ -241,12 +264,13 @@ def _rocm_candidates(results: list[FileResult]) -> bool:
 PASSES: tuple[ProjectPass, ...] = (
     ProjectPass("requirements includes", lambda rs: any(r.facts is not None and r.facts.includes for r in rs),
                 _includes),
-    ProjectPass("extension links", _has_facts, _links),
+    ProjectPass("extension links", _has_facts, _links, start=_start_links),
     ProjectPass("declared names",
-                lambda rs: any(f.rule_id.startswith(CATCH_ALL_PREFIX) for r in rs for f in r.findings), _declared),
-    ProjectPass("fixed macros", _cuda_findings, _fixed_macros),
-    ProjectPass("ROCm aliases", _cuda_findings, _rocm),
-    ProjectPass("build-level dispatch", _cmake_and_findings, _build),
+                lambda rs: any(f.rule_id.startswith(CATCH_ALL_PREFIX) for r in rs for f in r.findings), _declared,
+                python_free=True),
+    ProjectPass("fixed macros", _cuda_findings, _fixed_macros, python_free=True),
+    ProjectPass("ROCm aliases", _cuda_findings, _rocm, python_free=True),
+    ProjectPass("build-level dispatch", _cmake_and_findings, _build, python_free=True),
     ProjectPass("ROCm callers", _rocm_candidates, _rocm_callers),
     ProjectPass("ROCm package folders", _rocm_package_candidates, _rocm_packages),
     ProjectPass("imported probes", lambda rs: any(r.facts is not None and r.facts.flag_imports for r in rs),
@@ -277,15 +301,66 @@ def run_passes(results: list[FileResult], ctx: PassContext, cache: ResultCache |
         return reused
     first = {result.path: result for result in results}
     output = results
+    background: _Background | None = None
     for step in passes:
-        if step.wanted(output):
+        if background is not None and not step.python_free:
+            output, background = background.finish(output, ctx), None
+        wanted = step.wanted(output)
+        if background is not None:
+            background.ran(step, wanted, output)
+        if wanted:
             if phase is not None and step.name == "extension links":
                 phase("linking files across the project")
-            output = step.run(output, ctx)
+            if step.start is not None and ctx.workers is not None:
+                background = _Background(output, step.start(output, ctx))
+            else:
+                output = step.run(output, ctx)
+    if background is not None:
+        output = background.finish(output, ctx)
     if cache is not None:
         final = [(r.path, None if first.get(r.path) is r else r) for r in output]
         cache.put_passes(tree, (tree, dict(ctx.inputs), final))
     return output
+
+
+class _Background:
+    """A pass whose pool work goes on while the ``python_free`` passes after it run in the parent (on
+    two cores the parent would otherwise wait for the link re-checks, then run those passes alone).
+
+    They see the results before the background pass's replacements; the outcome is what running them
+    after it gives, because they keep the positions and every Python file's result (checked: the
+    replaced positions must still hold the very objects they held) and each is asked again whether it
+    is wanted on the results with the replacements. Should either check fail, the replacements are
+    made first and those passes run again after them, in the order of `PASSES`."""
+
+    def __init__(self, before: list[FileResult], waiting: Callable[[], dict[int, FileResult]]) -> None:
+        self.before = before
+        self.waiting = waiting
+        #: The passes run meanwhile: each with its answer to ``wanted`` and the results it was asked on.
+        self.steps: list[tuple[ProjectPass, bool, list[FileResult]]] = []
+
+    def ran(self, step: ProjectPass, wanted: bool, results: list[FileResult]) -> None:
+        self.steps.append((step, wanted, results))
+
+    def finish(self, output: list[FileResult], ctx: PassContext) -> list[FileResult]:
+        replaced = self.waiting()
+        if not replaced:
+            return output
+        if len(output) == len(self.before) and all(output[p] is self.before[p] for p in replaced) and all(
+                step.wanted(_replace(seen, replaced)) == wanted for step, wanted, seen in self.steps):
+            return _replace(output, replaced)
+        output = _replace(self.before, replaced)
+        for step, _, _ in self.steps:
+            if step.wanted(output):
+                output = step.run(output, ctx)
+        return output
+
+
+def _replace(results: list[FileResult], replaced: dict[int, FileResult]) -> list[FileResult]:
+    changed = list(results)
+    for position, result in replaced.items():
+        changed[position] = result
+    return changed
 
 
 def _reuse(stored: object, tree: str, results: list[FileResult], ctx: PassContext) -> list[FileResult] | None:

@@ -10,7 +10,8 @@ Two files per key. The *index* holds each file's size, mtime and inode and its c
 matching stat is a hit without reading the file; otherwise the content hash decides. It is small, so
 a run that only needs to know whether anything changed (`project.output_memo`) loads nothing else.
 The *results* file holds each file's first-pass result (with the facts the cross-file passes need),
-under the content hash it was computed from, and what the whole-project passes gave last time
+pickled on its own (`stored_form`: a pool worker pickles it, the parent only writes the bytes), under
+the content hash it was computed from, and what the whole-project passes gave last time
 (`project.passes`; the index names the tree that output is for); it is loaded on the first hit. Both are signed pickles (`kb.cache.write_signed`):
 loading vLLM's 9,000 findings from JSON took 0.5 s, from a pickle 0.07 s, and the signature means
 only this user's own runs are ever unpickled.
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
 import time
 import dataclasses
 from dataclasses import replace
@@ -38,7 +40,8 @@ from ..model import TRANSIENT, FileResult, Settings
 #: A file modified this close to the moment its entry was written may have changed again within the
 #: same mtime tick; such entries are confirmed by content hash, never by stat alone (git's "racy" rule).
 _RACY_SECONDS = 2.0
-_FORMAT = 3
+#: 4: each result is stored as its own pickle (`stored_form`), made where the file was checked.
+_FORMAT = 4
 
 Stat = tuple[int, int, int]
 
@@ -88,7 +91,7 @@ class ResultCache:
         self._written_at = 0.0
         self._stored: dict[str, Any] | None = None  # the results file, loaded on the first hit
         self._new: dict[str, tuple[Stat, str]] = {}
-        self._new_results: dict[str, tuple[str, FileResult]] = {}
+        self._new_results: dict[str, tuple[str, bytes]] = {}  # shown -> (content hash, `stored_form`)
         self._passes: Any = None
         #: The tree digest the stored passes' output was computed on (kept in the index, so that a run
         #: on another tree knows it cannot use it without loading the results file).
@@ -138,14 +141,17 @@ class ResultCache:
             return None
         stored = self._results()["files"].get(shown)
         if not isinstance(stored, tuple) or len(stored) != 2 or stored[0] != wanted \
-                or not isinstance(stored[1], FileResult):
+                or not isinstance(stored[1], bytes):
+            return None
+        result = load_stored(stored[1])
+        if result is None:
             return None
         if trusted is None:
             self._index_changed = True  # a new stat for the same content
         self._new[shown] = (stat, wanted)
         self._new_results[shown] = stored
         self.hits += 1
-        return stored[1]
+        return result
 
     def known_hash(self, shown: str) -> str | None:
         """The content hash of the cached entry, for a worker to compare with what it reads."""
@@ -153,12 +159,13 @@ class ResultCache:
         value = entry[1] if isinstance(entry, tuple) and len(entry) == 2 else None
         return value if isinstance(value, str) else None
 
-    def put(self, shown: str, stat: Stat | None, content_hash: str, result: FileResult) -> None:
+    def put(self, shown: str, stat: Stat | None, content_hash: str, result: FileResult,
+            stored: bytes | None = None) -> None:
+        """Keep ``result``; ``stored`` is its `stored_form` when a pool worker made it already."""
         if stat is not None:
-            result = without_transient(result)
             self._index_changed = self._results_changed = True
             self._new[shown] = (stat, content_hash)
-            self._new_results[shown] = (content_hash, result)
+            self._new_results[shown] = (content_hash, stored if stored is not None else stored_form(result))
 
     def passes(self, tree: str) -> Any:
         """What `project.passes` stored last time, when the index says it was computed on ``tree``
@@ -185,12 +192,43 @@ class ResultCache:
                                            "passes_tree": self._passes_tree})
 
 
+def stored_form(result: FileResult) -> bytes:
+    """What the results file keeps of ``result``: a pickle of it `without_transient`.
+
+    Each entry is its own pickle so that a pool worker makes it where it checked the file, for a result
+    with no transient field (`has_transient`; all but the C/C++ files whose code facts the passes
+    use): it sends only these bytes, which the parent loads instead of the pool's own pickle of the
+    result and writes as they are, instead of pickling every result after the run (its serial tail)."""
+    return pickle.dumps(without_transient(result), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def has_transient(result: FileResult) -> bool:
+    """Whether ``result`` holds a field `model` marks `TRANSIENT` (the results file leaves it out)."""
+    return bool(_transient_fields(result))
+
+
+def load_stored(stored: bytes) -> FileResult | None:
+    """An entry of the (signed) results file, or None when it does not load as a result."""
+    try:
+        result = pickle.loads(stored)
+    except Exception:  # a stale entry of an older layout is rebuilt, never an error
+        return None
+    return result if isinstance(result, FileResult) else None
+
+
 def without_transient(result: FileResult) -> FileResult:
     """``result`` without the fields `model` marks `TRANSIENT` (the parse's code facts): they are
     for this run's cross-file pass only, and would make every stored entry several times larger."""
+    dropped = _transient_fields(result)
+    if not dropped or result.facts is None:
+        return result
+    return dataclasses.replace(result, facts=dataclasses.replace(result.facts, **dropped))
+
+
+def _transient_fields(result: FileResult) -> dict[str, Any]:
+    """The `TRANSIENT` fields ``result`` holds, each mapped to None."""
     facts = result.facts
     if facts is None:
-        return result
-    dropped: dict[str, Any] = {f.name: None for f in dataclasses.fields(facts)
-               if f.metadata.get(TRANSIENT) and getattr(facts, f.name) is not None}
-    return dataclasses.replace(result, facts=dataclasses.replace(facts, **dropped)) if dropped else result
+        return {}
+    return {f.name: None for f in dataclasses.fields(facts) if f.metadata.get(TRANSIENT)
+            and getattr(facts, f.name) is not None}
