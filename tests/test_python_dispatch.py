@@ -157,6 +157,23 @@ def test_sibling_ifs_on_the_same_subject_are_a_dispatch(ruleset: RuleSet) -> Non
     assert "xpu" not in dict(_at(_findings(other, ruleset), 2).handled)
 
 
+def test_a_sibling_is_credited_past_an_operand_that_tests_no_platform(ruleset: RuleSet) -> None:
+    """accelerate's state.py (judged false, j16A): ``x.backend != Enum.NO and ... and device.type ==
+    "cuda"`` then the same for "musa": the ``!=`` tests no platform, so musa has its own path; a
+    ``!=`` against a platform (``dev != "cpu"``) keeps its negated reading and credits nothing."""
+    source = ('import torch\ndef f(self):\n'
+              '    if self.backend != Backend.NO and self.mode is not None and self.device.type == "cuda":\n'
+              '        torch.backends.cuda.matmul.allow_tf32 = True\n'
+              '    if self.backend != Backend.NO and self.mode is not None and self.device.type == "musa":\n'
+              '        torch.backends.musa.matmul.allow_tf32 = True\n')
+    found = _at(_findings(source, ruleset), 4)
+    assert dict(found.handled).get("musa") == BRANCH
+    assert "musa" not in found.message
+    negated = ('import torch\ndef f(dev, x):\n    if dev != "cpu" and x:\n        torch.cuda.synchronize()\n'
+               '    if dev == "musa" and x:\n        torch.musa.synchronize()\n')
+    assert "musa" not in dict(_at(_findings(negated, ruleset), 4).handled)
+
+
 def test_a_cpu_fallback_says_which_targets_take_it(ruleset: RuleSet) -> None:
     """The message names the accelerators that silently get the CPU path; a branch names its own."""
     choice = _at(_findings('import torch\ndevice = "cuda" if torch.cuda.is_available() else "cpu"\n', ruleset), 2)

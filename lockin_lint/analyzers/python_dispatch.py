@@ -42,8 +42,8 @@ from .python_negated_guards import cpu_branch_line
 from .python_other_paths import (LaterSetups, agnostic_side_around, asserted_absent,
                                  tensor_device_test, compared_names, has_comparison,
                                  names_other_backends, note_line, rocm_home_beside)
-from .python_platform_tests import (CUDA_BUILDS, PLATFORMS, UNKNOWN, Platforms, Test, atom, classify,
-                                    conjunction, is_platform_test, is_positive, string_platforms, when_false)
+from .python_platform_tests import (CUDA_BUILDS, PLATFORMS, UNKNOWN, Platforms, Test, atom, classify, conjunction,
+                                    is_platform_test, is_positive, platform_positive, string_platforms, when_false)
 from .python_refusals import falls_into_raise, platform_refusal, refused_operand, script_refusal
 
 _EXITS = frozenset({"return_statement", "continue_statement", "break_statement"})
@@ -170,7 +170,7 @@ class Dispatch:
         for test, (condition, body, clause) in zip(tests, clauses):
             in_clause = child == clause if clause is not stmt else True
             target = below if clause is not stmt else child
-            if in_clause and target in (condition, body) and clause is stmt and is_positive(condition):
+            if in_clause and target in (condition, body) and clause is stmt and platform_positive(condition, self._test):
                 later = self._later.after(stmt) - CUDA_BUILDS if test.may <= CUDA_BUILDS else frozenset()
                 test = replace(test, elsewhere=test.elsewhere | (self._sibling_platforms(stmt) | later) - test.may)
             if in_clause and target == condition:

@@ -18,7 +18,7 @@ from typing import Callable
 import tree_sitter as ts
 
 from ..model import TARGETS
-from .matching import node_text
+from .matching import conjuncts, node_text
 
 #: Every platform a test can name. ``cuda`` is an NVIDIA build; ``other`` is a platform that is none
 #: of the targets (TPU, HPU, Neuron, ...), which still makes a branch "not CUDA".
@@ -131,6 +131,15 @@ def is_positive(node: ts.Node | None) -> bool:
     if node.type == "boolean_operator":
         return is_positive(node.child_by_field_name("left")) and is_positive(node.child_by_field_name("right"))
     return node.type in ("call", "attribute", "identifier")
+
+
+def platform_positive(condition: ts.Node | None, test: Callable[[ts.Node], Test]) -> bool:
+    """Is every operand of ``condition``'s ``and`` chain that tests the platform (by ``test``) a
+    positive test? An operand that tests no platform says nothing about where the branch runs, so
+    accelerate's ``backend != DynamoBackend.NO and device.type == "cuda"`` reads like ``flag and
+    device.type == "cuda"`` (judged false: j16A), while ``dev != "cpu" and ...`` stays negated."""
+    tested = [operand for operand in conjuncts(condition) if test(operand).known]
+    return all(is_positive(operand) for operand in tested) if tested else is_positive(condition)
 
 
 def _either(a: Test, b: Test) -> Test:
