@@ -269,6 +269,22 @@ def test_a_sample_of_every_family_is_reported_with_its_facts(
          ("rename", "HIPBLAS_GEMM_DEFAULT")),
         # near miss: torch's table maps no numbered algorithm, so HIPIFY's empty row stands
         ("int algo = CUBLAS_GEMM_ALGO0_TENSOR_OP;\n", "LC3001", "CUBLAS_GEMM_ALGO0_TENSOR_OP", ("missing", None)),
+        # HIPIFY's rows are empty, HIP's amd_hip_bf16.h has the same conversion (curated corrects_table)
+        ("__device__ void k(float f, __nv_bfloat16* o) { *o = __float2bfloat16_rn(f); }\n", "LC4001",
+         "__float2bfloat16_rn", ("rename", "__float2bfloat16")),
+        ("__device__ void k(int q, __nv_bfloat16* o) { *o = __int2bfloat16_rn(q); }\n", "LC4001",
+         "__int2bfloat16_rn", ("native", None)),
+        ("__device__ void k(float s, __nv_bfloat162* o) { *o = __float2bfloat162_rn(s); }\n", "LC4001",
+         "__float2bfloat162_rn", ("equivalent", "__float22bfloat162_rn")),
+        ("__device__ void k(float a, float b, __nv_bfloat162* o) { *o = __floats2bfloat162_rn(a, b); }\n",
+         "LC4001", "__floats2bfloat162_rn", ("equivalent", "__float22bfloat162_rn")),
+        # near misses: other rounding modes / source types HIP's header lacks keep HIPIFY's empty row
+        ("__device__ void k(float f, __nv_bfloat16* o) { *o = __float2bfloat16_rz(f); }\n", "LC4001",
+         "__float2bfloat16_rz", ("missing", None)),
+        ("__device__ void k(int q, __nv_bfloat16* o) { *o = __int2bfloat16_rz(q); }\n", "LC4001",
+         "__int2bfloat16_rz", ("missing", None)),
+        ("__device__ void k(unsigned q, __nv_bfloat16* o) { *o = __uint2bfloat16_rn(q); }\n", "LC4001",
+         "__uint2bfloat16_rn", ("missing", None)),
         # no HIPIFY row (SYCLomatic's only); curated_cuda.yaml's pattern: HIP has the vector constructors
         ("__global__ void k(float4* p) { *p = make_float4(0, 0, 0, 0); }\n", "LC4099", "make_float4",
          ("native", None)),
