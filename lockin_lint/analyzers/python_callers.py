@@ -1,4 +1,4 @@
-"""The ROCm path one call up: a function every caller runs only off ROCm.
+"""The ROCm path one call up: a function every caller runs only off ROCm (or off another target).
 
 DeepSpeed's ``op_builder/builder.py`` reads ``CUDA_HOME`` in ``assert_no_cuda_mismatch()``, and both
 calls of it sit under ``if not self.is_rocm_pytorch():``. The function has no test of its own, so its
@@ -11,10 +11,16 @@ never enter and which names no ROCm path, `python_nvidia_fall_through.nvidia_onl
 used any other way (passed as a value, imported, in a string) keeps the findings unchanged, and so
 does a function with no call.
 
+The same holds for every other target, read from the dispatch alone: DeepSpeed's
+``get_cuda_lib64_path()`` is called only under ``if not self.build_for_cpu:``, which a CPU build never
+enters and whose dispatch handles the CPU (and nothing else: an MPS machine is no CPU build), so
+its ``CUDA_HOME`` is a gap on no CPU path; a target is credited only when every call's own
+dispatch handles it.
+
 A file cannot see the rest of the project, where the name may be called with no guard (DeepSpeed's
 ``installed_cuda_version()`` is called by twelve op builders and the tests), so what it finds is a
 candidate, carried in `FileFacts.rocm_callers`; the whole-project pass `project.rocm_callers` turns
-it into ``handled: {rocm: ...}`` only when no other file of the run spells the name.
+it into ``handled: {<target>: ...}`` only when no other file of the run spells the name.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import re
 
 import tree_sitter as ts
 
-from ..model import RocmCallers
+from ..model import TARGETS, RocmCallers
 from .matching import RawMatch
 from .matching import node_text as _text
 from .python_dispatch import Dispatch
@@ -61,12 +67,12 @@ def _is_call_of(node: ts.Node, name: str) -> ts.Node | None:
     return None
 
 
-def _guarded_calls(source: bytes, root: ts.Node, function: ts.Node, name: str,
-                   dispatch: Dispatch) -> tuple[int, ...] | None:
-    """The lines of the calls of ``name`` when every occurrence of it in the file is ``function``'s
-    own name or a call that the dispatch around it keeps off ROCm; None otherwise."""
+def _calls(source: bytes, root: ts.Node, function: ts.Node, name: str,
+           dispatch: Dispatch) -> list[tuple[int, frozenset[str]]] | None:
+    """The line of each call of ``name`` with the targets the dispatch around it keeps it off, when
+    every occurrence of the name in the file is ``function``'s own name or a call; None otherwise."""
     own = function.child_by_field_name("name")
-    lines: list[int] = []
+    calls: list[tuple[int, frozenset[str]]] = []
     for hit in re.finditer(rb"\b" + re.escape(name.encode()) + rb"\b", source):
         node = root.descendant_for_byte_range(hit.start(), hit.end())
         if node is None or node.type != "identifier" or (node.start_byte, node.end_byte) != hit.span():
@@ -74,19 +80,31 @@ def _guarded_calls(source: bytes, root: ts.Node, function: ts.Node, name: str,
         if own is not None and node == own:
             continue
         call = _is_call_of(node, name)
-        if call is None or ("rocm" not in dispatch.verdict(call).handled and nvidia_only_if(call) is None):
+        if call is None:
             return None
-        lines.append(call.start_point.row + 1)
-    return tuple(lines) if lines else None
+        off = dispatch.verdict(call).handled
+        calls.append((call.start_point.row + 1, off | _ROCM if nvidia_only_if(call) is not None else off))
+        if not calls[-1][1]:
+            return None  # a call that may run anywhere: no target is left out
+    return calls or None
+
+
+_ROCM = frozenset({"rocm"})
+
+
+def _open(match: RawMatch, target: str) -> bool:
+    """Is ``target`` a gap of ``match`` (neither native nor handled yet)?"""
+    info = match.rule.info_for(match.symbol.lstrip(".")).targets.get(target)
+    return info is not None and info.status != "native" and all(t != target for t, _ in match.handled)
 
 
 def rocm_only_callers(source: bytes, root: ts.Node, matches: list[RawMatch]) -> tuple[RocmCallers, ...]:
-    """The functions of this file holding matches not yet handled on ROCm whose every use in the
-    file is a call kept off ROCm, with those matches and calls (candidates for `project.rocm_callers`)."""
+    """Per target, the functions of this file holding matches not yet handled there whose every use in
+    the file is a call kept off that target, with those matches and calls (candidates for
+    `project.rocm_callers`)."""
     functions: dict[int, tuple[ts.Node, list[RawMatch]]] = {}
     for match in matches:
-        rocm = match.rule.info_for(match.symbol.lstrip(".")).targets.get("rocm")
-        if rocm is None or rocm.status == "native" or any(target == "rocm" for target, _ in match.handled):
+        if not any(_open(match, target) for target in TARGETS):
             continue
         function = _function_of(match.node)
         if function is not None:
@@ -98,8 +116,14 @@ def rocm_only_callers(source: bytes, root: ts.Node, matches: list[RawMatch]) -> 
         name = _text(name_node) if name_node is not None else ""
         if not name or name.startswith("__"):
             continue  # a dunder is called by Python itself
-        calls = _guarded_calls(source, root, function, name, dispatch)
-        if calls is not None:
-            places = tuple(sorted({(m.rule.id, m.node.start_point.row + 1) for m in inside}))
-            found.append(RocmCallers(name, places, calls))
+        calls = _calls(source, root, function, name, dispatch)
+        if calls is None:
+            continue
+        lines = tuple(line for line, _ in calls)
+        for target in TARGETS:
+            if not all(target in off for _, off in calls):
+                continue
+            places = tuple(sorted({(m.rule.id, m.node.start_point.row + 1) for m in inside if _open(m, target)}))
+            if places:
+                found.append(RocmCallers(name, places, lines, target))
     return tuple(found)
