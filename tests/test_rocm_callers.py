@@ -43,12 +43,13 @@ class Builder:
 '''
 
 
-def _run(tmp_path: Path, ruleset: RuleSet, files: dict[str, str], settings: Settings | None = None) -> list[Finding]:
+def _run(tmp_path: Path, ruleset: RuleSet, files: dict[str, str], settings: Settings | None = None,
+         at: tuple[str, int] = ("builder.py", 6)) -> list[Finding]:
     for name, text in files.items():
         (tmp_path / name).write_text(text, encoding="utf-8")
     run = check_paths(["."], ruleset, settings, cwd=tmp_path)
     assert not run.errors, run.errors
-    return [f for f in run.findings if f.path == "builder.py" and f.line == 6]
+    return [f for f in run.findings if (f.path, f.line) == at]
 
 
 def test_a_function_called_only_off_rocm_is_handled_for_rocm(tmp_path: Path, ruleset: RuleSet) -> None:
@@ -202,11 +203,7 @@ class CpuBuilder:
 
 
 def _lib64(tmp_path: Path, ruleset: RuleSet, files: dict[str, str]) -> Finding:
-    for name, text in files.items():
-        (tmp_path / name).write_text(text, encoding="utf-8")
-    run = check_paths(["."], ruleset, cwd=tmp_path)
-    assert not run.errors, run.errors
-    [found] = [f for f in run.findings if f.path == "builder.py" and f.line == 7]
+    [found] = _run(tmp_path, ruleset, files, at=("builder.py", 7))
     return found
 
 
@@ -256,10 +253,7 @@ def main():
 
 
 def test_a_call_past_the_cpu_and_xpu_branches_handles_both(tmp_path: Path, ruleset: RuleSet) -> None:
-    (tmp_path / "main.py").write_text(DIAGNOSTICS, encoding="utf-8")
-    run = check_paths(["."], ruleset, cwd=tmp_path)
-    assert not run.errors, run.errors
-    [found] = [f for f in run.findings if f.path == "main.py" and f.line == 5]
+    [found] = _run(tmp_path, ruleset, {"main.py": DIAGNOSTICS}, at=("main.py", 5))
     assert dict(found.handled) == {"cpu": "callers run it only off CPU (main.py:17)",
                                    "xpu": "callers run it only off XPU (main.py:17)"}
     assert {t for t, info in found.targets.items() if info.status != "native"} >= {"mps", "ascend"}

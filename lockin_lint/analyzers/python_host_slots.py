@@ -128,7 +128,8 @@ def _slot_use(subscript: ts.Node, key: str, on_cpu: Callable[[ts.Node], bool]) -
     written = parent is not None and (
         (parent.type in ("assignment", "augmented_assignment") and parent.child_by_field_name("left") == subscript)
         or parent.type in _BINDINGS)
-    [index] = subscript.children_by_field_name("subscript") or [None]
+    indexes = subscript.children_by_field_name("subscript")
+    index = indexes[0] if len(indexes) == 1 else None  # ``X[a, b]`` is no literal key
     if index is None or _literal(index) is None:
         return None if written else "read"
     if _literal(index) != key:
