@@ -54,6 +54,11 @@ def _function_of(node: ts.Node) -> ts.Node | None:
     return parent if top is not None and top.type == "module" else None
 
 
+def _name(function: ts.Node) -> str:
+    name = function.child_by_field_name("name")
+    return _text(name) if name is not None else ""
+
+
 def _is_call_of(node: ts.Node, name: str) -> ts.Node | None:
     """The call ``node`` (an identifier spelling ``name``) is the callee of: ``f(...)``, ``x.f(...)``."""
     parent = node.parent
@@ -67,15 +72,16 @@ def _is_call_of(node: ts.Node, name: str) -> ts.Node | None:
     return None
 
 
-def _calls(source: bytes, root: ts.Node, function: ts.Node, name: str,
+def _calls(root: ts.Node, function: ts.Node, name: str, hits: list[tuple[int, int]],
            dispatch: Dispatch) -> list[tuple[int, frozenset[str]]] | None:
     """The line of each call of ``name`` with the targets the dispatch around it keeps it off, when
-    every occurrence of the name in the file is ``function``'s own name or a call; None otherwise."""
+    every occurrence of the name in the file (``hits``) is ``function``'s own name or a call; None
+    otherwise."""
     own = function.child_by_field_name("name")
     calls: list[tuple[int, frozenset[str]]] = []
-    for hit in re.finditer(rb"\b" + re.escape(name.encode()) + rb"\b", source):
-        node = root.descendant_for_byte_range(hit.start(), hit.end())
-        if node is None or node.type != "identifier" or (node.start_byte, node.end_byte) != hit.span():
+    for span in hits:
+        node = root.descendant_for_byte_range(*span)
+        if node is None or node.type != "identifier" or (node.start_byte, node.end_byte) != span:
             return None  # in a string, a comment, or part of something else
         if own is not None and node == own:
             continue
@@ -89,41 +95,58 @@ def _calls(source: bytes, root: ts.Node, function: ts.Node, name: str,
     return calls or None
 
 
+def _spelled(source: bytes, name: str) -> list[tuple[int, int]]:
+    """Where ``name`` is spelled as a whole word in ``source`` (a plain search: far quicker than a
+    regex over files of thousands of lines, for every function holding a finding)."""
+    word = name.encode()
+    found: list[tuple[int, int]] = []
+    start = source.find(word)
+    while start >= 0:
+        end = start + len(word)
+        if (start == 0 or source[start - 1:start] not in _WORD) and source[end:end + 1] not in _WORD:
+            found.append((start, end))
+        start = source.find(word, end)
+    return found
+
+
+#: The bytes a whole word cannot touch (as ``\b`` reads them; past either end of the source, none).
+_WORD = frozenset(bytes([c]) for c in b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+
+
 _ROCM = frozenset({"rocm"})
 
 
-def _open(match: RawMatch, target: str) -> bool:
-    """Is ``target`` a gap of ``match`` (neither native nor handled yet)?"""
-    info = match.rule.info_for(match.symbol.lstrip(".")).targets.get(target)
-    return info is not None and info.status != "native" and all(t != target for t, _ in match.handled)
+def _gaps(match: RawMatch) -> frozenset[str]:
+    """The targets that are a gap of ``match``: neither native nor handled yet."""
+    targets = match.rule.info_for(match.symbol.lstrip(".")).targets
+    handled = {target for target, _ in match.handled}
+    return frozenset(t for t, info in targets.items() if info.status != "native" and t not in handled)
 
 
 def rocm_only_callers(source: bytes, root: ts.Node, matches: list[RawMatch]) -> tuple[RocmCallers, ...]:
     """Per target, the functions of this file holding matches not yet handled there whose every use in
     the file is a call kept off that target, with those matches and calls (candidates for
     `project.rocm_callers`)."""
-    functions: dict[int, tuple[ts.Node, list[RawMatch]]] = {}
+    functions: dict[int, tuple[ts.Node, list[tuple[RawMatch, frozenset[str]]]]] = {}
     for match in matches:
-        if not any(_open(match, target) for target in TARGETS):
-            continue
-        function = _function_of(match.node)
+        gaps = _gaps(match)
+        function = _function_of(match.node) if gaps else None
         if function is not None:
-            functions.setdefault(function.id, (function, []))[1].append(match)
+            functions.setdefault(function.id, (function, []))[1].append((match, gaps))
     found: list[RocmCallers] = []
+    named = [(function, inside, _name(function)) for function, inside in functions.values()]
+    named = [(function, inside, name) for function, inside, name in named
+             if name and not name.startswith("__")]  # a dunder is called by Python itself
     dispatch = Dispatch()
-    for function, inside in functions.values():
-        name_node = function.child_by_field_name("name")
-        name = _text(name_node) if name_node is not None else ""
-        if not name or name.startswith("__"):
-            continue  # a dunder is called by Python itself
-        calls = _calls(source, root, function, name, dispatch)
+    for function, inside, name in named:
+        calls = _calls(root, function, name, _spelled(source, name), dispatch)
         if calls is None:
             continue
         lines = tuple(line for line, _ in calls)
         for target in TARGETS:
             if not all(target in off for _, off in calls):
                 continue
-            places = tuple(sorted({(m.rule.id, m.node.start_point.row + 1) for m in inside if _open(m, target)}))
+            places = tuple(sorted({(m.rule.id, m.node.start_point.row + 1) for m, gaps in inside if target in gaps}))
             if places:
                 found.append(RocmCallers(name, places, lines, target))
     return tuple(found)
