@@ -40,6 +40,7 @@ def test_a_slot_filled_only_on_the_cpu_is_not_reported(fill: str, ruleset: RuleS
     "        state['sq'] = torch.zeros_like(p, device='cpu')\n        state['sq'] += p\n",
     "        state['sq'] = torch.zeros_like(p, device='cpu')\n        state[keys[0]] = p\n",
     "        state['sq'] = torch.zeros_like(p, device='cpu')\n        state['sq', 0] = p\n",  # no one literal key
+    "        state['sq'] = torch.zeros_like(p, device='cpu')\n        state['sq'].data = p.data\n",
     "        state['sq'] = torch.zeros_like(p, device='cpu')\n        state.update(sq=p)\n",
     "        state['sq'] = torch.zeros_like(p, device='cpu')\n        reset(state)\n",  # handed to a callee
     "        state['sq'] = torch.zeros_like(p, device='cpu')\n        state = other[p]\n",  # bound twice

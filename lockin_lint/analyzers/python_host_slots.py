@@ -12,8 +12,8 @@ no name, so `python_cpu_tensors` cannot follow it; this module proves such a rec
   ``len(X)``, ``not X``, in an ``in`` test, or through methods that cannot write a slot;
 - every ``X['key'] = value`` (there is at least one) builds the value on the CPU: a torch call with a
   literal ``device='cpu'``, a ``.cpu()``, or what `python_cpu_tensors` proves;
-- nothing moves or replaces the slot (``X['key'].to(...)``, ``.cuda()``, ``+=``, ``del``, ``X[k] =``
-  with a key that is not a literal, ``X.update``/``setdefault``);
+- nothing moves or replaces the slot (``X['key'].to(...)``, ``.cuda()``, ``X['key'].data = ...``,
+  ``+=``, ``del``, ``X[k] =`` with a key that is not a literal, ``X.update``/``setdefault``);
 
 and nowhere else in the file is ``['key'] = ...`` written (another method filling the same slot on
 an accelerator). Anything else keeps the finding.
@@ -140,8 +140,10 @@ def _slot_use(subscript: ts.Node, key: str, on_cpu: Callable[[ts.Node], bool]) -
         value = parent.child_by_field_name("right")
         return "fill" if value is not None and _cpu_value(value, on_cpu) else None
     if parent is not None and parent.type == "attribute" and parent.child_by_field_name("object") == subscript \
-            and node_text(parent.child_by_field_name("attribute")) in _MOVES:
-        return None
+            and (node_text(parent.child_by_field_name("attribute")) in _MOVES or (
+                parent.parent is not None and parent.parent.type in ("assignment", "augmented_assignment")
+                and parent.parent.child_by_field_name("left") == parent)):
+        return None  # moved, or its storage replaced (``X['key'].data = other``)
     return "read"
 
 
