@@ -348,12 +348,14 @@ TRANSIENT = "transient"
 
 @dataclass(frozen=True, slots=True)
 class RocmCallers:
-    """A Python function whose every call in its file is kept off ROCm (`analyzers.python_callers`):
-    its name, the (rule, line) of its matches not handled on ROCm, and the lines of those calls."""
+    """A Python function whose every call in its file is kept off a target, ROCm first of all
+    (`analyzers.python_callers`): its name, the (rule, line) of its matches not handled on that
+    target, the lines of those calls, and the target."""
 
     name: str
     places: tuple[tuple[str, int], ...]
     calls: tuple[int, ...]
+    target: str = "rocm"
 
 
 @dataclass(frozen=True, slots=True)
@@ -405,8 +407,8 @@ class FileFacts:
     #: A C/C++/CUDA file with names spelled like unknown CUDA APIs: its ``#include "..."`` headers, where
     #: the project may declare those names itself (`project.declared_names` looks).
     headers: tuple[str, ...] = ()
-    #: A Python file's functions called only off ROCm in the file: the ROCm path one call up, when
-    #: no other file spells the name (`project.rocm_callers` looks).
+    #: A Python file's functions called only off ROCm (or off another target) in the file: that
+    #: target's path one call up, when no other file spells the name (`project.rocm_callers` looks).
     rocm_callers: tuple[RocmCallers, ...] = ()
     #: A Python file's tensor-method findings (LL904) on receivers of unknown type, as (rule, line,
     #: column), and the tensor-method names its classes define: a finding is dropped when a class of

@@ -43,12 +43,13 @@ class Builder:
 '''
 
 
-def _run(tmp_path: Path, ruleset: RuleSet, files: dict[str, str], settings: Settings | None = None) -> list[Finding]:
+def _run(tmp_path: Path, ruleset: RuleSet, files: dict[str, str], settings: Settings | None = None,
+         at: tuple[str, int] = ("builder.py", 6)) -> list[Finding]:
     for name, text in files.items():
         (tmp_path / name).write_text(text, encoding="utf-8")
     run = check_paths(["."], ruleset, settings, cwd=tmp_path)
     assert not run.errors, run.errors
-    return [f for f in run.findings if f.path == "builder.py" and f.line == 6]
+    return [f for f in run.findings if (f.path, f.line) == at]
 
 
 def test_a_function_called_only_off_rocm_is_handled_for_rocm(tmp_path: Path, ruleset: RuleSet) -> None:
@@ -162,7 +163,9 @@ def _nvcc(tmp_path: Path, ruleset: RuleSet, source: str) -> Finding:
 def test_calls_under_an_nvidia_only_test_are_kept_off_rocm(tmp_path: Path, ruleset: RuleSet) -> None:
     found = _nvcc(tmp_path, ruleset, NVCC)
     assert found.rule_id == "LL602"
-    assert dict(found.handled) == {"rocm": "callers run it only off ROCm (setup.py:17, 24)"}
+    # The CPU too: ``_is_cuda()`` is a CUDA test whose false side falls through (`python_dispatch`).
+    assert dict(found.handled) == {"rocm": "callers run it only off ROCm (setup.py:17, 24)",
+                                   "cpu": "callers run it only off CPU (setup.py:17, 24)"}
 
 
 @pytest.mark.parametrize("change", [
@@ -174,3 +177,83 @@ def test_a_call_rocm_may_reach_keeps_the_finding(tmp_path: Path, ruleset: RuleSe
     source = NVCC.replace(*change)
     assert source != NVCC
     assert "rocm" not in dict(_nvcc(tmp_path, ruleset, source).handled), change
+
+
+#: DeepSpeed's ``TorchCPUOpBuilder.get_cuda_lib64_path`` (op_builder/builder.py:921-946) in miniature:
+#: both calls sit under ``if not self.build_for_cpu:``, which only a CPU build skips.
+LIB64 = '''import os
+import torch
+
+
+class CpuBuilder:
+    def get_cuda_lib64_path(self):
+        return os.path.join(torch.utils.cpp_extension.CUDA_HOME, "lib64")
+
+    def extra_ldflags(self):
+        flags = ["-lcurand"]
+        if not self.build_for_cpu:
+            flags.append(self.get_cuda_lib64_path())
+        return flags
+
+    def cxx_args(self):
+        if not self.build_for_cpu:
+            return ["-L" + self.get_cuda_lib64_path()]
+        return ["-fopenmp"]
+'''
+
+
+def _lib64(tmp_path: Path, ruleset: RuleSet, files: dict[str, str]) -> Finding:
+    [found] = _run(tmp_path, ruleset, files, at=("builder.py", 7))
+    return found
+
+
+def test_callers_off_a_cpu_build_handle_the_cpu_only(tmp_path: Path, ruleset: RuleSet) -> None:
+    found = _lib64(tmp_path, ruleset, {"builder.py": LIB64})
+    assert found.rule_id == "LL602"
+    assert dict(found.handled) == {"cpu": "callers run it only off CPU (builder.py:12, 17)"}
+    assert found.targets["mps"].status == "missing"  # an MPS machine is no CPU build: still a gap
+
+
+@pytest.mark.parametrize("change", [
+    ("        if not self.build_for_cpu:\n            return", "        if self.use_fast:\n            return"),
+    ('        return ["-fopenmp"]\n', '        return ["-fopenmp"]\n\n    def both(self):\n        return self.get_cuda_lib64_path()\n'),
+])
+def test_one_call_a_cpu_build_may_reach_keeps_the_cpu_gap(tmp_path: Path, ruleset: RuleSet,
+                                                          change: tuple[str, str]) -> None:
+    source = LIB64.replace(*change)
+    assert source != LIB64
+    assert not _lib64(tmp_path, ruleset, {"builder.py": source}).handled, change
+
+
+def test_another_file_spelling_the_name_keeps_the_cpu_gap(tmp_path: Path, ruleset: RuleSet) -> None:
+    other = "from builder import CpuBuilder\nCpuBuilder().get_cuda_lib64_path()\n"
+    assert not _lib64(tmp_path, ruleset, {"builder.py": LIB64, "test_builder.py": other}).handled
+
+
+#: bitsandbytes' ``diagnostics/main.py`` (sanity_check, :27-114) in miniature: the only call is in the
+#: last ``else`` of a chain whose earlier branches take the CPU-only and the XPU machines.
+DIAGNOSTICS = '''import torch
+
+
+def sanity_check():
+    return torch.rand(10, 10).cuda()
+
+
+def main():
+    has_rocm = torch.version.hip is not None
+    has_cuda = not has_rocm and torch.version.cuda is not None and torch.cuda.is_available()
+    has_xpu = hasattr(torch, "xpu") and torch.xpu.is_available()
+    if not (has_cuda or has_rocm or has_xpu):
+        print("CPU only")
+    elif has_xpu:
+        print("XPU")
+    else:
+        sanity_check()
+'''
+
+
+def test_a_call_past_the_cpu_and_xpu_branches_handles_both(tmp_path: Path, ruleset: RuleSet) -> None:
+    [found] = _run(tmp_path, ruleset, {"main.py": DIAGNOSTICS}, at=("main.py", 5))
+    assert dict(found.handled) == {"cpu": "callers run it only off CPU (main.py:17)",
+                                   "xpu": "callers run it only off XPU (main.py:17)"}
+    assert {t for t, info in found.targets.items() if info.status != "native"} >= {"mps", "ascend"}

@@ -1,4 +1,4 @@
-"""The ROCm path one call up: a function every caller runs only off ROCm.
+"""The ROCm path one call up: a function every caller runs only off ROCm (or off another target).
 
 DeepSpeed's ``op_builder/builder.py`` reads ``CUDA_HOME`` in ``assert_no_cuda_mismatch()``, and both
 calls of it sit under ``if not self.is_rocm_pytorch():``. The function has no test of its own, so its
@@ -11,10 +11,16 @@ never enter and which names no ROCm path, `python_nvidia_fall_through.nvidia_onl
 used any other way (passed as a value, imported, in a string) keeps the findings unchanged, and so
 does a function with no call.
 
+The same holds for every other target, read from the dispatch alone: DeepSpeed's
+``get_cuda_lib64_path()`` is called only under ``if not self.build_for_cpu:``, which a CPU build never
+enters and whose dispatch handles the CPU (and nothing else: an MPS machine is no CPU build), so
+its ``CUDA_HOME`` is a gap on no CPU path; a target is credited only when every call's own
+dispatch handles it.
+
 A file cannot see the rest of the project, where the name may be called with no guard (DeepSpeed's
 ``installed_cuda_version()`` is called by twelve op builders and the tests), so what it finds is a
 candidate, carried in `FileFacts.rocm_callers`; the whole-project pass `project.rocm_callers` turns
-it into ``handled: {rocm: ...}`` only when no other file of the run spells the name.
+it into ``handled: {<target>: ...}`` only when no other file of the run spells the name.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import re
 
 import tree_sitter as ts
 
-from ..model import RocmCallers
+from ..model import TARGETS, RocmCallers
 from .matching import RawMatch
 from .matching import node_text as _text
 from .python_dispatch import Dispatch
@@ -48,6 +54,11 @@ def _function_of(node: ts.Node) -> ts.Node | None:
     return parent if top is not None and top.type == "module" else None
 
 
+def _name(function: ts.Node) -> str:
+    name = function.child_by_field_name("name")
+    return _text(name) if name is not None else ""
+
+
 def _is_call_of(node: ts.Node, name: str) -> ts.Node | None:
     """The call ``node`` (an identifier spelling ``name``) is the callee of: ``f(...)``, ``x.f(...)``."""
     parent = node.parent
@@ -61,45 +72,81 @@ def _is_call_of(node: ts.Node, name: str) -> ts.Node | None:
     return None
 
 
-def _guarded_calls(source: bytes, root: ts.Node, function: ts.Node, name: str,
-                   dispatch: Dispatch) -> tuple[int, ...] | None:
-    """The lines of the calls of ``name`` when every occurrence of it in the file is ``function``'s
-    own name or a call that the dispatch around it keeps off ROCm; None otherwise."""
+def _calls(root: ts.Node, function: ts.Node, name: str, hits: list[tuple[int, int]],
+           dispatch: Dispatch) -> list[tuple[int, frozenset[str]]] | None:
+    """The line of each call of ``name`` with the targets the dispatch around it keeps it off, when
+    every occurrence of the name in the file (``hits``) is ``function``'s own name or a call; None
+    otherwise."""
     own = function.child_by_field_name("name")
-    lines: list[int] = []
-    for hit in re.finditer(rb"\b" + re.escape(name.encode()) + rb"\b", source):
-        node = root.descendant_for_byte_range(hit.start(), hit.end())
-        if node is None or node.type != "identifier" or (node.start_byte, node.end_byte) != hit.span():
+    calls: list[tuple[int, frozenset[str]]] = []
+    for span in hits:
+        node = root.descendant_for_byte_range(*span)
+        if node is None or node.type != "identifier" or (node.start_byte, node.end_byte) != span:
             return None  # in a string, a comment, or part of something else
         if own is not None and node == own:
             continue
         call = _is_call_of(node, name)
-        if call is None or ("rocm" not in dispatch.verdict(call).handled and nvidia_only_if(call) is None):
+        if call is None:
             return None
-        lines.append(call.start_point.row + 1)
-    return tuple(lines) if lines else None
+        off = dispatch.verdict(call).handled
+        calls.append((call.start_point.row + 1, off | _ROCM if nvidia_only_if(call) is not None else off))
+        if not calls[-1][1]:
+            return None  # a call that may run anywhere: no target is left out
+    return calls or None
+
+
+def _spelled(source: bytes, name: str) -> list[tuple[int, int]]:
+    """Where ``name`` is spelled as a whole word in ``source`` (a plain search: far quicker than a
+    regex over files of thousands of lines, for every function holding a finding)."""
+    word = name.encode()
+    found: list[tuple[int, int]] = []
+    start = source.find(word)
+    while start >= 0:
+        end = start + len(word)
+        if (start == 0 or source[start - 1:start] not in _WORD) and source[end:end + 1] not in _WORD:
+            found.append((start, end))
+        start = source.find(word, end)
+    return found
+
+
+#: The bytes a whole word cannot touch (as ``\b`` reads them; past either end of the source, none).
+_WORD = frozenset(bytes([c]) for c in b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+
+
+_ROCM = frozenset({"rocm"})
+
+
+def _gaps(match: RawMatch) -> frozenset[str]:
+    """The targets that are a gap of ``match``: neither native nor handled yet."""
+    targets = match.rule.info_for(match.symbol.lstrip(".")).targets
+    handled = {target for target, _ in match.handled}
+    return frozenset(t for t, info in targets.items() if info.status != "native" and t not in handled)
 
 
 def rocm_only_callers(source: bytes, root: ts.Node, matches: list[RawMatch]) -> tuple[RocmCallers, ...]:
-    """The functions of this file holding matches not yet handled on ROCm whose every use in the
-    file is a call kept off ROCm, with those matches and calls (candidates for `project.rocm_callers`)."""
-    functions: dict[int, tuple[ts.Node, list[RawMatch]]] = {}
+    """Per target, the functions of this file holding matches not yet handled there whose every use in
+    the file is a call kept off that target, with those matches and calls (candidates for
+    `project.rocm_callers`)."""
+    functions: dict[int, tuple[ts.Node, list[tuple[RawMatch, frozenset[str]]]]] = {}
     for match in matches:
-        rocm = match.rule.info_for(match.symbol.lstrip(".")).targets.get("rocm")
-        if rocm is None or rocm.status == "native" or any(target == "rocm" for target, _ in match.handled):
-            continue
-        function = _function_of(match.node)
+        gaps = _gaps(match)
+        function = _function_of(match.node) if gaps else None
         if function is not None:
-            functions.setdefault(function.id, (function, []))[1].append(match)
+            functions.setdefault(function.id, (function, []))[1].append((match, gaps))
     found: list[RocmCallers] = []
+    named = [(function, inside, _name(function)) for function, inside in functions.values()]
+    named = [(function, inside, name) for function, inside, name in named
+             if name and not name.startswith("__")]  # a dunder is called by Python itself
     dispatch = Dispatch()
-    for function, inside in functions.values():
-        name_node = function.child_by_field_name("name")
-        name = _text(name_node) if name_node is not None else ""
-        if not name or name.startswith("__"):
-            continue  # a dunder is called by Python itself
-        calls = _guarded_calls(source, root, function, name, dispatch)
-        if calls is not None:
-            places = tuple(sorted({(m.rule.id, m.node.start_point.row + 1) for m in inside}))
-            found.append(RocmCallers(name, places, calls))
+    for function, inside, name in named:
+        calls = _calls(root, function, name, _spelled(source, name), dispatch)
+        if calls is None:
+            continue
+        lines = tuple(line for line, _ in calls)
+        for target in TARGETS:
+            if not all(target in off for _, off in calls):
+                continue
+            places = tuple(sorted({(m.rule.id, m.node.start_point.row + 1) for m, gaps in inside if target in gaps}))
+            if places:
+                found.append(RocmCallers(name, places, lines, target))
     return tuple(found)

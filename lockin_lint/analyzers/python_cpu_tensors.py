@@ -4,7 +4,8 @@ The operator rules (LL9xx) report a torch operator where a source says a configu
 lacks it. On a tensor that never leaves the CPU (TGI's ``torch.bucketize`` on ``torch.arange(...)``
 made without a device, vLLM's ``.to_dense()`` on a tensor loaded with ``map_location="cpu"``, a
 features matrix built from numpy and sparsified before it is moved, a parameter the function asserts
-is on the CPU, `python_host_asserts`) the CPU kernel runs and which
+is on the CPU, `python_host_asserts`, a dict slot only ever filled on the CPU,
+`python_host_slots`) the CPU kernel runs and which
 accelerators implement the operator does not matter; independent judges called those findings
 debatable (docs/validation.md, #11). This module proves "on the CPU" for the few shapes that
 certainly are, by the assignments in the same function; anything else (a parameter, an attribute, a
@@ -19,6 +20,7 @@ import tree_sitter as ts
 
 from .matching import RawMatch, node_text
 from .python_host_asserts import asserted_on_host
+from .python_host_slots import slot_on_host
 from .python_receivers import enclosing, statements
 
 #: torch factories that make a tensor on the default device (the CPU unless the file changes it).
@@ -65,7 +67,7 @@ class CpuTensors:
                 return False
             if not _TORCH_MODULE.match(node_text(receiver)):  # a method: its receiver is the input
                 return (self._kind(receiver, 0, set()) != _UNKNOWN and not self._default_device_set()) \
-                    or asserted_on_host(receiver, self._source)
+                    or asserted_on_host(receiver, self._source) or slot_on_host(receiver, self._proven_cpu)
             node = parent  # torch.op(x, ...): its first argument is
         call = node.parent
         if call is None or call.type != "call" or call.child_by_field_name("function") != node:
@@ -74,6 +76,10 @@ class CpuTensors:
         first = next((a for a in args.named_children if a.type not in ("comment", "keyword_argument")),
                      None) if args is not None else None
         return first is not None and self._kind(first, 0, set()) == _CPU and not self._default_device_set()
+
+    def _proven_cpu(self, value: ts.Node) -> bool:
+        """For `python_host_slots`: is ``value`` a torch tensor this module proves on the CPU?"""
+        return self._kind(value, 0, set()) == _CPU and not self._default_device_set()
 
     def _default_device_set(self) -> bool:
         """Does the file set torch's default device (or make tensors inside ``with torch.device(...)``)?

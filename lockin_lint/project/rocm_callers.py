@@ -1,8 +1,9 @@
-"""The ROCm path one call up, confirmed across the project.
+"""The ROCm path (or another target's) one call up, confirmed across the project.
 
 `analyzers.python_callers` finds, in one file, a function whose every use there is a call kept off
-ROCm (``if not self.is_rocm_pytorch(): assert_no_cuda_mismatch(self.name)``). Its findings are
-handled on ROCm only if nothing else calls it: another file of the run that spells the name (an
+ROCm (``if not self.is_rocm_pytorch(): assert_no_cuda_mismatch(self.name)``), or off another target
+(``if not self.build_for_cpu: self.get_cuda_lib64_path()``: off the CPU). Its findings are
+handled on that target only if nothing else calls it: another file of the run that spells the name (an
 import, a call with no guard, a test calling it directly) keeps them as they are. Spelling is the
 test, not a parse: a whole-word search of the run's other Python files is cheap and errs on the safe
 side (a comment or an unrelated method of the same name also keeps the findings). The pass runs
@@ -78,20 +79,25 @@ def spelled_in(engine: Any, read: Reader, chunk: tuple[tuple[bytes, ...], list[t
     return found
 
 
+#: How a note names each target (the ROCm note is the one this pass always wrote).
+_SHOWN_TARGET = {"rocm": "ROCm", "cpu": "CPU", "xpu": "XPU", "mps": "MPS", "ascend": "Ascend", "mlu": "MLU",
+                 "musa": "MUSA"}
+
+
 def _mark(result: FileResult, callers: list[RocmCallers]) -> FileResult:
-    notes: dict[tuple[str, int], str] = {}
+    notes: dict[tuple[str, int], dict[str, str]] = {}
     name = result.path.rsplit("/", 1)[-1]
     for caller in callers:
         shown = ", ".join(str(line) for line in caller.calls[:_SHOWN_CALLS])
         more = ", ..." if len(caller.calls) > _SHOWN_CALLS else ""
-        note = f"callers run it only off ROCm ({name}:{shown}{more})"
-        notes.update({place: note for place in caller.places})
+        note = f"callers run it only off {_SHOWN_TARGET.get(caller.target, caller.target)} ({name}:{shown}{more})"
+        for place in caller.places:
+            notes.setdefault(place, {})[caller.target] = note
     return replace(result, findings=tuple(_handled(f, notes) for f in result.findings))
 
 
-def _handled(finding: Finding, notes: dict[tuple[str, int], str]) -> Finding:
-    note = notes.get((finding.rule_id, finding.line))
-    rocm = finding.targets.get("rocm")
-    if note is None or rocm is None or rocm.status == "native" or "rocm" in dict(finding.handled):
-        return finding
-    return with_handled(finding, {"rocm": note})
+def _handled(finding: Finding, notes: dict[tuple[str, int], dict[str, str]]) -> Finding:
+    found = notes.get((finding.rule_id, finding.line), {})
+    open_ = {target: note for target, note in found.items() if target in finding.targets
+             and finding.targets[target].status != "native" and target not in dict(finding.handled)}
+    return with_handled(finding, open_) if open_ else finding
