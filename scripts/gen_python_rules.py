@@ -16,6 +16,7 @@ import json
 import re
 import sys
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -331,7 +332,7 @@ class Ascend:
 
     files = (ASCEND_FUNC_RULES, ASCEND_COMMON_RULES, ASCEND_SUPPORTED, ASCEND_UNSUPPORTED, ASCEND_PATCHES)
 
-    def __init__(self, curated: dict[str, Any]) -> None:
+    def __init__(self, curated: dict[str, Any], min_torch: Callable[[str], str | None]) -> None:
         rules = _json(ASCEND_FUNC_RULES)["rules"]["FuncNameModifyRule"]
         self.renames = {r["old_name"]: r["new_name"] for r in rules}
         self.supported: dict[str, str] = _json(ASCEND_SUPPORTED)["op_list"]
@@ -341,7 +342,10 @@ class Ascend:
         patched = patches["module_patches (torch.<name> replaced by torch_npu object)"]
         self.module_patches: dict[str, str] = {k: v for k, v in patched.items() if in_scope(k)}
         self._check_module_rename()
-        self.overrides = {o["symbol"]: o["status"] for o in curated["ascend_overrides"]}
+        self.overrides = {
+            o["symbol"]: Fact(o["status"], o.get("replacement"), min_torch(o["replacement"]) if "replacement" in o else None)
+            for o in curated["ascend_overrides"]
+        }
 
     def _check_module_rename(self) -> None:
         """msFmkTransplt's generic rule renames module torch.cuda to torch.npu: the patch table must agree."""
@@ -379,8 +383,10 @@ class Ascend:
 
     def fact(self, symbol: Symbol) -> Fact:
         key = next((k for k in symbol.names() if self._known(k)), None)
+        override = self.overrides.get(symbol.name)
         if key is None:
-            return UNKNOWN
+            # a curated fact with its replacement stands for a name the tables do not list (source cited)
+            return override if override is not None and override.replacement else UNKNOWN
         if key in self.unsupported:
             return Fact("missing")
         if under(key, "torch.backends"):
@@ -388,7 +394,10 @@ class Ascend:
         note = self.supported.get(key, "-").strip()
         replacement = self._replacement(key)
         status = "rename" if note in ("-", "") and replacement else "equivalent"
-        status = self.overrides.get(symbol.name, status)
+        if override is not None:
+            if override.replacement:
+                return override
+            status = override.status
         return Fact(status, replacement)
 
 
@@ -747,7 +756,9 @@ def build() -> Build:
     history = TorchHistory(_json(TORCH_HISTORY))
     vendors = {target: VendorNames(target, dump) for target in VENDOR_NAMES}
     portable = PortableTable(dump, history, vendors, curated)
-    rocm, ascend, mlu, musa, sycl = Rocm(curated), Ascend(curated), Mlu(), Musa(), Sycl()
+    for override in curated["ascend_overrides"]:
+        portable.check_names(override.get("replacement", ""))
+    rocm, ascend, mlu, musa, sycl = Rocm(curated), Ascend(curated, portable.min_torch), Mlu(), Musa(), Sycl()
     devices = Devices(dump, history, curated, sycl, portable)
     for symbol in symbols.values():
         tables = {"rocm": rocm.fact(symbol), "ascend": ascend.fact(symbol), "mlu": mlu.fact(symbol),

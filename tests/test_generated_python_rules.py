@@ -141,3 +141,27 @@ def test_catch_all_prefixes_report_unknown(name: str, rule_id: str, rules: RuleS
     assert [(f.rule_id, f.symbol) for f in found] == [(rule_id, name)]
     statuses = {t: info.status for t, info in found[0].targets.items()}
     assert statuses == {t: ("native" if t == "rocm" else "unknown") for t in TARGETS}
+
+
+BUILT = GEN.build().symbols
+
+
+@pytest.mark.parametrize(
+    ("symbol", "target", "fact"),
+    [
+        # torch_npu's caching allocator raises c10's OutOfMemoryError (= torch.OutOfMemoryError), though
+        # torch_npu.npu has no OutOfMemoryError: an ascend override with a replacement, cited in PROVENANCE.md
+        ("torch.cuda.OutOfMemoryError", "ascend", ("equivalent", "torch.OutOfMemoryError", "2.4")),
+        ("torch.cuda.OutOfMemoryError", "xpu", ("equivalent", "torch.OutOfMemoryError", "2.4")),
+        # near misses: MPS and CPU allocators raise a plain RuntimeError on OOM, nothing to catch it with
+        ("torch.cuda.OutOfMemoryError", "mps", ("missing", None, None)),
+        ("torch.cuda.OutOfMemoryError", "cpu", ("missing", None, None)),
+        # a name torch_npu lacks and no override covers is still `missing` from the vendor name list
+        ("torch.cuda.clock_rate", "ascend", ("missing", "not in torch_npu 2.13", None)),
+        # an override without a replacement keeps the table's replacement and changes only the status
+        ("torch.cuda.DoubleTensor", "ascend", ("equivalent", "torch.npu.FloatTensor", None)),
+    ],
+)
+def test_spot_checks(symbol: str, target: str, fact: tuple[str, str | None, str | None]) -> None:
+    got = BUILT[symbol].targets[target]
+    assert (got.status, got.replacement, got.min_torch) == fact
