@@ -342,10 +342,11 @@ class Ascend:
         patched = patches["module_patches (torch.<name> replaced by torch_npu object)"]
         self.module_patches: dict[str, str] = {k: v for k, v in patched.items() if in_scope(k)}
         self._check_module_rename()
-        self.overrides = {
-            o["symbol"]: Fact(o["status"], o.get("replacement"), min_torch(o["replacement"]) if "replacement" in o else None)
-            for o in curated["ascend_overrides"]
-        }
+        self.overrides: dict[str, Fact] = {}
+        for o in curated["ascend_overrides"]:
+            replacement = o.get("replacement")
+            gate = min_torch(replacement) if replacement else None
+            self.overrides[o["symbol"]] = Fact(o["status"], replacement, gate)
 
     def _check_module_rename(self) -> None:
         """msFmkTransplt's generic rule renames module torch.cuda to torch.npu: the patch table must agree."""
