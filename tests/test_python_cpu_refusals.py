@@ -1,0 +1,53 @@
+"""The CPU refusals and local ``torch.version.cuda`` bindings of #11, sixth session, f18a
+(docs/validation.md): an ``else`` that asserts the CPU refuses every other device instead of
+running it silently on the CPU; each with the near misses that keep their old reading."""
+
+from __future__ import annotations
+
+import pytest
+
+from lockin_lint.api import check_bytes
+from lockin_lint.kb.ruleset import RuleSet
+from lockin_lint.model import Finding
+
+_CPU_SENTENCE = "silently run on the CPU"
+
+# -- an else that asserts the CPU (DeepSpeed tests/unit/common.py:88) --------------------------------
+_VISIBLE = ("import torch\ndef count(acc):\n"
+            "    if acc.device_name() == 'cuda':\n"
+            "        n = torch.cuda.device_count()\n"
+            "    elif acc.device_name() == 'xpu':\n"
+            "        n = torch.xpu.device_count()\n"
+            "    else:\n"
+            "        assert acc.device_name() == 'cpu'\n"
+            "        n = sockets()\n"
+            "    return n\n")
+
+
+def _at(source: str, ruleset: RuleSet, line: int, rule: str) -> Finding:
+    result = check_bytes("m.py", source.encode(), ruleset)
+    assert not result.errors, result.errors
+    [found] = [f for f in result.findings if f.line == line and rule in f.rule_id]
+    return found
+
+
+@pytest.mark.parametrize("refusal", [
+    "        assert acc.device_name() == 'cpu'\n",
+    "        if acc.device_name() != 'cpu':\n            raise RuntimeError('unsupported')\n",
+])
+def test_an_else_that_refuses_all_but_the_cpu_is_no_silent_cpu_run(ruleset: RuleSet, refusal: str) -> None:
+    source = _VISIBLE.replace("        assert acc.device_name() == 'cpu'\n", refusal)
+    found = _at(source, ruleset, 3, "LL201")
+    assert _CPU_SENTENCE not in found.message
+    assert "without CUDA" in found.message
+
+
+@pytest.mark.parametrize("change", [
+    ("assert acc.device_name() == 'cpu'", "n = torch.device('cpu')"),  # spells the CPU, refuses nothing
+    ("        assert acc.device_name() == 'cpu'\n        n = sockets()\n",
+     "        n = sockets()\n        assert acc.device_name() == 'cpu'\n"),  # runs before it refuses
+    ("assert acc.device_name() == 'cpu'", "assert acc.device_name() != 'cuda' or cpu"),  # no CPU test
+])
+def test_an_else_that_runs_on_the_cpu_first_keeps_the_sentence(ruleset: RuleSet, change: tuple[str, str]) -> None:
+    found = _at(_VISIBLE.replace(*change), ruleset, 3, "LL201")
+    assert _CPU_SENTENCE in found.message
