@@ -51,3 +51,38 @@ def test_an_else_that_refuses_all_but_the_cpu_is_no_silent_cpu_run(ruleset: Rule
 def test_an_else_that_runs_on_the_cpu_first_keeps_the_sentence(ruleset: RuleSet, change: tuple[str, str]) -> None:
     found = _at(_VISIBLE.replace(*change), ruleset, 3, "LL201")
     assert _CPU_SENTENCE in found.message
+
+
+# -- a local bound to torch.version.cuda, used only behind a test of it (flash-attention cute/utils.py:77)
+_LOCAL = ("import torch\ndef is_cuda_12():\n"
+          "    cuda_version = torch.version.cuda\n"
+          "    if cuda_version is not None:\n"
+          "        major = cuda_version.split('.')[0]\n"
+          "        return int(major) == 12\n"
+          "    return False\n")
+_INLINE = _LOCAL.replace("    cuda_version = torch.version.cuda\n", "").replace("cuda_version", "torch.version.cuda")
+
+
+@pytest.mark.parametrize("test", ["cuda_version is not None", "cuda_version", "cuda_version and major_ok()"])
+def test_a_local_version_tested_before_use_reads_like_the_inline_test(ruleset: RuleSet, test: str) -> None:
+    local = _at(_LOCAL.replace("cuda_version is not None", test), ruleset, 3, "LL122")
+    inline = _at(_INLINE, ruleset, 4, "LL122")
+    assert dict(local.handled) == dict(inline.handled) == {"cpu": "fallback path (cpu)"}
+    assert local.message == inline.message
+    assert local.targets["cpu"].status == "native"
+
+
+@pytest.mark.parametrize("change", [
+    ("        return int(major) == 12\n", "        return int(major) == 12\n    cuda_version = '12.1'\n"),  # rebound
+    ("    return False\n", "    return cuda_version.split('.')\n"),  # read without the test
+    ("if cuda_version is not None:", "if cuda_version is None:"),  # the use is on the unset side
+])
+def test_a_local_version_used_otherwise_keeps_its_reading(ruleset: RuleSet, change: tuple[str, str]) -> None:
+    found = _at(_LOCAL.replace(*change), ruleset, 3, "LL122")
+    assert not found.handled
+    assert found.targets["cpu"].status == "equivalent"
+
+
+def test_a_module_level_version_keeps_its_reading(ruleset: RuleSet) -> None:
+    source = "import torch\nv = torch.version.cuda\nif v is not None:\n    major = v.split('.')[0]\n"
+    assert not _at(source, ruleset, 2, "LL122").handled

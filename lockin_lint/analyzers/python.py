@@ -39,6 +39,7 @@ from .python_tensors import defined_methods, operator_methods, unproven_methods
 from .python_mentions import drop_diagnostic_mentions
 from .python_nvidia_fall_through import apply_nvidia_fall_through
 from .python_platform_tests import is_platform_test
+from .python_version_locals import apply_version_locals
 from .source import decode_python
 
 class PythonAnalyzer:
@@ -104,7 +105,7 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
     if links and run.link_rule is not None:
         raw += OpCallMatcher(links, run.link_rule, path, source, tree.root_node).run()
     raw = drop_skipped_off_cuda(drop_dead_branches(raw, source), source)
-    dispatched = drop_diagnostic_mentions(apply_nvidia_fall_through(drop_rejected_fallbacks(apply_dispatch(raw, path)), path),
+    dispatched = drop_diagnostic_mentions(apply_nvidia_fall_through(drop_rejected_fallbacks(apply_version_locals(apply_dispatch(raw, path))), path),
                                           is_platform_test)
     flagged = apply_instance_flags(apply_flag_else(drop_cpu_operators(dispatched, source), path), path)
     handled = apply_extension_flags(apply_probed_uses(apply_probes(apply_portable_else(flagged, path)), tree.root_node), path)
