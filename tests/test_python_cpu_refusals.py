@@ -86,3 +86,38 @@ def test_a_local_version_used_otherwise_keeps_its_reading(ruleset: RuleSet, chan
 def test_a_module_level_version_keeps_its_reading(ruleset: RuleSet) -> None:
     source = "import torch\nv = torch.version.cuda\nif v is not None:\n    major = v.split('.')[0]\n"
     assert not _at(source, ruleset, 2, "LL122").handled
+
+
+# -- torch.version.cuda shown beside torch.version.hip (DeepSpeed deepspeed/env_report.py:141) --------
+_REPORT = ("import torch\ndef report(out, acc):\n"
+           "    if acc.device_name() == 'cuda':\n"
+           "        hip_version = getattr(torch.version, 'hip', None)\n"
+           "        out.extend([('cuda', torch.version.cuda), ('hip', hip_version)])\n"
+           "    return out\n")
+
+
+@pytest.mark.parametrize("hip", ["getattr(torch.version, 'hip', None)", "torch.version.hip"])
+def test_a_cuda_version_shown_beside_the_hip_one_handles_rocm(ruleset: RuleSet, hip: str) -> None:
+    found = _at(_REPORT.replace("getattr(torch.version, 'hip', None)", hip), ruleset, 5, "LL122")
+    assert dict(found.handled)["rocm"] == "ROCm value read beside it (m.py:4)"
+    assert found.targets["rocm"].status == "native"
+
+
+@pytest.mark.parametrize("change", [
+    ("('cuda', torch.version.cuda)", "('cuda', int(torch.version.cuda.split('.')[0]))"),  # parsed
+    ("('cuda', torch.version.cuda)", "('cuda', torch.version.cuda >= '12')"),  # compared
+    ("out.extend([('cuda', torch.version.cuda), ('hip', hip_version)])",
+     "v = torch.version.cuda"),  # stored in a name that may be parsed later
+    ("        hip_version = getattr(torch.version, 'hip', None)\n", "        hip_version = None\n"),  # no ROCm read
+])
+def test_a_cuda_version_used_otherwise_keeps_rocm_equivalent(ruleset: RuleSet, change: tuple[str, str]) -> None:
+    found = _at(_REPORT.replace(*change), ruleset, 5, "LL122")
+    assert "rocm" not in dict(found.handled)
+    assert found.targets["rocm"].status == "equivalent"
+
+
+def test_a_hip_read_in_another_branch_is_not_beside_it(ruleset: RuleSet) -> None:
+    source = _REPORT.replace("    return out\n", "    elif acc.device_name() == 'rocm':\n"
+                             "        out.append(torch.version.hip)\n    return out\n").replace(
+        "        hip_version = getattr(torch.version, 'hip', None)\n", "        hip_version = None\n")
+    assert "rocm" not in dict(_at(source, ruleset, 5, "LL122").handled)
