@@ -24,6 +24,7 @@ from .python_dead_branches import drop_dead_branches
 from .python_dispatch import apply_dispatch
 from .python_env_joins import join_env_settings
 from .python_extension_flags import apply_extension_flags
+from .python_hip_beside import apply_hip_beside
 from .python_fallback_imports import apply_fallback_imports, public_unused_imports
 from .python_imported_flags import flag_imports
 from .python_joins import join_constructs
@@ -39,6 +40,7 @@ from .python_tensors import defined_methods, operator_methods, unproven_methods
 from .python_mentions import drop_diagnostic_mentions
 from .python_nvidia_fall_through import apply_nvidia_fall_through
 from .python_platform_tests import is_platform_test
+from .python_version_locals import apply_version_locals
 from .source import decode_python
 
 class PythonAnalyzer:
@@ -96,7 +98,9 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
     portable ``else`` (`python_extension_flags`); ROCm is handled for a CUDA architecture list whose function names a
     ROCm one (`python_rocm_arch`), and every target for stream bookkeeping behind ``if x.is_cuda:``
     (`python_stream_guards`), and rocm for a call through a name the module binds to a ROCm-only
-    package on ROCm (`python_rocm_bindings`).
+    package on ROCm (`python_rocm_bindings`); a local bound to ``torch.version.cuda`` and read only
+    behind a test of it reads like the inline test (`python_version_locals`), and rocm is handled for
+    a ``torch.version.cuda`` only shown beside a ``torch.version.hip`` read (`python_hip_beside`).
     """
     if dedicated_backend(path) is not None:
         return []
@@ -104,7 +108,8 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
     if links and run.link_rule is not None:
         raw += OpCallMatcher(links, run.link_rule, path, source, tree.root_node).run()
     raw = drop_skipped_off_cuda(drop_dead_branches(raw, source), source)
-    dispatched = drop_diagnostic_mentions(apply_nvidia_fall_through(drop_rejected_fallbacks(apply_dispatch(raw, path)), path),
+    dispatched = drop_diagnostic_mentions(apply_nvidia_fall_through(drop_rejected_fallbacks(
+        apply_hip_beside(apply_version_locals(apply_dispatch(raw, path)), path)), path),
                                           is_platform_test)
     flagged = apply_instance_flags(apply_flag_else(drop_cpu_operators(dispatched, source), path), path)
     handled = apply_extension_flags(apply_probed_uses(apply_probes(apply_portable_else(flagged, path)), tree.root_node), path)

@@ -203,6 +203,29 @@ def cpu_path_spelled(node: ts.Node) -> bool:
     return False
 
 
+#: A test that the device is the CPU (``get_accelerator().device_name() == 'cpu'``), and its negation.
+_IS_CPU = re.compile(r"""^[^\n]*==\s*["']cpu["']\s*$""")
+_IS_NOT_CPU = re.compile(r"""^[^\n]*!=\s*["']cpu["']\s*$""")
+
+
+def refuses_all_but_cpu(body: ts.Node | None) -> bool:
+    """Does ``body`` start by refusing every device but the CPU (``assert <device> == 'cpu'``, or
+    ``if <device> != 'cpu': raise ...``)? Such a clause is a CPU branch plus a refusal: an
+    accelerator no test names fails there, it does not silently run on the CPU (DeepSpeed's
+    ``set_accelerator_visible``, docs/validation.md, #11, sixth session, f18a)."""
+    statements = _body(body)
+    if not statements:
+        return False
+    first = statements[0]
+    if first.type == "assert_statement" and first.named_children:
+        return bool(_IS_CPU.match(_text(first.named_children[0]).strip()))
+    if first.type == "if_statement" and not list(first.children_by_field_name("alternative")):
+        test = first.child_by_field_name("condition")
+        return test is not None and bool(_IS_NOT_CPU.match(_text(test).strip())) \
+            and only_raises(first.child_by_field_name("consequence"))
+    return False
+
+
 def _names_in(node: ts.Node | None) -> list[ts.Node]:
     """The names and attributes (``device``, ``model.device``) a test reads."""
     found, stack = [], [node] if node is not None else []
@@ -226,6 +249,7 @@ def _chain_spells_cpu(stmt: ts.Node, child: ts.Node) -> bool:
     if own is not None and _MOVED.search(_text(own)):
         return True
     if any(c is not None and c != own and c.type in ("elif_clause", "else_clause")
+           and not refuses_all_but_cpu(c.child_by_field_name("consequence") or c.child_by_field_name("body"))
            and _CPU_SPELLED.search(_text(c.child_by_field_name("consequence") or c.child_by_field_name("body") or c))
            for c in clauses):
         return True
