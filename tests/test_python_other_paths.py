@@ -95,6 +95,21 @@ def test_rocm_home_beside_cuda_home(ruleset: RuleSet) -> None:
     assert dict(_at(used, ruleset, 3).handled) == {"rocm": f"{ROCM_HOME} (m.py:5)"}
 
 
+def test_rocm_home_helper_imported_beside_cuda_home(ruleset: RuleSet) -> None:
+    """FA3's hopper/setup.py imports ``CUDA_HOME`` in one statement and torch's ``_join_rocm_home``
+    (``hipcc`` under ROCM_HOME) in another: the ROCm toolkit has its path. A helper of some other
+    module, or one imported inside a function, is not torch's ROCm path."""
+    source = ("from torch.utils.cpp_extension import BuildExtension, CUDA_HOME\n"
+              "from torch.utils.cpp_extension import (\n    IS_HIP_EXTENSION,\n    _join_rocm_home,\n)\n")
+    assert dict(_at(source, ruleset, 1, "setup.py").handled) == {"rocm": f"{ROCM_HOME} (setup.py:4)"}
+    other = source.replace("from torch.utils.cpp_extension import (", "from build_helpers import (")
+    assert _at(other, ruleset, 1).handled == ()
+    nested = source.replace("from torch.utils.cpp_extension import (", "def f():\n    from torch.utils.cpp_extension import (")
+    assert _at(nested, ruleset, 1).handled == ()
+    cuda_only = source.replace("_join_rocm_home", "_join_cuda_home")
+    assert _at(cuda_only, ruleset, 1).handled == ()
+
+
 def test_a_chain_over_backend_names_has_no_cpu_fallback(ruleset: RuleSet) -> None:
     """DeepSpeed's 1-bit LAMB: ``nccl`` / ``mpi`` / ``hccl`` with no ``else``; MPI is another backend
     (on the GPU there), not the CPU path. Without the ``mpi`` clause the fall-through is the fallback."""

@@ -163,9 +163,37 @@ def _nvcc(tmp_path: Path, ruleset: RuleSet, source: str) -> Finding:
 def test_calls_under_an_nvidia_only_test_are_kept_off_rocm(tmp_path: Path, ruleset: RuleSet) -> None:
     found = _nvcc(tmp_path, ruleset, NVCC)
     assert found.rule_id == "LL602"
-    # The CPU too: ``_is_cuda()`` is a CUDA test whose false side falls through (`python_dispatch`).
-    assert dict(found.handled) == {"rocm": "callers run it only off ROCm (setup.py:17, 24)",
-                                   "cpu": "callers run it only off CPU (setup.py:17, 24)"}
+    # Every target: ``_is_cuda()`` is true on NVIDIA builds only, so no ROCm, XPU, MUSA, MPS, ...
+    # build reaches the calls (j17B's vLLM setup.py:859, where xpu/musa stayed "rename").
+    shown = {"rocm": "ROCm", "ascend": "Ascend", "mlu": "MLU", "musa": "MUSA", "xpu": "XPU", "mps": "MPS",
+             "cpu": "CPU"}
+    assert dict(found.handled) == {t: f"callers run it only off {name} (setup.py:17, 24)" for t, name in shown.items()}
+
+
+def test_a_call_in_an_nvidia_only_elif_is_kept_off_every_target(tmp_path: Path, ruleset: RuleSet) -> None:
+    """vLLM's version chain ``if _no_device(): ... elif _is_cuda(): ... get_nvcc_cuda_version()``: the
+    ``elif`` body runs on NVIDIA builds only. An ``elif`` true on ROCm too keeps the targets open."""
+    chain = NVCC.replace("if _is_cuda():\n    if", "if _no_device():\n    pass\nelif _is_cuda():\n    if")
+    assert chain != NVCC
+    assert set(dict(_nvcc(tmp_path, ruleset, chain).handled)) == {"rocm", "ascend", "mlu", "musa", "xpu", "mps", "cpu"}
+    alike = chain.replace("elif _is_cuda():", "elif torch.cuda.is_available():")
+    assert not {"rocm", "xpu", "musa", "mps"} & set(dict(_nvcc(tmp_path, ruleset, alike).handled))
+    # vLLM's setup.py:887: in the ``else`` of an ``if`` that names no platform, inside the ``elif``.
+    in_else = chain.replace('    if PRECOMPILED or (CUDA_HOME and get_nvcc_cuda_version() >= "12.3"):\n',
+                            '    if PRECOMPILED:\n        pass\n    else:\n        V = get_nvcc_cuda_version()\n'
+                            '    if PRECOMPILED:\n')
+    assert in_else != chain
+    assert set(dict(_nvcc(tmp_path, ruleset, in_else).handled)) == {"rocm", "ascend", "mlu", "musa", "xpu", "mps", "cpu"}
+    platform_else = in_else.replace("    if PRECOMPILED:\n        pass\n", "    if is_xpu():\n        pass\n")
+    assert "musa" not in dict(_nvcc(tmp_path, ruleset, platform_else).handled)
+
+
+def test_calls_under_a_test_only_rocm_skips_are_kept_off_rocm_only(tmp_path: Path, ruleset: RuleSet) -> None:
+    """``if not torch.version.hip:`` is true on XPU or MPS builds too: only ROCm is kept off."""
+    source = NVCC.replace("if _is_cuda():\n", "if not torch.version.hip:\n")
+    assert source != NVCC
+    handled = dict(_nvcc(tmp_path, ruleset, source).handled)
+    assert "rocm" in handled and not {"xpu", "musa", "mps", "ascend", "mlu"} & set(handled)
 
 
 @pytest.mark.parametrize("change", [

@@ -7,7 +7,9 @@ file's own reading finds such functions: every occurrence of the name in the fil
 definition or a call (``f(...)``, ``self.f(...)``) whose dispatch (`python_dispatch.Dispatch`) leaves
 ROCm out: it handles ROCm there, or the call sits in the body of an NVIDIA-only test (vLLM's
 ``setup.py``: ``get_nvcc_cuda_version()`` is called only under ``if _is_cuda():``, which ROCm builds
-never enter and which names no ROCm path, `python_nvidia_fall_through.nvidia_only_if`). A name
+never enter and which names no ROCm path, `python_nvidia_fall_through.nvidia_only_if`; a test true
+on NVIDIA builds only, as ``_is_cuda()`` is, keeps the call off every other target as well: no XPU,
+MUSA or MPS build runs it either, j17B). A name
 used any other way (passed as a value, imported, in a string) keeps the findings unchanged, and so
 does a function with no call.
 
@@ -30,10 +32,11 @@ import re
 import tree_sitter as ts
 
 from ..model import TARGETS, RocmCallers
-from .matching import RawMatch
+from .matching import PYTHON_SCOPES, RawMatch
 from .matching import node_text as _text
 from .python_dispatch import Dispatch
 from .python_nvidia_fall_through import nvidia_only_if
+from .python_platform_tests import classify
 from .python_receivers import enclosing
 
 
@@ -89,7 +92,10 @@ def _calls(root: ts.Node, function: ts.Node, name: str, hits: list[tuple[int, in
         if call is None:
             return None
         off = dispatch.verdict(call).handled
-        calls.append((call.start_point.row + 1, off | _ROCM if nvidia_only_if(call) is not None else off))
+        nvidia = _nvidia_test(call)
+        if nvidia is not None:
+            off |= _ROCM | frozenset(TARGETS) - classify(nvidia).may
+        calls.append((call.start_point.row + 1, off))
         if not calls[-1][1]:
             return None  # a call that may run anywhere: no target is left out
     return calls or None
@@ -114,6 +120,36 @@ _WORD = frozenset(bytes([c]) for c in b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN
 
 
 _ROCM = frozenset({"rocm"})
+
+
+def _nvidia_test(call: ts.Node) -> ts.Node | None:
+    """The NVIDIA-only test whose body holds ``call``: the ``if`` `nvidia_only_if` finds, or an
+    ``elif`` with such a test (vLLM's version chain ``if _no_device(): ... elif _is_cuda(): ...``),
+    with only tests that say nothing of the platform in between. Every target its test is never
+    true on is kept off the call: all of them for ``_is_cuda()`` or ``current_platform.is_cuda()``
+    (true on NVIDIA builds only), only ROCm for ``not torch.version.hip``."""
+    found = nvidia_only_if(call)
+    if found is not None:
+        return found.child_by_field_name("condition")
+    child, parent = call, call.parent
+    while parent is not None and parent.type not in PYTHON_SCOPES:
+        if parent.type == "else_clause":  # of an `if` none of whose tests names a platform: passed
+            stmt = parent.parent
+            tests = [c.child_by_field_name("condition") for c in (stmt, *stmt.children_by_field_name("alternative"))
+                     if c.type != "else_clause"] if stmt is not None else [None]
+            if stmt is None or any(t is None or classify(t).known for t in tests):
+                return None
+            child, parent = stmt, stmt.parent
+            continue
+        if parent.type in ("if_statement", "elif_clause"):
+            condition = parent.child_by_field_name("condition")
+            test = classify(condition)
+            if test.known:
+                nvidia = "cuda" in test.may and "rocm" not in test.may
+                inside = child == parent.child_by_field_name("consequence")
+                return condition if parent.type == "elif_clause" and nvidia and inside else None
+        child, parent = parent, parent.parent
+    return None
 
 
 def _gaps(match: RawMatch) -> frozenset[str]:

@@ -41,10 +41,11 @@ from .python_mentions import only_raises
 from .python_negated_guards import cpu_branch_line
 from .python_other_paths import (LaterSetups, agnostic_side_around, asserted_absent,
                                  tensor_device_test, compared_names, has_comparison,
-                                 names_other_backends, note_line, rocm_home_beside)
+                                 names_other_backends, note_line)
 from .python_platform_tests import (CUDA_BUILDS, PLATFORMS, UNKNOWN, Platforms, Test, atom, classify, conjunction,
                                     is_platform_test, is_positive, platform_positive, string_platforms, when_false)
 from .python_refusals import falls_into_raise, platform_refusal, refused_operand, script_refusal
+from .python_toolkit_none import ROCM_HOME, rocm_toolkit_note  # ROCM_HOME: `Finding.handled`'s label
 
 _EXITS = frozenset({"return_statement", "continue_statement", "break_statement"})
 
@@ -364,7 +365,6 @@ FALLBACK = CPU_FALLBACK
 #: The two ways a target is handled without a branch naming it (`python_other_paths`), each
 #: followed by where: ``device-agnostic else (train.py:131)``, ``ROCM_HOME beside it (setup.py:22)``.
 AGNOSTIC = "device-agnostic else"
-ROCM_HOME = "ROCM_HOME beside it"
 
 
 def apply_dispatch(raw: list[RawMatch], path: str = "") -> list[RawMatch]:
@@ -382,9 +382,9 @@ def apply_dispatch(raw: list[RawMatch], path: str = "") -> list[RawMatch]:
         if "cpu" not in notes and cpu_branch_line(match.node, dispatch.cuda_test, dispatch.platforms_of):
             notes["cpu"] = FALLBACK  # `elif x and (not torch.cuda.is_available() or y):` does the CPU's work
         notes, cpu_run = fall_through_notes(match.node, notes, dispatch.platforms_of)
-        rocm = rocm_home_beside(match.node, match.symbol)
+        rocm = rocm_toolkit_note(match.node, match.symbol, path)
         if rocm is not None and "rocm" not in notes:
-            notes["rocm"] = f"{ROCM_HOME} ({path}:{note_line(rocm)})"
+            notes["rocm"] = rocm
         if notes:
             match = replace(match, handled=match.handled + tuple(sorted(notes.items())), cpu_run=cpu_run)
         kept.append(match)

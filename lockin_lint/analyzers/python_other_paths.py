@@ -210,20 +210,29 @@ class LaterSetups:
                         yield node.start_byte, platforms
 
 
+#: torch's own names for the ROCm toolkit: ``ROCM_HOME`` and the helper that joins paths under it.
+_ROCM_HOME_NAMES = frozenset({"ROCM_HOME", "_join_rocm_home"})
+
+
 def rocm_home_beside(node: ts.Node, symbol: str) -> ts.Node | None:
     """For a ``CUDA_HOME`` match: the ``ROCM_HOME`` imported by the same statement or used in the same
-    function (vLLM's ``from torch.utils.cpp_extension import CUDA_HOME, ROCM_HOME``), if any."""
+    function (vLLM's ``from torch.utils.cpp_extension import CUDA_HOME, ROCM_HOME``), if any. For an
+    import, another ``from torch.utils.cpp_extension import`` of the module's top level naming
+    ``ROCM_HOME`` or ``_join_rocm_home`` counts too (FA3's ``hopper/setup.py`` runs ``hipcc`` through
+    ``_join_rocm_home``)."""
     if not symbol.endswith("CUDA_HOME"):
         return None
-    scope = import_of(node) or enclosing(node, "function_definition")
+    statement = import_of(node)
+    scope = statement or enclosing(node, "function_definition")
     if scope is None:
         return None
-    stack = [scope]
-    while stack:
-        current = stack.pop()
-        if current.type == "identifier" and node_text(current) == "ROCM_HOME":
+    scopes = [scope]
+    if statement is not None and statement.parent is not None and statement.parent.type == "module":
+        scopes += [s for s in statement.parent.named_children if s.type == "import_from_statement"
+                   and node_text(s.child_by_field_name("module_name")) == "torch.utils.cpp_extension"]
+    for current in (n for s in scopes for n in descendants(s)):
+        if current.type == "identifier" and node_text(current) in _ROCM_HOME_NAMES:
             return current
-        stack.extend(current.named_children)
     return None
 
 
