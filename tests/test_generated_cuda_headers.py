@@ -24,3 +24,14 @@ def test_every_musa_mapped_header_is_reported_with_its_musa_name(ruleset: RuleSe
     assert sorted(reported) == headers
     for header in headers:
         assert reported[header].targets["musa"].replacement == musa[header], header
+
+
+def test_the_profiler_header_maps_to_where_hip_declares_its_profiler_api(ruleset: RuleSet) -> None:
+    """``cudaProfilerStart`` lives in ``cuda_profiler_api.h``; HIP declares ``hipProfilerStart`` in
+    ``hip/hip_runtime_api.h`` (what torch's hipify map substitutes), while ``hip/hip_profile.h`` only
+    defines empty marker macros (j18C, llm.c ``cuda_common.h:15``)."""
+    result = check_bytes("p.cu", b"#include <cuda_profiler_api.h>\n#include <cuda_fp16.h>\n", ruleset)
+    found = {f.symbol: f.targets["rocm"] for f in result.findings}
+    assert (found["cuda_profiler_api.h"].status, found["cuda_profiler_api.h"].replacement) == \
+        ("rename", "hip/hip_runtime_api.h")
+    assert found["cuda_fp16.h"].replacement == "hip/hip_fp16.h"  # a near miss that keeps its own header
