@@ -23,7 +23,7 @@ import re
 
 import tree_sitter as ts
 
-from .matching import PYTHON_SCOPES, RawMatch, node_text
+from .matching import PYTHON_SCOPES, RawMatch, conjuncts, node_text
 from .python_attribute_flags import attribute_requirement
 
 #: A zero-argument method call on a zero-argument call or a name: files without one are not walked.
@@ -61,15 +61,6 @@ def _has_arguments(call: ts.Node) -> bool:
     return arguments is None or arguments.type != "argument_list" or arguments.named_child_count > 0
 
 
-def _conjuncts(condition: ts.Node | None) -> list[ts.Node]:
-    if condition is not None and condition.type == "parenthesized_expression" and condition.named_child_count == 1:
-        return _conjuncts(condition.named_children[0])
-    if condition is not None and condition.type == "boolean_operator" \
-            and node_text(condition.child_by_field_name("operator")) == "and":
-        return _conjuncts(condition.child_by_field_name("left")) + _conjuncts(condition.child_by_field_name("right"))
-    return [condition] if condition is not None else []
-
-
 def _required(node: ts.Node, flags: dict[int, Capability | None]) -> list[Capability]:
     """The capability tests the branches around ``node`` (in its function) require to reach it;
     ``flags`` keeps what each ``if`` operand ``self.<flag>`` was read to require."""
@@ -77,7 +68,7 @@ def _required(node: ts.Node, flags: dict[int, Capability | None]) -> list[Capabi
     child, parent = node, node.parent
     while parent is not None and parent.type not in PYTHON_SCOPES:
         if parent.type in ("if_statement", "elif_clause") and child == parent.child_by_field_name("consequence"):
-            for operand in _conjuncts(parent.child_by_field_name("condition")):
+            for operand in conjuncts(parent.child_by_field_name("condition")):
                 test = _capability(operand)
                 if test is None and operand.type == "attribute":
                     if operand.id not in flags:

@@ -18,7 +18,7 @@ import re
 
 import tree_sitter as ts
 
-from .matching import PYTHON_SCOPES, node_text
+from .matching import PYTHON_SCOPES, conjuncts, node_text
 from .python_receivers import statements
 
 _CPU = r"""(?:torch\.device\((?:type=)?["']cpu["']\)|["']cpu["'])"""
@@ -58,21 +58,11 @@ def _asserts_host(statement: ts.Node, word: str) -> bool:
     condition = statement.named_children[0] if statement.named_children else None
     if condition is None:
         return False
-    for part in _conjuncts(condition):
+    for part in conjuncts(condition):
         device = _host_device(part, word)
         if device is not None and (not device or _bound_to_cpu(statement, device)):
             return True
     return False
-
-
-def _conjuncts(node: ts.Node) -> list[ts.Node]:
-    """The operands of a (nested, parenthesized) ``and``; the node itself otherwise."""
-    if node.type == "parenthesized_expression" and node.named_child_count == 1:
-        return _conjuncts(node.named_children[0])
-    operator, left, right = (node.child_by_field_name(f) for f in ("operator", "left", "right"))
-    if node.type == "boolean_operator" and node_text(operator) == "and" and left is not None and right is not None:
-        return _conjuncts(left) + _conjuncts(right)
-    return [node]
 
 
 def _host_device(node: ts.Node, word: str) -> str | None:
