@@ -511,6 +511,16 @@ def with_handled(finding: Finding, handled: Mapping[str, str]) -> Finding:
     return replace(finding, targets=targets, handled=tuple(sorted(notes.items())))
 
 
+def with_open_handled(finding: Finding, handled: Mapping[str, str]) -> Finding:
+    """`with_handled` for the targets still open: shown, not ``native``, and not noted by an earlier
+    reading (a later pass never replaces an earlier pass's note). The whole-project passes that credit
+    targets each wrote this filter themselves."""
+    noted = dict(finding.handled)
+    open_ = {target: how for target, how in handled.items()
+             if target in finding.targets and finding.targets[target].status != "native" and target not in noted}
+    return with_handled(finding, open_) if open_ else finding
+
+
 # -- the JSON shape of a finding (JSON output, SARIF properties and the report embed it) -------------
 def targets_dict(finding: Finding) -> dict[str, dict[str, Any]]:
     """``{target: {status, replacement[, min_torch]}}``, as JSON, SARIF and the report print it."""

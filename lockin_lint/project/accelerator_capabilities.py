@@ -27,7 +27,7 @@ import re
 from dataclasses import replace
 
 from ..analyzers.backend_paths import dedicated_target
-from ..model import TARGETS, FileResult, Finding, Reader, with_handled
+from ..model import TARGETS, FileResult, Finding, Reader, with_open_handled
 from .backend_modules import sibling_modules
 
 #: (receiver, method) -> target -> (answer, module, line of the method).
@@ -73,11 +73,7 @@ def _asked(member: str, answer: bool) -> str:
 
 
 def _handled(finding: Finding, notes: dict[tuple[str, int], dict[str, str]]) -> Finding:
-    found = notes.get((finding.rule_id, finding.line), {})
-    done = dict(finding.handled)
-    new = {t: note for t, note in found.items()
-           if t in finding.targets and finding.targets[t].status != "native" and t not in done}
-    return with_handled(finding, new) if new else finding
+    return with_open_handled(finding, notes.get((finding.rule_id, finding.line), {}))
 
 
 def _answers(wanted: set[tuple[str, str]], files: dict[str, str], read: Reader) -> Answers:

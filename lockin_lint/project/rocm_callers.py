@@ -20,7 +20,7 @@ import re
 from dataclasses import replace
 from typing import Any, Callable
 
-from ..model import FileResult, Finding, Reader, RocmCallers, with_handled
+from ..model import FileResult, Finding, Reader, RocmCallers, with_open_handled
 
 _PYTHON = (".py", ".pyi", ".ipynb")
 _SHOWN_CALLS = 3
@@ -97,7 +97,4 @@ def _mark(result: FileResult, callers: list[RocmCallers]) -> FileResult:
 
 
 def _handled(finding: Finding, notes: dict[tuple[str, int], dict[str, str]]) -> Finding:
-    found = notes.get((finding.rule_id, finding.line), {})
-    open_ = {target: note for target, note in found.items() if target in finding.targets
-             and finding.targets[target].status != "native" and target not in dict(finding.handled)}
-    return with_handled(finding, open_) if open_ else finding
+    return with_open_handled(finding, notes.get((finding.rule_id, finding.line), {}))

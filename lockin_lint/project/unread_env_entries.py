@@ -32,7 +32,8 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from ..model import FileResult, Finding, Reader, with_handled
+from ..model import FileResult, Finding, Reader, with_open_handled
+from .unused_imports import import_stem
 
 _PYTHON = (".py", ".pyi", ".ipynb")
 _ENV = "env"
@@ -86,7 +87,7 @@ def _entries(result: FileResult, files: dict[str, str], read: Reader) -> dict[in
 
 def _read_keys(entries: dict[str, dict[int, str]], files: dict[str, str], read: Reader) -> set[tuple[str, str]]:
     """(registry file, key) pairs some other Python file of the run may read."""
-    wanted = {(path, _stem(path), key) for path, keys in entries.items() for key in keys.values()}
+    wanted = {(path, import_stem(path), key) for path, keys in entries.items() for key in keys.values()}
     found: set[tuple[str, str]] = set()
     for shown, path in files.items():
         if not shown.endswith(_PYTHON) or all((owner, key) in found for owner, _, key in wanted):
@@ -96,13 +97,6 @@ def _read_keys(entries: dict[str, dict[int, str]], files: dict[str, str], read: 
             if owner != shown and (data is None or _reads(data, stem.encode(), key.encode())):
                 found.add((owner, key))
     return found
-
-
-def _stem(path: str) -> str:
-    """The name another module imports ``path`` by: its file name, or its package's for ``__init__``."""
-    parts = path.replace("\\", "/").split("/")
-    name = parts[-1].rsplit(".", 1)[0]
-    return parts[-2] if name == "__init__" and len(parts) > 1 else name
 
 
 def _reads(data: bytes, stem: bytes, key: bytes) -> bool:
@@ -129,7 +123,4 @@ def _mark(result: FileResult, unread: dict[int, str]) -> FileResult:
 
 
 def _handled(finding: Finding, note: str) -> Finding:
-    noted = dict(finding.handled)
-    handled = with_handled(finding, {t: note for t, info in finding.targets.items()
-                                     if info.status != "native" and t not in noted})
-    return replace(handled, severity="info")
+    return replace(with_open_handled(finding, dict.fromkeys(finding.targets, note)), severity="info")

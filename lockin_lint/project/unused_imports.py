@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from ..model import FileResult, Finding, Reader, UnusedImport, with_handled
+from ..model import FileResult, Finding, Reader, UnusedImport, with_open_handled
 
 _PYTHON = (".py", ".pyi", ".ipynb")
 _NOTE = "optional import, unused"
@@ -37,7 +37,7 @@ def mark_unused_imports(results: list[FileResult], files: dict[str, str], read: 
     wanted = [(r.path, c) for r in results if r.facts is not None for c in r.facts.unused_imports]
     if not wanted:
         return results
-    stems = {_stem(path) for path, _ in wanted}
+    stems = {import_stem(path) for path, _ in wanted}
     words = {stem: re.compile(re.escape(stem.encode()) + rb"\b") for stem in stems}
     imported: set[tuple[str, str]] = set()  # (stem, name) some other file may import
     for shown, path in files.items():
@@ -47,19 +47,19 @@ def mark_unused_imports(results: list[FileResult], files: dict[str, str], read: 
         spelled = {stem for stem, word in words.items() if _spells(data, stem.encode(), word)} \
             if data is not None else stems
         for owner, candidate in wanted:
-            stem = _stem(owner)
+            stem = import_stem(owner)
             if owner != shown and stem in spelled and (data is None or _may_import(data, candidate)):
                 imported.update((stem, name) for name in candidate.names)
     output = []
     for result in results:
         unused = [c for c in result.facts.unused_imports
-                  if not any((_stem(result.path), n) in imported for n in c.names)] \
+                  if not any((import_stem(result.path), n) in imported for n in c.names)] \
             if result.facts is not None and result.facts.unused_imports else []
         output.append(_mark(result, unused) if unused else result)
     return output
 
 
-def _stem(path: str) -> str:
+def import_stem(path: str) -> str:
     """The name another module imports ``path`` by: its file name, or its package's for ``__init__``."""
     parts = path.replace("\\", "/").split("/")
     name = parts[-1].rsplit(".", 1)[0]
@@ -105,6 +105,4 @@ def _mark(result: FileResult, unused: list[UnusedImport]) -> FileResult:
 
 
 def _handled(finding: Finding) -> Finding:
-    noted = dict(finding.handled)
-    return with_handled(finding, {t: _NOTE for t, info in finding.targets.items()
-                                  if info.status != "native" and t not in noted})
+    return with_open_handled(finding, dict.fromkeys(finding.targets, _NOTE))
