@@ -521,6 +521,13 @@ def with_open_handled(finding: Finding, handled: Mapping[str, str]) -> Finding:
     return with_handled(finding, open_) if open_ else finding
 
 
+def reported_apart(finding: Finding, note: str) -> Finding:
+    """``finding`` kept but set apart: every open target handled with ``note`` and ``info`` severity,
+    which keeps it out of the effort estimate and the default gates (an env registry entry no code
+    reads, a test that is always skipped)."""
+    return replace(with_open_handled(finding, dict.fromkeys(finding.targets, note)), severity="info")
+
+
 # -- the JSON shape of a finding (JSON output, SARIF properties and the report embed it) -------------
 def targets_dict(finding: Finding) -> dict[str, dict[str, Any]]:
     """``{target: {status, replacement[, min_torch]}}``, as JSON, SARIF and the report print it."""

@@ -1,7 +1,10 @@
 """Python sources: tree-sitter parse, then the rule-driven matcher (`python_matcher`), plus the
-requirements a ``setup.py`` declares and calls into the run's own CUDA extensions."""
+requirements a ``setup.py`` declares and calls into the run's own CUDA extensions. Findings in a
+test that is always skipped are kept but reported apart (`python_skipped_tests`)."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import tree_sitter as ts
 
@@ -34,6 +37,7 @@ from .python_probes import apply_probes
 from .python_rocm_arch import apply_rocm_arch_lists
 from .python_rocm_bindings import apply_rocm_bindings
 from .python_skip_guards import drop_skipped_off_cuda
+from .python_skipped_tests import mark_skipped_tests
 from .python_stream_guards import apply_stream_guards
 from .python_matcher import FileMatcher
 from .python_tensors import defined_methods, operator_methods, unproven_methods
@@ -61,6 +65,9 @@ class PythonAnalyzer:
             raw += _setup_requirements(run, path, tree, problems)
         kept = reported(run, raw)
         result = tree_result(run, path, decoded, tree, kept, ctx.lines, problems)
+        if result.findings and b"skip" in decoded.data:  # tests always skipped: reported apart
+            result = replace(result, findings=mark_skipped_tests(result.findings, decoded.data, tree.root_node,
+                                                                 path.rsplit("/", 1)[-1]))
         return with_facts(result, FileFacts(builds=extension_builds(raw),
                                             rocm_callers=rocm_only_callers(decoded.data, tree.root_node, kept),
                                             unproven_methods=unproven_methods(kept, decoded.data),

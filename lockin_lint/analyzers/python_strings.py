@@ -17,6 +17,7 @@ from ..kb.python_index import PythonIndex
 from ..model import Rule, StringContext
 from .matching import node_text as _text
 from .python_cuda_defaults import is_cuda_method_default
+from .python_dropped_defaults import is_dropped_default
 from .python_number_picks import picks_a_number
 
 #: What an option or key looks like (``--device``, ``device``, ``train.device``), unlike a log message.
@@ -67,7 +68,7 @@ class StringContexts:
         def _add(self, rule: Rule, symbol: str, node: ts.Node, span: tuple[int, int] | None = None) -> None: ...
 
     def _string(self, string: ts.Node) -> None:
-        if not self.index.strings or is_cuda_method_default(string):
+        if not self.index.strings or is_cuda_method_default(string) or is_dropped_default(string):
             return
         value_node = string
         parent = string.parent

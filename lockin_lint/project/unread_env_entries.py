@@ -32,7 +32,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from ..model import FileResult, Finding, Reader, with_open_handled
+from ..model import FileResult, Reader, reported_apart
 from .unused_imports import import_stem
 
 _PYTHON = (".py", ".pyi", ".ipynb")
@@ -117,10 +117,6 @@ def _reads(data: bytes, stem: bytes, key: bytes) -> bool:
 
 def _mark(result: FileResult, unread: dict[int, str]) -> FileResult:
     name = result.path.rsplit("/", 1)[-1]
-    return replace(result, findings=tuple(_handled(f, f"{_NOTE} ({name}:{f.line})")
+    return replace(result, findings=tuple(reported_apart(f, f"{_NOTE} ({name}:{f.line})")
                                           if f.category == _ENV and unread.get(f.line) == f.symbol else f
                                           for f in result.findings))
-
-
-def _handled(finding: Finding, note: str) -> Finding:
-    return replace(with_open_handled(finding, dict.fromkeys(finding.targets, note)), severity="info")
