@@ -22,6 +22,7 @@ from .python_cpu_tensors import drop_cpu_operators
 from .python_cuda_asserts import drop_rejected_fallbacks
 from .python_cuda_flags import apply_flag_else
 from .python_cuda_rebinds import cuda_rebinds
+from .python_cuda_tables import apply_cuda_tables
 from .python_instance_flags import apply_instance_flags
 from .python_dead_branches import drop_dead_branches
 from .python_dispatch import apply_dispatch
@@ -39,6 +40,7 @@ from .python_rocm_bindings import apply_rocm_bindings
 from .python_skip_guards import drop_skipped_off_cuda
 from .python_skipped_tests import mark_skipped_tests
 from .python_stream_guards import apply_stream_guards
+from .python_triton_fallbacks import apply_triton_fallbacks
 from .python_matcher import FileMatcher
 from .python_tensors import defined_methods, operator_methods, unproven_methods
 from .python_mentions import drop_diagnostic_mentions
@@ -107,7 +109,10 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
     (`python_stream_guards`), and rocm for a call through a name the module binds to a ROCm-only
     package on ROCm (`python_rocm_bindings`); a local bound to ``torch.version.cuda`` and read only
     behind a test of it reads like the inline test (`python_version_locals`), and rocm is handled for
-    a ``torch.version.cuda`` only shown beside a ``torch.version.hip`` read (`python_hip_beside`).
+    a ``torch.version.cuda`` only shown beside a ``torch.version.hip`` read (`python_hip_beside`); a
+    table entry registered only under an NVIDIA-only test is noted so on every target (`python_cuda_tables`),
+    and mps for a Triton kernel behind its import's flag whose launchers fall back to plain torch
+    (`python_triton_fallbacks`).
     """
     if dedicated_backend(path) is not None:
         return []
@@ -115,11 +120,12 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
     if links and run.link_rule is not None:
         raw += OpCallMatcher(links, run.link_rule, path, source, tree.root_node).run()
     raw = drop_skipped_off_cuda(drop_dead_branches(raw, source), source)
-    dispatched = drop_diagnostic_mentions(apply_nvidia_fall_through(drop_rejected_fallbacks(
-        apply_hip_beside(apply_version_locals(apply_dispatch(raw, path)), path)), path),
+    dispatched = drop_diagnostic_mentions(apply_cuda_tables(apply_nvidia_fall_through(drop_rejected_fallbacks(
+        apply_hip_beside(apply_version_locals(apply_dispatch(raw, path)), path)), path), path),
                                           is_platform_test)
     flagged = apply_instance_flags(apply_flag_else(drop_cpu_operators(dispatched, source), path), path)
-    handled = apply_extension_flags(apply_probed_uses(apply_probes(apply_portable_else(flagged, path)), tree.root_node), path)
+    handled = apply_extension_flags(apply_triton_fallbacks(apply_probed_uses(apply_probes(apply_portable_else(
+        flagged, path)), tree.root_node), tree.root_node, path), path)
     return apply_rocm_bindings(apply_stream_guards(apply_rocm_arch_lists(apply_fallback_imports(handled), path), path),
                                path, source, tree.root_node)
 
