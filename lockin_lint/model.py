@@ -356,6 +356,9 @@ class RocmCallers:
     places: tuple[tuple[str, int], ...]
     calls: tuple[int, ...]
     target: str = "rocm"
+    #: What keeps the calls off the target when no platform test does: a module flag the ROCm build
+    #: sets True (``SKIP_CUDA_BUILD set True for the ROCm build at line 49``, `python_rocm_skip_flags`).
+    why: str = ""
 
 
 @dataclass(frozen=True, slots=True)
