@@ -35,6 +35,7 @@ from .python_rocm_arch import apply_rocm_arch_lists
 from .python_rocm_bindings import apply_rocm_bindings
 from .python_skip_guards import drop_skipped_off_cuda
 from .python_stream_guards import apply_stream_guards
+from .python_swallowed import apply_swallowed
 from .python_matcher import FileMatcher
 from .python_tensors import defined_methods, operator_methods, unproven_methods
 from .python_mentions import drop_diagnostic_mentions
@@ -101,6 +102,8 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
     package on ROCm (`python_rocm_bindings`); a local bound to ``torch.version.cuda`` and read only
     behind a test of it reads like the inline test (`python_version_locals`), and rocm is handled for
     a ``torch.version.cuda`` only shown beside a ``torch.version.hip`` read (`python_hip_beside`).
+    A match whose error an ``except`` swallows keeps its statuses; its message says what then
+    silently happens (`python_swallowed`).
     """
     if dedicated_backend(path) is not None:
         return []
@@ -113,8 +116,8 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
                                           is_platform_test)
     flagged = apply_instance_flags(apply_flag_else(drop_cpu_operators(dispatched, source), path), path)
     handled = apply_extension_flags(apply_probed_uses(apply_probes(apply_portable_else(flagged, path)), tree.root_node), path)
-    return apply_rocm_bindings(apply_stream_guards(apply_rocm_arch_lists(apply_fallback_imports(handled), path), path),
-                               path, source, tree.root_node)
+    return apply_swallowed(apply_rocm_bindings(apply_stream_guards(apply_rocm_arch_lists(
+        apply_fallback_imports(handled), path), path), path, source, tree.root_node))
 
 
 def calls_extension_ops(run: RunContext, path: str, data: bytes, links: LinkTable) -> bool:
