@@ -41,7 +41,7 @@ _ROCM_WORDS = frozenset({"rocm", "hip", "amd"})
 _ENV_READ = re.compile(r"\bos\.(?:getenv|environ)\b")
 #: Parents that make an identifier a binding other than a plain assignment (a ``global`` too: a
 #: function may set the flag).
-_OTHER_BINDINGS = OTHER_BINDINGS | {"global_statement", "nonlocal_statement"}
+BINDINGS = OTHER_BINDINGS | {"global_statement", "nonlocal_statement"}
 
 
 class RocmSkipFlags:
@@ -59,7 +59,7 @@ class RocmSkipFlags:
                 root = root.parent
             self._root = root
         if name not in self._flags:
-            self._flags[name] = _rocm_set_line(self._root, name)
+            self._flags[name] = rocm_set_line(self._root, name)
         return self._flags[name]
 
 
@@ -97,7 +97,7 @@ def _bindings(root: ts.Node, name: str) -> list[ts.Node] | None:
     found: list[ts.Node] = []
     for node in identifiers(root.text or b"", root, name):
         parent = node.parent
-        if parent is None or parent.type in _OTHER_BINDINGS:
+        if parent is None or parent.type in BINDINGS:
             return None
         if parent.type == "assignment" and parent.child_by_field_name("left") == node:
             if _in_scope(parent):
@@ -115,7 +115,8 @@ def _in_scope(node: ts.Node) -> bool:
     return False
 
 
-def _rocm_set_line(root: ts.Node, name: str) -> int | None:
+def rocm_set_line(root: ts.Node, name: str) -> int | None:
+    """The line where the module's ROCm build sets ``name`` True for good, when it is such a flag."""
     bindings = _bindings(root, name)
     if not bindings:
         return None
@@ -126,9 +127,9 @@ def _rocm_set_line(root: ts.Node, name: str) -> int | None:
     if value.type == "true":
         guard = _module_if(last)
         test = guard.child_by_field_name("condition") if guard is not None else None
-        return last.start_point.row + 1 if test is not None and _is_rocm_test(root, test) else None
-    operands = _or_operands(value)
-    return last.start_point.row + 1 if any(_is_rocm_test(root, o) for o in operands) else None
+        return last.start_point.row + 1 if test is not None and is_rocm_test(root, test) else None
+    operands = or_operands(value)
+    return last.start_point.row + 1 if any(is_rocm_test(root, o) for o in operands) else None
 
 
 def _module_if(assignment: ts.Node) -> ts.Node | None:
@@ -142,17 +143,23 @@ def _module_if(assignment: ts.Node) -> ts.Node | None:
     return stmt if stmt.parent is not None and stmt.parent.type == "module" else None
 
 
-def _or_operands(value: ts.Node) -> list[ts.Node]:
+def or_operands(value: ts.Node) -> list[ts.Node]:
     if value.type == "parenthesized_expression" and value.named_child_count == 1:
-        return _or_operands(value.named_children[0])
+        return or_operands(value.named_children[0])
     if value.type == "boolean_operator" and node_text(value.child_by_field_name("operator")) == "or":
         left, right = value.child_by_field_name("left"), value.child_by_field_name("right")
-        return (_or_operands(left) if left is not None else []) + (_or_operands(right) if right is not None else [])
+        return (or_operands(left) if left is not None else []) + (or_operands(right) if right is not None else [])
     return [value]
 
 
-def _is_rocm_test(root: ts.Node, test: ts.Node) -> bool:
-    """Is ``test`` true exactly on the ROCm build (as far as the file says)?"""
+def is_rocm_test(root: ts.Node, test: ts.Node | None) -> bool:
+    """Is ``test`` true on the ROCm build and nowhere else (as far as the file says)?"""
+    if test is None:
+        return False
+    function, arguments = test.child_by_field_name("function"), test.child_by_field_name("arguments")
+    if test.type == "call" and function is not None and node_text(function) == "bool" \
+            and arguments is not None and arguments.named_child_count == 1:
+        return is_rocm_test(root, arguments.named_children[0])  # bool(torch.version.hip)
     read = classify(test)
     if read.known and read.may <= {"rocm"} and "rocm" in read.must:
         return True
