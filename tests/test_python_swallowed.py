@@ -66,22 +66,24 @@ def test_other_handlers_change_nothing(ruleset: RuleSet, handler: str) -> None:
     assert _init(ruleset, handler).message == _plain(ruleset).message, handler
 
 
-def test_only_calls_in_the_try_body_are_named(ruleset: RuleSet) -> None:
+def test_only_unguarded_calls_in_the_try_body_are_named(ruleset: RuleSet) -> None:
     text = '''import torch
-import pynvml
 
 
 def probe():
     try:
+        import pynvml
         version = torch.version.cuda
         def later():
             pynvml.nvmlInit()
+        if torch.cuda.is_available():
+            major = torch.cuda.get_device_capability()[0]
         return version, later
     except Exception:
-        pynvml.nvmlShutdown()
         return None
 '''
     findings = check_bytes("probe.py", text.encode(), ruleset).findings
-    assert {f.line for f in findings} >= {7, 9}  # torch.version.cuda and the nested call are found
+    # the import, torch.version.cuda, the nested call, the test and the call it guards are all found
+    assert {f.line for f in findings} >= {6, 7, 9, 10, 11}
     for finding in findings:
         assert "swallows" not in finding.message, finding

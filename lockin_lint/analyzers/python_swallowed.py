@@ -21,9 +21,10 @@ on rocm, ..., cpu this silently does nothing``. The finding model has no per-tar
 not credit the target (``handled`` is a credit), so the words go into the message (`RawMatch.swallowed`,
 read by `findings.node_findings`), listing only the targets the finding still leaves open.
 
-Narrow on purpose: the match is a call or an import (what raises where its platform is missing),
-in the body of the nearest ``try`` around it (no function, class or
-lambda between), that ``try`` has at least one ``except`` and every one catches broadly (bare,
+Narrow on purpose: the match is a call (what raises where its platform is missing; no import, no
+attribute read) that no dispatch around it notes (off CUDA a test's path is taken before the
+``except`` is: vLLM's ``if not torch.cuda.is_available(): return False`` before its ``try``), in
+the body of the nearest ``try`` around it (no function, class or lambda between), that ``try`` has at least one ``except`` and every one catches broadly (bare,
 ``Exception`` or ``BaseException``: a call's own error is caught, whatever it is) and only swallows:
 its statements are ``pass``, ``continue``, a bare ``return``, ``return <constant>`` or ``x =
 <constant>``. A handler that logs, re-raises or calls anything, a narrower ``except ImportError``
@@ -48,7 +49,9 @@ def apply_swallowed(raw: list[RawMatch]) -> list[RawMatch]:
     seen: dict[int, tuple[int, str] | None] = {}
     kept = []
     for match in raw:
-        statement = _try_around(match.node) if _fails(match.node) else None
+        # a match the dispatch noted (`if torch.cuda.is_available():` around it, an early return
+        # before it) takes that path off CUDA, not the `except`
+        statement = _try_around(match.node) if _fails(match.node) and not match.handled else None
         if statement is not None:
             if statement.id not in seen:
                 seen[statement.id] = _swallowing(statement)
@@ -60,14 +63,13 @@ def apply_swallowed(raw: list[RawMatch]) -> list[RawMatch]:
 
 
 def _fails(node: ts.Node) -> bool:
-    """Is the match something that raises where its platform is missing: a call (its callee) or an
-    import? (``torch.version.cuda`` or a flag's assignment raises nothing, so no error is swallowed.)"""
+    """Is the match a call's callee (what raises where its platform is missing)? ``torch.version.cuda``
+    or a flag's assignment raises nothing, so no error of theirs is swallowed; an import in a ``try``
+    is the optional-import shape other readings own (`python_probes`, `python_fallback_imports`), whose
+    ``except`` often only records a flag that later code tests (TGI's ``mpt_modeling.py`` raises right
+    after ``_installed = False``)."""
     parent = node.parent
-    if parent is not None and parent.type == "call" and parent.child_by_field_name("function") == node:
-        return True
-    while parent is not None and parent.type in ("dotted_name", "aliased_import"):
-        parent = parent.parent
-    return parent is not None and parent.type in ("import_statement", "import_from_statement")
+    return parent is not None and parent.type == "call" and parent.child_by_field_name("function") == node
 
 
 def _try_around(node: ts.Node) -> ts.Node | None:
