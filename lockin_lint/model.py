@@ -356,6 +356,9 @@ class RocmCallers:
     places: tuple[tuple[str, int], ...]
     calls: tuple[int, ...]
     target: str = "rocm"
+    #: What keeps the calls off the target when no platform test does: a module flag the ROCm build
+    #: sets True (``SKIP_CUDA_BUILD set True for the ROCm build at line 49``, `python_rocm_skip_flags`).
+    why: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -428,6 +431,12 @@ class FileFacts:
     #: A Python file's rebinding of ``torch.cuda`` names to another backend's, run by a subclass's
     #: ``__init__``: handled for that target in the base class's module (`project.cuda_rebinds` looks).
     cuda_rebinds: tuple[CudaRebind, ...] = ()
+    #: A Python file's module-level names its ROCm build sets True, with the line that does, and its
+    #: matches on the false side of such a name imported from another module, as (name, module as
+    #: written, (rule, line) places): handled for rocm when that module binds the name so
+    #: (`project.imported_rocm_flags` looks).
+    rocm_flags: tuple[tuple[str, int], ...] = ()
+    rocm_flag_uses: tuple[tuple[str, str, tuple[tuple[str, int], ...]], ...] = ()
     #: A parsed C/C++/CUDA file's functions, kernels and op bindings (`analyzers.cpp_facts.CodeFacts`),
     #: taken from the parse the file's check made anyway, so the cross-file pass does not parse it
     #: again. Kept in memory only (`TRANSIENT`): a result from the result cache has none, and the pass

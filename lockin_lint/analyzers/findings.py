@@ -105,6 +105,8 @@ def node_findings(run: RunContext, path: str, source: bytes, raw: list[RawMatch]
             finding = _lines_noted(finding, match.joined_lines)
         if match.handled:
             finding = _fallback_noted(with_handled(finding, dict(match.handled)), match.cpu_run)
+        if match.swallowed is not None:
+            finding = _swallowed_noted(finding, *match.swallowed)
         if finding.category == "operator" and not any(i.status == "missing" for i in finding.targets.values()):
             continue  # an operator is reported only where a source says a configured target lacks it
         found.append(finding)
@@ -134,6 +136,16 @@ def _fallback_noted(finding: Finding, cpu_run: bool = True) -> Finding:
                                         f"{', '.join(left)} in")
     return replace(finding, message=f"{finding.message}; without CUDA it takes a fallback no test names "
                                     f"{', '.join(left)} in, so there it may silently run on the CPU")
+
+
+def _swallowed_noted(finding: Finding, line: int, outcome: str) -> Finding:
+    """An ``except`` swallows the match's error (`python_swallowed`): the targets still open get no
+    error there, only a silent outcome, which the message names (no target is credited for it)."""
+    left = [t for t, info in finding.targets.items() if info.status != "native"]
+    if not left:
+        return finding
+    return replace(finding, message=f"{finding.message}; the `except` at line {line} swallows its error, so on "
+                                    f"{', '.join(left)} this silently {outcome}")
 
 
 def _with_joined(run: RunContext, finding: Finding, joined: tuple[tuple[Rule, str], ...]) -> Finding:

@@ -71,6 +71,9 @@ class RawMatch:
     #: Whether the CPU fallback the dispatch notes visibly runs on the CPU (`python_fall_through`):
     #: the message's "may silently run on the CPU" sentence is said only then.
     cpu_run: bool = True
+    #: The line of an ``except`` that swallows the match's error and what the code then does
+    #: (`python_swallowed`): the message says so, for the targets still open.
+    swallowed: tuple[int, str] | None = None
 
     @property
     def bounds(self) -> tuple[int, int]:

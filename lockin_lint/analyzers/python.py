@@ -31,6 +31,7 @@ from .python_extension_flags import apply_extension_flags
 from .python_hip_beside import apply_hip_beside
 from .python_fallback_imports import apply_fallback_imports, public_unused_imports
 from .python_imported_flags import flag_imports
+from .python_imported_rocm_flags import imported_rocm_flag_uses, rocm_flag_bindings
 from .python_joins import join_constructs
 from .python_portable_else import apply_portable_else
 from .python_probed_uses import apply_probed_uses
@@ -40,6 +41,7 @@ from .python_rocm_bindings import apply_rocm_bindings
 from .python_skip_guards import drop_skipped_off_cuda
 from .python_skipped_tests import mark_skipped_tests
 from .python_stream_guards import apply_stream_guards
+from .python_swallowed import apply_swallowed
 from .python_triton_fallbacks import apply_triton_fallbacks
 from .python_matcher import FileMatcher
 from .python_tensors import defined_methods, operator_methods, unproven_methods
@@ -77,6 +79,8 @@ class PythonAnalyzer:
                                             capability_tests=capability_branches(decoded.data, kept),
                                             unused_imports=public_unused_imports(kept, decoded.data),
                                             cuda_rebinds=cuda_rebinds(decoded.data, tree.root_node),
+                                            rocm_flags=rocm_flag_bindings(tree.root_node),
+                                            rocm_flag_uses=imported_rocm_flag_uses(tree.root_node, kept),
                                             defined_methods=tuple(sorted(defined_methods(
                                                 decoded.data, tree.root_node, _present_methods(run, present))))))
 
@@ -112,7 +116,8 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
     a ``torch.version.cuda`` only shown beside a ``torch.version.hip`` read (`python_hip_beside`); a
     table entry registered only under an NVIDIA-only test is noted so on every target (`python_cuda_tables`),
     and mps for a Triton kernel behind its import's flag whose launchers fall back to plain torch
-    (`python_triton_fallbacks`).
+    (`python_triton_fallbacks`). A match whose error an ``except`` swallows keeps its statuses; its
+    message says what then silently happens (`python_swallowed`).
     """
     if dedicated_backend(path) is not None:
         return []
@@ -126,8 +131,8 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
     flagged = apply_instance_flags(apply_flag_else(drop_cpu_operators(dispatched, source), path), path)
     handled = apply_extension_flags(apply_triton_fallbacks(apply_probed_uses(apply_probes(apply_portable_else(
         flagged, path)), tree.root_node), tree.root_node, path), path)
-    return apply_rocm_bindings(apply_stream_guards(apply_rocm_arch_lists(apply_fallback_imports(handled), path), path),
-                               path, source, tree.root_node)
+    return apply_swallowed(apply_rocm_bindings(apply_stream_guards(apply_rocm_arch_lists(
+        apply_fallback_imports(handled), path), path), path, source, tree.root_node))
 
 
 def calls_extension_ops(run: RunContext, path: str, data: bytes, links: LinkTable) -> bool:

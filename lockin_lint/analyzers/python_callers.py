@@ -38,6 +38,7 @@ from .python_dispatch import Dispatch
 from .python_nvidia_fall_through import nvidia_only_if
 from .python_platform_tests import classify
 from .python_receivers import enclosing
+from .python_rocm_skip_flags import RocmSkipFlags, rocm_skip_flag
 
 
 def _function_of(node: ts.Node) -> ts.Node | None:
@@ -76,12 +77,13 @@ def _is_call_of(node: ts.Node, name: str) -> ts.Node | None:
 
 
 def _calls(root: ts.Node, function: ts.Node, name: str, hits: list[tuple[int, int]],
-           dispatch: Dispatch) -> list[tuple[int, frozenset[str]]] | None:
-    """The line of each call of ``name`` with the targets the dispatch around it keeps it off, when
-    every occurrence of the name in the file (``hits``) is ``function``'s own name or a call; None
+           dispatch: Dispatch, flags: RocmSkipFlags) -> list[tuple[int, frozenset[str], str]] | None:
+    """The line of each call of ``name`` with the targets the dispatch around it keeps it off (and,
+    when it is the body of ``if not FLAG:`` the ROCm build sets, what keeps it off ROCm), when every
+    occurrence of the name in the file (``hits``) is ``function``'s own name or a call; None
     otherwise."""
     own = function.child_by_field_name("name")
-    calls: list[tuple[int, frozenset[str]]] = []
+    calls: list[tuple[int, frozenset[str], str]] = []
     for span in hits:
         node = root.descendant_for_byte_range(*span)
         if node is None or node.type != "identifier" or (node.start_byte, node.end_byte) != span:
@@ -95,7 +97,13 @@ def _calls(root: ts.Node, function: ts.Node, name: str, hits: list[tuple[int, in
         nvidia = _nvidia_test(call)
         if nvidia is not None:
             off |= _ROCM | frozenset(TARGETS) - classify(nvidia).may
-        calls.append((call.start_point.row + 1, off))
+        why = ""
+        if "rocm" not in off:
+            skip = rocm_skip_flag(call, flags)
+            if skip is not None:
+                off |= _ROCM
+                why = f"{skip[0]} set True for the ROCm build at line {skip[1]}"
+        calls.append((call.start_point.row + 1, off, why))
         if not calls[-1][1]:
             return None  # a call that may run anywhere: no target is left out
     return calls or None
@@ -174,15 +182,17 @@ def rocm_only_callers(source: bytes, root: ts.Node, matches: list[RawMatch]) -> 
     named = [(function, inside, name) for function, inside, name in named
              if name and not name.startswith("__")]  # a dunder is called by Python itself
     dispatch = Dispatch()
+    flags = RocmSkipFlags()
     for function, inside, name in named:
-        calls = _calls(root, function, name, _spelled(source, name), dispatch)
+        calls = _calls(root, function, name, _spelled(source, name), dispatch, flags)
         if calls is None:
             continue
-        lines = tuple(line for line, _ in calls)
+        lines = tuple(line for line, _, _ in calls)
         for target in TARGETS:
-            if not all(target in off for _, off in calls):
+            if not all(target in off for _, off, _ in calls):
                 continue
             places = tuple(sorted({(m.rule.id, m.node.start_point.row + 1) for m, gaps in inside if target in gaps}))
+            why = "; ".join(sorted({w for _, _, w in calls if w})) if target == "rocm" else ""
             if places:
-                found.append(RocmCallers(name, places, lines, target))
+                found.append(RocmCallers(name, places, lines, target, why))
     return tuple(found)

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from typing import Iterator
 
 import tree_sitter as ts
 
@@ -104,13 +105,19 @@ def _spellings(source: bytes, name: bytes) -> list[tuple[int, int]]:
     return found
 
 
+def identifiers(source: bytes, root: ts.Node, name: str) -> Iterator[ts.Node]:
+    """The identifiers spelling ``name`` (a string, a comment, an attribute of the same name is
+    another thing), found by a literal search of ``source``, not a walk of the tree."""
+    for span in _spellings(source, name.encode()):
+        node = root.descendant_for_byte_range(*span)
+        if node is not None and node.type == "identifier" and (node.start_byte, node.end_byte) == span:
+            yield node
+
+
 def _flag_test(source: bytes, root: ts.Node, name: str) -> Test | None:
     """What ``name`` being True says about the platform, when only a CUDA test can make it so."""
     tests: list[Test] = []
-    for span in _spellings(source, name.encode()):
-        node = root.descendant_for_byte_range(*span)
-        if node is None or node.type != "identifier" or (node.start_byte, node.end_byte) != span:
-            continue  # a string, a comment, an attribute of the same name is another thing
+    for node in identifiers(source, root, name):
         parent = node.parent
         if parent is None or parent.type in _OTHER_BINDINGS:
             return None

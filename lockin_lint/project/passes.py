@@ -154,6 +154,12 @@ def _imported_probes(results: list[FileResult], ctx: PassContext) -> list[FileRe
     return mark_imported_probes(results, ctx.files, ctx.read, ctx.is_file, lambda: ctx.engine().run.python_parser)
 
 
+def _imported_rocm_flags(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
+    from .imported_rocm_flags import mark_imported_rocm_flags
+
+    return mark_imported_rocm_flags(results, ctx.files, ctx.read, ctx.is_file, lambda: ctx.engine().run.python_parser)
+
+
 def _capabilities(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
     from .accelerator_capabilities import mark_capability_branches
 
@@ -275,6 +281,8 @@ PASSES: tuple[ProjectPass, ...] = (
     ProjectPass("ROCm package folders", _rocm_package_candidates, _rocm_packages),
     ProjectPass("imported probes", lambda rs: any(r.facts is not None and r.facts.flag_imports for r in rs),
                 _imported_probes),
+    ProjectPass("imported ROCm flags", lambda rs: any(r.facts is not None and r.facts.rocm_flag_uses for r in rs),
+                _imported_rocm_flags),
     ProjectPass("accelerator capabilities",
                 lambda rs: any(r.facts is not None and r.facts.capability_tests for r in rs), _capabilities),
     ProjectPass("unused optional imports",

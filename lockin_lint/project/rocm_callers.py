@@ -90,7 +90,8 @@ def _mark(result: FileResult, callers: list[RocmCallers]) -> FileResult:
     for caller in callers:
         shown = ", ".join(str(line) for line in caller.calls[:_SHOWN_CALLS])
         more = ", ..." if len(caller.calls) > _SHOWN_CALLS else ""
-        note = f"callers run it only off {_SHOWN_TARGET.get(caller.target, caller.target)} ({name}:{shown}{more})"
+        why = f"; {caller.why}" if caller.why else ""
+        note = f"callers run it only off {_SHOWN_TARGET.get(caller.target, caller.target)} ({name}:{shown}{more}{why})"
         for place in caller.places:
             notes.setdefault(place, {})[caller.target] = note
     return replace(result, findings=tuple(_handled(f, notes) for f in result.findings))
