@@ -350,12 +350,15 @@ TRANSIENT = "transient"
 class RocmCallers:
     """A Python function whose every call in its file is kept off a target, ROCm first of all
     (`analyzers.python_callers`): its name, the (rule, line) of its matches not handled on that
-    target, the lines of those calls, and the target."""
+    target, the lines of those calls, the target, and the no-CUDA flag that keeps it off, if one does."""
 
     name: str
     places: tuple[tuple[str, int], ...]
     calls: tuple[int, ...]
     target: str = "rocm"
+    #: The instance flag, set True only where CUDA is absent, whose false side keeps some call off
+    #: the target (`analyzers.python_no_cuda_flags`); "" when each call's own dispatch does.
+    flag: str = ""
 
 
 @dataclass(frozen=True, slots=True)
