@@ -428,6 +428,10 @@ class FileFacts:
     #: A Python file's optional imports of public names it never reads: handled as unused when no
     #: other file of the project imports those names (`project.unused_imports` looks).
     unused_imports: tuple[UnusedImport, ...] = ()
+    #: A Python file's matches in the body of ``if args.gpu:`` (or ``cuda``) with an ``else`` holding no
+    #: match, as (option, rule, line): the CPU is handled by the ``else`` when the run declares
+    #: ``--<option>`` a ``store_true`` switch (`project.gpu_options` looks).
+    gpu_options: tuple[tuple[str, str, int], ...] = ()
     #: A Python file's rebinding of ``torch.cuda`` names to another backend's, run by a subclass's
     #: ``__init__``: handled for that target in the base class's module (`project.cuda_rebinds` looks).
     cuda_rebinds: tuple[CudaRebind, ...] = ()

@@ -23,7 +23,7 @@ import re
 
 import tree_sitter as ts
 
-from .matching import PYTHON_SCOPES, conjuncts, node_text
+from .matching import PYTHON_SCOPES, conjuncts, node_text, unparenthesized
 from .python_instance_flags import attribute_writes
 
 #: An exception class named for CUDA being absent: ``MissingCUDAException``, ``CUDANotFoundError``,
@@ -81,9 +81,7 @@ def _written(assignment: ts.Node) -> bool | None:
     receiver = target.child_by_field_name("object") if target is not None else None
     if receiver is None or receiver.type != "identifier" or node_text(receiver) != "self":
         return None
-    value = assignment.child_by_field_name("right")
-    while value is not None and value.type == "parenthesized_expression" and value.named_child_count == 1:
-        value = value.named_children[0]
+    value = unparenthesized(assignment.child_by_field_name("right"))
     if value is None:
         return None
     if value.type in ("false", "none"):
