@@ -51,9 +51,15 @@ def test_a_store_true_gpu_switch_hands_the_cpu_to_the_else(tmp_path: Path, rules
         {t: "rename" for t in ("ascend", "mlu", "musa", "xpu", "mps")}  # the switch's path spells CUDA
 
 
-def test_a_cuda_switch_reads_the_same(tmp_path: Path, ruleset: RuleSet) -> None:
-    files = {"engine.py": ENGINE.replace("args.gpu", "args.cuda"), "args.py": ARGS.replace("'--gpu'", "'--cuda'")}
+def test_a_short_flag_before_the_option_is_the_same_declaration(tmp_path: Path, ruleset: RuleSet) -> None:
+    files = {"engine.py": ENGINE, "args.py": ARGS.replace("('--gpu',", "('-g', '--gpu',")}
     assert dict(_buffer(tmp_path, ruleset, files).handled) == {"cpu": "fallback path (cpu)"}
+
+
+def test_a_cuda_switch_is_not_read(tmp_path: Path, ruleset: RuleSet) -> None:
+    """Only ``gpu`` (the file's word set gates it for free; ``cuda`` is in nearly every file)."""
+    files = {"engine.py": ENGINE.replace("args.gpu", "args.cuda"), "args.py": ARGS.replace("'--gpu'", "'--cuda'")}
+    assert "cpu" not in dict(_buffer(tmp_path, ruleset, files).handled)
 
 
 @pytest.mark.parametrize("args", [

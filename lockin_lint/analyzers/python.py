@@ -69,7 +69,7 @@ class PythonAnalyzer:
                                             capability_tests=capability_branches(decoded.data, kept),
                                             unused_imports=public_unused_imports(kept, decoded.data),
                                             cuda_rebinds=cuda_rebinds(decoded.data, tree.root_node),
-                                            gpu_options=gpu_option_branches(decoded.data, kept),
+                                            gpu_options=gpu_option_branches(words, kept),
                                             defined_methods=tuple(sorted(defined_methods(
                                                 decoded.data, tree.root_node, _present_methods(run, present))))))
 

@@ -19,19 +19,23 @@ credits these targets only when no other file of the run assigns the attribute.
 
 from __future__ import annotations
 
-import re
-
 import tree_sitter as ts
 
 from .matching import PYTHON_SCOPES, conjuncts, node_text, unparenthesized
 from .python_instance_flags import attribute_writes
 
-#: An exception class named for CUDA being absent: ``MissingCUDAException``, ``CUDANotFoundError``,
-#: ``NoCUDAError`` (not ``CUDAError`` or ``MissingCudaKernelError``: CUDA present and failing).
-_MISSING_CUDA = re.compile(r"(?i)^(?:missing|no)_?cuda_?(?:exception|error)?$"
-                           r"|^cuda_?(?:not_?found|missing|unavailable)_?(?:exception|error)?$")
-#: ``torch.cuda.is_available()`` and its aliases' spellings (``cuda.is_available()``).
-_CUDA_AVAILABLE = re.compile(r"(?:^|\.)cuda\.is_available$")
+#: Exception classes named for CUDA being absent, lower case without ``_`` and without an
+#: ``exception``/``error`` suffix: ``MissingCUDAException``, ``CUDANotFoundError``, ``NoCUDAError`` (not
+#: ``CUDAError`` or ``MissingCudaKernelError``: CUDA present and failing). Plain strings, no regex:
+#: this module is imported by every Python check.
+_MISSING_CUDA = frozenset({"missingcuda", "nocuda", "cudanotfound", "cudamissing", "cudaunavailable"})
+
+
+def _missing_cuda(name: str) -> bool:
+    word = name.lower().replace("_", "")
+    for suffix in ("exception", "error"):
+        word = word.removesuffix(suffix)
+    return word in _MISSING_CUDA
 
 
 def no_cuda_flag(call: ts.Node, known: dict[str, bool]) -> str | None:
@@ -92,8 +96,8 @@ def _written(assignment: ts.Node) -> bool | None:
             else None
         arguments = argument.child_by_field_name("arguments") if argument is not None else None
         plain = arguments is not None and arguments.named_child_count == 0
-        return True if function is not None and plain and _CUDA_AVAILABLE.search(
-            node_text(function).replace(" ", "")) else None
+        called = node_text(function).replace(" ", "") if function is not None else ""
+        return True if plain and (called == "cuda.is_available" or called.endswith(".cuda.is_available")) else None
     if value.type == "true":
         return True if _in_missing_cuda_except(assignment) else None
     return None
@@ -115,4 +119,4 @@ def _in_missing_cuda_except(assignment: ts.Node) -> bool:
         kind = kind.named_children[0]
     names = kind.named_children if kind.type == "tuple" else [kind]
     return bool(names) and all(n.type in ("identifier", "attribute")
-                               and _MISSING_CUDA.match(node_text(n).rsplit(".", 1)[-1]) for n in names)
+                               and _missing_cuda(node_text(n).rsplit(".", 1)[-1]) for n in names)

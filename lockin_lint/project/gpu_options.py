@@ -1,7 +1,7 @@
 """``if args.gpu: <CUDA> else: <host path>`` credits the CPU when the run declares ``--gpu`` a switch.
 
 `analyzers.python_gpu_options` records, per file, the matches in the body of a plain ``if
-<x>.gpu:`` (or ``cuda``) whose ``else`` holds no match. Whether ``args.gpu`` is a switch whose default
+<x>.gpu:`` whose ``else`` holds no match. Whether ``args.gpu`` is a switch whose default
 takes the ``else`` (DeepSpeed's ``ds_aio_args.py:172``: ``add_argument('--gpu', action='store_true',
 help='Use GPU memory')``) or a device index that is falsy for GPU 0 (pytorch/examples' imagenet:
 ``add_argument('--gpu', default=None, type=int)``) is said by the option's declaration, which is
@@ -24,7 +24,7 @@ from ..model import FileResult, Reader, with_open_handled
 _PYTHON = (".py", ".ipynb")
 #: ``add_argument('--gpu', ...)`` or ``add_argument('-g', '--gpu', ...)``: the option word and the rest
 #: of the call up to its first closing parenthesis (a ``help`` with one ends it early: a miss, not a guess).
-_DECLARED = re.compile(rb"add_argument\(\s*(?:['\"]-\w['\"]\s*,\s*)?['\"]--(gpu|cuda)['\"]([^)]*)\)")
+_DECLARED = re.compile(rb"add_argument\(\s*(?:['\"]-\w['\"]\s*,\s*)?['\"]--(gpu)['\"]([^)]*)\)")
 _SWITCH = re.compile(rb"\baction\s*=\s*['\"]store_true['\"]")
 
 
