@@ -350,7 +350,7 @@ TRANSIENT = "transient"
 class RocmCallers:
     """A Python function whose every call in its file is kept off a target, ROCm first of all
     (`analyzers.python_callers`): its name, the (rule, line) of its matches not handled on that
-    target, the lines of those calls, and the target."""
+    target, the lines of those calls, the target, and the no-CUDA flag that keeps it off, if one does."""
 
     name: str
     places: tuple[tuple[str, int], ...]
@@ -359,6 +359,9 @@ class RocmCallers:
     #: What keeps the calls off the target when no platform test does: a module flag the ROCm build
     #: sets True (``SKIP_CUDA_BUILD set True for the ROCm build at line 49``, `python_rocm_skip_flags`).
     why: str = ""
+    #: The instance flag, set True only where CUDA is absent, whose false side keeps some call off
+    #: the target (`analyzers.python_no_cuda_flags`); "" when each call's own dispatch does.
+    flag: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -428,6 +431,10 @@ class FileFacts:
     #: A Python file's optional imports of public names it never reads: handled as unused when no
     #: other file of the project imports those names (`project.unused_imports` looks).
     unused_imports: tuple[UnusedImport, ...] = ()
+    #: A Python file's matches in the body of ``if args.gpu:`` (or ``cuda``) with an ``else`` holding no
+    #: match, as (option, rule, line): the CPU is handled by the ``else`` when the run declares
+    #: ``--<option>`` a ``store_true`` switch (`project.gpu_options` looks).
+    gpu_options: tuple[tuple[str, str, int], ...] = ()
     #: A Python file's rebinding of ``torch.cuda`` names to another backend's, run by a subclass's
     #: ``__init__``: handled for that target in the base class's module (`project.cuda_rebinds` looks).
     cuda_rebinds: tuple[CudaRebind, ...] = ()

@@ -47,6 +47,13 @@ def conjuncts(condition: ts.Node | None) -> list[ts.Node]:
     return [condition]
 
 
+def unparenthesized(node: ts.Node | None) -> ts.Node | None:
+    """``node`` without the parentheses around it (``((x))`` is ``x``)."""
+    while node is not None and node.type == "parenthesized_expression" and node.named_child_count == 1:
+        node = node.named_children[0]
+    return node
+
+
 @dataclass(frozen=True, slots=True)
 class RawMatch:
     """A rule matched at a node: the core turns it into a `Finding` with positions and targets."""

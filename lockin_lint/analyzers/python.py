@@ -30,6 +30,7 @@ from .python_env_joins import join_env_settings
 from .python_extension_flags import apply_extension_flags
 from .python_hip_beside import apply_hip_beside
 from .python_fallback_imports import apply_fallback_imports, public_unused_imports
+from .python_gpu_options import gpu_option_branches
 from .python_imported_flags import flag_imports
 from .python_imported_rocm_flags import imported_rocm_flag_uses, rocm_flag_bindings
 from .python_joins import join_constructs
@@ -79,8 +80,9 @@ class PythonAnalyzer:
                                             capability_tests=capability_branches(decoded.data, kept),
                                             unused_imports=public_unused_imports(kept, decoded.data),
                                             cuda_rebinds=cuda_rebinds(decoded.data, tree.root_node),
-                                            rocm_flags=rocm_flag_bindings(tree.root_node),
-                                            rocm_flag_uses=imported_rocm_flag_uses(tree.root_node, kept),
+                                             rocm_flags=rocm_flag_bindings(tree.root_node),
+                                             rocm_flag_uses=imported_rocm_flag_uses(tree.root_node, kept),
+                                             gpu_options=gpu_option_branches(words, kept),
                                             defined_methods=tuple(sorted(defined_methods(
                                                 decoded.data, tree.root_node, _present_methods(run, present))))))
 

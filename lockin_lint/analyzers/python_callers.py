@@ -17,7 +17,9 @@ The same holds for every other target, read from the dispatch alone: DeepSpeed's
 ``get_cuda_lib64_path()`` is called only under ``if not self.build_for_cpu:``, which a CPU build never
 enters and whose dispatch handles the CPU (and nothing else: an MPS machine is no CPU build), so
 its ``CUDA_HOME`` is a gap on no CPU path; a target is credited only when every call's own
-dispatch handles it.
+dispatch handles it. The flag is more than a CPU build, though: the file sets it True only where
+CUDA is absent (`python_no_cuda_flags`), so every target but ROCm is kept off the calls too, noted
+"callers run it only where CUDA is present" (j19B).
 
 A file cannot see the rest of the project, where the name may be called with no guard (DeepSpeed's
 ``installed_cuda_version()`` is called by twelve op builders and the tests), so what it finds is a
@@ -35,8 +37,9 @@ from ..model import TARGETS, RocmCallers
 from .matching import PYTHON_SCOPES, RawMatch
 from .matching import node_text as _text
 from .python_dispatch import Dispatch
+from .python_no_cuda_flags import no_cuda_flag
 from .python_nvidia_fall_through import nvidia_only_if
-from .python_platform_tests import classify
+from .python_platform_tests import CUDA_BUILDS, classify
 from .python_receivers import enclosing
 from .python_rocm_skip_flags import RocmSkipFlags, rocm_skip_flag
 
@@ -77,13 +80,14 @@ def _is_call_of(node: ts.Node, name: str) -> ts.Node | None:
 
 
 def _calls(root: ts.Node, function: ts.Node, name: str, hits: list[tuple[int, int]],
-           dispatch: Dispatch, flags: RocmSkipFlags) -> list[tuple[int, frozenset[str], str]] | None:
+           dispatch: Dispatch, skips: RocmSkipFlags,
+           flags: dict[str, bool]) -> list[tuple[int, frozenset[str], str, str | None]] | None:
     """The line of each call of ``name`` with the targets the dispatch around it keeps it off (and,
-    when it is the body of ``if not FLAG:`` the ROCm build sets, what keeps it off ROCm), when every
-    occurrence of the name in the file (``hits``) is ``function``'s own name or a call; None
-    otherwise."""
+    when it is the body of ``if not FLAG:`` the ROCm build sets, what keeps it off ROCm), and the
+    no-CUDA flag whose false side holds it (`python_no_cuda_flags`), when every occurrence of the
+    name in the file (``hits``) is ``function``'s own name or a call; None otherwise."""
     own = function.child_by_field_name("name")
-    calls: list[tuple[int, frozenset[str], str]] = []
+    calls: list[tuple[int, frozenset[str], str, str | None]] = []
     for span in hits:
         node = root.descendant_for_byte_range(*span)
         if node is None or node.type != "identifier" or (node.start_byte, node.end_byte) != span:
@@ -99,12 +103,13 @@ def _calls(root: ts.Node, function: ts.Node, name: str, hits: list[tuple[int, in
             off |= _ROCM | frozenset(TARGETS) - classify(nvidia).may
         why = ""
         if "rocm" not in off:
-            skip = rocm_skip_flag(call, flags)
+            skip = rocm_skip_flag(call, skips)
             if skip is not None:
                 off |= _ROCM
                 why = f"{skip[0]} set True for the ROCm build at line {skip[1]}"
-        calls.append((call.start_point.row + 1, off, why))
-        if not calls[-1][1]:
+        flag = no_cuda_flag(call, flags)
+        calls.append((call.start_point.row + 1, off, why, flag))
+        if not off and flag is None:
             return None  # a call that may run anywhere: no target is left out
     return calls or None
 
@@ -182,17 +187,33 @@ def rocm_only_callers(source: bytes, root: ts.Node, matches: list[RawMatch]) -> 
     named = [(function, inside, name) for function, inside, name in named
              if name and not name.startswith("__")]  # a dunder is called by Python itself
     dispatch = Dispatch()
-    flags = RocmSkipFlags()
+    skips = RocmSkipFlags()
+    flags: dict[str, bool] = {}
     for function, inside, name in named:
-        calls = _calls(root, function, name, _spelled(source, name), dispatch, flags)
+        calls = _calls(root, function, name, _spelled(source, name), dispatch, skips, flags)
         if calls is None:
             continue
-        lines = tuple(line for line, _, _ in calls)
+        lines = tuple(line for line, *_ in calls)
         for target in TARGETS:
-            if not all(target in off for _, off, _ in calls):
+            flag = _kept_off(calls, target)
+            if flag is None:
                 continue
             places = tuple(sorted({(m.rule.id, m.node.start_point.row + 1) for m, gaps in inside if target in gaps}))
-            why = "; ".join(sorted({w for _, _, w in calls if w})) if target == "rocm" else ""
+            why = "; ".join(sorted({w for _, _, w, _ in calls if w})) if target == "rocm" else ""
             if places:
-                found.append(RocmCallers(name, places, lines, target, why))
+                found.append(RocmCallers(name, places, lines, target, why, flag))
     return tuple(found)
+
+
+def _kept_off(calls: list[tuple[int, frozenset[str], str, str | None]], target: str) -> str | None:
+    """Whether every call is kept off ``target``: "" when each one's dispatch does, the no-CUDA flag's
+    name when some call is kept off only by a flag set True wherever CUDA is absent (never ROCm,
+    where CUDA builds run as well), None when some call may run there."""
+    flag = ""
+    for _, off, _, no_cuda in calls:
+        if target in off:
+            continue
+        if no_cuda is None or target in CUDA_BUILDS:
+            return None
+        flag = flag or no_cuda
+    return flag

@@ -220,6 +220,12 @@ def _cuda_rebinds(results: list[FileResult], ctx: PassContext) -> list[FileResul
     return mark_cuda_rebinds(results, ctx.files, ctx.read, lambda: ctx.engine().run.python_parser)
 
 
+def _gpu_options(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
+    from .gpu_options import mark_gpu_options
+
+    return mark_gpu_options(results, ctx.files, ctx.read)
+
+
 def _unread_env_entries(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
     from .unread_env_entries import mark_unread_entries
 
@@ -290,6 +296,8 @@ PASSES: tuple[ProjectPass, ...] = (
     ProjectPass("rebound torch.cuda names", lambda rs: any(r.facts is not None and r.facts.cuda_rebinds for r in rs),
                 _cuda_rebinds),
     ProjectPass("unread env registry entries", _env_findings, _unread_env_entries),
+    ProjectPass("GPU switches", lambda rs: any(r.facts is not None and r.facts.gpu_options for r in rs),
+                _gpu_options),
     ProjectPass("backend modules", lambda rs: True, _backend),
     ProjectPass("backend subfolders", _backend_subfolders, _replaced_classes),
     ProjectPass("own packages", lambda rs: True, _own),

@@ -2,7 +2,9 @@
 
 `analyzers.python_callers` finds, in one file, a function whose every use there is a call kept off
 ROCm (``if not self.is_rocm_pytorch(): assert_no_cuda_mismatch(self.name)``), or off another target
-(``if not self.build_for_cpu: self.get_cuda_lib64_path()``: off the CPU). Its findings are
+(``if not self.build_for_cpu: self.get_cuda_lib64_path()``: off the CPU, and off every target but
+ROCm when the file sets the flag True only where CUDA is absent, unless another file of the run
+assigns it). Its findings are
 handled on that target only if nothing else calls it: another file of the run that spells the name (an
 import, a call with no guard, a test calling it directly) keeps them as they are. Spelling is the
 test, not a parse: a whole-word search of the run's other Python files is cheap and errs on the safe
@@ -43,7 +45,9 @@ def mark_rocm_callers(results: list[FileResult], files: dict[str, str], read: Re
     wanted = {(r.path, c.name): c for r in results if r.facts is not None for c in r.facts.rocm_callers}
     if not wanted:
         return results
-    names = tuple(sorted({name.encode() for _, name in wanted}))
+    names = tuple(sorted({name.encode() for _, name in wanted}
+                         | {_WRITE + c.flag.encode() for r in results if r.facts is not None
+                            for c in r.facts.rocm_callers if c.flag}))
     work = [(shown, path) for shown, path in files.items() if shown.endswith(_PYTHON)]
     chunks = [(names, work[i : i + _CHUNK]) for i in range(0, len(work), _CHUNK)]
     answers = map_chunks(spelled_in, chunks) if map_chunks is not None and len(chunks) > 1 else \
@@ -55,7 +59,8 @@ def mark_rocm_callers(results: list[FileResult], files: dict[str, str], read: Re
                 spelled.setdefault(hit.decode(), set()).add(shown)
     output = []
     for result in results:
-        found = [c for c in result.facts.rocm_callers if spelled.get(c.name, set()) <= {result.path}] \
+        found = [c for c in result.facts.rocm_callers if spelled.get(c.name, set()) <= {result.path}
+                 and (not c.flag or spelled.get(_WRITE.decode() + c.flag, set()) <= {result.path})] \
             if result.facts is not None and result.facts.rocm_callers else []
         output.append(_mark(result, found) if found else result)
     return output
@@ -64,19 +69,31 @@ def mark_rocm_callers(results: list[FileResult], files: dict[str, str], read: Re
 def spelled_in(engine: Any, read: Reader, chunk: tuple[tuple[bytes, ...], list[tuple[str, str]]]
                ) -> list[tuple[str, set[bytes]]]:
     """The files of ``chunk`` that spell some of its names as whole words, with those names (a file
-    that cannot be read spells them all: it keeps the findings)."""
+    that cannot be read spells them all: it keeps the findings). A name written ``=flag`` is an
+    attribute the file assigns (``x.flag = ...``), not one it only reads."""
     names, work = chunk
-    pattern = re.compile(rb"\b(" + b"|".join(re.escape(n) for n in names) + rb")\b")
+    words = [n for n in names if not n.startswith(_WRITE)]
+    flags = [n[len(_WRITE):] for n in names if n.startswith(_WRITE)]
+    pattern = re.compile(rb"\b(" + b"|".join(re.escape(n) for n in words) + rb")\b") if words else None
+    writes = re.compile(rb"\.(" + b"|".join(re.escape(n) for n in flags) + rb")\s*=(?!=)") if flags else None
     found = []
     for shown, path in work:
         data = read(path)
         if data is None:
             found.append((shown, set(names)))
-        elif any(n in data for n in names):  # a substring search first: the regex has no literal prefix
-            hits = set(pattern.findall(data))
-            if hits:
-                found.append((shown, hits))
+            continue
+        hits: set[bytes] = set()
+        if pattern is not None and any(n in data for n in words):  # a substring search first: the
+            hits.update(pattern.findall(data))  # regex has no literal prefix
+        if writes is not None and any(n in data for n in flags):
+            hits.update(_WRITE + n for n in writes.findall(data))
+        if hits:
+            found.append((shown, hits))
     return found
+
+
+#: How `spelled_in` is asked whether a file assigns an attribute (a no-CUDA flag another file may set).
+_WRITE = b"="
 
 
 #: How a note names each target (the ROCm note is the one this pass always wrote).
@@ -91,7 +108,8 @@ def _mark(result: FileResult, callers: list[RocmCallers]) -> FileResult:
         shown = ", ".join(str(line) for line in caller.calls[:_SHOWN_CALLS])
         more = ", ..." if len(caller.calls) > _SHOWN_CALLS else ""
         why = f"; {caller.why}" if caller.why else ""
-        note = f"callers run it only off {_SHOWN_TARGET.get(caller.target, caller.target)} ({name}:{shown}{more}{why})"
+        where = "where CUDA is present" if caller.flag else f"off {_SHOWN_TARGET.get(caller.target, caller.target)}"
+        note = f"callers run it only {where} ({name}:{shown}{more}{why})"
         for place in caller.places:
             notes.setdefault(place, {})[caller.target] = note
     return replace(result, findings=tuple(_handled(f, notes) for f in result.findings))
