@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from lockin_lint.api import check_paths
 from lockin_lint.kb.ruleset import RuleSet
 
@@ -76,3 +78,23 @@ def test_arguments_logic_other_objects_and_no_backends_change_nothing(tmp_path: 
         folder = tmp_path / str(number)
         folder.mkdir()
         assert _handled(folder, ruleset, test, backends, real) == {}, test
+
+
+def test_a_module_not_spelling_a_receiver_is_not_searched(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`_defined` searches a module with its line-anchored regex only when the module spells the name:
+    the regex is tried at every line, and most modules of a backend folder name no receiver."""
+    import lockin_lint.project.accelerator_capabilities as capabilities
+
+    searched: list[bytes] = []
+    real = capabilities.re.search
+
+    def counting(pattern: bytes, data: bytes, flags: int = 0) -> object:
+        searched.append(data)
+        return real(pattern, data, flags)
+
+    monkeypatch.setattr(capabilities.re, "search", counting)
+    modules = {"a.py": b"import os\nx = 1\n", "b.py": b"accelerator: Accelerator = make()\n",
+               "c.py": b"# accelerator in a comment only\n"}
+    found = capabilities._defined({"accelerator"}, list(modules), {m: m for m in modules}, modules.get)
+    assert found == {"accelerator"}
+    assert searched == [modules["b.py"]]  # a.py never searched; b.py defines it, so c.py is not asked

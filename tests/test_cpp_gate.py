@@ -17,11 +17,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lockin_lint.analyzers import SOURCE_SUFFIXES, language_of
-from lockin_lint.analyzers.cpp_gate import file_words, relevant_words
+from lockin_lint.analyzers.cpp_gate import _MASKS, _tables, file_words, relevant_words
 from lockin_lint.analyzers.cpp_prepass import may_write_device, prepare, writes_device
 from lockin_lint.api import engine_for
 from lockin_lint.kb.cuda_index import passes_prefilter
 from lockin_lint.kb.cuda_words import line_safe
+from lockin_lint.kb.prefilter import IDENT_BYTE
 from lockin_lint.kb.ruleset import RuleSet
 
 from .conftest import FIXTURES
@@ -65,6 +66,8 @@ PARSED = [
     "#include CUB_WRAPPED(cub/cub.cuh)\n",
     "// cuda\nbool f(T& t) { return t.is_cuda(); }\n",
     "// cuda\nbool f(T* t) { return t -> is_cuda (); }\n",
+    "cudaNoSuchCall();\n",  # one word, a catch-all name only: the catch-all search's first line (`_Tables.first_line`)
+    "// cuda\nvoid f(int v) { g(__shfl_sync(0xffffffffu, v, 0)); }\n",  # the mask inside a longer word
 ]
 
 
@@ -165,6 +168,32 @@ def test_one_search_over_joined_words_finds_what_each_fullmatch_finds(ruleset: R
     assert found >= {w for w in file_words(data) if index.catch_all is not None and index.catch_all.fullmatch(w)}
     warpish = {w for w in file_words(data) if re.fullmatch(rb"[A-Za-z_]\w*", w) and re.search(rb"(?i)lane|warp", w)}
     assert found >= warpish
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(WORDS, st.sampled_from(["cudaMalloc", "cuMemAlloc", "NCCL_X", "nvtxMark", "CU_A"])),
+                max_size=30))
+def test_the_split_catch_all_search_finds_what_one_search_finds(ruleset: RuleSet, words: list[str]) -> None:
+    """`may_find` tries the first word with ``match`` and the others behind a literal newline: the same
+    line starts as one ``catch_all_lines.search`` over the joined words, in any order of the words."""
+    index = engine_for(ruleset).run.cuda
+    tables = _tables(index)
+    assert index.catch_all_lines is not None and tables.first_line is not None and tables.later_lines is not None
+    joined = "\n".join(words).encode()
+    split = tables.first_line.match(joined) is not None or tables.later_lines.search(joined) is not None
+    assert split is (index.catch_all_lines.search(joined) is not None)
+
+
+def test_the_masks_are_found_in_the_words() -> None:
+    """The gate looks for the full masks in the joined words, not the file: sound only because a mask is
+    made of identifier bytes, so each of its occurrences lies inside one word."""
+    assert all(IDENT_BYTE[byte] for mask in _MASKS for byte in mask)
+
+
+def test_another_index_gets_its_own_tables(ruleset: RuleSet) -> None:
+    index = engine_for(ruleset).run.cuda
+    other = replace(index, direct_words=frozenset({b"onlyhere"}))
+    assert b"onlyhere" in _tables(other).gated and b"onlyhere" not in _tables(index).gated
 
 
 MACRO_LINES = ["C10_HOST_DEVICE float f();", "CUTLASS_DEVICE void g();", "DS_D_INLINE int h();",

@@ -88,11 +88,15 @@ def relevant_words(index: CudaIndex, words: set[bytes]) -> set[bytes]:
 
 def may_find(index: CudaIndex, data: bytes, words: set[bytes]) -> bool:
     """Can the matcher find anything in this (non-``.cu``) file? False only when it provably cannot."""
-    if b"lockin:" in data or b"<<<" in data or not words.isdisjoint(index.direct_words):
+    if b"lockin:" in data or b"<<<" in data:
+        return True
+    tables = _tables(index)
+    gated = words & tables.gated  # one pass over the file's words for the four tables below
+    if not gated.isdisjoint(index.direct_words):
         return True
     joined = b"\n".join(words)
-    if index.catch_all_lines is not None:
-        if index.catch_all_lines.search(joined) is not None:
+    if tables.first_line is not None and tables.later_lines is not None:
+        if tables.first_line.match(joined) is not None or tables.later_lines.search(joined) is not None:
             return True
     elif index.catch_all is not None and any(index.catch_all.fullmatch(w) for w in words):
         return True
@@ -103,20 +107,52 @@ def may_find(index: CudaIndex, data: bytes, words: set[bytes]) -> bool:
             return True
     if b"#include" in data and _includes_a_rule(index, data):
         return True
-    methods = words & index.method_words
+    methods = gated & index.method_words
     if methods and any(_called_as_method(data, w) for w in sorted(methods)):
         return True
-    spelled = words & index.namespace_words
+    spelled = gated & index.namespace_words
     if spelled and b"using" in words and _USING_NAMESPACE.search(data) is not None:
         return True
     if spelled:
         alias = _NAMESPACE_ALIAS.search(data) is not None
         if any(_used_as_namespace(data, w, None if alias else index.namespace_shapes.get(w)) for w in sorted(spelled)):
             return True
-    masks = any(mask in data for mask in _MASKS)
+    masks = any(mask in joined for mask in _MASKS)  # identifier bytes only: in a word exactly when in the file
     if masks and b"_sync" in data:
         return True  # ``__shfl_sync(0xffffffff, ...)``: a full mask in any function
-    return (masks or not words.isdisjoint(index.device_words)) and _may_hold_device_code(data, words)
+    return (masks or not gated.isdisjoint(index.device_words)) and _may_hold_device_code(data, words)
+
+
+class _Tables:
+    """What `may_find` derives once per index rather than once per file (about 9,000 headers on the torch
+    package): the union of the word tables it intersects a file's words with, and the catch-all names
+    searched after a newline.
+
+    ``later_lines`` is `CudaIndex.catch_all_lines` behind a literal ``\\n``: ``re`` then tries it only
+    after each newline of the joined words (a pattern starting with ``^`` has no literal prefix and
+    is tried at every byte), and the first word is tried with ``match``; together they test the same
+    line starts as ``catch_all_lines.search``."""
+
+    __slots__ = ("index", "gated", "first_line", "later_lines")
+
+    def __init__(self, index: CudaIndex) -> None:
+        self.index = index
+        self.gated = index.direct_words | index.method_words | index.namespace_words | index.device_words
+        lines = index.catch_all_lines
+        self.first_line: re.Pattern[bytes] | None = None if lines is None else lines.compiled
+        self.later_lines: re.Pattern[bytes] | None = None if lines is None else re.compile(
+            b"(?m)\\n(?:" + lines.pattern.removeprefix(b"(?m)") + b")")
+
+
+_last_tables: _Tables | None = None
+
+
+def _tables(index: CudaIndex) -> _Tables:
+    """The tables of ``index`` (the run's one index; another index gets its own)."""
+    global _last_tables
+    if _last_tables is None or _last_tables.index is not index:
+        _last_tables = _Tables(index)
+    return _last_tables
 
 
 def _includes_a_rule(index: CudaIndex, data: bytes) -> bool:

@@ -120,8 +120,10 @@ def _defined(names: set[str], paths: list[str], files: dict[str, str], read: Rea
     for path in paths:
         data = read(files[path])
         for name in names - found if data is not None else set():
-            if data is not None and re.search(rb"^[ \t]*(?:def|class)[ \t]+" + re.escape(name.encode()) + rb"\b|^[ \t]*"
-                         + re.escape(name.encode()) + rb"[ \t]*[:=]", data, re.MULTILINE):
+            # the substring first: the ``^``-anchored search is tried at every line of the module
+            if data is not None and name.encode() in data and re.search(
+                    rb"^[ \t]*(?:def|class)[ \t]+" + re.escape(name.encode()) + rb"\b|^[ \t]*"
+                    + re.escape(name.encode()) + rb"[ \t]*[:=]", data, re.MULTILINE):
                 found.add(name)
     return found
 
