@@ -60,7 +60,8 @@ def test_a_check_with_no_cache_reports_what_the_cached_runs_report(project: Path
     assert _check(project, cache, "--no-cache")[0] == first == _check(project, cache)[0]
 
 
-def test_rules_from_the_cache_are_unpickled_only_when_asked_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rules_from_the_cache_are_unpickled_only_when_asked_for(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOCKIN_LINT_CACHE_DIR", str(tmp_path / "cache"))
     built = load_rules()
     cached = load_rules()
@@ -89,7 +90,8 @@ def test_the_grammar_names_every_report_format() -> None:
     assert list(REPORT_FORMAT_NAMES) == sorted(REPORT_FORMATS)
 
 
-def test_a_python_or_cuda_file_is_told_by_its_suffix_without_compiling_name_globs(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_python_or_cuda_file_is_told_by_its_suffix_without_compiling_name_globs(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     from lockin_lint.analyzers import ANALYZERS, language_of
     from lockin_lint.analyzers.file_kinds import NameGlobs
 

@@ -77,7 +77,8 @@ class RuleSet:
     was a fifth of its start-up.
     """
 
-    def __init__(self, light: tuple[Rule, ...] | Callable[[], LightPart], heavy: tuple[Rule, ...] | Callable[[], HeavyPart],
+    def __init__(self, light: tuple[Rule, ...] | Callable[[], LightPart],
+                 heavy: tuple[Rule, ...] | Callable[[], HeavyPart],
                  catalog: tuple[RuleEntry, ...] | None, fingerprint: str = "",
                  indexes: Mapping[Selection, PythonIndex] | None = None) -> None:
         self._light = light
