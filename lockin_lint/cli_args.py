@@ -12,10 +12,8 @@ import re
 from typing import NoReturn
 
 from . import __version__
-from .fix.cli import add_fix_arguments
 from .model import SEVERITIES, TARGETS
-from .output import FORMATTERS
-from .output.report_formats import DEFAULT_HTML_FINDINGS, REPORT_FORMATS
+from .output import DEFAULT_HTML_FINDINGS, FORMATTERS, REPORT_FORMAT_NAMES
 
 
 class UsageError(Exception):
@@ -137,6 +135,17 @@ def _scan_options() -> argparse.ArgumentParser:
     return scan
 
 
+def _fix_arguments(parser: argparse.ArgumentParser) -> None:
+    """``check``'s fix flags (`fix.cli` acts on them): declared here, with the rest of the grammar, so
+    that parsing a command line does not import the fix stage."""
+    group = parser.add_argument_group("fixes")
+    group.add_argument("--fix", action="store_true", help="apply safe fixes (portable PyTorch by default)")
+    group.add_argument("--unsafe-fixes", action="store_true", help="also apply (or show) unsafe fixes")
+    group.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; write nothing")
+    group.add_argument("--fix-to", choices=TARGETS, metavar="TARGET",
+                       help=f"rewrite to this target's names instead ({', '.join(TARGETS)}); implies --fix")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="lockin-lint", description="Find and measure CUDA lock-in in PyTorch and CUDA C/C++ code.",
                      epilog=_examples("lockin-lint check .", "lockin-lint report . --format html --output report.html",
@@ -181,7 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--statistics", action="store_true", help="print counts per rule instead of findings")
     check.add_argument("--exit-zero", action="store_true",
                        help="exit 0 even when there are findings (a --fail-under bar still fails)")
-    add_fix_arguments(check)
+    _fix_arguments(check)
 
     report = _subparser(
         sub, "report", "per-target portability scores, effort and blockers",
@@ -190,7 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("lockin-lint report .", "lockin-lint report . --targets ascend,rocm --format markdown",
          "lockin-lint report . --format html --output report.html"),
         [rules_opt, scan])
-    report.add_argument("--format", choices=sorted(REPORT_FORMATS), default="text",
+    report.add_argument("--format", choices=list(REPORT_FORMAT_NAMES), default="text",
                         help="text, markdown, json or html (one self-contained page)")
     report.add_argument("--all-findings", action="store_true",
                         help=f"HTML: list every finding (default: the first {DEFAULT_HTML_FINDINGS})")

@@ -19,7 +19,6 @@ from .cli_progress import Progress
 from .kb.ruleset import RuleSet, load_rules
 from .model import SEVERITIES, TARGETS, RunResult, Settings
 from .project.config import Config, ConfigError, find_config, load_config
-from .output.concise import one_line
 from .project.discover import display_path
 from .project.workers import bounded_jobs
 
@@ -66,15 +65,15 @@ def _check_codes(codes: tuple[str, ...], known: set[str], origin: str) -> None:
 
 def merged_settings(args: argparse.Namespace, config: Config, ruleset: RuleSet) -> Settings:
     """CLI flags over the configuration; a code that names no rule is an error naming where it was."""
-    known = {field for entry in ruleset.catalog for field in (entry.id, entry.category, entry.name)}
     where = f"{config.path}" if config.path is not None else "configuration"
-    _check_codes(args.select or (), known, "--select")
-    _check_codes(args.extend_select, known, "--extend-select")
-    _check_codes(args.ignore or (), known, "--ignore")
-    _check_codes(config.select, known, f"{where}: select")
-    _check_codes(config.extend_select, known, f"{where}: extend-select")
-    _check_codes(config.ignore, known, f"{where}: ignore")
-    _check_codes(tuple(c for _, codes in config.per_file_ignores for c in codes), known, f"{where}: per-file-ignores")
+    given = ((args.select or (), "--select"), (args.extend_select, "--extend-select"), (args.ignore or (), "--ignore"),
+             (config.select, f"{where}: select"), (config.extend_select, f"{where}: extend-select"),
+             (config.ignore, f"{where}: ignore"),
+             (tuple(c for _, codes in config.per_file_ignores for c in codes), f"{where}: per-file-ignores"))
+    if any(codes for codes, _ in given):  # else the catalog is not needed (nor the rules loaded, `cli_memo`)
+        known = {field for entry in ruleset.catalog for field in (entry.id, entry.category, entry.name)}
+        for codes, origin in given:
+            _check_codes(codes, known, origin)
     select = args.select if args.select is not None else config.select
     select = (*select, *config.extend_select, *args.extend_select) if select else ()
     ignore = args.ignore if args.ignore is not None else config.ignore
@@ -163,6 +162,8 @@ def write_file(path: str, text: str, flag: str) -> None:
 
 
 def report_errors(run: RunResult, err: TextIO) -> None:
+    from .output.concise import one_line  # imports the output context: a replayed run never reports
+
     for error in run.errors:
         err.write(f"notice: {one_line(error.path)}: partial parse: {one_line(error.message)}\n" if error.partial
                   else f"error: {one_line(error.path)}: {one_line(error.message)}\n")

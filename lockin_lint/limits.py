@@ -11,7 +11,6 @@ imports nothing from the package: every stage may use it (see docs/reliability.m
 from __future__ import annotations
 
 import errno
-import json
 import os
 import stat
 from typing import Any, Callable
@@ -68,6 +67,8 @@ def _nested(what: str) -> LimitError:
 def load_json(text: str, what: str = "JSON") -> Any:
     """``json.loads`` with a nesting bound (the C decoder's recursion limit, ~1,000 levels, which it
     reports as RecursionError); raises json.JSONDecodeError or LimitError."""
+    import json  # every stage imports this module; a run that reads no JSON (a replayed check) never needs it
+
     try:
         return json.loads(text)
     except RecursionError:

@@ -24,13 +24,21 @@ class NameGlobs:
 
     def __init__(self, patterns: tuple[str, ...]) -> None:
         self.patterns = patterns
-        names = [fnmatch.translate(p) for p in patterns if "/" not in p] or ["(?!)"]
-        paths = [fnmatch.translate(q) for p in patterns if "/" in p for q in (p, "*/" + p)] or ["(?!)"]
-        self._names = re.compile("|".join(f"(?:{p})" for p in names))
-        self._paths = re.compile("|".join(f"(?:{p})" for p in paths))
+        self._compiled: tuple[re.Pattern[str], re.Pattern[str]] | None = None
+
+    def _regexes(self) -> tuple[re.Pattern[str], re.Pattern[str]]:
+        """Compiled on first use: a run that names only Python or C/C++ files never asks (its suffix
+        decides first), and compiling both sets took 2 ms of every start-up."""
+        if self._compiled is None:
+            names = [fnmatch.translate(p) for p in self.patterns if "/" not in p] or ["(?!)"]
+            paths = [fnmatch.translate(q) for p in self.patterns if "/" in p for q in (p, "*/" + p)] or ["(?!)"]
+            self._compiled = (re.compile("|".join(f"(?:{p})" for p in names)),
+                              re.compile("|".join(f"(?:{p})" for p in paths)))
+        return self._compiled
 
     def match(self, path: str) -> bool:
-        return bool(self._names.match(path.rsplit("/", 1)[-1]) or ("/" in path and self._paths.match(path)))
+        names, paths = self._regexes()
+        return bool(names.match(path.rsplit("/", 1)[-1]) or ("/" in path and paths.match(path)))
 
 
 #: Dependency manifests, read with real parsers (``packaging``, TOML, INI, YAML).

@@ -1,5 +1,6 @@
 """``check --fix / --unsafe-fixes / --diff / --fix-to TARGET``: the command line of the fix stage, kept
-here so the main command line only adds the flags and calls one function.
+here so the main command line only calls one function (the flags themselves are declared with the rest
+of the grammar in ``cli_args``, so that parsing a command line does not import this stage).
 
 Ruff's conventions: ``--fix`` applies safe fixes, ``--unsafe-fixes`` adds the unsafe ones (alone it
 only shows them as available), ``--diff`` prints a unified diff and writes nothing, and the exit code
@@ -14,22 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Mapping, TextIO
 
-from ..model import TARGETS, FileError, Finding, Rule, RunResult, Settings
+from ..model import FileError, Finding, Rule, RunResult, Settings
 
 if TYPE_CHECKING:  # libcst (0.35 s to import) is loaded only when fixes are applied or shown; the fix
     # table and the effort model when a check runs (the command line's grammar needs neither)
     from ..score.effort import EffortModel
     from .apply import FixRun, Recheck
     from .plan import FixOptions
-
-
-def add_fix_arguments(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("fixes")
-    group.add_argument("--fix", action="store_true", help="apply safe fixes (portable PyTorch by default)")
-    group.add_argument("--unsafe-fixes", action="store_true", help="also apply (or show) unsafe fixes")
-    group.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; write nothing")
-    group.add_argument("--fix-to", choices=TARGETS, metavar="TARGET",
-                       help=f"rewrite to this target's names instead ({', '.join(TARGETS)}); implies --fix")
 
 
 @dataclass

@@ -90,6 +90,11 @@ def load(key: str) -> Any | None:
     return value
 
 
+def stored(key: str) -> bool:
+    """Whether a compiled part is on disk (`load` may still find it unsigned or stale)."""
+    return (cache_dir() / f"rules-{key}.pickle").is_file()
+
+
 def store(key: str, value: Any) -> None:
     write_signed(cache_dir() / f"rules-{key}.pickle", value)
 

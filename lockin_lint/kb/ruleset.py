@@ -30,6 +30,9 @@ CudaSelection = tuple[tuple[str, ...], tuple[str, ...]]
 #: The C/C++ rules as the cache stores them: the rules, and the default selection's compiled index
 #: (None when it could not be built).
 HeavyPart = tuple[tuple[Rule, ...], "CudaIndex | None"]
+#: The other rules as the cache stores them: the rules, the catalog of every rule, and the default
+#: selection's compiled Python index (None when it could not be built).
+LightPart = tuple[tuple[Rule, ...], tuple["RuleEntry", ...], "PythonIndex | None"]
 
 
 #: The installed package's directory (what ``importlib.resources.files`` gives for a package on disk,
@@ -69,14 +72,18 @@ class RuleSet:
 
     The C/C++ rules are held apart and may be loaded lazily (``heavy`` is then a loader); everything
     that asks for all rules (`rules`, `by_id`) loads them, what asks by language does only when needed.
+    The other rules, with the catalog and the default Python index, may be a loader too (``light``):
+    a run that replays its stored output (`cli_memo`) needs only the fingerprint, and unpickling them
+    was a fifth of its start-up.
     """
 
-    def __init__(self, light: tuple[Rule, ...], heavy: tuple[Rule, ...] | Callable[[], HeavyPart],
-                 catalog: tuple[RuleEntry, ...], fingerprint: str = "",
+    def __init__(self, light: tuple[Rule, ...] | Callable[[], LightPart],
+                 heavy: tuple[Rule, ...] | Callable[[], HeavyPart],
+                 catalog: tuple[RuleEntry, ...] | None, fingerprint: str = "",
                  indexes: Mapping[Selection, PythonIndex] | None = None) -> None:
         self._light = light
         self._heavy = heavy
-        self.catalog = catalog
+        self._catalog = catalog  # None while ``light`` is a loader: it comes with the light rules
         #: Changes whenever any rule file, the schema, the loader, the index or the version does (result
         #: caches key on it).
         self.fingerprint = fingerprint
@@ -93,8 +100,20 @@ class RuleSet:
 
     @property
     def light(self) -> tuple[Rule, ...]:
-        """Every rule but the C/C++ ones."""
+        """Every rule but the C/C++ ones, loaded now if they were not yet."""
+        if callable(self._light):
+            rules, catalog, index = self._light()
+            self._light, self._catalog = rules, catalog
+            if index is not None:
+                self._indexes.setdefault(DEFAULT_SELECTION, index)
         return self._light
+
+    @property
+    def catalog(self) -> tuple[RuleEntry, ...]:
+        """Every rule's id, name and category (selection's vocabulary), in id order."""
+        light = self.light
+        assert self._catalog is not None, light  # set with the light rules
+        return self._catalog
 
     def heavy_rules(self) -> tuple[Rule, ...]:
         """The C/C++ rules, loaded now if they were not yet."""
@@ -108,12 +127,12 @@ class RuleSet:
     @property
     def rules(self) -> tuple[Rule, ...]:
         if self._all is None:
-            self._all = tuple(sorted((*self._light, *self.heavy_rules()), key=lambda r: r.id))
+            self._all = tuple(sorted((*self.light, *self.heavy_rules()), key=lambda r: r.id))
         return self._all
 
     def for_language(self, language: str) -> tuple[Rule, ...]:
         """The rules of one language, without loading the C/C++ rules for any other language."""
-        part = self.heavy_rules() if language == HEAVY_LANGUAGE else self._light
+        part = self.heavy_rules() if language == HEAVY_LANGUAGE else self.light
         return tuple(r for r in part if language in r.languages)
 
     def python_index(self, select: tuple[str, ...] = (), ignore: tuple[str, ...] = (),
@@ -122,6 +141,7 @@ class RuleSet:
         the default selection's comes from the rules cache with the rules it points at, so a run
         that checks one Python file does not spend 15 ms compiling it again."""
         key = (tuple(select), tuple(ignore), frozenset(also))
+        self.light  # loads the cached default index with the rules
         index = self._indexes.get(key)
         if index is None:
             from .python_index import build_python_index
@@ -158,7 +178,7 @@ class RuleSet:
         return (RuleSet.of, (self.rules, self.fingerprint))
 
     def light_by_id(self) -> dict[str, Rule]:
-        return {rule.id: rule for rule in self._light}
+        return {rule.id: rule for rule in self.light}
 
 
 class RuleLookup(Mapping[str, Rule]):
@@ -231,9 +251,18 @@ def load_rules(directory: Path | None = None, extra: tuple[str, ...] = (), use_c
     if cached is not None:
         return cached
     ruleset = _build(contents, key)
-    cache.store(f"{key}-{HEAVY_LANGUAGE}", {"rules": ruleset.heavy_rules(), "index": _default_cuda_index(ruleset)})
-    cache.store(f"{key}-light", (ruleset.light, ruleset.catalog, _default_index(ruleset)))
+    _store(key, ruleset)
     return ruleset
+
+
+def _store(key: str, ruleset: RuleSet) -> LightPart:
+    """Write both compiled parts of ``ruleset`` under ``key``; returns the light part as stored."""
+    from . import cache
+
+    cache.store(f"{key}-{HEAVY_LANGUAGE}", {"rules": ruleset.heavy_rules(), "index": _default_cuda_index(ruleset)})
+    light = (ruleset.light, ruleset.catalog, _default_index(ruleset))
+    cache.store(f"{key}-light", light)
+    return light
 
 
 def _contents(sources: list[tuple[str, Path]]) -> list[tuple[str, bytes]]:
@@ -249,13 +278,19 @@ def _contents(sources: list[tuple[str, Path]]) -> list[tuple[str, bytes]]:
 
 
 def _from_cache(key: str, contents: Callable[[], list[tuple[str, bytes]]]) -> RuleSet | None:
-    """The rule set compiled under ``key``, its C/C++ rules loaded on first use (rebuilt from
-    ``contents`` if that entry is gone); None when it is not cached."""
+    """The rule set compiled under ``key``, each of its two parts loaded on first use (rebuilt from
+    ``contents`` if that entry is unreadable then); None when the light part is not cached."""
     from . import cache
 
-    light = cache.load(f"{key}-light")
-    if not (isinstance(light, tuple) and len(light) == 3):
+    if not cache.stored(f"{key}-light"):
         return None
+
+    def light() -> LightPart:
+        cached = cache.load(f"{key}-light")
+        if isinstance(cached, tuple) and len(cached) == 3:
+            return cached  # type: ignore[no-any-return]
+        ruleset = _build(contents(), key)  # unsigned, stale or corrupt: rebuilt, and stored again
+        return _store(key, ruleset)
 
     def heavy() -> HeavyPart:
         cached = cache.load(f"{key}-{HEAVY_LANGUAGE}")
@@ -263,8 +298,7 @@ def _from_cache(key: str, contents: Callable[[], list[tuple[str, bytes]]]) -> Ru
             return cached["rules"], cached.get("index")
         return _build(contents(), key).for_language(HEAVY_LANGUAGE), None
 
-    index = {DEFAULT_SELECTION: light[2]} if light[2] is not None else None
-    return RuleSet(light[0], heavy, light[1], key, index)
+    return RuleSet(light, heavy, None, key)
 
 
 def _default_index(ruleset: RuleSet) -> PythonIndex | None:

@@ -10,6 +10,7 @@ import json
 from typing import Any, Callable
 
 from ..score.left_out import left_out_lines
+from . import DEFAULT_HTML_FINDINGS
 
 Table = list[list[str]]
 HOURS_PER_DAY = 8.0
@@ -194,11 +195,6 @@ def render_report_markdown(report: dict[str, Any]) -> str:
 
 def render_report_json(report: dict[str, Any]) -> str:
     return json.dumps(report, indent=1, ensure_ascii=False) + "\n"
-
-
-#: Findings an HTML report lists by default: enough to browse, few enough to stay small on big repositories
-#: (every finding is in ``--format json``; ``report --all-findings`` lists them all in the page).
-DEFAULT_HTML_FINDINGS = 500
 
 
 def render_report_html(report: dict[str, Any], all_findings: bool = False) -> str:

@@ -9,7 +9,6 @@ updating it gives a readable diff. Entries whose lock-in is gone are reported as
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -33,6 +32,8 @@ def write_baseline(path: Path, findings: list[Finding]) -> int:
 
 
 def _dump(path: Path, entries: list[dict[str, str]]) -> int:
+    import json  # only a run with a baseline needs it (a replayed check imports this module for its errors)
+
     entries = sorted(entries, key=lambda e: (e["path"], e["rule_id"], e["symbol"], e["fingerprint"]))
     document = {"tool": "lockin-lint", "format": FORMAT, "findings": entries}
     try:
@@ -48,6 +49,8 @@ def load_baseline(path: Path) -> set[str]:
 
 def load_entries(path: Path) -> list[dict[str, str]]:
     """The baseline's entries (``path``, ``rule_id``, ``symbol``, ``fingerprint``)."""
+    import json
+
     try:
         document = load_json(read_regular(path, MAX_BASELINE_BYTES).decode("utf-8"), "baseline JSON")
     except FileNotFoundError:

@@ -16,8 +16,8 @@ from typing import Any, Callable
 
 from ..limits import LimitError, load_toml, read_regular
 from ..model import CATEGORIES, SEVERITIES, STATUSES, TARGETS
-from ..score.effort import (DEFAULT_CATEGORY_FACTOR, DEFAULT_GOOD_MAX_HOURS, DEFAULT_LINES_PER_HOUR,
-                            DEFAULT_STATUS_HOURS, EffortModel)
+from ..score.effort_model import (DEFAULT_CATEGORY_FACTOR, DEFAULT_GOOD_MAX_HOURS, DEFAULT_LINES_PER_HOUR,
+                                  DEFAULT_STATUS_HOURS, EffortModel)
 from ..score.ranges import DEFAULT_COSTS
 from ..score.scopes import ScopeRules
 

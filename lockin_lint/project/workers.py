@@ -9,8 +9,6 @@ it when its parent dies (Linux ``PR_SET_PDEATHSIG``), with a watcher thread as t
 from __future__ import annotations
 
 import os
-import signal
-import threading
 import time
 
 _PR_SET_PDEATHSIG = 1
@@ -34,7 +32,9 @@ def bounded_jobs(requested: int, force: bool = False) -> int:
 
 def die_with_parent(parent: int) -> None:
     """Called in each worker as it starts: end this process when ``parent`` goes away."""
-    import ctypes  # only workers need it; start-up stays without it
+    import ctypes  # only workers need these three; start-up stays without them
+    import signal
+    import threading
 
     try:
         libc = ctypes.CDLL(None, use_errno=True)  # the process's own symbols, libc's included
