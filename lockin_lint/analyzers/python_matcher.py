@@ -21,6 +21,7 @@ from ..model import Rule
 from ..kb.prefilter import occurrences, word_occurrences
 from .python_joins import import_of
 from .python_receivers import enclosing
+from .python_stores import is_saved_for_restore, is_stored
 from .python_tensors import LIBRARY_METHODS, TENSOR, UNKNOWN, defined_methods, receiver_kind
 from .python_strings import StringContexts, chain, string_value
 
@@ -177,6 +178,8 @@ class FileMatcher(StringContexts, SpanMatcher):
         depth = symbol.count(".") - base.count(".")
         last = max(0, min(depth, len(parts) - 1))
         node = parts[last][1]
+        if symbol.startswith("torch.cuda.") and (is_stored(node) or is_saved_for_restore(node)):
+            return  # `torch.cuda.X = patched`, and the save a restore stores back: no use (`python_stores`)
         if rule.match.when is None or self._call_meets(node, rule):
             self._add(rule, symbol, node, _offending_span(base, parts[: last + 1]))
 
