@@ -25,6 +25,7 @@ from .python_cuda_rebinds import cuda_rebinds
 from .python_cuda_tables import apply_cuda_tables
 from .python_instance_flags import apply_instance_flags
 from .python_dead_branches import drop_dead_branches
+from .python_defined_ops import apply_defined_ops
 from .python_dispatch import apply_dispatch
 from .python_env_joins import join_env_settings
 from .python_extension_flags import apply_extension_flags
@@ -119,7 +120,8 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
     table entry registered only under an NVIDIA-only test is noted so on every target (`python_cuda_tables`),
     and mps for a Triton kernel behind its import's flag whose launchers fall back to plain torch
     (`python_triton_fallbacks`). A match whose error an ``except`` swallows keeps its statuses; its
-    message says what then silently happens (`python_swallowed`).
+    message says what then silently happens (`python_swallowed`). Every target is handled for an op
+    whose schema the file itself defines with no kernel (`python_defined_ops`).
     """
     if dedicated_backend(path) is not None:
         return []
@@ -133,8 +135,8 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
     flagged = apply_instance_flags(apply_flag_else(drop_cpu_operators(dispatched, source), path), path)
     handled = apply_extension_flags(apply_triton_fallbacks(apply_probed_uses(apply_probes(apply_portable_else(
         flagged, path)), tree.root_node), tree.root_node, path), path)
-    return apply_swallowed(apply_rocm_bindings(apply_stream_guards(apply_rocm_arch_lists(
-        apply_fallback_imports(handled), path), path), path, source, tree.root_node))
+    return apply_defined_ops(apply_swallowed(apply_rocm_bindings(apply_stream_guards(apply_rocm_arch_lists(
+        apply_fallback_imports(handled), path), path), path, source, tree.root_node)), path, source, tree.root_node)
 
 
 def calls_extension_ops(run: RunContext, path: str, data: bytes, links: LinkTable) -> bool:
