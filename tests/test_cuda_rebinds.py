@@ -119,3 +119,36 @@ def test_near_misses_stay(tmp_path: Path, ruleset: RuleSet, patch: str) -> None:
 
 def test_a_base_module_without_the_class_stays(tmp_path: Path, ruleset: RuleSet) -> None:
     assert not _xpu_notes(_run(tmp_path, ruleset, base=_BASE.replace("class GPURunner:", "class CudaRunner:")))
+
+
+# The base module's package: what it imports from its folder (one level) is run by the runner too.
+_BASE_IMPORTING = ('from pkg.helpers import copy_out\nfrom .stages import stage\nfrom pkg import queues\n'
+                   'from outside.tools import tool\n' + _BASE)
+_HELPER = ('import torch\n\n_LOADED = torch.cuda.Stream\n\n\ndef copy_out(stream):\n'
+           '    with torch.cuda.stream(stream):\n        free = torch.cuda.mem_get_info()\n')
+
+
+def _run_package(tmp_path: Path, ruleset: RuleSet) -> dict[tuple[str, int], Finding]:
+    for name, text in {"pkg/helpers.py": _HELPER, "pkg/stages.py": _HELPER, "pkg/queues.py": _HELPER,
+                       "pkg/unimported.py": _HELPER, "outside/__init__.py": "", "outside/tools.py": _HELPER}.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    return _run(tmp_path, ruleset, base=_BASE_IMPORTING)
+
+
+def test_modules_of_the_base_package_it_imports_are_handled_inside_functions(tmp_path: Path,
+                                                                             ruleset: RuleSet) -> None:
+    notes = _xpu_notes(_run_package(tmp_path, ruleset))
+    for module in ("pkg/helpers.py", "pkg/stages.py", "pkg/queues.py"):  # absolute, relative, ``from pkg import``
+        assert notes.get((module, 7)) == "rebound to torch.xpu.stream by xpu_runner.py:18", module
+        assert (module, 3) not in notes  # module level: runs at import, before any runner
+        assert (module, 8) not in notes  # mem_get_info is rebound only under an ``if``
+    assert ("pkg/gpu_runner.py", 25) in notes  # the base module itself still (its lines moved by 4)
+
+
+def test_package_modules_not_imported_or_outside_the_folder_stay(tmp_path: Path, ruleset: RuleSet) -> None:
+    found = _run_package(tmp_path, ruleset)
+    for module in ("pkg/unimported.py", "outside/tools.py", "pkg/other.py"):
+        assert (module, 7 if module != "pkg/other.py" else 5) in found, module
+    notes = _xpu_notes(found)
+    assert not [place for place in notes if place[0] in ("pkg/unimported.py", "outside/tools.py", "pkg/other.py")]

@@ -7,15 +7,20 @@ the process calls is ``torch.xpu.stream``. This pass finds the module the base c
 from (``vllm/v1/worker/gpu_model_runner.py``) and handles, for that target only, each finding there
 whose CUDA names are all rebound, noted "rebound to torch.xpu.stream by xpu_model_runner.py:55".
 
-The scope is the base class's own module, no wider, and only code inside its functions:
+The scope is the base class's module and the modules of its package folder it imports, no wider,
+and only code inside their functions:
 - the module must be a file of the run (found the way `imported_probes` finds a flag's module:
   relative to the importing file, then in each folder above it) and define the base class at its top;
+- the modules it imports at its top (``from .x import``, ``from vllm.v1.worker.gpu.x import``,
+  ``from vllm.v1.worker.gpu import x``) that sit in its folder or below are its package's own helpers,
+  built and called by the runner (vLLM's V2 runner: ``async_utils.py``, ``structured_outputs.py``,
+  ``spec_decode/utils.py``, ``cudagraph_utils.py``); one level deep, what those import is not followed;
+- a module outside that folder (``vllm/utils/...``, the attention backends) may run before the patch
+  or in processes without it, and a finding a wider scope would reach is not evidently patched, so
+  it stays as it was;
 - code at module or class level runs when the module is imported, before any runner exists, and
   stays as it was; code inside a function of the module (the base class's methods, and the helper
   classes it builds, such as ``AsyncGPUModelRunnerOutput``) runs once the runner is built;
-- the other modules the runner reaches (its mixins, the attention backends) may run before the patch
-  or in processes without it, and a finding a wider scope would reach is not evidently patched, so
-  they stay as they were;
 - a finding that also names a CUDA name not rebound (a joined construct) stays as it was.
 """
 
@@ -35,7 +40,8 @@ from .imported_probes import _folders  # where a module may sit, nearest first
 
 def mark_cuda_rebinds(results: list[FileResult], files: dict[str, str], read: Reader,
                       parser: Callable[[], ts.Parser]) -> list[FileResult]:
-    """``results`` with the findings on rebound ``torch.cuda`` names handled in the base classes' modules."""
+    """``results`` with the findings on rebound ``torch.cuda`` names handled in the base classes' modules
+    and in the modules of their package folders they import."""
     rebinds: dict[str, list[tuple[CudaRebind, str]]] = {}  # base module's display path -> rebinds, by whom
     for result in results:
         for rebind in result.facts.cuda_rebinds if result.facts is not None else ():
@@ -44,10 +50,23 @@ def mark_cuda_rebinds(results: list[FileResult], files: dict[str, str], read: Re
                 rebinds.setdefault(where, []).append((rebind, posixpath.basename(result.path)))
     if not rebinds:
         return results
+    scopes: dict[str, dict[str, dict[str, str]]] = {}  # display path -> torch.cuda.<name> -> target -> note
+    roots: dict[str, ts.Node] = {}
+    for where, found in sorted(rebinds.items()):
+        data = read(files[where])
+        if data is None:
+            continue
+        roots[where] = root = parser().parse(data).root_node
+        notes = _notes(found, root)
+        for path in (where, *package_imports(root, where, files)) if notes else ():
+            scope = scopes.setdefault(path, {})
+            for name, by_target in notes.items():
+                for target, note in by_target.items():
+                    scope.setdefault(name, {}).setdefault(target, note)
     output = []
     for result in results:
-        found = rebinds.get(result.path)
-        output.append(_marked(result, found, files, read, parser) if found and result.findings else result)
+        marks = scopes.get(result.path)
+        output.append(_marked(result, marks, roots, files, read, parser) if marks and result.findings else result)
     return output
 
 
@@ -65,21 +84,46 @@ def _run_module(shown: str, module: str, files: dict[str, str]) -> str | None:
     return None
 
 
-def _marked(result: FileResult, rebinds: list[tuple[CudaRebind, str]], files: dict[str, str], read: Reader,
-            parser: Callable[[], ts.Parser]) -> FileResult:
-    data = read(files[result.path])
-    if data is None:
-        return result
-    root = parser().parse(data).root_node
+def package_imports(root: ts.Node, where: str, files: dict[str, str]) -> list[str]:
+    """The files of the run in ``where``'s folder or below it that the module imports at its top
+    (``from .x import``, ``from pkg.sub.x import``, ``from pkg.sub import x``), one level deep."""
+    folder = posixpath.dirname(where)
+    found: list[str] = []
+    for statement in root.named_children:
+        module = statement.child_by_field_name("module_name") if statement.type == "import_from_statement" else None
+        if module is None:
+            continue
+        spelled = node_text(module)
+        names = [item.child_by_field_name("name") if item.type == "aliased_import" else item
+                 for item in statement.children_by_field_name("name")]
+        joined = [spelled + ("" if spelled.endswith(".") else ".") + node_text(name) for name in names if name]
+        for candidate in (_run_module(where, written, files) for written in (spelled, *joined)):
+            if (candidate is not None and candidate != where and candidate not in found
+                    and (not folder or candidate.startswith(folder + "/"))):
+                found.append(candidate)
+    return found
+
+
+def _notes(rebinds: list[tuple[CudaRebind, str]], root: ts.Node) -> dict[str, dict[str, str]]:
+    """``torch.cuda.<name>`` -> target -> note, for the rebinds whose base class the module defines."""
     defined = {node_text(node.child_by_field_name("name")) for node in top_definitions(root, "class_definition")}
-    notes: dict[str, dict[str, str]] = {}  # torch.cuda.<name> -> target -> note
+    notes: dict[str, dict[str, str]] = {}
     for rebind, by in rebinds:
         if rebind.base in defined:
             for name, value, line in rebind.names:
                 note = f"rebound to {value} by {by}:{line}"
                 notes.setdefault(f"torch.cuda.{name}", {}).setdefault(rebind.target, note)
-    if not notes:
-        return result
+    return notes
+
+
+def _marked(result: FileResult, notes: dict[str, dict[str, str]], roots: dict[str, ts.Node],
+            files: dict[str, str], read: Reader, parser: Callable[[], ts.Parser]) -> FileResult:
+    root = roots.get(result.path)
+    if root is None:
+        data = read(files[result.path])
+        if data is None:
+            return result
+        root = parser().parse(data).root_node
     changed = tuple(_handled(finding, notes, root) for finding in result.findings)
     return replace(result, findings=changed) if changed != result.findings else result
 
