@@ -36,6 +36,7 @@ from .python_mentions import branch_bodies, only_diagnostic_statement
 from .python_other_paths import device_agnostic, note_line
 from .python_platform_tests import CUDA_BUILDS
 from .python_receivers import enclosing, statements
+from .python_scoped_exits import cuda_exit_then_arch_check, nvidia_build_branch
 
 #: The platforms a condition is true on when it reads as a platform test, else None.
 PlatformsOf = Callable[[ts.Node | None], frozenset[str] | None]
@@ -64,6 +65,9 @@ def chain_notes(node: ts.Node, notes: dict[str, str], path: str, platforms_of: P
     if skip is None and outer_test is not None:
         # DeepSpeed's `skip_on_arch`: the CUDA capability test inside the skipping branch is part of it.
         skip = cuda_only_skip(outer_test, cuda_test)
+    if skip is None:
+        # A test file's `if not <CUDA>: return` then an arch check that only leaves (`python_scoped_exits`).
+        skip = cuda_exit_then_arch_check(node, path)
     if skip is not None:
         added |= dict.fromkeys((t for t in TARGETS if t != "rocm"), f"{CUDA_ONLY_SKIP} ({path}:{note_line(skip)})")
     option = cuda_only_option(node, cuda_test) if skip is None else None
@@ -78,7 +82,11 @@ def chain_notes(node: ts.Node, notes: dict[str, str], path: str, platforms_of: P
         for target in TARGETS:
             if target not in ("cpu", "rocm"):
                 added.setdefault(target, f"{ACCELERATOR} ({path}:{note_line(branch)})")
-    if outer is not None and notes.get("cpu") == CPU_FALLBACK:
+    if outer is not None and nvidia_build_branch(outer, path, platforms_of):
+        # A build script's `if _is_cuda():` no other target's build enters (`python_scoped_exits`).
+        for target in TARGETS:
+            added.setdefault(target, f"{INSIDE_CUDA_BRANCH} ({path}:{note_line(outer)})")
+    elif outer is not None and notes.get("cpu") == CPU_FALLBACK:
         added.setdefault("cpu", f"{INSIDE_CUDA_BRANCH} ({path}:{note_line(outer)})")
     return notes | {t: how for t, how in added.items() if notes.get(t, CPU_FALLBACK) == CPU_FALLBACK}
 
