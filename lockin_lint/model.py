@@ -444,6 +444,12 @@ class FileFacts:
     #: (`project.imported_rocm_flags` looks).
     rocm_flags: tuple[tuple[str, int], ...] = ()
     rocm_flag_uses: tuple[tuple[str, str, tuple[tuple[str, int], ...]], ...] = ()
+    #: A Python file's module-level names bound to a skip mark whose test runs only on ROCm, with the
+    #: line, and its matches in definitions decorated by a bare name it binds or imports, as (name,
+    #: module as written or "" for the file itself, (rule, line) places): handled off ROCm when the
+    #: name is such a mark (`project.rocm_only_marks` looks).
+    rocm_only_marks: tuple[tuple[str, int], ...] = ()
+    rocm_only_mark_uses: tuple[tuple[str, str, tuple[tuple[str, int], ...]], ...] = ()
     #: A parsed C/C++/CUDA file's functions, kernels and op bindings (`analyzers.cpp_facts.CodeFacts`),
     #: taken from the parse the file's check made anyway, so the cross-file pass does not parse it
     #: again. Kept in memory only (`TRANSIENT`): a result from the result cache has none, and the pass

@@ -46,3 +46,45 @@ def test_cuda_home_in_a_failure_message_beside_its_use(ruleset: RuleSet) -> None
     built = ("from torch.utils import cpp_extension as ext\nhome = ext.CUDA_HOME\n"
              "args = [f'-DCMAKE_CUDA_COMPILER={ext.CUDA_HOME}/bin/nvcc']\n")
     assert _lines(built, ruleset, "LL602") == [2, 3]  # a build argument, not a message
+
+
+_LAUNCH = ('import os, torch\ndef launch(function, args):\n'
+           '    if is_mps_available():\n        os.environ["PYTORCH_ENABLE_MPS_FALLBACK"] = "1"\n'
+           '        print("on MPS")\n'
+           '    elif torch.cuda.is_available():\n{cuda}'
+           '    elif torch.xpu.is_available():\n        print("on one XPU")\n'
+           '    else:\n{other}'
+           '    function(*args)\n')
+
+
+def test_a_cuda_clause_that_only_picks_a_log_line_is_not_reported(ruleset: RuleSet) -> None:
+    """accelerate's launchers.py: an earlier clause that sets an env var does not make the CUDA
+    test decide anything; the CUDA clause and every later one only print."""
+    source = _LAUNCH.format(cuda='        print("on one GPU")\n', other='        print("on CPU")\n')
+    assert _lines(source, ruleset, "LL101") == []
+
+
+def test_a_cuda_clause_that_acts_or_a_later_clause_that_acts_is_reported(ruleset: RuleSet) -> None:
+    printed, line = '        print("on one GPU")\n', 6
+    raising = _LAUNCH.format(cuda=printed, other='        raise RuntimeError("no device")\n')
+    assert _lines(raising, ruleset, "LL101") == [line]
+    returning = _LAUNCH.format(cuda=printed, other='        return None\n')
+    assert _lines(returning, ruleset, "LL101") == [line]
+    setting = _LAUNCH.format(cuda=printed + '        device = "cuda"\n', other='        print("on CPU")\n')
+    assert line in _lines(setting, ruleset, "LL101")
+    called = _LAUNCH.format(cuda=printed + '        torch.cuda.set_device(0)\n', other='        print("on CPU")\n')
+    assert line in _lines(called, ruleset, "LL101")
+    returned = _LAUNCH.format(cuda=printed + '        return "gpu"\n', other='        print("on CPU")\n')
+    assert _lines(returned, ruleset, "LL101") == [line]
+
+
+def test_a_cpu_named_only_in_a_log_line_is_not_a_cpu_path(ruleset: RuleSet) -> None:
+    """The CPU sentence needs code that runs on the CPU, not ``print("Launching training on CPU.")``."""
+    sentence = "silently run on the CPU"
+    head = 'import torch\ndef f(function, args):\n    if torch.cuda.is_available():\n        torch.cuda.set_device(0)\n'
+    printed = check_bytes("m.py", (head + '    else:\n        print("Launching training on CPU.")\n'
+                                   '    function(*args)\n').encode(), ruleset)
+    messages = [f.message for f in printed.findings if f.rule_id == "LL101"]
+    assert messages and not any(sentence in m for m in messages)
+    assigned = check_bytes("m.py", (head + '    else:\n        device = "cpu"\n    return device\n').encode(), ruleset)
+    assert any(sentence in f.message for f in assigned.findings if f.rule_id == "LL101")

@@ -34,6 +34,7 @@ from .python_fallback_imports import apply_fallback_imports, public_unused_impor
 from .python_gpu_options import gpu_option_branches
 from .python_imported_flags import flag_imports
 from .python_imported_rocm_flags import imported_rocm_flag_uses, rocm_flag_bindings
+from .python_rocm_only_marks import rocm_only_mark_uses, rocm_only_marks
 from .python_joins import join_constructs
 from .python_portable_else import apply_portable_else
 from .python_probed_uses import apply_probed_uses
@@ -83,6 +84,8 @@ class PythonAnalyzer:
                                             cuda_rebinds=cuda_rebinds(decoded.data, tree.root_node),
                                              rocm_flags=rocm_flag_bindings(tree.root_node),
                                              rocm_flag_uses=imported_rocm_flag_uses(tree.root_node, kept),
+                                             rocm_only_marks=rocm_only_marks(tree.root_node),
+                                             rocm_only_mark_uses=rocm_only_mark_uses(tree.root_node, kept),
                                              gpu_options=gpu_option_branches(words, kept),
                                             defined_methods=tuple(sorted(defined_methods(
                                                 decoded.data, tree.root_node, _present_methods(run, present))))))

@@ -33,7 +33,7 @@ import tree_sitter as ts
 from .findings import CPU_FALLBACK
 from .matching import node_text
 from .python_cuda_branches import operands
-from .python_mentions import only_raises
+from .python_mentions import _REPORTING as REPORTING, only_raises
 from .python_platform_tests import CUDA_BUILDS
 
 _EXPRESSIONS = frozenset({"call", "attribute", "not_operator", "parenthesized_expression", "argument_list",
@@ -69,20 +69,24 @@ def _text(node: ts.Node) -> str:
 _CPU_LITERAL = re.compile(r"""^[rbuRBU]?["']cpu(?::\d+)?["']$""", re.I)
 
 
-def _code_text(node: ts.Node) -> str:
+def _code_text(node: ts.Node, logged_only: bool = False) -> str:
     """``node``'s text without comments and without its string literals other than a whole CPU
     device (``"cpu"``, ``'cpu:0'``): the code, not a message (``raise ImportError("To set CPU
-    affinity ...")`` names the CPU without running anything there)."""
+    affinity ...")`` names the CPU without running anything there). With ``logged_only``, only the
+    strings inside a print, log or warning call go (accelerate's ``else: print("Launching training
+    on CPU.")`` words a line, it runs nothing on the CPU)."""
     pieces: list[bytes] = []
-    at, stack = node.start_byte, [node]
+    at, stack = node.start_byte, [(node, not logged_only)]
     spans: list[tuple[int, int]] = []
     while stack:
-        current = stack.pop()
+        current, dropped = stack.pop()
         if current.type == "string":
-            if not _CPU_LITERAL.match(node_text(current)):
+            if dropped and not _CPU_LITERAL.match(node_text(current)):
                 spans.append((current.start_byte, current.end_byte))
             continue
-        stack.extend(current.named_children)
+        if current.type == "call" and not dropped:
+            dropped = node_text(current.child_by_field_name("function")).rsplit(".", 1)[-1] in REPORTING
+        stack.extend((child, dropped) for child in current.named_children)
     source = node.text or b""
     for start, end in sorted(spans):
         pieces.append(source[at - node.start_byte:start - node.start_byte])
@@ -250,7 +254,8 @@ def _chain_spells_cpu(stmt: ts.Node, child: ts.Node) -> bool:
         return True
     if any(c is not None and c != own and c.type in ("elif_clause", "else_clause")
            and not refuses_all_but_cpu(c.child_by_field_name("consequence") or c.child_by_field_name("body"))
-           and _CPU_SPELLED.search(_text(c.child_by_field_name("consequence") or c.child_by_field_name("body") or c))
+           and _CPU_SPELLED.search(_code_text(c.child_by_field_name("consequence") or c.child_by_field_name("body") or c,
+                                              logged_only=True))
            for c in clauses):
         return True
     names = set(_ASSIGNED.findall(_text(stmt)))

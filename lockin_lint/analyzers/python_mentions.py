@@ -7,6 +7,14 @@ communication_backend_name() == "nccl": warn.append(" see NCCL's troubleshooting
 line that decides with it, which is reported. Nothing runs differently on another platform because
 of either: the first is dropped, the second too when the same rule is reported elsewhere in the
 file (so a file never loses its only finding of a dependency).
+
+The branch test is read on its own clause (#11, seventh session, f20c): accelerate's launcher picks
+a log line with ``if is_mps_available(): os.environ[...] = "1"; print(...)`` / ``elif
+torch.cuda.is_available(): print("Launching training on one GPU.")`` / ... / ``else: print(...)`` and
+then runs ``function(*args)`` alike everywhere. The clause the CUDA test opens and every later one
+(where a platform without CUDA goes instead) only print, so it is dropped as an all-print chain is;
+an earlier clause is taken alike with or without CUDA. A later clause that raises, returns or sets
+a value, or a CUDA clause that does more than word a message, keeps the finding.
 """
 
 from __future__ import annotations
@@ -101,9 +109,21 @@ def _message_test(node: ts.Node, platform_test: Callable[[ts.Node], bool]) -> ts
             stmt = parent if parent.type == "if_statement" else parent.parent
             if stmt is None or stmt.type != "if_statement" or not platform_test(child):
                 return None
-            return stmt if only_diagnostic_statement(stmt) else None
+            return stmt if _rest_only_diagnostic(stmt, parent) else None
         child, parent = parent, parent.parent
     return None
+
+
+def _rest_only_diagnostic(stmt: ts.Node, clause: ts.Node) -> bool:
+    """Do the clause whose test holds the match (``clause``: the ``if`` itself or an ``elif``) and
+    every clause after it only word a message? Clauses before it are taken alike with or without
+    CUDA, so what they do (accelerate's ``if is_mps_available(): os.environ[...] = "1"`` before
+    ``elif torch.cuda.is_available(): print("Launching training on one GPU.")``) does not make the
+    CUDA test decide anything; a later clause that raises, returns or sets a value does."""
+    bodies = branch_bodies(stmt)
+    alternatives = list(stmt.children_by_field_name("alternative"))
+    first = 0 if clause == stmt else alternatives.index(clause) + 1 if clause in alternatives else None
+    return first is not None and all(only_diagnostic(b) for b in bodies[first:])
 
 
 def _guards_a_match(stmt: ts.Node, raw: list[RawMatch]) -> bool:

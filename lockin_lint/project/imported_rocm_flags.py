@@ -52,15 +52,22 @@ def mark_imported_rocm_flags(results: list[FileResult], files: dict[str, str], r
 
 def _bindings(where: str, shown: str | None, facts: dict[str, FileFacts | None], read: Reader,
               parser: Callable[[], ts.Parser]) -> tuple[str, dict[str, int]]:
+    return module_names(where, shown, facts, read, parser, lambda known: known.rocm_flags, rocm_flag_bindings)
+
+
+def module_names(where: str, shown: str | None, facts: dict[str, FileFacts | None], read: Reader,
+                 parser: Callable[[], ts.Parser], recorded: Callable[[FileFacts], tuple[tuple[str, int], ...]],
+                 parsed: Callable[[ts.Node], tuple[tuple[str, int], ...]]) -> tuple[str, dict[str, int]]:
     """How a note names the module (its file name, as other notes do, so that a file checked alone
-    reads as the tree does), and its ROCm flags: from its facts when it is a file of the run that has
-    them, else from a parse of the file."""
+    reads as the tree does), and the names it binds so, with their lines: from its facts
+    (``recorded``) when it is a file of the run that has them, else from a parse of the file
+    (``parsed``). `rocm_only_marks` reads its marks the same way."""
     known = facts.get(shown) if shown is not None else None
     name = os.path.basename(where)
     if known is not None:
-        return name, dict(known.rocm_flags)
+        return name, dict(recorded(known))
     data = read(where)
-    return name, dict(rocm_flag_bindings(parser().parse(data).root_node)) if data is not None else {}
+    return name, dict(parsed(parser().parse(data).root_node)) if data is not None else {}
 
 
 def _mark(result: FileResult, notes: dict[tuple[str, int], str]) -> FileResult:

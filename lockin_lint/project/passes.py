@@ -154,6 +154,12 @@ def _imported_probes(results: list[FileResult], ctx: PassContext) -> list[FileRe
     return mark_imported_probes(results, ctx.files, ctx.read, ctx.is_file, lambda: ctx.engine().run.python_parser)
 
 
+def _rocm_only_marks(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
+    from .rocm_only_marks import mark_rocm_only_tests
+
+    return mark_rocm_only_tests(results, ctx.files, ctx.read, ctx.is_file, lambda: ctx.engine().run.python_parser)
+
+
 def _imported_rocm_flags(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
     from .imported_rocm_flags import mark_imported_rocm_flags
 
@@ -289,6 +295,8 @@ PASSES: tuple[ProjectPass, ...] = (
                 _imported_probes),
     ProjectPass("imported ROCm flags", lambda rs: any(r.facts is not None and r.facts.rocm_flag_uses for r in rs),
                 _imported_rocm_flags),
+    ProjectPass("ROCm-only skip marks",
+                lambda rs: any(r.facts is not None and r.facts.rocm_only_mark_uses for r in rs), _rocm_only_marks),
     ProjectPass("accelerator capabilities",
                 lambda rs: any(r.facts is not None and r.facts.capability_tests for r in rs), _capabilities),
     ProjectPass("unused optional imports",
