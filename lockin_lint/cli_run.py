@@ -127,7 +127,7 @@ def replay_or_run(args: argparse.Namespace, config: Config, ruleset: RuleSet, se
 
     def tree() -> tuple[str, Callable[[dict[str, str]], bool]] | None:
         from .api import unchanged_tree
-        from .project.passes import outside_unchanged
+        from .project.pass_replay import outside_unchanged
 
         key = unchanged_tree(args.paths, ruleset, settings, project_root(config))
         return (key, outside_unchanged) if key is not None else None

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 from ..analyzers import language_of
 from ..limits import LimitError, read_regular
 from ..model import FileResult, Reader
+from .pass_replay import reuse
 from .result_cache import ResultCache, digest, tree_digest
 
 if TYPE_CHECKING:
@@ -320,7 +321,7 @@ def run_passes(results: list[FileResult], ctx: PassContext, cache: ResultCache |
 
     ``hashes`` maps every file of the run to its content hash (the tree digest's input)."""
     tree = tree_digest(hashes) if cache is not None else ""
-    reused = _reuse(cache.passes(tree), tree, results, ctx) if cache is not None else None
+    reused = reuse(cache.passes(tree), tree, results, ctx.inputs) if cache is not None else None
     if reused is not None:
         return reused
     first = {result.path: result for result in results}
@@ -385,40 +386,3 @@ def _replace(results: list[FileResult], replaced: dict[int, FileResult]) -> list
     for position, result in replaced.items():
         changed[position] = result
     return changed
-
-
-def _reuse(stored: object, tree: str, results: list[FileResult], ctx: PassContext) -> list[FileResult] | None:
-    """The stored output of the passes, if it was computed on this very tree and outside input."""
-    if not isinstance(stored, tuple) or len(stored) != 3 or stored[0] != tree:
-        return None
-    _, inputs, final = stored
-    if not isinstance(inputs, dict) or not isinstance(final, list) or not outside_unchanged(inputs):
-        return None
-    first = {result.path: result for result in results}
-    output = []
-    for item in final:
-        if not isinstance(item, tuple) or len(item) != 2:
-            return None
-        shown, replaced = item
-        result = replaced if isinstance(replaced, FileResult) else first.get(shown)
-        if result is None:
-            return None
-        output.append(result)
-    ctx.inputs.update(inputs)
-    return output
-
-
-def outside_unchanged(inputs: dict[str, str]) -> bool:
-    """Whether every file outside the run that the passes read or looked for is as they saw it."""
-    for key, seen in inputs.items():
-        kind, _, path = key.partition(":")
-        if kind == "read":
-            try:
-                data: bytes | None = read_regular(path)
-            except (OSError, LimitError):
-                data = None
-            if (digest(data) if data is not None else "") != seen:
-                return False
-        elif kind != "isfile" or ("file" if os.path.isfile(path) else "none") != seen:
-            return False
-    return True
