@@ -285,3 +285,43 @@ def test_a_call_past_the_cpu_and_xpu_branches_handles_both(tmp_path: Path, rules
     assert dict(found.handled) == {"cpu": "callers run it only off CPU (main.py:17)",
                                    "xpu": "callers run it only off XPU (main.py:17)"}
     assert {t for t, info in found.targets.items() if info.status != "native"} >= {"mps", "ascend"}
+
+
+REPORT = '''import torch
+import torch.utils.cpp_extension
+
+
+def nvcc_version():
+    return torch.utils.cpp_extension.CUDA_HOME + "/bin/nvcc"
+
+
+def debug_report(report):
+    hip_version = getattr(torch.version, "hip", None)
+    report.append(("nvcc version", (None if hip_version else nvcc_version())))
+    report.append(("hip", hip_version))
+'''
+
+
+def test_a_call_in_the_else_part_of_a_hip_test_is_kept_off_rocm(tmp_path: Path, ruleset: RuleSet) -> None:
+    [found] = _run(tmp_path, ruleset, {"report.py": REPORT}, at=("report.py", 6))
+    assert found.rule_id == "LL602"
+    assert dict(found.handled).get("rocm") == "callers run it only off ROCm (report.py:11)"
+
+
+@pytest.mark.parametrize("change", [
+    ("(None if hip_version else nvcc_version())", "(nvcc_version() if hip_version else None)"),  # ROCm only
+    ("    report.append((\"hip\", hip_version))", "    hip_version = None"),  # rebound
+    ("if hip_version else", "if torch.version.cuda else"),  # not a ROCm check
+    ("if hip_version else", "if not hip_version else"),  # negated
+])
+def test_a_call_rocm_may_reach_through_a_ternary_keeps_the_gap(tmp_path: Path, ruleset: RuleSet,
+                                                                 change: tuple[str, str]) -> None:
+    assert change[0] in REPORT
+    [found] = _run(tmp_path, ruleset, {"report.py": REPORT.replace(*change)}, at=("report.py", 6))
+    assert "rocm" not in dict(found.handled)
+
+
+def test_an_inline_getattr_hip_test_keeps_the_call_off_rocm(tmp_path: Path, ruleset: RuleSet) -> None:
+    text = REPORT.replace("if hip_version else", "if getattr(torch.version, \"hip\", None) else")
+    [found] = _run(tmp_path, ruleset, {"report.py": text}, at=("report.py", 6))
+    assert dict(found.handled).get("rocm") == "callers run it only off ROCm (report.py:11)"

@@ -37,6 +37,7 @@ from ..model import TARGETS, RocmCallers
 from .matching import PYTHON_SCOPES, RawMatch
 from .matching import node_text as _text
 from .python_dispatch import Dispatch
+from .python_hip_ternary import off_rocm_ternary
 from .python_no_cuda_flags import no_cuda_flag
 from .python_nvidia_fall_through import nvidia_only_if
 from .python_platform_tests import CUDA_BUILDS, classify
@@ -107,6 +108,8 @@ def _calls(root: ts.Node, function: ts.Node, name: str, hits: list[tuple[int, in
             if skip is not None:
                 off |= _ROCM
                 why = f"{skip[0]} set True for the ROCm build at line {skip[1]}"
+            elif off_rocm_ternary(call):  # `None if hip_version else f()`
+                off |= _ROCM
         flag = no_cuda_flag(call, flags)
         calls.append((call.start_point.row + 1, off, why, flag))
         if not off and flag is None:
