@@ -42,6 +42,7 @@ from .python_probes import apply_probes
 from .python_rocm_arch import apply_rocm_arch_lists
 from .python_rocm_bindings import apply_rocm_bindings
 from .python_skip_guards import drop_skipped_off_cuda
+from .python_probe_family import mark_probe_family
 from .python_skipped_tests import mark_skipped_tests
 from .python_stream_guards import apply_stream_guards
 from .python_swallowed import apply_swallowed
@@ -75,6 +76,9 @@ class PythonAnalyzer:
         if result.findings and b"skip" in decoded.data:  # tests always skipped: reported apart
             result = replace(result, findings=mark_skipped_tests(result.findings, decoded.data, tree.root_node,
                                                                  path.rsplit("/", 1)[-1]))
+        if result.findings and b"_available" in decoded.data:  # the CUDA member of a probe family
+            result = replace(result, findings=mark_probe_family(result.findings, tree.root_node,
+                                                                path.rsplit("/", 1)[-1]))
         return with_facts(result, FileFacts(builds=extension_builds(raw),
                                             rocm_callers=rocm_only_callers(decoded.data, tree.root_node, kept),
                                             unproven_methods=unproven_methods(kept, decoded.data),
