@@ -38,10 +38,10 @@ from .python_cuda_flags import CudaFlags
 from .python_fall_through import fall_through_notes
 from .python_later_branches import later_branch_notes
 from .python_mentions import only_raises
+from .python_name_translations import translated_name
 from .python_negated_guards import cpu_branch_line
-from .python_other_paths import (LaterSetups, agnostic_side_around, asserted_absent,
-                                 tensor_device_test, compared_names, has_comparison,
-                                 names_other_backends, note_line)
+from .python_other_paths import (LaterSetups, agnostic_side_around, asserted_absent, tensor_device_test,
+                                 compared_names, has_comparison, names_other_backends, note_line)
 from .python_platform_tests import (CUDA_BUILDS, PLATFORMS, UNKNOWN, Platforms, Test, atom, classify, conjunction,
                                     is_platform_test, is_positive, platform_positive, string_platforms, when_false)
 from .python_refusals import falls_into_raise, platform_refusal, refused_operand, script_refusal
@@ -375,7 +375,7 @@ def apply_dispatch(raw: list[RawMatch], path: str = "") -> list[RawMatch]:
     kept = []
     for match in raw:
         verdict = dispatch.verdict(match.node)
-        if verdict.drop or asserted_absent(match.node):
+        if verdict.drop or asserted_absent(match.node) or translated_name(match.node):
             continue
         notes = chain_notes(match.node, _notes(verdict, path), path, dispatch.platforms_of, dispatch.cuda_test)
         notes = later_branch_notes(match.node, notes, path, dispatch.platforms_of)

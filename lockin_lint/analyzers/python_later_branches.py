@@ -35,6 +35,7 @@ from .python_empty_loops import empty_loop_notes
 from .python_or_operands import or_operand_notes
 from .python_platform_tests import string_platforms
 from .python_prior_branches import prior_branch_notes
+from .python_requirement_gates import requirement_gate_notes
 from .python_sibling_backends import sibling_backend_notes
 
 Platforms = frozenset[str]
@@ -49,11 +50,12 @@ _SCOPES = frozenset({"function_definition", "class_definition", "module"})
 def later_branch_notes(node: ts.Node, notes: dict[str, str], path: str,
                        platforms_of: Callable[[ts.Node | None], Platforms | None]) -> dict[str, str]:
     """``notes`` with the targets the shapes above (and those of `python_sibling_backends`,
-    `python_empty_loops`, `python_or_operands` and `python_prior_branches`) handle (a branch naming
+    `python_empty_loops`, `python_or_operands`, `python_prior_branches` and `python_requirement_gates`) handle (a branch naming
     a target keeps its own note; a plain CPU fallback note gives way)."""
     added = _overridden(node, platforms_of) | _out_of_tree(node, path, platforms_of) | _cascade(node) \
         | sibling_backend_notes(node, path, platforms_of) | empty_loop_notes(node, path, platforms_of) \
-        | or_operand_notes(node, platforms_of) | prior_branch_notes(node, path, platforms_of)
+        | or_operand_notes(node, platforms_of) | prior_branch_notes(node, path, platforms_of) \
+        | requirement_gate_notes(node, path, platforms_of)
     return notes | {t: how for t, how in added.items() if notes.get(t, CPU_FALLBACK) == CPU_FALLBACK}
 
 
