@@ -36,6 +36,7 @@ from .python_imported_flags import flag_imports
 from .python_imported_rocm_flags import imported_rocm_flag_uses, rocm_flag_bindings
 from .python_rocm_only_marks import rocm_only_mark_uses, rocm_only_marks
 from .python_joins import join_constructs
+from .python_platform_else import apply_platform_else
 from .python_portable_else import apply_portable_else
 from .python_probed_uses import apply_probed_uses
 from .python_probes import apply_probes
@@ -112,7 +113,8 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
     later ``assert`` on CUDA rejects handles nothing (`python_cuda_asserts`). Nor is a mention that
     only words a message (`python_mentions`), nor an operator on a tensor that never leaves the CPU
     (`python_cpu_tensors`). A match whose flag's ``else`` already calls its portable rewrite is
-    handled (`python_portable_else`), so is one in the body of a CUDA-only flag whose ``else`` is
+    handled (`python_portable_else`), as are the targets a platform chain's ``else`` reaches through
+    ``current_platform.<attr>`` (`python_platform_else`), so is one in the body of a CUDA-only flag whose ``else`` is
     every other target's path (`python_cuda_flags`), or in the body of an instance flag only a CUDA
     test can set (`python_instance_flags`), and so is an import inside an availability probe
     (`python_probes`), or a call of a name only such a probe imports behind its flag (`python_probed_uses`),
@@ -140,8 +142,8 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
         apply_hip_beside(apply_version_locals(apply_dispatch(raw, path)), path)), path), path),
                                           is_platform_test)
     flagged = apply_instance_flags(apply_flag_else(drop_cpu_operators(dispatched, source), path), path)
-    handled = apply_extension_flags(apply_triton_fallbacks(apply_probed_uses(apply_probes(apply_portable_else(
-        flagged, path)), tree.root_node), tree.root_node, path), path)
+    handled = apply_extension_flags(apply_triton_fallbacks(apply_probed_uses(apply_probes(apply_platform_else(apply_portable_else(
+        flagged, path), path, source, tree.root_node)), tree.root_node), tree.root_node, path), path)
     return apply_defined_ops(apply_swallowed(apply_rocm_bindings(apply_stream_guards(apply_rocm_arch_lists(
         apply_fallback_imports(handled), path), path), path, source, tree.root_node)), path, source, tree.root_node)
 
