@@ -82,6 +82,13 @@ def chain_notes(node: ts.Node, notes: dict[str, str], path: str, platforms_of: P
         for target in TARGETS:
             if target not in ("cpu", "rocm"):
                 added.setdefault(target, f"{ACCELERATOR} ({path}:{note_line(branch)})")
+    ternary = accelerator_ternary(node)
+    if ternary is not None:
+        only_hasattr = all(_ACCELERATOR_PARTS[1].match(node_text(part).replace(" ", ""))
+                           for part in _conjuncts(ternary.named_children[1]))
+        for target in TARGETS:
+            if target != "rocm" and (target != "cpu" or only_hasattr):
+                added.setdefault(target, f"{ACCELERATOR} ({path}:{note_line(ternary)})")
     if outer is not None and nvidia_build_branch(outer, path, platforms_of):
         # A build script's `if _is_cuda():` no other target's build enters (`python_scoped_exits`).
         for target in TARGETS:
@@ -148,6 +155,21 @@ def accelerator_before(node: ts.Node) -> ts.Node | None:
                 return chain
         child, parent = parent, parent.parent
     return None
+
+
+def accelerator_ternary(node: ts.Node) -> ts.Node | None:
+    """The conditional expression ``X if <accelerator test> else <node>`` ``node`` is the whole
+    ``else`` value of, with ``X`` device-agnostic (bitsandbytes' ``device_type =
+    torch.accelerator.current_accelerator().type if hasattr(torch, "accelerator") else "cuda"``): the
+    expression form of `accelerator_before`'s chain, ``node`` reached only on a torch without
+    ``torch.accelerator``. Not another test, nor an ``X`` that spells CUDA, nor ``node`` in ``X``."""
+    parent = node.parent
+    if parent is None or parent.type != "conditional_expression" or parent.named_child_count != 3:
+        return None
+    value, test, other = parent.named_children
+    if other != node or not _accelerator_test(test) or not device_agnostic([value]):
+        return None
+    return parent
 
 
 def _body_statements(body: ts.Node | None) -> list[ts.Node]:

@@ -46,6 +46,7 @@ from .python_platform_tests import (CUDA_BUILDS, PLATFORMS, UNKNOWN, Platforms, 
                                     is_platform_test, is_positive, platform_positive, string_platforms, when_false)
 from .python_refusals import falls_into_raise, platform_refusal, refused_operand, script_refusal
 from .python_toolkit_none import ROCM_HOME, rocm_toolkit_note  # ROCM_HOME: `Finding.handled`'s label
+from .python_unbound_names import never_bound
 
 _EXITS = frozenset({"return_statement", "continue_statement", "break_statement"})
 
@@ -375,7 +376,7 @@ def apply_dispatch(raw: list[RawMatch], path: str = "") -> list[RawMatch]:
     kept = []
     for match in raw:
         verdict = dispatch.verdict(match.node)
-        if verdict.drop or asserted_absent(match.node) or translated_name(match.node):
+        if verdict.drop or asserted_absent(match.node) or translated_name(match.node) or never_bound(match.node):
             continue
         notes = chain_notes(match.node, _notes(verdict, path), path, dispatch.platforms_of, dispatch.cuda_test)
         notes = later_branch_notes(match.node, notes, path, dispatch.platforms_of)
