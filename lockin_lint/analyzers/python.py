@@ -44,6 +44,7 @@ from .python_rocm_arch import apply_rocm_arch_lists
 from .python_rocm_bindings import apply_rocm_bindings
 from .python_skip_guards import drop_skipped_off_cuda
 from .python_probe_family import mark_probe_family
+from .python_probe_locals import apply_probe_locals
 from .python_skipped_tests import mark_skipped_tests
 from .python_stream_guards import apply_stream_guards
 from .python_swallowed import apply_swallowed
@@ -124,7 +125,8 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
     ROCm one (`python_rocm_arch`), and every target for stream bookkeeping behind ``if x.is_cuda:``
     (`python_stream_guards`), and rocm for a call through a name the module binds to a ROCm-only
     package on ROCm (`python_rocm_bindings`); a local bound to ``torch.version.cuda`` and read only
-    behind a test of it reads like the inline test (`python_version_locals`), and rocm is handled for
+    behind a test of it reads like the inline test (`python_version_locals`), a probe kept in a local
+    only `if` tests read gives its line the notes of the chains on it (`python_probe_locals`), and rocm is handled for
     a ``torch.version.cuda`` only shown beside a ``torch.version.hip`` read (`python_hip_beside`); a
     table entry registered only under an NVIDIA-only test is noted so on every target (`python_cuda_tables`),
     and mps for a Triton kernel behind its import's flag whose launchers fall back to plain torch
@@ -139,7 +141,7 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
         raw += OpCallMatcher(links, run.link_rule, path, source, tree.root_node).run()
     raw = drop_skipped_off_cuda(drop_dead_branches(raw, source), source)
     dispatched = drop_diagnostic_mentions(apply_cuda_tables(apply_nvidia_fall_through(drop_rejected_fallbacks(
-        apply_hip_beside(apply_version_locals(apply_dispatch(raw, path)), path)), path), path),
+        apply_hip_beside(apply_probe_locals(apply_version_locals(apply_dispatch(raw, path)), path, apply_dispatch), path)), path), path),
                                           is_platform_test)
     flagged = apply_instance_flags(apply_flag_else(drop_cpu_operators(dispatched, source), path), path)
     handled = apply_extension_flags(apply_triton_fallbacks(apply_probed_uses(apply_probes(apply_platform_else(apply_portable_else(

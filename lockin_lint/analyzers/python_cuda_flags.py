@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from typing import Iterator
+from typing import Callable, Iterator
 
 import tree_sitter as ts
 
@@ -40,6 +40,7 @@ from .findings import CPU_FALLBACK as FALLBACK
 from .matching import PYTHON_SCOPES, RawMatch, conjuncts, node_text
 from .python_other_paths import spells_cuda
 from .python_platform_tests import CUDA_BUILDS, Test, classify
+from .python_probe_locals import LocalProbes
 
 #: Lines that set a name to True: the only candidates (most files have none, and are not walked).
 #: Found from the ``= True`` (a literal search) back to the line start: a ``^`` with MULTILINE is
@@ -62,14 +63,16 @@ class CudaFlags:
     def __init__(self) -> None:
         self._root: ts.Node | None = None
         self._flags: dict[str, Test] | None = None
+        self._locals = LocalProbes()
 
-    def of(self, node: ts.Node) -> CudaFlags:
-        """The resolver for the module ``node`` is in (every node a `Dispatch` sees is in one)."""
+    def of(self, node: ts.Node) -> Callable[[str], Test | None]:
+        """The resolver for the module ``node`` is in (every node a `Dispatch` sees is in one), after
+        the probes kept in locals of the scope of ``node`` (`python_probe_locals`)."""
         if self._root is None:
             self._root = node
             while self._root.parent is not None:
                 self._root = self._root.parent
-        return self
+        return self._locals.of(node, self)
 
     def __call__(self, name: str) -> Test | None:
         if self._flags is None:
