@@ -10,6 +10,7 @@ from types import ModuleType
 import pytest
 
 from lockin_lint.kb.ruleset import RuleSet, load_rules
+from lockin_lint.model import Finding
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -37,6 +38,11 @@ def load_script(path: Path) -> ModuleType:
 @pytest.fixture(scope="session")
 def ruleset() -> RuleSet:
     return load_rules()
+
+
+def set_apart(finding: Finding) -> bool:
+    """Is ``finding`` kept but reported apart (`model.reported_apart`): ``info``, every target handled?"""
+    return finding.severity == "info" and all(info.status == "native" for info in finding.targets.values())
 
 
 ALL_UNKNOWN = (

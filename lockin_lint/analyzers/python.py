@@ -29,7 +29,9 @@ from .python_defined_ops import apply_defined_ops
 from .python_dispatch import apply_dispatch
 from .python_env_joins import join_env_settings
 from .python_extension_flags import apply_extension_flags
+from .python_faked_cuda_tests import mark_faked_cuda_tests
 from .python_hip_beside import apply_hip_beside
+from .python_host_only_tests import mark_host_only_tests
 from .python_fallback_imports import apply_fallback_imports, public_unused_imports
 from .python_gpu_options import gpu_option_branches
 from .python_imported_flags import flag_imports
@@ -78,6 +80,9 @@ class PythonAnalyzer:
         if result.findings and b"skip" in decoded.data:  # tests always skipped: reported apart
             result = replace(result, findings=mark_skipped_tests(result.findings, decoded.data, tree.root_node,
                                                                  path.rsplit("/", 1)[-1]))
+        if result.findings:  # in a test file: faked torch.cuda probes, a test placing nothing on a device
+            result = replace(result, findings=mark_host_only_tests(mark_faked_cuda_tests(
+                result.findings, decoded.data, tree.root_node, path), tree.root_node, path))
         if result.findings and b"_available" in decoded.data:  # the CUDA member of a probe family
             result = replace(result, findings=mark_probe_family(result.findings, tree.root_node,
                                                                 path.rsplit("/", 1)[-1]))
