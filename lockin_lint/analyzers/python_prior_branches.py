@@ -145,7 +145,8 @@ def _sibling_if_notes(node: ts.Node, path: str,
             platforms = platforms_of(test)
             if not platforms or platforms & _CUDA_BUILDS or not is_positive(test) or body is None:
                 continue
-            called = {_MODULES.get(m or "") for m, function in map(_torch_call, body.named_children) if function == name}
+            called = {_MODULES.get(m or "") for m, function in map(_torch_call, body.named_children)
+                      if function == name}
             line = clause.start_point[0] + 1
             found.update({t: f"{PLATFORM_BRANCH} ({path}:{line})" for t in TARGETS
                           if t in platforms and t in called and t not in found})
