@@ -9,6 +9,7 @@ from types import ModuleType
 
 import pytest
 
+from lockin_lint.api import check_bytes
 from lockin_lint.kb.ruleset import RuleSet, load_rules
 from lockin_lint.model import Finding
 
@@ -65,3 +66,11 @@ def write_rules(directory: Path, *rules: str) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "rules.yaml").write_text("rules:\n" + "".join(rules), encoding="utf-8")
     return directory
+
+
+def finding_at(source: str, ruleset: RuleSet, line: int, rule: str = "") -> Finding:
+    """The one finding of ``source`` (checked as ``m.py``) at ``line`` whose rule id contains ``rule``."""
+    result = check_bytes("m.py", source.encode(), ruleset)
+    assert not result.errors, result.errors
+    [found] = [f for f in result.findings if f.line == line and rule in f.rule_id]
+    return found

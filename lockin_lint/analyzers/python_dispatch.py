@@ -44,7 +44,7 @@ from .python_other_paths import (LaterSetups, agnostic_side_around, asserted_abs
                                  compared_names, has_comparison, names_other_backends, note_line)
 from .python_platform_tests import (CUDA_BUILDS, PLATFORMS, UNKNOWN, Platforms, Test, atom, classify, conjunction,
                                     is_platform_test, is_positive, platform_positive, string_platforms, when_false)
-from .python_refusals import falls_into_raise, platform_refusal, refused_operand, script_refusal
+from .python_refusals import no_fallback, platform_refusal, refused_operand, script_refusal
 from .python_toolkit_none import ROCM_HOME, rocm_toolkit_note  # ROCM_HOME: `Finding.handled`'s label
 from .python_unbound_names import never_bound
 
@@ -168,7 +168,7 @@ class Dispatch:
         if not any(t.known for t in tests):
             return UNKNOWN, False
         before = Test(named=named, fallback=not (_raising_else(otherwise) or crashes_without(stmt, is_platform_test)
-                                                 or falls_into_raise(stmt)))
+                                                 or no_fallback(stmt, self._test)))
         for test, (condition, body, clause) in zip(tests, clauses):
             in_clause = child == clause if clause is not stmt else True
             target = below if clause is not stmt else child

@@ -66,6 +66,10 @@ def _text(node: ts.Node) -> str:
     return _COMMENT.sub("", node_text(node))
 
 
+#: A string literal that is no CPU device: torch spells devices in lower case, so ``BNB_BACKEND =
+#: "CPU"`` (bitsandbytes' ``cextension.py``, which only picks the native library to load) is a label,
+#: not the CPU spelled as the path a chain assigns (h2, #11, eighth session).
+_LABEL = re.compile(r"""[rbuRBUfF]{0,2}(["'])(?!cpu(?::[^"']*)?\1)[^"'\n]*\1""")
 _CPU_LITERAL = re.compile(r"""^[rbuRBU]?["']cpu(?::\d+)?["']$""", re.I)
 
 
@@ -265,7 +269,7 @@ def _chain_spells_cpu(stmt: ts.Node, child: ts.Node) -> bool:
     before = stmt.prev_named_sibling
     while before is not None and names:
         if before.type not in _DEFINITIONS and any(
-                m.group(1) in names and _CPU_SPELLED.search(line)
+                m.group(1) in names and _CPU_SPELLED.search(_LABEL.sub('""', line))
                 for line in _text(before).splitlines() if (m := _ASSIGNED.match(line)) is not None):
             return True
         before = before.prev_named_sibling

@@ -25,15 +25,25 @@ wrong (judged false in the fourth session's at-draw sample, j7A):
   warns before a ``return``/``return False``/``return None``. A silent ``if is_rocm(): return
   False`` is a probe's answer its caller acts on (vLLM's ``use_*`` helpers) and keeps its reading,
   and so does ``if not torch.cuda.is_available(): return False`` (vLLM's ``_oink_ops.py``, f6probe):
-  there the false answer is the caller's fallback for the platforms without CUDA.
+  there the false answer is the caller's fallback for the platforms without CUDA;
+- a refusal with an explicit ``else`` (DeepSpeed's ``inference/v2/modules/heuristics.py``: ``if not
+  torch.cuda.is_available(): raise ValueError("... only supported on CUDA") else: ...
+  torch.cuda.get_device_properties(0) ...``, h1, eighth session): the ``else`` is the CUDA side, and
+  the CPU is refused as in the early-exit form (which `python_dispatch` already reads as no
+  fallback), not a fallback the ``else`` leaves. Only when the ``if``'s own test leaves CUDA builds
+  alone on its false side and its body is only messages then a ``raise`` (`refuses_in_if`): a CPU
+  branch that does work and raises only in a sub-case (TGI's ``causal_lm.py``) keeps its reading.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import tree_sitter as ts
 
 from .matching import node_text
 from .python_mentions import only_diagnostic_statement, only_raises
+from .python_platform_tests import CUDA_BUILDS, Test, when_false
 
 _WRAPPERS = frozenset({"parenthesized_expression", "boolean_operator"})
 
@@ -70,6 +80,28 @@ def falls_into_raise(stmt: ts.Node) -> bool:
     while following is not None and following.type == "comment":
         following = following.next_named_sibling
     return following is not None and following.type == "raise_statement"
+
+
+def no_fallback(stmt: ts.Node, test_of: Callable[[ts.Node | None], Test]) -> bool:
+    """Does the ``if`` statement ``stmt`` leave no fallback for what its tests leave out: it falls
+    into a ``raise`` (`falls_into_raise`) or its ``if`` refuses every platform but CUDA's
+    (`refuses_in_if`)? ``test_of`` reads a condition."""
+    return falls_into_raise(stmt) or refuses_in_if(stmt, test_of)
+
+
+def refuses_in_if(stmt: ts.Node, test_of: Callable[[ts.Node | None], Test]) -> bool:
+    """Is ``stmt`` an ``if`` with an ``elif``/``else`` whose own test is false on CUDA builds only
+    (``not torch.cuda.is_available()``) and whose body is only messages, then a ``raise``?"""
+    if not stmt.children_by_field_name("alternative"):
+        return False
+    body = stmt.child_by_field_name("consequence")
+    statements = [s for s in body.named_children if s.type != "comment"] if body is not None else []
+    if not statements or statements[-1].type != "raise_statement" \
+            or not all(only_diagnostic_statement(s) for s in statements[:-1]):
+        return False
+    condition = stmt.child_by_field_name("condition")
+    test = test_of(condition)
+    return test.known and when_false(test, condition).may <= CUDA_BUILDS
 
 
 def _ends_in_return(stmt: ts.Node) -> bool:

@@ -19,6 +19,7 @@ from .matching import node_text as _text
 from .python_cuda_defaults import is_cuda_method_default
 from .python_dropped_defaults import is_dropped_default
 from .python_number_picks import picks_a_number
+from .python_uncalled_methods import uncalled_accessor
 
 #: What an option or key looks like (``--device``, ``device``, ``train.device``), unlike a log message.
 _OPTION_NAME = re.compile(r"^-{0,2}[A-Za-z_][\w.-]*$")
@@ -144,6 +145,8 @@ class StringContexts:
             if len(operands) != 2 or picks_a_number(parent):  # 1800 if backend != "nccl" else 600
                 return []
             other = operands[1] if operands[0] == value else operands[0]
+            if uncalled_accessor(other):  # `get_accelerator().device_name == "cuda"`: never true
+                return []
             places = [_Place(named=_text(other))] if operators & {"==", "!=", "in", "not in"} else []
             if operands[0] == value and operators & {"in", "not in"}:
                 places += [_Place(contains=q) for q in self._resolve(operands[1])]
