@@ -135,7 +135,9 @@ def _guards_a_match(stmt: ts.Node, raw: list[RawMatch]) -> bool:
 
 def _only_in_message(node: ts.Node) -> bool:
     """Is ``node`` a value (not called) shown in a message: an argument of ``print``, a logger or an
-    exception, alone or interpolated in an f-string there, or in a returned failure text?"""
+    exception, alone or interpolated in an f-string or a ``"...".format(...)`` there (flash-attention's
+    ``raise RuntimeError("... compiled with Cuda {}.".format(torch.version.cuda) + ...)``), or in a
+    returned failure text?"""
     parent = node.parent
     if parent is not None and parent.type == "call" and parent.child_by_field_name("function") == node:
         return False
@@ -144,6 +146,10 @@ def _only_in_message(node: ts.Node) -> bool:
         if parent.type == "string" and text is None:
             text = parent
         elif parent.type == "argument_list" and parent.parent is not None:
+            template = _format_template(parent.parent)
+            if template is not None:  # ``"... Cuda {}.".format(torch.version.cuda)``: only text so far
+                text, parent = text or template, parent.parent.parent
+                continue
             callee = node_text(parent.parent.child_by_field_name("function")).rsplit(".", 1)[-1]
             return callee in _REPORTING or bool(_EXCEPTION.search(callee))
         elif parent.type == "return_statement":
@@ -153,6 +159,16 @@ def _only_in_message(node: ts.Node) -> bool:
             return False
         parent = parent.parent
     return False
+
+
+def _format_template(call: ts.Node) -> ts.Node | None:
+    """The string literal of ``call`` when it is ``"<text>".format(...)``: its result is text, so a
+    value formatted into it is shown, not used, when that text only goes to a message."""
+    function = call.child_by_field_name("function")
+    if function is None or function.type != "attribute" or node_text(function.child_by_field_name("attribute")) != "format":
+        return None
+    template = function.child_by_field_name("object")
+    return template if template is not None and template.type in _STRINGS else None
 
 
 def drop_diagnostic_mentions(raw: list[RawMatch], platform_test: Callable[[ts.Node], bool]) -> list[RawMatch]:
