@@ -26,6 +26,7 @@ from .python_cuda_tables import apply_cuda_tables
 from .python_instance_flags import apply_instance_flags
 from .python_dead_branches import drop_dead_branches
 from .python_defined_ops import apply_defined_ops
+from .python_device_guards import apply_device_guards
 from .python_dispatch import apply_dispatch
 from .python_env_joins import join_env_settings
 from .python_extension_flags import apply_extension_flags
@@ -122,7 +123,8 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
     (`python_fallback_imports`), and a CUDA extension's call behind its own import's flag with a
     portable ``else`` (`python_extension_flags`); ROCm is handled for a CUDA architecture list whose function names a
     ROCm one (`python_rocm_arch`), and every target for stream bookkeeping behind ``if x.is_cuda:``
-    (`python_stream_guards`), and rocm for a call through a name the module binds to a ROCm-only
+    (`python_stream_guards`), the CPU for an operator method behind ``if x.device.type != "cpu":`` on
+    the same tensor (`python_device_guards`), and rocm for a call through a name the module binds to a ROCm-only
     package on ROCm (`python_rocm_bindings`); a local bound to ``torch.version.cuda`` and read only
     behind a test of it reads like the inline test (`python_version_locals`), and rocm is handled for
     a ``torch.version.cuda`` only shown beside a ``torch.version.hip`` read (`python_hip_beside`); a
@@ -144,8 +146,8 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
     flagged = apply_instance_flags(apply_flag_else(drop_cpu_operators(dispatched, source), path), path)
     handled = apply_extension_flags(apply_triton_fallbacks(apply_probed_uses(apply_probes(apply_platform_else(apply_portable_else(
         flagged, path), path, source, tree.root_node)), tree.root_node), tree.root_node, path), path)
-    return apply_defined_ops(apply_swallowed(apply_rocm_bindings(apply_stream_guards(apply_rocm_arch_lists(
-        apply_fallback_imports(handled), path), path), path, source, tree.root_node)), path, source, tree.root_node)
+    return apply_defined_ops(apply_swallowed(apply_rocm_bindings(apply_device_guards(apply_stream_guards(apply_rocm_arch_lists(
+        apply_fallback_imports(handled), path), path), path), path, source, tree.root_node)), path, source, tree.root_node)
 
 
 def calls_extension_ops(run: RunContext, path: str, data: bytes, links: LinkTable) -> bool:
