@@ -16,6 +16,7 @@ from .extensions import extension_builds, setup_requirements
 from .findings import skipped, tree_result, with_facts
 from .matching import RawMatch
 from .op_calls import LinkTable, OpCallMatcher
+from .python_bound_functions import apply_bound_functions
 from .python_callers import rocm_only_callers
 from .python_capabilities import capability_branches
 from .python_cpu_tensors import drop_cpu_operators
@@ -115,7 +116,8 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
     only words a message (`python_mentions`), nor an operator on a tensor that never leaves the CPU
     (`python_cpu_tensors`). A match whose flag's ``else`` already calls its portable rewrite is
     handled (`python_portable_else`), as are the targets a platform chain's ``else`` reaches through
-    ``current_platform.<attr>`` (`python_platform_else`), so is one in the body of a CUDA-only flag whose ``else`` is
+    ``current_platform.<attr>`` (`python_platform_else`), and those a platform chain's other branches
+    handle for a module function the file only binds in its CUDA branches (`python_bound_functions`), so is one in the body of a CUDA-only flag whose ``else`` is
     every other target's path (`python_cuda_flags`), or in the body of an instance flag only a CUDA
     test can set (`python_instance_flags`), and so is an import inside an availability probe
     (`python_probes`), or a call of a name only such a probe imports behind its flag (`python_probed_uses`),
@@ -141,7 +143,8 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
         raw += OpCallMatcher(links, run.link_rule, path, source, tree.root_node).run()
     raw = drop_skipped_off_cuda(drop_dead_branches(raw, source), source)
     dispatched = drop_diagnostic_mentions(apply_cuda_tables(apply_nvidia_fall_through(drop_rejected_fallbacks(
-        apply_hip_beside(apply_version_locals(apply_dispatch(raw, path)), path)), path), path),
+        apply_hip_beside(apply_version_locals(apply_bound_functions(apply_dispatch(raw, path), path,
+                                                                        tree.root_node)), path)), path), path),
                                           is_platform_test)
     flagged = apply_instance_flags(apply_flag_else(drop_cpu_operators(dispatched, source), path), path)
     handled = apply_extension_flags(apply_triton_fallbacks(apply_probed_uses(apply_probes(apply_platform_else(apply_portable_else(
