@@ -135,22 +135,26 @@ def _guards_a_match(stmt: ts.Node, raw: list[RawMatch]) -> bool:
 
 def _only_in_message(node: ts.Node) -> bool:
     """Is ``node`` a value (not called) shown in a message: an argument of ``print``, a logger or an
-    exception, alone or interpolated in an f-string or a ``"...".format(...)`` there (flash-attention's
-    ``raise RuntimeError("... compiled with Cuda {}.".format(torch.version.cuda) + ...)``), or in a
-    returned failure text?"""
+    exception, alone or interpolated in an f-string there, or in a ``"...".format(...)`` that is only
+    the argument of a raised exception (flash-attention's ``raise RuntimeError("... compiled with Cuda
+    {}.".format(torch.version.cuda) + ...)``), or in a returned failure text?"""
     parent = node.parent
     if parent is not None and parent.type == "call" and parent.child_by_field_name("function") == node:
         return False
     text: ts.Node | None = None  # the f-string around it
+    formatted = False  # whether it went through a ``"...".format(...)``
     while parent is not None and parent.type not in ("block", "module", "expression_statement"):
         if parent.type == "string" and text is None:
             text = parent
         elif parent.type == "argument_list" and parent.parent is not None:
             template = _format_template(parent.parent)
             if template is not None:  # ``"... Cuda {}.".format(torch.version.cuda)``: only text so far
-                text, parent = text or template, parent.parent.parent
+                text, formatted, parent = text or template, True, parent.parent.parent
                 continue
             callee = node_text(parent.parent.child_by_field_name("function")).rsplit(".", 1)[-1]
+            if formatted:  # only into a raised exception: DeepSpeed's ``logger.info("...".format(amp.__path__))``
+                raised = parent.parent.parent  # is a probe (a NameError when apex is missing), judged true
+                return bool(_EXCEPTION.search(callee)) and raised is not None and raised.type == "raise_statement"
             return callee in _REPORTING or bool(_EXCEPTION.search(callee))
         elif parent.type == "return_statement":
             return text is not None and bool(_FAILURE_TEXT.search(node_text(text)))
