@@ -32,6 +32,7 @@ another module is not looked for (the note names the binding line so a reader ca
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import tree_sitter as ts
@@ -53,6 +54,8 @@ def apply_bound_functions(raw: list[RawMatch], path: str, root: ts.Node) -> list
         name = definition.child_by_field_name("name") if definition is not None else None
         if name is not None and definition is not None:
             key = node_text(name)
+            if key not in sites and not _bound_anywhere(root, key):
+                sites[key] = None  # no line binds it as a plain value: the file is not walked
             if key not in sites:
                 if mentions is None:
                     mentions = {}
@@ -68,6 +71,12 @@ def apply_bound_functions(raw: list[RawMatch], path: str, root: ts.Node) -> list
                 match = replace(match, handled=tuple(sorted(merged.items())))
         kept.append(match)
     return kept
+
+
+def _bound_anywhere(root: ts.Node, name: str) -> bool:
+    """Does some line of the file end in ``= name`` (a cheap byte test before walking the tree)?"""
+    source = root.text or b""
+    return re.search(rb"=[ \t]*" + re.escape(name.encode()) + rb"[ \t\r]*(#[^\n]*)?$", source, re.M) is not None
 
 
 def _module_function(node: ts.Node) -> ts.Node | None:
