@@ -147,13 +147,14 @@ def _only_in_message(node: ts.Node) -> bool:
         if parent.type == "string" and text is None:
             text = parent
         elif parent.type == "argument_list" and parent.parent is not None:
-            template = _format_template(parent.parent)
+            call = parent.parent
+            template = _format_template(call)
             if template is not None:  # ``"... Cuda {}.".format(torch.version.cuda)``: only text so far
-                text, formatted, parent = text or template, True, parent.parent.parent
+                text, formatted, parent = text or template, True, call.parent
                 continue
-            callee = node_text(parent.parent.child_by_field_name("function")).rsplit(".", 1)[-1]
+            callee = node_text(call.child_by_field_name("function")).rsplit(".", 1)[-1]
             if formatted:  # only into a raised exception: DeepSpeed's ``logger.info("...".format(amp.__path__))``
-                raised = parent.parent.parent  # is a probe (a NameError when apex is missing), judged true
+                raised = call.parent  # is a probe (a NameError when apex is missing), judged true
                 return bool(_EXCEPTION.search(callee)) and raised is not None and raised.type == "raise_statement"
             return callee in _REPORTING or bool(_EXCEPTION.search(callee))
         elif parent.type == "return_statement":
