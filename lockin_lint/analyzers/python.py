@@ -117,7 +117,8 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
     (`python_cpu_tensors`). A match whose flag's ``else`` already calls its portable rewrite is
     handled (`python_portable_else`), as are the targets a platform chain's ``else`` reaches through
     ``current_platform.<attr>`` (`python_platform_else`), and those a platform chain's other branches
-    handle for a module function the file only binds in its CUDA branches (`python_bound_functions`), so is one in the body of a CUDA-only flag whose ``else`` is
+    handle for a module function the file only binds in its CUDA branches (`python_bound_functions`),
+    so is one in the body of a CUDA-only flag whose ``else`` is
     every other target's path (`python_cuda_flags`), or in the body of an instance flag only a CUDA
     test can set (`python_instance_flags`), and so is an import inside an availability probe
     (`python_probes`), or a call of a name only such a probe imports behind its flag (`python_probed_uses`),

@@ -12,11 +12,10 @@ tensor the enclosing guard tests is handled on the CPU, noted "tensor-device gua
 Only the CPU: an MPS or XPU tensor passes the same guard and still needs the kernel.
 
 Narrow on purpose: the guard is one of ``<t>.device.type != "cpu"``, ``<t>.device != "cpu"`` /
-``torch.device("cpu")`` (either side), alone or as an operand of an ``and`` (``not <t>.is_cpu``
-the dispatch already reads as a platform branch),
-on an ``if``/``elif`` whose own body holds the match (not its ``else``); ``<t>`` is spelled exactly
-as the method's receiver, and the body does not rebind that name before the call. An unguarded
-sibling call, or a guard on another tensor, keeps its reading.
+``torch.device("cpu")`` (either side), alone or as an operand of an ``and`` (the dispatch already
+reads ``not <t>.is_cpu`` as a platform branch), on an ``if``/``elif`` whose own body holds the match
+(not its ``else``); ``<t>`` is spelled exactly as the method's receiver, and the body does not rebind
+that name before the call. An unguarded sibling call, or a guard on another tensor, keeps its reading.
 """
 
 from __future__ import annotations
@@ -41,7 +40,8 @@ def apply_device_guards(raw: list[RawMatch], path: str) -> list[RawMatch]:
         if guard is not None and all(target != "cpu" for target, _ in match.handled):
             status = match.rule.info_for(match.symbol.lstrip(".")).targets.get("cpu")
             if status is None or status.status != "native":
-                match = replace(match, handled=match.handled + (("cpu", f"tensor-device guard ({path}:{note_line(guard)})"),))
+                note = f"tensor-device guard ({path}:{note_line(guard)})"
+                match = replace(match, handled=match.handled + (("cpu", note),))
         kept.append(match)
     return kept
 
