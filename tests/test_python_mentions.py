@@ -88,3 +88,20 @@ def test_a_cpu_named_only_in_a_log_line_is_not_a_cpu_path(ruleset: RuleSet) -> N
     assert messages and not any(sentence in m for m in messages)
     assigned = check_bytes("m.py", (head + '    else:\n        device = "cpu"\n    return device\n').encode(), ruleset)
     assert any(sentence in f.message for f in assigned.findings if f.rule_id == "LL101")
+
+
+def test_a_version_formatted_only_into_a_raised_exception_is_not_reported(ruleset: RuleSet) -> None:
+    """flash-attention's csrc/layer_norm/setup.py: line 3 parses the version and is reported; line 5
+    only formats it into the exception's text. A ``.format`` into a log line is no such message:
+    DeepSpeed's ``logger.info("...".format(amp.__path__))`` under ``except NameError`` is a probe."""
+    source = ("import torch\ndef check(found):\n    built = parse(torch.version.cuda)\n    if found != built:\n"
+              "        raise RuntimeError('PyTorch was built with CUDA {}.'.format(torch.version.cuda) + ' Retry.')\n"
+              "    TAIL\n")
+    assert _lines(source.replace("TAIL", "return built"), ruleset, "LL122") == [3]
+    for tail, line in (("return Version('{}.0'.format(torch.version.cuda))", 6),  # the text is parsed
+                       ("logger.info('CUDA {}'.format(torch.version.cuda))", 6),  # a log line
+                       ("error = RuntimeError('CUDA {}'.format(torch.version.cuda))", 6)):  # built, not raised
+        assert _lines(source.replace("TAIL", tail), ruleset, "LL122") == [3, line], tail
+    probe = ("from apex import amp\ntry:\n    logger.info('Initializing Apex amp from: {}'.format(amp.__path__))\n"
+             "except NameError:\n    raise RuntimeError('Unable to import apex/amp')\nmodel = amp.initialize(model)\n")
+    assert _lines(probe, ruleset, "LL501") == [3, 6]

@@ -16,6 +16,7 @@ from .extensions import extension_builds, setup_requirements
 from .findings import skipped, tree_result, with_facts
 from .matching import RawMatch
 from .op_calls import LinkTable, OpCallMatcher
+from .python_bound_functions import apply_bound_functions
 from .python_callers import rocm_only_callers
 from .python_capabilities import capability_branches
 from .python_cpu_tensors import drop_cpu_operators
@@ -26,6 +27,7 @@ from .python_cuda_tables import apply_cuda_tables
 from .python_instance_flags import apply_instance_flags
 from .python_dead_branches import drop_dead_branches
 from .python_defined_ops import apply_defined_ops
+from .python_device_guards import apply_device_guards
 from .python_dispatch import apply_dispatch
 from .python_env_joins import join_env_settings
 from .python_extension_flags import apply_extension_flags
@@ -120,7 +122,9 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
     only words a message (`python_mentions`), nor an operator on a tensor that never leaves the CPU
     (`python_cpu_tensors`). A match whose flag's ``else`` already calls its portable rewrite is
     handled (`python_portable_else`), as are the targets a platform chain's ``else`` reaches through
-    ``current_platform.<attr>`` (`python_platform_else`), so is one in the body of a CUDA-only flag whose ``else`` is
+    ``current_platform.<attr>`` (`python_platform_else`), and those a platform chain's other branches
+    handle for a module function the file only binds in its CUDA branches (`python_bound_functions`),
+    so is one in the body of a CUDA-only flag whose ``else`` is
     every other target's path (`python_cuda_flags`), or in the body of an instance flag only a CUDA
     test can set (`python_instance_flags`), and so is an import inside an availability probe
     (`python_probes`), or a call of a name only such a probe imports behind its flag (`python_probed_uses`),
@@ -128,7 +132,8 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
     (`python_fallback_imports`), and a CUDA extension's call behind its own import's flag with a
     portable ``else`` (`python_extension_flags`); ROCm is handled for a CUDA architecture list whose function names a
     ROCm one (`python_rocm_arch`), and every target for stream bookkeeping behind ``if x.is_cuda:``
-    (`python_stream_guards`), and rocm for a call through a name the module binds to a ROCm-only
+    (`python_stream_guards`), the CPU for an operator method behind ``if x.device.type != "cpu":`` on
+    the same tensor (`python_device_guards`), and rocm for a call through a name the module binds to a ROCm-only
     package on ROCm (`python_rocm_bindings`); a local bound to ``torch.version.cuda`` and read only
     behind a test of it reads like the inline test (`python_version_locals`), a probe kept in a local
     only `if` tests read gives its line the notes of the chains on it (`python_probe_locals`), and rocm is handled for
@@ -147,12 +152,16 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
     raw = drop_skipped_off_cuda(drop_dead_branches(raw, source), source)
     dispatched = drop_diagnostic_mentions(apply_cuda_tables(apply_nvidia_fall_through(drop_rejected_fallbacks(
         apply_hip_beside(apply_probe_locals(apply_version_locals(apply_dispatch(raw, path)), path, apply_dispatch), path)), path), path),
+
+
+        apply_hip_beside(apply_version_locals(apply_bound_functions(apply_dispatch(raw, path), path,
+                                                                        tree.root_node)), path)), path), path),
                                           is_platform_test)
     flagged = apply_instance_flags(apply_flag_else(drop_cpu_operators(dispatched, source), path), path)
     handled = apply_extension_flags(apply_triton_fallbacks(apply_probed_uses(apply_probes(apply_platform_else(apply_portable_else(
         flagged, path), path, source, tree.root_node)), tree.root_node), tree.root_node, path), path)
-    return apply_defined_ops(apply_swallowed(apply_rocm_bindings(apply_stream_guards(apply_rocm_arch_lists(
-        apply_fallback_imports(handled), path), path), path, source, tree.root_node)), path, source, tree.root_node)
+    return apply_defined_ops(apply_swallowed(apply_rocm_bindings(apply_device_guards(apply_stream_guards(apply_rocm_arch_lists(
+        apply_fallback_imports(handled), path), path), path), path, source, tree.root_node)), path, source, tree.root_node)
 
 
 def calls_extension_ops(run: RunContext, path: str, data: bytes, links: LinkTable) -> bool:

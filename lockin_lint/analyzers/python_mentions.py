@@ -135,16 +135,27 @@ def _guards_a_match(stmt: ts.Node, raw: list[RawMatch]) -> bool:
 
 def _only_in_message(node: ts.Node) -> bool:
     """Is ``node`` a value (not called) shown in a message: an argument of ``print``, a logger or an
-    exception, alone or interpolated in an f-string there, or in a returned failure text?"""
+    exception, alone or interpolated in an f-string there, or in a ``"...".format(...)`` that is only
+    the argument of a raised exception (flash-attention's ``raise RuntimeError("... compiled with Cuda
+    {}.".format(torch.version.cuda) + ...)``), or in a returned failure text?"""
     parent = node.parent
     if parent is not None and parent.type == "call" and parent.child_by_field_name("function") == node:
         return False
     text: ts.Node | None = None  # the f-string around it
+    formatted = False  # whether it went through a ``"...".format(...)``
     while parent is not None and parent.type not in ("block", "module", "expression_statement"):
         if parent.type == "string" and text is None:
             text = parent
         elif parent.type == "argument_list" and parent.parent is not None:
-            callee = node_text(parent.parent.child_by_field_name("function")).rsplit(".", 1)[-1]
+            call = parent.parent
+            template = _format_template(call)
+            if template is not None:  # ``"... Cuda {}.".format(torch.version.cuda)``: only text so far
+                text, formatted, parent = text or template, True, call.parent
+                continue
+            callee = node_text(call.child_by_field_name("function")).rsplit(".", 1)[-1]
+            if formatted:  # only into a raised exception: DeepSpeed's ``logger.info("...".format(amp.__path__))``
+                raised = call.parent  # is a probe (a NameError when apex is missing), judged true
+                return bool(_EXCEPTION.search(callee)) and raised is not None and raised.type == "raise_statement"
             return callee in _REPORTING or bool(_EXCEPTION.search(callee))
         elif parent.type == "return_statement":
             return text is not None and bool(_FAILURE_TEXT.search(node_text(text)))
@@ -153,6 +164,16 @@ def _only_in_message(node: ts.Node) -> bool:
             return False
         parent = parent.parent
     return False
+
+
+def _format_template(call: ts.Node) -> ts.Node | None:
+    """The string literal of ``call`` when it is ``"<text>".format(...)``: its result is text, so a
+    value formatted into it is shown, not used, when that text only goes to a message."""
+    function = call.child_by_field_name("function")
+    if function is None or function.type != "attribute" or node_text(function.child_by_field_name("attribute")) != "format":
+        return None
+    template = function.child_by_field_name("object")
+    return template if template is not None and template.type in _STRINGS else None
 
 
 def drop_diagnostic_mentions(raw: list[RawMatch], platform_test: Callable[[ts.Node], bool]) -> list[RawMatch]:
