@@ -151,11 +151,8 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
         raw += OpCallMatcher(links, run.link_rule, path, source, tree.root_node).run()
     raw = drop_skipped_off_cuda(drop_dead_branches(raw, source), source)
     dispatched = drop_diagnostic_mentions(apply_cuda_tables(apply_nvidia_fall_through(drop_rejected_fallbacks(
-        apply_hip_beside(apply_probe_locals(apply_version_locals(apply_dispatch(raw, path)), path, apply_dispatch), path)), path), path),
-
-
-        apply_hip_beside(apply_version_locals(apply_bound_functions(apply_dispatch(raw, path), path,
-                                                                        tree.root_node)), path)), path), path),
+        apply_hip_beside(apply_probe_locals(apply_version_locals(apply_bound_functions(
+            apply_dispatch(raw, path), path, tree.root_node)), path, apply_dispatch), path)), path), path),
                                           is_platform_test)
     flagged = apply_instance_flags(apply_flag_else(drop_cpu_operators(dispatched, source), path), path)
     handled = apply_extension_flags(apply_triton_fallbacks(apply_probed_uses(apply_probes(apply_platform_else(apply_portable_else(
