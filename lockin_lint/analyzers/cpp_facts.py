@@ -40,6 +40,16 @@ class Function:
     #: Its body launches a kernel (``k<<<...>>>``): CUDA host code even when the kernel's own
     #: definition is out of sight (a macro, a header the run did not read).
     launches: bool = False
+    #: Declared ``__device__`` without ``__host__``: GPU code, never the "CUDA host code" of an op.
+    device: bool = False
+    #: The class or struct whose body defines it ("" for a free function or an out-of-line
+    #: ``X::name`` definition, where ``X`` may as well be a namespace).
+    owner: str = ""
+    #: The names of `calls`/`references` it writes qualified, as ``(scope, name)`` (``Vec::to`` as
+    #: ``("Vec", "to")``, the innermost scope), and those it also writes bare: what may reach a member
+    #: of some class (`may_reach`).
+    qualified: frozenset[tuple[str, str]] = frozenset()
+    bare: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +93,17 @@ def _function_name(definition: ts.Node) -> str:
     return _last_name(declarator.child_by_field_name("declarator")) if declarator is not None else ""
 
 
+def may_reach(caller: Function, name: str, target: Function) -> bool:
+    """Can ``caller``'s use of ``name`` mean ``target``? A member of a class (defined in its body) is
+    reached only from a member (an unqualified call: its own class or a base) or by a call qualified
+    with its class (``Vec::to``); a free function's ``to<Tensor>(x)`` or ``torch::stable::zero_(t)``
+    is not ``struct Vec``'s ``to``/``zero_`` in another extension. Member calls (``t.zero_()``) are
+    never in ``calls``."""
+    if not target.owner or "::" in target.name:  # ``Op::apply`` is matched by its qualified name
+        return True
+    return bool(caller.owner) and name in caller.bare or (target.owner, name) in caller.qualified
+
+
 @dataclass
 class _Names:
     """The names a piece of C++ uses, sorted by how: called (or launched), address taken, passed bare."""
@@ -90,6 +111,28 @@ class _Names:
     calls: set[str] = field(default_factory=set)
     addresses: set[str] = field(default_factory=set)
     arguments: set[str] = field(default_factory=set)
+    #: Calls and addresses written ``X::name`` (as ``(X, name)``), and those written bare.
+    qualified: set[tuple[str, str]] = field(default_factory=set)
+    bare: set[str] = field(default_factory=set)
+
+    def note(self, node: ts.Node, name: str) -> None:
+        """Record how ``node`` (a call's function or an address's operand) spells ``name``."""
+        if not name:
+            return
+        scope = ""
+        while node.type == "qualified_identifier":  # ``a::Vec::to``: right-nested, the innermost scope
+            written = node.child_by_field_name("scope")
+            if written is not None and written.type == "template_type":  # ``Vec<T>::to``
+                written = written.child_by_field_name("name")
+            scope = _text(written) if written is not None else ""
+            inner = node.child_by_field_name("name")
+            if inner is None:
+                break
+            node = inner
+        if scope:
+            self.qualified.add((scope, name))
+        else:
+            self.bare.add(name)
 
     def references(self) -> set[str]:
         """Everything a binding may name its code by (``m.def("op", &fn)``, ``TORCH_FN(fn)``, ``fn``)."""
@@ -123,11 +166,13 @@ def _used_names(node: ts.Node) -> _Names:
     for function in captures.get("call", ()):
         name = _last_name(function)
         found.calls.add(name)
+        found.note(function, name)
         if name == "apply" and function.type == "qualified_identifier":
             found.calls.add(f"{_text(function.child_by_field_name('scope'))}::apply")  # Op::apply(...)
     for pointer in captures.get("pointer", ()):
         if pointer.child_count == 2 and pointer.children[0].type == "&":
             found.addresses.add(_last_name(pointer.children[1]))
+            found.note(pointer.children[1], _last_name(pointer.children[1]))
     for arguments in captures.get("arguments", ()):
         found.arguments.update(_last_name(a) for a in arguments.named_children
                                if a.type in ("identifier", "qualified_identifier", "template_function"))
@@ -203,18 +248,26 @@ def scan_code(path: str, root: ts.Node) -> CodeFacts:
         if not name:
             continue
         kernel = any(c.type == "__global__" for c in node.children)
+        device = not kernel and _device_only(node)
         point = node.start_point
         body = node.child_by_field_name("body")
         used = _used_names(body) if body is not None else _Names()
         calls, references = frozenset(used.calls), frozenset(used.addresses)
         launches = body is not None and b"<<<" in (body.text or b"")
+        qualified, bare = frozenset(used.qualified), frozenset(used.bare)
         facts.functions.append(Function(name, path, point.row + 1, point.column + 1, kernel, calls, references,
-                                        launches))
+                                        launches, device, owner, qualified, bare))
         if owner and name in _AUTOGRAD_METHODS:  # ``Op::apply(...)`` runs forward and backward
             facts.functions.append(Function(f"{owner}::apply", path, point.row + 1, point.column + 1, False, calls,
-                                            references, launches))
+                                            references, launches, device, owner, qualified, bare))
     facts.includes = quoted_includes(root)
     return facts
+
+
+def _device_only(definition: ts.Node) -> bool:
+    """Declared ``__device__`` and not ``__host__`` (a macro spelling either is not seen: kept)."""
+    kinds = {c.type for c in definition.children}
+    return "__device__" in kinds and "__host__" not in kinds
 
 
 def quoted_includes(root: ts.Node) -> list[str]:

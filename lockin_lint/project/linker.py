@@ -26,7 +26,7 @@ from ..analyzers import language_of
 from ..analyzers.cuda import CUDA_SUFFIXES, code_facts
 from ..analyzers.python import calls_extension_ops
 from ..engine import Engine
-from ..analyzers.cpp_facts import Binding, CodeFacts, Function
+from ..analyzers.cpp_facts import Binding, CodeFacts, Function, may_reach
 from ..kb.torch_cpp import CUDA_DISPATCH_KEYS
 from ..model import ExtensionBuild, FileResult, Location, Reader
 from ..analyzers.op_calls import ExtensionLink, LinkTable
@@ -252,10 +252,11 @@ class _Graph:
             frontier = following
         return missing
 
-    def defined(self, name: str, near: str | None) -> list[Function]:
-        """The definitions of ``name``; with ``near``, only those closest to that file (the longest
-        common directory), so that two projects' ``run`` in one run are not confused."""
-        found = self.functions.get(name, [])
+    def defined(self, name: str, near: str | None, caller: Function | None = None) -> list[Function]:
+        """The definitions of ``name`` (``caller``'s use of it can mean: `may_reach`); with ``near``,
+        only those closest to that file (the longest common directory), so that two projects' ``run``
+        in one run are not confused."""
+        found = [f for f in self.functions.get(name, []) if caller is None or may_reach(caller, name, f)]
         if near is None or len(found) < 2:
             return found
         here = near.split("/")[:-1]
@@ -279,34 +280,46 @@ class _Graph:
         kernels: dict[tuple[str, int], Location] = {}
         launchers: dict[tuple[str, int], Location] = {}
         cuda_code: dict[tuple[str, int], Location] = {}
-        frontier, seen = set(names), set[str]()
+        # (name, the function whose body uses it: None for the bindings' own names)
+        frontier: set[tuple[str, Function | None]] = {(name, None) for name in names}
+        seen: set[tuple[str, Function | None]] = set()
+        done: set[tuple[tuple[str, int], str]] = set()
         for _ in range(_MAX_DEPTH):
-            following: set[str] = set()
-            for name in sorted(frontier - seen):
-                seen.add(name)
-                for function in self.defined(name, near):
+            following: set[tuple[str, Function | None]] = set()
+            for name, caller in sorted(frontier - seen, key=_by_name):
+                seen.add((name, caller))
+                for function in self.defined(name, near, caller):
                     key = (function.path, function.line)
+                    if (key, function.name) in done:  # reached by another name or caller before
+                        continue
+                    done.add((key, function.name))
                     if function.kernel:
                         kernels[key] = _kernel_location(function)
                         continue
                     for target in function.references:  # ``auto kernel = &k<T>; kernel<<<...>>>``
-                        for referenced in self.defined(target, near):
+                        for referenced in self.defined(target, near, function):
                             if referenced.kernel:
                                 kernels[(referenced.path, referenced.line)] = _kernel_location(referenced)
                             else:  # ``auto launch = &run_bwd; launch(params)`` (flash-attn's mha_bwd)
-                                following.add(target)
+                                following.add((target, function))
                     if function.launches:
                         launchers[key] = Location(function.path, function.line, function.column,
                                                   f"kernel launch in `{function.name}`")
-                    elif function.path.endswith(_CUDA_FILES):
+                    elif function.path.endswith(_CUDA_FILES) and not function.device:  # GPU code is no host code
                         cuda_code[key] = Location(function.path, function.line, function.column,
                                                   f"CUDA host code `{function.name}`")
-                    following |= function.calls
+                    following |= {(call, function) for call in function.calls}
             frontier = following
             if not frontier - seen:
                 break
         chosen = kernels or launchers or cuda_code
         return tuple(chosen[key] for key in sorted(chosen))
+
+
+def _by_name(item: tuple[str, Function | None]) -> tuple[str, str, int]:
+    """A stable order for `_Graph.needs`' frontier: name, then where the caller is."""
+    name, caller = item
+    return (name, caller.path, caller.line) if caller is not None else (name, "", 0)
 
 
 def _binding_location(binding: Binding) -> Location:
