@@ -57,8 +57,12 @@ def test_every_call_passing_the_parameter_by_keyword_lowers_to_info(tmp_path: Pa
     assert found.targets == before.targets and found.handled == before.handled
 
 
-def test_a_positional_argument_at_the_index_passes_it(tmp_path: Path, ruleset: RuleSet) -> None:
-    assert _default(tmp_path, ruleset, "from pkg.lib import make\n\nx = make(3, None, 'cpu')\n").severity == "info"
+@pytest.mark.parametrize("user", [
+    "from pkg.lib import make\n\nx = make(3, None, 'cpu')\n",  # positional, at the index
+    '"""Wraps make."""\nfrom pkg.lib import make\n\nx = make(3, device="cpu")  # not make(3)\n',
+], ids=["positional", "docstring-and-comment"])
+def test_other_spellings_that_pass_it(tmp_path: Path, ruleset: RuleSet, user: str) -> None:
+    assert _default(tmp_path, ruleset, user).severity == "info"
 
 
 def test_a_classmethod_called_by_keyword_in_another_file(tmp_path: Path, ruleset: RuleSet) -> None:
@@ -111,7 +115,8 @@ def test_a_method_of_an_exported_class_keeps_the_warning(tmp_path: Path, ruleset
     assert _default(tmp_path, ruleset, user, line=6, extra=init).severity == "warning"
 
 
-_CLASS = 'import torch\n\n\nclass Manager:\n    def __init__(self, n, device="cuda"):\n        self.x = torch.zeros(n, device=device)\n'
+_CLASS = ('import torch\n\n\nclass Manager:\n    def __init__(self, n, device="cuda"):\n'
+          '        self.x = torch.zeros(n, device=device)\n')
 
 
 @pytest.mark.parametrize(("user", "severity"), [

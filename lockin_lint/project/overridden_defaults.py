@@ -14,7 +14,7 @@ annotation, an ``isinstance`` keep the warning), and the class undecorated.
 The reading is deliberately narrow, because a wrong "every call passes it" hides real lock-in.
 Spelling is the test, as in `rocm_callers`: every whole-word spelling of the function's name in the
 run's Python files must be the definition itself, a plain ``from X import name`` (no ``as``), a
-comment, or a call by that name (``f(...)``, ``x.f(...)`` for a method) that passes the parameter, by
+comment or docstring, or a call by that name (``f(...)``, ``x.f(...)`` for a method) that passes the parameter, by
 keyword or positionally at its index, with no ``*args``/``**kwargs``. Anything else keeps the
 warning: a second definition of the name (another class's method of the same name is ambiguous), a
 use as a value (stored, passed, patched, ``getattr``'s string), a call that omits the parameter, a
@@ -33,7 +33,7 @@ from typing import Callable
 import tree_sitter as ts
 
 from ..model import FileResult, Finding, Reader
-from .rocm_callers import spelled_in
+from .rocm_callers import ChunkMap, spelling_files
 
 #: The device-string rules whose literal may be a parameter's default.
 RULES = frozenset({"LL200", "LL201"})
@@ -63,34 +63,36 @@ class _Default:
 
 
 def mark_overridden_defaults(results: list[FileResult], files: dict[str, str], read: Reader,
-                             parser: Callable[[], ts.Parser]) -> list[FileResult]:
-    """``results`` with each open LL200/LL201 finding on a default that every call overrides at info."""
+                             parser: Callable[[], ts.Parser], map_chunks: ChunkMap | None = None) -> list[FileResult]:
+    """``results`` with each open LL200/LL201 finding on a default that every call overrides at info
+    (``map_chunks``: the run's pool, for the search of every Python file, as in `rocm_callers`)."""
     candidates: dict[tuple[str, str], _Default] = {}
+    trees: dict[str, tuple[bytes, ts.Node] | None] = {}
     for result in results:
         places = [f for f in result.findings if _open(f)] if result.path.endswith(".py") else []
         if not places or result.path.rsplit("/", 1)[-1] == "__init__.py" or result.path not in files:
             continue
         data = read(files[result.path])
-        if data is None or b"def " not in data:
+        lines = data.split(b"\n") if data is not None and b"def " in data else []
+        places = [f for f in places if _in_signature(lines, f)]
+        if data is None or not places:
             continue
         root = parser().parse(data).root_node
+        trees[result.path] = (data, root)
         for finding in places:
             found = _candidate(result.path, root, finding)
             if found is not None and not _exported(data, found.name):
                 key = (result.path, f"{found.definition.start_point.row}:{found.parameter}")
                 candidates.setdefault(key, found).places.add((finding.rule_id, finding.line))
-    if not candidates:
+    # the defining file first: most candidates have a call there that omits the parameter, and the
+    # search of every Python file of the run below costs per name
+    kept = [c for c in candidates.values() if _calls_in(c, c.path, trees[c.path]) is not None]
+    if not kept:
         return results
-    names = sorted({c.name.encode() for c in candidates.values()} | {c.klass.encode() for c in candidates.values()
-                                                                       if c.klass})
-    work = [(shown, path) for shown, path in files.items() if shown.endswith(".py")]
-    spelled: dict[str, list[str]] = {}
-    for shown, hits in spelled_in(None, read, (tuple(names), work)):
-        for hit in hits:
-            spelled.setdefault(hit.decode(), []).append(shown)
+    names = sorted({c.name.encode() for c in kept} | {c.klass.encode() for c in kept if c.klass})
+    spelled = {name: sorted(where) for name, where in spelling_files(tuple(names), files, read, map_chunks).items()}
     notes: dict[str, dict[tuple[str, int], str]] = {}
-    trees: dict[str, tuple[bytes, ts.Node] | None] = {}
-    for candidate in candidates.values():
+    for candidate in kept:
         note = _every_call_passes(candidate, spelled, files, read, parser, trees)
         if note is not None:
             for place in candidate.places:
@@ -183,31 +185,74 @@ def _every_call_passes(candidate: _Default, spelled: dict[str, list[str]], files
         if shown not in trees:
             data = read(files[shown])
             trees[shown] = (data, parser().parse(data).root_node) if data is not None else None
-        tree = trees[shown]
-        if tree is None:
+        found = _calls_in(candidate, shown, trees[shown])
+        if found is None:
             return None
-        source, root = tree
-        word = re.compile(rb"\b" + re.escape(candidate.name.encode()) + rb"\b")
-        for hit in word.finditer(source):
-            node = root.descendant_for_byte_range(hit.start(), hit.end())
-            if node is None:
-                return None
-            if node.type == "comment":
-                continue
-            if node.type != "identifier" or (node.start_byte, node.end_byte) != hit.span():
-                return None
-            if shown == candidate.path and node.start_byte == candidate.definition.start_byte:
-                continue
-            if _plain_import(node):
-                continue
-            call = _call_of(node, candidate.method)
-            if call is None or not _passes(call, candidate):
-                return None
-            calls.append(f"{shown}:{call.start_point.row + 1}")
+        calls.extend(found)
     if not calls:
         return None
     more = ", ..." if len(calls) > _SHOWN else ""
     return f"every call in the project passes `{candidate.parameter}` ({', '.join(calls[:_SHOWN])}{more})"
+
+
+def _calls_in(candidate: _Default, shown: str, tree: tuple[bytes, ts.Node] | None) -> list[str] | None:
+    """The calls of the candidate in one file (``shown``: its name in the report), all passing the
+    parameter; None when some spelling of the name there is anything but a call that passes it, the
+    definition, a plain import, a comment or a docstring."""
+    if tree is None:
+        return None
+    source, root = tree
+    calls: list[str] = []
+    for hit in re.finditer(rb"\b" + re.escape(candidate.name.encode()) + rb"\b", source):
+        node = root.descendant_for_byte_range(hit.start(), hit.end())
+        if node is None:
+            return None
+        if node.type == "comment" or _in_docstring(node):
+            continue
+        if node.type != "identifier" or (node.start_byte, node.end_byte) != hit.span():
+            return None
+        if (shown == candidate.path and node.start_byte == candidate.definition.start_byte) or _plain_import(node):
+            continue
+        call = _call_of(node, candidate.method)
+        if call is None or not _passes(call, candidate):
+            return None
+        calls.append(f"{shown}:{call.start_point.row + 1}")
+    return calls
+
+
+#: A line that opens a function's signature.
+_DEF = re.compile(rb"^[ \t]*(?:async[ \t]+)?def[ \t]+\w+[ \t]*\(", re.MULTILINE)
+_BRACKETS = re.compile(rb"[()\[\]]")
+#: How many lines above a finding its ``def`` may be.
+_SIGNATURE_LINES = 60
+
+
+def _in_signature(lines: list[bytes], finding: Finding) -> bool:
+    """A quick test before the parse: is the finding inside the parentheses of a ``def`` above it
+    (brackets counted, strings not read: a default holding an unbalanced ``)`` only keeps its warning)?"""
+    if not 0 < finding.line <= len(lines):
+        return False
+    before = lines[max(0, finding.line - _SIGNATURE_LINES):finding.line - 1]
+    text = b"\n".join([*before, lines[finding.line - 1][:max(finding.column - 1, 0)]])
+    opened = None
+    for opened in _DEF.finditer(text):
+        pass
+    if opened is None:
+        return False
+    depth = 1
+    for bracket in _BRACKETS.findall(text, opened.end()):
+        depth += 1 if bracket in b"([" else -1
+        if depth == 0:
+            return False  # the signature closed before the finding
+    return True
+
+
+def _in_docstring(node: ts.Node) -> bool:
+    """Is ``node`` text of a string that is a statement by itself (a docstring, a bare string)? A string
+    anywhere else (``getattr(m, "name")``, ``patch.object(C, "name")``) may be a use."""
+    string = node.parent if node.type == "string_content" else None
+    statement = string.parent if string is not None and string.type == "string" else None
+    return statement is not None and statement.type == "expression_statement" and statement.named_child_count == 1
 
 
 def _plain_import(node: ts.Node) -> bool:

@@ -249,7 +249,8 @@ def _env_findings(results: list[FileResult]) -> bool:
 def _overridden_defaults(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
     from .overridden_defaults import mark_overridden_defaults
 
-    return mark_overridden_defaults(results, ctx.files, ctx.read, lambda: ctx.engine().run.python_parser)
+    return mark_overridden_defaults(results, ctx.files, ctx.read, lambda: ctx.engine().run.python_parser,
+                                    ctx.map if ctx.workers is not None else None)
 
 
 def _default_findings(results: list[FileResult]) -> bool:
