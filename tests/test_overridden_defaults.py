@@ -107,6 +107,17 @@ def test_an_exported_function_keeps_the_warning(tmp_path: Path, ruleset: RuleSet
     assert _default(tmp_path, ruleset, user, extra=init).severity == "warning"
     listed = _LIB + "\n__all__ = ['make']\n"
     assert _default(tmp_path / "b", ruleset, user, lib=listed).severity == "warning"
+    annotated = _LIB + "\n__all__: list[str] = ['make']\n"
+    assert _default(tmp_path / "c", ruleset, user, lib=annotated).severity == "warning"
+
+
+def test_only_the_overridden_parameter_on_a_shared_line_is_lowered(tmp_path: Path, ruleset: RuleSet) -> None:
+    lib = 'import torch\n\n\ndef make(n, device="cuda", out_device="cuda"):\n    return torch.zeros(n, device=device)\n'
+    (tmp_path / "user.py").write_text("from lib import make\n\nx = make(3, device='cpu')\n", encoding="utf-8")
+    (tmp_path / "lib.py").write_text(lib, encoding="utf-8")
+    run = check_paths(["."], ruleset, cwd=tmp_path)
+    found = sorted((f.column, f.severity) for f in run.findings if f.path == "lib.py" and f.line == 4)
+    assert [severity for _, severity in found] == ["info", "warning"]
 
 
 def test_a_method_of_an_exported_class_keeps_the_warning(tmp_path: Path, ruleset: RuleSet) -> None:

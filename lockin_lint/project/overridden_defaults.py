@@ -14,8 +14,8 @@ annotation, an ``isinstance`` keep the warning), and the class undecorated.
 The reading is deliberately narrow, because a wrong "every call passes it" hides real lock-in.
 Spelling is the test, as in `rocm_callers`: every whole-word spelling of the function's name in the
 run's Python files must be the definition itself, a plain ``from X import name`` (no ``as``), a
-comment or docstring, or a call by that name (``f(...)``, ``x.f(...)`` for a method) that passes the parameter, by
-keyword or positionally at its index, with no ``*args``/``**kwargs``. Anything else keeps the
+comment or docstring, or a call by that name (``f(...)``, ``x.f(...)`` for a method) that passes the
+parameter, by keyword or positionally at its index, with no ``*args``/``**kwargs``. Anything else keeps the
 warning: a second definition of the name (another class's method of the same name is ambiguous), a
 use as a value (stored, passed, patched, ``getattr``'s string), a call that omits the parameter, a
 name spelled in a package ``__init__.py`` or the file's ``__all__`` (exported: its users are out of
@@ -41,10 +41,11 @@ RULES = frozenset({"LL200", "LL201"})
 _PLAIN_DECORATORS = frozenset({"staticmethod", "classmethod"})
 #: Calls shown in the note.
 _SHOWN = 3
-_ALL = re.compile(rb"^__all__\s*[:+]?=", re.MULTILINE)
+_ALL = re.compile(rb"^__all__\b[^=\n]*=", re.MULTILINE)
 
 
 def wanted(results: list[FileResult]) -> bool:
+    """Only a run with an open LL200/LL201 finding in a Python file can have such a default."""
     return any(_open(f) for r in results if r.path.endswith(".py") for f in r.findings)
 
 
@@ -59,7 +60,7 @@ class _Default:
                  klass: str, definition: ts.Node) -> None:
         self.path, self.name, self.parameter, self.index = path, name, parameter, index
         self.method, self.klass, self.definition = method, klass, definition
-        self.places: set[tuple[str, int]] = set()
+        self.places: set[tuple[str, int, int]] = set()
 
 
 def mark_overridden_defaults(results: list[FileResult], files: dict[str, str], read: Reader,
@@ -83,7 +84,7 @@ def mark_overridden_defaults(results: list[FileResult], files: dict[str, str], r
             found = _candidate(result.path, root, finding)
             if found is not None and not _exported(data, found.name):
                 key = (result.path, f"{found.definition.start_point.row}:{found.parameter}")
-                candidates.setdefault(key, found).places.add((finding.rule_id, finding.line))
+                candidates.setdefault(key, found).places.add((finding.rule_id, finding.line, finding.column))
     # the defining file first: most candidates have a call there that omits the parameter, and the
     # search of every Python file of the run below costs per name
     kept = [c for c in candidates.values() if _calls_in(c, c.path, trees[c.path]) is not None]
@@ -91,7 +92,7 @@ def mark_overridden_defaults(results: list[FileResult], files: dict[str, str], r
         return results
     names = sorted({c.name.encode() for c in kept} | {c.klass.encode() for c in kept if c.klass})
     spelled = {name: sorted(where) for name, where in spelling_files(tuple(names), files, read, map_chunks).items()}
-    notes: dict[str, dict[tuple[str, int], str]] = {}
+    notes: dict[str, dict[tuple[str, int, int], str]] = {}
     for candidate in kept:
         note = _every_call_passes(candidate, spelled, files, read, parser, trees)
         if note is not None:
@@ -101,8 +102,8 @@ def mark_overridden_defaults(results: list[FileResult], files: dict[str, str], r
             for r in results]
 
 
-def _lowered(finding: Finding, notes: dict[tuple[str, int], str]) -> Finding:
-    note = notes.get((finding.rule_id, finding.line)) if _open(finding) else None
+def _lowered(finding: Finding, notes: dict[tuple[str, int, int], str]) -> Finding:
+    note = notes.get((finding.rule_id, finding.line, finding.column)) if _open(finding) else None
     return replace(finding, severity="info", message=f"{finding.message}; {note}") if note else finding
 
 
