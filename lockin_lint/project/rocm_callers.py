@@ -48,15 +48,7 @@ def mark_rocm_callers(results: list[FileResult], files: dict[str, str], read: Re
     names = tuple(sorted({name.encode() for _, name in wanted}
                          | {_WRITE + c.flag.encode() for r in results if r.facts is not None
                             for c in r.facts.rocm_callers if c.flag}))
-    work = [(shown, path) for shown, path in files.items() if shown.endswith(_PYTHON)]
-    chunks = [(names, work[i : i + _CHUNK]) for i in range(0, len(work), _CHUNK)]
-    answers = map_chunks(spelled_in, chunks) if map_chunks is not None and len(chunks) > 1 else \
-        [spelled_in(None, read, chunk) for chunk in chunks]
-    spelled: dict[str, set[str]] = {}  # name -> the Python files spelling it
-    for answer in answers:
-        for shown, hits in answer:
-            for hit in hits:
-                spelled.setdefault(hit.decode(), set()).add(shown)
+    spelled = spelling_files(names, files, read, map_chunks)
     output = []
     for result in results:
         found = [c for c in result.facts.rocm_callers if spelled.get(c.name, set()) <= {result.path}
@@ -64,6 +56,22 @@ def mark_rocm_callers(results: list[FileResult], files: dict[str, str], read: Re
             if result.facts is not None and result.facts.rocm_callers else []
         output.append(_mark(result, found) if found else result)
     return output
+
+
+def spelling_files(names: tuple[bytes, ...], files: dict[str, str], read: Reader,
+                   map_chunks: ChunkMap | None = None) -> dict[str, set[str]]:
+    """Name -> the run's Python files that spell it (`spelled_in`), searched in the pool when there is
+    one and the run has more than one chunk of files."""
+    work = [(shown, path) for shown, path in files.items() if shown.endswith(_PYTHON)]
+    chunks = [(names, work[i : i + _CHUNK]) for i in range(0, len(work), _CHUNK)]
+    answers = map_chunks(spelled_in, chunks) if map_chunks is not None and len(chunks) > 1 else \
+        [spelled_in(None, read, chunk) for chunk in chunks]
+    spelled: dict[str, set[str]] = {}
+    for answer in answers:
+        for shown, hits in answer:
+            for hit in hits:
+                spelled.setdefault(hit.decode(), set()).add(shown)
+    return spelled
 
 
 def spelled_in(engine: Any, read: Reader, chunk: tuple[tuple[bytes, ...], list[tuple[str, str]]]
