@@ -88,7 +88,8 @@ def test_a_callee_past_a_warning_keeps_only_the_cpu(findings: dict[int, Finding]
 
 
 @pytest.mark.parametrize("function", ["require_memory", "start_allocator", "start_symmetric_memory",
-                                      "synchronize_all", "own_kernel", "capability_first", "when_enabled"])
+                                      "synchronize_all", "capability_or_nothing", "own_kernel", "capability_first",
+                                      "when_enabled"])
 def test_an_exit_that_refuses_or_drops_a_feature_handles_no_accelerator(
         function: str, findings: dict[int, Finding]) -> None:
     handled = dict(findings[_in(function)].handled)

@@ -15,10 +15,10 @@ note on every target but ROCm (``torch.cuda.is_available()`` is True there: ROCm
 Only a plain exit counts: a body that raises refuses the other devices (a gap a port must fill); a
 body that does anything else first (a warning that the feature "is not available", a flag set to say
 it failed to build, a ``yield`` of a context manager) drops a feature on them silently, which may
-be a gap too, so it keeps today's reading. So does a bare ``return`` (or ``None``, ``False``) from a
-function that returns no value anywhere else: it only does things, and skipping them off CUDA
-(``torch.cuda.synchronize()``) is a gap; a function that answers a question (``get_cuda_specs()``,
-``is_marlin_supported()``) says "no" and its callers take their own path.
+be a gap too, so it keeps today's reading. So does a bare ``return``, and a ``return None`` or
+``return False`` from a function that returns no value anywhere else: it only does things, and
+skipping them off CUDA (``torch.cuda.synchronize()``) is a gap; a function that answers a question
+(``get_cuda_specs()``, ``is_marlin_supported()``) says "no" and its callers take their own path.
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ from .python_receivers import enclosing
 
 #: The test of a condition as the dispatch reads it (`python_dispatch.Dispatch._test`).
 TestOf = Callable[[ts.Node | None], Test]
-#: The values a plain "no" returns.
-_PLAIN = frozenset({"", "None", "False"})
+#: The values a plain "no" returns (not a bare ``return``: that reads as "stop doing things").
+_PLAIN = frozenset({"None", "False"})
 
 
 def cuda_exit_before(node: ts.Node, test_of: TestOf) -> ts.Node | None:
@@ -77,7 +77,7 @@ def _answers(stmt: ts.Node) -> bool:
     function = enclosing(stmt, "function_definition")
     body = function.child_by_field_name("body") if function is not None else None
     returns = [r for r in descendants(body, PYTHON_SCOPES) if r.type == "return_statement"] if body is not None else []
-    return any(node_text(r)[len("return"):].strip() not in _PLAIN for r in returns)
+    return any(node_text(r)[len("return"):].strip() not in _PLAIN | {""} for r in returns)
 
 
 #: Builtins tensor math calls (apex's ``manual_rms_norm``: ``tuple(i for i in range(...))``).
