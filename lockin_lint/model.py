@@ -362,6 +362,9 @@ class RocmCallers:
     #: The instance flag, set True only where CUDA is absent, whose false side keeps some call off
     #: the target (`analyzers.python_no_cuda_flags`); "" when each call's own dispatch does.
     flag: str = ""
+    #: The line of the device-agnostic path every call's CUDA test sends this target down first
+    #: (``if not x.is_cuda: return F.layer_norm(x)``, `analyzers.python_cuda_exits`); 0 when none does.
+    agnostic: int = 0
 
 
 @dataclass(frozen=True, slots=True)

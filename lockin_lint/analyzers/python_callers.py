@@ -19,7 +19,10 @@ enters and whose dispatch handles the CPU (and nothing else: an MPS machine is n
 its ``CUDA_HOME`` is a gap on no CPU path; a target is credited only when every call's own
 dispatch handles it. The flag is more than a CPU build, though: the file sets it True only where
 CUDA is absent (`python_no_cuda_flags`), so every target but ROCm is kept off the calls too, noted
-"callers run it only where CUDA is present" (j19B).
+"callers run it only where CUDA is present" (j19B). A call reached only after a guard that sends
+every other device down a device-agnostic path (apex's ``if ... or not input.is_cuda: return
+F.layer_norm(...)``, `python_cuda_exits`) is kept off every target but ROCm, noted "callers run it
+only on CUDA" with that path's line.
 
 A file cannot see the rest of the project, where the name may be called with no guard (DeepSpeed's
 ``installed_cuda_version()`` is called by twelve op builders and the tests), so what it finds is a
@@ -30,6 +33,7 @@ it into ``handled: {<target>: ...}`` only when no other file of the run spells t
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 import tree_sitter as ts
 
@@ -80,15 +84,29 @@ def _is_call_of(node: ts.Node, name: str) -> ts.Node | None:
     return None
 
 
+class _Call(NamedTuple):
+    """A call of a candidate function: its line, the targets kept off it, what keeps it off ROCm when
+    no test does, the no-CUDA flag whose false side holds it, and the targets only the device-agnostic
+    path of the CUDA test around or before it takes (``if not x.is_cuda: return F.layer_norm(x)``),
+    with that path's line."""
+
+    line: int
+    off: frozenset[str]
+    why: str
+    flag: str | None
+    agnostic: frozenset[str]
+    agnostic_line: int
+
+
 def _calls(root: ts.Node, function: ts.Node, name: str, hits: list[tuple[int, int]],
            dispatch: Dispatch, skips: RocmSkipFlags,
-           flags: dict[str, bool]) -> list[tuple[int, frozenset[str], str, str | None]] | None:
+           flags: dict[str, bool]) -> list[_Call] | None:
     """The line of each call of ``name`` with the targets the dispatch around it keeps it off (and,
     when it is the body of ``if not FLAG:`` the ROCm build sets, what keeps it off ROCm), and the
     no-CUDA flag whose false side holds it (`python_no_cuda_flags`), when every occurrence of the
     name in the file (``hits``) is ``function``'s own name or a call; None otherwise."""
     own = function.child_by_field_name("name")
-    calls: list[tuple[int, frozenset[str], str, str | None]] = []
+    calls: list[_Call] = []
     for span in hits:
         node = root.descendant_for_byte_range(*span)
         if node is None or node.type != "identifier" or (node.start_byte, node.end_byte) != span:
@@ -98,7 +116,10 @@ def _calls(root: ts.Node, function: ts.Node, name: str, hits: list[tuple[int, in
         call = _is_call_of(node, name)
         if call is None:
             return None
-        off = dispatch.verdict(call).handled
+        verdict = dispatch.verdict(call)
+        # the targets a device-agnostic path takes before the call (`python_cuda_exits`), not a branch naming them
+        agnostic = verdict.agnostic - verdict.named
+        off = verdict.handled | agnostic
         nvidia = _nvidia_test(call)
         if nvidia is not None:
             off |= _ROCM | frozenset(TARGETS) - classify(nvidia).may
@@ -111,7 +132,7 @@ def _calls(root: ts.Node, function: ts.Node, name: str, hits: list[tuple[int, in
             elif off_rocm_ternary(call):  # `None if hip_version else f()`
                 off |= _ROCM
         flag = no_cuda_flag(call, flags)
-        calls.append((call.start_point.row + 1, off, why, flag))
+        calls.append(_Call(call.start_point.row + 1, off, why, flag, agnostic, verdict.agnostic_line))
         if not off and flag is None:
             return None  # a call that may run anywhere: no target is left out
     return calls or None
@@ -196,27 +217,29 @@ def rocm_only_callers(source: bytes, root: ts.Node, matches: list[RawMatch]) -> 
         calls = _calls(root, function, name, _spelled(source, name), dispatch, skips, flags)
         if calls is None:
             continue
-        lines = tuple(line for line, *_ in calls)
+        lines = tuple(call.line for call in calls)
         for target in TARGETS:
             flag = _kept_off(calls, target)
             if flag is None:
                 continue
             places = tuple(sorted({(m.rule.id, m.node.start_point.row + 1) for m, gaps in inside if target in gaps}))
-            why = "; ".join(sorted({w for _, _, w, _ in calls if w})) if target == "rocm" else ""
+            why = "; ".join(sorted({call.why for call in calls if call.why})) if target == "rocm" else ""
+            # every call on CUDA only, this target gone down the device-agnostic path first: that path's line
+            agnostic = calls[0].agnostic_line if all(target in call.agnostic for call in calls) else 0
             if places:
-                found.append(RocmCallers(name, places, lines, target, why, flag))
+                found.append(RocmCallers(name, places, lines, target, why, flag, agnostic))
     return tuple(found)
 
 
-def _kept_off(calls: list[tuple[int, frozenset[str], str, str | None]], target: str) -> str | None:
+def _kept_off(calls: list[_Call], target: str) -> str | None:
     """Whether every call is kept off ``target``: "" when each one's dispatch does, the no-CUDA flag's
     name when some call is kept off only by a flag set True wherever CUDA is absent (never ROCm,
     where CUDA builds run as well), None when some call may run there."""
     flag = ""
-    for _, off, _, no_cuda in calls:
-        if target in off:
+    for call in calls:
+        if target in call.off:
             continue
-        if no_cuda is None or target in CUDA_BUILDS:
+        if call.flag is None or target in CUDA_BUILDS:
             return None
-        flag = flag or no_cuda
+        flag = flag or call.flag
     return flag

@@ -34,6 +34,7 @@ from .matching import RawMatch, node_text
 from .python_chain_shapes import chain_notes, crashes_without
 from .python_collection_tests import off_cuda_tensor_test
 from .python_cuda_branches import multi_device_test
+from .python_cuda_exits import cuda_exit_before
 from .python_cuda_flags import CudaFlags
 from .python_fall_through import fall_through_notes
 from .python_later_branches import later_branch_notes
@@ -197,7 +198,9 @@ class Dispatch:
             if path.may <= CUDA_BUILDS or ("cuda" in path.may and path.may <= CUDA_BUILDS | path.named) else None
         may = path.may
         if side is None:  # the test itself of a tensor off CUDA whose side returns generic torch code
-            side, may = agnostic_side_around(node, _never, self._agnostic, self._not_cuda_test), CUDA_BUILDS
+            side, may = agnostic_side_around(node, lambda _: False, self._agnostic, self._not_cuda_test), CUDA_BUILDS
+        if side is None and path.may <= CUDA_BUILDS:  # code after a guard sending the rest to a plain exit
+            side = cuda_exit_before(node, self._test)
         if side is None:
             return found
         # ROCm builds take the CUDA branch itself (torch.cuda, "cuda" devices and NCCL work there).
@@ -280,10 +283,6 @@ class Dispatch:
                 break
             path = conjunction(path, test)
         return path
-
-
-def _never(_: ts.Node | None) -> bool:
-    return False
 
 
 def _subjects(condition: ts.Node | None) -> dict[str, Platforms]:

@@ -117,6 +117,8 @@ def _mark(result: FileResult, callers: list[RocmCallers]) -> FileResult:
         more = ", ..." if len(caller.calls) > _SHOWN_CALLS else ""
         why = f"; {caller.why}" if caller.why else ""
         where = "where CUDA is present" if caller.flag else f"off {_SHOWN_TARGET.get(caller.target, caller.target)}"
+        if caller.agnostic:  # every other device left first, down generic code (`python_cuda_exits`)
+            where, why = "on CUDA", f"{why}; other devices take the device-agnostic path at line {caller.agnostic}"
         note = f"callers run it only {where} ({name}:{shown}{more}{why})"
         for place in caller.places:
             notes.setdefault(place, {})[caller.target] = note
