@@ -19,11 +19,17 @@ and the fused layer is used).
 
 Narrow on purpose (one such ``try`` in the eleven real projects of docs/validation.md): the ``try``
 is at module level with no ``else`` or ``finally``; its body only imports, logs, and rebinds names
-(``Y = X``, ``X`` imported there) that the module bound before the ``try`` to a class or function of
-its own, not a placeholder such as ``None``; every imported name is rebound and read nowhere else in
-the module (a later use would fail without the package); and every handler only logs or passes, one
-of them catching ``ImportError`` (or ``ModuleNotFoundError``) alone. A handler that re-raises, or that
-sets something else, is a different construct and stays as it was.
+(``Y = X`` or ``Y = X.a.b``, ``X`` imported there) that the module bound before the ``try`` to a class
+or function of its own, not a placeholder such as ``None``; every imported name is rebound and read
+nowhere else in the module (a later use would fail without the package); and every handler only logs
+or passes, one of them catching ``ImportError`` (or ``ModuleNotFoundError``) alone. A handler that
+re-raises, or that sets something else, is a different construct and stays as it was.
+
+The portable class may also be defined in the handler itself (DeepSpeed's ``tests/unit/modeling.py``:
+``BertLayerNorm = apex.normalization.FusedLayerNorm`` in the ``try``; ``print(...)`` then a pure-torch
+``class BertLayerNorm(nn.Module)`` under ``except ImportError``): then every handler must define, with
+a plain ``class``/``def`` that does not read what the ``try`` imports, exactly the names the body
+rebinds (eighth session, fH).
 
 A private placeholder read nowhere is no use either: ``try: from triton.tools.disasm import extract as
 _extract`` / ``except ImportError: _extract = None``, with ``_extract`` read nowhere in the module,
