@@ -85,6 +85,9 @@ def test_near_misses_of_a_broad_catch_stay(ruleset: RuleSet) -> None:
                   {"caught": "ImportError"}):  # the call's own failures escape: no probe of the call
         source = _BROAD.format(**(_BROAD_PARTS | parts))
         assert _unhandled(_triton(source, ruleset)), source
+    # another handler re-raises a missing triton: the module cannot load without it
+    source = _BROAD.format(**_BROAD_PARTS).replace("except Exception:", "except ImportError:\n    raise\nexcept Exception:")
+    assert _unhandled(_triton(source, ruleset)), source
 
 
 # DeepSpeed's op_builder/fp_quantizer.py and sparse_attn.py

@@ -32,9 +32,10 @@ def _called_name(node: ts.Node, chains: bool) -> str | None:
     if node.type == "call":
         node = node.child_by_field_name("function") or node
     while chains and node.type == "attribute":
-        node = node.child_by_field_name("object") or node
-        if node.type == "call":
+        inner = node.child_by_field_name("object")
+        if inner is None or inner.type == "call":
             return None
+        node = inner
     return _text(node) if node.type == "identifier" else None
 
 

@@ -98,8 +98,9 @@ def _flag_probe(try_statement: ts.Node) -> str | None:
         return None
     flag = set_true.pop()
     if calls:  # only a broad catch that just turns the flag off answers for a failing call
-        return flag if any(names == {"Exception"} and only_resets(inner, flag, imported)
-                           for names, inner in except_clauses(try_statement)) else None
+        clauses = except_clauses(try_statement)
+        return flag if clauses and all(names == {"Exception"} and only_resets(inner, flag, imported)
+                                       for names, inner in clauses) else None
     for names, inner in except_clauses(try_statement):
         offs = [s for s in inner if _flag_set(s, "False") == flag]
         quiet = all(s in offs or s.type == "pass_statement" or only_diagnostic_statement(s) for s in inner)
