@@ -83,3 +83,37 @@ def test_near_misses_of_an_unused_placeholder_stay(ruleset: RuleSet) -> None:
         for finding in found:
             assert "optional import, unused" not in dict(finding.handled).values(), parts
             assert any(info.status != "native" for info in finding.targets.values()), parts
+
+
+# DeepSpeed's tests/unit/modeling.py: the portable class is defined in the handler, not before the try
+_IN_HANDLER = ("import torch\n\ntry:\n    import apex\n    import apex.normalization\n"
+               "    NormLayer = {bound}\nexcept ImportError:\n    print('apex would be faster')\n\n"
+               "    class {name}(torch.nn.Module):\n        def forward(self, x):\n            return {returned}\n{more}\n"
+               "LAYERS = [NormLayer]\n")
+_IN_HANDLER_PARTS = {"bound": "apex.normalization.FusedLayerNorm", "name": "NormLayer",
+                     "returned": "torch.nn.functional.layer_norm(x, x.shape[-1:])", "more": ""}
+
+
+def _defined_in_handler(ruleset: RuleSet, **parts: str) -> list[Finding]:
+    source = _IN_HANDLER.format(**(_IN_HANDLER_PARTS | parts))
+    found = [f for f in check_bytes("modeling.py", source.encode(), ruleset).findings
+             if f.rule_id in ("LL500", "LL503")]
+    assert found, parts
+    return found
+
+
+def test_a_portable_class_defined_in_the_handler_is_a_fallback(ruleset: RuleSet) -> None:
+    found = _defined_in_handler(ruleset)
+    assert {f.rule_id for f in found} == {"LL500", "LL503"} and len(found) == 3
+    for finding in found:
+        assert all(info.status == "native" for info in finding.targets.values())
+        assert dict(finding.handled)["cpu"] == "optional import, falls back to NormLayer"
+
+
+def test_near_misses_of_a_class_defined_in_the_handler_stay(ruleset: RuleSet) -> None:
+    for parts in ({"name": "OtherLayer"},  # defines something else: NormLayer is unbound without apex
+                  {"returned": "apex.normalization.fused_layer_norm(x)"},  # the fallback needs apex too
+                  {"more": "\n\ndef g(x):\n    return apex.normalization.FusedLayerNorm(x)\n"},  # used after
+                  {"bound": "apex.normalization.FusedLayerNorm()"}):  # binds an instance: a use of apex
+        for finding in _defined_in_handler(ruleset, **parts):
+            assert not finding.handled and finding.targets["cpu"].status != "native", parts

@@ -134,3 +134,29 @@ def test_a_probed_name_used_behind_its_flag_gets_the_probes_notes(ruleset: RuleS
     found = [f for f in check_bytes("test_attn.py", (rebound + body[0]).encode(), ruleset).findings
              if f.rule_id == "LL517" and f.line > 8]
     assert all(not f.handled for f in found)
+
+
+def test_a_chain_rooted_at_a_probed_module_behind_its_flag_gets_the_probes_notes(ruleset: RuleSet) -> None:
+    # DeepSpeed's runtime/engine.py: apex's optimizer class named only to recognise the user's optimizer
+    probe = ("try:\n    import apex\n    APEX_INSTALLED = True\nexcept ImportError:\n    APEX_INSTALLED = False\n\n\n"
+             "def fused_kinds(optimizer, FusedAdam):\n")
+    guarded = "    if APEX_INSTALLED:\n        kinds = (apex.optimizers.FusedAdam, FusedAdam)\n    return kinds\n"
+    near_misses = ["    kinds = (apex.optimizers.FusedAdam, FusedAdam)\n    return kinds\n",  # zero/utils.py: no flag
+                   "    if not APEX_INSTALLED:\n        kinds = (apex.optimizers.FusedAdam, FusedAdam)\n    return kinds\n",
+                   "    if APEX_INSTALLED:\n        pass\n    else:\n        kinds = (apex.optimizers.FusedAdam,)\n"]
+    for body, expected in [(guarded, True)] + [(b, False) for b in near_misses]:
+        found = [f for f in check_bytes("engine.py", (probe + body).encode(), ruleset).findings if f.rule_id == "LL502"]
+        assert len(found) == 1, body
+        handled = "availability probe APEX_INSTALLED:" in dict(found[0].handled).get("mlu", "")
+        assert handled == expected and (found[0].targets["mlu"].status == "native") == expected, body
+
+
+def test_a_cuda_call_rooted_at_a_probed_torch_stays(ruleset: RuleSet) -> None:
+    # Only the plugin rules follow a chain: torch being importable says nothing about CUDA
+    source = ("try:\n    import torch\n    HAS_TORCH = True\nexcept ImportError:\n    HAS_TORCH = False\n\n\n"
+              "def sync():\n    if HAS_TORCH:\n        torch.cuda.synchronize()\n")
+    found = [f for f in check_bytes("sync.py", source.encode(), ruleset).findings if f.line == 10]
+    assert found
+    for finding in found:
+        assert not any("availability probe" in note for _, note in finding.handled), finding.rule_id
+        assert finding.targets["mps"].status != "native", finding.rule_id

@@ -19,11 +19,17 @@ and the fused layer is used).
 
 Narrow on purpose (one such ``try`` in the eleven real projects of docs/validation.md): the ``try``
 is at module level with no ``else`` or ``finally``; its body only imports, logs, and rebinds names
-(``Y = X``, ``X`` imported there) that the module bound before the ``try`` to a class or function of
-its own, not a placeholder such as ``None``; every imported name is rebound and read nowhere else in
-the module (a later use would fail without the package); and every handler only logs or passes, one
-of them catching ``ImportError`` (or ``ModuleNotFoundError``) alone. A handler that re-raises, or that
-sets something else, is a different construct and stays as it was.
+(``Y = X`` or ``Y = X.a.b``, ``X`` imported there) that the module bound before the ``try`` to a class
+or function of its own, not a placeholder such as ``None``; every imported name is rebound and read
+nowhere else in the module (a later use would fail without the package); and every handler only logs
+or passes, one of them catching ``ImportError`` (or ``ModuleNotFoundError``) alone. A handler that
+re-raises, or that sets something else, is a different construct and stays as it was.
+
+The portable class may also be defined in the handler itself (DeepSpeed's ``tests/unit/modeling.py``:
+``BertLayerNorm = apex.normalization.FusedLayerNorm`` in the ``try``; ``print(...)`` then a pure-torch
+``class BertLayerNorm(nn.Module)`` under ``except ImportError``): then every handler must define, with
+a plain ``class``/``def`` that does not read what the ``try`` imports, exactly the names the body
+rebinds (eighth session, fH).
 
 A private placeholder read nowhere is no use either: ``try: from triton.tools.disasm import extract as
 _extract`` / ``except ImportError: _extract = None``, with ``_extract`` read nowhere in the module,
@@ -115,7 +121,10 @@ def _fallback(try_statement: ts.Node) -> str | None:
         return None
     statements = [s for s in body.named_children if s.type != "comment"]
     imported = {name for s in statements if s.type in _IMPORTS for name in _bound(s)}
-    defined = _defined_before(module, try_statement)
+    clauses = except_clauses(try_statement)
+    in_handlers = [_definitions(inner) for _, inner in clauses]
+    own = set.intersection(*in_handlers) if in_handlers else set()
+    defined = _defined_before(module, try_statement) | own
     rebound: dict[str, str] = {}  # imported name -> the portable name it replaces
     for statement in statements:
         pair = _rebinding(statement)
@@ -126,10 +135,11 @@ def _fallback(try_statement: ts.Node) -> str | None:
     others = [s for s in module.named_children if s != try_statement]
     if not imported or set(rebound) != imported or any(reads_name(s, n) for n in imported for s in others):
         return None
-    clauses = except_clauses(try_statement)
-    quiet = all(all(s.type == "pass_statement" or only_diagnostic_statement(s) for s in inner)
-                for _, inner in clauses)
-    if not quiet or not any(names and names <= IMPORT_ERRORS for names, _ in clauses):
+    quiet = all(all(s.type == "pass_statement" or only_diagnostic_statement(s) or (
+        s in _definition_nodes(inner) and not any(reads_name(s, n) for n in imported)) for s in inner)
+        for _, inner in clauses)
+    if not quiet or not any(names and names <= IMPORT_ERRORS for names, _ in clauses) \
+            or any(names and names != set(rebound.values()) for names in in_handlers):
         return None
     return ", ".join(sorted(set(rebound.values())))
 
@@ -187,11 +197,15 @@ def _bound(statement: ts.Node) -> list[str]:
 
 
 def _rebinding(statement: ts.Node) -> tuple[str, str] | None:
-    """``(Y, X)`` of a statement that is only ``Y = X``, both plain names."""
+    """``(Y, X)`` of a statement that is only ``Y = X`` or ``Y = X.a.b`` (DeepSpeed's ``BertLayerNorm
+    = apex.normalization.FusedLayerNorm``), ``Y`` and ``X`` plain names."""
     sides = _sole_assignment(statement)
-    if sides is None or sides[0].type != "identifier" or sides[1].type != "identifier":
+    root = sides[1] if sides is not None else None
+    while root is not None and root.type == "attribute":
+        root = root.child_by_field_name("object")
+    if sides is None or sides[0].type != "identifier" or root is None or root.type != "identifier":
         return None
-    return _text(sides[0]), _text(sides[1])
+    return _text(sides[0]), _text(root)
 
 
 def _sole_assignment(statement: ts.Node) -> tuple[ts.Node, ts.Node] | None:
@@ -202,6 +216,19 @@ def _sole_assignment(statement: ts.Node) -> tuple[ts.Node, ts.Node] | None:
         return None
     left, right = assignment.child_by_field_name("left"), assignment.child_by_field_name("right")
     return (left, right) if left is not None and right is not None else None
+
+
+def _definition_nodes(statements: list[ts.Node]) -> list[ts.Node]:
+    """The plain (undecorated) ``class``/``def`` statements among ``statements``."""
+    return [s for s in statements if s.type in _DEFINITIONS]
+
+
+def _definitions(statements: list[ts.Node]) -> set[str]:
+    """The names the plain ``class``/``def`` statements among ``statements`` define (a handler's
+    portable fallback: DeepSpeed's ``tests/unit/modeling.py`` defines ``class BertLayerNorm`` in
+    pure torch under ``except ImportError``)."""
+    names = (s.child_by_field_name("name") for s in _definition_nodes(statements))
+    return {_text(name) for name in names if name is not None}
 
 
 def _defined_before(module: ts.Node, try_statement: ts.Node) -> set[str]:

@@ -4,9 +4,13 @@ DeepSpeed's ``test_blocked_attn.py`` imports ``flash_attn_varlen_func`` in a mod
 sets ``validate_accuracy = True`` (``except ImportError: validate_accuracy = False``; `python_probes`
 handles that import). Its one call sits under ``if validate_accuracy and ...:``: where the package is
 missing the flag is False and the call never runs, so it works on every target exactly as the import
-does, and gets the import's notes. Narrow on purpose: the name is bound by nothing else at module
-level, and the ``if`` test is the flag alone or an operand of an ``and`` of it (no ``not``, no ``or``);
-the call must sit in that ``if``'s body, not its ``else``/``elif``.
+does, and gets the import's notes; so does an attribute chain rooted at a module the probe imports
+(``engine.py``'s ``apex.optimizers.FusedAdam`` under ``if APEX_INSTALLED:``), for the plugin rules only
+(a chain into a project's own CUDA extension, apex's ``fused_adam_cuda.maybe_cast_mt`` under its
+flag, keeps `python_extension_flags`' note naming the import and the portable ``else``). Narrow on
+purpose: the name is bound by nothing else at module level, and the ``if`` test is the flag alone or
+an operand of an ``and`` of it (no ``not``, no ``or``); the call must sit in that ``if``'s body, not
+its ``else``/``elif``.
 """
 
 from __future__ import annotations
@@ -18,27 +22,27 @@ import tree_sitter as ts
 from ..model import TARGETS
 from .matching import RawMatch
 from .matching import node_text as _text
-from .python_probes import _flag_probe
+from .python_probes import _flag_probe, imported_roots
 
 
-def _called_name(node: ts.Node) -> str | None:
-    """``f`` for a match on ``f(...)`` or on ``f`` itself."""
+def _called_name(node: ts.Node, chains: bool) -> str | None:
+    """``f`` for a match on ``f(...)`` or on ``f`` itself; with ``chains``, ``m`` for one on ``m.a.b``
+    or ``m.a.b(...)`` (a module the probe imports: DeepSpeed's ``apex.optimizers.FusedAdam`` under
+    ``if APEX_INSTALLED:``)."""
     if node.type == "call":
         node = node.child_by_field_name("function") or node
+    while chains and node.type == "attribute":
+        inner = node.child_by_field_name("object")
+        if inner is None or inner.type == "call":
+            return None
+        node = inner
     return _text(node) if node.type == "identifier" else None
 
 
 def _imported_names(try_statement: ts.Node) -> set[str]:
     """The names the imports of a ``try`` body bind (``as`` names where given)."""
     body = try_statement.child_by_field_name("body")
-    names: set[str] = set()
-    for statement in body.named_children if body is not None else []:
-        if statement.type != "import_from_statement":
-            continue
-        for item in statement.children_by_field_name("name"):
-            alias = item.child_by_field_name("alias") if item.type == "aliased_import" else None
-            names.add(_text(alias) if alias is not None else _text(item).split(".")[-1])
-    return names
+    return imported_roots(list(body.named_children) if body is not None else [])
 
 
 def _bound_elsewhere(module: ts.Node, probe: ts.Node, name: str) -> bool:
@@ -75,9 +79,9 @@ def _tests_flag(test: ts.Node | None, flag: str) -> bool:
     return False
 
 
-def _guarding_flag(node: ts.Node, flags: dict[str, str]) -> str | None:
+def _guarding_flag(node: ts.Node, flags: dict[str, str], chains: bool) -> str | None:
     """The flag of ``flags`` (imported name -> flag) an ``if`` around ``node`` tests, for its name."""
-    name = _called_name(node)
+    name = _called_name(node, chains)
     flag = flags.get(name) if name is not None else None
     child, parent = node, node.parent
     while flag is not None and parent is not None:
@@ -102,7 +106,9 @@ def apply_probed_uses(raw: list[RawMatch], root: ts.Node) -> list[RawMatch]:
         return raw
     kept = []
     for match in raw:
-        guard = None if match.rule.match.imports else _guarding_flag(match.node, flags)
+        # a chain into a project's own extension is `python_extension_flags`' (its note names the else)
+        chains = match.rule.category == "plugin"
+        guard = None if match.rule.match.imports else _guarding_flag(match.node, flags, chains)
         if guard is not None:
             note = f"availability probe {guard}: False where the package is missing"
             noted = {target for target, _ in match.handled}
