@@ -48,14 +48,18 @@ def apply_bound_functions(raw: list[RawMatch], path: str, root: ts.Node) -> list
     in a platform chain's branches (see the module's docstring)."""
     sites: dict[str, list[ts.Node] | None] = {}  # function name -> its binding values, or None
     mentions: dict[str, list[ts.Node]] | None = None  # identifier text -> its nodes, read on first need
+    bound_names: frozenset[bytes] | None = None  # names some line ends binding, read on first need
     kept = []
     for match in raw:
         definition = _module_function(match.node)
         name = definition.child_by_field_name("name") if definition is not None else None
         if name is not None and definition is not None:
             key = node_text(name)
-            if key not in sites and not _bound_anywhere(root, key):
-                sites[key] = None  # no line binds it as a plain value: the file is not walked
+            if key not in sites:
+                if bound_names is None:
+                    bound_names = _bound_names(root)
+                if key.encode() not in bound_names:
+                    sites[key] = None  # no line binds it as a plain value: the file is not walked
             if key not in sites:
                 if mentions is None:
                     mentions = {}
@@ -73,10 +77,15 @@ def apply_bound_functions(raw: list[RawMatch], path: str, root: ts.Node) -> list
     return kept
 
 
-def _bound_anywhere(root: ts.Node, name: str) -> bool:
-    """Does some line of the file end in ``= name`` (a cheap byte test before walking the tree)?"""
-    source = root.text or b""
-    return re.search(rb"=[ \t]*" + re.escape(name.encode()) + rb"[ \t\r]*(#[^\n]*)?$", source, re.M) is not None
+#: A line that ends binding a plain name (``x = name``, maybe before a comment).
+_LINE_BINDING = re.compile(rb"=[ \t]*([A-Za-z_][A-Za-z0-9_]*)[ \t\r]*(?:#[^\n]*)?$", re.M)
+
+
+def _bound_names(root: ts.Node) -> frozenset[bytes]:
+    """The names some line of the file ends binding (``= name``): a cheap byte scan, once per file,
+    so that a file no line of which binds a function as a value is never walked (``Node.text``
+    copies the whole source, so it is read once, not once per match)."""
+    return frozenset(_LINE_BINDING.findall(root.text or b""))
 
 
 def _module_function(node: ts.Node) -> ts.Node | None:
