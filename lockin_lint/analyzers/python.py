@@ -49,10 +49,12 @@ from .python_rocm_bindings import apply_rocm_bindings
 from .python_skip_guards import drop_skipped_off_cuda
 from .python_probe_family import mark_probe_family
 from .python_probe_locals import apply_probe_locals
+from .python_reported_versions import mark_reported_versions
 from .python_skipped_tests import mark_skipped_tests
 from .python_stream_guards import apply_stream_guards
 from .python_swallowed import apply_swallowed
 from .python_triton_fallbacks import apply_triton_fallbacks
+from .python_type_checker_inputs import mark_type_checker_inputs
 from .python_matcher import FileMatcher
 from .python_tensors import defined_methods, operator_methods, unproven_methods
 from .python_mentions import drop_diagnostic_mentions
@@ -85,6 +87,11 @@ class PythonAnalyzer:
         if result.findings:  # in a test file: faked torch.cuda probes, a test placing nothing on a device
             result = replace(result, findings=mark_host_only_tests(mark_faked_cuda_tests(
                 result.findings, decoded.data, tree.root_node, path), tree.root_node, path))
+        if result.findings and b"pyre_extensions" in decoded.data:  # a pyre stub test file: never run
+            result = replace(result, findings=mark_type_checker_inputs(result.findings, decoded.data,
+                                                                       tree.root_node, path))
+        if result.findings and b"torch.version.cuda" in decoded.data:  # a version only an env report shows
+            result = replace(result, findings=mark_reported_versions(result.findings, tree.root_node))
         if result.findings and b"_available" in decoded.data:  # the CUDA member of a probe family
             result = replace(result, findings=mark_probe_family(result.findings, tree.root_node,
                                                                 path.rsplit("/", 1)[-1]))
