@@ -50,6 +50,9 @@ class Function:
     #: of some class (`may_reach`).
     qualified: frozenset[tuple[str, str]] = frozenset()
     bare: frozenset[str] = frozenset()
+    #: A dispatch registry entry read as a function (`_registration`): another file's call of its name
+    #: reaches it by design, whatever that file's own translation unit defines.
+    registered: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,7 +302,9 @@ def _registration(path: str, statement: ts.Node) -> Function | None:
         return None
     point = statement.start_point
     targets = frozenset(n for n in names[1:] if not _MACRO.match(n))  # dispatch keys (CUDA) are no code
-    return Function(names[0], path, point.row + 1, point.column + 1, False, targets) if targets else None
+    if not targets:
+        return None
+    return Function(names[0], path, point.row + 1, point.column + 1, False, targets, registered=True)
 
 
 def _operator_registrations(path: str, declaration: ts.Node) -> list[Binding]:

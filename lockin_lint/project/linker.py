@@ -30,6 +30,7 @@ from ..analyzers.cpp_facts import Binding, CodeFacts, Function, may_reach
 from ..kb.torch_cpp import CUDA_DISPATCH_KEYS
 from ..model import ExtensionBuild, FileResult, Location, Reader
 from ..analyzers.op_calls import ExtensionLink, LinkTable
+from .translation_units import TranslationUnits
 
 #: Dispatch keys whose kernels run on every device (composites of other ops): such an op is portable.
 _PORTABLE_KEYS = frozenset({"CompositeImplicitAutograd", "CompositeExplicitAutograd",
@@ -157,7 +158,7 @@ class _Scanner:
         such name is left."""
         pending = {p: b"" for p in candidates if p not in self.facts}
         words: dict[str, frozenset[bytes]] = {}  # each pending file's words, split once for all rounds
-        graph = _Graph(self.facts.values())
+        graph = _Graph(self.facts)
         roots = [b.calls for path, c in self.facts.items() if path not in claimed for b in c.bindings]
         for _ in range(_MAX_DEPTH):
             missing = graph.unresolved(set().union(*roots))
@@ -176,7 +177,7 @@ class _Scanner:
             self.scan(hits)
             for path in hits:
                 del pending[path]
-            graph = _Graph(self.facts.values())
+            graph = _Graph(self.facts)
         return graph
 
 
@@ -227,11 +228,12 @@ def resolve_sources(build_path: str, written: tuple[str, ...], code_files: list[
 
 
 class _Graph:
-    """Functions of the scanned files by name, to follow an op's calls down to its kernels."""
+    """Functions of the scanned files (by path) by name, to follow an op's calls down to its kernels."""
 
-    def __init__(self, facts: Iterable[CodeFacts]) -> None:
+    def __init__(self, facts: dict[str, CodeFacts]) -> None:
         self.functions: dict[str, list[Function]] = defaultdict(list)
-        for code in facts:
+        self.units = TranslationUnits(facts)
+        for code in facts.values():
             for function in code.functions:
                 self.functions[function.name].append(function)
 
@@ -255,8 +257,9 @@ class _Graph:
     def defined(self, name: str, near: str | None, caller: Function | None = None) -> list[Function]:
         """The definitions of ``name`` (``caller``'s use of it can mean: `may_reach`); with ``near``,
         only those closest to that file (the longest common directory), so that two projects' ``run``
-        in one run are not confused."""
+        in one run are not confused. A caller's own translation unit's definitions come first."""
         found = [f for f in self.functions.get(name, []) if caller is None or may_reach(caller, name, f)]
+        found = found if caller is None else self.units.narrow(found, caller)
         if near is None or len(found) < 2:
             return found
         here = near.split("/")[:-1]
@@ -355,7 +358,7 @@ def _extensions(builds: list[tuple[str, ExtensionBuild]], closures: dict[int, li
         if not build.name and not build.variable:
             continue
         files = closures[id(build)]
-        own = _Graph(scanned[f] for f in files if f in scanned)
+        own = _Graph({f: scanned[f] for f in files if f in scanned})
         tail = build.name.rsplit(".", 1)[-1]
         binding_files = [f for f in files if f in scanned] + [
             f for f, code in scanned.items() if f not in files and any(
