@@ -98,14 +98,14 @@ class _Call(NamedTuple):
     agnostic_line: int
 
 
-def _calls(root: ts.Node, function: ts.Node, name: str, hits: list[tuple[int, int]],
+def _calls(root: ts.Node, function: ts.Node | None, name: str, hits: list[tuple[int, int]],
            dispatch: Dispatch, skips: RocmSkipFlags,
            flags: dict[str, bool]) -> list[_Call] | None:
     """The line of each call of ``name`` with the targets the dispatch around it keeps it off (and,
     when it is the body of ``if not FLAG:`` the ROCm build sets, what keeps it off ROCm), and the
     no-CUDA flag whose false side holds it (`python_no_cuda_flags`), when every occurrence of the
     name in the file (``hits``) is ``function``'s own name or a call; None otherwise."""
-    own = function.child_by_field_name("name")
+    own = function.child_by_field_name("name") if function is not None else None
     calls: list[_Call] = []
     for span in hits:
         node = root.descendant_for_byte_range(*span)
@@ -243,3 +243,16 @@ def _kept_off(calls: list[_Call], target: str) -> str | None:
             return None
         flag = flag or call.flag
     return flag
+
+
+def calls_kept_off(source: bytes, root: ts.Node, name: str, target: str) -> tuple[int, ...] | None:
+    """The lines of the calls of ``name`` in another file of the project (one that does not define
+    it: DeepSpeed's ``op_builder/fused_adam.py`` calling the base builder's
+    ``self.compute_capability_args()`` under ``if not self.is_rocm_pytorch():``), when every spelling
+    of the name there is a call whose own dispatch keeps it off ``target``; None otherwise (a
+    definition, an override, an import, a call that may run there, a call kept off only by a flag
+    of that file: `project.rocm_callers` keeps the findings)."""
+    calls = _calls(root, None, name, _spelled(source, name), Dispatch(), RocmSkipFlags(), {})
+    if calls is None or any(target not in call.off for call in calls):
+        return None
+    return tuple(call.line for call in calls)

@@ -102,3 +102,10 @@ def _names_bound_to_torch_cuda(root: ts.Node) -> frozenset[str]:
                     and right.type == "attribute" and _CUDA_MODULE.search(node_text(right).replace(" ", "")):
                 names.add(node_text(left))
     return frozenset(names)
+
+
+def fakes_torch_cuda(source: bytes, root: ts.Node, path: str) -> bool:
+    """Whether ``path`` is a test module that patches an attribute of torch.cuda (the criterion of
+    `mark_faked_cuda_tests`): its calls of CUDA-only build code run on no device, so
+    `project.rocm_callers` does not count them as callers that may run on another target."""
+    return is_test_file(path) and (b"patch" in source or b"setattr" in source) and bool(_cuda_patches(root))

@@ -147,7 +147,8 @@ def _rocm(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
 def _rocm_callers(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
     from .rocm_callers import mark_rocm_callers
 
-    return mark_rocm_callers(results, ctx.files, ctx.read, ctx.map if ctx.workers is not None else None)
+    return mark_rocm_callers(results, ctx.files, ctx.read, ctx.map if ctx.workers is not None else None,
+                             lambda: ctx.engine().run.python_parser)
 
 
 def _imported_probes(results: list[FileResult], ctx: PassContext) -> list[FileResult]:

@@ -6,7 +6,9 @@ ROCm (``if not self.is_rocm_pytorch(): assert_no_cuda_mismatch(self.name)``), or
 ROCm when the file sets the flag True only where CUDA is absent, unless another file of the run
 assigns it). Its findings are
 handled on that target only if nothing else calls it: another file of the run that spells the name (an
-import, a call with no guard, a test calling it directly) keeps them as they are. Spelling is the
+import, a call with no guard, a test calling it directly) keeps them as they are, unless its every
+spelling of the name is a call kept off that target too, or it is a test faking torch.cuda's probes
+(`outside_callers`: DeepSpeed's subclass builders calling ``self.compute_capability_args()``). Spelling is the
 test, not a parse: a whole-word search of the run's other Python files is cheap and errs on the safe
 side (a comment or an unrelated method of the same name also keeps the findings). The pass runs
 only when some file has such a candidate, which few do.
@@ -22,7 +24,10 @@ import re
 from dataclasses import replace
 from typing import Any, Callable
 
+import tree_sitter as ts
+
 from ..model import FileResult, Finding, Reader, RocmCallers, with_open_handled
+from .outside_callers import Outside, outside_calls
 
 _PYTHON = (".py", ".pyi", ".ipynb")
 _SHOWN_CALLS = 3
@@ -37,11 +42,13 @@ _CHUNK = 400
 
 
 def mark_rocm_callers(results: list[FileResult], files: dict[str, str], read: Reader,
-                      map_chunks: ChunkMap | None = None) -> list[FileResult]:
+                      map_chunks: ChunkMap | None = None,
+                      parser: Callable[[], ts.Parser] | None = None) -> list[FileResult]:
     """``results`` with the findings of functions called only off ROCm handled for ROCm.
 
     ``map_chunks`` reads and searches the run's Python files elsewhere (the run's pool workers): they
-    are the files of the run, whose content the cache key holds already."""
+    are the files of the run, whose content the cache key holds already. With ``parser``, other files
+    spelling the name are read for their calls (`outside_callers`) instead of keeping the findings."""
     wanted = {(r.path, c.name): c for r in results if r.facts is not None for c in r.facts.rocm_callers}
     if not wanted:
         return results
@@ -51,9 +58,15 @@ def mark_rocm_callers(results: list[FileResult], files: dict[str, str], read: Re
     spelled = spelling_files(names, files, read, map_chunks)
     output = []
     for result in results:
-        found = [c for c in result.facts.rocm_callers if spelled.get(c.name, set()) <= {result.path}
-                 and (not c.flag or spelled.get(_WRITE.decode() + c.flag, set()) <= {result.path})] \
-            if result.facts is not None and result.facts.rocm_callers else []
+        found: list[tuple[RocmCallers, Outside | None]] = []
+        for c in result.facts.rocm_callers if result.facts is not None else ():
+            if c.flag and not spelled.get(_WRITE.decode() + c.flag, set()) <= {result.path}:
+                continue
+            others = spelled.get(c.name, set()) - {result.path}
+            outside = outside_calls(c.name, c.target, others, files, read, parser) \
+                if others and parser is not None else None
+            if not others or outside is not None:
+                found.append((c, outside))
         output.append(_mark(result, found) if found else result)
     return output
 
@@ -109,12 +122,17 @@ _SHOWN_TARGET = {"rocm": "ROCm", "cpu": "CPU", "xpu": "XPU", "mps": "MPS", "asce
                  "musa": "MUSA"}
 
 
-def _mark(result: FileResult, callers: list[RocmCallers]) -> FileResult:
+def _mark(result: FileResult, callers: list[tuple[RocmCallers, Outside | None]]) -> FileResult:
     notes: dict[tuple[str, int], dict[str, str]] = {}
     name = result.path.rsplit("/", 1)[-1]
-    for caller in callers:
-        shown = ", ".join(str(line) for line in caller.calls[:_SHOWN_CALLS])
-        more = ", ..." if len(caller.calls) > _SHOWN_CALLS else ""
+    for caller, outside in callers:
+        lines = [str(line) for line in caller.calls]
+        if outside is not None:  # the other files' calls after the file's own (`outside_callers`)
+            lines += outside.calls
+        shown = ", ".join(lines[:_SHOWN_CALLS])
+        more = ", ..." if len(lines) > _SHOWN_CALLS else ""
+        if outside is not None and outside.faked:
+            more += f"; tests faking torch.cuda's probes aside: {', '.join(outside.faked)}"
         why = f"; {caller.why}" if caller.why else ""
         where = "where CUDA is present" if caller.flag else f"off {_SHOWN_TARGET.get(caller.target, caller.target)}"
         if caller.agnostic:  # every other device left first, down generic code (`python_cuda_exits`)
