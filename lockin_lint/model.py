@@ -396,12 +396,15 @@ class CudaRebind:
     """``torch.cuda`` names a Python file's function rebinds for good to another backend's
     (vLLM's ``torch.cuda.stream = torch.xpu.stream``), a function the ``__init__`` of a class derived
     from ``base`` (imported ``from module``) runs (`analyzers.python_cuda_rebinds`): the target, and
-    per name (``stream``) what it is bound to (``torch.xpu.stream``) and the line."""
+    per name (``stream``) what it is bound to (``torch.xpu.stream``) and the line; for a name rebound
+    only under that backend's capability probe (``if supports_xpu_graph():``), the probe as written
+    and its line, per name."""
 
     module: str
     base: str
     target: str
     names: tuple[tuple[str, str, int], ...]
+    probes: tuple[tuple[str, str, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

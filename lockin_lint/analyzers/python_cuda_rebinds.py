@@ -27,8 +27,13 @@ xpu_model_runner.py:55".
 
 What counts, each doubt leaving the findings as they were:
 - a module-level function whose own body (or the body of a ``try`` that is its own statement) assigns
-  ``torch.cuda.<name> = torch.<backend>.<value>``; an assignment under an ``if`` (vLLM's XPU graph
-  names, rebound only ``if supports_xpu_graph():``) is not unconditional and does not count;
+  ``torch.cuda.<name> = torch.<backend>.<value>``;
+- an assignment in the body of an ``if`` that is such a statement counts, as conditional, only when the
+  ``if`` has no ``elif``/``else`` and its test is a capability probe of that backend: a call without
+  arguments whose (last dotted) name, split at ``_``, starts with ``supports``, ``has`` or ``can``, has
+  a word naming the same backend (``xpu``) and at least one more word, the capability (vLLM's XPU
+  graph names, rebound only ``if supports_xpu_graph():``); under any other test (``if
+  graphs_supported():``, ``if supports_npu_graph():``, ``if not ...``, ``if flag:``) it does not count;
 - the backend is the one ``torch.<backend>`` names (``xpu``, ``npu``...); a device-generic value
   (``torch.Event``) counts for it when the function's other values name exactly one backend;
 - a name the function assigns anything else as well (a restore in ``finally``, as vLLM's CPU runner
@@ -69,8 +74,8 @@ def cuda_rebinds(source: bytes, root: ts.Node) -> tuple[CudaRebind, ...]:
         for base in _bases(cls):
             if base in imported:
                 for name in sorted(called):
-                    target, names = rebinding[name]
-                    found.append(CudaRebind(imported[base][0], imported[base][1], target, names))
+                    target, names, probes = rebinding[name]
+                    found.append(CudaRebind(imported[base][0], imported[base][1], target, names, probes))
     return tuple(found)
 
 
@@ -85,8 +90,12 @@ def top_definitions(root: ts.Node, kind: str) -> list[ts.Node]:
     return found
 
 
-def _rebound(function: ts.Node) -> tuple[str, tuple[tuple[str, str, int], ...]] | None:
-    """The target and the (name, value, line) ``torch.cuda`` names ``function`` rebinds for good."""
+_Rebound = tuple[str, tuple[tuple[str, str, int], ...], tuple[tuple[str, str, int], ...]]
+
+
+def _rebound(function: ts.Node) -> _Rebound | None:
+    """The target, the (name, value, line) ``torch.cuda`` names ``function`` rebinds for good, and per
+    name rebound only under a capability probe, (name, probe as written, the probe's line)."""
     body = function.child_by_field_name("body")
     if body is None:
         return None
@@ -100,17 +109,46 @@ def _rebound(function: ts.Node) -> tuple[str, tuple[tuple[str, str, int], ...]] 
         if statement.type == "try_statement":
             block = statement.child_by_field_name("body")
             statements += block.named_children if block is not None else []
+    guarded: dict[int, ts.Node] = {}  # a statement (its id) under an ``if`` -> that ``if``'s test
+    for statement in list(statements):
+        test = statement.child_by_field_name("condition") if statement.type == "if_statement" else None
+        block = statement.child_by_field_name("consequence")
+        if test is not None and block is not None and statement.child_by_field_name("alternative") is None:
+            for inner in block.named_children:
+                guarded[inner.id] = test
+                statements.append(inner)
     kept: dict[str, tuple[str, int]] = {}
+    tests: dict[str, ts.Node] = {}
     for statement in statements:
         sides = _cuda_assignment(statement.named_children[0]) \
             if statement.type == "expression_statement" and statement.named_child_count == 1 else None
-        if sides is not None and values.get(sides[0]) == {sides[1]}:
-            kept.setdefault(sides[0], (sides[1], statement.start_point.row + 1))
-    backends = {_backend(value) for value, _ in kept.values()}
+        if sides is not None and values.get(sides[0]) == {sides[1]} and sides[0] not in kept:
+            kept[sides[0]] = (sides[1], statement.start_point.row + 1)
+            if statement.id in guarded:
+                tests[sides[0]] = guarded[statement.id]
+    backends = {_backend(value) for name, (value, _) in kept.items() if name not in tests}
     named = [backend for backend in backends if backend]
     if len(named) != 1 or "" in backends:  # no backend, two, or a value that is none (a placeholder)
         return None
-    return named[0], tuple((name, value, line) for name, (value, line) in sorted(kept.items()))
+    for name, test in list(tests.items()):  # under another test, or bound to another backend: dropped
+        if not _probes(test, named[0]) or _backend(kept[name][0]) not in (named[0], None):
+            del tests[name], kept[name]
+    probes = tuple((name, node_text(test), test.start_point.row + 1) for name, test in sorted(tests.items()))
+    return (named[0], tuple((name, value, line) for name, (value, line) in sorted(kept.items())), probes)
+
+
+_CAPABILITY = ("supports", "has", "can")
+
+
+def _probes(test: ts.Node, target: str) -> bool:
+    """Is ``test`` a capability probe of ``target``: ``supports_xpu_graph()``, no arguments?"""
+    callee = test.child_by_field_name("function") if test.type == "call" else None
+    arguments = test.child_by_field_name("arguments") if test.type == "call" else None
+    if callee is None or arguments is None or arguments.named_child_count:
+        return False
+    words = node_text(callee).rsplit(".", 1)[-1].split("_")
+    platform = [word for word in words if BACKEND_TOKENS.get(word) == target]
+    return words[0] in _CAPABILITY and len(platform) == 1 and len(words) >= 3
 
 
 def _cuda_assignment(node: ts.Node) -> tuple[str, str] | None:

@@ -5,7 +5,10 @@ runs ``_torch_cuda_wrapper()`` in its ``__init__``, which sets ``torch.cuda.stre
 torch.xpu.stream`` (and six more names) and never restores them. From then on every ``torch.cuda.stream``
 the process calls is ``torch.xpu.stream``. This pass finds the module the base class is imported
 from (``vllm/v1/worker/gpu_model_runner.py``) and handles, for that target only, each finding there
-whose CUDA names are all rebound, noted "rebound to torch.xpu.stream by xpu_model_runner.py:55".
+whose CUDA names are all rebound, noted "rebound to torch.xpu.stream by xpu_model_runner.py:55"; a
+name rebound only under the backend's capability probe (``if supports_xpu_graph():``) is handled the
+same way, its note saying so: "rebound to torch.xpu.graph by xpu_model_runner.py:60 where
+supports_xpu_graph() is true (:59)".
 
 The scope is the base class's module and the modules of its package folder it imports, no wider,
 and only code inside their functions:
@@ -20,8 +23,14 @@ and only code inside their functions:
   it stays as it was;
 - code at module or class level runs when the module is imported, before any runner exists, and
   stays as it was; code inside a function of the module (the base class's methods, and the helper
-  classes it builds, such as ``AsyncGPUModelRunnerOutput``) runs once the runner is built;
-- a finding that also names a CUDA name not rebound (a joined construct) stays as it was.
+  classes it builds, such as ``AsyncGPUModelRunnerOutput``) runs once the runner is built; the type of
+  a class's field (``cudagraph: torch.cuda.CUDAGraph | None = None``, a dataclass's) counts with the
+  functions: it names what the methods build, and naming it runs nothing on the device;
+- a finding that also names a CUDA name not rebound (a joined construct) stays as it was;
+- beyond that scope, a module the target's platform class names as the class to use
+  (``XPUPlatform.get_static_graph_wrapper_cls`` returns ``"vllm.compilation.cuda_graph.CUDAGraphWrapper"``,
+  `platform_classes`) is reached too, inside its functions, for that target only: on that backend it
+  is the code that runs, built by the runner once it exists.
 """
 
 from __future__ import annotations
@@ -36,6 +45,7 @@ from ..analyzers.matching import PYTHON_SCOPES, node_text
 from ..analyzers.python_cuda_rebinds import top_definitions
 from ..model import CudaRebind, FileResult, Finding, Reader, with_handled
 from .imported_probes import _folders  # where a module may sit, nearest first
+from .platform_classes import platform_modules
 
 
 def mark_cuda_rebinds(results: list[FileResult], files: dict[str, str], read: Reader,
@@ -59,15 +69,24 @@ def mark_cuda_rebinds(results: list[FileResult], files: dict[str, str], read: Re
         roots[where] = root = parser().parse(data).root_node
         notes = _notes(found, root)
         for path in (where, *package_imports(root, where, files)) if notes else ():
-            scope = scopes.setdefault(path, {})
-            for name, by_target in notes.items():
-                for target, note in by_target.items():
-                    scope.setdefault(name, {}).setdefault(target, note)
+            _add(scopes.setdefault(path, {}), notes, None)
+        for target in sorted({target for by_target in notes.values() for target in by_target}):
+            for path in platform_modules(target, files, read, parser,
+                                         lambda shown, module: _run_module(shown, module, files)):
+                _add(scopes.setdefault(path, {}), notes, target)
     output = []
     for result in results:
         marks = scopes.get(result.path)
         output.append(_marked(result, marks, roots, files, read, parser) if marks and result.findings else result)
     return output
+
+
+def _add(scope: dict[str, dict[str, str]], notes: dict[str, dict[str, str]], only: str | None) -> None:
+    """Add ``notes`` (those of target ``only``, when given) to a module's ``scope``."""
+    for name, by_target in notes.items():
+        for target, note in by_target.items():
+            if only is None or target == only:
+                scope.setdefault(name, {}).setdefault(target, note)
 
 
 def _run_module(shown: str, module: str, files: dict[str, str]) -> str | None:
@@ -110,8 +129,11 @@ def _notes(rebinds: list[tuple[CudaRebind, str]], root: ts.Node) -> dict[str, di
     notes: dict[str, dict[str, str]] = {}
     for rebind, by in rebinds:
         if rebind.base in defined:
+            probes = {name: (probe, line) for name, probe, line in rebind.probes}
             for name, value, line in rebind.names:
                 note = f"rebound to {value} by {by}:{line}"
+                if name in probes:  # only where the backend's capability probe holds: say so
+                    note += f" where {probes[name][0]} is true (:{probes[name][1]})"
                 notes.setdefault(f"torch.cuda.{name}", {}).setdefault(rebind.target, note)
     return notes
 
@@ -143,11 +165,26 @@ def _handled(finding: Finding, notes: dict[str, dict[str, str]], root: ts.Node) 
 
 
 def _in_function(root: ts.Node, finding: Finding) -> bool:
-    """Is the finding's code inside a function of the module (run later, not at import)?"""
+    """Is the finding's code inside a function of the module (run later, not at import), or the type
+    of a class's field (``cudagraph: torch.cuda.CUDAGraph | None = None``: it only names what the
+    class's methods build; nothing runs on the device at import)?"""
     point = (finding.line - 1, max(finding.column - 1, 0))
     node = root.descendant_for_point_range(point, point)
     while node is not None:
         if node.type in PYTHON_SCOPES and node.type != "class_definition":
             return True
+        if _field_type(node):
+            return True
         node = node.parent
     return False
+
+
+def _field_type(node: ts.Node) -> bool:
+    """Is ``node`` the annotation of a field, ``name: <node> [= value]``, a statement of a class body?"""
+    assignment = node.parent
+    if assignment is None or assignment.type != "assignment" or assignment.child_by_field_name("type") != node:
+        return False
+    left, statement = assignment.child_by_field_name("left"), assignment.parent
+    block = statement.parent if statement is not None and statement.type == "expression_statement" else None
+    return (left is not None and left.type == "identifier" and block is not None and block.type == "block"
+            and block.parent is not None and block.parent.type == "class_definition")
