@@ -19,6 +19,7 @@ from .op_calls import LinkTable, OpCallMatcher
 from .python_bound_functions import apply_bound_functions
 from .python_callers import rocm_only_callers
 from .python_capabilities import capability_branches
+from .python_compound_flags import apply_compound_flags
 from .python_cpu_tensors import drop_cpu_operators
 from .python_cuda_asserts import drop_rejected_fallbacks
 from .python_cuda_flags import apply_flag_else
@@ -126,7 +127,8 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
     handle for a module function the file only binds in its CUDA branches (`python_bound_functions`),
     so is one in the body of a CUDA-only flag whose ``else`` is
     every other target's path (`python_cuda_flags`), or in the body of an instance flag only a CUDA
-    test can set (`python_instance_flags`), and so is an import inside an availability probe
+    test can set (`python_instance_flags`), cpu on the false side of a flag stored once from an ``or`` with
+    a negated CUDA test (`python_compound_flags`), and so is an import inside an availability probe
     (`python_probes`), or a call of a name only such a probe imports behind its flag (`python_probed_uses`),
     or an optional import that only upgrades a portable class
     (`python_fallback_imports`), and a CUDA extension's call behind its own import's flag with a
@@ -154,7 +156,8 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
         apply_hip_beside(apply_probe_locals(apply_version_locals(apply_bound_functions(
             apply_dispatch(raw, path), path, tree.root_node)), path, apply_dispatch), path)), path), path),
                                           is_platform_test)
-    flagged = apply_instance_flags(apply_flag_else(drop_cpu_operators(dispatched, source), path), path)
+    flagged = apply_compound_flags(apply_instance_flags(apply_flag_else(drop_cpu_operators(dispatched, source), path),
+                                                        path), path)
     handled = apply_extension_flags(apply_triton_fallbacks(apply_probed_uses(apply_probes(apply_platform_else(apply_portable_else(
         flagged, path), path, source, tree.root_node)), tree.root_node), tree.root_node, path), path)
     return apply_defined_ops(apply_swallowed(apply_rocm_bindings(apply_device_guards(apply_stream_guards(apply_rocm_arch_lists(
