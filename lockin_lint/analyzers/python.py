@@ -47,6 +47,7 @@ from .python_probed_uses import apply_probed_uses
 from .python_probes import apply_probes
 from .python_rocm_arch import apply_rocm_arch_lists
 from .python_rocm_bindings import apply_rocm_bindings
+from .python_runtime_fallbacks import apply_runtime_fallbacks
 from .python_skip_guards import drop_skipped_off_cuda
 from .python_probe_family import mark_probe_family
 from .python_probe_locals import apply_probe_locals
@@ -144,7 +145,9 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
     and mps for a Triton kernel behind its import's flag whose launchers fall back to plain torch
     (`python_triton_fallbacks`). A match whose error an ``except`` swallows keeps its statuses; its
     message says what then silently happens (`python_swallowed`). Every target is handled for an op
-    whose schema the file itself defines with no kernel (`python_defined_ops`).
+    whose schema the file itself defines with no kernel (`python_defined_ops`), for a CUDA import only in the
+    old-torch ``else`` of a ``hasattr`` probe for the portable API, and for a ``"cuda"`` whose conditional's ``else``
+    asks the runtime for the device (`python_runtime_fallbacks`).
     """
     if dedicated_backend(path) is not None:
         return []
@@ -160,8 +163,9 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
                                                         path), path)
     handled = apply_extension_flags(apply_triton_fallbacks(apply_probed_uses(apply_probes(apply_platform_else(apply_portable_else(
         flagged, path), path, source, tree.root_node)), tree.root_node), tree.root_node, path), path)
-    return apply_defined_ops(apply_swallowed(apply_rocm_bindings(apply_device_guards(apply_stream_guards(apply_rocm_arch_lists(
-        apply_fallback_imports(handled), path), path), path), path, source, tree.root_node)), path, source, tree.root_node)
+    return apply_runtime_fallbacks(apply_defined_ops(apply_swallowed(apply_rocm_bindings(apply_device_guards(
+        apply_stream_guards(apply_rocm_arch_lists(apply_fallback_imports(handled), path), path), path), path, source,
+        tree.root_node)), path, source, tree.root_node), path)
 
 
 def calls_extension_ops(run: RunContext, path: str, data: bytes, links: LinkTable) -> bool:
