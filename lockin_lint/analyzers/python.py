@@ -19,6 +19,7 @@ from .op_calls import LinkTable, OpCallMatcher
 from .python_bound_functions import apply_bound_functions
 from .python_callers import rocm_only_callers
 from .python_capabilities import capability_branches
+from .python_compound_flags import apply_compound_flags
 from .python_cpu_tensors import drop_cpu_operators
 from .python_cuda_asserts import drop_rejected_fallbacks
 from .python_cuda_flags import apply_flag_else
@@ -46,6 +47,7 @@ from .python_probed_uses import apply_probed_uses
 from .python_probes import apply_probes
 from .python_rocm_arch import apply_rocm_arch_lists
 from .python_rocm_bindings import apply_rocm_bindings
+from .python_runtime_fallbacks import apply_runtime_fallbacks
 from .python_skip_guards import drop_skipped_off_cuda
 from .python_probe_family import mark_probe_family
 from .python_probe_locals import apply_probe_locals
@@ -133,7 +135,8 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
     handle for a module function the file only binds in its CUDA branches (`python_bound_functions`),
     so is one in the body of a CUDA-only flag whose ``else`` is
     every other target's path (`python_cuda_flags`), or in the body of an instance flag only a CUDA
-    test can set (`python_instance_flags`), and so is an import inside an availability probe
+    test can set (`python_instance_flags`), cpu on the false side of a flag stored once from an ``or`` with
+    a negated CUDA test (`python_compound_flags`), and so is an import inside an availability probe
     (`python_probes`), or a call of a name only such a probe imports behind its flag (`python_probed_uses`),
     or an optional import that only upgrades a portable class
     (`python_fallback_imports`), and a CUDA extension's call behind its own import's flag with a
@@ -149,7 +152,9 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
     and mps for a Triton kernel behind its import's flag whose launchers fall back to plain torch
     (`python_triton_fallbacks`). A match whose error an ``except`` swallows keeps its statuses; its
     message says what then silently happens (`python_swallowed`). Every target is handled for an op
-    whose schema the file itself defines with no kernel (`python_defined_ops`).
+    whose schema the file itself defines with no kernel (`python_defined_ops`), for a CUDA import only in the
+    old-torch ``else`` of a ``hasattr`` probe for the portable API, and for a ``"cuda"`` whose conditional's ``else``
+    asks the runtime for the device (`python_runtime_fallbacks`).
     """
     if dedicated_backend(path) is not None:
         return []
@@ -161,11 +166,13 @@ def python_matches(run: RunContext, path: str, source: bytes, tree: ts.Tree, pre
         apply_hip_beside(apply_probe_locals(apply_version_locals(apply_bound_functions(
             apply_dispatch(raw, path), path, tree.root_node)), path, apply_dispatch), path)), path), path),
                                           is_platform_test)
-    flagged = apply_instance_flags(apply_flag_else(drop_cpu_operators(dispatched, source), path), path)
+    flagged = apply_compound_flags(apply_instance_flags(apply_flag_else(drop_cpu_operators(dispatched, source), path),
+                                                        path), path)
     handled = apply_extension_flags(apply_triton_fallbacks(apply_probed_uses(apply_probes(apply_platform_else(apply_portable_else(
         flagged, path), path, source, tree.root_node)), tree.root_node), tree.root_node, path), path)
-    return apply_defined_ops(apply_swallowed(apply_rocm_bindings(apply_device_guards(apply_stream_guards(apply_rocm_arch_lists(
-        apply_fallback_imports(handled), path), path), path), path, source, tree.root_node)), path, source, tree.root_node)
+    return apply_runtime_fallbacks(apply_defined_ops(apply_swallowed(apply_rocm_bindings(apply_device_guards(
+        apply_stream_guards(apply_rocm_arch_lists(apply_fallback_imports(handled), path), path), path), path, source,
+        tree.root_node)), path, source, tree.root_node), path)
 
 
 def calls_extension_ops(run: RunContext, path: str, data: bytes, links: LinkTable) -> bool:
