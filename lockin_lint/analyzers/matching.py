@@ -23,6 +23,21 @@ def node_text(node: ts.Node | None) -> str:
 PYTHON_SCOPES = frozenset({"function_definition", "class_definition", "lambda"})
 
 
+def enclosing_function(node: ts.Node) -> tuple[ts.Node | None, ts.Node | None]:
+    """The function whose own body holds ``node`` (``None`` when the nearest scope is a class, a lambda
+    or the module), and the node that holds that definition (past a ``decorated_definition``): the
+    module-function and method readings each walked this with their own copy."""
+    scope = node.parent
+    while scope is not None and scope.type not in PYTHON_SCOPES:
+        scope = scope.parent
+    if scope is None or scope.type != "function_definition":
+        return None, None
+    holder = scope.parent
+    if holder is not None and holder.type == "decorated_definition":
+        holder = holder.parent
+    return scope, holder
+
+
 def descendants(node: ts.Node, stop_at: frozenset[str] = frozenset()) -> Iterator[ts.Node]:
     """``node`` and every named node inside it, not entering a node whose type is in ``stop_at``
     (that node itself is still yielded). The readings of Python branches each walked a subtree with

@@ -39,7 +39,7 @@ import tree_sitter as ts
 
 from ..model import TARGETS
 from .findings import PLATFORM_BRANCH
-from .matching import RawMatch, descendants, node_text
+from .matching import RawMatch, descendants, enclosing_function, node_text
 from .python_dispatch import Dispatch, apply_dispatch
 
 
@@ -90,15 +90,8 @@ def _bound_names(root: ts.Node) -> frozenset[bytes]:
 
 def _module_function(node: ts.Node) -> ts.Node | None:
     """The function definition at module level whose body holds ``node`` (not a nested one)."""
-    parent = node.parent
-    while parent is not None and parent.type not in ("function_definition", "class_definition", "lambda"):
-        parent = parent.parent
-    if parent is None or parent.type != "function_definition":
-        return None
-    outer = parent.parent
-    if outer is not None and outer.type == "decorated_definition":
-        outer = outer.parent
-    return parent if outer is not None and outer.type == "module" else None
+    function, holder = enclosing_function(node)
+    return function if holder is not None and holder.type == "module" else None
 
 
 def _bindings(mentions: list[ts.Node], own: ts.Node) -> list[ts.Node] | None:

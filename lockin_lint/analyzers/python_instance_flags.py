@@ -35,7 +35,7 @@ import tree_sitter as ts
 
 from ..model import TARGETS
 from .findings import CPU_FALLBACK as FALLBACK
-from .matching import PYTHON_SCOPES, RawMatch, conjuncts, node_text
+from .matching import PYTHON_SCOPES, RawMatch, conjuncts, enclosing_function, node_text
 from .python_platform_tests import CUDA_BUILDS, Test, classify
 
 #: Parents that make an attribute the target of a write other than ``self.<attr> = <value>``.
@@ -93,14 +93,7 @@ def _self_flags(condition: ts.Node | None) -> list[str]:
 
 def owner_class(node: ts.Node) -> ts.Node | None:
     """The class whose method ``node`` is in (directly: a nested function is another ``self``)."""
-    function = node.parent
-    while function is not None and function.type not in PYTHON_SCOPES:
-        function = function.parent
-    if function is None or function.type != "function_definition":
-        return None
-    body = function.parent
-    if body is not None and body.type == "decorated_definition":
-        body = body.parent
+    _, body = enclosing_function(node)
     owner = body.parent if body is not None and body.type == "block" else None
     return owner if owner is not None and owner.type == "class_definition" else None
 
