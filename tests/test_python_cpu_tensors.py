@@ -91,3 +91,32 @@ def test_other_annotations_prove_nothing(annotation: str, ruleset: RuleSet) -> N
 ])
 def test_an_annotated_parameter_rebound_or_mixed_proves_nothing(body: str, ruleset: RuleSet) -> None:
     assert _operators(body, ruleset, _ANNOTATED.format("list[float]"))
+
+
+_F_HEAD = "import torch\nimport torch.nn.functional as F\ndef f(p, q, device):\n"
+
+
+@pytest.mark.parametrize("body", [  # vLLM tests/utils.py and tests/entrypoints/pooling/scoring/util.py shapes
+    "    return F.cosine_similarity(torch.tensor(p['e']), torch.tensor(q['e']), dim=0)\n",
+    "    return [F.cosine_similarity(*map(torch.tensor, pair), dim=0) for pair in p]\n",
+    "    return torch.nn.functional.cosine_similarity(torch.as_tensor(p), torch.from_numpy(q), dim=-1)\n",
+])
+def test_an_operator_on_tensors_built_in_the_call_without_a_device_is_not_reported(
+        body: str, ruleset: RuleSet) -> None:
+    """analyzers/python_built_inputs.py: each input is made on the CPU in the call itself."""
+    assert _operators(body, ruleset, _F_HEAD) == []
+
+
+@pytest.mark.parametrize("body", [
+    "    return F.cosine_similarity(torch.tensor(p, device=device), torch.tensor(q), dim=0)\n",
+    "    return F.cosine_similarity(p, torch.tensor(q), dim=0)\n",  # a name: any device
+    "    return F.cosine_similarity(torch.tensor(p).to(device), torch.tensor(q), dim=0)\n",
+    "    return F.cosine_similarity(torch.tensor(p).cuda(), torch.tensor(q), dim=0)\n",
+    "    return F.cosine_similarity(torch.tensor(p.cuda()), torch.tensor(q), dim=0)\n",
+    "    return [F.cosine_similarity(*map(torch.tensor, pair), dim=0, eps=q) for pair in p]\n",
+    "    return [F.cosine_similarity(*map(lambda x: torch.tensor(x, device=device), pair)) for pair in p]\n",
+    "    torch.set_default_device('cuda')\n"
+    "    return F.cosine_similarity(torch.tensor(p), torch.tensor(q), dim=0)\n",
+])
+def test_an_operator_on_a_built_tensor_that_may_be_elsewhere_stays(body: str, ruleset: RuleSet) -> None:
+    assert _operators(body, ruleset, _F_HEAD)

@@ -19,6 +19,7 @@ import re
 import tree_sitter as ts
 
 from .matching import RawMatch, node_text
+from .python_built_inputs import built_on_cpu
 from .python_host_asserts import asserted_on_host
 from .python_host_slots import slot_on_host
 from .python_receivers import enclosing, statements
@@ -67,7 +68,8 @@ class CpuTensors:
                 return False
             if not _TORCH_MODULE.match(node_text(receiver)):  # a method: its receiver is the input
                 return (self._kind(receiver, 0, set()) != _UNKNOWN and not self._default_device_set()) \
-                    or asserted_on_host(receiver, self._source) or slot_on_host(receiver, self._proven_cpu)
+                    or asserted_on_host(receiver, self._source) or slot_on_host(receiver, self._proven_cpu) \
+                    or (built_on_cpu(node, self._source) and not self._default_device_set())  # ``F.op(...)``
             node = parent  # torch.op(x, ...): its first argument is
         call = node.parent
         if call is None or call.type != "call" or call.child_by_field_name("function") != node:
@@ -75,7 +77,9 @@ class CpuTensors:
         args = call.child_by_field_name("arguments")
         first = next((a for a in args.named_children if a.type not in ("comment", "keyword_argument")),
                      None) if args is not None else None
-        return first is not None and self._kind(first, 0, set()) == _CPU and not self._default_device_set()
+        if first is not None and self._kind(first, 0, set()) == _CPU and not self._default_device_set():
+            return True
+        return built_on_cpu(node, self._source) and not self._default_device_set()  # `python_built_inputs`
 
     def _proven_cpu(self, value: ts.Node) -> bool:
         """For `python_host_slots`: is ``value`` a torch tensor this module proves on the CPU?"""
