@@ -80,3 +80,61 @@ def test_an_unconditional_pytestmark_skips_the_module_tests_only(ruleset: RuleSe
     assert {line: _set_apart(f) for line, f in found.items()} == {3: True, 6: True, 8: False}
     assert set(dict(found[3].handled).values()) == {
         "in a test that is always skipped (pytestmark = pytest.mark.skip, test_m.py:4)"}
+
+
+def _lines(source: str, ruleset: RuleSet) -> dict[int, list[Finding]]:
+    """Every finding of ``source``, by line (after the head)."""
+    result = check_bytes("tests/test_m.py", (_HEAD + source).encode(), ruleset)
+    assert not result.errors, result.errors
+    found: dict[int, list[Finding]] = {}
+    for finding in result.findings:
+        found.setdefault(finding.line - _HEAD.count("\n"), []).append(finding)
+    return found
+
+
+@pytest.mark.parametrize(("decorator", "spelled"), [
+    ("@pytest.mark.skipif(True, reason='TODO: broken on nightly')", "@pytest.mark.skipif(True)"),
+    ("@unittest.skipIf(True, 'always skipped')", "@unittest.skipIf(True)"),
+    ("@pytest.mark.skipif(1, reason='off')", "@pytest.mark.skipif(1)"),
+])
+def test_a_skip_if_on_a_literal_truth_covers_the_test_and_its_own_decorators(
+        ruleset: RuleSet, decorator: str, spelled: str) -> None:
+    source = (decorator + "\n@pytest.mark.parametrize('device', ['cuda'])\n"  # 2: the test's own decorator
+              "def test_a(device):\n" + _BODY  # 4: its body
+              + "@pytest.mark.parametrize('device', ['cuda'])\ndef test_b(device):\n" + _BODY)  # 5, 7: kept
+    found = _lines(source, ruleset)
+    assert {line: all(_set_apart(f) for f in found[line]) for line in found} == {2: True, 4: True, 5: False, 7: False}
+    note = f"in a test that is always skipped ({spelled}, test_m.py:{_HEAD.count(chr(10)) + 1})"
+    assert {value for line in (2, 4) for f in found[line] for value in dict(f.handled).values()} == {note}
+
+
+def test_a_skipped_decorated_test_covers_its_decorators_only(ruleset: RuleSet) -> None:
+    source = ("@pytest.mark.parametrize('device', ['cuda'])\n"  # 1: a class decorator, the class not skipped
+              "class TestT:\n"
+              "    @pytest.mark.parametrize('dtype', [1])\n"
+              "    @pytest.mark.skip(reason='broken')\n"
+              "    @pytest.mark.parametrize('device', ['cuda'])\n"  # 5: the skipped method's own decorator
+              "    def test_a(self, device):\n    " + _BODY  # 7
+              + "    @pytest.mark.parametrize('device', ['cuda'])\n"  # 8: the next method's decorator
+              "    def test_b(self, device):\n    " + _BODY)  # 10
+    found = _lines(source, ruleset)
+    assert {line: all(_set_apart(f) for f in found[line]) for line in found} == {
+        1: False, 5: True, 7: True, 8: False, 10: False}
+
+
+@pytest.mark.parametrize("decorator", [
+    "@pytest.mark.skipif(False, reason='never')",
+    "@unittest.skipIf(0, 'never')",
+    "@pytest.mark.skipif(not torch.cuda.is_available(), reason='gpu')",
+    "@pytest.mark.skipif(True or FLAG, reason='x')",
+    "@pytest.mark.skipif(ALWAYS, reason='x')",
+    "@pytest.mark.skipif(True, reason=REASON)",
+    "@pytest.mark.skipif",
+    "@unittest.skipUnless(True, 'x')",
+    "@pytest.mark.xfail(True, reason='x')",
+])
+def test_a_skip_if_on_anything_but_a_literal_truth_keeps_the_test_and_its_decorators(
+        ruleset: RuleSet, decorator: str) -> None:
+    source = decorator + "\n@pytest.mark.parametrize('device', ['cuda'])\ndef test_a(device):\n" + _BODY
+    found = _lines(source, ruleset)
+    assert set(found) >= {2, 4} and not any(_set_apart(f) for fs in found.values() for f in fs)

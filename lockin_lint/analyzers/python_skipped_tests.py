@@ -11,13 +11,17 @@ out of the effort, exactly as `model.reported_apart` does for the whole-project 
 set apart (an env registry entry no code reads).
 
 Only an unconditional skip counts: ``@unittest.skip``, ``@pytest.mark.skip`` (``mark.skip``), bare
-or called with nothing but literal strings (the reason, positionally or ``reason=``). Not
-``skipIf``/``skipif``/``skipUnless``/``xfail`` (`python_skip_guards` reads those that name a
-platform), not a skip with any other argument (a condition), not ``pytest.skip(...)`` called in a
-body. The span is the decorated function or class itself, from its ``def``/``class`` line to its
-end (its other decorators run at import). A module-level ``pytestmark = pytest.mark.skip(...)`` (or
-a list holding one) skips every test of the module: its top-level ``test*`` functions and ``Test*``
-classes.
+or called with nothing but literal strings (the reason, positionally or ``reason=``); and a
+``@unittest.skipIf``/``@pytest.mark.skipif`` whose one condition is the literal ``True`` or ``1``
+(xformers' ``@pytest.mark.skipif(True, reason="TODO[fmassa]: Broken on nightly")``, j26A), noted
+``@pytest.mark.skipif(True)``. Not ``skipUnless``/``xfail``, not a ``skipif`` on any other condition
+(``False``, a CUDA test: `python_skip_guards` reads those that name a platform), not a skip with any
+other argument, not ``pytest.skip(...)`` called in a body. The span is the whole decorated
+definition: the test's own decorators too, since a ``@pytest.mark.parametrize("device", ["cuda"])``
+value only ever reaches the skipped test (xformers' ``test_checkpoint.py:334``, j26A); never another
+definition's decorators, so a class's parametrize stays when only a method is skipped. A
+module-level ``pytestmark = pytest.mark.skip(...)`` (or a list holding one) skips every test of the
+module: its top-level ``test*`` functions and ``Test*`` classes.
 """
 
 from __future__ import annotations
@@ -30,9 +34,12 @@ from ..model import Finding, reported_apart
 from .matching import node_text
 
 #: Where an unconditional skip decorator may start (the tree then confirms it).
-_DECORATOR = re.compile(rb"@[ \t]*(?:unittest|(?:pytest[ \t]*\.[ \t]*)?mark)[ \t]*\.[ \t]*skip\b")
+_DECORATOR = re.compile(rb"@[ \t]*(?:unittest|(?:pytest[ \t]*\.[ \t]*)?mark)[ \t]*\.[ \t]*skip(?:if|If)?\b")
 #: The spellings of an unconditional skip mark, spaces removed.
 _SKIP = frozenset({"unittest.skip", "pytest.mark.skip", "mark.skip"})
+#: The spellings of a conditional skip mark, unconditional when its condition is a literal truth.
+_SKIP_IF = frozenset({"unittest.skipIf", "pytest.mark.skipif", "mark.skipif"})
+_TRUTHS = frozenset({"True", "1"})
 _PYTESTMARK = re.compile(rb"^pytestmark\s*=", re.MULTILINE)
 _NOTE = "in a test that is always skipped"
 _DEFINITIONS = frozenset({"function_definition", "class_definition"})
@@ -73,7 +80,7 @@ def _decorated(source: bytes, root: ts.Node, name: str) -> list[_Span]:
         mark = _skip_mark(node.named_children[0])
         if definition is not None and mark is not None:
             line = node.start_point.row + 1
-            spans.append(_span(definition, f"{_NOTE} (@{mark}, {name}:{line})"))
+            spans.append(_span(holder, f"{_NOTE} (@{mark}, {name}:{line})"))
     return spans
 
 
@@ -104,27 +111,33 @@ def _module_marked(source: bytes, root: ts.Node, name: str) -> list[_Span]:
             continue
         title = node_text(definition.child_by_field_name("name"))
         if title.startswith("test" if definition.type == "function_definition" else "Test"):
-            spans.append(_span(definition, note))
+            spans.append(_span(statement, note))
     return spans
 
 
 def _span(definition: ts.Node, note: str) -> _Span:
+    """The lines of a definition, or of a decorated definition with its own decorators."""
     return definition.start_point.row + 1, definition.end_point.row + 1, note
 
 
 def _skip_mark(mark: ts.Node) -> str | None:
-    """How an unconditional skip mark is spelled (``unittest.skip``), or None: a bare mark, or one
-    called with literal strings only (its reason)."""
+    """How an unconditional skip mark is spelled (``unittest.skip``, ``pytest.mark.skipif(True)``), or
+    None: a bare skip, or one called with literal strings only (its reason), or a skip-if called
+    with a literal truth first and literal strings after."""
     function = mark.child_by_field_name("function") if mark.type == "call" else mark
     spelled = node_text(function).replace(" ", "")
-    if function is None or function.type != "attribute" or spelled not in _SKIP:
+    if function is None or function.type != "attribute" or spelled not in _SKIP | _SKIP_IF:
         return None
-    if mark.type == "call":
-        arguments = mark.child_by_field_name("arguments")
-        for argument in arguments.named_children if arguments is not None else ():
-            value = argument.child_by_field_name("value") if argument.type == "keyword_argument" else argument
-            if argument.type == "keyword_argument" and node_text(argument.child_by_field_name("name")) != "reason":
-                return None
-            if value is None or value.type not in ("string", "concatenated_string", "comment"):
-                return None
+    arguments = mark.child_by_field_name("arguments") if mark.type == "call" else None
+    given = list(arguments.named_children) if arguments is not None else []
+    if spelled in _SKIP_IF:
+        if not given or given[0].type not in ("true", "integer") or node_text(given[0]) not in _TRUTHS:
+            return None
+        spelled, given = f"{spelled}({node_text(given[0])})", given[1:]
+    for argument in given:
+        value = argument.child_by_field_name("value") if argument.type == "keyword_argument" else argument
+        if argument.type == "keyword_argument" and node_text(argument.child_by_field_name("name")) != "reason":
+            return None
+        if value is None or value.type not in ("string", "concatenated_string", "comment"):
+            return None
     return spelled
