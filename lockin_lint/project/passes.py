@@ -8,8 +8,7 @@ capability of the project's accelerator abstraction that some backends never tak
 nothing imports, ``torch.cuda`` names a backend's subclass rebinds to its own, environment registry
 entries nothing reads, CUDA backend modules, classes a folder's per-backend subfolders replace, a project's
 uses of its own package, tensor-method findings on a method the project's own classes define,
-optional imports behind another module's availability probe, a ``device="cuda"`` parameter default
-every call overrides. Adding one is one entry in `PASSES`.
+optional imports behind another module's availability probe. Adding one is one entry in `PASSES`.
 
 The passes read files again (headers, kernels) and parse some, which dominated an otherwise cached
 run. Their combined output is therefore cached (`result_cache.ResultCache.passes`), under the
@@ -247,19 +246,6 @@ def _env_findings(results: list[FileResult]) -> bool:
     return has_env_findings(results)
 
 
-def _overridden_defaults(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
-    from .overridden_defaults import mark_overridden_defaults
-
-    return mark_overridden_defaults(results, ctx.files, ctx.read, lambda: ctx.engine().run.python_parser,
-                                    ctx.map if ctx.workers is not None else None)
-
-
-def _default_findings(results: list[FileResult]) -> bool:
-    from .overridden_defaults import wanted
-
-    return wanted(results)
-
-
 def _unproven_methods(results: list[FileResult]) -> bool:
     return any(result.facts is not None and result.facts.unproven_methods for result in results)
 
@@ -326,7 +312,6 @@ PASSES: tuple[ProjectPass, ...] = (
     ProjectPass("backend subfolders", _backend_subfolders, _replaced_classes),
     ProjectPass("own packages", lambda rs: True, _own),
     ProjectPass("project tensor methods", _unproven_methods, _tensor_methods),
-    ProjectPass("overridden parameter defaults", _default_findings, _overridden_defaults),
 )
 
 
