@@ -44,13 +44,29 @@ def mark_reported_versions(findings: tuple[Finding, ...], root: ts.Node) -> tupl
     if not lines:
         return findings
     reads: dict[int, list[bool]] = {}
-    for node in descendants(root):
-        if node.type == "attribute" and node.start_point[0] + 1 in lines and node_text(node) == _SYMBOL:
+    for node in _symbol_reads(root):
+        if node.start_point[0] + 1 in lines:
             function = _function(node)
             reads.setdefault(node.start_point[0] + 1, []).append(
                 function is not None and _reporter(function) and _shown(node, function, 0))
     return tuple(reported_apart(f, _NOTE) if f.rule_id == "LL122" and reads.get(f.line) and all(reads[f.line])
                  else f for f in findings)
+
+
+def _symbol_reads(root: ts.Node) -> list[ts.Node]:
+    """The ``torch.version.cuda`` attribute nodes of the file, found by a search of its bytes and a
+    lookup of each hit, not a walk of the whole tree (which was most of this reading's cost)."""
+    source, key, found = root.text or b"", _SYMBOL.encode(), []
+    start = source.find(key)
+    while start >= 0:
+        node = root.descendant_for_byte_range(start, start + len(key))
+        while node is not None and node.type != "attribute" and node.end_byte - node.start_byte < len(key):
+            node = node.parent
+        if node is not None and node.type == "attribute" and node.start_byte == start \
+                and node.end_byte == start + len(key):
+            found.append(node)
+        start = source.find(key, start + len(key))
+    return found
 
 
 def _function(node: ts.Node) -> ts.Node | None:
