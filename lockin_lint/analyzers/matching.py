@@ -23,6 +23,15 @@ def node_text(node: ts.Node | None) -> str:
 PYTHON_SCOPES = frozenset({"function_definition", "class_definition", "lambda"})
 
 
+def scope_of(node: ts.Node) -> ts.Node:
+    """The function, class or lambda ``node`` is in, else the module (the root): the scope a local's
+    binding and its reads must share. The probe-local and compound-flag readings each had a copy."""
+    scope = node.parent
+    while scope is not None and scope.type not in PYTHON_SCOPES and scope.parent is not None:
+        scope = scope.parent
+    return scope if scope is not None else node
+
+
 def enclosing_function(node: ts.Node) -> tuple[ts.Node | None, ts.Node | None]:
     """The function whose own body holds ``node`` (``None`` when the nearest scope is a class, a lambda
     or the module), and the node that holds that definition (past a ``decorated_definition``): the

@@ -31,7 +31,7 @@ from dataclasses import replace
 import tree_sitter as ts
 
 from .findings import CPU_FALLBACK
-from .matching import PYTHON_SCOPES, RawMatch, descendants, node_text, unparenthesized
+from .matching import PYTHON_SCOPES, RawMatch, descendants, node_text, scope_of, unparenthesized
 from .python_cuda_branches import operands
 from .python_instance_flags import attribute_writes, owner_class
 from .python_platform_tests import CUDA_BUILDS, classify
@@ -99,17 +99,10 @@ def _negated_cuda(part: ts.Node) -> bool:
     return test.known and "cuda" in test.may and test.may <= CUDA_BUILDS
 
 
-def _scope(node: ts.Node) -> ts.Node:
-    scope = node.parent
-    while scope is not None and scope.type not in PYTHON_SCOPES and scope.parent is not None:
-        scope = scope.parent
-    return scope if scope is not None else node
-
-
 def _local_value(flag: ts.Node, statement: ts.Node) -> ts.Node | None:
     """The value of the one plain binding of the local ``flag``, when every other spelling of it in
     its scope is read in an ``if``/``elif`` test of that scope and the binding comes first."""
-    scope, name = _scope(flag), node_text(flag)
+    scope, name = scope_of(flag), node_text(flag)
     value = None
     for occurrence in descendants(scope):
         if occurrence.type != "identifier" or node_text(occurrence) != name:
@@ -117,7 +110,7 @@ def _local_value(flag: ts.Node, statement: ts.Node) -> ts.Node | None:
         parent = occurrence.parent
         if parent is not None and parent.type == "attribute" and parent.child_by_field_name("attribute") == occurrence:
             continue  # `x.flag` is another thing
-        if _scope(occurrence) != scope:
+        if scope_of(occurrence) != scope:
             return None
         if parent is not None and parent.type == "assignment" and parent.child_by_field_name("left") == occurrence \
                 and parent.parent is not None and parent.parent.type == "expression_statement":
@@ -150,7 +143,7 @@ def _init_value(flag: ts.Node, statement: ts.Node) -> ts.Node | None:
     write = writes[0]
     target = write.child_by_field_name("left")
     target_receiver = target.child_by_field_name("object") if target is not None else None
-    method = _scope(write)
+    method = scope_of(write)
     if target_receiver is None or node_text(target_receiver) != "self" or owner_class(write) != owner \
             or method.type != "function_definition" or node_text(method.child_by_field_name("name")) != "__init__":
         return None

@@ -41,7 +41,7 @@ from typing import Callable
 
 import tree_sitter as ts
 
-from .matching import PYTHON_SCOPES, RawMatch, node_text
+from .matching import RawMatch, node_text, scope_of
 from .python_platform_tests import Test, classify, is_positive
 
 #: Expression kinds a probe's bound value may be built of (a call only when it is a test itself).
@@ -50,14 +50,6 @@ _PARTS = frozenset({"boolean_operator", "not_operator", "parenthesized_expressio
                     "string_start", "string_content", "string_end"})
 _TESTS = frozenset({"if_statement", "elif_clause"})
 Dispatcher = Callable[[list[RawMatch], str], list[RawMatch]]
-
-
-def _scope_of(node: ts.Node) -> ts.Node:
-    """The function, class or lambda ``node`` is in, else the module."""
-    scope = node.parent
-    while scope is not None and scope.type not in PYTHON_SCOPES and scope.parent is not None:
-        scope = scope.parent
-    return scope if scope is not None else node
 
 
 def _occurrences(scope: ts.Node, name: str) -> list[ts.Node]:
@@ -116,12 +108,12 @@ def probe_reads(binding_name: ts.Node) -> tuple[ts.Node, list[ts.Node]] | None:
     value = binding.child_by_field_name("right") if binding is not None else None
     if value is None or not _is_probe(value):
         return None
-    scope = _scope_of(binding_name)
+    scope = scope_of(binding_name)
     reads = []
     for occurrence in _occurrences(scope, node_text(binding_name)):
         if occurrence == binding_name:
             continue
-        if not _tested(occurrence) or _scope_of(occurrence) != scope:
+        if not _tested(occurrence) or scope_of(occurrence) != scope:
             return None
         reads.append(occurrence)
     return (value, reads) if reads else None
@@ -135,7 +127,7 @@ class LocalProbes:
         self._cache: dict[tuple[int, str], Test | None] = {}
 
     def of(self, condition: ts.Node, then: Callable[[str], Test | None]) -> Callable[[str], Test | None]:
-        scope = _scope_of(condition)
+        scope = scope_of(condition)
 
         def resolve(name: str) -> Test | None:
             key = (scope.id, name)
@@ -147,7 +139,7 @@ class LocalProbes:
 
     @staticmethod
     def _local(scope: ts.Node, name: str) -> Test | None:
-        bindings = [o for o in _occurrences(scope, name) if _binding(o) is not None and _scope_of(o) == scope]
+        bindings = [o for o in _occurrences(scope, name) if _binding(o) is not None and scope_of(o) == scope]
         if len(bindings) != 1:
             return None
         found = probe_reads(bindings[0])
