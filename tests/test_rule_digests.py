@@ -1,0 +1,98 @@
+"""Bundled rule files the test suite validated skip the loader's checks; every other file gets them all.
+
+`kb/rule_digests.py` lists each bundled file's sha256 as `scripts/gen_rule_digests.py` validated it;
+`ruleset.validated` trusts a file only when its name, its bytes and the schema all match.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lockin_lint.kb import loader, rule_digests, ruleset
+from lockin_lint.kb.errors import RuleError
+from lockin_lint.kb.ruleset import load_rules
+
+from .conftest import REPO, load_script, rule_yaml
+
+BUNDLED = "rules/python/build.yaml"
+
+
+def test_the_digests_are_current_and_every_listed_file_passes_every_check() -> None:
+    script = load_script(REPO / "scripts" / "gen_rule_digests.py")
+    committed = (REPO / "lockin_lint" / "kb" / "rule_digests.py").read_text(encoding="utf-8")
+    assert script.render() == committed, "run: python scripts/gen_rule_digests.py"
+
+
+def test_only_the_listed_bytes_under_their_own_name_and_schema_are_trusted(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = (REPO / BUNDLED).read_bytes()
+    assert ruleset.validated(BUNDLED, data)
+    assert not ruleset.validated(BUNDLED, data + b"\n")  # an edited bundled file
+    assert not ruleset.validated("/home/me/my_rules.yaml", data)  # the same bytes as a user's file
+    monkeypatch.setattr(rule_digests, "SCHEMA", "0" * 64)  # listed under another schema
+    assert not ruleset.validated(BUNDLED, data)
+
+
+def _refuse(*_: Any, **__: Any) -> Any:
+    raise AssertionError("a validated file was checked again")
+
+
+def test_validated_bundled_files_skip_the_checks_and_build_the_same_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    checked = load_rules(use_cache=False)
+    with monkeypatch.context() as patch:
+        patch.setattr(loader, "_validator", _refuse)
+        patch.setattr(loader, "load_yaml", _refuse)
+        patch.setattr(loader, "_check_regexes", _refuse)
+        trusted = load_rules(use_cache=False)
+    monkeypatch.setattr(ruleset, "validated", lambda display, data: False)
+    full = load_rules(use_cache=False)
+    assert trusted == full and trusted.fingerprint == full.fingerprint
+    assert [r.source for r in trusted.rules] == [r.source for r in full.rules]
+    assert checked == full
+
+
+def _copy_of_the_bundled_rules(tmp_path: Path) -> Path:
+    copy = tmp_path / "rules"
+    shutil.copytree(REPO / "rules", copy)
+    return copy
+
+
+def test_an_edited_bundled_file_gets_the_full_checks_and_their_one_line_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    copy = _copy_of_the_bundled_rules(tmp_path)
+    edited = copy / "python" / "build.yaml"
+    text = edited.read_text(encoding="utf-8")
+    assert "severity: warning" in text
+    edited.write_text(text.replace("severity: warning", "severity: loud", 1), encoding="utf-8")
+    monkeypatch.setattr(ruleset, "rules_dir", lambda: copy)
+    with pytest.raises(RuleError) as info:
+        load_rules(use_cache=False)
+    message = str(info.value)
+    line, rule_id = int(message.split(":")[1]), message.split("rule ")[1].split(":")[0]
+    assert message.startswith(f"{BUNDLED}:") and "'loud' is not one of" in message and "\n" not in message
+    assert edited.read_text(encoding="utf-8").splitlines()[line - 1].endswith(f"id: {rule_id}")  # the rule's line
+
+
+def test_a_users_rule_file_is_checked_even_when_it_copies_a_bundled_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shown: list[str] = []
+    full = loader.load_rule_text
+
+    def spy(data: bytes, name: str, validated: bool = False) -> Any:
+        if not validated:
+            shown.append(name)
+        return full(data, name, validated)
+
+    monkeypatch.setattr(loader, "load_rule_text", spy)
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("rules:\n" + rule_yaml("LL990", "{qualified: [a.b]}"), encoding="utf-8")
+    load_rules(extra=(str(mine),), use_cache=False)
+    assert shown == [str(mine)]
+    shown.clear()
+    shutil.copy(REPO / BUNDLED, mine)  # byte for byte a bundled file, but the user's: checked, then a clash
+    with pytest.raises(RuleError, match="id already defined in rules/python/build.yaml"):
+        load_rules(extra=(str(mine),), use_cache=False)
+    assert shown == [str(mine)]
