@@ -49,6 +49,7 @@ def test_validated_bundled_files_skip_the_checks_and_build_the_same_rules(monkey
         trusted = load_rules(use_cache=False)
     monkeypatch.setattr(ruleset, "validated", lambda display, data: False)
     full = load_rules(use_cache=False)
+    assert trusted.catalog == full.catalog  # the C/C++ files' entries come from rule_digests.HEAVY
     assert trusted == full and trusted.fingerprint == full.fingerprint
     assert [r.source for r in trusted.rules] == [r.source for r in full.rules]
     assert checked == full
@@ -96,3 +97,41 @@ def test_a_users_rule_file_is_checked_even_when_it_copies_a_bundled_one(
     with pytest.raises(RuleError, match="id already defined in rules/python/build.yaml"):
         load_rules(extra=(str(mine),), use_cache=False)
     assert shown == [str(mine)]
+
+
+def _parsed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the rule files `loader.load_rule_text` parses from now on."""
+    names: list[str] = []
+    real = loader.load_rule_text
+
+    def spy(data: bytes, name: str, validated: bool = False) -> Any:
+        names.append(name)
+        return real(data, name, validated)
+
+    monkeypatch.setattr(loader, "load_rule_text", spy)
+    return names
+
+
+def test_a_first_run_parses_the_c_cpp_rule_files_only_when_it_needs_them_and_caches_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOCKIN_LINT_CACHE_DIR", str(tmp_path / "cache"))
+    parsed = _parsed(monkeypatch)
+    first = load_rules()
+    assert parsed and not any(name.startswith("rules/cuda/") for name in parsed)
+    assert any(entry.id == "LC9000" for entry in first.catalog) and first.python_index().triggers
+    assert not list((tmp_path / "cache").glob("rules-*-cuda.pickle"))  # stored once they are built
+    assert any(rule.id == "LC9000" for rule in first.heavy_rules())
+    assert any(name.startswith("rules/cuda/") for name in parsed) and first._cuda_indexes  # the index with them
+    assert list((tmp_path / "cache").glob("rules-*-cuda.pickle"))
+    parsed.clear()
+    warm = load_rules()
+    assert warm.heavy_rules() == first.heavy_rules() and warm._cuda_indexes and not parsed  # from the cache
+
+
+def test_a_users_rule_reusing_an_id_of_an_unparsed_c_cpp_file_is_still_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("rules:\n" + rule_yaml("LC9000", "{qualified: [a.b]}"), encoding="utf-8")
+    with pytest.raises(RuleError) as info:
+        load_rules(extra=(str(mine),), use_cache=False)
+    assert str(info.value) == f"{mine}: rule LC9000: id already defined in rules/cuda/catchall.yaml"
