@@ -135,3 +135,20 @@ def test_a_users_rule_reusing_an_id_of_an_unparsed_c_cpp_file_is_still_refused(
     with pytest.raises(RuleError) as info:
         load_rules(extra=(str(mine),), use_cache=False)
     assert str(info.value) == f"{mine}: rule LC9000: id already defined in rules/cuda/catchall.yaml"
+
+
+def test_a_cached_run_that_first_needs_the_c_cpp_rules_builds_and_stores_them_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pre-commit run on Python files, then one on a .cu file, then another: the C/C++ files are
+    parsed once, by the second run, and the third gets them and their index from the cache."""
+    monkeypatch.setenv("LOCKIN_LINT_CACHE_DIR", str(tmp_path / "cache"))
+    parsed = _parsed(monkeypatch)
+    load_rules().python_index()
+    second = load_rules()
+    assert not list((tmp_path / "cache").glob("rules-*-cuda.pickle"))
+    parsed.clear()
+    assert second.cuda_index() and second._cuda_indexes[((), ())] is second.cuda_index()
+    assert any(name.startswith("rules/cuda/") for name in parsed)
+    parsed.clear()
+    third = load_rules()
+    assert third.heavy_rules() == second.heavy_rules() and third._cuda_indexes and not parsed
