@@ -152,3 +152,30 @@ def test_a_cached_run_that_first_needs_the_c_cpp_rules_builds_and_stores_them_on
     parsed.clear()
     third = load_rules()
     assert third.heavy_rules() == second.heavy_rules() and third._cuda_indexes and not parsed
+
+
+TRICKY_SCALARS = ["", "~", "null", "Null", "yes", "No", "on", "true", "FALSE", "1_000", "0x1F", "0o17", "017", "-1",
+                  "+2", "1.5e3", ".inf", "-.Inf", ".NaN", "190:20:30", "2001-12-14", "2001-12-14t21:59:43.10-05:00",
+                  "<<", "=", "plain text", "a.b", "{}", "[]"]
+
+
+def test_the_quick_loader_tags_every_node_as_pyyaml_does() -> None:
+    text = "".join(f"k{n}: {value}\nq{n}: '{value}'\n" for n, value in enumerate(TRICKY_SCALARS))
+    text += "seq: [1, a, {m: [2.5, null]}]\nblock: |\n  text\nanchored: &a [x]\nalias: *a\n"
+
+    def tags(loader_class: type) -> list[str]:
+        loader_ = loader_class(text)
+        try:
+            nodes, found = [loader_.get_single_node()], []
+            while nodes:
+                node = nodes.pop()
+                found.append(node.tag)
+                if isinstance(node.value, list):
+                    nodes += (child for item in node.value for child in (item if isinstance(item, tuple) else (item,)))
+            return found
+        finally:
+            loader_.dispose()
+
+    assert loader._QuickLoader.EXACT
+    quick, pyyaml = tags(loader._QuickLoader), tags(loader._BaseLoader)
+    assert quick == pyyaml and len(set(pyyaml)) >= 6  # str, int, float, bool, null, timestamp, seq, map...
