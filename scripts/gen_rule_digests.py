@@ -2,7 +2,7 @@
 every check the loader makes, and of the schema it passed them under.
 
 A run that compiles the bundled rules (an empty cache, ``--no-cache``) skips the schema, symbol and
-regex checks and the YAML graph bound for a file whose bytes are listed there (``ruleset.validated``):
+regex checks and the YAML graph bound for a file whose bytes are listed there (``loader.validated``):
 those checks were ~1 s of every first run and cannot give another verdict on the same bytes. So a
 file is listed only after this script has run those very checks on it (``load_rule_text`` with
 ``validated=False``; a file that fails stops the script with the loader's one-line error), and only
@@ -31,7 +31,7 @@ SCHEMA = REPO / "lockin_lint" / "kb" / "rule_schema.yaml"
 OUTPUT = REPO / "lockin_lint" / "kb" / "rule_digests.py"
 
 HEADER = '''"""The sha256 of each bundled rule file as it passed every check of `loader.load_rule_text`, and of
-the schema it passed them under: `ruleset.validated` lets those bytes skip the checks. Also the ids,
+the schema it passed them under: `loader.validated` lets those bytes skip the checks. Also the ids,
 names and categories of the files of C/C++ rules only, so that a first run parses those files only
 when it needs them (`ruleset._build`).
 

@@ -1,7 +1,7 @@
 """Bundled rule files the test suite validated skip the loader's checks; every other file gets them all.
 
 `kb/rule_digests.py` lists each bundled file's sha256 as `scripts/gen_rule_digests.py` validated it;
-`ruleset.validated` trusts a file only when its name, its bytes and the schema all match.
+`loader.validated` trusts a file only when its name, its bytes and the schema all match.
 """
 
 from __future__ import annotations
@@ -29,11 +29,11 @@ def test_the_digests_are_current_and_every_listed_file_passes_every_check() -> N
 
 def test_only_the_listed_bytes_under_their_own_name_and_schema_are_trusted(monkeypatch: pytest.MonkeyPatch) -> None:
     data = (REPO / BUNDLED).read_bytes()
-    assert ruleset.validated(BUNDLED, data)
-    assert not ruleset.validated(BUNDLED, data + b"\n")  # an edited bundled file
-    assert not ruleset.validated("/home/me/my_rules.yaml", data)  # the same bytes as a user's file
+    assert loader.validated(BUNDLED, data)
+    assert not loader.validated(BUNDLED, data + b"\n")  # an edited bundled file
+    assert not loader.validated("/home/me/my_rules.yaml", data)  # the same bytes as a user's file
     monkeypatch.setattr(rule_digests, "SCHEMA", "0" * 64)  # listed under another schema
-    assert not ruleset.validated(BUNDLED, data)
+    assert not loader.validated(BUNDLED, data)
 
 
 def _refuse(*_: Any, **__: Any) -> Any:
@@ -41,18 +41,21 @@ def _refuse(*_: Any, **__: Any) -> Any:
 
 
 def test_validated_bundled_files_skip_the_checks_and_build_the_same_rules(monkeypatch: pytest.MonkeyPatch) -> None:
-    checked = load_rules(use_cache=False)
     with monkeypatch.context() as patch:
         patch.setattr(loader, "_validator", _refuse)
         patch.setattr(loader, "load_yaml", _refuse)
         patch.setattr(loader, "_check_regexes", _refuse)
         trusted = load_rules(use_cache=False)
-    monkeypatch.setattr(ruleset, "validated", lambda display, data: False)
+        trusted.heavy_rules()  # the C/C++ files, parsed on first need, skip them too
+    checked: list[str] = []
+    real = loader.load_yaml
+    monkeypatch.setattr(loader, "load_yaml", lambda text, *rest: checked.append(text) or real(text, *rest))
+    monkeypatch.setattr(loader, "validated", lambda display, data: False)
     full = load_rules(use_cache=False)
+    assert len(checked) == len(rule_digests.FILES)  # every file took the checked path
     assert trusted.catalog == full.catalog  # the C/C++ files' entries come from rule_digests.HEAVY
     assert trusted == full and trusted.fingerprint == full.fingerprint
     assert [r.source for r in trusted.rules] == [r.source for r in full.rules]
-    assert checked == full
 
 
 def _copy_of_the_bundled_rules(tmp_path: Path) -> Path:

@@ -6,6 +6,7 @@ Kept apart from `ruleset` because it imports PyYAML (and, for a file not validat
 
 from __future__ import annotations
 
+import hashlib
 import re
 from functools import lru_cache
 from importlib import resources
@@ -129,6 +130,22 @@ def _load_validated(text: str) -> Any:
         loader.dispose()
 
 
+def validated(display: str, data: bytes) -> bool:
+    """Did the test suite validate exactly these bytes, shown under this name, against the schema in
+    use (`rule_digests`, written by ``scripts/gen_rule_digests.py``)? Then `load_rule_text` only
+    parses and builds them. Any other bytes (a user's rule file, an edited bundled one, any file once
+    the schema changes) get every check, and so exactly the errors they always got."""
+    from . import rule_digests
+
+    return (rule_digests.FILES.get(display) == hashlib.sha256(data).hexdigest()
+            and rule_digests.SCHEMA == _schema_digest())
+
+
+@lru_cache(maxsize=1)
+def _schema_digest() -> str:
+    return hashlib.sha256(resources.files(__package__).joinpath("rule_schema.yaml").read_bytes()).hexdigest()
+
+
 def _locate(data: Any, path: Iterable[Any], lines: dict[int, int]) -> tuple[str, int]:
     """Rule id and best line for a schema error at ``path`` inside ``data``."""
     rule_id, line, node = "?", lines.get(id(data), 1), data
@@ -228,7 +245,7 @@ def load_rule_text(raw_bytes: bytes, shown: str, validated: bool = False) -> lis
     """Validate one rule file's bytes; raise `RuleError` with a one-line message on any problem.
 
     ``validated`` says these exact bytes already passed every check below under this schema (a
-    bundled file whose digest `rule_digests` records, `ruleset.validated`): they are only parsed and
+    bundled file whose digest `rule_digests` records, `validated`): they are only parsed and
     built. The checks cost ~1 s of a first run, and their verdict depends on nothing but the bytes
     and the schema, so repeating them on bytes the test suite checked cannot change it.
     """

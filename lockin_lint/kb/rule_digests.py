@@ -1,5 +1,5 @@
 """The sha256 of each bundled rule file as it passed every check of `loader.load_rule_text`, and of
-the schema it passed them under: `ruleset.validated` lets those bytes skip the checks. Also the ids,
+the schema it passed them under: `loader.validated` lets those bytes skip the checks. Also the ids,
 names and categories of the files of C/C++ rules only, so that a first run parses those files only
 when it needs them (`ruleset._build`).
 

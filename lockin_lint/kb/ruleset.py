@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 from pathlib import Path
 
@@ -347,29 +346,13 @@ def _cache_key(contents: list[tuple[str, bytes]]) -> str:
     return digest.hexdigest()[:32]
 
 
-def validated(display: str, data: bytes) -> bool:
-    """Did the test suite validate exactly these bytes, shown under this name, against the schema in
-    use (`rule_digests`, written by ``scripts/gen_rule_digests.py``)? Then `loader.load_rule_text`
-    only parses and builds them. Any other bytes (a user's rule file, an edited bundled one, any file
-    once the schema changes) get every check, and so exactly the errors they always got."""
-    from . import rule_digests
-
-    return (rule_digests.FILES.get(display) == hashlib.sha256(data).hexdigest()
-            and rule_digests.SCHEMA == _schema_digest())
-
-
-@lru_cache(maxsize=1)
-def _schema_digest() -> str:
-    return hashlib.sha256(_PACKAGE.joinpath("kb", "rule_schema.yaml").read_bytes()).hexdigest()
-
-
 def _build(contents: list[tuple[str, bytes]], fingerprint: str, store_key: str | None = None) -> RuleSet:
     """The rule set of ``contents``. A validated file of C/C++ rules only (`rule_digests.HEAVY`, which
     gives its rules' ids, names and categories) is parsed only when the C/C++ rules are first asked
     for: they are ~85% of the rules' YAML, and a first run on Python files never needs them. With
     ``store_key``, they are then stored in the cache under it (`_store` stored the rest)."""
     from . import rule_digests
-    from .loader import load_rule_text
+    from .loader import load_rule_text, validated
 
     seen: dict[str, str] = {}
     rules: list[Rule] = []
