@@ -93,5 +93,8 @@ def generate() -> str:
 
 
 if __name__ == "__main__":
+    from gen_rule_digests import main as write_rule_digests  # lists the written file as validated
+
     OUTPUT.write_text(generate(), encoding="utf-8")
     print(f"wrote {OUTPUT.relative_to(OUTPUT.parents[2])}")
+    raise SystemExit(write_rule_digests())

@@ -937,6 +937,8 @@ def owned_files() -> list[Path]:
 
 
 def main() -> int:
+    from gen_rule_digests import main as write_rule_digests  # lists the written files as validated
+
     try:
         build_ = build()
     except GenerationError as exc:
@@ -958,7 +960,7 @@ def main() -> int:
     print(f"wrote {len(outputs)} files under {RULES_DIR.relative_to(REPO)} ({len(build_.rules)} rules, "
           f"{entries} entries) and {COVERAGE.relative_to(REPO)}")
     print("\n".join(stats_lines(build_.stats)))
-    return 0
+    return write_rule_digests()
 
 
 if __name__ == "__main__":

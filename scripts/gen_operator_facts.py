@@ -551,6 +551,8 @@ def generate() -> tuple[str, str]:
 
 
 def main() -> int:
+    from gen_rule_digests import main as write_rule_digests  # lists the written files as validated
+
     try:
         build = Build()
     except GenerationError as exc:
@@ -560,7 +562,7 @@ def main() -> int:
     FACTS_OUTPUT.write_text(render_facts(build), encoding="utf-8")
     print(f"wrote {RULES_OUTPUT.relative_to(REPO)} and {FACTS_OUTPUT.relative_to(REPO)}")
     print("\n".join(summary(build)))
-    return 0
+    return write_rule_digests()
 
 
 if __name__ == "__main__":

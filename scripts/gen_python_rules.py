@@ -973,6 +973,8 @@ def generate() -> str:
 
 
 def main() -> int:
+    from gen_rule_digests import main as write_rule_digests  # lists the written files as validated
+
     try:
         build_ = build()
     except GenerationError as exc:
@@ -984,7 +986,7 @@ def main() -> int:
     write_coverage(coverage_section(build_))
     print(f"wrote {OUTPUT.relative_to(REPO)} and the torch.cuda section of {COVERAGE.relative_to(REPO)}")
     print("\n".join(summary(build_)))
-    return 0
+    return write_rule_digests()
 
 
 if __name__ == "__main__":

@@ -250,19 +250,30 @@ def load_rules(directory: Path | None = None, extra: tuple[str, ...] = (), use_c
     cached = _from_cache(key, lambda: contents)
     if cached is not None:
         return cached
-    ruleset = _build(contents, key)
+    ruleset = _build(contents, key, store_key=key)
     _store(key, ruleset)
     return ruleset
 
 
 def _store(key: str, ruleset: RuleSet) -> LightPart:
-    """Write both compiled parts of ``ruleset`` under ``key``; returns the light part as stored."""
+    """Write the compiled parts of ``ruleset`` under ``key``; returns the light part as stored. C/C++
+    rules `_build` left unparsed are stored when a run first needs them (`_store_heavy`)."""
     from . import cache
 
-    cache.store(f"{key}-{HEAVY_LANGUAGE}", {"rules": ruleset.heavy_rules(), "index": _default_cuda_index(ruleset)})
+    if not callable(ruleset._heavy):
+        _store_heavy(key, ruleset)
     light = (ruleset.light, ruleset.catalog, _default_index(ruleset))
     cache.store(f"{key}-light", light)
     return light
+
+
+def _store_heavy(key: str, ruleset: RuleSet) -> HeavyPart:
+    """Write ``ruleset``'s C/C++ rules and their default index under ``key``; returns them."""
+    from . import cache
+
+    part = (ruleset.heavy_rules(), _default_cuda_index(ruleset))
+    cache.store(f"{key}-{HEAVY_LANGUAGE}", {"rules": part[0], "index": part[1]})
+    return part
 
 
 def _contents(sources: list[tuple[str, Path]]) -> list[tuple[str, bytes]]:
@@ -296,7 +307,7 @@ def _from_cache(key: str, contents: Callable[[], list[tuple[str, bytes]]]) -> Ru
         cached = cache.load(f"{key}-{HEAVY_LANGUAGE}")
         if isinstance(cached, dict) and isinstance(cached.get("rules"), tuple):
             return cached["rules"], cached.get("index")
-        return _build(contents(), key).for_language(HEAVY_LANGUAGE), None
+        return _store_heavy(key, _build(contents(), key))  # not stored yet (a first run met no C/C++), or corrupt
 
     return RuleSet(light, heavy, None, key)
 
@@ -335,15 +346,43 @@ def _cache_key(contents: list[tuple[str, bytes]]) -> str:
     return digest.hexdigest()[:32]
 
 
-def _build(contents: list[tuple[str, bytes]], fingerprint: str) -> RuleSet:
-    from .loader import load_rule_text
+def _build(contents: list[tuple[str, bytes]], fingerprint: str, store_key: str | None = None) -> RuleSet:
+    """The rule set of ``contents``. A validated file of C/C++ rules only (`rule_digests.HEAVY`, which
+    gives its rules' ids, names and categories) is parsed only when the C/C++ rules are first asked
+    for: they are ~85% of the rules' YAML, and a first run on Python files never needs them. With
+    ``store_key``, they are then stored in the cache under it (`_store` stored the rest)."""
+    from . import rule_digests
+    from .loader import load_rule_text, validated
 
     seen: dict[str, str] = {}
     rules: list[Rule] = []
+    later: list[tuple[str, bytes]] = []
+    entries: list[RuleEntry] = []
     for display, data in contents:
-        for rule in load_rule_text(data, display):
-            if rule.id in seen:
-                raise RuleError(f"{display}: rule {rule.id}: id already defined in {seen[rule.id]}")
-            seen[rule.id] = display
-            rules.append(rule)
-    return RuleSet.of(rules, fingerprint)
+        trusted = validated(display, data)
+        deferred = rule_digests.HEAVY.get(display) if trusted else None
+        if deferred is None:
+            loaded = load_rule_text(data, display, validated=trusted)
+            rules += loaded
+            ids = [rule.id for rule in loaded]
+        else:
+            later.append((display, data))
+            entries += (RuleEntry(*entry) for entry in deferred)
+            ids = [entry[0] for entry in deferred]
+        for rule_id in ids:
+            if rule_id in seen:
+                raise RuleError(f"{display}: rule {rule_id}: id already defined in {seen[rule_id]}")
+            seen[rule_id] = display
+    if not later:
+        return RuleSet.of(rules, fingerprint)
+    now = RuleSet.of(rules)
+    catalog = tuple(sorted((*now.catalog, *entries), key=lambda entry: entry.id))
+
+    def heavy_part() -> HeavyPart:
+        parsed = (rule for display, data in later for rule in load_rule_text(data, display, validated=True))
+        part = tuple(sorted((*now.heavy_rules(), *parsed), key=lambda r: r.id))
+        if store_key is None:
+            return part, None
+        return _store_heavy(store_key, RuleSet(now.light, part, catalog, fingerprint))
+
+    return RuleSet(now.light, heavy_part, catalog, fingerprint)
