@@ -1,7 +1,7 @@
 """Shortcuts taken on the Python analyzer's hot paths give the answers of the readings they stand for.
 
 Why: each shortcut skips work the full reading would do (the chain's names of a receiver no import
-bound, a whole-file regex in a file without its literal word); the findings must not change, so
+bound, a whole-file regex tried only where its literal prefix is); the findings must not change, so
 each is held to the full reading here on inputs chosen to reach both sides.
 """
 
@@ -11,6 +11,7 @@ import pytest
 import tree_sitter as ts
 import tree_sitter_python
 
+from lockin_lint.analyzers.python_cuda_rebinds import _ASSIGNED, _assigns_cuda_name
 from lockin_lint.analyzers.python_matcher import _chain_root
 from lockin_lint.analyzers.python_strings import chain
 
@@ -42,3 +43,12 @@ def test_chain_root_is_the_root_chain_gives(source: bytes) -> None:
     assert tops
     for top in tops:
         assert _chain_root(top) == chain(top)[0], (source, top)
+
+
+@pytest.mark.parametrize("source", [
+    b"", b"torch.cuda.x = torch.y\n", b"torch.cuda.\n", b"torch.cuda.torch.cuda.f = torch.g\n",
+    b"torch.cuda.synchronize()\ntorch.cuda.f  =\ttorch.g\n", b"torch.cuda.f = other\n", b"xtorch.cuda.f=torch.\n",
+    b"torch.cuda. f = torch.g\n", b"torch.cuda.f\n= torch.g\n",
+])
+def test_cuda_name_assignment_search_is_the_regex_search(source: bytes) -> None:
+    assert _assigns_cuda_name(source) == (_ASSIGNED.search(source) is not None)
