@@ -130,23 +130,10 @@ def _relevant(index: PythonIndex, token: bytes, start: int, lines: _Lines) -> bo
     line would only come to the identifier around the hit. That is asked at once (a third of the
     prefilter's time on vLLM was reading such lines); the verdict is the same (`test_prefilter_lines`).
     """
-    data = lines.data
-    if _QUOTE_OR_HASH.search(data, data.rfind(b"\n", 0, start) + 1, start + 1) is None:
-        begin, end = _word_around(data, start)
-        return data[begin:end].decode("utf-8", "replace") in index.name_parts
+    if start < lines.code_until(start):
+        begin, end = lines.word_around(start)
+        return lines.data[begin:end].decode("utf-8", "replace") in index.name_parts
     return _line_relevant(index, token, start, lines)
-
-
-def _word_around(data: bytes, offset: int) -> tuple[int, int]:
-    """The (start, end) of the identifier (maximal run of `IDENT_BYTE` bytes) around ``offset``, or
-    ``(offset, offset)`` when the byte there is none: what `_Line.word_at` finds, without the line."""
-    if offset >= len(data) or not IDENT_BYTE[data[offset]]:
-        return offset, offset
-    begin = offset
-    while begin and IDENT_BYTE[data[begin - 1]]:
-        begin -= 1
-    found = _WORD.match(data, offset)
-    return begin, found.end() if found is not None else offset
 
 
 def _line_relevant(index: PythonIndex, token: bytes, start: int, lines: _Lines) -> bool:
@@ -267,6 +254,41 @@ class _Lines:
         self.data = data
         self.by_start: dict[int, _Line] = {}
         self.last: _Line | None = None
+        self._code = (0, 0, 0)  # the last line `code_until` read: its start, end, first quote or '#'
+        self._word = (0, 0)  # the last identifier `word_around` found
+
+    def code_until(self, offset: int) -> int:
+        """Where the first quote or ``#`` of the line holding ``offset`` is (the line's end when it has
+        none): a hit before it is code, outside every string and comment. Read once per line, as `at`
+        reads a line (reading it again for each of a long line's hits was quadratic)."""
+        line_start, line_end, special = self._code
+        if not line_start <= offset < line_end:
+            data = self.data
+            line_start = data.rfind(b"\n", 0, offset) + 1
+            line_end = data.find(b"\n", offset)
+            line_end = len(data) if line_end < 0 else line_end
+            found = _QUOTE_OR_HASH.search(data, line_start, line_end)
+            special = found.start() if found is not None else line_end
+            self._code = (line_start, line_end, special)
+        return special
+
+    def word_around(self, offset: int) -> tuple[int, int]:
+        """The (start, end) of the identifier (maximal run of `IDENT_BYTE` bytes) around ``offset``,
+        or ``(offset, offset)`` when the byte there is none: what `_Line.word_at` finds, without
+        reading the line. The last one found is kept: a long identifier may hold many hits."""
+        begin, end = self._word
+        if begin <= offset < end:
+            return begin, end
+        data = self.data
+        if offset >= len(data) or not IDENT_BYTE[data[offset]]:
+            return offset, offset
+        begin = offset
+        while begin and IDENT_BYTE[data[begin - 1]]:
+            begin -= 1
+        found = _WORD.match(data, offset)
+        end = found.end() if found is not None else offset + 1
+        self._word = (begin, end)
+        return begin, end
 
     def at(self, offset: int) -> _Line:
         last = self.last
