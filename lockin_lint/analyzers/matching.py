@@ -15,8 +15,12 @@ from ..model import Location, Rule
 
 
 def node_text(node: ts.Node | None) -> str:
-    """A node's source text (empty for no node): how every matcher reads names and literals."""
-    return node.text.decode("utf-8", "replace") if node is not None and node.text is not None else ""
+    """A node's source text (empty for no node): how every matcher reads names and literals.
+    (``Node.text`` copies the bytes each time it is read: it is read once.)"""
+    if node is None:
+        return ""
+    text = node.text
+    return text.decode("utf-8", "replace") if text is not None else ""
 
 
 #: Python nodes that open a scope of their own: what a reading of one function or block stops at.

@@ -33,7 +33,7 @@ it into ``handled: {<target>: ...}`` only when no other file of the run spells t
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from typing import Iterable, Iterator, NamedTuple
 
 import tree_sitter as ts
 
@@ -98,7 +98,7 @@ class _Call(NamedTuple):
     agnostic_line: int
 
 
-def _calls(root: ts.Node, function: ts.Node | None, name: str, hits: list[tuple[int, int]],
+def _calls(root: ts.Node, function: ts.Node | None, name: str, hits: Iterable[tuple[int, int]],
            dispatch: Dispatch, skips: RocmSkipFlags,
            flags: dict[str, bool]) -> list[_Call] | None:
     """The line of each call of ``name`` with the targets the dispatch around it keeps it off (and,
@@ -138,18 +138,18 @@ def _calls(root: ts.Node, function: ts.Node | None, name: str, hits: list[tuple[
     return calls or None
 
 
-def _spelled(source: bytes, name: str) -> list[tuple[int, int]]:
-    """Where ``name`` is spelled as a whole word in ``source`` (a plain search: far quicker than a
-    regex over files of thousands of lines, for every function holding a finding)."""
+def _spelled(source: bytes, name: str) -> Iterator[tuple[int, int]]:
+    """Where ``name`` is spelled as a whole word in ``source``, in order (a plain search: far quicker
+    than a regex over files of thousands of lines, for every function holding a finding). Found as
+    `_calls` asks: it stops at the first spelling that is no call, and the rest of the file is then
+    not searched."""
     word = name.encode()
-    found: list[tuple[int, int]] = []
     start = source.find(word)
     while start >= 0:
         end = start + len(word)
         if (start == 0 or source[start - 1:start] not in _WORD) and source[end:end + 1] not in _WORD:
-            found.append((start, end))
+            yield start, end
         start = source.find(word, end)
-    return found
 
 
 #: The bytes a whole word cannot touch (as ``\b`` reads them; past either end of the source, none).

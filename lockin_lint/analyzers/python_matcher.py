@@ -154,9 +154,9 @@ class FileMatcher(StringContexts, SpanMatcher):
         top = node
         while top.parent is not None and top.parent.type == "attribute":
             top = top.parent
-        root, parts = chain(top)
+        root = _chain_root(top)
         if root is not None and root in self.aliases:
-            self._qualified(root, parts)
+            self._qualified(root, chain(top)[1])
             return  # an imported module is not "any receiver"
         if parent.type == "attribute" and parent.child_by_field_name("attribute") == node:
             self._member(node, parent, root)
@@ -263,6 +263,15 @@ class FileMatcher(StringContexts, SpanMatcher):
                 else:
                     stack.extend(item.named_children)
         return False
+
+
+def _chain_root(top: ts.Node) -> str | None:
+    """The root name `python_strings.chain` gives ``top``, without reading the chain's other names:
+    most hits are on a receiver no import bound, whose parts are never asked for."""
+    node: ts.Node | None = top
+    while node is not None and node.type == "attribute":
+        node = node.child_by_field_name("object")
+    return _text(node) if node is not None and node.type == "identifier" else None
 
 
 def _offending_span(base: str, parts: list[tuple[str, ts.Node]]) -> tuple[int, int] | None:

@@ -124,7 +124,20 @@ def _relevant(index: PythonIndex, token: bytes, start: int, lines: _Lines) -> bo
     Conservative by construction: only a hit inside a comment, inside a one-line string literal whose
     content no string rule accepts, or inside an identifier that is no part of any matched name is
     irrelevant. Anything the line cannot tell (a line inside a multi-line string, say) is relevant.
+
+    Most hits sit in code with no quote or ``#`` before them on their line (``output_size`` for the
+    token ``put_``): no string holds them and no comment, so `_line_relevant`'s reading of the whole
+    line would only come to the identifier around the hit. That is asked at once (`is_candidate` on
+    the vLLM files it skips: 0.27 -> 0.16 s); the verdict is the same (`test_prefilter_lines`).
     """
+    if start < lines.code_until(start):
+        begin, end = lines.word_around(start)
+        return lines.data[begin:end].decode("utf-8", "replace") in index.name_parts
+    return _line_relevant(index, token, start, lines)
+
+
+def _line_relevant(index: PythonIndex, token: bytes, start: int, lines: _Lines) -> bool:
+    """`_relevant`, from the reading of the hit's whole line (its comment and one-line strings)."""
     scanned = lines.at(start)
     line = scanned.text
     offset = start - scanned.start
@@ -241,6 +254,41 @@ class _Lines:
         self.data = data
         self.by_start: dict[int, _Line] = {}
         self.last: _Line | None = None
+        self._code = (0, 0, 0)  # the last line `code_until` read: its start, end, first quote or '#'
+        self._word = (0, 0)  # the last identifier `word_around` found
+
+    def code_until(self, offset: int) -> int:
+        """Where the first quote or ``#`` of the line holding ``offset`` is (the line's end when it has
+        none): a hit before it is code, outside every string and comment. Read once per line, as `at`
+        reads a line (reading it again for each of a long line's hits was quadratic)."""
+        line_start, line_end, special = self._code
+        if not line_start <= offset < line_end:
+            data = self.data
+            line_start = data.rfind(b"\n", 0, offset) + 1
+            line_end = data.find(b"\n", offset)
+            line_end = len(data) if line_end < 0 else line_end
+            found = _QUOTE_OR_HASH.search(data, line_start, line_end)
+            special = found.start() if found is not None else line_end
+            self._code = (line_start, line_end, special)
+        return special
+
+    def word_around(self, offset: int) -> tuple[int, int]:
+        """The (start, end) of the identifier (maximal run of `IDENT_BYTE` bytes) around ``offset``,
+        or ``(offset, offset)`` when the byte there is none: what `_Line.word_at` finds, without
+        reading the line. The last one found is kept: a long identifier may hold many hits."""
+        begin, end = self._word
+        if begin <= offset < end:
+            return begin, end
+        data = self.data
+        if offset >= len(data) or not IDENT_BYTE[data[offset]]:
+            return offset, offset
+        begin = offset
+        while begin and IDENT_BYTE[data[begin - 1]]:
+            begin -= 1
+        found = _WORD.match(data, offset)
+        end = found.end() if found is not None else offset + 1
+        self._word = (begin, end)
+        return begin, end
 
     def at(self, offset: int) -> _Line:
         last = self.last
@@ -316,6 +364,8 @@ class _Line:
 _INTERPOLATION = re.compile(r"\{[^{}]*\}")
 #: The bytes `_Line` acts on: quotes, '#' and backslash (every other byte it steps over).
 _SPECIAL = re.compile(rb"[\"'#\\]")
+#: Quotes and '#': where none comes before a hit on its line, the hit is in code (`_relevant`).
+_QUOTE_OR_HASH = re.compile(rb"[\"'#]")
 #: An identifier, as `IDENT_BYTE` defines its bytes.
 _WORD = re.compile(rb"[A-Za-z0-9_\x80-\xff]+")
 #: Bytes that can continue a Python identifier (non-ASCII bytes included: UTF-8 identifiers).
