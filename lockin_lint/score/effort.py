@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 from ..model import CATEGORIES, STATUSES, Finding
-from .costs import is_blocking, unit_cost
-from .hooks import is_fixable, is_mechanical
+from .costs import is_blocking, statuses_on, unit_cost, unit_statuses
+from .hooks import is_fixable
 from .effort_model import (DEFAULT_CATEGORY_FACTOR, DEFAULT_GOOD_MAX_HOURS, DEFAULT_LINES_PER_HOUR,
                            DEFAULT_STATUS_HOURS, SCORE_BANDS, EffortModel)
 from .ranges import ZERO, Range
@@ -31,6 +31,8 @@ __all__ = ["DEFAULT_CATEGORY_FACTOR", "DEFAULT_GOOD_MAX_HOURS", "DEFAULT_LINES_P
 
 HOURS_PER_DAY = 8.0
 BLOCKING = frozenset({"missing", "unknown"})
+#: The `costs.status_on` values of a finding `hooks.is_mechanical` counts: ready (``native``), or a rename.
+MECHANICAL = frozenset({"native", "rename"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +54,10 @@ class TargetSummary:
 def unit_costs(findings: Iterable[Finding], target: str, model: EffortModel,
                units: list[Unit] | None = None) -> list[tuple[Unit, Range]]:
     """Every unit of work with its cost on ``target`` (zero-cost units included)."""
-    return [(unit, unit_cost(unit, target, model)) for unit in (units if units is not None else group_units(findings))]
+    listed = list(findings)
+    table = statuses_on(listed, target)
+    return [(unit, unit_cost(unit, target, model, unit_statuses(unit, table)))
+            for unit in (units if units is not None else group_units(listed))]
 
 
 def score_of(ready: int, sites: int) -> float:
@@ -76,15 +81,18 @@ def summarize_target(findings: list[Finding], target: str, model: EffortModel,
     by_category: dict[str, Range] = {}
     total = ZERO
     blocking_units = 0
-    for unit, cost in unit_costs(findings, target, model, units):
-        blocking_units += is_blocking(unit, target)
+    table = statuses_on(findings, target)  # each finding asked once, not once per cost and test
+    for unit in units if units is not None else group_units(findings):
+        ordered_statuses = unit_statuses(unit, table)
+        cost = unit_cost(unit, target, model, ordered_statuses)
+        blocking_units += is_blocking(unit, target, ordered_statuses)
         if cost:
             by_category[unit.category] = by_category.get(unit.category, ZERO) + cost
             total += cost
     statuses = dict.fromkeys(STATUSES, 0)
     for finding in findings:
         statuses[finding.targets[target].status] += 1
-    ready = sum(is_mechanical(f, target) for f in findings)
+    ready = sum(table[id(f)] in MECHANICAL for f in findings)  # `hooks.is_mechanical`, read from the table
     fixable, saves = fix_saves(findings, target, model)
     score = score_of(ready, len(findings))
     ordered = [c for c in CATEGORIES if c in by_category] + sorted(set(by_category) - set(CATEGORIES))
