@@ -9,6 +9,7 @@ the C/C++/CUDA analyzers ask this one function, so the two languages cannot disa
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 #: A path token that names a backend, and the target it is (None: a backend lockin-lint does not judge,
 #: whose code is still not CUDA lock-in). CPU is absent on purpose: ``offload/cpu.py`` moves tensors to
@@ -47,6 +48,7 @@ def _tokens(part: str) -> list[str]:
 name_tokens = _tokens
 
 
+@lru_cache(maxsize=1 << 16)  # asked again per path by several whole-project passes (per target, per part)
 def dedicated_backend(path: str) -> str | None:
     """The backend a file is dedicated to by its path (``"rocm"``, ``"xpu"``, ``"hpu"``...), or None.
 

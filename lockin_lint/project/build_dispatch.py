@@ -25,9 +25,8 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import replace
 
-from ..model import FileResult, Finding, Reader
+from ..model import FileResult, Finding, Reader, evolve
 from ..score.hooks import LEFT_OUT_OF_BUILD
 from .cmake_build import SOURCE_SUFFIXES, read_build, ref_order
 from .op_builders import is_op_builder, left_out_by_builders
@@ -121,7 +120,7 @@ def _mark(finding: Finding, how: str) -> Finding:
     target = finding.targets.get("rocm")
     if target is None or target.status == "native" or any(t == "rocm" for t, _ in finding.handled):
         return finding
-    return replace(finding, handled=tuple(sorted((*finding.handled, ("rocm", how)))))
+    return evolve(finding, handled=tuple(sorted((*finding.handled, ("rocm", how)))))
 
 
 def mark_build_dispatch(results: list[FileResult], files: dict[str, str], read: Reader) -> list[FileResult]:
@@ -131,5 +130,5 @@ def mark_build_dispatch(results: list[FileResult], files: dict[str, str], read: 
     left = left_out_files(files, read)
     if not left:
         return results
-    return [replace(r, findings=tuple(_mark(f, left[r.path]) for f in r.findings)) if r.path in left and r.findings
+    return [evolve(r, findings=tuple(_mark(f, left[r.path]) for f in r.findings)) if r.path in left and r.findings
             else r for r in results]
