@@ -74,7 +74,12 @@ def unit_cost(unit: Unit, target: str, model: EffortModel, statuses: Sequence[st
         return _library(unit, model, statuses)
     if unit.kind == "api":
         return _api(unit, model, statuses)
-    return sum((_site(f, s, model) for f, s in zip(unit.findings, statuses)), ZERO)
+    low = high = 0.0  # the sum of `_site`'s ranges, added up as two floats in the same order
+    for finding, status in zip(unit.findings, statuses):
+        site = _site(finding, status, model)
+        low += site.low
+        high += site.high
+    return Range(low, high)
 
 
 def is_blocking(unit: Unit, target: str, statuses: Sequence[str] | None = None) -> bool:
@@ -164,8 +169,11 @@ def _api(unit: Unit, model: EffortModel, statuses: Sequence[str]) -> Range:
     """Written once when it has no equivalent (looked into once when unknown, adapted once when it has
     an equivalent); every call is then an edit, and a rename minutes."""
     once = {"missing": "reimplement", "unknown": "investigate", "equivalent": "adapt"}
-    total = _costliest([model.cost(once[s], s, unit.category) for s in set(statuses) if s in once])
+    first = _costliest([model.cost(once[s], s, unit.category) for s in set(statuses) if s in once])
+    low, high = first.low, first.high  # then each call's range added, as two floats in the same order
     for status in statuses:
         if status != "native":
-            total += model.cost("rename" if status == "rename" else "edit", status, unit.category)
-    return total
+            call = model.cost("rename" if status == "rename" else "edit", status, unit.category)
+            low += call.low
+            high += call.high
+    return Range(low, high)

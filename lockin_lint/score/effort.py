@@ -66,20 +66,22 @@ def score_of(ready: int, sites: int) -> float:
 
 def fix_saves(findings: list[Finding], target: str, model: EffortModel) -> tuple[int, Range]:
     """How many findings ``--fix`` rewrites on ``target`` and what they would cost by hand."""
-    count, saved = 0, ZERO
+    count, low, high = 0, 0.0, 0.0  # a `Range` sum, added up as two floats in the same order
     for finding in findings:
         status = finding.targets[target].status
         if status != "native" and is_fixable(finding, target):
             count += 1
-            saved += model.cost("rename" if status == "rename" else "adapt" if status == "equivalent" else "edit",
-                                status, finding.category)
-    return count, saved
+            cost = model.cost("rename" if status == "rename" else "adapt" if status == "equivalent" else "edit",
+                              status, finding.category)
+            low += cost.low
+            high += cost.high
+    return count, Range(low, high)
 
 
 def summarize_target(findings: list[Finding], target: str, model: EffortModel,
                      units: list[Unit] | None = None) -> TargetSummary:
-    by_category: dict[str, Range] = {}
-    total = ZERO
+    sums: dict[str, list[float]] = {}  # per category, and in total: `Range` sums as floats, in the same order
+    total_low = total_high = 0.0
     blocking_units = 0
     table = statuses_on(findings, target)  # each finding asked once, not once per cost and test
     for unit in units if units is not None else group_units(findings):
@@ -87,8 +89,13 @@ def summarize_target(findings: list[Finding], target: str, model: EffortModel,
         cost = unit_cost(unit, target, model, ordered_statuses)
         blocking_units += is_blocking(unit, target, ordered_statuses)
         if cost:
-            by_category[unit.category] = by_category.get(unit.category, ZERO) + cost
-            total += cost
+            pair = sums.setdefault(unit.category, [0.0, 0.0])
+            pair[0] += cost.low
+            pair[1] += cost.high
+            total_low += cost.low
+            total_high += cost.high
+    by_category = {category: Range(low, high) for category, (low, high) in sums.items()}
+    total = Range(total_low, total_high)
     statuses = dict.fromkeys(STATUSES, 0)
     for finding in findings:
         statuses[finding.targets[target].status] += 1
