@@ -7,12 +7,24 @@ order gives.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, TypeVar
 
 from ..model import FileResult
 
 if TYPE_CHECKING:
     from .passes import PassContext, ProjectPass
+
+_Key = TypeVar("_Key")
+#: Python files per pool task when a pass searches them all (reading them is most of such a pass).
+FILES_PER_TASK = 400
+
+
+def file_chunks(key: _Key, files: dict[str, str], suffixes: tuple[str, ...],
+                size: int = FILES_PER_TASK) -> list[tuple[_Key, list[tuple[str, str]]]]:
+    """The run's files ending in ``suffixes`` as (display path, path) pairs, ``size`` to a pool task,
+    each task with ``key`` (what the pass searches them for)."""
+    work = [(shown, path) for shown, path in files.items() if shown.endswith(suffixes)]
+    return [(key, work[i : i + size]) for i in range(0, len(work), size)]
 
 
 class Background:

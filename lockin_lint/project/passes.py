@@ -235,7 +235,15 @@ def _tensor_methods(results: list[FileResult], ctx: PassContext) -> list[FileRes
 def _unused_imports(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
     from .unused_imports import mark_unused_imports
 
-    return mark_unused_imports(results, ctx.files, ctx.read)
+    return mark_unused_imports(results, ctx.files, ctx.read, ctx.early.get("unused optional imports"))
+
+
+def _early_unused_imports(results: list[FileResult], ctx: PassContext) -> None:
+    from .unused_imports import start_import_search
+
+    started = start_import_search(results, ctx.files, ctx.map_later)
+    if started is not None:
+        ctx.early["unused optional imports"] = started
 
 
 def _cuda_rebinds(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
@@ -253,7 +261,15 @@ def _gpu_options(results: list[FileResult], ctx: PassContext) -> list[FileResult
 def _unread_env_entries(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
     from .unread_env_entries import mark_unread_entries
 
-    return mark_unread_entries(results, ctx.files, ctx.read)
+    return mark_unread_entries(results, ctx.files, ctx.read, ctx.early.get("unread env registry entries"))
+
+
+def _early_unread_env_entries(results: list[FileResult], ctx: PassContext) -> None:
+    from .unread_env_entries import start_reading_keys
+
+    started = start_reading_keys(results, ctx.files, ctx.read, ctx.map_later)
+    if started is not None:
+        ctx.early["unread env registry entries"] = started
 
 
 def _env_findings(results: list[FileResult]) -> bool:
@@ -318,10 +334,12 @@ PASSES: tuple[ProjectPass, ...] = (
     ProjectPass("accelerator capabilities",
                 lambda rs: any(r.facts is not None and r.facts.capability_tests for r in rs), _capabilities),
     ProjectPass("unused optional imports",
-                lambda rs: any(r.facts is not None and r.facts.unused_imports for r in rs), _unused_imports),
+                lambda rs: any(r.facts is not None and r.facts.unused_imports for r in rs), _unused_imports,
+                prefetch=_early_unused_imports),
     ProjectPass("rebound torch.cuda names", lambda rs: any(r.facts is not None and r.facts.cuda_rebinds for r in rs),
                 _cuda_rebinds),
-    ProjectPass("unread env registry entries", _env_findings, _unread_env_entries),
+    ProjectPass("unread env registry entries", _env_findings, _unread_env_entries,
+                prefetch=_early_unread_env_entries),
     ProjectPass("GPU switches", lambda rs: any(r.facts is not None and r.facts.gpu_options for r in rs),
                 _gpu_options),
     ProjectPass("backend modules", lambda rs: True, _backend),

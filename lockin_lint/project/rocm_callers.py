@@ -28,6 +28,7 @@ import tree_sitter as ts
 
 from ..model import FileResult, Finding, Reader, RocmCallers, with_open_handled
 from .outside_callers import Outside, outside_calls
+from .pass_background import FILES_PER_TASK, file_chunks
 
 _PYTHON = (".py", ".pyi", ".ipynb")
 _SHOWN_CALLS = 3
@@ -38,7 +39,7 @@ _SHOWN_CALLS = 3
 ChunkMap = Callable[[Callable[[Any, Reader, tuple[tuple[bytes, ...], list[tuple[str, str]]]], list[tuple[str, set[bytes]]]],
                      list[tuple[tuple[bytes, ...], list[tuple[str, str]]]]], list[list[tuple[str, set[bytes]]]]]
 #: Python files handed to one pool task (reading them is most of the pass).
-_CHUNK = 400
+_CHUNK = FILES_PER_TASK
 
 
 def mark_rocm_callers(results: list[FileResult], files: dict[str, str], read: Reader,
@@ -90,8 +91,7 @@ def start_spelling(results: list[FileResult], files: dict[str, str],
 
 
 def _chunks(names: tuple[bytes, ...], files: dict[str, str]) -> list[tuple[tuple[bytes, ...], list[tuple[str, str]]]]:
-    work = [(shown, path) for shown, path in files.items() if shown.endswith(_PYTHON)]
-    return [(names, work[i : i + _CHUNK]) for i in range(0, len(work), _CHUNK)]
+    return file_chunks(names, files, _PYTHON, _CHUNK)
 
 
 def spelling_files(names: tuple[bytes, ...], files: dict[str, str], read: Reader,
