@@ -29,6 +29,7 @@ import re
 from ..model import FileResult, Finding, Reader, evolve
 from ..score.hooks import LEFT_OUT_OF_BUILD
 from .cmake_build import SOURCE_SUFFIXES, read_build, ref_order
+from .line_search import findall_on_lines
 from .op_builders import is_op_builder, left_out_by_builders
 
 _HEADER_SUFFIXES = (".h", ".hh", ".hpp", ".hxx", ".cuh", ".inl", ".inc")
@@ -62,7 +63,7 @@ def _includers(files: dict[str, str], read: Reader) -> dict[str, set[str]]:
         data = read(real)
         if not data or b"#" not in data:
             continue
-        for written in _INCLUDE.findall(data):
+        for written in findall_on_lines(_INCLUDE, data, b"include"):
             target = _resolve(shown, written.decode("utf-8", "replace").strip(), files)
             if target is not None and target != shown:
                 included.setdefault(target, set()).add(shown)
