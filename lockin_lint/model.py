@@ -655,7 +655,7 @@ def evolve(obj: _T, **changes: Any) -> _T:
     the class does not have, goes to `replace`, which gives its own answer or error."""
     quick = _QUICK.get(type(obj))
     if quick is None or not changes.keys() <= quick[0].keys():
-        return replace(obj, **changes)
+        return replace(obj, **changes)  # type: ignore[type-var]  # every caller passes a dataclass
     positions, setters, read = quick
     state = read(obj)
     for name, value in changes.items():

@@ -34,10 +34,12 @@ from dataclasses import replace
 from typing import Any, Callable
 
 from ..model import FileResult, Reader, reported_apart
-from .pass_background import file_chunks
+from .pass_background import FILES_PER_TASK, file_chunks
 from .unused_imports import import_stem
 
 _PYTHON = (".py", ".pyi", ".ipynb")
+#: Python files handed to one pool task when the search starts early.
+_CHUNK = FILES_PER_TASK
 _ENV = "env"
 #: A registry entry: ``"NAME": lambda`` at the start of its line.
 _ENTRY = re.compile(rb"""^\s*(["'])([A-Za-z_][A-Za-z0-9_]*)\1\s*:\s*lambda\b""")
@@ -75,7 +77,7 @@ def start_reading_keys(results: list[FileResult], files: dict[str, str], read: R
     and what it looks for; None when there is nothing to look for, or one pool task's worth of files."""
     entries = _registry_entries(results, files, read)
     wanted = _wanted(entries) if entries else frozenset()
-    chunks = file_chunks(wanted, files, _PYTHON)
+    chunks = file_chunks(wanted, files, _PYTHON, _CHUNK)
     return (wanted, map_later(_keys_read_in, chunks)) if wanted and len(chunks) > 1 else None
 
 

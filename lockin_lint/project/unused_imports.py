@@ -25,9 +25,11 @@ from dataclasses import replace
 from typing import Any, Callable
 
 from ..model import FileResult, Finding, Reader, UnusedImport, with_open_handled
-from .pass_background import file_chunks
+from .pass_background import FILES_PER_TASK, file_chunks
 
 _PYTHON = (".py", ".pyi", ".ipynb")
+#: Python files handed to one pool task when the search starts early.
+_CHUNK = FILES_PER_TASK
 _NOTE = "optional import, unused"
 #: Patterns that start with a literal, which the regex engine searches for fast (no leading ``\b``).
 _STAR = re.compile(rb"import\s+\*")
@@ -59,7 +61,7 @@ def start_import_search(results: list[FileResult], files: dict[str, str],
     """The search of the run's Python files for imports of the candidates, started in the pool
     (``map_later``), and the candidates; None when there are none, or one pool task's worth of files."""
     wanted = _candidates(results)
-    chunks = file_chunks(wanted, files, _PYTHON)
+    chunks = file_chunks(wanted, files, _PYTHON, _CHUNK)
     return (wanted, map_later(_imported_in, chunks)) if wanted and len(chunks) > 1 else None
 
 
