@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import operator
 from dataclasses import dataclass
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 from ..model import CATEGORIES, STATUSES, Finding
 from .costs import is_blocking, statuses_on, unit_cost, unit_statuses
@@ -65,7 +65,25 @@ def score_of(ready: int, sites: int) -> float:
 
 
 def fix_saves(findings: list[Finding], target: str, model: EffortModel) -> tuple[int, Range]:
-    """How many findings ``--fix`` rewrites on ``target`` and what they would cost by hand."""
+    """How many findings ``--fix`` rewrites on ``target`` and what they would cost by hand.
+
+    ``check`` asks twice about the same findings (the fixable-findings note, then the JSON summary): the
+    answers for the last findings asked about are kept (the very same objects, compared by identity)."""
+    seen, model_seen, answers = _SAVES
+    if not (model_seen == model and len(seen) == len(findings) and all(map(operator.is_, seen, findings))):
+        seen, answers = tuple(findings), {}
+        _SAVES[:] = [seen, model, answers]
+    answer = answers.get(target)
+    if answer is None:
+        answer = answers[target] = _fix_saves(seen, target, model)
+    return answer
+
+
+#: `fix_saves`' findings, model and answers per target.
+_SAVES: list[Any] = [(), None, {}]
+
+
+def _fix_saves(findings: tuple[Finding, ...], target: str, model: EffortModel) -> tuple[int, Range]:
     count, low, high = 0, 0.0, 0.0  # a `Range` sum, added up as two floats in the same order
     for finding in findings:
         status = finding.targets[target].status
