@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import operator
 from dataclasses import dataclass, field, fields, replace
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping, TypeVar
+
+_T = TypeVar("_T")
 
 #: Every target lockin-lint judges code against, in display order.
 TARGETS: tuple[str, ...] = ("rocm", "ascend", "mlu", "musa", "xpu", "mps", "cpu")
@@ -536,7 +538,7 @@ def with_handled(finding: Finding, handled: Mapping[str, str]) -> Finding:
     for target in shown:
         targets[target] = TargetInfo("native")
     notes = dict(finding.handled) | shown
-    return replace(finding, targets=targets, handled=tuple(sorted(notes.items())))
+    return evolve(finding, targets=targets, handled=tuple(sorted(notes.items())))
 
 
 def with_open_handled(finding: Finding, handled: Mapping[str, str]) -> Finding:
@@ -553,7 +555,7 @@ def reported_apart(finding: Finding, note: str) -> Finding:
     """``finding`` kept but set apart: every open target handled with ``note`` and ``info`` severity,
     which keeps it out of the effort estimate and the default gates (an env registry entry no code
     reads, a test that is always skipped)."""
-    return replace(with_open_handled(finding, dict.fromkeys(finding.targets, note)), severity="info")
+    return evolve(with_open_handled(finding, dict.fromkeys(finding.targets, note)), severity="info")
 
 
 # -- the JSON shape of a finding (JSON output, SARIF properties and the report embed it) -------------
@@ -567,7 +569,15 @@ def targets_dict(finding: Finding) -> dict[str, dict[str, Any]]:
 
 
 def finding_dict(finding: Finding) -> dict[str, Any]:
-    data: dict[str, Any] = {
+    head, tail = finding_parts(finding)
+    return {**head, "targets": targets_dict(finding), **tail}
+
+
+def finding_parts(finding: Finding) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`finding_dict` without its ``targets``: the keys before them, and those after. ``--format json``
+    encodes each distinct table of targets once (a few hundred for thousands of findings) and the rest
+    of each finding around it (`output.json_format`)."""
+    head: dict[str, Any] = {
         "rule_id": finding.rule_id,
         "category": finding.category,
         "severity": finding.severity,
@@ -579,22 +589,22 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "symbol": finding.symbol,
         "message": finding.message,
         "fingerprint": finding.fingerprint,
-        "targets": targets_dict(finding),
     }
+    tail: dict[str, Any] = {}
     if finding.cell is not None:
-        data["cell"], data["cell_line"] = finding.cell, finding.cell_line
+        tail["cell"], tail["cell_line"] = finding.cell, finding.cell_line
     if finding.portable is not None:
-        data["portable"] = {"replacement": finding.portable.replacement, "min_torch": finding.portable.min_torch}
+        tail["portable"] = {"replacement": finding.portable.replacement, "min_torch": finding.portable.min_torch}
     if finding.handled:
-        data["handled"] = dict(finding.handled)
+        tail["handled"] = dict(finding.handled)
     if finding.extra_symbols:
-        data["extra_symbols"] = list(finding.extra_symbols)
+        tail["extra_symbols"] = list(finding.extra_symbols)
     if finding.fix is not None:
-        data["fix"] = {"applicability": finding.fix.applicability, "message": finding.fix.message}
+        tail["fix"] = {"applicability": finding.fix.applicability, "message": finding.fix.message}
     if finding.depends_on:
-        data["depends_on"] = [{"path": d.path, "line": d.line, "column": d.column, "message": d.message}
+        tail["depends_on"] = [{"path": d.path, "line": d.line, "column": d.column, "message": d.message}
                               for d in finding.depends_on]
-    return data
+    return head, tail
 
 
 def _quick_state(cls: type) -> None:
@@ -628,6 +638,32 @@ def _quick_state(cls: type) -> None:
 
     setattr(cls, "__getstate__", __getstate__)
     setattr(cls, "__setstate__", __setstate__)
+    _QUICK[cls] = ({name: position for position, name in enumerate(names)}, setters,
+                   (lambda self: [values(self)]) if single else (lambda self: list(values(self))))
+
+
+#: Per class `_quick_state` was given: each field's position, the slots' setters, and what reads the
+#: fields in that order (`evolve`).
+_QUICK: dict[type, tuple[dict[str, int], tuple[Callable[[Any, Any], None], ...], Callable[[Any], list[Any]]]] = {}
+
+
+def evolve(obj: _T, **changes: Any) -> _T:
+    """``dataclasses.replace(obj, **changes)``, for the model's slotted classes without its walk of
+    ``fields()`` and its keyword call of ``__init__`` (none of them has an ``__init__`` that does more
+    than set the fields): the whole-project passes replace thousands of findings and results in the
+    parent after the pool is done (a third of the time of `replace` itself). Another class, or a name
+    the class does not have, goes to `replace`, which gives its own answer or error."""
+    quick = _QUICK.get(type(obj))
+    if quick is None or not changes.keys() <= quick[0].keys():
+        return replace(obj, **changes)  # type: ignore[type-var]  # every caller passes a dataclass
+    positions, setters, read = quick
+    state = read(obj)
+    for name, value in changes.items():
+        state[positions[name]] = value
+    new = object.__new__(type(obj))
+    for setter, value in zip(setters, state):
+        setter(new, value)
+    return new
 
 
 for _slotted in (TargetInfo, Portable, SymbolInfo, StringContext, CallCondition, Match, Rule, Location, Replacement,

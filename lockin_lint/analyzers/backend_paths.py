@@ -9,6 +9,7 @@ the C/C++/CUDA analyzers ask this one function, so the two languages cannot disa
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 #: A path token that names a backend, and the target it is (None: a backend lockin-lint does not judge,
 #: whose code is still not CUDA lock-in). CPU is absent on purpose: ``offload/cpu.py`` moves tensors to
@@ -32,6 +33,10 @@ _FOLDER_PREFIXES = frozenset({"hip", "rocm"})
 _CK_LAST_TOKEN = "ck"
 _CK_FIRST_TOKENS = ["composable", "kernel"]
 _TARGETS = frozenset(t for t in BACKEND_TOKENS.values() if t)
+#: What a path that is dedicated to a backend spells somewhere, lower-cased: each token below is a
+#: lower-cased piece of the path (``amdgpu`` holds ``amd``; a Composable Kernel folder ``ck`` or
+#: ``composable``).
+_HINTS = re.compile("|".join(sorted({*BACKEND_TOKENS, _CK_LAST_TOKEN, _CK_FIRST_TOKENS[0]})))
 #: Tokens of a file or folder name: split at ``_ - .`` and at lower-to-upper case changes.
 _SPLIT = re.compile(r"[_\-.]+|(?<=[a-z0-9])(?=[A-Z])")
 #: Suffixes dropped from the last path part before it is split (``rocm.py``, ``attn_hip.cu``).
@@ -47,6 +52,7 @@ def _tokens(part: str) -> list[str]:
 name_tokens = _tokens
 
 
+@lru_cache(maxsize=1 << 16)  # asked again per path by several whole-project passes (per target, per part)
 def dedicated_backend(path: str) -> str | None:
     """The backend a file is dedicated to by its path (``"rocm"``, ``"xpu"``, ``"hpu"``...), or None.
 
@@ -57,6 +63,8 @@ def dedicated_backend(path: str) -> str | None:
     Kernel code); weaker first tokens (``amd_``, ``npu_``) are not enough for a whole folder. A
     Composable Kernel folder (``flash_attn_ck/``, ``composable_kernel/``) is ROCm's too.
     """
+    if _HINTS.search(path.lower()) is None:
+        return None  # no token below can be spelled: most paths, and much cheaper than splitting them
     parts = [p for p in path.replace("\\", "/").split("/") if p and p not in (".", "..")]
     if not parts:
         return None

@@ -8,10 +8,10 @@ fix are later parsed by libcst.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Iterable, Mapping
 
-from ..model import Finding, FixMark, Rule
+from ..model import Finding, FixMark, Rule, evolve
 from .table import BY_SYMBOL, DEVICE_MIN_TORCH, FSTRING_DEVICE, Entry
 
 #: The package a target's PyTorch plugin is imported as; importing it registers the device type
@@ -120,7 +120,7 @@ def mark(findings: Iterable[Finding], rules: Mapping[str, Rule], options: FixOpt
     for finding in findings:
         entry = choose(finding, rules.get(finding.rule_id), options)
         if entry is not None:
-            finding = replace(finding, fix=FixMark("safe" if entry.safe else "unsafe", entry.describe()))
+            finding = evolve(finding, fix=FixMark("safe" if entry.safe else "unsafe", entry.describe()))
         marked.append(finding)
     return marked
 

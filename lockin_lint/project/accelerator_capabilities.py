@@ -120,12 +120,26 @@ def _defined(names: set[str], paths: list[str], files: dict[str, str], read: Rea
     for path in paths:
         data = read(files[path])
         for name in names - found if data is not None else set():
-            # the substring first: the ``^``-anchored search is tried at every line of the module
-            if data is not None and name.encode() in data and re.search(
-                    rb"^[ \t]*(?:def|class)[ \t]+" + re.escape(name.encode()) + rb"\b|^[ \t]*"
-                    + re.escape(name.encode()) + rb"[ \t]*[:=]", data, re.MULTILINE):
+            if data is not None and _declares(data, name.encode()):
                 found.add(name)
     return found
+
+
+def _declares(data: bytes, name: bytes) -> bool:
+    """Does a line of ``data`` start by defining ``name`` (``def``/``class``), binding or annotating it?
+
+    The pattern is anchored at a line's start and spans one line, so it is tried only on the lines that
+    spell the name (searching a whole module with it, at every line, cost 0.2 s on the torch package);
+    a module that does not spell the name is never searched."""
+    pattern = rb"^[ \t]*(?:def|class)[ \t]+" + re.escape(name) + rb"\b|^[ \t]*" + re.escape(name) + rb"[ \t]*[:=]"
+    at = data.find(name)
+    while at != -1:
+        end = data.find(b"\n", at)
+        end = len(data) if end == -1 else end + 1
+        if re.search(pattern, data[data.rfind(b"\n", 0, at) + 1 : end], re.MULTILINE):
+            return True
+        at = data.find(name, end)
+    return False
 
 
 def _constants(path: str, methods: set[str], files: dict[str, str], read: Reader) -> dict[str, tuple[bool, str, int]]:

@@ -25,11 +25,11 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import replace
 
-from ..model import FileResult, Finding, Reader
+from ..model import FileResult, Finding, Reader, evolve
 from ..score.hooks import LEFT_OUT_OF_BUILD
 from .cmake_build import SOURCE_SUFFIXES, read_build, ref_order
+from .line_search import findall_on_lines
 from .op_builders import is_op_builder, left_out_by_builders
 
 _HEADER_SUFFIXES = (".h", ".hh", ".hpp", ".hxx", ".cuh", ".inl", ".inc")
@@ -63,7 +63,7 @@ def _includers(files: dict[str, str], read: Reader) -> dict[str, set[str]]:
         data = read(real)
         if not data or b"#" not in data:
             continue
-        for written in _INCLUDE.findall(data):
+        for written in findall_on_lines(_INCLUDE, data, b"include"):
             target = _resolve(shown, written.decode("utf-8", "replace").strip(), files)
             if target is not None and target != shown:
                 included.setdefault(target, set()).add(shown)
@@ -121,7 +121,7 @@ def _mark(finding: Finding, how: str) -> Finding:
     target = finding.targets.get("rocm")
     if target is None or target.status == "native" or any(t == "rocm" for t, _ in finding.handled):
         return finding
-    return replace(finding, handled=tuple(sorted((*finding.handled, ("rocm", how)))))
+    return evolve(finding, handled=tuple(sorted((*finding.handled, ("rocm", how)))))
 
 
 def mark_build_dispatch(results: list[FileResult], files: dict[str, str], read: Reader) -> list[FileResult]:
@@ -131,5 +131,5 @@ def mark_build_dispatch(results: list[FileResult], files: dict[str, str], read: 
     left = left_out_files(files, read)
     if not left:
         return results
-    return [replace(r, findings=tuple(_mark(f, left[r.path]) for f in r.findings)) if r.path in left and r.findings
+    return [evolve(r, findings=tuple(_mark(f, left[r.path]) for f in r.findings)) if r.path in left and r.findings
             else r for r in results]

@@ -72,7 +72,7 @@ def mark_cuda_rebinds(results: list[FileResult], files: dict[str, str], read: Re
             _add(scopes.setdefault(path, {}), notes, None)
         for target in sorted({target for by_target in notes.values() for target in by_target}):
             for path in platform_modules(target, files, read, parser,
-                                         lambda shown, module: _run_module(shown, module, files)):
+                                         lambda shown, module: _run_module(shown, module, files), roots):
                 _add(scopes.setdefault(path, {}), notes, target)
     output = []
     for result in results:

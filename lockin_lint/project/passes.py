@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 from ..analyzers import language_of
 from ..limits import LimitError, read_regular
 from ..model import FileResult, Reader
+from .pass_background import Background
 from .pass_replay import reuse
 from .result_cache import ResultCache, digest, tree_digest
 
@@ -54,6 +55,9 @@ class PassContext:
     #: argument to its workers at once (their engine, a reader of the run's files) and gives what
     #: yields the answers in order as they come.
     workers: Callable[[Callable[[Engine, Reader, Any], Any], list[Any]], Iterable[Any]] | None = None
+    #: Pool work passes started early (`ProjectPass.prefetch`), by pass name: what it was started for
+    #: (a key read from the results then), and what waits for its answers.
+    early: dict[str, tuple[Any, Callable[[], list[Any]]]] = field(default_factory=dict)
 
     def engine(self) -> Engine:
         return self.engine_factory()
@@ -104,6 +108,10 @@ class ProjectPass:
     #: the files it reads, and keeps the list's positions: it may run while a ``start``ed pass's work
     #: on Python files is still in the pool.
     python_free: bool = False
+    #: Starts, when the run has a pool, the part of the pass that reads only the run's own files, for a
+    #: key read from the results (`PassContext.early`): while the link pass's re-checks and the
+    #: ``python_free`` passes go on. The pass uses it only if its own results give the same key.
+    prefetch: Callable[[list[FileResult], PassContext], None] | None = None
 
 
 def _includes(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
@@ -147,7 +155,15 @@ def _rocm_callers(results: list[FileResult], ctx: PassContext) -> list[FileResul
     from .rocm_callers import mark_rocm_callers
 
     return mark_rocm_callers(results, ctx.files, ctx.read, ctx.map if ctx.workers is not None else None,
-                             lambda: ctx.engine().run.python_parser)
+                             lambda: ctx.engine().run.python_parser, ctx.early.get("ROCm callers"))
+
+
+def _early_rocm_callers(results: list[FileResult], ctx: PassContext) -> None:
+    from .rocm_callers import start_spelling
+
+    started = start_spelling(results, ctx.files, ctx.map_later)
+    if started is not None:
+        ctx.early["ROCm callers"] = started
 
 
 def _imported_probes(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
@@ -219,7 +235,15 @@ def _tensor_methods(results: list[FileResult], ctx: PassContext) -> list[FileRes
 def _unused_imports(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
     from .unused_imports import mark_unused_imports
 
-    return mark_unused_imports(results, ctx.files, ctx.read)
+    return mark_unused_imports(results, ctx.files, ctx.read, ctx.early.get("unused optional imports"))
+
+
+def _early_unused_imports(results: list[FileResult], ctx: PassContext) -> None:
+    from .unused_imports import start_import_search
+
+    started = start_import_search(results, ctx.files, ctx.map_later)
+    if started is not None:
+        ctx.early["unused optional imports"] = started
 
 
 def _cuda_rebinds(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
@@ -237,7 +261,15 @@ def _gpu_options(results: list[FileResult], ctx: PassContext) -> list[FileResult
 def _unread_env_entries(results: list[FileResult], ctx: PassContext) -> list[FileResult]:
     from .unread_env_entries import mark_unread_entries
 
-    return mark_unread_entries(results, ctx.files, ctx.read)
+    return mark_unread_entries(results, ctx.files, ctx.read, ctx.early.get("unread env registry entries"))
+
+
+def _early_unread_env_entries(results: list[FileResult], ctx: PassContext) -> None:
+    from .unread_env_entries import start_reading_keys
+
+    started = start_reading_keys(results, ctx.files, ctx.read, ctx.map_later)
+    if started is not None:
+        ctx.early["unread env registry entries"] = started
 
 
 def _env_findings(results: list[FileResult]) -> bool:
@@ -291,7 +323,7 @@ PASSES: tuple[ProjectPass, ...] = (
     ProjectPass("fixed macros", _cuda_findings, _fixed_macros, python_free=True),
     ProjectPass("ROCm aliases", _cuda_findings, _rocm, python_free=True),
     ProjectPass("build-level dispatch", _cmake_and_findings, _build, python_free=True),
-    ProjectPass("ROCm callers", _rocm_candidates, _rocm_callers),
+    ProjectPass("ROCm callers", _rocm_candidates, _rocm_callers, prefetch=_early_rocm_callers),
     ProjectPass("ROCm package folders", _rocm_package_candidates, _rocm_packages),
     ProjectPass("imported probes", lambda rs: any(r.facts is not None and r.facts.flag_imports for r in rs),
                 _imported_probes),
@@ -302,10 +334,12 @@ PASSES: tuple[ProjectPass, ...] = (
     ProjectPass("accelerator capabilities",
                 lambda rs: any(r.facts is not None and r.facts.capability_tests for r in rs), _capabilities),
     ProjectPass("unused optional imports",
-                lambda rs: any(r.facts is not None and r.facts.unused_imports for r in rs), _unused_imports),
+                lambda rs: any(r.facts is not None and r.facts.unused_imports for r in rs), _unused_imports,
+                prefetch=_early_unused_imports),
     ProjectPass("rebound torch.cuda names", lambda rs: any(r.facts is not None and r.facts.cuda_rebinds for r in rs),
                 _cuda_rebinds),
-    ProjectPass("unread env registry entries", _env_findings, _unread_env_entries),
+    ProjectPass("unread env registry entries", _env_findings, _unread_env_entries,
+                prefetch=_early_unread_env_entries),
     ProjectPass("GPU switches", lambda rs: any(r.facts is not None and r.facts.gpu_options for r in rs),
                 _gpu_options),
     ProjectPass("backend modules", lambda rs: True, _backend),
@@ -327,8 +361,14 @@ def run_passes(results: list[FileResult], ctx: PassContext, cache: ResultCache |
         return reused
     first = {result.path: result for result in results}
     output = results
-    background: _Background | None = None
+    background: Background | None = None
+    prefetched = ctx.workers is None
     for step in passes:
+        if step.python_free and not prefetched:  # the link pass's re-checks, if any, are queued first
+            prefetched = True
+            for later in passes:
+                if later.prefetch is not None and later.wanted(output):
+                    later.prefetch(output, ctx)
         if background is not None and not step.python_free:
             output, background = background.finish(output, ctx), None
         wanted = step.wanted(output)
@@ -338,7 +378,7 @@ def run_passes(results: list[FileResult], ctx: PassContext, cache: ResultCache |
             if phase is not None and step.name == "extension links":
                 phase("linking files across the project")
             if step.start is not None and ctx.workers is not None:
-                background = _Background(output, step.start(output, ctx))
+                background = Background(output, step.start(output, ctx))
             else:
                 output = step.run(output, ctx)
     if background is not None:
@@ -347,43 +387,3 @@ def run_passes(results: list[FileResult], ctx: PassContext, cache: ResultCache |
         final = [(r.path, None if first.get(r.path) is r else r) for r in output]
         cache.put_passes(tree, (tree, dict(ctx.inputs), final))
     return output
-
-
-class _Background:
-    """A pass whose pool work goes on while the ``python_free`` passes after it run in the parent (on
-    two cores the parent would otherwise wait for the link re-checks, then run those passes alone).
-
-    They see the results before the background pass's replacements; the outcome is what running them
-    after it gives, because they keep the positions and every Python file's result (checked: the
-    replaced positions must still hold the very objects they held) and each is asked again whether it
-    is wanted on the results with the replacements. Should either check fail, the replacements are
-    made first and those passes run again after them, in the order of `PASSES`."""
-
-    def __init__(self, before: list[FileResult], waiting: Callable[[], dict[int, FileResult]]) -> None:
-        self.before = before
-        self.waiting = waiting
-        #: The passes run meanwhile: each with its answer to ``wanted`` and the results it was asked on.
-        self.steps: list[tuple[ProjectPass, bool, list[FileResult]]] = []
-
-    def ran(self, step: ProjectPass, wanted: bool, results: list[FileResult]) -> None:
-        self.steps.append((step, wanted, results))
-
-    def finish(self, output: list[FileResult], ctx: PassContext) -> list[FileResult]:
-        replaced = self.waiting()
-        if not replaced:
-            return output
-        if len(output) == len(self.before) and all(output[p] is self.before[p] for p in replaced) and all(
-                step.wanted(_replace(seen, replaced)) == wanted for step, wanted, seen in self.steps):
-            return _replace(output, replaced)
-        output = _replace(self.before, replaced)
-        for step, _, _ in self.steps:
-            if step.wanted(output):
-                output = step.run(output, ctx)
-        return output
-
-
-def _replace(results: list[FileResult], replaced: dict[int, FileResult]) -> list[FileResult]:
-    changed = list(results)
-    for position, result in replaced.items():
-        changed[position] = result
-    return changed

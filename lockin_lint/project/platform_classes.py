@@ -41,9 +41,12 @@ _DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
 
 
 def platform_modules(target: str, files: dict[str, str], read: Reader, parser: Callable[[], ts.Parser],
-                     find: Callable[[str, str], str | None]) -> list[str]:
+                     find: Callable[[str, str], str | None], roots: dict[str, ts.Node] | None = None) -> list[str]:
     """The files of the run (display paths) that ``target``'s platform classes name in a ``get_*_cls``
-    classmethod; ``find(shown, module)`` is the file of the run ``module`` names from ``shown``."""
+    classmethod; ``find(shown, module)`` is the file of the run ``module`` names from ``shown``.
+    ``roots``: the trees of the run's files parsed so far, by display path, which this adds to (the
+    caller parses the modules it finds again, and asks for several targets)."""
+    roots = {} if roots is None else roots
     found: list[str] = []
     for path in sorted(files):
         if not path.endswith(".py") or dedicated_target(path) != target:
@@ -51,13 +54,20 @@ def platform_modules(target: str, files: dict[str, str], read: Reader, parser: C
         data = read(files[path])
         if data is None or _GETTER.search(data) is None:
             continue
-        for dotted in _named(parser().parse(data).root_node):
+        for dotted in _named(_root(path, data, roots, parser)):
             module, _, name = dotted.rpartition(".")
             where = find(path, module)
             if where is not None and where != path and where not in found and _defines(where, name, files,
-                                                                                        read, parser):
+                                                                                        read, parser, roots):
                 found.append(where)
     return found
+
+
+def _root(path: str, data: bytes, roots: dict[str, ts.Node], parser: Callable[[], ts.Parser]) -> ts.Node:
+    root = roots.get(path)
+    if root is None:
+        root = roots[path] = parser().parse(data).root_node
+    return root
 
 
 def _named(root: ts.Node) -> list[str]:
@@ -92,9 +102,10 @@ def _returned(statement: ts.Node) -> str | None:
     return string_value(value)
 
 
-def _defines(path: str, name: str, files: dict[str, str], read: Reader, parser: Callable[[], ts.Parser]) -> bool:
-    data = read(files[path])
+def _defines(path: str, name: str, files: dict[str, str], read: Reader, parser: Callable[[], ts.Parser],
+             roots: dict[str, ts.Node]) -> bool:
+    data = read(files[path]) if path not in roots else b""
     if data is None:
         return False
-    root = parser().parse(data).root_node
+    root = _root(path, data, roots, parser)
     return any(node_text(cls.child_by_field_name("name")) == name for cls in top_definitions(root, "class_definition"))

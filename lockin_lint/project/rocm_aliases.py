@@ -32,6 +32,7 @@ from ..analyzers import language_of
 from ..analyzers.cpp_prepass import DEFINED_NAME, _closing_paren  # the same balanced ``(...)`` with no ``; { }`` inside
 from ..analyzers.preprocessor import NOT_ON_ROCM, ROCM_ONLY, line_states
 from ..model import FileResult, Finding, Reader, with_handled
+from .line_search import findall_on_lines
 
 _INCLUDE = re.compile(rb'^[ \t]*#[ \t]*include[ \t]*"([^"\n]+)"', re.MULTILINE)
 _ALIAS = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)|\btypedef\b[^;{}]*?\b([A-Za-z_]\w*)[ \t]*;|"
@@ -39,6 +40,8 @@ _ALIAS = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)|\btypedef\b[^;{}
 _PARENT_LEVELS = 3
 #: Comments and literals, blanked before looking for function definitions (they may hold braces).
 _NOISE = re.compile(rb'//[^\n]*|/\*.*?\*/|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'', re.DOTALL)
+#: Every byte but a newline to a space (what blanks a comment or literal, its lines kept).
+_BLANK = bytes(10 if byte == 10 else 32 for byte in range(256))
 _CALL_NAME = re.compile(rb"\b([A-Za-z_]\w*)[ \t\r\n]*\(")
 #: What may stand before a defined function's name: its return type and specifiers.
 _SPECIFIERS = re.compile(rb"(?:[A-Za-z_]\w*\b|::|[*&<>,]|\s)+")
@@ -121,7 +124,7 @@ def _cuda_only_macros(data: bytes, states: list[int] | None) -> frozenset[str]:
 
 def _rocm_only_code(data: bytes, states: list[int]) -> bytes:
     """``data`` with everything but ROCm-only code (comments, literals, directives, other lines) blanked."""
-    data = _NOISE.sub(lambda m: re.sub(rb"[^\n]", b" ", m.group()), data)
+    data = _NOISE.sub(lambda m: m.group().translate(_BLANK), data)
     lines = data.split(b"\n")
     return b"\n".join(line if states[i] == ROCM_ONLY and not line.lstrip().startswith(b"#") else b""
                       for i, line in enumerate(lines))
@@ -186,7 +189,7 @@ def mark_rocm_aliases(results: list[FileResult], files: dict[str, str], read: Re
         found: dict[str, str] = {name: "ROCm alias in this file" for name in aliases.of(real, data)}
         cuda_only: dict[str, str] = {}
         included[real] = []
-        for written in _INCLUDE.findall(data):
+        for written in findall_on_lines(_INCLUDE, data, b"include"):
             header = aliases.header(real, written.decode("utf-8", "replace"))
             if header is not None:
                 included[real].append(header)

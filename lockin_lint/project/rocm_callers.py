@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import tree_sitter as ts
 
 from ..model import FileResult, Finding, Reader, RocmCallers, with_open_handled
 from .outside_callers import Outside, outside_calls
+from .pass_background import FILES_PER_TASK, file_chunks
 
 _PYTHON = (".py", ".pyi", ".ipynb")
 _SHOWN_CALLS = 3
@@ -38,24 +39,24 @@ _SHOWN_CALLS = 3
 ChunkMap = Callable[[Callable[[Any, Reader, tuple[tuple[bytes, ...], list[tuple[str, str]]]], list[tuple[str, set[bytes]]]],
                      list[tuple[tuple[bytes, ...], list[tuple[str, str]]]]], list[list[tuple[str, set[bytes]]]]]
 #: Python files handed to one pool task (reading them is most of the pass).
-_CHUNK = 400
+_CHUNK = FILES_PER_TASK
 
 
 def mark_rocm_callers(results: list[FileResult], files: dict[str, str], read: Reader,
                       map_chunks: ChunkMap | None = None,
-                      parser: Callable[[], ts.Parser] | None = None) -> list[FileResult]:
+                      parser: Callable[[], ts.Parser] | None = None,
+                      early: tuple[Any, Callable[[], list[Any]]] | None = None) -> list[FileResult]:
     """``results`` with the findings of functions called only off ROCm handled for ROCm.
 
     ``map_chunks`` reads and searches the run's Python files elsewhere (the run's pool workers): they
     are the files of the run, whose content the cache key holds already. With ``parser``, other files
-    spelling the name are read for their calls (`outside_callers`) instead of keeping the findings."""
-    wanted = {(r.path, c.name): c for r in results if r.facts is not None for c in r.facts.rocm_callers}
-    if not wanted:
+    spelling the name are read for their calls (`outside_callers`) instead of keeping the findings.
+    ``early``: that search, started before by `start_spelling`; used when it was for the same names."""
+    names = spelling_names(results)
+    if not names:
         return results
-    names = tuple(sorted({name.encode() for _, name in wanted}
-                         | {_WRITE + c.flag.encode() for r in results if r.facts is not None
-                            for c in r.facts.rocm_callers if c.flag}))
-    spelled = spelling_files(names, files, read, map_chunks)
+    spelled = _spelled(early[1]()) if early is not None and early[0] == names else \
+        spelling_files(names, files, read, map_chunks)
     output = []
     for result in results:
         found: list[tuple[RocmCallers, Outside | None]] = []
@@ -71,14 +72,39 @@ def mark_rocm_callers(results: list[FileResult], files: dict[str, str], read: Re
     return output
 
 
+def spelling_names(results: list[FileResult]) -> tuple[bytes, ...]:
+    """What `spelled_in` looks for: the candidates' names, and their flags as ``=flag`` (none: no
+    candidate, the pass has nothing to do)."""
+    candidates = [c for r in results if r.facts is not None for c in r.facts.rocm_callers]
+    return tuple(sorted({c.name.encode() for c in candidates} | {_WRITE + c.flag.encode() for c in candidates
+                                                                 if c.flag}))
+
+
+def start_spelling(results: list[FileResult], files: dict[str, str],
+                   map_later: Callable[[Callable[..., Any], list[Any]], Callable[[], list[Any]]]
+                   ) -> tuple[tuple[bytes, ...], Callable[[], list[Any]]] | None:
+    """`spelling_files`' search for ``results``' names started in the pool (``map_later``), and those
+    names; None when the search would not go to the pool (no names, one chunk of files)."""
+    names = spelling_names(results)
+    chunks = _chunks(names, files)
+    return (names, map_later(spelled_in, chunks)) if names and len(chunks) > 1 else None
+
+
+def _chunks(names: tuple[bytes, ...], files: dict[str, str]) -> list[tuple[tuple[bytes, ...], list[tuple[str, str]]]]:
+    return file_chunks(names, files, _PYTHON, _CHUNK)
+
+
 def spelling_files(names: tuple[bytes, ...], files: dict[str, str], read: Reader,
                    map_chunks: ChunkMap | None = None) -> dict[str, set[str]]:
     """Name -> the run's Python files that spell it (`spelled_in`), searched in the pool when there is
     one and the run has more than one chunk of files."""
-    work = [(shown, path) for shown, path in files.items() if shown.endswith(_PYTHON)]
-    chunks = [(names, work[i : i + _CHUNK]) for i in range(0, len(work), _CHUNK)]
+    chunks = _chunks(names, files)
     answers = map_chunks(spelled_in, chunks) if map_chunks is not None and len(chunks) > 1 else \
         [spelled_in(None, read, chunk) for chunk in chunks]
+    return _spelled(answers)
+
+
+def _spelled(answers: Iterable[list[tuple[str, set[bytes]]]]) -> dict[str, set[str]]:
     spelled: dict[str, set[str]] = {}
     for answer in answers:
         for shown, hits in answer:

@@ -31,11 +31,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from typing import Any, Callable
 
 from ..model import FileResult, Reader, reported_apart
+from .pass_background import FILES_PER_TASK, file_chunks
 from .unused_imports import import_stem
 
 _PYTHON = (".py", ".pyi", ".ipynb")
+#: Python files handed to one pool task when the search starts early.
+_CHUNK = FILES_PER_TASK
 _ENV = "env"
 #: A registry entry: ``"NAME": lambda`` at the start of its line.
 _ENTRY = re.compile(rb"""^\s*(["'])([A-Za-z_][A-Za-z0-9_]*)\1\s*:\s*lambda\b""")
@@ -48,22 +52,44 @@ def has_env_findings(results: list[FileResult]) -> bool:
     return any(r.path.endswith(".py") and any(f.category == _ENV for f in r.findings) for r in results)
 
 
-def mark_unread_entries(results: list[FileResult], files: dict[str, str], read: Reader) -> list[FileResult]:
-    """``results`` with the findings of registry entries no other file reads handled, at ``info``."""
-    entries: dict[str, dict[int, str]] = {}  # registry file -> line -> key
-    for result in results:
-        if has_env_findings([result]):
-            found = _entries(result, files, read)
-            if found:
-                entries[result.path] = found
+def mark_unread_entries(results: list[FileResult], files: dict[str, str], read: Reader,
+                        early: tuple[Any, Callable[[], list[Any]]] | None = None) -> list[FileResult]:
+    """``results`` with the findings of registry entries no other file reads handled, at ``info``
+    (``early``: the search of the other files, started by `start_reading_keys`; used when it was for
+    the same entries)."""
+    entries = _registry_entries(results, files, read)
     if not entries:
         return results
-    read_keys = _read_keys(entries, files, read)
+    wanted = _wanted(entries)
+    read_keys = set().union(*early[1]()) if early is not None and early[0] == wanted else \
+        _keys_read_in(None, read, (wanted, list(files.items())))
     output = []
     for result in results:
         unread = {line: key for line, key in entries.get(result.path, {}).items() if (result.path, key) not in read_keys}
         output.append(_mark(result, unread) if unread else result)
     return output
+
+
+def start_reading_keys(results: list[FileResult], files: dict[str, str], read: Reader,
+                       map_later: Callable[[Callable[..., Any], list[Any]], Callable[[], list[Any]]]
+                       ) -> tuple[frozenset[tuple[str, str, str]], Callable[[], list[Any]]] | None:
+    """The search of the run's Python files for the registry's keys, started in the pool (``map_later``),
+    and what it looks for; None when there is nothing to look for, or one pool task's worth of files."""
+    entries = _registry_entries(results, files, read)
+    wanted = _wanted(entries) if entries else frozenset()
+    chunks = file_chunks(wanted, files, _PYTHON, _CHUNK)
+    return (wanted, map_later(_keys_read_in, chunks)) if wanted and len(chunks) > 1 else None
+
+
+def _registry_entries(results: list[FileResult], files: dict[str, str], read: Reader) -> dict[str, dict[int, str]]:
+    """Registry file -> line -> key, of the entries that may be unread."""
+    entries: dict[str, dict[int, str]] = {}
+    for result in results:
+        if has_env_findings([result]):
+            found = _entries(result, files, read)
+            if found:
+                entries[result.path] = found
+    return entries
 
 
 def _entries(result: FileResult, files: dict[str, str], read: Reader) -> dict[int, str]:
@@ -85,11 +111,18 @@ def _entries(result: FileResult, files: dict[str, str], read: Reader) -> dict[in
     return found
 
 
-def _read_keys(entries: dict[str, dict[int, str]], files: dict[str, str], read: Reader) -> set[tuple[str, str]]:
-    """(registry file, key) pairs some other Python file of the run may read."""
-    wanted = {(path, import_stem(path), key) for path, keys in entries.items() for key in keys.values()}
+def _wanted(entries: dict[str, dict[int, str]]) -> frozenset[tuple[str, str, str]]:
+    """(registry file, the module name it is imported by, key) of every entry."""
+    return frozenset((path, import_stem(path), key) for path, keys in entries.items() for key in keys.values())
+
+
+def _keys_read_in(engine: Any, read: Reader, task: tuple[frozenset[tuple[str, str, str]], list[tuple[str, str]]]
+                  ) -> set[tuple[str, str]]:
+    """(registry file, key) pairs some other Python file of ``task``'s may read (a file of the run, in
+    the pool or not: the answers of several such tasks add up to the answer for all their files)."""
+    wanted, work = task
     found: set[tuple[str, str]] = set()
-    for shown, path in files.items():
+    for shown, path in work:
         if not shown.endswith(_PYTHON) or all((owner, key) in found for owner, _, key in wanted):
             continue
         data = read(path)

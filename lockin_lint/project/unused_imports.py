@@ -22,25 +22,62 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from typing import Any, Callable
 
 from ..model import FileResult, Finding, Reader, UnusedImport, with_open_handled
+from .pass_background import FILES_PER_TASK, file_chunks
 
 _PYTHON = (".py", ".pyi", ".ipynb")
+#: Python files handed to one pool task when the search starts early.
+_CHUNK = FILES_PER_TASK
 _NOTE = "optional import, unused"
 #: Patterns that start with a literal, which the regex engine searches for fast (no leading ``\b``).
 _STAR = re.compile(rb"import\s+\*")
 _FROM_IMPORT = re.compile(rb"from\s+[\w.]+\s+import\s+(\([^)]*\)|[^\n]*)")
 
 
-def mark_unused_imports(results: list[FileResult], files: dict[str, str], read: Reader) -> list[FileResult]:
-    """``results`` with the findings of optional imports no other file imports handled as unused."""
-    wanted = [(r.path, c) for r in results if r.facts is not None for c in r.facts.unused_imports]
+def mark_unused_imports(results: list[FileResult], files: dict[str, str], read: Reader,
+                        early: tuple[Any, Callable[[], list[Any]]] | None = None) -> list[FileResult]:
+    """``results`` with the findings of optional imports no other file imports handled as unused
+    (``early``: the search of the other files, started by `start_import_search`; used when it was for
+    the same candidates)."""
+    wanted = _candidates(results)
     if not wanted:
         return results
+    imported = set().union(*early[1]()) if early is not None and early[0] == wanted else \
+        _imported_in(None, read, (wanted, list(files.items())))
+    output = []
+    for result in results:
+        unused = [c for c in result.facts.unused_imports
+                  if not any((import_stem(result.path), n) in imported for n in c.names)] \
+            if result.facts is not None and result.facts.unused_imports else []
+        output.append(_mark(result, unused) if unused else result)
+    return output
+
+
+def start_import_search(results: list[FileResult], files: dict[str, str],
+                        map_later: Callable[[Callable[..., Any], list[Any]], Callable[[], list[Any]]]
+                        ) -> tuple[tuple[tuple[str, UnusedImport], ...], Callable[[], list[Any]]] | None:
+    """The search of the run's Python files for imports of the candidates, started in the pool
+    (``map_later``), and the candidates; None when there are none, or one pool task's worth of files."""
+    wanted = _candidates(results)
+    chunks = file_chunks(wanted, files, _PYTHON, _CHUNK)
+    return (wanted, map_later(_imported_in, chunks)) if wanted and len(chunks) > 1 else None
+
+
+def _candidates(results: list[FileResult]) -> tuple[tuple[str, UnusedImport], ...]:
+    return tuple((r.path, c) for r in results if r.facts is not None for c in r.facts.unused_imports)
+
+
+def _imported_in(engine: Any, read: Reader, task: tuple[tuple[tuple[str, UnusedImport], ...], list[tuple[str, str]]]
+                 ) -> set[tuple[str, str]]:
+    """(stem, name) pairs some other Python file of ``task``'s may import (the answers of several such
+    tasks, in the pool or not, add up to the answer for all their files)."""
+    wanted, work = task
     stems = {import_stem(path) for path, _ in wanted}
     words = {stem: re.compile(re.escape(stem.encode()) + rb"\b") for stem in stems}
-    imported: set[tuple[str, str]] = set()  # (stem, name) some other file may import
-    for shown, path in files.items():
+    imported: set[tuple[str, str]] = set()
+    for shown, path in work:
         if not shown.endswith(_PYTHON):
             continue
         data = read(path)
@@ -50,13 +87,7 @@ def mark_unused_imports(results: list[FileResult], files: dict[str, str], read: 
             stem = import_stem(owner)
             if owner != shown and stem in spelled and (data is None or _may_import(data, candidate)):
                 imported.update((stem, name) for name in candidate.names)
-    output = []
-    for result in results:
-        unused = [c for c in result.facts.unused_imports
-                  if not any((import_stem(result.path), n) in imported for n in c.names)] \
-            if result.facts is not None and result.facts.unused_imports else []
-        output.append(_mark(result, unused) if unused else result)
-    return output
+    return imported
 
 
 def import_stem(path: str) -> str:

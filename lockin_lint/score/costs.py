@@ -14,10 +14,10 @@ project's own dispatch code, or rewritten by ``check --fix`` is free (`hooks.is_
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
 from ..model import Finding
-from .hooks import is_ready
+from .hooks import is_ready, readiness
 from .ranges import ZERO, Range
 from .units import Unit
 
@@ -46,40 +46,66 @@ def status_on(finding: Finding, target: str) -> str:
     return "native" if is_ready(finding, target) else finding.targets[target].status
 
 
+def statuses_on(findings: Iterable[Finding], target: str) -> dict[int, str]:
+    """`status_on` of every finding, by ``id``: what a summary over many units asks once per finding and
+    target, then reads per unit (`unit_statuses`) instead of asking again for each cost and test."""
+    return {id(f): "native" if readiness(f, target) else f.targets[target].status for f in findings}
+
+
+def unit_statuses(unit: Unit, table: Mapping[int, str]) -> list[str]:
+    """Each of ``unit.findings``' `status_on`, in order, read from a `statuses_on` table."""
+    return [table[id(f)] for f in unit.findings]
+
+
 def worst(statuses: list[str]) -> str:
     return max(statuses, key=RANK.__getitem__, default="native")
 
 
-def unit_cost(unit: Unit, target: str, model: EffortModel) -> Range:
+def unit_cost(unit: Unit, target: str, model: EffortModel, statuses: Sequence[str] | None = None) -> Range:
+    """What ``unit`` costs on ``target``; ``statuses`` are its findings' `status_on` (in order) when the
+    caller has them already."""
     if unit.kind == "call":
         return ZERO  # a call into the project's own kernel: the kernel unit carries the work
+    if statuses is None:
+        statuses = [status_on(f, target) for f in unit.findings]
     if unit.kind in ("kernel", "device-code"):
-        return _kernel(unit, target, model)
+        return _kernel(unit, target, model, statuses)
     if unit.kind == "library":
-        return _library(unit, target, model)
+        return _library(unit, model, statuses)
     if unit.kind == "api":
-        return _api(unit, target, model)
-    return sum((_site(f, target, model) for f in unit.findings), ZERO)
+        return _api(unit, model, statuses)
+    low = high = 0.0  # the sum of `_site`'s ranges, added up as two floats in the same order
+    for finding, status in zip(unit.findings, statuses):
+        site = _site(finding, status, model)
+        low += site.low
+        high += site.high
+    return Range(low, high)
 
 
-def is_blocking(unit: Unit, target: str) -> bool:
-    """A unit that must be re-implemented or looked into before the code runs on ``target``."""
-    return unit.kind not in ("call", "edit") and any(status_on(f, target) in REWRITE for f in unit.findings)
+def is_blocking(unit: Unit, target: str, statuses: Sequence[str] | None = None) -> bool:
+    """A unit that must be re-implemented or looked into before the code runs on ``target``
+    (``statuses`` as for `unit_cost`)."""
+    if unit.kind in ("call", "edit"):
+        return False
+    if statuses is None:
+        return any(status_on(f, target) in REWRITE for f in unit.findings)
+    return any(s in REWRITE for s in statuses)
 
 
-def _site(finding: Finding, target: str, model: EffortModel) -> Range:
-    status = status_on(finding, target)
+def _site(finding: Finding, status: str, model: EffortModel) -> Range:
     if status == "native":
         return ZERO
     kind = "rename" if status == "rename" else "edit"
     return model.cost(kind, status, finding.category)
 
 
-def _kernel(unit: Unit, target: str, model: EffortModel) -> Range:
+def _kernel(unit: Unit, target: str, model: EffortModel, statuses: Sequence[str]) -> Range:
     total = ZERO
     translate_lines = rewrite_lines = 0.0
     if unit.anchor is not None:
-        status = status_on(unit.anchor, target)
+        status = next((s for f, s in zip(unit.findings, statuses) if f is unit.anchor), None)
+        if status is None:  # an anchor outside its unit's findings (`units.group_units` never makes one)
+            status = status_on(unit.anchor, target)
         if status in REWRITE:
             total += model.cost("kernel-rewrite", status, "kernel")
             rewrite_lines += unit.body_lines
@@ -87,10 +113,9 @@ def _kernel(unit: Unit, target: str, model: EffortModel) -> Range:
             total += model.cost("kernel-translate", status, "kernel")
             translate_lines += unit.body_lines
     distinct: dict[tuple[str, str], list[str]] = {}
-    for member in unit.findings:
+    for member, status in zip(unit.findings, statuses):
         if member is unit.anchor:
             continue
-        status = status_on(member, target)
         if member.rule_id in MEMBER_LINES:
             fixed, per_line = MEMBER_LINES[member.rule_id]
             lines = fixed + per_line * (member.end_line - member.line + 1)
@@ -100,8 +125,8 @@ def _kernel(unit: Unit, target: str, model: EffortModel) -> Range:
                 translate_lines += lines
         else:
             distinct.setdefault((member.rule_id, member.symbol), []).append(status)
-    for statuses in distinct.values():
-        status = worst(statuses)
+    for kept in distinct.values():
+        status = worst(kept)
         if status in REWRITE:
             rewrite_lines += DISTINCT_MEMBER_LINES
         elif status != "native":
@@ -117,15 +142,14 @@ def _costliest(ranges: list[Range]) -> Range:
     return max(ranges, key=lambda r: (r.high, r.low), default=ZERO)
 
 
-def _library(unit: Unit, target: str, model: EffortModel) -> Range:
+def _library(unit: Unit, model: EffortModel, statuses: Sequence[str]) -> Range:
     """Renamed calls cost minutes each; anything worse costs the library once and each file once.
 
     A use with a ``portable`` suggestion (``flash_attn`` -> ``scaled_dot_product_attention``) has a known
     replacement, so it is priced as a swap even where the library itself is missing."""
     by_file: dict[str, set[str]] = {}
     total = ZERO
-    for finding in unit.findings:
-        status = status_on(finding, target)
+    for finding, status in zip(unit.findings, statuses):
         if status in REWRITE and finding.portable is not None:
             status = "equivalent"  # a known device-agnostic replacement: swapped, not rebuilt
         if status == "rename":
@@ -135,19 +159,21 @@ def _library(unit: Unit, target: str, model: EffortModel) -> Range:
     present = set().union(*by_file.values()) if by_file else set()
     total += _costliest([model.cost("library-replace" if s in REWRITE else "library-swap", s, unit.category)
                          for s in present])
-    for statuses in by_file.values():
+    for kept in by_file.values():
         total += _costliest([model.cost("library-family-replace" if s in REWRITE else "library-family-swap", s,
-                                        unit.category) for s in statuses])
+                                        unit.category) for s in kept])
     return total
 
 
-def _api(unit: Unit, target: str, model: EffortModel) -> Range:
+def _api(unit: Unit, model: EffortModel, statuses: Sequence[str]) -> Range:
     """Written once when it has no equivalent (looked into once when unknown, adapted once when it has
     an equivalent); every call is then an edit, and a rename minutes."""
-    statuses = [status_on(f, target) for f in unit.findings]
     once = {"missing": "reimplement", "unknown": "investigate", "equivalent": "adapt"}
-    total = _costliest([model.cost(once[s], s, unit.category) for s in set(statuses) if s in once])
+    first = _costliest([model.cost(once[s], s, unit.category) for s in set(statuses) if s in once])
+    low, high = first.low, first.high  # then each call's range added, as two floats in the same order
     for status in statuses:
         if status != "native":
-            total += model.cost("rename" if status == "rename" else "edit", status, unit.category)
-    return total
+            call = model.cost("rename" if status == "rename" else "edit", status, unit.category)
+            low += call.low
+            high += call.high
+    return Range(low, high)

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import operator
 from dataclasses import dataclass
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 from ..model import CATEGORIES, STATUSES, Finding
-from .costs import is_blocking, unit_cost
-from .hooks import is_fixable, is_mechanical
+from .costs import is_blocking, statuses_on, unit_cost, unit_statuses
+from .hooks import is_fixable
 from .effort_model import (DEFAULT_CATEGORY_FACTOR, DEFAULT_GOOD_MAX_HOURS, DEFAULT_LINES_PER_HOUR,
                            DEFAULT_STATUS_HOURS, SCORE_BANDS, EffortModel)
 from .ranges import ZERO, Range
@@ -31,6 +31,8 @@ __all__ = ["DEFAULT_CATEGORY_FACTOR", "DEFAULT_GOOD_MAX_HOURS", "DEFAULT_LINES_P
 
 HOURS_PER_DAY = 8.0
 BLOCKING = frozenset({"missing", "unknown"})
+#: The `costs.status_on` values of a finding `hooks.is_mechanical` counts: ready (``native``), or a rename.
+MECHANICAL = frozenset({"native", "rename"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +54,10 @@ class TargetSummary:
 def unit_costs(findings: Iterable[Finding], target: str, model: EffortModel,
                units: list[Unit] | None = None) -> list[tuple[Unit, Range]]:
     """Every unit of work with its cost on ``target`` (zero-cost units included)."""
-    return [(unit, unit_cost(unit, target, model)) for unit in (units if units is not None else group_units(findings))]
+    listed = list(findings)
+    table = statuses_on(listed, target)
+    return [(unit, unit_cost(unit, target, model, unit_statuses(unit, table)))
+            for unit in (units if units is not None else group_units(listed))]
 
 
 def score_of(ready: int, sites: int) -> float:
@@ -60,31 +65,59 @@ def score_of(ready: int, sites: int) -> float:
 
 
 def fix_saves(findings: list[Finding], target: str, model: EffortModel) -> tuple[int, Range]:
-    """How many findings ``--fix`` rewrites on ``target`` and what they would cost by hand."""
-    count, saved = 0, ZERO
+    """How many findings ``--fix`` rewrites on ``target`` and what they would cost by hand.
+
+    ``check`` asks twice about the same findings (the fixable-findings note, then the JSON summary): the
+    answers for the last findings asked about are kept (the very same objects, compared by identity)."""
+    seen, model_seen, answers = _SAVES
+    if not (model_seen == model and len(seen) == len(findings) and all(map(operator.is_, seen, findings))):
+        seen, answers = tuple(findings), {}
+        _SAVES[:] = [seen, model, answers]
+    answer = answers.get(target)
+    if answer is None:
+        answer = answers[target] = _fix_saves(seen, target, model)
+    return answer
+
+
+#: `fix_saves`' findings, model and answers per target.
+_SAVES: list[Any] = [(), None, {}]
+
+
+def _fix_saves(findings: tuple[Finding, ...], target: str, model: EffortModel) -> tuple[int, Range]:
+    count, low, high = 0, 0.0, 0.0  # a `Range` sum, added up as two floats in the same order
     for finding in findings:
         status = finding.targets[target].status
         if status != "native" and is_fixable(finding, target):
             count += 1
-            saved += model.cost("rename" if status == "rename" else "adapt" if status == "equivalent" else "edit",
-                                status, finding.category)
-    return count, saved
+            cost = model.cost("rename" if status == "rename" else "adapt" if status == "equivalent" else "edit",
+                              status, finding.category)
+            low += cost.low
+            high += cost.high
+    return count, Range(low, high)
 
 
 def summarize_target(findings: list[Finding], target: str, model: EffortModel,
                      units: list[Unit] | None = None) -> TargetSummary:
-    by_category: dict[str, Range] = {}
-    total = ZERO
+    sums: dict[str, list[float]] = {}  # per category, and in total: `Range` sums as floats, in the same order
+    total_low = total_high = 0.0
     blocking_units = 0
-    for unit, cost in unit_costs(findings, target, model, units):
-        blocking_units += is_blocking(unit, target)
+    table = statuses_on(findings, target)  # each finding asked once, not once per cost and test
+    for unit in units if units is not None else group_units(findings):
+        ordered_statuses = unit_statuses(unit, table)
+        cost = unit_cost(unit, target, model, ordered_statuses)
+        blocking_units += is_blocking(unit, target, ordered_statuses)
         if cost:
-            by_category[unit.category] = by_category.get(unit.category, ZERO) + cost
-            total += cost
+            pair = sums.setdefault(unit.category, [0.0, 0.0])
+            pair[0] += cost.low
+            pair[1] += cost.high
+            total_low += cost.low
+            total_high += cost.high
+    by_category = {category: Range(low, high) for category, (low, high) in sums.items()}
+    total = Range(total_low, total_high)
     statuses = dict.fromkeys(STATUSES, 0)
     for finding in findings:
         statuses[finding.targets[target].status] += 1
-    ready = sum(is_mechanical(f, target) for f in findings)
+    ready = sum(table[id(f)] in MECHANICAL for f in findings)  # `hooks.is_mechanical`, read from the table
     fixable, saves = fix_saves(findings, target, model)
     score = score_of(ready, len(findings))
     ordered = [c for c in CATEGORIES if c in by_category] + sorted(set(by_category) - set(CATEGORIES))

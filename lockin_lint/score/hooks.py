@@ -109,9 +109,14 @@ def is_ready(finding: Finding, target: str) -> bool:
         entry = _READY[id(finding)] = (finding, {})
     answer = entry[1].get(target)
     if answer is None:
-        answer = entry[1][target] = (finding.targets[target].status == "native" or is_handled(finding, target)
-                                     or is_fixable(finding, target))
+        answer = entry[1][target] = readiness(finding, target)
     return answer
+
+
+def readiness(finding: Finding, target: str) -> bool:
+    """`is_ready`'s answer, worked out afresh: for a caller that asks once per finding and target (a
+    summary's table of statuses), where keeping the answer would cost more than it saves."""
+    return finding.targets[target].status == "native" or is_handled(finding, target) or is_fixable(finding, target)
 
 
 #: `is_ready`'s answers: id(finding) -> (finding, {target: ready}); emptied when it grows past a few
