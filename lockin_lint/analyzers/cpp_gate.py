@@ -65,6 +65,8 @@ _USING_NAMESPACE = re.compile(rb"\busing" + _SKIPPED + rb"namespace\b", re.DOTAL
 _BLANKS = b" \t\r\n\f\v\\\x1c\x1d\x1e\x1f"
 #: How far around a namespace word to look for what follows or precedes it.
 _AROUND = 256
+#: How many include paths `_Tables.included` remembers (a worker reads thousands of headers).
+_MEMO_SIZE = 50_000
 
 
 def file_words(data: bytes) -> set[bytes]:
@@ -133,7 +135,7 @@ class _Tables:
     is tried at every byte), and the first word is tried with ``match``; together they test the same
     line starts as ``catch_all_lines.search``."""
 
-    __slots__ = ("index", "gated", "first_line", "later_lines")
+    __slots__ = ("index", "gated", "first_line", "later_lines", "included")
 
     def __init__(self, index: CudaIndex) -> None:
         self.index = index
@@ -142,6 +144,8 @@ class _Tables:
         self.first_line: re.Pattern[bytes] | None = None if lines is None else lines.compiled
         self.later_lines: re.Pattern[bytes] | None = None if lines is None else re.compile(
             b"(?m)\\n(?:" + lines.pattern.removeprefix(b"(?m)") + b")")
+        #: Whether an ``#include``'s written ``<...>``/``"..."`` names a rule's path, by its bytes.
+        self.included: dict[bytes, bool] = {}
 
 
 _last_tables: _Tables | None = None
@@ -162,9 +166,15 @@ def _includes_a_rule(index: CudaIndex, data: bytes) -> bool:
     (``#include MACRO(x)``, a comment in between, ``// #includes we need``) is judged from the rest of
     its line, which must then spell a rule's include path; a line that could go on past its end (a
     ``/`` for a comment, a ``(``, a backslash, nothing at all) counts as yes."""
+    known = _tables(index).included
     for path, rest in set(_INCLUDE.findall(data)):
         if path:
-            if index.lookup_include(path.decode("utf-8", "replace").strip('<>"')) is not None:
+            found = known.get(path)
+            if found is None:  # the same few hundred paths in every header of a tree: looked up once each
+                if len(known) >= _MEMO_SIZE:
+                    known.clear()
+                found = known[path] = index.lookup_include(path.decode("utf-8", "replace").strip('<>"')) is not None
+            if found:
                 return True
             continue
         rest = rest.rstrip(b"\r")

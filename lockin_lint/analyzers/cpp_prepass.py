@@ -47,13 +47,14 @@ _DEVICE_PARTS = frozenset({b"DEVICE", b"DEV", b"D", b"HD"})
 #: ``#define NAME``: the macro names a file defines (also read by `project.rocm_aliases`).
 DEFINED_NAME = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)", re.MULTILINE)
 _ALIGN = re.compile(rb"__align__[ \t]*\([ \t]*\w+[ \t]*\)")  # after a non-word byte (`_aligns`): a literal first
-#: A statement-like macro invocation: a macro name at the start of a line, then its arguments.
-_INVOCATION_START = re.compile(rb"^([ \t]*)([A-Za-z_]\w*)[ \t]*\(", re.MULTILINE)
+#: A statement-like macro invocation: a macro name at the start of a line, then its arguments. Only an
+#: upper-case first letter can start a `_MACRO_NAME`: the other calls at a line's start are not matched.
+_INVOCATION_START = re.compile(rb"^([ \t]*)([A-Z]\w*)[ \t]*\(", re.MULTILINE)
 #: A bare statement-like macro: a line that is one upper-case name (``Py_END_ALLOW_THREADS``).
 _BARE_MACRO = re.compile(rb"^[ \t]*([A-Z][A-Za-z0-9]*_[A-Za-z0-9_]*)[ \t]*$", re.MULTILINE)
 #: The same two after a newline (`_at_line_starts`): a literal first byte, which the regex engine
 #: scans for quickly, where a multi-line ``^`` is tried at every byte.
-_INVOCATION_AFTER_NEWLINE = re.compile(rb"\n([ \t]*)([A-Za-z_]\w*)[ \t]*\(")
+_INVOCATION_AFTER_NEWLINE = re.compile(rb"\n([ \t]*)([A-Z]\w*)[ \t]*\(")
 _BARE_MACRO_AFTER_NEWLINE = re.compile(rb"\n[ \t]*([A-Z][A-Za-z0-9]*_[A-Za-z0-9_]*)[ \t]*(?=\n|\Z)")
 _MACRO_NAME = re.compile(rb"^(?:[A-Z][A-Z0-9]*_)+[A-Za-z0-9_]*$|^[A-Z][A-Z0-9_]{3,}$|^[A-Z][A-Za-z0-9]*_[A-Z][A-Z0-9_]*$")
 _DIRECTIVE = re.compile(rb"[ \t]*#")  # matched at a line's start offset

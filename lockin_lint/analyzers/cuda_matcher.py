@@ -59,7 +59,7 @@ def _scoped_parts(node: ts.Node) -> list[str] | None:
     return (["", *named] if rooted else named) or None
 
 
-def _ancestor(node: ts.Node, kinds: frozenset[str] | set[str], depth: int = 64) -> ts.Node | None:
+def _ancestor(node: ts.Node, kinds: frozenset[str], depth: int = 64) -> ts.Node | None:
     current = node.parent
     while current is not None and depth > 0:
         if current.type in kinds:
@@ -67,6 +67,32 @@ def _ancestor(node: ts.Node, kinds: frozenset[str] | set[str], depth: int = 64) 
         current = current.parent
         depth -= 1
     return None
+
+
+#: Statements `_name` leaves to `_collect_namespaces`, and the other kinds `_ancestor` is asked for.
+_DIRECTIVES = frozenset({"using_declaration", "namespace_alias_definition"})
+_CALLS = frozenset({"call_expression"})
+_FUNCTIONS = frozenset({"function_definition"})
+_ASM_EXPRESSIONS = frozenset({"gnu_asm_expression"})
+_HOLDERS = frozenset({"init_declarator", "assignment_expression"})
+
+_reached: tuple[CudaIndex, dict[str, frozenset[str]]] | None = None
+
+
+def _reached_by(index: CudaIndex, namespace: str) -> frozenset[str]:
+    """The last components of the scoped names under ``namespace`` (what ``using namespace`` makes
+    reachable unqualified). A project spells the same few directives in hundreds of files, and each
+    answer walks every scoped name of the index: kept per namespace for the run's index."""
+    global _reached
+    if _reached is None or _reached[0] is not index:
+        _reached = (index, {})
+    known = _reached[1]
+    found = known.get(namespace)
+    if found is None:
+        prefix = namespace + "::"
+        found = known[namespace] = frozenset(last for last, fulls in index.scoped_by_last.items()
+                                             if any(full.startswith(prefix) for full in fulls))
+    return found
 
 
 #: Operators whose ``32`` means the warp width only next to a plain name or an expression of warps.
@@ -151,9 +177,7 @@ class CudaFileMatcher(SpanMatcher):
                 name = self._resolve_alias("::".join(_scoped_parts(target) or [_text(target)]))
                 self.usings.append(name)
                 self._report_namespace(name, stmt)
-                for last, fulls in self.index.scoped_by_last.items():
-                    if any(full.startswith(name + "::") for full in fulls):
-                        extra.add(last)
+                extra.update(_reached_by(self.index, name))
             elif stmt.type == "namespace_alias_definition":
                 names = [c for c in stmt.named_children if c.type in ("namespace_identifier", "nested_namespace_specifier",
                                                                         "qualified_identifier", "identifier")]
@@ -191,7 +215,7 @@ class CudaFileMatcher(SpanMatcher):
             if definition is not None and definition.type == "function_definition":
                 self._construct("kernel-definition", definition, f"__global__ {self._function_name(definition)}")
         elif kind == "<<<":
-            call = _ancestor(node, {"call_expression"}, 2)
+            call = _ancestor(node, _CALLS, 2)
             if call is not None:
                 self._launch(call)
         elif kind == "launch_bounds" or kind == "__launch_bounds__":
@@ -203,7 +227,7 @@ class CudaFileMatcher(SpanMatcher):
         elif kind == "preproc_arg":
             self._macro_value(node)
         elif kind in ("asm", "__asm__", "__asm", "gnu_asm_qualifier", "volatile"):
-            asm = _ancestor(node, {"gnu_asm_expression"}, 2)
+            asm = _ancestor(node, _ASM_EXPRESSIONS, 2)
             if asm is not None:
                 self._asm(asm)
 
@@ -217,7 +241,7 @@ class CudaFileMatcher(SpanMatcher):
                 for rule in self.index.methods.get(name, ()):
                     self._add(rule, f".{name}()", parent)
             return
-        directive = _ancestor(node, {"using_declaration", "namespace_alias_definition"}, 4)
+        directive = _ancestor(node, _DIRECTIVES, 4)
         if directive is not None and (directive.type == "namespace_alias_definition"
                                       or any(c.type == "namespace" for c in directive.children)):
             return  # `_collect_namespaces` reports these statements once, as a whole
@@ -314,7 +338,7 @@ class CudaFileMatcher(SpanMatcher):
     def _launch(self, call: ts.Node) -> None:
         function = call.child_by_field_name("function")
         symbol = f"{_text(function)}<<<...>>>"
-        enclosing = _ancestor(call, {"function_definition"})
+        enclosing = _ancestor(call, _FUNCTIONS)
         in_device_code = enclosing is not None and any(c.type in _DEVICE_QUALIFIERS for c in enclosing.children)
         if in_device_code and self.index.constructs.get("dynamic-parallelism"):
             self._construct("dynamic-parallelism", call, symbol)
@@ -329,7 +353,7 @@ class CudaFileMatcher(SpanMatcher):
         """
         if self.cuda_source:
             return True
-        enclosing = _ancestor(node, {"function_definition"})
+        enclosing = _ancestor(node, _FUNCTIONS)
         return enclosing is not None and any(c.type in _DEVICE_QUALIFIERS for c in enclosing.children)
 
     def _asm(self, asm: ts.Node) -> None:
@@ -355,7 +379,7 @@ class CudaFileMatcher(SpanMatcher):
             if _SYNC_INTRINSIC.match(_text(call.child_by_field_name("function"))):
                 self._construct("full-lane-mask", node, value)
             return
-        holder = _ancestor(node, {"init_declarator", "assignment_expression"}, 3)
+        holder = _ancestor(node, _HOLDERS, 3)
         if holder is not None and self._in_device_code(node):
             target = holder.child_by_field_name("declarator") or holder.child_by_field_name("left")
             if "mask" in _text(target).lower():
