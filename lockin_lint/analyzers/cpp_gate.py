@@ -79,13 +79,45 @@ def relevant_words(index: CudaIndex, words: set[bytes]) -> set[bytes]:
     relevant = words & index.hit_words
     if index.catch_all is not None or "warp-size-literal" in index.constructs:
         joined = b"\n".join(words - relevant)
-        if index.catch_all_lines is not None:
-            relevant.update(m.group(0) for m in index.catch_all_lines.finditer(joined))
+        tables = _tables(index)
+        if tables.first_line is not None and tables.later_lines is not None:
+            relevant.update(_lines(tables.first_line, tables.later_lines, joined))
         elif index.catch_all is not None:
             relevant.update(w for w in words - relevant if index.catch_all.fullmatch(w))
         if "warp-size-literal" in index.constructs:
-            relevant.update(m.group(0) for m in _WARPISH_LINE.finditer(joined))
+            relevant.update(_warpish(joined))
     return relevant
+
+
+def _warpish(joined: bytes, first: bool = False) -> list[bytes]:
+    """The lines of ``joined`` `_WARPISH_LINE` finds (with ``first``, at most one), from where ``lane``
+    or ``warp`` occurs in any case: few words spell either, and the regex, tried at every line of a
+    file's words, cost more than finding them."""
+    found: list[bytes] = []
+    lowered = joined.lower()
+    for needle in (b"lane", b"warp"):
+        at = lowered.find(needle)
+        while at >= 0:
+            start = lowered.rfind(b"\n", 0, at) + 1
+            end = lowered.find(b"\n", at)
+            end = len(lowered) if end < 0 else end
+            if _WARPISH_LINE.fullmatch(joined, start, end) is not None:
+                found.append(joined[start:end])
+                if first:
+                    return found
+            at = lowered.find(needle, end)
+    return found
+
+
+def _lines(first_line: re.Pattern[bytes], later_lines: re.Pattern[bytes], joined: bytes) -> set[bytes]:
+    """The lines of ``joined`` that ``first_line`` (a pattern of whole lines, multi-line ``^``) finds
+    with ``finditer``: its match at the start, and the matches of ``later_lines`` (the same pattern
+    after a literal newline) without their newline."""
+    found = {m.group(0)[1:] for m in later_lines.finditer(joined)}
+    first = first_line.match(joined)
+    if first is not None:
+        found.add(first.group(0))
+    return found
 
 
 def may_find(index: CudaIndex, data: bytes, words: set[bytes]) -> bool:
@@ -103,9 +135,7 @@ def may_find(index: CudaIndex, data: bytes, words: set[bytes]) -> bool:
     elif index.catch_all is not None and any(index.catch_all.fullmatch(w) for w in words):
         return True
     if "warp-size-literal" in index.constructs:
-        lowered = joined.lower()  # two substring tests rule out most files before any regex
-        if (b"lane" in lowered or b"warp" in lowered) and _WARPISH_LINE.search(joined) is not None \
-                and _WARP_NUMBER.search(data) is not None:
+        if _warpish(joined, first=True) and _WARP_NUMBER.search(data) is not None:
             return True
     if b"#include" in data and _includes_a_rule(index, data):
         return True

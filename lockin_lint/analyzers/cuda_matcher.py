@@ -144,6 +144,10 @@ class CudaFileMatcher(SpanMatcher):
         self.usings: list[str] = []
         self.aliases: dict[str, str] = {}
         self._defined: dict[str, bool] = {}
+        #: Whether a name may sit in a ``using namespace`` directive or a namespace alias, which `_name`
+        #: leaves to `_collect_namespaces`: only if that found one, or the parse has errors (where a
+        #: MISSING keyword spells no bytes for it to find). Else `_name` need not walk up to look.
+        self._directives = root.has_error
         self._masks: dict[str, bool] = {}
 
     def run(self) -> list[RawMatch]:
@@ -169,6 +173,8 @@ class CudaFileMatcher(SpanMatcher):
             stmt = keyword.parent if keyword is not None and keyword.type == "namespace" else None
             if stmt is None:
                 continue
+            if stmt.type in _DIRECTIVES:
+                self._directives = True
             if stmt.type == "using_declaration":
                 target = next((c for c in stmt.named_children if c.type in ("identifier", "qualified_identifier",
                                                                                "namespace_identifier")), None)
@@ -241,11 +247,11 @@ class CudaFileMatcher(SpanMatcher):
                 for rule in self.index.methods.get(name, ()):
                     self._add(rule, f".{name}()", parent)
             return
-        directive = _ancestor(node, _DIRECTIVES, 4)
+        directive = _ancestor(node, _DIRECTIVES, 4) if self._directives else None
         if directive is not None and (directive.type == "namespace_alias_definition"
                                       or any(c.type == "namespace" for c in directive.children)):
             return  # `_collect_namespaces` reports these statements once, as a whole
-        self._warp_literals(node)
+        self._warp_literals(node, name)
         if name in _REGISTRATION_MACROS or name in LIBRARY_IMPL_MACROS:
             self._registration(node, name)
         top = node
@@ -421,11 +427,12 @@ class CudaFileMatcher(SpanMatcher):
                 key = (match.rule.id, start, end)
                 self.matches[key] = replace(self.matches[key], joined=self.matches[key].joined + match.joined)
 
-    def _warp_literals(self, node: ts.Node) -> None:
-        """Literal 32/31 next to lane arithmetic, or a warp-size constant defined as 32."""
+    def _warp_literals(self, node: ts.Node, name: str) -> None:
+        """Literal 32/31 next to lane arithmetic, or a warp-size constant defined as 32 (``name``: the
+        text of ``node``)."""
         if "warp-size-literal" not in self.index.constructs:
             return
-        lowered = _text(node).lower()
+        lowered = name.lower()
         if not ("threadidx" in lowered or "lane" in lowered or "warp" in lowered):
             return
         current: ts.Node | None = node
