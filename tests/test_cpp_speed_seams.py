@@ -140,3 +140,26 @@ def test_an_invocation_at_a_line_start_is_only_an_upper_case_name() -> None:
     kept = [m.span() for m in old.finditer(source) if _MACRO_NAME.match(m.group(2))]
     assert [m.span() for m in _INVOCATION_START.finditer(source) if _MACRO_NAME.match(m.group(2))] == kept
     assert len(kept) == 3
+
+
+SOURCE_BYTES = st.lists(st.sampled_from([b"cuda", b"CUDA", b"cudaMalloc", b"_cuda", b"cuda_", b" ", b"\n", b"(", b"::",
+                                         b"\xc3\xa9", b"0", b"HOST_DEVICE", b"C10_HOST_DEVICE", b"\t(", b"#", b"x"]),
+                        max_size=20).map(b"".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(SOURCE_BYTES, st.sampled_from([b"cuda", b"CUDA", b"x", b"cuda_", b"HOST_DEVICE", b"a::b", b"\xc3\xa9"]))
+def test_word_starts_are_the_whole_word_occurrences(data: bytes, word: bytes) -> None:
+    from lockin_lint.analyzers.cpp_gate import spaced_words, word_starts
+    from lockin_lint.kb.prefilter import word_occurrences
+
+    assert word_starts(data, spaced_words(data), word) == list(word_occurrences(data, word))
+
+
+@settings(max_examples=300, deadline=None)
+@given(SOURCE_BYTES, st.sampled_from([b"HOST_DEVICE", b"C10_HOST_DEVICE", b"cuda", b"x"]))
+def test_macro_uses_are_what_the_regex_finds(data: bytes, name: bytes) -> None:
+    from lockin_lint.analyzers.cpp_prepass import _uses
+
+    expected = [m.span() for m in re.finditer(rb"\b" + re.escape(name) + rb"\b(?![ \t]*\()", data)]
+    assert list(_uses(data, name)) == expected

@@ -40,7 +40,7 @@ import re
 
 from ..kb.cuda_index import CudaIndex
 from ..kb.cuda_words import NamespaceShape
-from ..kb.prefilter import IDENT_BYTE
+from ..kb.prefilter import IDENT_BYTE, word_occurrences
 from .cpp_prepass import may_write_device, writes_device
 
 #: ``data.translate(_WORD_BYTES).split()``: the maximal runs of identifier bytes, exactly the words
@@ -72,6 +72,28 @@ _MEMO_SIZE = 50_000
 def file_words(data: bytes) -> set[bytes]:
     """The file's words: maximal runs of identifier bytes (digits and non-ASCII bytes included)."""
     return set(data.translate(_WORD_BYTES).split())
+
+
+def spaced_words(data: bytes) -> bytes:
+    """``data`` with every byte that is no identifier byte a space, and a space before and after: a
+    whole-word occurrence of a word there is one of the word between two spaces (`word_starts`)."""
+    return b" " + data.translate(_WORD_BYTES) + b" "
+
+
+def word_starts(data: bytes, spaced: bytes, word: bytes) -> list[int]:
+    """The offsets of ``word``'s whole-word occurrences in ``data`` (what `kb.prefilter.word_occurrences`
+    gives), found in its `spaced_words` ``spaced``: only true hits are visited, where a search for the
+    word alone stops at each occurrence inside a longer name (``cuda`` in ``cudaMalloc``). A word with
+    a byte that is no identifier byte is searched for in ``data``, as ``word_occurrences`` does."""
+    if word.translate(_WORD_BYTES) != word:
+        return list(word_occurrences(data, word))
+    starts: list[int] = []
+    needle = b" " + word + b" "
+    found = spaced.find(needle)
+    while found >= 0:
+        starts.append(found)  # the space before it is the original's byte before the word
+        found = spaced.find(needle, found + 1)
+    return starts
 
 
 def relevant_words(index: CudaIndex, words: set[bytes]) -> set[bytes]:

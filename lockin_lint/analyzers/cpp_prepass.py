@@ -95,6 +95,23 @@ def _aligns(source: bytes) -> Iterator[re.Match[bytes]]:
             yield match
 
 
+#: What follows a function-like macro's name at a call.
+_CALLED = re.compile(rb"[ \t]*\(")
+
+
+def _uses(source: bytes, name: bytes) -> Iterator[tuple[int, int]]:
+    """The spans of ``\\bNAME\\b(?![ \\t]*\\()`` in ``source`` (``name`` is a macro name: word bytes
+    only, so two whole-word occurrences never overlap), from ``bytes.find``: the regex, with no
+    literal prefix after its ``\\b``, was tried at every byte of the file, once per device macro."""
+    start = source.find(name)
+    while start >= 0:
+        end = start + len(name)
+        if (start == 0 or not _WORD_BYTE[source[start - 1]]) and (end == len(source) or not _WORD_BYTE[source[end]]) \
+                and _CALLED.match(source, end) is None:
+            yield start, end
+        start = source.find(name, start + 1)
+
+
 def _blank(buffer: bytearray, start: int, end: int) -> None:
     for index in range(start, end):
         if buffer[index] not in (0x0A, 0x0D):
@@ -179,12 +196,9 @@ def prepare(source: bytes, might_match: Callable[[bytes], bool]) -> bytes:
     buffer = bytearray(source)
     own: frozenset[bytes] | None = None  # the macros this file defines, read on the first device-named one
     for name, qualifier in _device_macros(source).items():
-        if name not in source:
-            continue
-        for match in re.finditer(rb"\b" + re.escape(name) + rb"\b(?![ \t]*\()", source):
-            if _on_directive(source, match.start()):
+        for start, end in _uses(source, name):
+            if _on_directive(source, start):
                 continue
-            start, end = match.span()
             _blank(buffer, start, end)
             if end - start >= len(qualifier):
                 buffer[start:start + len(qualifier)] = qualifier
