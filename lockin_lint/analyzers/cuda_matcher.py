@@ -17,7 +17,7 @@ import tree_sitter as ts
 from ..kb.cuda_index import CONSTRUCT_LITERALS, CudaIndex
 from ..kb.torch_cpp import CUDA_DISPATCH_KEYS, LIBRARY_IMPL_MACROS, LIBRARY_MACROS
 from ..kb.prefilter import occurrences
-from .cpp_gate import file_words, relevant_words, spaced_words, word_starts
+from .cpp_gate import file_words, relevant_words, word_spans
 from .declarations import declares
 from .joins import join_constructs
 from .lane_masks import mask_argument
@@ -154,9 +154,8 @@ class CudaFileMatcher(SpanMatcher):
         extra = {word.encode() for word in self._collect_namespaces()}
         spans: list[tuple[int, int]] = []
         relevant = self.relevant if self.relevant is not None else relevant_words(self.index, file_words(self.source))
-        spaced = spaced_words(self.source)
         for word in sorted(relevant | extra):
-            spans += [(s, s + len(word)) for s in word_starts(self.source, spaced, word)]
+            word_spans(self.source, word, spans)
         for literal in CONSTRUCT_LITERALS:
             spans += [(s, s + len(literal)) for s in occurrences(self.source, literal)]
         return join_constructs(self._visit(spans))
