@@ -165,3 +165,18 @@ def test_macro_uses_are_what_the_regex_finds(data: bytes, name: bytes) -> None:
 
     expected = [m.span() for m in re.finditer(rb"\b" + re.escape(name) + rb"\b(?![ \t]*\()", data)]
     assert list(_uses(data, name)) == expected
+
+
+def test_remembered_conditions_are_evaluated_as_before() -> None:
+    from lockin_lint.analyzers.preprocessor import _evaluated, _literal_branch, evaluate
+
+    conditions = ["defined(USE_ROCM)", "!defined(USE_ROCM)", "0", "1", "defined(__HIP_PLATFORM_AMD__) || BUILD_CUDA",
+                  "CUDA_VERSION >= 11000", "PTX_AVAILABLE", "(", "X == 1"]
+    for condition in conditions:
+        for rocm in (True, False):
+            for cuda_only in (frozenset(), frozenset({"PTX_AVAILABLE", "BUILD_CUDA"})):
+                for _ in range(2):
+                    assert _evaluated(condition, rocm, cuda_only) == evaluate(condition, rocm, cuda_only)
+        for taken in (True, False):
+            assert _literal_branch(condition, taken, {}) == _literal_branch(condition, taken, None)
+            assert _literal_branch("X == 1", taken, {"X": 1}) == (taken, True)

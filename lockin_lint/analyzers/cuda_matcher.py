@@ -72,6 +72,8 @@ def _ancestor(node: ts.Node, kinds: frozenset[str], depth: int = 64) -> ts.Node 
 #: Statements `_name` leaves to `_collect_namespaces`, and the other kinds `_ancestor` is asked for.
 _DIRECTIVES = frozenset({"using_declaration", "namespace_alias_definition"})
 _CALLS = frozenset({"call_expression"})
+#: What a name is a part of when it is a part of a longer name (``a::b``, ``f<T>``).
+_NAME_PARTS = frozenset({"qualified_identifier", "template_type", "template_function"})
 _FUNCTIONS = frozenset({"function_definition"})
 _ASM_EXPRESSIONS = frozenset({"gnu_asm_expression"})
 _HOLDERS = frozenset({"init_declarator", "assignment_expression"})
@@ -254,10 +256,9 @@ class CudaFileMatcher(SpanMatcher):
         self._warp_literals(node, name)
         if name in _REGISTRATION_MACROS or name in LIBRARY_IMPL_MACROS:
             self._registration(node, name)
-        top = node
-        while top.parent is not None and top.parent.type in ("qualified_identifier", "template_type",
-                                                             "template_function"):
-            top = top.parent
+        top, above = node, parent
+        while above is not None and above.type in _NAME_PARTS:
+            top, above = above, above.parent
         if top is not node and top.type == "qualified_identifier":
             parts = _scoped_parts(top)
             if parts is not None and self._scoped(parts, top):
