@@ -114,11 +114,23 @@ def test_the_directive_walk_is_skipped_only_where_it_finds_nothing(ruleset: Rule
     for source in WITH_DIRECTIVES:
         matcher = CudaFileMatcher(index, source, parser.parse(source).root_node, True)
         matcher.run()
-        assert matcher._directives
+        assert matcher._directives or matcher._unsure
     for source in DIRECTIVE_FREE:
         matcher = CudaFileMatcher(index, source, parser.parse(source).root_node, True)
         matcher.run()
-        assert not matcher._directives
+        assert not matcher._directives and not matcher._unsure
+
+
+def test_only_names_inside_a_directive_walk_up_to_it(ruleset: RuleSet) -> None:
+    engine = engine_for(ruleset)
+    source = b"using namespace at::cuda;\nvoid f() { getCurrentCUDAStream(); }\n"
+    root = engine.run.cuda_parser.parse(source).root_node
+    matcher = CudaFileMatcher(engine.run.cuda, source, root, True)
+    matcher.run()
+    inside = root.descendant_for_byte_range(source.index(b"cuda"), source.index(b"cuda") + 4)
+    outside = root.descendant_for_byte_range(source.index(b"getCurrent"), source.index(b"getCurrent") + 3)
+    assert inside is not None and outside is not None
+    assert matcher._in_directive(inside) and not matcher._in_directive(outside)
 
 
 def _forced(matcher: CudaFileMatcher):  # type: ignore[no-untyped-def]
@@ -126,7 +138,7 @@ def _forced(matcher: CudaFileMatcher):  # type: ignore[no-untyped-def]
 
     def collect_and_walk() -> set[str]:
         found = collect()
-        matcher._directives = True
+        matcher._unsure = True  # walk up from every name, as before
         return found
 
     return collect_and_walk
@@ -180,3 +192,38 @@ def test_remembered_conditions_are_evaluated_as_before() -> None:
         for taken in (True, False):
             assert _literal_branch(condition, taken, {}) == _literal_branch(condition, taken, None)
             assert _literal_branch("X == 1", taken, {"X": 1}) == (taken, True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([b"(", b")", b";", b"{", b"}", b"a", b" ", b"\n"]), max_size=30).map(b"".join))
+def test_closing_paren_is_the_byte_loop(tail: bytes) -> None:
+    from lockin_lint.analyzers.cpp_prepass import _closing_paren
+
+    source = b"X(" + tail
+
+    def by_bytes(open_at: int) -> int | None:
+        depth = 0
+        for index in range(open_at, len(source)):
+            char = source[index]
+            if char == 0x28:
+                depth += 1
+            elif char == 0x29:
+                depth -= 1
+                if depth == 0:
+                    return index + 1
+            elif char in (0x3B, 0x7B, 0x7D):
+                return None
+        return None
+
+    assert _closing_paren(source, 1) == by_bytes(1)
+
+
+def test_device_macro_groups_hold_every_library_macro() -> None:
+    from lockin_lint.analyzers.cpp_prepass import _LIBRARY_DEVICE_MACROS, _MACRO_GROUPS, _device_macros
+
+    assert sorted(name for _, names in _MACRO_GROUPS for name in names) == sorted(_LIBRARY_DEVICE_MACROS)
+    assert all(part in name for part, names in _MACRO_GROUPS for name in names)
+    source = b"#define MY_HD __host__ __device__\nC10_HOST_DEVICE int f();\nFLASHINFER_INLINE int g();\n"
+    found = _device_macros(source)
+    assert found[b"MY_HD"] == b"__device__" and found[b"C10_HOST_DEVICE"] == b"__device__"
+    assert b"FLASHINFER_INLINE" in found and b"QUALIFIERS" not in found

@@ -121,9 +121,25 @@ def _blank(buffer: bytearray, start: int, end: int) -> None:
 _LIBRARY_DEVICE_MACROS = frozenset(name.encode() for name in DEVICE_MACROS)
 
 
+
+
+def _macro_groups(parts: tuple[bytes, ...]) -> tuple[tuple[bytes, tuple[bytes, ...]], ...]:
+    """The library's device macros by the first of ``parts`` each spells (else by itself), sorted."""
+    groups: dict[bytes, list[bytes]] = {}
+    for name in sorted(_LIBRARY_DEVICE_MACROS):
+        groups.setdefault(next((part for part in parts if part in name), name), []).append(name)
+    return tuple((part, tuple(names)) for part, names in groups.items())
+
+
+#: A file that does not spell a group's part has none of its macros: one search for the group, not one
+#: per macro (most of them spell ``DEVICE``).
+_MACRO_GROUPS = _macro_groups((b"DEVICE", b"FUNCTION", b"INLINE"))
+
+
 def _device_macros(source: bytes) -> dict[bytes, bytes]:
-    """Macro name -> the qualifier it stands for (``__device__`` or ``__global__``)."""
-    found = dict.fromkeys(_LIBRARY_DEVICE_MACROS, b"__device__")
+    """Macro name -> the qualifier it stands for (``__device__`` or ``__global__``): the library's
+    macros the file may spell, and the file's own."""
+    found = dict.fromkeys((name for part, names in _MACRO_GROUPS if part in source for name in names), b"__device__")
     if b"#" not in source:
         return found
     for match in _at_line_starts(_DEVICE_DEFINE, _DEVICE_DEFINE_AFTER_NEWLINE, source):
@@ -174,19 +190,22 @@ def _previous_code_ends_statement(source: bytes, offset: int) -> bool:
     return True  # the start of the file
 
 
+#: The bytes `_closing_paren` reads; the regex engine skips the others.
+_PARENTHESES_OR_BLOCKS = re.compile(rb"[(){};]")
+
+
 def _closing_paren(source: bytes, open_at: int) -> int | None:
     """The offset just after the ``)`` matching the ``(`` at ``open_at``; None if unbalanced or huge."""
     depth = 0
-    limit = min(len(source), open_at + _MAX_ARGUMENTS)
-    for index in range(open_at, limit):
-        char = source[index]
+    for match in _PARENTHESES_OR_BLOCKS.finditer(source, open_at, min(len(source), open_at + _MAX_ARGUMENTS)):
+        char = source[match.start()]
         if char == 0x28:
             depth += 1
         elif char == 0x29:
             depth -= 1
             if depth == 0:
-                return index + 1
-        elif char in (0x3B, 0x7B, 0x7D):  # ``; { }``: a statement inside, not a plain invocation
+                return match.start() + 1
+        else:  # ``; { }``: a statement inside, not a plain invocation
             return None
     return None
 

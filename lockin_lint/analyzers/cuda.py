@@ -29,6 +29,10 @@ _IDENTIFIER = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 _REGISTRATION = re.compile(rb"^[ \t]*(?:PYBIND11_MODULE|(?:STABLE_)?TORCH_LIBRARY\w*)[ \t]*\(|RegisterOperators\(\)",
                            re.MULTILINE)
 
+#: A file's facts before its parse (frozen: shared by every file, not built for each).
+_NO_FACTS = FileFacts()
+_REGISTERS_OPS = FileFacts(registers_ops=True)
+
 
 class CudaAnalyzer:
     language = "cuda"
@@ -37,8 +41,8 @@ class CudaAnalyzer:
         run = ctx.run
         index = run.cuda
         cuda_source = path.endswith(CUDA_SOURCE_SUFFIXES)  # device code throughout: always parsed
-        facts = FileFacts(registers_ops=(b"PYBIND11_MODULE" in data or b"TORCH_LIBRARY" in data
-                                         or b"RegisterOperators" in data) and _REGISTRATION.search(data) is not None)
+        facts = _REGISTERS_OPS if (b"PYBIND11_MODULE" in data or b"TORCH_LIBRARY" in data or b"RegisterOperators" in data) \
+            and _REGISTRATION.search(data) is not None else _NO_FACTS
         relevant = None
         if ctx.prefilter and not cuda_source:
             words = file_words(data)  # the word gate first: it rejects more files, and faster

@@ -146,10 +146,12 @@ class CudaFileMatcher(SpanMatcher):
         self.usings: list[str] = []
         self.aliases: dict[str, str] = {}
         self._defined: dict[str, bool] = {}
-        #: Whether a name may sit in a ``using namespace`` directive or a namespace alias, which `_name`
-        #: leaves to `_collect_namespaces`: only if that found one, or the parse has errors (where a
-        #: MISSING keyword spells no bytes for it to find). Else `_name` need not walk up to look.
-        self._directives = root.has_error
+        #: Where a name may sit in a ``using namespace`` directive or a namespace alias, which `_name`
+        #: leaves to `_collect_namespaces`: in the spans of those it found, or anywhere when the parse
+        #: has errors (a MISSING keyword spells no bytes for it to find). Elsewhere `_name` need not
+        #: walk up to look.
+        self._directives: list[tuple[int, int]] = []
+        self._unsure = root.has_error
         self._masks: dict[str, bool] = {}
 
     def run(self) -> list[RawMatch]:
@@ -176,7 +178,7 @@ class CudaFileMatcher(SpanMatcher):
             if stmt is None:
                 continue
             if stmt.type in _DIRECTIVES:
-                self._directives = True
+                self._directives.append((stmt.start_byte, stmt.end_byte))
             if stmt.type == "using_declaration":
                 target = next((c for c in stmt.named_children if c.type in ("identifier", "qualified_identifier",
                                                                                "namespace_identifier")), None)
@@ -196,6 +198,13 @@ class CudaFileMatcher(SpanMatcher):
                     if aliased in self.index.namespaces:
                         extra.add(_text(names[0]))  # ``ac::getCurrentCUDAStream`` spells no token
         return extra
+
+    def _in_directive(self, node: ts.Node) -> bool:
+        """Could ``node`` sit in a namespace directive or alias (see ``_directives``)?"""
+        if self._unsure:
+            return True
+        start, end = node.start_byte, node.end_byte
+        return any(first <= start and end <= last for first, last in self._directives)
 
     def _resolve_alias(self, name: str) -> str:
         head, sep, rest = name.partition("::")
@@ -249,7 +258,7 @@ class CudaFileMatcher(SpanMatcher):
                 for rule in self.index.methods.get(name, ()):
                     self._add(rule, f".{name}()", parent)
             return
-        directive = _ancestor(node, _DIRECTIVES, 4) if self._directives else None
+        directive = _ancestor(node, _DIRECTIVES, 4) if self._in_directive(node) else None
         if directive is not None and (directive.type == "namespace_alias_definition"
                                       or any(c.type == "namespace" for c in directive.children)):
             return  # `_collect_namespaces` reports these statements once, as a whole
