@@ -65,6 +65,8 @@ _USING_NAMESPACE = re.compile(rb"\busing" + _SKIPPED + rb"namespace\b", re.DOTAL
 _BLANKS = b" \t\r\n\f\v\\\x1c\x1d\x1e\x1f"
 #: How far around a namespace word to look for what follows or precedes it.
 _AROUND = 256
+#: How many include paths `_Tables.included` remembers (a worker reads thousands of headers).
+_MEMO_SIZE = 50_000
 
 
 def file_words(data: bytes) -> set[bytes]:
@@ -72,18 +74,63 @@ def file_words(data: bytes) -> set[bytes]:
     return set(data.translate(_WORD_BYTES).split())
 
 
+def word_spans(data: bytes, word: bytes, spans: list[tuple[int, int]]) -> None:
+    """Append the (start, end) of each whole-word occurrence of ``word`` in ``data`` to ``spans``: what
+    `kb.prefilter.word_occurrences` yields, in one loop (a matcher asks for a hundred words a file, and
+    most of their occurrences sit inside longer names: ``cuda`` in ``cudaMalloc``)."""
+    size, length = len(data), len(word)
+    start = data.find(word)
+    while start >= 0:
+        end = start + length
+        if (start == 0 or not IDENT_BYTE[data[start - 1]]) and (end >= size or not IDENT_BYTE[data[end]]):
+            spans.append((start, end))
+        start = data.find(word, start + 1)
+
+
 def relevant_words(index: CudaIndex, words: set[bytes]) -> set[bytes]:
     """The words whose occurrences the matcher judges: hit words, catch-all names, lane/warp names."""
     relevant = words & index.hit_words
     if index.catch_all is not None or "warp-size-literal" in index.constructs:
         joined = b"\n".join(words - relevant)
-        if index.catch_all_lines is not None:
-            relevant.update(m.group(0) for m in index.catch_all_lines.finditer(joined))
+        tables = _tables(index)
+        if tables.first_line is not None and tables.later_lines is not None:
+            relevant.update(_lines(tables.first_line, tables.later_lines, joined))
         elif index.catch_all is not None:
             relevant.update(w for w in words - relevant if index.catch_all.fullmatch(w))
         if "warp-size-literal" in index.constructs:
-            relevant.update(m.group(0) for m in _WARPISH_LINE.finditer(joined))
+            relevant.update(_warpish(joined))
     return relevant
+
+
+def _warpish(joined: bytes, first: bool = False) -> list[bytes]:
+    """The lines of ``joined`` `_WARPISH_LINE` finds (with ``first``, at most one), from where ``lane``
+    or ``warp`` occurs in any case: few words spell either, and the regex, tried at every line of a
+    file's words, cost more than finding them."""
+    found: list[bytes] = []
+    lowered = joined.lower()
+    for needle in (b"lane", b"warp"):
+        at = lowered.find(needle)
+        while at >= 0:
+            start = lowered.rfind(b"\n", 0, at) + 1
+            end = lowered.find(b"\n", at)
+            end = len(lowered) if end < 0 else end
+            if _WARPISH_LINE.fullmatch(joined, start, end) is not None:
+                found.append(joined[start:end])
+                if first:
+                    return found
+            at = lowered.find(needle, end)
+    return found
+
+
+def _lines(first_line: re.Pattern[bytes], later_lines: re.Pattern[bytes], joined: bytes) -> set[bytes]:
+    """The lines of ``joined`` that ``first_line`` (a pattern of whole lines, multi-line ``^``) finds
+    with ``finditer``: its match at the start, and the matches of ``later_lines`` (the same pattern
+    after a literal newline) without their newline."""
+    found = {m.group(0)[1:] for m in later_lines.finditer(joined)}
+    first = first_line.match(joined)
+    if first is not None:
+        found.add(first.group(0))
+    return found
 
 
 def may_find(index: CudaIndex, data: bytes, words: set[bytes]) -> bool:
@@ -101,9 +148,7 @@ def may_find(index: CudaIndex, data: bytes, words: set[bytes]) -> bool:
     elif index.catch_all is not None and any(index.catch_all.fullmatch(w) for w in words):
         return True
     if "warp-size-literal" in index.constructs:
-        lowered = joined.lower()  # two substring tests rule out most files before any regex
-        if (b"lane" in lowered or b"warp" in lowered) and _WARPISH_LINE.search(joined) is not None \
-                and _WARP_NUMBER.search(data) is not None:
+        if _warpish(joined, first=True) and _WARP_NUMBER.search(data) is not None:
             return True
     if b"#include" in data and _includes_a_rule(index, data):
         return True
@@ -133,7 +178,7 @@ class _Tables:
     is tried at every byte), and the first word is tried with ``match``; together they test the same
     line starts as ``catch_all_lines.search``."""
 
-    __slots__ = ("index", "gated", "first_line", "later_lines")
+    __slots__ = ("index", "gated", "first_line", "later_lines", "included")
 
     def __init__(self, index: CudaIndex) -> None:
         self.index = index
@@ -142,6 +187,8 @@ class _Tables:
         self.first_line: re.Pattern[bytes] | None = None if lines is None else lines.compiled
         self.later_lines: re.Pattern[bytes] | None = None if lines is None else re.compile(
             b"(?m)\\n(?:" + lines.pattern.removeprefix(b"(?m)") + b")")
+        #: Whether an ``#include``'s written ``<...>``/``"..."`` names a rule's path, by its bytes.
+        self.included: dict[bytes, bool] = {}
 
 
 _last_tables: _Tables | None = None
@@ -162,9 +209,15 @@ def _includes_a_rule(index: CudaIndex, data: bytes) -> bool:
     (``#include MACRO(x)``, a comment in between, ``// #includes we need``) is judged from the rest of
     its line, which must then spell a rule's include path; a line that could go on past its end (a
     ``/`` for a comment, a ``(``, a backslash, nothing at all) counts as yes."""
+    known = _tables(index).included
     for path, rest in set(_INCLUDE.findall(data)):
         if path:
-            if index.lookup_include(path.decode("utf-8", "replace").strip('<>"')) is not None:
+            found = known.get(path)
+            if found is None:  # the same few hundred paths in every header of a tree: looked up once each
+                if len(known) >= _MEMO_SIZE:
+                    known.clear()
+                found = known[path] = index.lookup_include(path.decode("utf-8", "replace").strip('<>"')) is not None
+            if found:
                 return True
             continue
         rest = rest.rstrip(b"\r")

@@ -47,13 +47,14 @@ _DEVICE_PARTS = frozenset({b"DEVICE", b"DEV", b"D", b"HD"})
 #: ``#define NAME``: the macro names a file defines (also read by `project.rocm_aliases`).
 DEFINED_NAME = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)", re.MULTILINE)
 _ALIGN = re.compile(rb"__align__[ \t]*\([ \t]*\w+[ \t]*\)")  # after a non-word byte (`_aligns`): a literal first
-#: A statement-like macro invocation: a macro name at the start of a line, then its arguments.
-_INVOCATION_START = re.compile(rb"^([ \t]*)([A-Za-z_]\w*)[ \t]*\(", re.MULTILINE)
+#: A statement-like macro invocation: a macro name at the start of a line, then its arguments. Only an
+#: upper-case first letter can start a `_MACRO_NAME`: the other calls at a line's start are not matched.
+_INVOCATION_START = re.compile(rb"^([ \t]*)([A-Z]\w*)[ \t]*\(", re.MULTILINE)
 #: A bare statement-like macro: a line that is one upper-case name (``Py_END_ALLOW_THREADS``).
 _BARE_MACRO = re.compile(rb"^[ \t]*([A-Z][A-Za-z0-9]*_[A-Za-z0-9_]*)[ \t]*$", re.MULTILINE)
 #: The same two after a newline (`_at_line_starts`): a literal first byte, which the regex engine
 #: scans for quickly, where a multi-line ``^`` is tried at every byte.
-_INVOCATION_AFTER_NEWLINE = re.compile(rb"\n([ \t]*)([A-Za-z_]\w*)[ \t]*\(")
+_INVOCATION_AFTER_NEWLINE = re.compile(rb"\n([ \t]*)([A-Z]\w*)[ \t]*\(")
 _BARE_MACRO_AFTER_NEWLINE = re.compile(rb"\n[ \t]*([A-Z][A-Za-z0-9]*_[A-Za-z0-9_]*)[ \t]*(?=\n|\Z)")
 _MACRO_NAME = re.compile(rb"^(?:[A-Z][A-Z0-9]*_)+[A-Za-z0-9_]*$|^[A-Z][A-Z0-9_]{3,}$|^[A-Z][A-Za-z0-9]*_[A-Z][A-Z0-9_]*$")
 _DIRECTIVE = re.compile(rb"[ \t]*#")  # matched at a line's start offset
@@ -94,6 +95,23 @@ def _aligns(source: bytes) -> Iterator[re.Match[bytes]]:
             yield match
 
 
+#: What follows a function-like macro's name at a call.
+_CALLED = re.compile(rb"[ \t]*\(")
+
+
+def _uses(source: bytes, name: bytes) -> Iterator[tuple[int, int]]:
+    """The spans of ``\\bNAME\\b(?![ \\t]*\\()`` in ``source`` (``name`` is a macro name: word bytes
+    only, so two whole-word occurrences never overlap), from ``bytes.find``: the regex, with no
+    literal prefix after its ``\\b``, was tried at every byte of the file, once per device macro."""
+    start = source.find(name)
+    while start >= 0:
+        end = start + len(name)
+        if (start == 0 or not _WORD_BYTE[source[start - 1]]) and (end == len(source) or not _WORD_BYTE[source[end]]) \
+                and _CALLED.match(source, end) is None:
+            yield start, end
+        start = source.find(name, start + 1)
+
+
 def _blank(buffer: bytearray, start: int, end: int) -> None:
     for index in range(start, end):
         if buffer[index] not in (0x0A, 0x0D):
@@ -103,9 +121,25 @@ def _blank(buffer: bytearray, start: int, end: int) -> None:
 _LIBRARY_DEVICE_MACROS = frozenset(name.encode() for name in DEVICE_MACROS)
 
 
+
+
+def _macro_groups(parts: tuple[bytes, ...]) -> tuple[tuple[bytes, tuple[bytes, ...]], ...]:
+    """The library's device macros by the first of ``parts`` each spells (else by itself), sorted."""
+    groups: dict[bytes, list[bytes]] = {}
+    for name in sorted(_LIBRARY_DEVICE_MACROS):
+        groups.setdefault(next((part for part in parts if part in name), name), []).append(name)
+    return tuple((part, tuple(names)) for part, names in groups.items())
+
+
+#: A file that does not spell a group's part has none of its macros: one search for the group, not one
+#: per macro (most of them spell ``DEVICE``).
+_MACRO_GROUPS = _macro_groups((b"DEVICE", b"FUNCTION", b"INLINE"))
+
+
 def _device_macros(source: bytes) -> dict[bytes, bytes]:
-    """Macro name -> the qualifier it stands for (``__device__`` or ``__global__``)."""
-    found = dict.fromkeys(_LIBRARY_DEVICE_MACROS, b"__device__")
+    """Macro name -> the qualifier it stands for (``__device__`` or ``__global__``): the library's
+    macros the file may spell, and the file's own."""
+    found = dict.fromkeys((name for part, names in _MACRO_GROUPS if part in source for name in names), b"__device__")
     if b"#" not in source:
         return found
     for match in _at_line_starts(_DEVICE_DEFINE, _DEVICE_DEFINE_AFTER_NEWLINE, source):
@@ -156,19 +190,22 @@ def _previous_code_ends_statement(source: bytes, offset: int) -> bool:
     return True  # the start of the file
 
 
+#: The bytes `_closing_paren` reads; the regex engine skips the others.
+_PARENTHESES_OR_BLOCKS = re.compile(rb"[(){};]")
+
+
 def _closing_paren(source: bytes, open_at: int) -> int | None:
     """The offset just after the ``)`` matching the ``(`` at ``open_at``; None if unbalanced or huge."""
     depth = 0
-    limit = min(len(source), open_at + _MAX_ARGUMENTS)
-    for index in range(open_at, limit):
-        char = source[index]
+    for match in _PARENTHESES_OR_BLOCKS.finditer(source, open_at, min(len(source), open_at + _MAX_ARGUMENTS)):
+        char = source[match.start()]
         if char == 0x28:
             depth += 1
         elif char == 0x29:
             depth -= 1
             if depth == 0:
-                return index + 1
-        elif char in (0x3B, 0x7B, 0x7D):  # ``; { }``: a statement inside, not a plain invocation
+                return match.start() + 1
+        else:  # ``; { }``: a statement inside, not a plain invocation
             return None
     return None
 
@@ -178,12 +215,9 @@ def prepare(source: bytes, might_match: Callable[[bytes], bool]) -> bytes:
     buffer = bytearray(source)
     own: frozenset[bytes] | None = None  # the macros this file defines, read on the first device-named one
     for name, qualifier in _device_macros(source).items():
-        if name not in source:
-            continue
-        for match in re.finditer(rb"\b" + re.escape(name) + rb"\b(?![ \t]*\()", source):
-            if _on_directive(source, match.start()):
+        for start, end in _uses(source, name):
+            if _on_directive(source, start):
                 continue
-            start, end = match.span()
             _blank(buffer, start, end)
             if end - start >= len(qualifier):
                 buffer[start:start + len(qualifier)] = qualifier

@@ -16,8 +16,8 @@ import tree_sitter as ts
 
 from ..kb.cuda_index import CONSTRUCT_LITERALS, CudaIndex
 from ..kb.torch_cpp import CUDA_DISPATCH_KEYS, LIBRARY_IMPL_MACROS, LIBRARY_MACROS
-from ..kb.prefilter import occurrences, word_occurrences
-from .cpp_gate import file_words, relevant_words
+from ..kb.prefilter import occurrences
+from .cpp_gate import file_words, relevant_words, word_spans
 from .declarations import declares
 from .joins import join_constructs
 from .lane_masks import mask_argument
@@ -59,7 +59,7 @@ def _scoped_parts(node: ts.Node) -> list[str] | None:
     return (["", *named] if rooted else named) or None
 
 
-def _ancestor(node: ts.Node, kinds: frozenset[str] | set[str], depth: int = 64) -> ts.Node | None:
+def _ancestor(node: ts.Node, kinds: frozenset[str], depth: int = 64) -> ts.Node | None:
     current = node.parent
     while current is not None and depth > 0:
         if current.type in kinds:
@@ -67,6 +67,34 @@ def _ancestor(node: ts.Node, kinds: frozenset[str] | set[str], depth: int = 64) 
         current = current.parent
         depth -= 1
     return None
+
+
+#: Statements `_name` leaves to `_collect_namespaces`, and the other kinds `_ancestor` is asked for.
+_DIRECTIVES = frozenset({"using_declaration", "namespace_alias_definition"})
+_CALLS = frozenset({"call_expression"})
+#: What a name is a part of when it is a part of a longer name (``a::b``, ``f<T>``).
+_NAME_PARTS = frozenset({"qualified_identifier", "template_type", "template_function"})
+_FUNCTIONS = frozenset({"function_definition"})
+_ASM_EXPRESSIONS = frozenset({"gnu_asm_expression"})
+_HOLDERS = frozenset({"init_declarator", "assignment_expression"})
+
+_reached: tuple[CudaIndex, dict[str, frozenset[str]]] | None = None
+
+
+def _reached_by(index: CudaIndex, namespace: str) -> frozenset[str]:
+    """The last components of the scoped names under ``namespace`` (what ``using namespace`` makes
+    reachable unqualified). A project spells the same few directives in hundreds of files, and each
+    answer walks every scoped name of the index: kept per namespace for the run's index."""
+    global _reached
+    if _reached is None or _reached[0] is not index:
+        _reached = (index, {})
+    known = _reached[1]
+    found = known.get(namespace)
+    if found is None:
+        prefix = namespace + "::"
+        found = known[namespace] = frozenset(last for last, fulls in index.scoped_by_last.items()
+                                             if any(full.startswith(prefix) for full in fulls))
+    return found
 
 
 #: Operators whose ``32`` means the warp width only next to a plain name or an expression of warps.
@@ -118,6 +146,12 @@ class CudaFileMatcher(SpanMatcher):
         self.usings: list[str] = []
         self.aliases: dict[str, str] = {}
         self._defined: dict[str, bool] = {}
+        #: Where a name may sit in a ``using namespace`` directive or a namespace alias, which `_name`
+        #: leaves to `_collect_namespaces`: in the spans of those it found, or anywhere when the parse
+        #: has errors (a MISSING keyword spells no bytes for it to find). Elsewhere `_name` need not
+        #: walk up to look.
+        self._directives: list[tuple[int, int]] = []
+        self._unsure = root.has_error
         self._masks: dict[str, bool] = {}
 
     def run(self) -> list[RawMatch]:
@@ -125,7 +159,7 @@ class CudaFileMatcher(SpanMatcher):
         spans: list[tuple[int, int]] = []
         relevant = self.relevant if self.relevant is not None else relevant_words(self.index, file_words(self.source))
         for word in sorted(relevant | extra):
-            spans += [(s, s + len(word)) for s in word_occurrences(self.source, word)]
+            word_spans(self.source, word, spans)
         for literal in CONSTRUCT_LITERALS:
             spans += [(s, s + len(literal)) for s in occurrences(self.source, literal)]
         return join_constructs(self._visit(spans))
@@ -143,6 +177,8 @@ class CudaFileMatcher(SpanMatcher):
             stmt = keyword.parent if keyword is not None and keyword.type == "namespace" else None
             if stmt is None:
                 continue
+            if stmt.type in _DIRECTIVES:
+                self._directives.append((stmt.start_byte, stmt.end_byte))
             if stmt.type == "using_declaration":
                 target = next((c for c in stmt.named_children if c.type in ("identifier", "qualified_identifier",
                                                                                "namespace_identifier")), None)
@@ -151,9 +187,7 @@ class CudaFileMatcher(SpanMatcher):
                 name = self._resolve_alias("::".join(_scoped_parts(target) or [_text(target)]))
                 self.usings.append(name)
                 self._report_namespace(name, stmt)
-                for last, fulls in self.index.scoped_by_last.items():
-                    if any(full.startswith(name + "::") for full in fulls):
-                        extra.add(last)
+                extra.update(_reached_by(self.index, name))
             elif stmt.type == "namespace_alias_definition":
                 names = [c for c in stmt.named_children if c.type in ("namespace_identifier", "nested_namespace_specifier",
                                                                         "qualified_identifier", "identifier")]
@@ -164,6 +198,13 @@ class CudaFileMatcher(SpanMatcher):
                     if aliased in self.index.namespaces:
                         extra.add(_text(names[0]))  # ``ac::getCurrentCUDAStream`` spells no token
         return extra
+
+    def _in_directive(self, node: ts.Node) -> bool:
+        """Could ``node`` sit in a namespace directive or alias (see ``_directives``)?"""
+        if self._unsure:
+            return True
+        start, end = node.start_byte, node.end_byte
+        return any(first <= start and end <= last for first, last in self._directives)
 
     def _resolve_alias(self, name: str) -> str:
         head, sep, rest = name.partition("::")
@@ -191,7 +232,7 @@ class CudaFileMatcher(SpanMatcher):
             if definition is not None and definition.type == "function_definition":
                 self._construct("kernel-definition", definition, f"__global__ {self._function_name(definition)}")
         elif kind == "<<<":
-            call = _ancestor(node, {"call_expression"}, 2)
+            call = _ancestor(node, _CALLS, 2)
             if call is not None:
                 self._launch(call)
         elif kind == "launch_bounds" or kind == "__launch_bounds__":
@@ -203,7 +244,7 @@ class CudaFileMatcher(SpanMatcher):
         elif kind == "preproc_arg":
             self._macro_value(node)
         elif kind in ("asm", "__asm__", "__asm", "gnu_asm_qualifier", "volatile"):
-            asm = _ancestor(node, {"gnu_asm_expression"}, 2)
+            asm = _ancestor(node, _ASM_EXPRESSIONS, 2)
             if asm is not None:
                 self._asm(asm)
 
@@ -217,17 +258,16 @@ class CudaFileMatcher(SpanMatcher):
                 for rule in self.index.methods.get(name, ()):
                     self._add(rule, f".{name}()", parent)
             return
-        directive = _ancestor(node, {"using_declaration", "namespace_alias_definition"}, 4)
+        directive = _ancestor(node, _DIRECTIVES, 4) if self._in_directive(node) else None
         if directive is not None and (directive.type == "namespace_alias_definition"
                                       or any(c.type == "namespace" for c in directive.children)):
             return  # `_collect_namespaces` reports these statements once, as a whole
-        self._warp_literals(node)
+        self._warp_literals(node, name)
         if name in _REGISTRATION_MACROS or name in LIBRARY_IMPL_MACROS:
             self._registration(node, name)
-        top = node
-        while top.parent is not None and top.parent.type in ("qualified_identifier", "template_type",
-                                                             "template_function"):
-            top = top.parent
+        top, above = node, parent
+        while above is not None and above.type in _NAME_PARTS:
+            top, above = above, above.parent
         if top is not node and top.type == "qualified_identifier":
             parts = _scoped_parts(top)
             if parts is not None and self._scoped(parts, top):
@@ -314,7 +354,7 @@ class CudaFileMatcher(SpanMatcher):
     def _launch(self, call: ts.Node) -> None:
         function = call.child_by_field_name("function")
         symbol = f"{_text(function)}<<<...>>>"
-        enclosing = _ancestor(call, {"function_definition"})
+        enclosing = _ancestor(call, _FUNCTIONS)
         in_device_code = enclosing is not None and any(c.type in _DEVICE_QUALIFIERS for c in enclosing.children)
         if in_device_code and self.index.constructs.get("dynamic-parallelism"):
             self._construct("dynamic-parallelism", call, symbol)
@@ -329,7 +369,7 @@ class CudaFileMatcher(SpanMatcher):
         """
         if self.cuda_source:
             return True
-        enclosing = _ancestor(node, {"function_definition"})
+        enclosing = _ancestor(node, _FUNCTIONS)
         return enclosing is not None and any(c.type in _DEVICE_QUALIFIERS for c in enclosing.children)
 
     def _asm(self, asm: ts.Node) -> None:
@@ -355,7 +395,7 @@ class CudaFileMatcher(SpanMatcher):
             if _SYNC_INTRINSIC.match(_text(call.child_by_field_name("function"))):
                 self._construct("full-lane-mask", node, value)
             return
-        holder = _ancestor(node, {"init_declarator", "assignment_expression"}, 3)
+        holder = _ancestor(node, _HOLDERS, 3)
         if holder is not None and self._in_device_code(node):
             target = holder.child_by_field_name("declarator") or holder.child_by_field_name("left")
             if "mask" in _text(target).lower():
@@ -397,11 +437,12 @@ class CudaFileMatcher(SpanMatcher):
                 key = (match.rule.id, start, end)
                 self.matches[key] = replace(self.matches[key], joined=self.matches[key].joined + match.joined)
 
-    def _warp_literals(self, node: ts.Node) -> None:
-        """Literal 32/31 next to lane arithmetic, or a warp-size constant defined as 32."""
+    def _warp_literals(self, node: ts.Node, name: str) -> None:
+        """Literal 32/31 next to lane arithmetic, or a warp-size constant defined as 32 (``name``: the
+        text of ``node``)."""
         if "warp-size-literal" not in self.index.constructs:
             return
-        lowered = _text(node).lower()
+        lowered = name.lower()
         if not ("threadidx" in lowered or "lane" in lowered or "warp" in lowered):
             return
         current: ts.Node | None = node

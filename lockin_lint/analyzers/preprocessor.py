@@ -15,6 +15,8 @@ an ``#if``/``#else`` group of such a file (`cuda_version_gates`).
 
 from __future__ import annotations
 
+import functools
+
 import re
 from typing import Iterator, Mapping
 
@@ -211,6 +213,13 @@ def evaluate(condition: str, rocm: bool, cuda_only: frozenset[str] = frozenset()
     return None if value is None else value != 0
 
 
+@functools.lru_cache(maxsize=4096)
+def _evaluated(condition: str, rocm: bool, cuda_only: frozenset[str]) -> Tri:
+    """`evaluate` without fixed macros, remembered: the same conditions (``#ifdef USE_ROCM``,
+    ``#if defined(__HIP_PLATFORM_AMD__)``) open the groups of file after file."""
+    return evaluate(condition, rocm, cuda_only)
+
+
 def _and(a: Tri, b: Tri) -> Tri:
     if a is False or b is False:
         return False
@@ -324,9 +333,9 @@ def line_states(source: bytes, cuda_only: frozenset[str] = frozenset()) -> list[
             condition = rest if keyword == "if" else f"defined({rest.split()[0] if rest.split() else ''})"
             if keyword == "ifndef":
                 condition = f"!{condition}"
-            stack[-1].branch(evaluate(condition, True, group_only[-1]), evaluate(condition, False, group_only[-1]))
+            stack[-1].branch(_evaluated(condition, True, group_only[-1]), _evaluated(condition, False, group_only[-1]))
         elif keyword == "elif" and stack:
-            stack[-1].branch(evaluate(rest, True, group_only[-1]), evaluate(rest, False, group_only[-1]))
+            stack[-1].branch(_evaluated(rest, True, group_only[-1]), _evaluated(rest, False, group_only[-1]))
         elif keyword == "else" and stack:
             stack[-1].branch(True, True)
         elif keyword == "endif" and stack:
@@ -389,6 +398,9 @@ def never_compiled(source: bytes, fixed: Mapping[str, tuple[int, int]] | None = 
 
 def _literal_branch(condition: str, taken_before: bool, fixed: Mapping[str, int] | None = None) -> tuple[bool, bool]:
     """(dead, a branch up to this one is always taken) for one ``#if``/``#elif`` branch."""
-    in_rocm, in_cuda = evaluate(condition, True, fixed=fixed), evaluate(condition, False, fixed=fixed)
+    if fixed:
+        in_rocm, in_cuda = evaluate(condition, True, fixed=fixed), evaluate(condition, False, fixed=fixed)
+    else:  # no fixed macro: `_macro` reads an empty table as none
+        in_rocm, in_cuda = _evaluated(condition, True, frozenset()), _evaluated(condition, False, frozenset())
     dead = taken_before or (in_rocm is False and in_cuda is False)
     return dead, taken_before or (in_rocm is True and in_cuda is True)
