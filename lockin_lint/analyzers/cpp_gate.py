@@ -49,7 +49,7 @@ _WORD_BYTES = bytes(b if IDENT_BYTE[b] else 0x20 for b in range(256))
 #: A lane/warp identifier (ASCII, as the grammar's identifiers the matcher reads are), one per line of
 #: the newline-joined words.
 _WARPISH_LINE = re.compile(rb"(?mi)^(?=[a-z_])[a-z0-9_]*(?:lane|warp)[a-z0-9_]*$")
-#: A number the warp-size check accepts (`cuda_matcher._WARP_NUMBERS`), not inside a longer name.
+#: A number the warp-size check accepts (`warp_widths._WARP_NUMBERS`), not inside a longer name.
 _WARP_NUMBER = re.compile(rb"(?<![A-Za-z0-9_])(?:3[12]|0[xX]1[fF]|0[xX]20)")
 _MASKS = (b"0xffffffff", b"0xFFFFFFFF")
 #: What the grammar may skip between two tokens: blanks (non-ASCII ones too), line continuations, comments.

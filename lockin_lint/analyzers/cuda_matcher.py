@@ -23,10 +23,9 @@ from .joins import join_constructs
 from .lane_masks import mask_argument
 from .macro_bodies import body_matches
 from .matching import RawMatch, SpanMatcher, node_text as _text
+from .warp_widths import warp_literals
 
 _NAME_NODES = frozenset({"identifier", "type_identifier", "namespace_identifier", "field_identifier"})
-_WARP_OPERATORS = frozenset({"%", "&", "/", ">>", "<<", "*", "==", "<", ">=", "-", "+"})
-_WARP_NUMBERS = frozenset({"32", "31", "0x1f", "0x1F", "0x20", "32u", "31u", "32U", "31U"})
 _FULL_MASKS = re.compile(r"^0[xX][fF]{8}[uUlL]*$")
 _SYNC_INTRINSIC = re.compile(r"^__\w+_sync$")
 _REGISTRATION_MACROS = LIBRARY_MACROS | {"PYBIND11_MODULE"}
@@ -95,41 +94,6 @@ def _reached_by(index: CudaIndex, namespace: str) -> frozenset[str]:
         found = known[namespace] = frozenset(last for last, fulls in index.scoped_by_last.items()
                                              if any(full.startswith(prefix) for full in fulls))
     return found
-
-
-#: Operators whose ``32`` means the warp width only next to a plain name or an expression of warps.
-_SCALING_OPERATORS = frozenset({"*", "<<"})
-_COMPARISONS = frozenset({"==", "<", ">="})
-#: Operators whose ``32`` divides its left operand into 32-wide chunks (``x / 32``, ``x % 32``).
-_DIVISIONS = frozenset({"/", "%"})
-#: Words that make a warp-named value a width (``WARP_SIZE``, ``kWarpThreads``), not a tile or count.
-_WIDTH_WORDS = ("size", "lane", "thread", "width")
-
-
-def _as_warp_width(operator: str, other: ts.Node | None, other_left: bool = True) -> bool:
-    """Whether ``<other> <operator> 32`` (``32 <operator> <other>`` unless ``other_left``) uses 32
-    as the warp width.
-
-    ``warp_id * 32``, ``lane * 32`` (apex names its warp index so) and ``(blockid % warps_per_block) *
-    32`` are; ``(lane_id % 16) * 32`` and ``(threadIdx.x / 4) * 32`` are strides of the data a lane
-    handles (vLLM's AllSpark ``ldmatrix`` addresses): a scaling operator next to an expression needs
-    that expression to count warps, not lanes or threads. ``WARP_NTILE == 32`` compares the tile one
-    warp computes, not the warp: a comparison with a warp-named value needs that value to be a width
-    (``WARP_SIZE == 32``). So must a warp-named value divided by 32 or taken modulo 32:
-    ``WARP_NTILE / 32`` and ``warp_row % 32`` cut the tile one warp computes into 32-wide chunks
-    (vLLM AllSpark, xformers sparse24), while ``lane_id % 32`` and ``kWarpThreads / 32`` count lanes.
-    In ``32 / warp_num_pow2`` 32 is the dividend, the lanes shared out among warps (apex group_norm_v2,
-    AllSpark's ``lane_id / (32 / WARP_NITER)``): still the width.
-    """
-    if other is None:
-        return True
-    text = _text(other).lower()
-    if operator in _SCALING_OPERATORS and other.type not in ("identifier", "field_expression", "qualified_identifier"):
-        return "warp" in text and "lane" not in text and "threadidx" not in text
-    measured = operator in _COMPARISONS or (operator in _DIVISIONS and other_left)
-    if measured and "warp" in text and "threadidx" not in text:
-        return any(word in text for word in _WIDTH_WORDS)
-    return True
 
 
 class CudaFileMatcher(SpanMatcher):
@@ -438,31 +402,10 @@ class CudaFileMatcher(SpanMatcher):
                 self.matches[key] = replace(self.matches[key], joined=self.matches[key].joined + match.joined)
 
     def _warp_literals(self, node: ts.Node, name: str) -> None:
-        """Literal 32/31 next to lane arithmetic, or a warp-size constant defined as 32 (``name``: the
-        text of ``node``)."""
-        if "warp-size-literal" not in self.index.constructs:
-            return
-        lowered = name.lower()
-        if not ("threadidx" in lowered or "lane" in lowered or "warp" in lowered):
-            return
-        current: ts.Node | None = node
-        for _ in range(4):
-            current = current.parent if current is not None else None
-            if current is None:
-                break
-            if current.type == "binary_expression":
-                operator = current.child_by_field_name("operator")
-                if _text(operator) in _WARP_OPERATORS:
-                    left, right = current.child_by_field_name("left"), current.child_by_field_name("right")
-                    for side, other in ((left, right), (right, left)):
-                        if side is not None and side.type == "number_literal" and _text(side) in _WARP_NUMBERS \
-                                and _as_warp_width(_text(operator), other, other is left):
-                            self._construct("warp-size-literal", side, _text(side))
-            elif current.type in ("init_declarator", "preproc_def") and "warp" in lowered and "size" in lowered:
-                value = current.child_by_field_name("value")
-                if value is not None and _text(value).strip() in _WARP_NUMBERS:
-                    self._construct("warp-size-literal", value, _text(value).strip())
-                break
+        """Literal 32/31 next to lane arithmetic, or a warp-size constant defined as 32 (`warp_widths`)."""
+        if "warp-size-literal" in self.index.constructs:
+            for literal, symbol in warp_literals(node, name):
+                self._construct("warp-size-literal", literal, symbol)
 
     def _registration(self, node: ts.Node, macro: str) -> None:
         if "torch-cuda-registration" not in self.index.constructs:
