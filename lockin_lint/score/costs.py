@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
 from ..model import Finding
 from .hooks import is_ready, readiness
-from .ranges import ZERO, Range
+from .ranges import ZERO, Range, sum_ranges
 from .units import Unit
 
 if TYPE_CHECKING:
@@ -74,12 +74,7 @@ def unit_cost(unit: Unit, target: str, model: EffortModel, statuses: Sequence[st
         return _library(unit, model, statuses)
     if unit.kind == "api":
         return _api(unit, model, statuses)
-    low = high = 0.0  # the sum of `_site`'s ranges, added up as two floats in the same order
-    for finding, status in zip(unit.findings, statuses):
-        site = _site(finding, status, model)
-        low += site.low
-        high += site.high
-    return Range(low, high)
+    return sum_ranges(_site(finding, status, model) for finding, status in zip(unit.findings, statuses))
 
 
 def is_blocking(unit: Unit, target: str, statuses: Sequence[str] | None = None) -> bool:
@@ -170,10 +165,5 @@ def _api(unit: Unit, model: EffortModel, statuses: Sequence[str]) -> Range:
     an equivalent); every call is then an edit, and a rename minutes."""
     once = {"missing": "reimplement", "unknown": "investigate", "equivalent": "adapt"}
     first = _costliest([model.cost(once[s], s, unit.category) for s in set(statuses) if s in once])
-    low, high = first.low, first.high  # then each call's range added, as two floats in the same order
-    for status in statuses:
-        if status != "native":
-            call = model.cost("rename" if status == "rename" else "edit", status, unit.category)
-            low += call.low
-            high += call.high
-    return Range(low, high)
+    return sum_ranges([first, *(model.cost("rename" if status == "rename" else "edit", status, unit.category)
+                                for status in statuses if status != "native")])

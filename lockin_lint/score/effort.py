@@ -23,7 +23,7 @@ from .costs import is_blocking, statuses_on, unit_cost, unit_statuses
 from .hooks import is_fixable
 from .effort_model import (DEFAULT_CATEGORY_FACTOR, DEFAULT_GOOD_MAX_HOURS, DEFAULT_LINES_PER_HOUR,
                            DEFAULT_STATUS_HOURS, SCORE_BANDS, EffortModel)
-from .ranges import ZERO, Range
+from .ranges import ZERO, Range, sum_ranges
 from .units import Unit, group_units
 
 __all__ = ["DEFAULT_CATEGORY_FACTOR", "DEFAULT_GOOD_MAX_HOURS", "DEFAULT_LINES_PER_HOUR", "DEFAULT_STATUS_HOURS",
@@ -84,22 +84,19 @@ _SAVES: list[Any] = [(), None, {}]
 
 
 def _fix_saves(findings: tuple[Finding, ...], target: str, model: EffortModel) -> tuple[int, Range]:
-    count, low, high = 0, 0.0, 0.0  # a `Range` sum, added up as two floats in the same order
+    saved = []
     for finding in findings:
         status = finding.targets[target].status
         if status != "native" and is_fixable(finding, target):
-            count += 1
-            cost = model.cost("rename" if status == "rename" else "adapt" if status == "equivalent" else "edit",
-                              status, finding.category)
-            low += cost.low
-            high += cost.high
-    return count, Range(low, high)
+            saved.append(model.cost("rename" if status == "rename" else "adapt" if status == "equivalent" else "edit",
+                                    status, finding.category))
+    return len(saved), sum_ranges(saved)
 
 
 def summarize_target(findings: list[Finding], target: str, model: EffortModel,
                      units: list[Unit] | None = None) -> TargetSummary:
-    sums: dict[str, list[float]] = {}  # per category, and in total: `Range` sums as floats, in the same order
-    total_low = total_high = 0.0
+    costs: list[Range] = []
+    by_unit_category: dict[str, list[Range]] = {}
     blocking_units = 0
     table = statuses_on(findings, target)  # each finding asked once, not once per cost and test
     for unit in units if units is not None else group_units(findings):
@@ -107,13 +104,10 @@ def summarize_target(findings: list[Finding], target: str, model: EffortModel,
         cost = unit_cost(unit, target, model, ordered_statuses)
         blocking_units += is_blocking(unit, target, ordered_statuses)
         if cost:
-            pair = sums.setdefault(unit.category, [0.0, 0.0])
-            pair[0] += cost.low
-            pair[1] += cost.high
-            total_low += cost.low
-            total_high += cost.high
-    by_category = {category: Range(low, high) for category, (low, high) in sums.items()}
-    total = Range(total_low, total_high)
+            costs.append(cost)
+            by_unit_category.setdefault(unit.category, []).append(cost)
+    by_category = {category: sum_ranges(ranges) for category, ranges in by_unit_category.items()}
+    total = sum_ranges(costs)
     statuses = dict.fromkeys(STATUSES, 0)
     for finding in findings:
         statuses[finding.targets[target].status] += 1
