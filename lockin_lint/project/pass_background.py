@@ -7,7 +7,7 @@ order gives.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from ..model import FileResult
 
@@ -25,6 +25,28 @@ def file_chunks(key: _Key, files: dict[str, str], suffixes: tuple[str, ...],
     each task with ``key`` (what the pass searches them for)."""
     work = [(shown, path) for shown, path in files.items() if shown.endswith(suffixes)]
     return [(key, work[i : i + size]) for i in range(0, len(work), size)]
+
+
+#: A search of the run's files started in the pool before its pass runs (`PassContext.early`): what it
+#: searches for, and what waits for the answers of its tasks.
+Early = tuple[Any, Callable[[], list[Any]]]
+#: `PassContext.map_later`: hands (function, tasks) to the pool and gives what waits for the answers.
+MapLater = Callable[[Callable[..., Any], list[Any]], Callable[[], list[Any]]]
+
+
+def start_search(key: Any, files: dict[str, str], suffixes: tuple[str, ...], size: int,
+                 search: Callable[..., Any], map_later: MapLater) -> Early | None:
+    """``search`` for ``key`` over the run's files ending in ``suffixes`` (`file_chunks`), started in the
+    pool; None when there is nothing to search for, or one task's worth of files (the pass then does
+    it itself)."""
+    chunks = file_chunks(key, files, suffixes, size)
+    return (key, map_later(search, chunks)) if key and len(chunks) > 1 else None
+
+
+def early_answers(early: Early | None, key: Any) -> list[Any] | None:
+    """The answers of the tasks of a search started for ``key`` (`start_search`); None when none was,
+    or it was for another key (the pass's own results then ask for something else: it searches again)."""
+    return early[1]() if early is not None and early[0] == key else None
 
 
 class Background:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 from ..analyzers import language_of
 from ..limits import LimitError, read_regular
 from ..model import FileResult, Reader
-from .pass_background import Background
+from .pass_background import Background, Early
 from .pass_replay import reuse
 from .result_cache import ResultCache, digest, tree_digest
 
@@ -57,7 +57,7 @@ class PassContext:
     workers: Callable[[Callable[[Engine, Reader, Any], Any], list[Any]], Iterable[Any]] | None = None
     #: Pool work passes started early (`ProjectPass.prefetch`), by pass name: what it was started for
     #: (a key read from the results then), and what waits for its answers.
-    early: dict[str, tuple[Any, Callable[[], list[Any]]]] = field(default_factory=dict)
+    early: dict[str, Early] = field(default_factory=dict)
 
     def engine(self) -> Engine:
         return self.engine_factory()

@@ -28,7 +28,7 @@ import tree_sitter as ts
 
 from ..model import FileResult, Finding, Reader, RocmCallers, with_open_handled
 from .outside_callers import Outside, outside_calls
-from .pass_background import FILES_PER_TASK, file_chunks
+from .pass_background import FILES_PER_TASK, Early, MapLater, early_answers, file_chunks, start_search
 
 _PYTHON = (".py", ".pyi", ".ipynb")
 _SHOWN_CALLS = 3
@@ -45,7 +45,7 @@ _CHUNK = FILES_PER_TASK
 def mark_rocm_callers(results: list[FileResult], files: dict[str, str], read: Reader,
                       map_chunks: ChunkMap | None = None,
                       parser: Callable[[], ts.Parser] | None = None,
-                      early: tuple[Any, Callable[[], list[Any]]] | None = None) -> list[FileResult]:
+                      early: Early | None = None) -> list[FileResult]:
     """``results`` with the findings of functions called only off ROCm handled for ROCm.
 
     ``map_chunks`` reads and searches the run's Python files elsewhere (the run's pool workers): they
@@ -55,8 +55,8 @@ def mark_rocm_callers(results: list[FileResult], files: dict[str, str], read: Re
     names = spelling_names(results)
     if not names:
         return results
-    spelled = _spelled(early[1]()) if early is not None and early[0] == names else \
-        spelling_files(names, files, read, map_chunks)
+    answers = early_answers(early, names)
+    spelled = _spelled(answers) if answers is not None else spelling_files(names, files, read, map_chunks)
     output = []
     for result in results:
         found: list[tuple[RocmCallers, Outside | None]] = []
@@ -80,14 +80,10 @@ def spelling_names(results: list[FileResult]) -> tuple[bytes, ...]:
                                                                  if c.flag}))
 
 
-def start_spelling(results: list[FileResult], files: dict[str, str],
-                   map_later: Callable[[Callable[..., Any], list[Any]], Callable[[], list[Any]]]
-                   ) -> tuple[tuple[bytes, ...], Callable[[], list[Any]]] | None:
+def start_spelling(results: list[FileResult], files: dict[str, str], map_later: MapLater) -> Early | None:
     """`spelling_files`' search for ``results``' names started in the pool (``map_later``), and those
     names; None when the search would not go to the pool (no names, one chunk of files)."""
-    names = spelling_names(results)
-    chunks = _chunks(names, files)
-    return (names, map_later(spelled_in, chunks)) if names and len(chunks) > 1 else None
+    return start_search(spelling_names(results), files, _PYTHON, _CHUNK, spelled_in, map_later)
 
 
 def _chunks(names: tuple[bytes, ...], files: dict[str, str]) -> list[tuple[tuple[bytes, ...], list[tuple[str, str]]]]:

@@ -31,10 +31,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from typing import Any, Callable
+from typing import Any
 
 from ..model import FileResult, Reader, reported_apart
-from .pass_background import FILES_PER_TASK, file_chunks
+from .pass_background import FILES_PER_TASK, Early, MapLater, early_answers, start_search
 from .unused_imports import import_stem
 
 _PYTHON = (".py", ".pyi", ".ipynb")
@@ -53,7 +53,7 @@ def has_env_findings(results: list[FileResult]) -> bool:
 
 
 def mark_unread_entries(results: list[FileResult], files: dict[str, str], read: Reader,
-                        early: tuple[Any, Callable[[], list[Any]]] | None = None) -> list[FileResult]:
+                        early: Early | None = None) -> list[FileResult]:
     """``results`` with the findings of registry entries no other file reads handled, at ``info``
     (``early``: the search of the other files, started by `start_reading_keys`; used when it was for
     the same entries)."""
@@ -61,8 +61,8 @@ def mark_unread_entries(results: list[FileResult], files: dict[str, str], read: 
     if not entries:
         return results
     wanted = _wanted(entries)
-    read_keys = set().union(*early[1]()) if early is not None and early[0] == wanted else \
-        _keys_read_in(None, read, (wanted, list(files.items())))
+    answers = early_answers(early, wanted)
+    read_keys = set().union(*answers) if answers is not None else _keys_read_in(None, read, (wanted, list(files.items())))
     output = []
     for result in results:
         unread = {line: key for line, key in entries.get(result.path, {}).items() if (result.path, key) not in read_keys}
@@ -71,14 +71,11 @@ def mark_unread_entries(results: list[FileResult], files: dict[str, str], read: 
 
 
 def start_reading_keys(results: list[FileResult], files: dict[str, str], read: Reader,
-                       map_later: Callable[[Callable[..., Any], list[Any]], Callable[[], list[Any]]]
-                       ) -> tuple[frozenset[tuple[str, str, str]], Callable[[], list[Any]]] | None:
+                       map_later: MapLater) -> Early | None:
     """The search of the run's Python files for the registry's keys, started in the pool (``map_later``),
     and what it looks for; None when there is nothing to look for, or one pool task's worth of files."""
-    entries = _registry_entries(results, files, read)
-    wanted = _wanted(entries) if entries else frozenset()
-    chunks = file_chunks(wanted, files, _PYTHON, _CHUNK)
-    return (wanted, map_later(_keys_read_in, chunks)) if wanted and len(chunks) > 1 else None
+    wanted = _wanted(_registry_entries(results, files, read))
+    return start_search(wanted, files, _PYTHON, _CHUNK, _keys_read_in, map_later)
 
 
 def _registry_entries(results: list[FileResult], files: dict[str, str], read: Reader) -> dict[str, dict[int, str]]:

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from typing import Any, Callable
+from typing import Any
 
 from ..model import FileResult, Finding, Reader, UnusedImport, with_open_handled
-from .pass_background import FILES_PER_TASK, file_chunks
+from .pass_background import FILES_PER_TASK, Early, MapLater, early_answers, start_search
 
 _PYTHON = (".py", ".pyi", ".ipynb")
 #: Python files handed to one pool task when the search starts early.
@@ -37,15 +37,15 @@ _FROM_IMPORT = re.compile(rb"from\s+[\w.]+\s+import\s+(\([^)]*\)|[^\n]*)")
 
 
 def mark_unused_imports(results: list[FileResult], files: dict[str, str], read: Reader,
-                        early: tuple[Any, Callable[[], list[Any]]] | None = None) -> list[FileResult]:
+                        early: Early | None = None) -> list[FileResult]:
     """``results`` with the findings of optional imports no other file imports handled as unused
     (``early``: the search of the other files, started by `start_import_search`; used when it was for
     the same candidates)."""
     wanted = _candidates(results)
     if not wanted:
         return results
-    imported = set().union(*early[1]()) if early is not None and early[0] == wanted else \
-        _imported_in(None, read, (wanted, list(files.items())))
+    answers = early_answers(early, wanted)
+    imported = set().union(*answers) if answers is not None else _imported_in(None, read, (wanted, list(files.items())))
     output = []
     for result in results:
         unused = [c for c in result.facts.unused_imports
@@ -55,14 +55,10 @@ def mark_unused_imports(results: list[FileResult], files: dict[str, str], read: 
     return output
 
 
-def start_import_search(results: list[FileResult], files: dict[str, str],
-                        map_later: Callable[[Callable[..., Any], list[Any]], Callable[[], list[Any]]]
-                        ) -> tuple[tuple[tuple[str, UnusedImport], ...], Callable[[], list[Any]]] | None:
+def start_import_search(results: list[FileResult], files: dict[str, str], map_later: MapLater) -> Early | None:
     """The search of the run's Python files for imports of the candidates, started in the pool
     (``map_later``), and the candidates; None when there are none, or one pool task's worth of files."""
-    wanted = _candidates(results)
-    chunks = file_chunks(wanted, files, _PYTHON, _CHUNK)
-    return (wanted, map_later(_imported_in, chunks)) if wanted and len(chunks) > 1 else None
+    return start_search(_candidates(results), files, _PYTHON, _CHUNK, _imported_in, map_later)
 
 
 def _candidates(results: list[FileResult]) -> tuple[tuple[str, UnusedImport], ...]:
