@@ -16,7 +16,7 @@ from .cpp_facts import CodeFacts, quoted_includes, scan_code
 from .cpp_gate import file_words, may_find, relevant_words
 from .cpp_prepass import prepare
 from .file_kinds import CUDA_SUFFIXES
-from .findings import skipped, tree_result, with_facts
+from .findings import NO_FACTS, skipped, tree_result, with_facts
 from .hip_sources import written_for_hip
 from .matching import RawMatch
 from .preprocessor import NOT_ON_ROCM, ROCM_ONLY, line_states, never_compiled
@@ -29,8 +29,7 @@ _IDENTIFIER = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 _REGISTRATION = re.compile(rb"^[ \t]*(?:PYBIND11_MODULE|(?:STABLE_)?TORCH_LIBRARY\w*)[ \t]*\(|RegisterOperators\(\)",
                            re.MULTILINE)
 
-#: A file's facts before its parse (frozen: shared by every file, not built for each).
-_NO_FACTS = FileFacts()
+#: The facts of a file that registers operators, before its parse (frozen: shared, not built per file).
 _REGISTERS_OPS = FileFacts(registers_ops=True)
 
 
@@ -42,12 +41,12 @@ class CudaAnalyzer:
         index = run.cuda
         cuda_source = path.endswith(CUDA_SOURCE_SUFFIXES)  # device code throughout: always parsed
         facts = _REGISTERS_OPS if (b"PYBIND11_MODULE" in data or b"TORCH_LIBRARY" in data or b"RegisterOperators" in data) \
-            and _REGISTRATION.search(data) is not None else _NO_FACTS
+            and _REGISTRATION.search(data) is not None else NO_FACTS
         relevant = None
         if ctx.prefilter and not cuda_source:
             words = file_words(data)  # the word gate first: it rejects more files, and faster
             if (not facts.registers_ops and not may_find(index, data, words)) or not passes_prefilter(index, data):
-                return _dismissed(run, path, data, ctx.lines, facts)
+                return with_facts(skipped(run, path, data, ctx.lines, run.cuda_parser), facts)
             relevant = relevant_words(index, words)
         decoded = decode_utf8(data)
         prepared = prepare(decoded.data, _guard(index))
@@ -70,15 +69,6 @@ class CudaAnalyzer:
         if cuda_source or facts.registers_ops:  # what the cross-file pass reads first: see `code_facts`
             facts = replace(facts, code=scan_code(path, tree.root_node))
         return with_facts(result, facts)
-
-
-def _dismissed(run: RunContext, path: str, data: bytes, lines: int, facts: FileFacts) -> FileResult:
-    """A file no rule can match, as `findings.skipped` and `findings.with_facts` make it. Most headers of
-    a large tree end here (9,106 of the torch package's 9,443), and most have no suppression marker
-    (``lockin:``, ``noqa:``) and no facts: their result is then the bare skipped one, built directly."""
-    if facts.registers_ops or b"lockin:" in data or b"noqa:" in data:
-        return with_facts(skipped(run, path, data, lines, run.cuda_parser), facts)
-    return FileResult(path, skipped=True, lines=lines)
 
 
 def _row(match: RawMatch, source: bytes) -> int:
