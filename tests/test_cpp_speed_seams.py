@@ -162,7 +162,7 @@ SOURCE_BYTES = st.lists(st.sampled_from([b"cuda", b"CUDA", b"cudaMalloc", b"_cud
 @settings(max_examples=300, deadline=None)
 @given(SOURCE_BYTES, st.sampled_from([b"cuda", b"CUDA", b"x", b"cuda_", b"HOST_DEVICE", b"a::b", b"\xc3\xa9"]))
 def test_word_spans_are_the_whole_word_occurrences(data: bytes, word: bytes) -> None:
-    from lockin_lint.analyzers.cpp_gate import word_spans
+    from lockin_lint.kb.prefilter import word_spans
     from lockin_lint.kb.prefilter import word_occurrences
 
     spans: list[tuple[int, int]] = [(0, 0)]

@@ -74,19 +74,6 @@ def file_words(data: bytes) -> set[bytes]:
     return set(data.translate(_WORD_BYTES).split())
 
 
-def word_spans(data: bytes, word: bytes, spans: list[tuple[int, int]]) -> None:
-    """Append the (start, end) of each whole-word occurrence of ``word`` in ``data`` to ``spans``: what
-    `kb.prefilter.word_occurrences` yields, in one loop (a matcher asks for a hundred words a file, and
-    most of their occurrences sit inside longer names: ``cuda`` in ``cudaMalloc``)."""
-    size, length = len(data), len(word)
-    start = data.find(word)
-    while start >= 0:
-        end = start + length
-        if (start == 0 or not IDENT_BYTE[data[start - 1]]) and (end >= size or not IDENT_BYTE[data[end]]):
-            spans.append((start, end))
-        start = data.find(word, start + 1)
-
-
 def relevant_words(index: CudaIndex, words: set[bytes]) -> set[bytes]:
     """The words whose occurrences the matcher judges: hit words, catch-all names, lane/warp names."""
     relevant = words & index.hit_words

@@ -16,8 +16,8 @@ import tree_sitter as ts
 
 from ..kb.cuda_index import CONSTRUCT_LITERALS, CudaIndex
 from ..kb.torch_cpp import CUDA_DISPATCH_KEYS, LIBRARY_IMPL_MACROS, LIBRARY_MACROS
-from ..kb.prefilter import occurrences
-from .cpp_gate import file_words, relevant_words, word_spans
+from ..kb.prefilter import occurrences, word_spans
+from .cpp_gate import file_words, relevant_words
 from .declarations import declares
 from .joins import join_constructs
 from .lane_masks import mask_argument

@@ -18,7 +18,7 @@ import tree_sitter as ts
 from ..kb.python_index import GENERIC_COMPONENTS, PythonIndex
 from .matching import RawMatch, SpanMatcher, node_text as _text
 from ..model import Rule
-from ..kb.prefilter import occurrences, word_occurrences
+from ..kb.prefilter import occurrences, word_spans
 from .python_joins import import_of
 from .python_receivers import enclosing
 from .python_stores import is_saved_for_restore, is_stored
@@ -47,8 +47,7 @@ class FileMatcher(StringContexts, SpanMatcher):
         extra_tokens = self._collect_imports()
         spans = [(start, start + len(token)) for token in tokens for start in occurrences(self.source, token)]
         for alias in extra_tokens:
-            word = alias.encode()
-            spans += [(start, start + len(word)) for start in word_occurrences(self.source, word)]
+            word_spans(self.source, alias.encode(), spans)
         return self._visit(spans)
 
     # -- imports -------------------------------------------------------------------------------
