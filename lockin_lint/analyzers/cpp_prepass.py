@@ -121,8 +121,6 @@ def _blank(buffer: bytearray, start: int, end: int) -> None:
 _LIBRARY_DEVICE_MACROS = frozenset(name.encode() for name in DEVICE_MACROS)
 
 
-
-
 def _macro_groups(parts: tuple[bytes, ...]) -> tuple[tuple[bytes, tuple[bytes, ...]], ...]:
     """The library's device macros by the first of ``parts`` each spells (else by itself), sorted."""
     groups: dict[bytes, list[bytes]] = {}

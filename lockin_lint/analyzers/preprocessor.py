@@ -16,7 +16,6 @@ an ``#if``/``#else`` group of such a file (`cuda_version_gates`).
 from __future__ import annotations
 
 import functools
-
 import re
 from typing import Iterator, Mapping
 
